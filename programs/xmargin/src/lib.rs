@@ -1,0 +1,31 @@
+//! xmargin: a cross-margin clearing program.
+//!
+//! One margin account holds collateral in many tokens and positions in many
+//! instruments; the whole account secures every position. Health math lives in
+//! the Solana-free `xmargin-risk` crate so the program, keeper, CLI and tests
+//! share one implementation. See `docs/` and the README for the design.
+use anchor_lang::prelude::*;
+
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod state;
+pub mod token;
+
+use instructions::*;
+
+declare_id!("xmn1AeerV5q4mR3N3SpcSR6vPcBAV8ZQnNKZ5j84dwk");
+
+#[program]
+pub mod xmargin {
+    use super::*;
+
+    /// Creates a group: the admin, the quote mint and the insurance-fund vault
+    /// that every bank, market and margin account of the group shares.
+    pub fn create_group(ctx: Context<CreateGroup>, args: CreateGroupArgs) -> Result<()> {
+        instructions::create_group::handler(ctx, args)
+    }
+}

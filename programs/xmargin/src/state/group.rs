@@ -1,0 +1,60 @@
+use anchor_lang::prelude::*;
+
+/// PDA seed prefix of [`Group`]: `[GROUP_SEED, creator, group_num (u32 LE)]`.
+pub const GROUP_SEED: &[u8] = b"group";
+/// PDA seed prefix of the insurance-fund vault: `[INSURANCE_VAULT_SEED, group]`.
+pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+/// Upper bound on the delay before a risk-loosening parameter change applies.
+pub const MAX_LOOSEN_DELAY_SECS: u32 = 30 * 24 * 60 * 60;
+
+/// Bits of [`Group::pause_flags`]: each pauses one class of instruction.
+pub mod pause {
+    pub const DEPOSITS: u8 = 1 << 0;
+    pub const WITHDRAWALS: u8 = 1 << 1;
+    pub const LIQUIDATIONS: u8 = 1 << 2;
+    pub const TRADING: u8 = 1 << 3;
+    pub const ALL: u8 = DEPOSITS | WITHDRAWALS | LIQUIDATIONS | TRADING;
+}
+
+/// The root of a margin venue: every bank, market and margin account belongs
+/// to exactly one group. The group PDA is the authority of all its vaults, so
+/// its seeds use the immutable `creator`, never the (transferable) `admin`.
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Group {
+    /// Who may list banks and markets and change risk parameters.
+    pub admin: Pubkey,
+    /// The wallet that created the group (PDA seed; never changes).
+    pub creator: Pubkey,
+    /// Quote token (USDC-like): health and PnL are expressed in its native units.
+    pub quote_mint: Pubkey,
+    /// Token account of `quote_mint` owned by the group PDA: the insurance fund.
+    pub insurance_vault: Pubkey,
+    /// Lets one creator run several groups (PDA seed).
+    pub group_num: u32,
+    /// Seconds before a risk-loosening parameter change takes effect.
+    pub loosen_delay_secs: u32,
+    /// Banks listed so far; the next bank gets this index.
+    pub bank_count: u16,
+    /// Markets listed so far; the next market gets this index.
+    pub market_count: u16,
+    pub bump: u8,
+    pub insurance_vault_bump: u8,
+    pub quote_decimals: u8,
+    /// See [`pause`].
+    pub pause_flags: u8,
+    pub reserved: [u8; 128],
+}
+
+const _: () = assert!(core::mem::size_of::<Group>() == 4 * 32 + 4 + 4 + 2 + 2 + 4 + 128);
+const _: () = assert!(core::mem::size_of::<Group>() == Group::SIZE);
+const _: () = assert!(core::mem::align_of::<Group>() <= 8);
+
+impl Group {
+    /// Byte size without Anchor's 8-byte discriminator.
+    pub const SIZE: usize = 272;
+
+    pub fn is_paused(&self, what: u8) -> bool {
+        self.pause_flags & what != 0
+    }
+}

@@ -1,0 +1,6 @@
+//! Program-owned account types. Hot accounts are zero-copy (`AccountLoader`),
+//! hold no `u128`/`i128` fields (host alignment 16 vs SBF 8) and have their
+//! sizes asserted at compile time so a layout change cannot slip through.
+pub mod group;
+
+pub use group::*;
