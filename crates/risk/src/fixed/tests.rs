@@ -1,0 +1,189 @@
+//! Worked examples and invariants for [`Fixed`].
+
+use super::*;
+use proptest::prelude::*;
+
+/// One ulp, the tolerance of every single-rounding operation.
+const ULP: i128 = 1;
+
+fn fx(s: &str) -> Fixed {
+    s.parse().unwrap()
+}
+
+#[test]
+fn constants_and_conversions() {
+    assert_eq!(Fixed::ONE.to_bits(), 1 << 48);
+    assert_eq!(Fixed::from_i64(-3).to_bits(), -3 << 48);
+    assert_eq!(Fixed::from_u64(u64::MAX).to_bits(), (u64::MAX as i128) << 48);
+    let x = fx("-1234.5678");
+    assert_eq!(Fixed::from_le_bytes(x.to_le_bytes()), x);
+    assert_eq!(Fixed::from_limbs(x.to_limbs()), x);
+    assert!(Fixed::checked_from_i128(1 << 80).is_err());
+    assert_eq!(
+        Fixed::checked_from_i128((1 << 79) - 1).unwrap().to_bits(),
+        ((1 << 79) - 1) << 48
+    );
+}
+
+#[test]
+fn parse_and_display_are_exact_for_binary_fractions() {
+    // 0.5 = 2^-1, 0.375 = 3/8: exact in binary.
+    assert_eq!(fx("0.5").to_bits(), 1 << 47);
+    assert_eq!(fx("-2.375").to_string(), "-2.375");
+    assert_eq!(fx("150").to_string(), "150");
+    assert_eq!(format!("{:.2}", fx("1.5")), "1.50");
+    assert_eq!(format!("{:.0}", fx("7.75")), "7");
+    assert_eq!(Fixed::DELTA.to_string().len(), 50); // "0." + 48 digits
+    assert!("1.2.3".parse::<Fixed>().is_err());
+    assert!("abc".parse::<Fixed>().is_err());
+}
+
+#[test]
+fn mul_rounding_worked_example() {
+    // 1/3 is not representable: ulp-level floor and ceil differ by one.
+    let third_floor = Fixed::ONE.checked_div_floor(Fixed::from_i64(3)).unwrap();
+    let third_ceil = Fixed::ONE.checked_div_ceil(Fixed::from_i64(3)).unwrap();
+    assert_eq!(third_ceil.to_bits() - third_floor.to_bits(), ULP);
+    // (2^48/3 floor) = 93824992236885 bits; ×3 = 2^48 − 1 → exact, so
+    // floor·3 is one ulp below 1.
+    assert_eq!(third_floor.checked_mul_int(3).unwrap().to_bits(), (1 << 48) - 1);
+    // 10 SOL in lamports × 0.15 micro-USDC/lamport = 1.5e9 micro-USDC ± 1 ulp.
+    let v = Fixed::from_u64(10_000_000_000)
+        .checked_mul_floor(fx("0.15"))
+        .unwrap();
+    assert!((v.to_bits() - Fixed::from_u64(1_500_000_000).to_bits()).abs() <= 1 << 34);
+    // Negative products: floor goes more negative.
+    let a = Fixed::from_bits(-3);
+    let half = fx("0.5");
+    assert_eq!(a.checked_mul_floor(half).unwrap().to_bits(), -2);
+    assert_eq!(a.checked_mul_ceil(half).unwrap().to_bits(), -1);
+}
+
+#[test]
+fn mul_large_operands_use_wide_path() {
+    // 2^70 · 2^8 = 2^78 fits; operands' bits are 2^118 and 2^56.
+    let a = Fixed::from_bits(1 << 118);
+    let b = Fixed::from_bits(1 << 56);
+    assert_eq!(a.checked_mul_floor(b).unwrap().to_bits(), 1 << 126);
+    assert_eq!(a.checked_mul_floor(a), Err(RiskError::Overflow));
+    assert_eq!(Fixed::MAX.checked_mul_floor(Fixed::ONE).unwrap(), Fixed::MAX);
+    assert_eq!(Fixed::MIN.checked_mul_ceil(Fixed::ONE).unwrap(), Fixed::MIN);
+}
+
+#[test]
+fn div_worked_examples() {
+    // 1199.2 / 149.90 = 8.0 exactly in decimal, not in binary: within 1 ulp.
+    let q = fx("7").checked_div_floor(fx("2")).unwrap();
+    assert_eq!(q, fx("3.5"));
+    assert_eq!(
+        Fixed::ONE.checked_div_floor(Fixed::ZERO),
+        Err(RiskError::DivisionByZero)
+    );
+    // Large numerator takes the shift-subtract path: (2^70) / 2^-10 = 2^80 overflows.
+    let big = Fixed::from_bits(1 << 118);
+    assert_eq!(
+        big.checked_div_floor(Fixed::from_bits(1 << 38)),
+        Err(RiskError::Overflow)
+    );
+    // 2^70 / 4 = 2^68 via slow path.
+    assert_eq!(
+        big.checked_div_floor(Fixed::from_i64(4)).unwrap().to_bits(),
+        1 << 116
+    );
+    // −7 / 2 = −3.5 exactly; −1/3 floor is one ulp below ceil.
+    assert_eq!(fx("-7").checked_div_ceil(fx("2")).unwrap(), fx("-3.5"));
+    let f = Fixed::NEG_ONE.checked_div_floor(Fixed::from_i64(3)).unwrap();
+    let c = Fixed::NEG_ONE.checked_div_ceil(Fixed::from_i64(3)).unwrap();
+    assert_eq!(c.to_bits() - f.to_bits(), 1);
+}
+
+#[test]
+fn mul_div_single_rounding() {
+    // 0.8 · 1_000_000 / 4_000_000 = 0.2 (one rounding, floor ≤ ceil ≤ floor+1).
+    let w = fx("0.8");
+    let f = w
+        .checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Floor)
+        .unwrap();
+    let c = w
+        .checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Ceil)
+        .unwrap();
+    assert!(c.to_bits() - f.to_bits() <= 1);
+    assert!((f.to_bits() - fx("0.2").to_bits()).abs() <= 1);
+}
+
+#[test]
+fn integer_rounding() {
+    assert_eq!(fx("2.5").to_u64(Rounding::Floor).unwrap(), 2);
+    assert_eq!(fx("2.5").to_u64(Rounding::Ceil).unwrap(), 3);
+    assert_eq!(fx("-2.5").to_i64(Rounding::Floor).unwrap(), -3);
+    assert_eq!(fx("-2.5").to_i64(Rounding::Ceil).unwrap(), -2);
+    assert!(fx("-1").to_u64(Rounding::Floor).is_err());
+    assert_eq!(fx("4").to_u64(Rounding::Ceil).unwrap(), 4);
+}
+
+/// Bits small enough that products stay in range most of the time.
+fn arb_bits() -> impl Strategy<Value = i128> {
+    prop_oneof![
+        -(1i128 << 90)..(1i128 << 90),
+        -(1i128 << 60)..(1i128 << 60),
+        -(1i128 << 126)..(1i128 << 126),
+    ]
+}
+
+/// Exact product as a rational `num / 2^48` compared through the wide helper.
+fn exact_mul_bounds(a: i128, b: i128) -> Option<(i128, bool)> {
+    // Returns floor(a·b / 2^48) and whether it was exact, via i128 when it fits.
+    let p = a.checked_mul(b)?;
+    Some((p >> 48, p & ((1 << 48) - 1) == 0))
+}
+
+proptest! {
+    #[test]
+    fn mul_floor_le_exact_le_ceil(a in arb_bits(), b in arb_bits()) {
+        let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
+        if let (Ok(f), Ok(c)) = (fa.checked_mul_floor(fb), fa.checked_mul_ceil(fb)) {
+            let d = c.to_bits() - f.to_bits();
+            prop_assert!(d == 0 || d == ULP);
+            if let Some((fl, exact)) = exact_mul_bounds(a, b) {
+                prop_assert_eq!(f.to_bits(), fl);
+                prop_assert_eq!(d == 0, exact);
+            }
+        }
+    }
+
+    #[test]
+    fn div_floor_le_exact_le_ceil(a in arb_bits(), b in arb_bits()) {
+        prop_assume!(b != 0);
+        let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
+        if let (Ok(f), Ok(c)) = (fa.checked_div_floor(fb), fa.checked_div_ceil(fb)) {
+            let d = c.to_bits() - f.to_bits();
+            prop_assert!(d == 0 || d == ULP);
+            // floor·b ≤ a ≤ ceil·b, checked on exact integers when they fit:
+            // q = a·2^48 / b  ⇒  q·b ≤ a·2^48 (for b > 0).
+            if let (Some(lo), Some(hi), Some(n)) =
+                (f.to_bits().checked_mul(b), c.to_bits().checked_mul(b), a.checked_mul(1 << 48))
+            {
+                if b > 0 {
+                    prop_assert!(lo <= n && n <= hi);
+                } else {
+                    prop_assert!(lo >= n && n >= hi);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mul_div_matches_mul_then_div_when_exact(a in -(1i128<<60)..(1i128<<60), k in 1i64..1_000_000) {
+        // a · k / k == a exactly.
+        let fa = Fixed::from_bits(a);
+        let kk = Fixed::from_i64(k);
+        prop_assert_eq!(fa.checked_mul_div(kk, kk, Rounding::Floor).unwrap(), fa);
+    }
+
+    #[test]
+    fn bytes_roundtrip(a in any::<i128>()) {
+        let x = Fixed::from_bits(a);
+        prop_assert_eq!(Fixed::from_le_bytes(x.to_le_bytes()), x);
+        prop_assert_eq!(Fixed::from_limbs(x.to_limbs()), x);
+    }
+}

@@ -1,0 +1,22 @@
+//! # xmargin risk engine
+//!
+//! Pure, deterministic fixed-point math shared by the on-chain program (SBF),
+//! the keeper, the CLI and the tests: token valuation, health, liquidation,
+//! interest, funding, option pricing and portfolio margin.
+//!
+//! Rules that hold for every module:
+//! - no floats outside tests, no panics, no `unsafe`: every fallible
+//!   operation returns [`RiskError`];
+//! - every rounding goes against the user and toward the protocol
+//!   ([`Rounding::ASSET`] / [`Rounding::LIABILITY`]);
+//! - price bias (confidence, stable price) is decided in one place,
+//!   [`price`].
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::float_arithmetic))]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod fixed;
+
+pub use error::{RiskError, RiskResult};
+pub use fixed::{Fixed, Rounding, FRAC_BITS};
