@@ -89,6 +89,8 @@ impl Fixed {
     pub const ZERO: Fixed = Fixed(0);
     /// 1.
     pub const ONE: Fixed = Fixed(1 << FRAC_BITS);
+    /// 0.5.
+    pub const HALF: Fixed = Fixed(1 << (FRAC_BITS - 1));
     /// −1.
     pub const NEG_ONE: Fixed = Fixed(-(1 << FRAC_BITS));
     /// The smallest positive value, `2^-48` (one ulp).
@@ -212,6 +214,8 @@ impl Fixed {
     /// `u64×u64` limb products. Never divides.
     #[inline]
     pub fn checked_mul(self, o: Fixed, rounding: Rounding) -> RiskResult<Fixed> {
+        #[cfg(test)]
+        crate::options::op_count::bump();
         let neg = (self.0 < 0) != (o.0 < 0);
         let p = mul_u128(self.0.unsigned_abs(), o.0.unsigned_abs());
         if p.hi >> FRAC_BITS != 0 {

@@ -20,3 +20,10 @@ pub mod fixed;
 
 pub use error::{RiskError, RiskResult};
 pub use fixed::{Fixed, Rounding, FRAC_BITS};
+pub mod health;
+pub mod options;
+pub mod portfolio;
+pub mod price;
+pub mod weights;
+
+pub use health::{HealthBand, HealthCache, HealthType};

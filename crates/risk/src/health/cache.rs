@@ -1,0 +1,361 @@
+//! [`HealthCache`]: built once, adjusted incrementally, read many times.
+
+use crate::error::{RiskError, RiskResult};
+use crate::fixed::{Fixed, Rounding};
+use crate::health::derivatives::DerivativeInfo;
+use crate::health::{HealthBand, HealthType};
+use crate::portfolio::{portfolio_health, PortfolioParams};
+use crate::price::BiasedPrices;
+use crate::weights::TokenWeights;
+
+/// One token position with its precomputed unit values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Bank / token index (unique within a cache).
+    pub token_index: u16,
+    /// Signed native balance (deposit > 0, borrow < 0), already multiplied
+    /// by the bank's deposit or borrow index.
+    pub balance: Fixed,
+    /// Biased prices of the token.
+    pub prices: BiasedPrices,
+    /// Underlying id for portfolio netting (`None`: never netted, e.g. the
+    /// quote token or a token with no derivative markets).
+    pub underlying: Option<u16>,
+    /// `asset price_T · asset weight_T`, rounded down.
+    asset_unit: [Fixed; 3],
+    /// `liab price_T · liab weight_T`, rounded up.
+    liab_unit: [Fixed; 3],
+}
+
+impl TokenInfo {
+    /// Builds a token position. `weights` should already be size-scaled
+    /// ([`TokenWeights::scaled`]). Two multiplies per health type, once.
+    pub fn new(
+        token_index: u16,
+        balance: Fixed,
+        prices: BiasedPrices,
+        weights: &TokenWeights,
+    ) -> RiskResult<TokenInfo> {
+        weights.validate()?;
+        let mut asset_unit = [Fixed::ZERO; 3];
+        let mut liab_unit = [Fixed::ZERO; 3];
+        for ht in HealthType::ALL {
+            asset_unit[ht.idx()] = prices.asset(ht).checked_mul_floor(weights.asset(ht))?;
+            liab_unit[ht.idx()] = prices.liab(ht).checked_mul_ceil(weights.liab(ht))?;
+        }
+        Ok(TokenInfo {
+            token_index,
+            balance,
+            prices,
+            underlying: None,
+            asset_unit,
+            liab_unit,
+        })
+    }
+
+    /// Marks the token as netting with derivatives on `underlying` in
+    /// portfolio mode.
+    pub fn with_underlying(mut self, underlying: u16) -> TokenInfo {
+        self.underlying = Some(underlying);
+        self
+    }
+
+    /// Weighted value of one native unit held (quote native).
+    pub fn asset_unit(&self, ht: HealthType) -> Fixed {
+        self.asset_unit[ht.idx()]
+    }
+
+    /// Weighted value of one native unit owed (quote native).
+    pub fn liab_unit(&self, ht: HealthType) -> Fixed {
+        self.liab_unit[ht.idx()]
+    }
+
+    /// Contribution of `balance` to health `ht` (one multiply, floor).
+    #[inline]
+    pub fn contribution_of(&self, balance: Fixed, ht: HealthType) -> RiskResult<Fixed> {
+        let unit = if balance.is_negative() {
+            self.liab_unit[ht.idx()]
+        } else {
+            self.asset_unit[ht.idx()]
+        };
+        balance.checked_mul_floor(unit)
+    }
+
+    /// Contribution of the current balance to health `ht`.
+    #[inline]
+    pub fn contribution(&self, ht: HealthType) -> RiskResult<Fixed> {
+        self.contribution_of(self.balance, ht)
+    }
+
+    /// Unweighted value at the biased price (portfolio mode), floor.
+    pub fn unweighted_value(&self, ht: HealthType) -> RiskResult<Fixed> {
+        let p = self.prices.for_exposure(ht, !self.balance.is_negative());
+        self.balance.checked_mul_floor(p)
+    }
+}
+
+/// How derivative and netted token risk is charged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarginMode {
+    /// Per-position weights and margin rates (the default).
+    Linear,
+    /// Netting per underlying with a scenario grid ([`crate::portfolio`]).
+    Portfolio(PortfolioParams),
+}
+
+/// Init, Maint and LiquidationEnd health at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthSummary {
+    /// Init health.
+    pub init: Fixed,
+    /// Maint health.
+    pub maint: Fixed,
+    /// LiquidationEnd health.
+    pub liq_end: Fixed,
+}
+
+impl HealthSummary {
+    /// Band of these numbers.
+    pub fn band(&self) -> HealthBand {
+        HealthBand::from_health(self.init, self.maint)
+    }
+}
+
+/// An account's positions, valued once and adjustable incrementally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthCache {
+    tokens: Vec<TokenInfo>,
+    derivatives: Vec<DerivativeInfo>,
+    mode: MarginMode,
+}
+
+impl HealthCache {
+    /// Builds a cache; errors on duplicate token or market indices.
+    pub fn new(
+        tokens: Vec<TokenInfo>,
+        derivatives: Vec<DerivativeInfo>,
+        mode: MarginMode,
+    ) -> RiskResult<HealthCache> {
+        for (i, t) in tokens.iter().enumerate() {
+            if tokens[..i].iter().any(|u| u.token_index == t.token_index) {
+                return Err(RiskError::DuplicateIndex);
+            }
+        }
+        for (i, d) in derivatives.iter().enumerate() {
+            if derivatives[..i].iter().any(|e| e.market_index == d.market_index) {
+                return Err(RiskError::DuplicateIndex);
+            }
+        }
+        if let MarginMode::Portfolio(p) = &mode {
+            p.validate()?;
+        }
+        Ok(HealthCache {
+            tokens,
+            derivatives,
+            mode,
+        })
+    }
+
+    /// Token positions.
+    pub fn tokens(&self) -> &[TokenInfo] {
+        &self.tokens
+    }
+
+    /// Derivative positions.
+    pub fn derivatives(&self) -> &[DerivativeInfo] {
+        &self.derivatives
+    }
+
+    /// Margin mode.
+    pub fn mode(&self) -> &MarginMode {
+        &self.mode
+    }
+
+    /// Switches margin mode (an account opting in or out of portfolio mode).
+    pub fn set_mode(&mut self, mode: MarginMode) -> RiskResult<()> {
+        if let MarginMode::Portfolio(p) = &mode {
+            p.validate()?;
+        }
+        self.mode = mode;
+        Ok(())
+    }
+
+    /// The token position for `token_index`.
+    pub fn token(&self, token_index: u16) -> RiskResult<&TokenInfo> {
+        self.tokens
+            .iter()
+            .find(|t| t.token_index == token_index)
+            .ok_or(RiskError::TokenNotFound)
+    }
+
+    fn token_mut(&mut self, token_index: u16) -> RiskResult<&mut TokenInfo> {
+        self.tokens
+            .iter_mut()
+            .find(|t| t.token_index == token_index)
+            .ok_or(RiskError::TokenNotFound)
+    }
+
+    /// The derivative position for `market_index`.
+    pub fn derivative(&self, market_index: u16) -> RiskResult<&DerivativeInfo> {
+        self.derivatives
+            .iter()
+            .find(|d| d.market_index == market_index)
+            .ok_or(RiskError::DerivativeNotFound)
+    }
+
+    /// Adds `delta_native` (signed) to a token balance.
+    pub fn adjust_token_balance(&mut self, token_index: u16, delta_native: Fixed) -> RiskResult<()> {
+        let t = self.token_mut(token_index)?;
+        t.balance = t.balance.checked_add(delta_native)?;
+        Ok(())
+    }
+
+    /// Applies a trade or transfer to a derivative position: `delta_base`
+    /// underlying units and `delta_cost_basis` quote native (a buy of q units
+    /// at price p is `(+q, +q·p)`, a sell `(−q, −q·p)`). Options re-price
+    /// once if the position changes sign.
+    pub fn adjust_derivative(
+        &mut self,
+        market_index: u16,
+        delta_base: Fixed,
+        delta_cost_basis: Fixed,
+    ) -> RiskResult<()> {
+        let d = self
+            .derivatives
+            .iter_mut()
+            .find(|d| d.market_index == market_index)
+            .ok_or(RiskError::DerivativeNotFound)?;
+        let was_rising = d.gains_on_rise();
+        d.base = d.base.checked_add(delta_base)?;
+        d.cost_basis = d.cost_basis.checked_add(delta_cost_basis)?;
+        if was_rising != d.gains_on_rise() {
+            d.recompute_units()?;
+        }
+        Ok(())
+    }
+
+    /// Sets the unsettled funding of a derivative (after `update_funding`).
+    pub fn set_unsettled_funding(&mut self, market_index: u16, funding: Fixed) -> RiskResult<()> {
+        let d = self
+            .derivatives
+            .iter_mut()
+            .find(|d| d.market_index == market_index)
+            .ok_or(RiskError::DerivativeNotFound)?;
+        d.unsettled_funding = funding;
+        Ok(())
+    }
+
+    /// Linear-mode health: one multiply per token, a few per derivative.
+    pub fn linear_health(&self, ht: HealthType) -> RiskResult<Fixed> {
+        let mut h = Fixed::ZERO;
+        for t in &self.tokens {
+            h = h.checked_add(t.contribution(ht)?)?;
+        }
+        for d in &self.derivatives {
+            h = h.checked_add(d.contribution(ht)?)?;
+        }
+        Ok(h)
+    }
+
+    /// Health of type `ht` in the account's margin mode.
+    pub fn health(&self, ht: HealthType) -> RiskResult<Fixed> {
+        match &self.mode {
+            MarginMode::Linear => self.linear_health(ht),
+            MarginMode::Portfolio(p) => portfolio_health(self, p, ht),
+        }
+    }
+
+    /// All three health types.
+    pub fn summary(&self) -> RiskResult<HealthSummary> {
+        Ok(HealthSummary {
+            init: self.health(HealthType::Init)?,
+            maint: self.health(HealthType::Maint)?,
+            liq_end: self.health(HealthType::LiquidationEnd)?,
+        })
+    }
+
+    /// Band (computes Init and Maint).
+    pub fn band(&self) -> RiskResult<HealthBand> {
+        Ok(HealthBand::from_health(
+            self.health(HealthType::Init)?,
+            self.health(HealthType::Maint)?,
+        ))
+    }
+
+    /// Maint health < 0.
+    pub fn is_liquidatable(&self) -> RiskResult<bool> {
+        Ok(self.health(HealthType::Maint)?.is_negative())
+    }
+
+    /// Any negative token balance or derivative position with negative PnL.
+    pub fn has_liabilities(&self) -> RiskResult<bool> {
+        if self.tokens.iter().any(|t| t.balance.is_negative()) {
+            return Ok(true);
+        }
+        for d in &self.derivatives {
+            if !d.base.is_zero() || d.pnl(HealthType::Maint)?.is_negative() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Largest whole native amount of `token_index` that can be withdrawn
+    /// (borrowing beyond the deposit only if `allow_borrow`) keeping Init
+    /// health ≥ 0. Closed form: health is linear in the balance on each side
+    /// of zero, so solve on the deposit segment, then on the borrow segment.
+    /// Returns 0 when Init health is ≤ 0. Exact in linear mode; in portfolio
+    /// mode it is an estimate using the token's linear Init weights, and the
+    /// instruction's final health check stays authoritative.
+    pub fn max_withdraw(&self, token_index: u16, allow_borrow: bool) -> RiskResult<Fixed> {
+        // Two ulps of slack absorb the floor of the re-computed contribution.
+        let h = self
+            .health(HealthType::Init)?
+            .checked_sub(Fixed::from_bits(2))?;
+        if !h.is_positive() {
+            return Ok(Fixed::ZERO);
+        }
+        let t = self.token(token_index)?;
+        let au = t.asset_unit(HealthType::Init);
+        let lu = t.liab_unit(HealthType::Init);
+        let borrow_part = |room: Fixed| -> RiskResult<Fixed> {
+            if !allow_borrow || !room.is_positive() {
+                return Ok(Fixed::ZERO);
+            }
+            if !lu.is_positive() {
+                return Err(RiskError::InvalidParameter);
+            }
+            room.checked_div(lu, Rounding::Floor)
+        };
+        let amount = if t.balance.is_positive() {
+            let held = t.contribution(HealthType::Init)?;
+            if h >= held {
+                t.balance.checked_add(borrow_part(h.checked_sub(held)?)?)?
+            } else {
+                h.checked_div(au, Rounding::Floor)?.min(t.balance)
+            }
+        } else {
+            borrow_part(h)?
+        };
+        Ok(amount.floor())
+    }
+
+    /// Largest whole native amount that can be *borrowed* (withdrawn beyond
+    /// the current deposit) keeping Init health ≥ 0.
+    pub fn max_borrow(&self, token_index: u16) -> RiskResult<Fixed> {
+        let total = self.max_withdraw(token_index, true)?;
+        let held = self.token(token_index)?.balance.positive_part();
+        Ok(total.checked_sub(held)?.positive_part().floor())
+    }
+}
+
+/// Maint health of a cache, saturating instead of failing, for keepers that
+/// rank many accounts (lower = closer to liquidation; an account whose
+/// health overflows ranks first).
+pub fn keeper_maint_health(cache: &HealthCache) -> Fixed {
+    cache.health(HealthType::Maint).unwrap_or(Fixed::MIN)
+}
+
+#[cfg(test)]
+#[path = "cache_tests.rs"]
+mod tests;

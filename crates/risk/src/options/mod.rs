@@ -1,0 +1,14 @@
+//! European option pricing in fixed point.
+//!
+//! [`math`] provides `ln`, `exp`, `rsqrt`/`sqrt`, a division-free
+//! reciprocal and the normal CDF using only multiplies (plus one native
+//! `u64` division where a reciprocal is needed); [`black_scholes`] builds
+//! the price and Greeks on top. Every function documents its multiply count
+//! so the on-chain compute cost is bounded and predictable.
+
+pub mod black_scholes;
+pub mod math;
+mod tables;
+
+#[cfg(test)]
+pub(crate) mod op_count;

@@ -1,0 +1,299 @@
+//! Oracle price conversion and **the one place where price bias is decided**.
+//!
+//! # Units
+//! Every price in the engine is *quote native units per native unit* of the
+//! token or underlying. SOL at $150.12345678 (Pyth mantissa 15012345678,
+//! expo −8), SOL with 9 decimals, USDC quote with 6 decimals:
+//! `150.12345678 · 10^6 / 10^9 = 0.15012345678` micro-USDC per lamport.
+//! A native balance times such a price is a value in quote native units with
+//! no further scaling. The powers of ten are divided out once per oracle read
+//! ([`OraclePrice::from_pyth`]); health math then only multiplies.
+//!
+//! # Bias rules (all of them)
+//! With `k` the bank's/market's confidence multiplier ([`PriceBias`]):
+//!
+//! | health type     | asset price                         | liability price                     |
+//! |-----------------|-------------------------------------|-------------------------------------|
+//! | Maint           | `price − k·conf`                    | `price + k·conf`                    |
+//! | LiquidationEnd  | same as Maint                       | same as Maint                       |
+//! | Init            | `min(price − k·conf, stable)`       | `max(price + k·conf, stable)`       |
+//!
+//! Asset prices never go below zero. Init additionally uses the slow stable
+//! price so that a sudden (possibly manipulated) oracle spike cannot be
+//! borrowed against (the 2022 Mango exploit); LiquidationEnd deliberately
+//! uses spot so that liquidators act on the current market.
+//! Rounding: the oracle price is kept as a floor/ceil pair and confidence is
+//! rounded up, so the asset price is ≤ the true biased price and the
+//! liability price ≥ it.
+
+use crate::error::{RiskError, RiskResult};
+use crate::fixed::{Fixed, Rounding, FRAC_BITS};
+use crate::health::HealthType;
+
+/// Largest power of ten representable in `u128` (10^38).
+const MAX_POW10: u32 = 38;
+
+/// `value · 10^exp10` as a `Fixed`, rounded as asked. One `u128` division
+/// when `exp10 < 0`, none otherwise.
+pub fn scale_pow10(value: u64, exp10: i32, rounding: Rounding) -> RiskResult<Fixed> {
+    if exp10 >= 0 {
+        let e = u32::try_from(exp10).map_err(|_| RiskError::Overflow)?;
+        let p = 10u128.checked_pow(e).ok_or(RiskError::Overflow)?;
+        let v = u128::from(value).checked_mul(p).ok_or(RiskError::Overflow)?;
+        let v = i128::try_from(v).map_err(|_| RiskError::Overflow)?;
+        return Fixed::checked_from_i128(v);
+    }
+    let n = exp10.unsigned_abs();
+    let num = u128::from(value) << FRAC_BITS; // < 2^112
+    let (q, inexact) = if n > MAX_POW10 {
+        (0, value != 0) // 10^39 > 2^129 > num: quotient is 0
+    } else {
+        let d = 10u128.pow(n);
+        let q = num / d;
+        (q, q * d != num)
+    };
+    let q = if inexact && rounding == Rounding::Ceil { q + 1 } else { q };
+    Ok(Fixed::from_bits(q as i128)) // q < 2^112
+}
+
+/// An oracle reading converted to native units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OraclePrice {
+    /// Price rounded down (quote native per native unit).
+    pub lo: Fixed,
+    /// Price rounded up (`lo` or `lo + 1 ulp`).
+    pub hi: Fixed,
+    /// Confidence interval half-width, rounded up.
+    pub conf: Fixed,
+}
+
+impl OraclePrice {
+    /// Converts a Pyth reading `(price, conf, expo)` of a token with
+    /// `token_decimals` against a quote token with `quote_decimals`.
+    /// Errors with [`RiskError::InvalidPrice`] if `price ≤ 0` or the scaled
+    /// price rounds to zero.
+    pub fn from_pyth(
+        price: i64,
+        conf: u64,
+        expo: i32,
+        token_decimals: u8,
+        quote_decimals: u8,
+    ) -> RiskResult<OraclePrice> {
+        if price <= 0 {
+            return Err(RiskError::InvalidPrice);
+        }
+        let e = expo
+            .checked_add(i32::from(quote_decimals))
+            .and_then(|e| e.checked_sub(i32::from(token_decimals)))
+            .ok_or(RiskError::InvalidPrice)?;
+        let p = price.unsigned_abs();
+        let lo = scale_pow10(p, e, Rounding::Floor)?;
+        let hi = scale_pow10(p, e, Rounding::Ceil)?;
+        if !lo.is_positive() {
+            return Err(RiskError::InvalidPrice);
+        }
+        let conf = scale_pow10(conf, e, Rounding::Ceil)?;
+        Ok(OraclePrice { lo, hi, conf })
+    }
+
+    /// An exact price with zero confidence (tests, quote token, settlement).
+    pub fn exact(price: Fixed) -> OraclePrice {
+        OraclePrice {
+            lo: price,
+            hi: price,
+            conf: Fixed::ZERO,
+        }
+    }
+
+    /// `conf / price ≤ max_ratio`, checked without a division
+    /// (`conf ≤ max_ratio · price`).
+    pub fn conf_within(&self, max_ratio: Fixed) -> RiskResult<bool> {
+        Ok(self.conf <= max_ratio.checked_mul_floor(self.lo)?)
+    }
+}
+
+/// Per-bank / per-market price bias parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PriceBias {
+    /// `k`: how many confidence half-widths to move the price against the
+    /// user (0 disables the confidence bias). Must be ≥ 0.
+    pub conf_multiplier: Fixed,
+}
+
+/// The prices a token (or an underlying) is valued at, per health type and
+/// side. Built once per oracle read; everything else reads from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BiasedPrices {
+    /// Unbiased oracle price (floor); used for exchange rates (liquidation
+    /// transfers) and as the reference spot in portfolio scenarios.
+    pub oracle: Fixed,
+    /// `max(oracle − k·conf, 0)`.
+    pub spot_asset: Fixed,
+    /// `oracle + k·conf`.
+    pub spot_liab: Fixed,
+    /// `min(spot_asset, stable)`.
+    pub init_asset: Fixed,
+    /// `max(spot_liab, stable)`.
+    pub init_liab: Fixed,
+}
+
+impl BiasedPrices {
+    /// Applies the bias rules (module docs) to an oracle reading and the
+    /// bank's/market's stable price. Pass `stable = oracle.lo` when there is
+    /// no stable price yet.
+    pub fn new(oracle: &OraclePrice, stable: Fixed, bias: PriceBias) -> RiskResult<BiasedPrices> {
+        if bias.conf_multiplier.is_negative() || stable.is_negative() {
+            return Err(RiskError::InvalidParameter);
+        }
+        let widen = bias.conf_multiplier.checked_mul_ceil(oracle.conf)?;
+        let spot_asset = oracle.lo.checked_sub(widen)?.positive_part();
+        let spot_liab = oracle.hi.checked_add(widen)?;
+        Ok(BiasedPrices {
+            oracle: oracle.lo,
+            spot_asset,
+            spot_liab,
+            init_asset: spot_asset.min(stable),
+            init_liab: spot_liab.max(stable),
+        })
+    }
+
+    /// Same price everywhere (tests, the quote token).
+    pub fn flat(price: Fixed) -> BiasedPrices {
+        BiasedPrices {
+            oracle: price,
+            spot_asset: price,
+            spot_liab: price,
+            init_asset: price,
+            init_liab: price,
+        }
+    }
+
+    /// Price at which a positive balance is valued for `ht`.
+    pub fn asset(&self, ht: HealthType) -> Fixed {
+        match ht {
+            HealthType::Init => self.init_asset,
+            HealthType::Maint | HealthType::LiquidationEnd => self.spot_asset,
+        }
+    }
+
+    /// Price at which a negative balance is valued for `ht`.
+    pub fn liab(&self, ht: HealthType) -> Fixed {
+        match ht {
+            HealthType::Init => self.init_liab,
+            HealthType::Maint | HealthType::LiquidationEnd => self.spot_liab,
+        }
+    }
+
+    /// Conservative price for an exposure that gains when the price rises
+    /// (`rising = true`: long spot/perp/call, short put) or falls.
+    pub fn for_exposure(&self, ht: HealthType, rising: bool) -> Fixed {
+        if rising {
+            self.asset(ht)
+        } else {
+            self.liab(ht)
+        }
+    }
+}
+
+/// Moves a stable price toward the oracle by at most
+/// `prev · max_move_per_sec · dt` (relative), so that it follows real moves
+/// over hours but cannot be dragged by a short spike. `dt` in seconds.
+pub fn update_stable_price(
+    prev: Fixed,
+    oracle: Fixed,
+    dt: u64,
+    max_move_per_sec: Fixed,
+) -> RiskResult<Fixed> {
+    if prev.is_zero() {
+        return Ok(oracle);
+    }
+    let frac = max_move_per_sec.checked_mul(Fixed::from_u64(dt), Rounding::Floor)?;
+    let step = prev.checked_mul_floor(frac)?;
+    if oracle > prev {
+        Ok(oracle.min(prev.checked_add(step)?))
+    } else {
+        Ok(oracle.max(prev.checked_sub(step)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fx(s: &str) -> Fixed {
+        s.parse().unwrap()
+    }
+
+    /// Tolerance for one floor/ceil pair on a converted price.
+    const ONE_ULP: i128 = 1;
+
+    #[test]
+    fn sol_price_per_lamport_in_micro_usdc() {
+        // 15012345678 · 10^(−8 + 6 − 9) = 15012345678 · 10^−11 = 0.15012345678
+        let p = OraclePrice::from_pyth(15_012_345_678, 10_000_000, -8, 9, 6).unwrap();
+        let exact = fx("0.15012345678");
+        assert!((p.lo.to_bits() - exact.to_bits()).abs() <= ONE_ULP);
+        assert_eq!(p.hi.to_bits() - p.lo.to_bits(), 1); // inexact in binary
+        // conf $0.10 → 0.0001 micro-USDC per lamport (rounded up).
+        assert!((p.conf.to_bits() - fx("0.0001").to_bits()).abs() <= ONE_ULP);
+        assert!(p.conf >= fx("0.0001").checked_sub(Fixed::DELTA).unwrap());
+    }
+
+    #[test]
+    fn positive_exponent_and_errors() {
+        // A token with 0 decimals priced 5 · 10^2 = $500 against 6-decimal quote
+        // → 500 · 10^6 = 5e8 quote native per unit, exact.
+        let p = OraclePrice::from_pyth(5, 0, 2, 0, 6).unwrap();
+        assert_eq!(p.lo, Fixed::from_u64(500_000_000));
+        assert_eq!(p.lo, p.hi);
+        assert_eq!(OraclePrice::from_pyth(0, 0, -8, 9, 6), Err(RiskError::InvalidPrice));
+        assert_eq!(OraclePrice::from_pyth(-1, 0, -8, 9, 6), Err(RiskError::InvalidPrice));
+        // 1 · 10^−60 rounds to zero → invalid.
+        assert_eq!(OraclePrice::from_pyth(1, 0, -60, 0, 0), Err(RiskError::InvalidPrice));
+    }
+
+    #[test]
+    fn bias_table() {
+        // price 150, conf 0.10, k = 1, stable 140:
+        // spot asset 149.90, spot liab 150.10, init asset min(149.9,140) = 140,
+        // init liab max(150.1, 140) = 150.1.
+        let o = OraclePrice {
+            lo: fx("150"),
+            hi: fx("150"),
+            conf: fx("0.1"),
+        };
+        let b = BiasedPrices::new(&o, fx("140"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+        assert_eq!(b.asset(HealthType::Maint), fx("150").checked_sub(fx("0.1")).unwrap());
+        assert_eq!(b.liab(HealthType::LiquidationEnd), fx("150").checked_add(fx("0.1")).unwrap());
+        assert_eq!(b.asset(HealthType::Init), fx("140"));
+        assert_eq!(b.liab(HealthType::Init), b.spot_liab);
+        // stable 160 above spot: init liability uses 160.
+        let b = BiasedPrices::new(&o, fx("160"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+        assert_eq!(b.liab(HealthType::Init), fx("160"));
+        assert_eq!(b.asset(HealthType::Init), b.spot_asset);
+        // Huge confidence clamps the asset price at 0.
+        let wide = OraclePrice { conf: fx("200"), ..o };
+        let b = BiasedPrices::new(&wide, fx("150"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+        assert_eq!(b.spot_asset, Fixed::ZERO);
+    }
+
+    #[test]
+    fn conf_ratio_check() {
+        let o = OraclePrice::exact(fx("100"));
+        let o = OraclePrice { conf: fx("2"), ..o };
+        assert!(o.conf_within(fx("0.02")).unwrap()); // 2 ≤ 0.02·100
+        assert!(!o.conf_within(fx("0.019")).unwrap());
+    }
+
+    #[test]
+    fn stable_price_moves_at_bounded_speed() {
+        // prev 100, oracle 200, 0.01%/s for 100 s → at most +1% = 101.
+        let s = update_stable_price(fx("100"), fx("200"), 100, fx("0.0001")).unwrap();
+        assert!((s.to_f64() - 101.0).abs() < 1e-9);
+        // Small move is followed exactly.
+        let s = update_stable_price(fx("100"), fx("100.5"), 100, fx("0.0001")).unwrap();
+        assert_eq!(s, fx("100.5"));
+        let s = update_stable_price(fx("100"), fx("50"), 100, fx("0.0001")).unwrap();
+        assert!((s.to_f64() - 99.0).abs() < 1e-9);
+    }
+}
