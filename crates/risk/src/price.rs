@@ -279,10 +279,11 @@ mod tests {
 
     #[test]
     fn conf_ratio_check() {
-        let o = OraclePrice::exact(fx("100"));
-        let o = OraclePrice { conf: fx("2"), ..o };
-        assert!(o.conf_within(fx("0.02")).unwrap()); // 2 ≤ 0.02·100
-        assert!(!o.conf_within(fx("0.019")).unwrap());
+        // conf 1 at price 64: ratio 1/64 = 0.015625 (exact in binary).
+        let o = OraclePrice::exact(fx("64"));
+        let o = OraclePrice { conf: fx("1"), ..o };
+        assert!(o.conf_within(fx("0.015625")).unwrap()); // 1 ≤ 0.015625·64
+        assert!(!o.conf_within(fx("0.015")).unwrap()); // 1 > 0.96
     }
 
     #[test]

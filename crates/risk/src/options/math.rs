@@ -6,7 +6,7 @@
 //! | [`ln`]          | `x = m·2^e`, `m·64/(64+j) = 1+u` (`u < 1/64`), 8-term series  | 10   | 0    |
 //! | [`exp`]         | `x = (32k+j)·ln2/32 + r`, `|r| ≤ 0.011`, degree-6 Taylor      | 9    | 0    |
 //! | [`rsqrt`]       | `x = m·4^q`, table seed on `[1,4)`, 4 Newton steps            | 12   | 0    |
-//! | [`sqrt`]        | `x · rsqrt(x)`                                                | 13   | 0    |
+//! | [`sqrt`]        | `m·rsqrt(m)·2^q` (mantissa form keeps full precision)          | 13   | 0    |
 //! | [`recip`]       | 32-bit seed by one `u64` division, 1 Newton step              | 2    | 1×u64|
 //! | [`norm_cdf`]    | Abramowitz–Stegun 26.2.17 (abs. error < 7.5e-8)               | 20   | 1×u64|
 //!
@@ -85,7 +85,13 @@ pub fn exp(x: Fixed) -> RiskResult<Fixed> {
         .to_bits()
         >> FRAC_BITS;
     let n64 = i64::try_from(n).map_err(|_| RiskError::Overflow)?;
-    let r = x.checked_sub(Fixed::from_bits(LN2_DIV_32).checked_mul_int(n64)?)?;
+    // n·ln2/32 with 64 extra bits of precision, rounded to nearest ulp
+    let prod = u128::from(n64.unsigned_abs())
+        .checked_mul(LN2_DIV_32_X64)
+        .ok_or(RiskError::Overflow)?;
+    let nl = ((prod >> 63) + 1) >> 1;
+    let nl = Fixed::from_bits(if n64 < 0 { -(nl as i128) } else { nl as i128 });
+    let r = x.checked_sub(nl)?;
     let k = n >> 5; // floor division by 32
     let j = (n & 31) as usize;
     // e^r, |r| ≤ ln2/64: Horner on 1/n! up to degree 6
@@ -107,45 +113,52 @@ pub fn exp(x: Fixed) -> RiskResult<Fixed> {
     }
 }
 
-/// `1/√x`, `x > 0`.
-pub fn rsqrt(x: Fixed) -> RiskResult<Fixed> {
+/// Mantissa form of `1/√x`: returns `(m, y, q)` with `x = m·4^q`,
+/// `m ∈ [1, 4)` and `y ≈ 1/√m` (4 Newton steps from a table seed, 12 muls).
+fn rsqrt_parts(x: Fixed) -> RiskResult<(Fixed, Fixed, i32)> {
     let (m1, e) = normalize(x)?;
-    // x = m·4^q with m ∈ [1, 4): q = floor(e/2), m = m1·2^(e − 2q)
+    // q = floor(e/2); m = m1·2^(e − 2q) ∈ [1, 4)
     let q = e >> 1;
-    let m = if e & 1 == 1 {
-        m1.checked_mul_int(2)?
-    } else {
-        m1
-    };
+    let m = if e & 1 == 1 { m1.checked_mul_int(2)? } else { m1 };
     let j = ((m.to_bits() - Fixed::ONE.to_bits()) >> (FRAC_BITS - 2)) as usize;
     let mut y = Fixed::from_bits(RSQRT_SEED.get(j).copied().ok_or(RiskError::Domain)?);
     let three = Fixed::from_i64(3);
     for _ in 0..4 {
         // y ← y · (3 − m·y²) / 2
         let t = three.checked_sub(mul(m, mul(y, y)?)?)?;
-        y = mul(y, t)?;
-        y = Fixed::from_bits(y.to_bits() >> 1);
+        y = Fixed::from_bits(mul(y, t)?.to_bits() >> 1);
     }
-    // 1/√x = y · 2^−q
-    let yb = y.to_bits();
-    let out = if q >= 0 {
-        yb >> q.min(126)
-    } else {
-        let sh = (-q) as u32;
-        if yb.leading_zeros() <= sh {
-            return Err(RiskError::Overflow);
-        }
-        yb << sh
-    };
-    Ok(Fixed::from_bits(out))
+    Ok((m, y, q))
 }
 
-/// `√x`, `x ≥ 0` (relative error < 1e-12; not correctly rounded).
+/// `v · 2^k` for a non-negative `v` (right shifts truncate).
+fn shift(v: Fixed, k: i32) -> RiskResult<Fixed> {
+    let b = v.to_bits();
+    if k >= 0 {
+        let sh = k as u32;
+        if b.leading_zeros() <= sh {
+            return Err(RiskError::Overflow);
+        }
+        Ok(Fixed::from_bits(b << sh))
+    } else {
+        Ok(Fixed::from_bits(b >> k.unsigned_abs().min(127)))
+    }
+}
+
+/// `1/√x`, `x > 0` (12 multiplies).
+pub fn rsqrt(x: Fixed) -> RiskResult<Fixed> {
+    let (_, y, q) = rsqrt_parts(x)?;
+    shift(y, -q)
+}
+
+/// `√x`, `x ≥ 0` (13 multiplies; relative error < 1e-12, not correctly
+/// rounded).
 pub fn sqrt(x: Fixed) -> RiskResult<Fixed> {
     if x.is_zero() {
         return Ok(Fixed::ZERO);
     }
-    mul(x, rsqrt(x)?)
+    let (m, y, q) = rsqrt_parts(x)?;
+    shift(mul(m, y)?, q)
 }
 
 /// `1/x` for `x > 0` without a `u128` division: a 32-bit seed from one

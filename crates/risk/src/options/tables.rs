@@ -9,8 +9,8 @@ pub(crate) const LN2: i128 = 195103586505167;
 /// 32 / ln 2 (exp range reduction).
 pub(crate) const INV_LN2_32: i128 = 12994641697113596;
 
-/// ln 2 / 32.
-pub(crate) const LN2_DIV_32: i128 = 6096987078286;
+/// ln 2 / 32 scaled by 2^112 (64 bits beyond a `Fixed`).
+pub(crate) const LN2_DIV_32_X64: u128 = 112469560253864905423137732870176;
 
 /// 1 / sqrt(2π).
 pub(crate) const INV_SQRT_2PI: i128 = 112292269084889;
