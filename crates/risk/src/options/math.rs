@@ -250,4 +250,4 @@ pub const SECS_PER_YEAR: u64 = SECONDS_PER_YEAR;
 
 #[cfg(test)]
 #[path = "math_tests.rs"]
-mod tests;
+pub(crate) mod tests;
