@@ -27,3 +27,5 @@ pub mod price;
 pub mod weights;
 
 pub use health::{HealthBand, HealthCache, HealthType};
+pub mod funding;
+pub mod interest;
