@@ -12,6 +12,7 @@ use solana_compiler_builtins as _;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod pda;
 pub mod state;
 pub mod token;
 

@@ -1,0 +1,220 @@
+//! [`Env`]: one LiteSVM instance with the xmargin program loaded.
+use std::path::PathBuf;
+
+use litesvm::LiteSVM;
+use litesvm_token::{CreateAccount, CreateMint, MintTo};
+use solana_account::Account;
+use solana_address::Address;
+use solana_clock::Clock;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::outcome::{TxFailure, TxOutcome};
+use crate::pyth::{receiver_program, PythPrice};
+
+/// Lamports every fresh wallet gets from [`Env::new_wallet`].
+pub const WALLET_LAMPORTS: u64 = 100_000_000_000;
+/// Unix time the clock starts at, so tests see realistic publish times.
+pub const START_UNIX_TIME: i64 = 1_750_000_000;
+
+/// Where the SBF program is read from: `$XMARGIN_SO`, else
+/// `<workspace>/target/deploy/xmargin.so` (written by `scripts/build-sbf` or `anchor build`).
+pub fn program_so_path() -> PathBuf {
+    if let Ok(p) = std::env::var("XMARGIN_SO") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy/xmargin.so")
+}
+
+pub struct Env {
+    pub svm: LiteSVM,
+    /// Pays fees and rent; also the mint authority of every test mint.
+    pub payer: Keypair,
+    pub program_id: Address,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Env {
+    /// A VM with the program loaded, a funded payer and the clock at [`START_UNIX_TIME`].
+    pub fn new() -> Self {
+        let path = program_so_path();
+        let so = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("cannot read the program at {}: {e}. Build it with scripts/build-sbf (or anchor build).", path.display())
+        });
+        let mut svm = LiteSVM::new();
+        let program_id = xmargin::ID;
+        svm.add_program(program_id, &so).expect("load xmargin.so");
+        let payer = Keypair::new_from_array([7; 32]); // fixed: deterministic PDAs and CU
+        svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS).expect("airdrop");
+        let mut env = Self { svm, payer, program_id };
+        env.set_unix_time(START_UNIX_TIME);
+        env
+    }
+
+    /// A new keypair derived from `seed` (deterministic), funded with SOL for fees and rent.
+    pub fn new_wallet(&mut self, seed: u8) -> Keypair {
+        let kp = Keypair::new_from_array([seed; 32]);
+        self.svm.airdrop(&kp.pubkey(), WALLET_LAMPORTS).expect("airdrop");
+        kp
+    }
+
+    // ---- clock -------------------------------------------------------------
+
+    pub fn clock(&self) -> Clock {
+        self.svm.get_sysvar()
+    }
+
+    pub fn unix_time(&self) -> i64 {
+        self.clock().unix_timestamp
+    }
+
+    pub fn set_unix_time(&mut self, t: i64) {
+        let mut c = self.clock();
+        c.unix_timestamp = t;
+        self.svm.set_sysvar(&c);
+    }
+
+    /// Moves the clock forward by `secs` seconds (and the slot by ~2.5 per second).
+    pub fn warp(&mut self, secs: i64) {
+        let mut c = self.clock();
+        c.unix_timestamp += secs;
+        c.slot += (secs.max(0) as u64) * 5 / 2;
+        self.svm.set_sysvar(&c);
+    }
+
+    // ---- tokens ------------------------------------------------------------
+
+    /// A new SPL Token mint whose authority is the payer.
+    pub fn create_mint(&mut self, decimals: u8) -> Address {
+        CreateMint::new(&mut self.svm, &self.payer).decimals(decimals).send().expect("create mint")
+    }
+
+    /// A new SPL Token account of `mint` owned by `owner`.
+    pub fn create_token_account(&mut self, mint: &Address, owner: &Address) -> Address {
+        CreateAccount::new(&mut self.svm, &self.payer, mint).owner(owner).send().expect("create token account")
+    }
+
+    pub fn mint_to(&mut self, mint: &Address, account: &Address, amount: u64) {
+        MintTo::new(&mut self.svm, &self.payer, mint, account, amount).send().expect("mint to");
+    }
+
+    /// A token account of `mint` for `owner`, holding `amount`.
+    pub fn funded_token_account(&mut self, mint: &Address, owner: &Address, amount: u64) -> Address {
+        let account = self.create_token_account(mint, owner);
+        if amount > 0 {
+            self.mint_to(mint, &account, amount);
+        }
+        account
+    }
+
+    /// Amount held by an SPL Token account (panics if it does not exist).
+    pub fn token_balance(&self, account: &Address) -> u64 {
+        let data = self.svm.get_account(account).expect("token account exists").data;
+        u64::from_le_bytes(data[64..72].try_into().expect("token account layout"))
+    }
+
+    // ---- oracles -----------------------------------------------------------
+
+    /// Writes (or overwrites) a Pyth `PriceUpdateV2` account at `address`.
+    pub fn set_pyth_price(&mut self, address: &Address, price: &PythPrice) {
+        self.set_account_data(address, &receiver_program(), price.account_data());
+    }
+
+    /// Writes arbitrary account data with a given owner (rent-exempt lamports).
+    pub fn set_account_data(&mut self, address: &Address, owner: &Address, data: Vec<u8>) {
+        let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
+        let account = Account { lamports, data, owner: *owner, executable: false, rent_epoch: 0 };
+        self.svm.set_account(*address, account).expect("set account");
+    }
+
+    // ---- accounts ----------------------------------------------------------
+
+    pub fn account(&self, address: &Address) -> Option<Account> {
+        self.svm.get_account(address)
+    }
+
+    /// Deserializes an Anchor account (regular or zero-copy) of the program.
+    pub fn anchor_account<T: anchor_lang::AccountDeserialize>(&self, address: &Address) -> T {
+        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
+        T::try_deserialize(&mut data.as_slice()).unwrap_or_else(|e| panic!("decode {address}: {e}"))
+    }
+
+    /// Reads a zero-copy account of the program (discriminator checked).
+    pub fn zero_copy<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(&self, address: &Address) -> T {
+        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
+        assert_eq!(&data[..8], T::DISCRIMINATOR, "{address} is not a {}", std::any::type_name::<T>());
+        let size = std::mem::size_of::<T>();
+        assert!(data.len() >= 8 + size, "{address}: {} bytes, too small", data.len());
+        bytemuck::pod_read_unaligned(&data[8..8 + size])
+    }
+
+    /// The current bytes of several accounts, to prove a failed instruction changed nothing.
+    pub fn snapshot(&self, addresses: &[Address]) -> Vec<Option<Account>> {
+        addresses.iter().map(|a| self.account(a)).collect()
+    }
+
+    // ---- transactions ------------------------------------------------------
+
+    /// Signs with the payer plus `signers` and executes. Never panics on failure.
+    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
+        self.svm.expire_blockhash(); // identical transactions would otherwise be "already processed"
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&self.payer.pubkey()), &all, self.svm.latest_blockhash());
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => TxOutcome {
+                result: Ok(()),
+                compute_units: meta.compute_units_consumed,
+                logs: meta.logs,
+                return_data: meta.return_data.data,
+            },
+            Err(failed) => {
+                let failure = TxFailure {
+                    err: failed.err,
+                    compute_units: failed.meta.compute_units_consumed,
+                    logs: failed.meta.logs.clone(),
+                };
+                TxOutcome {
+                    compute_units: failure.compute_units,
+                    logs: failure.logs.clone(),
+                    return_data: failed.meta.return_data.data,
+                    result: Err(failure),
+                }
+            }
+        }
+    }
+
+    /// Sends, asserts success, returns the outcome (panics with logs on failure).
+    #[track_caller]
+    pub fn send_ok(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
+        let out = self.send(instructions, signers);
+        out.expect_ok();
+        out
+    }
+
+    /// Sends a transaction that must fail with `code` and leave `watched` untouched.
+    #[track_caller]
+    pub fn send_err(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        code: impl Into<u32>,
+        watched: &[Address],
+    ) -> TxFailure {
+        let before = self.snapshot(watched);
+        let out = self.send(instructions, signers);
+        let failure = out.expect_error(code).clone();
+        let after = self.snapshot(watched);
+        for ((addr, b), a) in watched.iter().zip(&before).zip(&after) {
+            assert_eq!(b, a, "account {addr} changed although the transaction failed");
+        }
+        failure
+    }
+}
