@@ -172,13 +172,19 @@ impl Fixed {
     /// Checked addition.
     #[inline]
     pub fn checked_add(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0.checked_add(o.0).map(Fixed).ok_or(RiskError::Overflow)
+        self.0
+            .checked_add(o.0)
+            .map(Fixed)
+            .ok_or(RiskError::Overflow)
     }
 
     /// Checked subtraction.
     #[inline]
     pub fn checked_sub(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0.checked_sub(o.0).map(Fixed).ok_or(RiskError::Overflow)
+        self.0
+            .checked_sub(o.0)
+            .map(Fixed)
+            .ok_or(RiskError::Overflow)
     }
 
     /// Checked negation.

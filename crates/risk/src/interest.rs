@@ -213,13 +213,36 @@ mod tests {
     fn curve_worked_points() {
         let c = curve();
         // u = 0 → 1%; u = 0.4 → 1% + 9%·0.5 = 5.5%; u = 0.8 → 10%
-        assert!(close(c.borrow_rate(Fixed::ZERO).unwrap(), fx("0.01"), RATE_ULPS));
-        assert!(close(c.borrow_rate(fx("0.4")).unwrap(), fx("0.055"), RATE_ULPS));
-        assert!(close(c.borrow_rate(fx("0.8")).unwrap(), fx("0.1"), RATE_ULPS));
+        assert!(close(
+            c.borrow_rate(Fixed::ZERO).unwrap(),
+            fx("0.01"),
+            RATE_ULPS
+        ));
+        assert!(close(
+            c.borrow_rate(fx("0.4")).unwrap(),
+            fx("0.055"),
+            RATE_ULPS
+        ));
+        assert!(close(
+            c.borrow_rate(fx("0.8")).unwrap(),
+            fx("0.1"),
+            RATE_ULPS
+        ));
         // u = 0.9 → 10% + 90%·(0.1/0.2) = 55%; u = 1 → 100%
-        assert!(close(c.borrow_rate(fx("0.9")).unwrap(), fx("0.55"), RATE_ULPS));
-        assert!(close(c.borrow_rate(Fixed::ONE).unwrap(), fx("1"), RATE_ULPS));
-        let bad = InterestCurve { optimal_util: Fixed::ONE, ..c };
+        assert!(close(
+            c.borrow_rate(fx("0.9")).unwrap(),
+            fx("0.55"),
+            RATE_ULPS
+        ));
+        assert!(close(
+            c.borrow_rate(Fixed::ONE).unwrap(),
+            fx("1"),
+            RATE_ULPS
+        ));
+        let bad = InterestCurve {
+            optimal_util: Fixed::ONE,
+            ..c
+        };
         assert_eq!(bad.borrow_rate(fx("0.5")), Err(RiskError::InvalidParameter));
     }
 

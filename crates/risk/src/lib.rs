@@ -29,3 +29,6 @@ pub mod weights;
 pub use health::{HealthBand, HealthCache, HealthType};
 pub mod funding;
 pub mod interest;
+pub mod liquidation;
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -53,9 +53,7 @@ impl PortfolioParams {
     /// Grid sizes within the caps, non-empty, scales ≥ 0 ordered
     /// Init ≥ LiquidationEnd ≥ Maint, floors likewise.
     pub fn validate(&self) -> RiskResult<()> {
-        let ordered = |a: &[Fixed; 3]| {
-            !a[1].is_negative() && a[1] <= a[2] && a[2] <= a[0]
-        };
+        let ordered = |a: &[Fixed; 3]| !a[1].is_negative() && a[1] <= a[2] && a[2] <= a[0];
         let ok = !self.price_shocks.is_empty()
             && self.price_shocks.len() <= MAX_PRICE_SHOCKS
             && self.vol_shocks.len() <= MAX_VOL_SHOCKS
@@ -100,7 +98,14 @@ impl Exposure {
     }
 
     /// Adds `qty` units of an instrument with per-unit Greeks and notional.
-    pub fn add(&mut self, qty: Fixed, delta: Fixed, gamma: Fixed, vega: Fixed, notional: Fixed) -> RiskResult<()> {
+    pub fn add(
+        &mut self,
+        qty: Fixed,
+        delta: Fixed,
+        gamma: Fixed,
+        vega: Fixed,
+        notional: Fixed,
+    ) -> RiskResult<()> {
         self.delta = self.delta.checked_add(qty.checked_mul_floor(delta)?)?;
         self.gamma = self.gamma.checked_add(qty.checked_mul_floor(gamma)?)?;
         self.vega = self.vega.checked_add(qty.checked_mul_floor(vega)?)?;
@@ -111,7 +116,11 @@ impl Exposure {
 
 /// Requirement of one exposure for `ht` (quote native, rounded up, ≥ 0).
 /// Multiplies: `4·|price_shocks| + |vol_shocks| + 3`.
-pub fn exposure_requirement(e: &Exposure, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+pub fn exposure_requirement(
+    e: &Exposure,
+    p: &PortfolioParams,
+    ht: HealthType,
+) -> RiskResult<Fixed> {
     let c = p.shock_scale[ht.idx()];
     let neg_delta = e.delta.checked_neg()?;
     let neg_half_gamma = e.gamma.checked_mul_floor(Fixed::HALF)?.checked_neg()?;
@@ -151,7 +160,13 @@ pub fn exposures(cache: &HealthCache) -> RiskResult<Vec<Exposure>> {
     for t in cache.tokens() {
         if let Some(u) = t.underlying {
             let notional = t.balance.checked_abs()?.checked_mul_ceil(t.prices.oracle)?;
-            slot(&mut out, u, t.prices.oracle)?.add(t.balance, Fixed::ONE, Fixed::ZERO, Fixed::ZERO, notional)?;
+            slot(&mut out, u, t.prices.oracle)?.add(
+                t.balance,
+                Fixed::ONE,
+                Fixed::ZERO,
+                Fixed::ZERO,
+                notional,
+            )?;
         }
     }
     for d in cache.derivatives() {
@@ -167,7 +182,11 @@ pub fn exposures(cache: &HealthCache) -> RiskResult<Vec<Exposure>> {
 }
 
 /// Total portfolio requirement of a cache for `ht`.
-pub fn portfolio_requirement(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+pub fn portfolio_requirement(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    ht: HealthType,
+) -> RiskResult<Fixed> {
     let mut total = Fixed::ZERO;
     for e in exposures(cache)? {
         total = total.checked_add(exposure_requirement(&e, p, ht)?)?;
@@ -176,7 +195,11 @@ pub fn portfolio_requirement(cache: &HealthCache, p: &PortfolioParams, ht: Healt
 }
 
 /// Portfolio-mode health (see module docs).
-pub fn portfolio_health(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+pub fn portfolio_health(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    ht: HealthType,
+) -> RiskResult<Fixed> {
     let mut h = Fixed::ZERO;
     for t in cache.tokens() {
         let c = match t.underlying {

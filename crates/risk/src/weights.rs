@@ -212,7 +212,9 @@ pub(crate) mod tests {
             deposit_scale_start: fx("1000000"),
             borrow_scale_start: fx("500000"),
         };
-        let sw = sol_weights().scaled(&s, fx("4000000"), fx("750000")).unwrap();
+        let sw = sol_weights()
+            .scaled(&s, fx("4000000"), fx("750000"))
+            .unwrap();
         assert_eq!(sw.maint_asset, fx("0.9")); // only Init scales
         assert!(sw.init_asset <= fx("0.2"));
         assert!(sw.init_liab >= fx("1.8"));

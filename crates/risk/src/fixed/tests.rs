@@ -14,7 +14,10 @@ fn fx(s: &str) -> Fixed {
 fn constants_and_conversions() {
     assert_eq!(Fixed::ONE.to_bits(), 1 << 48);
     assert_eq!(Fixed::from_i64(-3).to_bits(), -3 << 48);
-    assert_eq!(Fixed::from_u64(u64::MAX).to_bits(), (u64::MAX as i128) << 48);
+    assert_eq!(
+        Fixed::from_u64(u64::MAX).to_bits(),
+        (u64::MAX as i128) << 48
+    );
     let x = fx("-1234.5678");
     assert_eq!(Fixed::from_le_bytes(x.to_le_bytes()), x);
     assert_eq!(Fixed::from_limbs(x.to_limbs()), x);
@@ -46,7 +49,10 @@ fn mul_rounding_worked_example() {
     assert_eq!(third_ceil.to_bits() - third_floor.to_bits(), ULP);
     // (2^48/3 floor) = 93824992236885 bits; ×3 = 2^48 − 1 → exact, so
     // floor·3 is one ulp below 1.
-    assert_eq!(third_floor.checked_mul_int(3).unwrap().to_bits(), (1 << 48) - 1);
+    assert_eq!(
+        third_floor.checked_mul_int(3).unwrap().to_bits(),
+        (1 << 48) - 1
+    );
     // 10 SOL in lamports × 0.15 micro-USDC/lamport = 1.5e9 micro-USDC ± 1 ulp.
     let v = Fixed::from_u64(10_000_000_000)
         .checked_mul_floor(fx("0.15"))
@@ -66,7 +72,10 @@ fn mul_large_operands_use_wide_path() {
     let b = Fixed::from_bits(1 << 56);
     assert_eq!(a.checked_mul_floor(b).unwrap().to_bits(), 1 << 126);
     assert_eq!(a.checked_mul_floor(a), Err(RiskError::Overflow));
-    assert_eq!(Fixed::MAX.checked_mul_floor(Fixed::ONE).unwrap(), Fixed::MAX);
+    assert_eq!(
+        Fixed::MAX.checked_mul_floor(Fixed::ONE).unwrap(),
+        Fixed::MAX
+    );
     assert_eq!(Fixed::MIN.checked_mul_ceil(Fixed::ONE).unwrap(), Fixed::MIN);
 }
 
@@ -92,7 +101,9 @@ fn div_worked_examples() {
     );
     // −7 / 2 = −3.5 exactly; −1/3 floor is one ulp below ceil.
     assert_eq!(fx("-7").checked_div_ceil(fx("2")).unwrap(), fx("-3.5"));
-    let f = Fixed::NEG_ONE.checked_div_floor(Fixed::from_i64(3)).unwrap();
+    let f = Fixed::NEG_ONE
+        .checked_div_floor(Fixed::from_i64(3))
+        .unwrap();
     let c = Fixed::NEG_ONE.checked_div_ceil(Fixed::from_i64(3)).unwrap();
     assert_eq!(c.to_bits() - f.to_bits(), 1);
 }
@@ -102,10 +113,18 @@ fn mul_div_single_rounding() {
     // 0.8 · 1_000_000 / 4_000_000 = 0.2 (one rounding, floor ≤ ceil ≤ floor+1).
     let w = fx("0.8");
     let f = w
-        .checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Floor)
+        .checked_mul_div(
+            Fixed::from_i64(1_000_000),
+            Fixed::from_i64(4_000_000),
+            Rounding::Floor,
+        )
         .unwrap();
     let c = w
-        .checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Ceil)
+        .checked_mul_div(
+            Fixed::from_i64(1_000_000),
+            Fixed::from_i64(4_000_000),
+            Rounding::Ceil,
+        )
         .unwrap();
     assert!(c.to_bits() - f.to_bits() <= 1);
     assert!((f.to_bits() - fx("0.2").to_bits()).abs() <= 1);

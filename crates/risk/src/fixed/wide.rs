@@ -79,8 +79,18 @@ mod tests {
 
     /// Reference 256-bit product via 32-bit schoolbook multiplication.
     fn mul_ref(a: u128, b: u128) -> (u128, u128) {
-        let al = [a as u32, (a >> 32) as u32, (a >> 64) as u32, (a >> 96) as u32];
-        let bl = [b as u32, (b >> 32) as u32, (b >> 64) as u32, (b >> 96) as u32];
+        let al = [
+            a as u32,
+            (a >> 32) as u32,
+            (a >> 64) as u32,
+            (a >> 96) as u32,
+        ];
+        let bl = [
+            b as u32,
+            (b >> 32) as u32,
+            (b >> 64) as u32,
+            (b >> 96) as u32,
+        ];
         let mut out = [0u64; 8];
         for i in 0..4 {
             let mut carry = 0u64;

@@ -142,7 +142,10 @@ impl HealthCache {
             }
         }
         for (i, d) in derivatives.iter().enumerate() {
-            if derivatives[..i].iter().any(|e| e.market_index == d.market_index) {
+            if derivatives[..i]
+                .iter()
+                .any(|e| e.market_index == d.market_index)
+            {
                 return Err(RiskError::DuplicateIndex);
             }
         }
@@ -204,7 +207,11 @@ impl HealthCache {
     }
 
     /// Adds `delta_native` (signed) to a token balance.
-    pub fn adjust_token_balance(&mut self, token_index: u16, delta_native: Fixed) -> RiskResult<()> {
+    pub fn adjust_token_balance(
+        &mut self,
+        token_index: u16,
+        delta_native: Fixed,
+    ) -> RiskResult<()> {
         let t = self.token_mut(token_index)?;
         t.balance = t.balance.checked_add(delta_native)?;
         Ok(())

@@ -201,7 +201,9 @@ impl DerivativeInfo {
                     // price; exact-conservative for longs (convexity), and
                     // shorts add the ½Γ·dS² term.
                     let ds = s.checked_sub(s_m)?;
-                    let mut v = g.value.checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
+                    let mut v = g
+                        .value
+                        .checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
                     if short && !ds.is_zero() {
                         let g_ds2 = g.gamma.checked_mul_ceil(ds.checked_mul_ceil(ds)?)?;
                         v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
@@ -254,7 +256,9 @@ impl DerivativeInfo {
 
     /// `|base| · oracle` — the notional used for portfolio floors.
     pub fn notional(&self) -> RiskResult<Fixed> {
-        self.base.checked_abs()?.checked_mul_ceil(self.prices.oracle)
+        self.base
+            .checked_abs()?
+            .checked_mul_ceil(self.prices.oracle)
     }
 }
 

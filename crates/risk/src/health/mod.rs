@@ -57,7 +57,11 @@ pub enum HealthType {
 
 impl HealthType {
     /// All health types, Init first.
-    pub const ALL: [HealthType; 3] = [HealthType::Init, HealthType::Maint, HealthType::LiquidationEnd];
+    pub const ALL: [HealthType; 3] = [
+        HealthType::Init,
+        HealthType::Maint,
+        HealthType::LiquidationEnd,
+    ];
 
     /// Array slot used by per-health-type tables.
     pub const fn idx(self) -> usize {

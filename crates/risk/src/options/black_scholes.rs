@@ -116,7 +116,8 @@ pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
         let v = mul(s, n1)?.checked_sub(mul(kd, n2)?)?;
         (v, n1)
     } else {
-        let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?.checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
+        let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?
+            .checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
         (v, n1.checked_sub(Fixed::ONE)?)
     };
     let gamma = mul(mul(pdf1, inv)?, recip(s)?)?;
@@ -146,7 +147,11 @@ fn intrinsic(s: Fixed, kd: Fixed, rate: Fixed, is_call: bool) -> RiskResult<Gree
     let itm_put = s < kd;
     let (value, delta, theta) = if is_call {
         if itm_call {
-            (s.checked_sub(kd)?, Fixed::ONE, mul(rate, kd)?.checked_neg()?)
+            (
+                s.checked_sub(kd)?,
+                Fixed::ONE,
+                mul(rate, kd)?.checked_neg()?,
+            )
         } else {
             (Fixed::ZERO, Fixed::ZERO, Fixed::ZERO)
         }

@@ -119,7 +119,11 @@ fn rsqrt_parts(x: Fixed) -> RiskResult<(Fixed, Fixed, i32)> {
     let (m1, e) = normalize(x)?;
     // q = floor(e/2); m = m1·2^(e − 2q) ∈ [1, 4)
     let q = e >> 1;
-    let m = if e & 1 == 1 { m1.checked_mul_int(2)? } else { m1 };
+    let m = if e & 1 == 1 {
+        m1.checked_mul_int(2)?
+    } else {
+        m1
+    };
     let j = ((m.to_bits() - Fixed::ONE.to_bits()) >> (FRAC_BITS - 2)) as usize;
     let mut y = Fixed::from_bits(RSQRT_SEED.get(j).copied().ok_or(RiskError::Domain)?);
     let three = Fixed::from_i64(3);
@@ -171,9 +175,13 @@ pub fn recip(x: Fixed) -> RiskResult<Fixed> {
     }
     let bits = x.to_bits() as u128;
     let n = top_bit(bits) + 1; // bit length
-    let top = (if n > 32 { bits >> (n - 32) } else { bits << (32 - n) }) as u64; // [2^31, 2^32)
+    let top = (if n > 32 {
+        bits >> (n - 32)
+    } else {
+        bits << (32 - n)
+    }) as u64; // [2^31, 2^32)
     let q = (1u64 << 63) / top; // (2^31, 2^32]
-    // 1/x bits = 2^96 / bits ≈ q · 2^(65 − n)
+                                // 1/x bits = 2^96 / bits ≈ q · 2^(65 − n)
     let sh = 65 - n;
     let y0 = if sh >= 0 {
         let s = sh as u32;
@@ -241,7 +249,10 @@ pub fn years_from_secs(secs: i64) -> RiskResult<Fixed> {
         return Ok(Fixed::ZERO);
     }
     let s = u128::from(secs.unsigned_abs());
-    let bits = s.checked_mul(YEARS_PER_SEC_2_80).ok_or(RiskError::Overflow)? >> 32;
+    let bits = s
+        .checked_mul(YEARS_PER_SEC_2_80)
+        .ok_or(RiskError::Overflow)?
+        >> 32;
     Ok(Fixed::from_bits(bits as i128))
 }
 

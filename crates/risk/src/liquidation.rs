@@ -1,0 +1,271 @@
+//! Liquidation sizing, bonus and bankruptcy.
+//!
+//! # When
+//! An account is liquidatable iff Maint health < 0 (or it is already being
+//! liquidated and LiquidationEnd health is still < 0). A step is sized so
+//! that LiquidationEnd health reaches 0 and no further.
+//!
+//! # Token liquidation (closed form)
+//! The liquidator repays `x` native of the liability token L and receives
+//! `y = x · r` native of the asset token A, with the exchange rate at
+//! oracle prices plus the bonus `b`:
+//!
+//! ```text
+//! r = price_L · (1 + b) / price_A                 (asset native per liability native)
+//! ΔH = x · liab_unit_L − y · asset_unit_A = x · (liab_unit_L − r · asset_unit_A) = x · s
+//! ```
+//!
+//! (units are LiquidationEnd prices × weights.) While L stays a liability and
+//! A an asset, `H` is linear in `x`, so `x = −H / s` exactly, rounded down,
+//! then capped at the debt, at the asset held (`bal_A / r`) and at the
+//! liquidator's own limit. `s ≤ 0` means this pair cannot help (the
+//! liability weight does not exceed the bonus-scaled asset weight).
+//! Rounding: `s` is rounded up and `x`, `r`, `y` down, so the step never
+//! overshoots zero and the liquidatee never gives more than `x · r`, hence
+//! LiquidationEnd health after the step is in `[H, 0]` up to a few ulps.
+//!
+//! # Bankruptcy
+//! An account with liabilities and nothing left to seize is bankrupt: the
+//! insurance fund covers what it can at oracle price, the rest is
+//! socialised across the bank's depositors by lowering the deposit index.
+
+use crate::error::{RiskError, RiskResult};
+use crate::fixed::{Fixed, Rounding};
+use crate::health::{DerivativeKind, HealthCache, HealthType};
+
+const LE: HealthType = HealthType::LiquidationEnd;
+
+/// Total bonus of a liquidation: the sum of the asset bank's and the
+/// liability bank's liquidation fees (e.g. 0.02 + 0.03 = 5 %).
+pub fn liquidation_bonus(asset_fee: Fixed, liab_fee: Fixed) -> RiskResult<Fixed> {
+    if asset_fee.is_negative() || liab_fee.is_negative() {
+        return Err(RiskError::InvalidParameter);
+    }
+    asset_fee.checked_add(liab_fee)
+}
+
+/// Whether liquidation may start or continue.
+pub fn can_liquidate(cache: &HealthCache, being_liquidated: bool) -> RiskResult<bool> {
+    if cache.health(HealthType::Maint)?.is_negative() {
+        return Ok(true);
+    }
+    Ok(being_liquidated && cache.health(LE)?.is_negative())
+}
+
+/// A sized token-liquidation step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenLiquidation {
+    /// Liability native repaid by the liquidator (added to the liquidatee's
+    /// liability balance).
+    pub liab_repaid: Fixed,
+    /// Asset native moved from the liquidatee to the liquidator.
+    pub asset_received: Fixed,
+    /// Exchange rate used (asset native per liability native).
+    pub rate: Fixed,
+    /// LiquidationEnd health before the step.
+    pub health_before: Fixed,
+}
+
+/// Sizes a token liquidation (see module docs). `max_liab_repay` is the
+/// liquidator's own cap (`Fixed::MAX` for none). Exact in linear mode; in
+/// portfolio mode the linear units give a conservative estimate and the
+/// program re-checks health afterwards.
+pub fn max_token_liquidation(
+    cache: &HealthCache,
+    asset_token: u16,
+    liab_token: u16,
+    bonus: Fixed,
+    max_liab_repay: Fixed,
+    being_liquidated: bool,
+) -> RiskResult<TokenLiquidation> {
+    if asset_token == liab_token || bonus.is_negative() {
+        return Err(RiskError::InvalidParameter);
+    }
+    if !can_liquidate(cache, being_liquidated)? {
+        return Err(RiskError::NotLiquidatable);
+    }
+    let h = cache.health(LE)?;
+    if !h.is_negative() {
+        return Err(RiskError::NotLiquidatable);
+    }
+    let a = cache.token(asset_token)?;
+    let l = cache.token(liab_token)?;
+    if !a.balance.is_positive() || !l.balance.is_negative() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let rate = l.prices.oracle.checked_mul_div(
+        Fixed::ONE.checked_add(bonus)?,
+        a.prices.oracle,
+        Rounding::Floor,
+    )?;
+    // s = liab_unit − r·asset_unit, rounded up (so x is rounded down twice over)
+    let s = l
+        .liab_unit(LE)
+        .checked_sub(rate.checked_mul_floor(a.asset_unit(LE))?)?;
+    if !s.is_positive() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let x_health = h.checked_neg()?.checked_div(s, Rounding::Floor)?;
+    let debt = l.balance.checked_neg()?;
+    let x_asset = if rate.is_positive() {
+        a.balance.checked_div(rate, Rounding::Floor)?
+    } else {
+        Fixed::MAX
+    };
+    let x = x_health
+        .min(debt)
+        .min(x_asset)
+        .min(max_liab_repay.max(Fixed::ZERO));
+    let y = x.checked_mul_floor(rate)?.min(a.balance);
+    Ok(TokenLiquidation {
+        liab_repaid: x,
+        asset_received: y,
+        rate,
+        health_before: h,
+    })
+}
+
+/// A sized derivative-position liquidation step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PositionLiquidation {
+    /// Base quantity taken over by the liquidator (positive magnitude; the
+    /// liquidatee's position moves toward zero by this much).
+    pub base_transferred: Fixed,
+    /// Price per base unit the liquidator pays (long liquidatee) or
+    /// receives (short liquidatee): `oracle · (1 ∓ bonus)`.
+    pub price: Fixed,
+    /// LiquidationEnd health before the step.
+    pub health_before: Fixed,
+}
+
+/// Sizes the takeover of a perpetual or future position at a discount:
+/// closing `q` units at price `P` changes LiquidationEnd health by
+/// `q · (sign·(P − mark) + req_unit)`; solve for health = 0, round down,
+/// cap at the position size. Options are settled or closed by trade.
+pub fn max_position_liquidation(
+    cache: &HealthCache,
+    market_index: u16,
+    bonus: Fixed,
+    being_liquidated: bool,
+) -> RiskResult<PositionLiquidation> {
+    if bonus.is_negative() || bonus >= Fixed::ONE {
+        return Err(RiskError::InvalidParameter);
+    }
+    if !can_liquidate(cache, being_liquidated)? {
+        return Err(RiskError::NotLiquidatable);
+    }
+    let h = cache.health(LE)?;
+    if !h.is_negative() {
+        return Err(RiskError::NotLiquidatable);
+    }
+    let d = cache.derivative(market_index)?;
+    if matches!(d.kind, DerivativeKind::Option(_)) || d.base.is_zero() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let long = d.base.is_positive();
+    let oracle = d.prices.oracle;
+    let mark = d.prices.for_exposure(LE, long);
+    let size = d.base.checked_abs()?;
+    // per-unit requirement released = requirement(|base|)/|base|, rounded down
+    let req = d.requirement(LE)?;
+    let req_unit = req.checked_div(size, Rounding::Floor)?;
+    let (price, pnl_unit) = if long {
+        let p = oracle.checked_mul_floor(Fixed::ONE.checked_sub(bonus)?)?;
+        (p, p.checked_sub(mark)?)
+    } else {
+        let p = oracle.checked_mul_ceil(Fixed::ONE.checked_add(bonus)?)?;
+        (p, mark.checked_sub(p)?)
+    };
+    let s = pnl_unit.checked_add(req_unit)?;
+    if !s.is_positive() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let q = h.checked_neg()?.checked_div(s, Rounding::Floor)?.min(size);
+    Ok(PositionLiquidation {
+        base_transferred: q,
+        price,
+        health_before: h,
+    })
+}
+
+/// Bankrupt: liabilities remain and nothing is left to seize (no positive
+/// token balance, no open derivative position).
+pub fn is_bankrupt(cache: &HealthCache) -> RiskResult<bool> {
+    let has_assets = cache.tokens().iter().any(|t| t.balance.is_positive())
+        || cache.derivatives().iter().any(|d| !d.base.is_zero());
+    let has_debt = cache.tokens().iter().any(|t| t.balance.is_negative());
+    Ok(has_debt && !has_assets)
+}
+
+/// How a bankrupt liability is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BankruptcyResolution {
+    /// Quote native taken from the insurance fund (rounded up, ≤ available).
+    pub insurance_paid: Fixed,
+    /// Liability native covered by the insurance payment.
+    pub covered: Fixed,
+    /// Liability native socialised across depositors.
+    pub socialized: Fixed,
+    /// Deposit index after socialisation (rounded down).
+    pub new_deposit_index: Fixed,
+    /// Part of `socialized` the depositors could not absorb (their deposits
+    /// were wiped out): a protocol deficit to report.
+    pub unabsorbed: Fixed,
+}
+
+/// Resolves `owed` native of a bankrupt liability with price `price`
+/// (quote native per native, oracle), an insurance fund holding
+/// `insurance_available` quote native, and the liability bank's deposit
+/// shares and index.
+pub fn resolve_bankruptcy(
+    owed: Fixed,
+    price: Fixed,
+    insurance_available: Fixed,
+    deposit_shares: Fixed,
+    deposit_index: Fixed,
+) -> RiskResult<BankruptcyResolution> {
+    if owed.is_negative() || !price.is_positive() || insurance_available.is_negative() {
+        return Err(RiskError::InvalidParameter);
+    }
+    let full_cost = owed.checked_mul_ceil(price)?;
+    let (covered, insurance_paid) = if full_cost <= insurance_available {
+        (owed, full_cost)
+    } else {
+        let c = insurance_available
+            .checked_div(price, Rounding::Floor)?
+            .min(owed);
+        (c, c.checked_mul_ceil(price)?.min(insurance_available))
+    };
+    let socialized = owed.checked_sub(covered)?;
+    if socialized.is_zero() {
+        return Ok(BankruptcyResolution {
+            insurance_paid,
+            covered,
+            socialized,
+            new_deposit_index: deposit_index,
+            unabsorbed: Fixed::ZERO,
+        });
+    }
+    let capacity = deposit_shares.checked_mul_floor(deposit_index)?;
+    if !deposit_shares.is_positive() || socialized >= capacity {
+        return Ok(BankruptcyResolution {
+            insurance_paid,
+            covered,
+            socialized,
+            new_deposit_index: Fixed::ZERO,
+            unabsorbed: socialized.checked_sub(capacity)?.positive_part(),
+        });
+    }
+    let loss_per_share = socialized.checked_div(deposit_shares, Rounding::Ceil)?;
+    Ok(BankruptcyResolution {
+        insurance_paid,
+        covered,
+        socialized,
+        new_deposit_index: deposit_index.checked_sub(loss_per_share)?.positive_part(),
+        unabsorbed: Fixed::ZERO,
+    })
+}
+
+#[cfg(test)]
+#[path = "liquidation_tests.rs"]
+mod tests;
