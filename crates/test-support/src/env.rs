@@ -52,8 +52,13 @@ impl Env {
         let program_id = xmargin::ID;
         svm.add_program(program_id, &so).expect("load xmargin.so");
         let payer = Keypair::new_from_array([7; 32]); // fixed: deterministic PDAs and CU
-        svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS).expect("airdrop");
-        let mut env = Self { svm, payer, program_id };
+        svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS)
+            .expect("airdrop");
+        let mut env = Self {
+            svm,
+            payer,
+            program_id,
+        };
         env.set_unix_time(START_UNIX_TIME);
         env
     }
@@ -61,7 +66,9 @@ impl Env {
     /// A new keypair derived from `seed` (deterministic), funded with SOL for fees and rent.
     pub fn new_wallet(&mut self, seed: u8) -> Keypair {
         let kp = Keypair::new_from_array([seed; 32]);
-        self.svm.airdrop(&kp.pubkey(), WALLET_LAMPORTS).expect("airdrop");
+        self.svm
+            .airdrop(&kp.pubkey(), WALLET_LAMPORTS)
+            .expect("airdrop");
         kp
     }
 
@@ -93,20 +100,33 @@ impl Env {
 
     /// A new SPL Token mint whose authority is the payer.
     pub fn create_mint(&mut self, decimals: u8) -> Address {
-        CreateMint::new(&mut self.svm, &self.payer).decimals(decimals).send().expect("create mint")
+        CreateMint::new(&mut self.svm, &self.payer)
+            .decimals(decimals)
+            .send()
+            .expect("create mint")
     }
 
     /// A new SPL Token account of `mint` owned by `owner`.
     pub fn create_token_account(&mut self, mint: &Address, owner: &Address) -> Address {
-        CreateAccount::new(&mut self.svm, &self.payer, mint).owner(owner).send().expect("create token account")
+        CreateAccount::new(&mut self.svm, &self.payer, mint)
+            .owner(owner)
+            .send()
+            .expect("create token account")
     }
 
     pub fn mint_to(&mut self, mint: &Address, account: &Address, amount: u64) {
-        MintTo::new(&mut self.svm, &self.payer, mint, account, amount).send().expect("mint to");
+        MintTo::new(&mut self.svm, &self.payer, mint, account, amount)
+            .send()
+            .expect("mint to");
     }
 
     /// A token account of `mint` for `owner`, holding `amount`.
-    pub fn funded_token_account(&mut self, mint: &Address, owner: &Address, amount: u64) -> Address {
+    pub fn funded_token_account(
+        &mut self,
+        mint: &Address,
+        owner: &Address,
+        amount: u64,
+    ) -> Address {
         let account = self.create_token_account(mint, owner);
         if amount > 0 {
             self.mint_to(mint, &account, amount);
@@ -116,7 +136,11 @@ impl Env {
 
     /// Amount held by an SPL Token account (panics if it does not exist).
     pub fn token_balance(&self, account: &Address) -> u64 {
-        let data = self.svm.get_account(account).expect("token account exists").data;
+        let data = self
+            .svm
+            .get_account(account)
+            .expect("token account exists")
+            .data;
         u64::from_le_bytes(data[64..72].try_into().expect("token account layout"))
     }
 
@@ -130,8 +154,16 @@ impl Env {
     /// Writes arbitrary account data with a given owner (rent-exempt lamports).
     pub fn set_account_data(&mut self, address: &Address, owner: &Address, data: Vec<u8>) {
         let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
-        let account = Account { lamports, data, owner: *owner, executable: false, rent_epoch: 0 };
-        self.svm.set_account(*address, account).expect("set account");
+        let account = Account {
+            lamports,
+            data,
+            owner: *owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.svm
+            .set_account(*address, account)
+            .expect("set account");
     }
 
     // ---- accounts ----------------------------------------------------------
@@ -142,16 +174,34 @@ impl Env {
 
     /// Deserializes an Anchor account (regular or zero-copy) of the program.
     pub fn anchor_account<T: anchor_lang::AccountDeserialize>(&self, address: &Address) -> T {
-        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
+        let data = self
+            .account(address)
+            .unwrap_or_else(|| panic!("account {address} does not exist"))
+            .data;
         T::try_deserialize(&mut data.as_slice()).unwrap_or_else(|e| panic!("decode {address}: {e}"))
     }
 
     /// Reads a zero-copy account of the program (discriminator checked).
-    pub fn zero_copy<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(&self, address: &Address) -> T {
-        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
-        assert_eq!(&data[..8], T::DISCRIMINATOR, "{address} is not a {}", std::any::type_name::<T>());
+    pub fn zero_copy<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(
+        &self,
+        address: &Address,
+    ) -> T {
+        let data = self
+            .account(address)
+            .unwrap_or_else(|| panic!("account {address} does not exist"))
+            .data;
+        assert_eq!(
+            &data[..8],
+            T::DISCRIMINATOR,
+            "{address} is not a {}",
+            std::any::type_name::<T>()
+        );
         let size = std::mem::size_of::<T>();
-        assert!(data.len() >= 8 + size, "{address}: {} bytes, too small", data.len());
+        assert!(
+            data.len() >= 8 + size,
+            "{address}: {} bytes, too small",
+            data.len()
+        );
         bytemuck::pod_read_unaligned(&data[8..8 + size])
     }
 
@@ -166,8 +216,18 @@ impl Env {
     pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
         self.svm.expire_blockhash(); // identical transactions would otherwise be "already processed"
         let mut all: Vec<&Keypair> = vec![&self.payer];
-        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&self.payer.pubkey()), &all, self.svm.latest_blockhash());
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != self.payer.pubkey()),
+        );
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.payer.pubkey()),
+            &all,
+            self.svm.latest_blockhash(),
+        );
         match self.svm.send_transaction(tx) {
             Ok(meta) => TxOutcome {
                 result: Ok(()),
@@ -213,7 +273,10 @@ impl Env {
         let failure = out.expect_error(code).clone();
         let after = self.snapshot(watched);
         for ((addr, b), a) in watched.iter().zip(&before).zip(&after) {
-            assert_eq!(b, a, "account {addr} changed although the transaction failed");
+            assert_eq!(
+                b, a,
+                "account {addr} changed although the transaction failed"
+            );
         }
         failure
     }

@@ -5,6 +5,7 @@
 //! the demo what a margin protocol needs: mints and funded token accounts, fake
 //! Pyth `PriceUpdateV2` accounts, a movable clock, and transactions that report
 //! (result, compute units, logs) with Anchor errors decoded to their codes.
+pub mod bench;
 pub mod convert;
 pub mod env;
 pub mod fixtures;

@@ -33,7 +33,11 @@ impl TxFailure {
 
 impl std::fmt::Display for TxFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "transaction failed: {:?} ({} CU)", self.err, self.compute_units)?;
+        writeln!(
+            f,
+            "transaction failed: {:?} ({} CU)",
+            self.err, self.compute_units
+        )?;
         for l in &self.logs {
             writeln!(f, "  {l}")?;
         }
@@ -65,9 +69,16 @@ impl TxOutcome {
     pub fn expect_error(&self, expected: impl Into<u32>) -> &TxFailure {
         let expected = expected.into();
         match &self.result {
-            Ok(()) => panic!("expected error {expected}, but the transaction succeeded; logs:\n{}", self.logs.join("\n")),
+            Ok(()) => panic!(
+                "expected error {expected}, but the transaction succeeded; logs:\n{}",
+                self.logs.join("\n")
+            ),
             Err(f) => {
-                assert_eq!(f.custom_code(), Some(expected), "wrong error (expected code {expected}):\n{f}");
+                assert_eq!(
+                    f.custom_code(),
+                    Some(expected),
+                    "wrong error (expected code {expected}):\n{f}"
+                );
                 f
             }
         }

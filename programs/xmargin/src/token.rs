@@ -140,14 +140,26 @@ mod tests {
         assert_eq!(Account::LEN, TOKEN_ACCOUNT_LEN);
 
         let mut mint = vec![0u8; Mint::LEN];
-        Mint { decimals: 9, is_initialized: true, supply: 5, ..Mint::default() }.pack_into_slice(&mut mint);
+        Mint {
+            decimals: 9,
+            is_initialized: true,
+            supply: 5,
+            ..Mint::default()
+        }
+        .pack_into_slice(&mut mint);
         assert_eq!(mint[MINT_DECIMALS_OFFSET], 9);
         assert_eq!(mint[MINT_INITIALIZED_OFFSET], 1);
 
         let (m, o) = (Pubkey::new_unique(), Pubkey::new_unique());
         let mut acc = vec![0u8; Account::LEN];
-        Account { mint: m, owner: o, amount: 77, state: AccountState::Initialized, ..Account::default() }
-            .pack_into_slice(&mut acc);
+        Account {
+            mint: m,
+            owner: o,
+            amount: 77,
+            state: AccountState::Initialized,
+            ..Account::default()
+        }
+        .pack_into_slice(&mut acc);
         assert_eq!(&acc[ACCOUNT_MINT_OFFSET..32], m.as_ref());
         assert_eq!(&acc[ACCOUNT_OWNER_OFFSET..64], o.as_ref());
         assert_eq!(u64::from_le_bytes(acc[64..72].try_into().unwrap()), 77);

@@ -1,0 +1,41 @@
+//! The fixed scenario behind the compute-unit table (see `bin/cu_bench.rs`).
+//! Each row is one instruction sent alone, so its CU is what a wallet or keeper
+//! would pay for it. Rows are added as instructions land.
+use solana_signer::Signer;
+
+use crate::env::Env;
+use crate::fixtures::{create_group_ix, default_group_args};
+
+/// One measured instruction.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub instruction: &'static str,
+    pub scenario: String,
+    pub compute_units: u64,
+    /// Ceiling from DESIGN.md, where one applies.
+    pub budget: Option<u64>,
+}
+
+/// DESIGN.md: any single instruction, even with 16 token + 16 derivative positions.
+pub const MAX_INSTRUCTION_CU: u64 = 200_000;
+
+pub fn run_scenario() -> Vec<Row> {
+    let mut env = Env::new();
+    let mut rows = Vec::new();
+    let admin = env.new_wallet(1);
+    let quote_mint = env.create_mint(6);
+    let ix = create_group_ix(
+        &env,
+        &admin.pubkey(),
+        &quote_mint,
+        default_group_args(&admin.pubkey()),
+    );
+    let cu = env.send_ok(&[ix], &[&admin]).compute_units;
+    rows.push(Row {
+        instruction: "create_group",
+        scenario: "group PDA + insurance vault token account".into(),
+        compute_units: cu,
+        budget: Some(MAX_INSTRUCTION_CU),
+    });
+    rows
+}
