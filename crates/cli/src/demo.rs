@@ -5,10 +5,7 @@ use xmargin_test_support::{program_so_path, Env, Signer};
 
 pub fn run() -> Result<(), String> {
     let so = program_so_path();
-    println!(
-        "xmargin demo — embedded SVM (LiteSVM) running {}",
-        so.display()
-    );
+    println!("xmargin demo — embedded SVM (LiteSVM) running {}", so.display());
     let mut env = Env::new();
     println!("program id      {}", env.program_id);
 
@@ -17,19 +14,11 @@ pub fn run() -> Result<(), String> {
     println!("admin           {}", admin.pubkey());
     println!("quote mint      {usdc} (USDC-like, 6 decimals)");
 
-    let ix = create_group_ix(
-        &env,
-        &admin.pubkey(),
-        &usdc,
-        default_group_args(&admin.pubkey()),
-    );
+    let ix = create_group_ix(&env, &admin.pubkey(), &usdc, default_group_args(&admin.pubkey()));
     let group_key = ix.accounts[2].pubkey;
     let out = env.send(&[ix], &[&admin]);
     out.result.as_ref().map_err(|f| f.to_string())?;
-    println!(
-        "\n1. create_group                                     {:>7} CU",
-        out.compute_units
-    );
+    println!("\n1. create_group                                     {:>7} CU", out.compute_units);
     let group: Group = env.zero_copy(&group_key);
     println!("   group           {group_key}");
     println!(
@@ -37,11 +26,10 @@ pub fn run() -> Result<(), String> {
         group.insurance_vault,
         env.token_balance(&group.insurance_vault)
     );
-    println!(
-        "   risk-loosening delay {} s, pause flags {:#04x}",
-        group.loosen_delay_secs, group.pause_flags
-    );
+    println!("   risk-loosening delay {} s, pause flags {:#04x}", group.loosen_delay_secs, group.pause_flags);
 
-    println!("\nBanks, margin accounts, borrowing and liquidation join this demo as they land (see the issues).");
+    println!(
+        "\nBanks, margin accounts, borrowing and liquidation join this demo as they land (see the issues)."
+    );
     Ok(())
 }

@@ -24,12 +24,7 @@ pub fn run_scenario() -> Vec<Row> {
     let mut rows = Vec::new();
     let admin = env.new_wallet(1);
     let quote_mint = env.create_mint(6);
-    let ix = create_group_ix(
-        &env,
-        &admin.pubkey(),
-        &quote_mint,
-        default_group_args(&admin.pubkey()),
-    );
+    let ix = create_group_ix(&env, &admin.pubkey(), &quote_mint, default_group_args(&admin.pubkey()));
     let cu = env.send_ok(&[ix], &[&admin]).compute_units;
     rows.push(Row {
         instruction: "create_group",

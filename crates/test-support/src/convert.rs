@@ -10,9 +10,5 @@ pub fn anchor_instruction(
     accounts: impl anchor_lang::ToAccountMetas,
     data: impl anchor_lang::InstructionData,
 ) -> Instruction {
-    Instruction {
-        program_id: *program_id,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
+    Instruction { program_id: *program_id, accounts: accounts.to_account_metas(None), data: data.data() }
 }

@@ -46,19 +46,17 @@ impl Env {
     pub fn new() -> Self {
         let path = program_so_path();
         let so = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!("cannot read the program at {}: {e}. Build it with scripts/build-sbf (or anchor build).", path.display())
+            panic!(
+                "cannot read the program at {}: {e}. Build it with scripts/build-sbf (or anchor build).",
+                path.display()
+            )
         });
         let mut svm = LiteSVM::new();
         let program_id = xmargin::ID;
         svm.add_program(program_id, &so).expect("load xmargin.so");
         let payer = Keypair::new_from_array([7; 32]); // fixed: deterministic PDAs and CU
-        svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS)
-            .expect("airdrop");
-        let mut env = Self {
-            svm,
-            payer,
-            program_id,
-        };
+        svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS).expect("airdrop");
+        let mut env = Self { svm, payer, program_id };
         env.set_unix_time(START_UNIX_TIME);
         env
     }
@@ -66,9 +64,7 @@ impl Env {
     /// A new keypair derived from `seed` (deterministic), funded with SOL for fees and rent.
     pub fn new_wallet(&mut self, seed: u8) -> Keypair {
         let kp = Keypair::new_from_array([seed; 32]);
-        self.svm
-            .airdrop(&kp.pubkey(), WALLET_LAMPORTS)
-            .expect("airdrop");
+        self.svm.airdrop(&kp.pubkey(), WALLET_LAMPORTS).expect("airdrop");
         kp
     }
 
@@ -100,10 +96,7 @@ impl Env {
 
     /// A new SPL Token mint whose authority is the payer.
     pub fn create_mint(&mut self, decimals: u8) -> Address {
-        CreateMint::new(&mut self.svm, &self.payer)
-            .decimals(decimals)
-            .send()
-            .expect("create mint")
+        CreateMint::new(&mut self.svm, &self.payer).decimals(decimals).send().expect("create mint")
     }
 
     /// A new SPL Token account of `mint` owned by `owner`.
@@ -115,18 +108,11 @@ impl Env {
     }
 
     pub fn mint_to(&mut self, mint: &Address, account: &Address, amount: u64) {
-        MintTo::new(&mut self.svm, &self.payer, mint, account, amount)
-            .send()
-            .expect("mint to");
+        MintTo::new(&mut self.svm, &self.payer, mint, account, amount).send().expect("mint to");
     }
 
     /// A token account of `mint` for `owner`, holding `amount`.
-    pub fn funded_token_account(
-        &mut self,
-        mint: &Address,
-        owner: &Address,
-        amount: u64,
-    ) -> Address {
+    pub fn funded_token_account(&mut self, mint: &Address, owner: &Address, amount: u64) -> Address {
         let account = self.create_token_account(mint, owner);
         if amount > 0 {
             self.mint_to(mint, &account, amount);
@@ -136,11 +122,7 @@ impl Env {
 
     /// Amount held by an SPL Token account (panics if it does not exist).
     pub fn token_balance(&self, account: &Address) -> u64 {
-        let data = self
-            .svm
-            .get_account(account)
-            .expect("token account exists")
-            .data;
+        let data = self.svm.get_account(account).expect("token account exists").data;
         u64::from_le_bytes(data[64..72].try_into().expect("token account layout"))
     }
 
@@ -154,16 +136,8 @@ impl Env {
     /// Writes arbitrary account data with a given owner (rent-exempt lamports).
     pub fn set_account_data(&mut self, address: &Address, owner: &Address, data: Vec<u8>) {
         let lamports = self.svm.minimum_balance_for_rent_exemption(data.len());
-        let account = Account {
-            lamports,
-            data,
-            owner: *owner,
-            executable: false,
-            rent_epoch: 0,
-        };
-        self.svm
-            .set_account(*address, account)
-            .expect("set account");
+        let account = Account { lamports, data, owner: *owner, executable: false, rent_epoch: 0 };
+        self.svm.set_account(*address, account).expect("set account");
     }
 
     // ---- accounts ----------------------------------------------------------
@@ -174,34 +148,16 @@ impl Env {
 
     /// Deserializes an Anchor account (regular or zero-copy) of the program.
     pub fn anchor_account<T: anchor_lang::AccountDeserialize>(&self, address: &Address) -> T {
-        let data = self
-            .account(address)
-            .unwrap_or_else(|| panic!("account {address} does not exist"))
-            .data;
+        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
         T::try_deserialize(&mut data.as_slice()).unwrap_or_else(|e| panic!("decode {address}: {e}"))
     }
 
     /// Reads a zero-copy account of the program (discriminator checked).
-    pub fn zero_copy<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(
-        &self,
-        address: &Address,
-    ) -> T {
-        let data = self
-            .account(address)
-            .unwrap_or_else(|| panic!("account {address} does not exist"))
-            .data;
-        assert_eq!(
-            &data[..8],
-            T::DISCRIMINATOR,
-            "{address} is not a {}",
-            std::any::type_name::<T>()
-        );
+    pub fn zero_copy<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(&self, address: &Address) -> T {
+        let data = self.account(address).unwrap_or_else(|| panic!("account {address} does not exist")).data;
+        assert_eq!(&data[..8], T::DISCRIMINATOR, "{address} is not a {}", std::any::type_name::<T>());
         let size = std::mem::size_of::<T>();
-        assert!(
-            data.len() >= 8 + size,
-            "{address}: {} bytes, too small",
-            data.len()
-        );
+        assert!(data.len() >= 8 + size, "{address}: {} bytes, too small", data.len());
         bytemuck::pod_read_unaligned(&data[8..8 + size])
     }
 
@@ -216,12 +172,7 @@ impl Env {
     pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
         self.svm.expire_blockhash(); // identical transactions would otherwise be "already processed"
         let mut all: Vec<&Keypair> = vec![&self.payer];
-        all.extend(
-            signers
-                .iter()
-                .copied()
-                .filter(|k| k.pubkey() != self.payer.pubkey()),
-        );
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
         let tx = Transaction::new_signed_with_payer(
             instructions,
             Some(&self.payer.pubkey()),
@@ -273,10 +224,7 @@ impl Env {
         let failure = out.expect_error(code).clone();
         let after = self.snapshot(watched);
         for ((addr, b), a) in watched.iter().zip(&before).zip(&after) {
-            assert_eq!(
-                b, a,
-                "account {addr} changed although the transaction failed"
-            );
+            assert_eq!(b, a, "account {addr} changed although the transaction failed");
         }
         failure
     }

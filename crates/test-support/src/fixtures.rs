@@ -44,11 +44,7 @@ pub fn create_group_ix(
 }
 
 pub fn default_group_args(admin: &Address) -> CreateGroupArgs {
-    CreateGroupArgs {
-        group_num: 0,
-        admin: *admin,
-        loosen_delay_secs: 3_600,
-    }
+    CreateGroupArgs { group_num: 0, admin: *admin, loosen_delay_secs: 3_600 }
 }
 
 /// Creates a 6-decimal quote mint and a group administered by `admin`.
@@ -59,12 +55,7 @@ pub fn setup_group(env: &mut Env, admin: &Keypair) -> GroupFixture {
     env.send_ok(&[ix], &[admin]);
     let (group, _) = xmargin::pda::group_address(&admin.pubkey(), args.group_num);
     let (vault, _) = xmargin::pda::insurance_vault_address(&group);
-    GroupFixture {
-        group: group,
-        insurance_vault: vault,
-        quote_mint,
-        group_num: args.group_num,
-    }
+    GroupFixture { group: group, insurance_vault: vault, quote_mint, group_num: args.group_num }
 }
 
 /// Key of a program PDA for seeds, as a LiteSVM address.

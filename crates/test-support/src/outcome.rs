@@ -33,11 +33,7 @@ impl TxFailure {
 
 impl std::fmt::Display for TxFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "transaction failed: {:?} ({} CU)",
-            self.err, self.compute_units
-        )?;
+        writeln!(f, "transaction failed: {:?} ({} CU)", self.err, self.compute_units)?;
         for l in &self.logs {
             writeln!(f, "  {l}")?;
         }
@@ -74,11 +70,7 @@ impl TxOutcome {
                 self.logs.join("\n")
             ),
             Err(f) => {
-                assert_eq!(
-                    f.custom_code(),
-                    Some(expected),
-                    "wrong error (expected code {expected}):\n{f}"
-                );
+                assert_eq!(f.custom_code(), Some(expected), "wrong error (expected code {expected}):\n{f}");
                 f
             }
         }

@@ -5,10 +5,7 @@ use crate::state::{GROUP_SEED, INSURANCE_VAULT_SEED};
 
 /// `[b"group", creator, group_num (u32 LE)]`
 pub fn group_address(creator: &Pubkey, group_num: u32) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[GROUP_SEED, creator.as_ref(), &group_num.to_le_bytes()],
-        &crate::ID,
-    )
+    Pubkey::find_program_address(&[GROUP_SEED, creator.as_ref(), &group_num.to_le_bytes()], &crate::ID)
 }
 
 /// `[b"insurance_vault", group]`

@@ -51,8 +51,9 @@ pub struct TokenAccountView {
 /// Reads an initialized (not frozen) SPL Token account owned by the token program.
 pub fn token_account(account: &AccountInfo) -> Result<TokenAccountView> {
     if account.owner != &TOKEN_PROGRAM_ID {
-        return Err(error!(XmarginError::UnsupportedTokenProgram)
-            .with_pubkeys((*account.owner, TOKEN_PROGRAM_ID)));
+        return Err(
+            error!(XmarginError::UnsupportedTokenProgram).with_pubkeys((*account.owner, TOKEN_PROGRAM_ID))
+        );
     }
     let data = account.try_borrow_data()?;
     if data.len() != TOKEN_ACCOUNT_LEN || data[ACCOUNT_STATE_OFFSET] != ACCOUNT_STATE_INITIALIZED {
@@ -140,26 +141,14 @@ mod tests {
         assert_eq!(Account::LEN, TOKEN_ACCOUNT_LEN);
 
         let mut mint = vec![0u8; Mint::LEN];
-        Mint {
-            decimals: 9,
-            is_initialized: true,
-            supply: 5,
-            ..Mint::default()
-        }
-        .pack_into_slice(&mut mint);
+        Mint { decimals: 9, is_initialized: true, supply: 5, ..Mint::default() }.pack_into_slice(&mut mint);
         assert_eq!(mint[MINT_DECIMALS_OFFSET], 9);
         assert_eq!(mint[MINT_INITIALIZED_OFFSET], 1);
 
         let (m, o) = (Pubkey::new_unique(), Pubkey::new_unique());
         let mut acc = vec![0u8; Account::LEN];
-        Account {
-            mint: m,
-            owner: o,
-            amount: 77,
-            state: AccountState::Initialized,
-            ..Account::default()
-        }
-        .pack_into_slice(&mut acc);
+        Account { mint: m, owner: o, amount: 77, state: AccountState::Initialized, ..Account::default() }
+            .pack_into_slice(&mut acc);
         assert_eq!(&acc[ACCOUNT_MINT_OFFSET..32], m.as_ref());
         assert_eq!(&acc[ACCOUNT_OWNER_OFFSET..64], o.as_ref());
         assert_eq!(u64::from_le_bytes(acc[64..72].try_into().unwrap()), 77);

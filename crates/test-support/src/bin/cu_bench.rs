@@ -24,22 +24,11 @@ fn main() {
     );
     for r in &rows {
         let (budget, ok) = match r.budget {
-            Some(b) => (
-                b.to_string(),
-                if r.compute_units <= b {
-                    "yes"
-                } else {
-                    "**NO**"
-                },
-            ),
+            Some(b) => (b.to_string(), if r.compute_units <= b { "yes" } else { "**NO**" }),
             None => ("-".into(), ""),
         };
-        writeln!(
-            md,
-            "| `{}` | {} | {} | {} | {} |",
-            r.instruction, r.scenario, r.compute_units, budget, ok
-        )
-        .unwrap();
+        writeln!(md, "| `{}` | {} | {} | {} | {} |", r.instruction, r.scenario, r.compute_units, budget, ok)
+            .unwrap();
     }
     std::fs::write(out_dir.join("cu.md"), &md).expect("write cu.md");
 
@@ -55,17 +44,10 @@ fn main() {
             )
         })
         .collect();
-    std::fs::write(
-        out_dir.join("cu.json"),
-        format!("[\n{}\n]\n", json.join(",\n")),
-    )
-    .expect("write cu.json");
+    std::fs::write(out_dir.join("cu.json"), format!("[\n{}\n]\n", json.join(",\n"))).expect("write cu.json");
 
     print!("{md}");
-    let over: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.budget.is_some_and(|b| r.compute_units > b))
-        .collect();
+    let over: Vec<&Row> = rows.iter().filter(|r| r.budget.is_some_and(|b| r.compute_units > b)).collect();
     if !over.is_empty() {
         eprintln!("{} instruction(s) over budget", over.len());
         std::process::exit(1);
