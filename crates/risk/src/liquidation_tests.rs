@@ -1,1 +1,141 @@
+//! Liquidation: worked examples and the no-overshoot invariant.
+
 use super::*;
+use crate::health::MarginMode;
+use crate::testutil::*;
+use proptest::prelude::*;
+
+/// Slack on "health after ≤ 0" from floored contributions (quote native).
+const OVERSHOOT_EPS: f64 = 1e-9;
+
+/// 12 SOL at `price` (weights 0.8/0.85/0.9) against a 1000 USDC debt.
+fn account(price: &str) -> HealthCache {
+    HealthCache::new(
+        vec![usdc(0, fx("-1000")), token(1, fx("12"), fx(price), &sol_weights())],
+        vec![],
+        MarginMode::Linear,
+    )
+    .unwrap()
+}
+
+#[test]
+fn token_liquidation_worked_example() {
+    // At $100: Maint = 12·100·0.9 − 1000 = 80 ≥ 0 → not liquidatable.
+    assert_eq!(
+        max_token_liquidation(&account("100"), 1, 0, fx("0.05"), Fixed::MAX, false),
+        Err(RiskError::NotLiquidatable)
+    );
+    // At $90: Maint = 972 − 1000 = −28 < 0; LiqEnd H = 12·90·0.85 − 1000 = −82.
+    // r = 1·1.05/90 = 0.0116667 SOL per USDC; s = 1 − r·(90·0.85) = 1 − 0.8925 = 0.1075
+    // x = 82 / 0.1075 = 762.7907 USDC repaid; y = x·r = 8.899225 SOL.
+    let c = account("90");
+    let step = max_token_liquidation(&c, 1, 0, fx("0.05"), Fixed::MAX, false).unwrap();
+    assert!(near(step.health_before, -82.0, 1e-9));
+    assert!(near(step.liab_repaid, 762.790_697_67, 1e-6), "{}", step.liab_repaid);
+    assert!(near(step.asset_received, 8.899_224_806, 1e-6), "{}", step.asset_received);
+    // Apply: LiqEnd health lands on 0 (from below, within rounding).
+    let mut after = c.clone();
+    after.adjust_token_balance(0, step.liab_repaid).unwrap();
+    after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+    let h = after.health(HealthType::LiquidationEnd).unwrap();
+    assert!(h.to_f64().abs() < 1e-9, "{h}");
+    assert!(!after.is_liquidatable().unwrap());
+    // The liquidator's own cap binds: repay at most 100 USDC → 100·r SOL.
+    let capped = max_token_liquidation(&c, 1, 0, fx("0.05"), fx("100"), false).unwrap();
+    assert_eq!(capped.liab_repaid, fx("100"));
+}
+
+#[test]
+fn bonus_too_large_cannot_improve() {
+    // s = 1 − (1 + b)·0.85 ≤ 0 when b ≥ 0.1765: refuse.
+    assert_eq!(
+        max_token_liquidation(&account("90"), 1, 0, fx("0.2"), Fixed::MAX, false),
+        Err(RiskError::LiquidationNotImproving)
+    );
+    assert_eq!(liquidation_bonus(fx("0.02"), fx("0.03")).unwrap(), fx("0.02").checked_add(fx("0.03")).unwrap());
+}
+
+#[test]
+fn continues_while_being_liquidated() {
+    // At $93: Maint = 12·93·0.9 − 1000 = 4.4 ≥ 0 but LiqEnd = 948.6 − 1000 < 0.
+    let c = account("93");
+    assert!(!can_liquidate(&c, false).unwrap());
+    assert!(can_liquidate(&c, true).unwrap());
+    assert!(max_token_liquidation(&c, 1, 0, fx("0.05"), Fixed::MAX, true).is_ok());
+}
+
+#[test]
+fn position_liquidation_worked_example() {
+    // Long 10 perp bought at 150 (cost 1500), price now 140, 80 USDC of collateral.
+    // LiqEnd: pnl = 1400 − 1500 = −100, req = 10·140·0.075 = 105 → H = 80 − 205 = −125.
+    // Liquidator buys at 140·(1 − 0.02) = 137.2: per unit pnl change 137.2 − 140 = −2.8,
+    // requirement released 10.5 → s = 7.7; q = 125 / 7.7 = 16.23 → capped at 10.
+    let c = HealthCache::new(
+        vec![usdc(0, fx("80"))],
+        vec![perp(7, 1, "10", "1500", "140")],
+        MarginMode::Linear,
+    )
+    .unwrap();
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -125.0, 1e-9));
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    assert_eq!(step.base_transferred, fx("10"));
+    assert!(near(step.price, 137.2, 1e-9));
+    // With 150 USDC: H = −55 → q = 55/7.7 = 7.142857; after, LiqEnd ≈ 0.
+    let mut c2 = HealthCache::new(vec![usdc(0, fx("150"))], vec![perp(7, 1, "10", "1500", "140")], MarginMode::Linear).unwrap();
+    let s2 = max_position_liquidation(&c2, 7, fx("0.02"), false).unwrap();
+    assert!(near(s2.base_transferred, 7.142_857_142, 1e-6));
+    let q = s2.base_transferred;
+    c2.adjust_derivative(7, q.checked_neg().unwrap(), q.checked_mul_floor(s2.price).unwrap().checked_neg().unwrap()).unwrap();
+    assert!(c2.health(HealthType::LiquidationEnd).unwrap().to_f64().abs() < 1e-6);
+}
+
+#[test]
+fn bankruptcy_worked_example() {
+    // Owes 1000 USDC-native at price 1; insurance holds 600 → covers 600,
+    // socialises 400 over 10,000 deposit shares at index 1 → index 0.96.
+    let r = resolve_bankruptcy(fx("1000"), Fixed::ONE, fx("600"), fx("10000"), Fixed::ONE).unwrap();
+    assert_eq!(r.insurance_paid, fx("600"));
+    assert_eq!(r.covered, fx("600"));
+    assert_eq!(r.socialized, fx("400"));
+    assert!(near(r.new_deposit_index, 0.96, 1e-12));
+    assert!(r.new_deposit_index <= fx("0.96"));
+    // Fully insured.
+    let r = resolve_bankruptcy(fx("10"), fx("2"), fx("600"), fx("10000"), Fixed::ONE).unwrap();
+    assert_eq!((r.insurance_paid, r.socialized), (fx("20"), Fixed::ZERO));
+    // Depositors wiped out: 5 deposited, 400 to socialise → 395 unabsorbed.
+    let r = resolve_bankruptcy(fx("400"), Fixed::ONE, Fixed::ZERO, fx("5"), Fixed::ONE).unwrap();
+    assert_eq!(r.new_deposit_index, Fixed::ZERO);
+    assert_eq!(r.unabsorbed, fx("395"));
+    // is_bankrupt: only debt left.
+    let c = HealthCache::new(vec![usdc(0, fx("-5")), token(1, Fixed::ZERO, fx("9"), &sol_weights())], vec![], MarginMode::Linear).unwrap();
+    assert!(is_bankrupt(&c).unwrap());
+    assert!(!is_bankrupt(&account("90")).unwrap());
+}
+
+proptest! {
+    /// A liquidation step never leaves LiquidationEnd health above 0 by more
+    /// than rounding, and never below where it started.
+    #[test]
+    fn step_lands_at_zero_without_overshoot(
+        coll in 1i64..100_000, debt in 1i64..100_000, p in 1i64..100_000, bonus_bp in 0i64..1000, cap in 1i64..1_000_000,
+    ) {
+        let price = Fixed::from_ratio(p, 100, Rounding::Floor).unwrap();
+        let c = HealthCache::new(
+            vec![usdc(0, Fixed::from_i64(-debt)), token(1, Fixed::from_i64(coll), price, &sol_weights())],
+            vec![], MarginMode::Linear).unwrap();
+        let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
+        match max_token_liquidation(&c, 1, 0, bonus, Fixed::from_i64(cap), false) {
+            Ok(step) => {
+                let mut after = c.clone();
+                after.adjust_token_balance(0, step.liab_repaid).unwrap();
+                after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+                let h = after.health(HealthType::LiquidationEnd).unwrap();
+                prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
+                prop_assert!(h >= step.health_before.checked_sub(Fixed::from_bits(4)).unwrap());
+                prop_assert!(!after.token(0).unwrap().balance.is_positive());
+                prop_assert!(!after.token(1).unwrap().balance.is_negative());
+            }
+            Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
+        }
+    }
+}
