@@ -1,1 +1,133 @@
+//! Derivative contributions: worked examples.
+
 use super::*;
+use crate::health::{HealthCache, MarginMode};
+use crate::testutil::*;
+
+/// Tolerance for option values (A&S normal CDF: ≤ 1.5e-7 · S per unit).
+const OPT_EPS: f64 = 1e-3;
+
+const YEAR: i64 = 31_536_000;
+
+fn option(market: u16, base: &str, cost: &str, strike: &str, is_call: bool, prices: BiasedPrices) -> DerivativeInfo {
+    DerivativeInfo::new(
+        market,
+        1,
+        DerivativeKind::Option(OptionTerms {
+            is_call,
+            strike: fx(strike),
+            seconds_to_expiry: YEAR,
+            vol: fx("0.2"),
+            rate: Fixed::ZERO,
+        }),
+        fx(base),
+        fx(cost),
+        Fixed::ZERO,
+        prices,
+        perp_rates(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn perp_long_worked_example() {
+    // Long 10 @ 150 (cost 1500), mark 150: pnl 0.
+    // req: Init 10·150·0.10 = 150, Maint 75, LiqEnd 112.5. With 200 USDC:
+    // Init 50, Maint 125, LiqEnd 87.5.
+    let c = HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Linear).unwrap();
+    let s = c.summary().unwrap();
+    assert!(near(s.init, 50.0, 1e-9) && near(s.maint, 125.0, 1e-9) && near(s.liq_end, 87.5, 1e-9));
+    // Mark 160: pnl +100, Maint req 80 → 200 + 100 − 80 = 220.
+    let c = HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "160")], MarginMode::Linear).unwrap();
+    assert!(near(c.health(HealthType::Maint).unwrap(), 220.0, 1e-9));
+}
+
+#[test]
+fn perp_short_with_bias_and_funding() {
+    // Short 10 (received 1500 → cost −1500), price 150, conf 1, k = 1:
+    // marked at the liability price 151: pnl = −1510 + 1500 = −10;
+    // Maint req = 10·151·0.05 = 75.5; unsettled funding −3 → −10 − 3 − 75.5 = −88.5.
+    let d = DerivativeInfo::new(
+        1,
+        1,
+        DerivativeKind::Perpetual,
+        fx("-10"),
+        fx("-1500"),
+        fx("-3"),
+        biased("150", "1", "150"),
+        perp_rates(),
+    )
+    .unwrap();
+    assert!(near(d.pnl(HealthType::Maint).unwrap(), -13.0, 1e-9));
+    assert!(near(d.requirement(HealthType::Maint).unwrap(), 75.5, 1e-9));
+    assert!(near(d.contribution(HealthType::Maint).unwrap(), -88.5, 1e-9));
+    // A long of the same size is marked at 149: pnl −10 too (symmetric bias).
+    let l = DerivativeInfo { base: fx("10"), cost_basis: fx("1500"), unsettled_funding: Fixed::ZERO, ..d };
+    assert!(near(l.pnl(HealthType::Maint).unwrap(), -10.0, 1e-9));
+}
+
+#[test]
+fn future_matches_perp_without_funding() {
+    let p = perp(1, 1, "-4", "-600", "150");
+    let f = DerivativeInfo { kind: DerivativeKind::Future, ..p };
+    for ht in HealthType::ALL {
+        assert_eq!(p.contribution(ht).unwrap(), f.contribution(ht).unwrap());
+    }
+}
+
+#[test]
+fn long_call_worked_example() {
+    // 10 ATM calls S = K = 100, σ 0.2, 1y: value 10·7.96557 = 79.6557; paid 80.
+    // pnl ≈ −0.3443. Maint req = 10·100·0.05·Δ(0.539828) = 26.9914 (< value).
+    let d = option(2, "10", "80", "100", true, BiasedPrices::flat(fx("100")));
+    assert!(near(d.value(HealthType::Maint).unwrap(), 79.655_67, OPT_EPS));
+    assert!(near(d.requirement(HealthType::Maint).unwrap(), 26.991_39, OPT_EPS));
+    assert!(near(d.contribution(HealthType::Maint).unwrap(), -0.344_33 - 26.991_39, OPT_EPS));
+    assert!(near(d.unit_greeks().delta, 0.539_828, 1e-6));
+}
+
+#[test]
+fn short_otm_option_is_never_free() {
+    // Short 10 calls at K = 200 (Δ ≈ 0.0006): min delta 0.1 applies:
+    // Maint req = 10·100·0.05·0.1 = 5.
+    let d = option(2, "-10", "-0.01", "200", true, BiasedPrices::flat(fx("100")));
+    assert!(near(d.requirement(HealthType::Maint).unwrap(), 5.0, 1e-9));
+    // A long of the same option needs at most its (tiny) value.
+    let l = option(2, "10", "0.01", "200", true, BiasedPrices::flat(fx("100")));
+    assert!(l.requirement(HealthType::Maint).unwrap() <= l.value(HealthType::Maint).unwrap());
+}
+
+#[test]
+fn option_init_uses_conservative_price() {
+    // Long call with stable 95 below spot 100: Init values at ≈ 95 (first order:
+    // V(100) − Δ·5 = 7.9656 − 2.6991 = 5.2664 per unit, below BS(95) = 5.5559).
+    let d = option(2, "1", "0", "100", true, biased("100", "0", "95"));
+    let init = d.value(HealthType::Init).unwrap().to_f64();
+    let maint = d.value(HealthType::Maint).unwrap().to_f64();
+    assert!((init - 5.2664).abs() < OPT_EPS && init < 5.5559 && maint > init);
+    // Short put with stable 95: liability side uses the lower price too (put gains value).
+    let p = option(3, "-1", "0", "100", false, biased("100", "0", "95"));
+    assert!(p.value(HealthType::Init).unwrap() < p.value(HealthType::Maint).unwrap());
+}
+
+#[test]
+fn sign_flip_reprices_option() {
+    let mut c = HealthCache::new(
+        vec![usdc(0, fx("1000"))],
+        vec![option(2, "10", "80", "100", true, biased("100", "1", "100"))],
+        MarginMode::Linear,
+    )
+    .unwrap();
+    // Sell 20: now short 10; valued at the liability price (101) and min-delta rule.
+    c.adjust_derivative(2, fx("-20"), fx("-160")).unwrap();
+    let d = c.derivative(2).unwrap();
+    let fresh = option(2, "-10", "-80", "100", true, biased("100", "1", "100"));
+    assert_eq!(d.value(HealthType::Maint).unwrap(), fresh.value(HealthType::Maint).unwrap());
+    assert_eq!(d.requirement(HealthType::Init).unwrap(), fresh.requirement(HealthType::Init).unwrap());
+}
+
+#[test]
+fn rates_validation() {
+    let bad = MarginRates { maint: fx("0.2"), ..perp_rates() };
+    assert_eq!(bad.validate(), Err(RiskError::InvalidParameter));
+}
