@@ -76,7 +76,7 @@ pub struct Fixed(i128);
 #[inline]
 fn finish(neg: bool, mag: u128, inexact: bool, rounding: Rounding) -> RiskResult<Fixed> {
     let bump = inexact && (neg == (rounding == Rounding::Floor));
-    let mag = if bump { mag + 1 } else { mag };
+    let mag = if bump { mag.saturating_add(1) } else { mag };
     if mag > MAX_MAG {
         return Err(RiskError::Overflow);
     }
@@ -172,19 +172,13 @@ impl Fixed {
     /// Checked addition.
     #[inline]
     pub fn checked_add(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0
-            .checked_add(o.0)
-            .map(Fixed)
-            .ok_or(RiskError::Overflow)
+        self.0.checked_add(o.0).map(Fixed).ok_or(RiskError::Overflow)
     }
 
     /// Checked subtraction.
     #[inline]
     pub fn checked_sub(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0
-            .checked_sub(o.0)
-            .map(Fixed)
-            .ok_or(RiskError::Overflow)
+        self.0.checked_sub(o.0).map(Fixed).ok_or(RiskError::Overflow)
     }
 
     /// Checked negation.
@@ -246,10 +240,7 @@ impl Fixed {
     /// Exact product with an integer (no rounding needed).
     #[inline]
     pub fn checked_mul_int(self, k: i64) -> RiskResult<Fixed> {
-        self.0
-            .checked_mul(k as i128)
-            .map(Fixed)
-            .ok_or(RiskError::Overflow)
+        self.0.checked_mul(k as i128).map(Fixed).ok_or(RiskError::Overflow)
     }
 
     /// Exact quotient rounded once as asked.
@@ -263,10 +254,7 @@ impl Fixed {
         }
         let neg = (self.0 < 0) != (o.0 < 0);
         let a = self.0.unsigned_abs();
-        let n = U256 {
-            hi: a >> (128 - FRAC_BITS),
-            lo: a << FRAC_BITS,
-        };
+        let n = U256 { hi: a >> (128 - FRAC_BITS), lo: a << FRAC_BITS };
         let (q, r) = div_rem(n, o.0.unsigned_abs()).ok_or(RiskError::Overflow)?;
         finish(neg, q, r != 0, rounding)
     }

@@ -32,9 +32,7 @@ pub fn funding_rate(mark: Fixed, index: Fixed, p: &FundingParams) -> RiskResult<
     if p.max_rate.is_negative() || p.period_secs == 0 {
         return Err(RiskError::InvalidParameter);
     }
-    let premium = mark
-        .checked_sub(index)?
-        .checked_div(index, Rounding::Floor)?;
+    let premium = mark.checked_sub(index)?.checked_div(index, Rounding::Floor)?;
     Ok(premium.max(p.max_rate.checked_neg()?).min(p.max_rate))
 }
 
@@ -50,11 +48,8 @@ pub fn accrue_funding(
         return Err(RiskError::InvalidParameter);
     }
     let per_unit = rate.checked_mul(index_price, Rounding::Floor)?;
-    let add = per_unit.checked_mul_div(
-        Fixed::from_u64(dt),
-        Fixed::from_u64(p.period_secs),
-        Rounding::Floor,
-    )?;
+    let add =
+        per_unit.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(p.period_secs), Rounding::Floor)?;
     cum.checked_add(add)
 }
 
@@ -75,10 +70,7 @@ mod tests {
     }
 
     fn params() -> FundingParams {
-        FundingParams {
-            max_rate: fx("0.001"),
-            period_secs: 3_600,
-        }
+        FundingParams { max_rate: fx("0.001"), period_secs: 3_600 }
     }
 
     #[test]
@@ -87,18 +79,9 @@ mod tests {
         let r = funding_rate(fx("150.075"), fx("150"), &params()).unwrap();
         assert!((r.to_f64() - 0.0005).abs() < 1e-14);
         // mark 160 → 6.7 % premium clamped to 0.1 %
-        assert_eq!(
-            funding_rate(fx("160"), fx("150"), &params()).unwrap(),
-            fx("0.001")
-        );
-        assert_eq!(
-            funding_rate(fx("100"), fx("150"), &params()).unwrap(),
-            fx("-0.001")
-        );
-        assert_eq!(
-            funding_rate(fx("1"), Fixed::ZERO, &params()),
-            Err(RiskError::InvalidPrice)
-        );
+        assert_eq!(funding_rate(fx("160"), fx("150"), &params()).unwrap(), fx("0.001"));
+        assert_eq!(funding_rate(fx("100"), fx("150"), &params()).unwrap(), fx("-0.001"));
+        assert_eq!(funding_rate(fx("1"), Fixed::ZERO, &params()), Err(RiskError::InvalidPrice));
     }
 
     #[test]

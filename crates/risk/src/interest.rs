@@ -151,11 +151,8 @@ pub fn accrue_interest(
         return Ok(no_growth);
     }
     // growth = r·dt/year (up), index' = index + index·growth (up)
-    let growth = rate.checked_mul_div(
-        Fixed::from_u64(dt),
-        Fixed::from_u64(SECONDS_PER_YEAR),
-        Rounding::Ceil,
-    )?;
+    let growth =
+        rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil)?;
     let bi_add = bank.borrow_index.checked_mul_ceil(growth)?;
     let borrow_index = bank.borrow_index.checked_add(bi_add)?;
     let interest = bank.borrow_shares.checked_mul_floor(bi_add)?;
@@ -163,19 +160,12 @@ pub fn accrue_interest(
     let to_depositors = interest.checked_sub(fee)?;
     let (deposit_index, deposit_growth) = if bank.deposit_shares.is_positive() {
         let di_add = to_depositors.checked_div(bank.deposit_shares, Rounding::Floor)?;
-        (
-            bank.deposit_index.checked_add(di_add)?,
-            bank.deposit_shares.checked_mul_floor(di_add)?,
-        )
+        (bank.deposit_index.checked_add(di_add)?, bank.deposit_shares.checked_mul_floor(di_add)?)
     } else {
         (bank.deposit_index, Fixed::ZERO)
     };
     Ok(Accrual {
-        indices: BankIndices {
-            deposit_index,
-            borrow_index,
-            ..*bank
-        },
+        indices: BankIndices { deposit_index, borrow_index, ..*bank },
         borrow_rate: rate,
         interest,
         fee,
@@ -213,36 +203,13 @@ mod tests {
     fn curve_worked_points() {
         let c = curve();
         // u = 0 → 1%; u = 0.4 → 1% + 9%·0.5 = 5.5%; u = 0.8 → 10%
-        assert!(close(
-            c.borrow_rate(Fixed::ZERO).unwrap(),
-            fx("0.01"),
-            RATE_ULPS
-        ));
-        assert!(close(
-            c.borrow_rate(fx("0.4")).unwrap(),
-            fx("0.055"),
-            RATE_ULPS
-        ));
-        assert!(close(
-            c.borrow_rate(fx("0.8")).unwrap(),
-            fx("0.1"),
-            RATE_ULPS
-        ));
+        assert!(close(c.borrow_rate(Fixed::ZERO).unwrap(), fx("0.01"), RATE_ULPS));
+        assert!(close(c.borrow_rate(fx("0.4")).unwrap(), fx("0.055"), RATE_ULPS));
+        assert!(close(c.borrow_rate(fx("0.8")).unwrap(), fx("0.1"), RATE_ULPS));
         // u = 0.9 → 10% + 90%·(0.1/0.2) = 55%; u = 1 → 100%
-        assert!(close(
-            c.borrow_rate(fx("0.9")).unwrap(),
-            fx("0.55"),
-            RATE_ULPS
-        ));
-        assert!(close(
-            c.borrow_rate(Fixed::ONE).unwrap(),
-            fx("1"),
-            RATE_ULPS
-        ));
-        let bad = InterestCurve {
-            optimal_util: Fixed::ONE,
-            ..c
-        };
+        assert!(close(c.borrow_rate(fx("0.9")).unwrap(), fx("0.55"), RATE_ULPS));
+        assert!(close(c.borrow_rate(Fixed::ONE).unwrap(), fx("1"), RATE_ULPS));
+        let bad = InterestCurve { optimal_util: Fixed::ONE, ..c };
         assert_eq!(bad.borrow_rate(fx("0.5")), Err(RiskError::InvalidParameter));
     }
 

@@ -14,6 +14,10 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::float_arithmetic))]
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 pub mod error;
 pub mod fixed;

@@ -93,36 +93,19 @@ pub fn max_token_liquidation(
     if !a.balance.is_positive() || !l.balance.is_negative() {
         return Err(RiskError::LiquidationNotImproving);
     }
-    let rate = l.prices.oracle.checked_mul_div(
-        Fixed::ONE.checked_add(bonus)?,
-        a.prices.oracle,
-        Rounding::Floor,
-    )?;
+    let rate =
+        l.prices.oracle.checked_mul_div(Fixed::ONE.checked_add(bonus)?, a.prices.oracle, Rounding::Floor)?;
     // s = liab_unit − r·asset_unit, rounded up (so x is rounded down twice over)
-    let s = l
-        .liab_unit(LE)
-        .checked_sub(rate.checked_mul_floor(a.asset_unit(LE))?)?;
+    let s = l.liab_unit(LE).checked_sub(rate.checked_mul_floor(a.asset_unit(LE))?)?;
     if !s.is_positive() {
         return Err(RiskError::LiquidationNotImproving);
     }
     let x_health = h.checked_neg()?.checked_div(s, Rounding::Floor)?;
     let debt = l.balance.checked_neg()?;
-    let x_asset = if rate.is_positive() {
-        a.balance.checked_div(rate, Rounding::Floor)?
-    } else {
-        Fixed::MAX
-    };
-    let x = x_health
-        .min(debt)
-        .min(x_asset)
-        .min(max_liab_repay.max(Fixed::ZERO));
+    let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
+    let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
     let y = x.checked_mul_floor(rate)?.min(a.balance);
-    Ok(TokenLiquidation {
-        liab_repaid: x,
-        asset_received: y,
-        rate,
-        health_before: h,
-    })
+    Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
 }
 
 /// A sized derivative-position liquidation step.
@@ -181,11 +164,7 @@ pub fn max_position_liquidation(
         return Err(RiskError::LiquidationNotImproving);
     }
     let q = h.checked_neg()?.checked_div(s, Rounding::Floor)?.min(size);
-    Ok(PositionLiquidation {
-        base_transferred: q,
-        price,
-        health_before: h,
-    })
+    Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
 }
 
 /// Bankrupt: liabilities remain and nothing is left to seize (no positive
@@ -231,9 +210,7 @@ pub fn resolve_bankruptcy(
     let (covered, insurance_paid) = if full_cost <= insurance_available {
         (owed, full_cost)
     } else {
-        let c = insurance_available
-            .checked_div(price, Rounding::Floor)?
-            .min(owed);
+        let c = insurance_available.checked_div(price, Rounding::Floor)?.min(owed);
         (c, c.checked_mul_ceil(price)?.min(insurance_available))
     };
     let socialized = owed.checked_sub(covered)?;

@@ -52,7 +52,10 @@ fn bonus_too_large_cannot_improve() {
         max_token_liquidation(&account("90"), 1, 0, fx("0.2"), Fixed::MAX, false),
         Err(RiskError::LiquidationNotImproving)
     );
-    assert_eq!(liquidation_bonus(fx("0.02"), fx("0.03")).unwrap(), fx("0.02").checked_add(fx("0.03")).unwrap());
+    assert_eq!(
+        liquidation_bonus(fx("0.02"), fx("0.03")).unwrap(),
+        fx("0.02").checked_add(fx("0.03")).unwrap()
+    );
 }
 
 #[test]
@@ -70,22 +73,26 @@ fn position_liquidation_worked_example() {
     // LiqEnd: pnl = 1400 − 1500 = −100, req = 10·140·0.075 = 105 → H = 80 − 205 = −125.
     // Liquidator buys at 140·(1 − 0.02) = 137.2: per unit pnl change 137.2 − 140 = −2.8,
     // requirement released 10.5 → s = 7.7; q = 125 / 7.7 = 16.23 → capped at 10.
-    let c = HealthCache::new(
-        vec![usdc(0, fx("80"))],
-        vec![perp(7, 1, "10", "1500", "140")],
-        MarginMode::Linear,
-    )
-    .unwrap();
+    let c =
+        HealthCache::new(vec![usdc(0, fx("80"))], vec![perp(7, 1, "10", "1500", "140")], MarginMode::Linear)
+            .unwrap();
     assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -125.0, 1e-9));
     let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
     assert_eq!(step.base_transferred, fx("10"));
     assert!(near(step.price, 137.2, 1e-9));
     // With 150 USDC: H = −55 → q = 55/7.7 = 7.142857; after, LiqEnd ≈ 0.
-    let mut c2 = HealthCache::new(vec![usdc(0, fx("150"))], vec![perp(7, 1, "10", "1500", "140")], MarginMode::Linear).unwrap();
+    let mut c2 =
+        HealthCache::new(vec![usdc(0, fx("150"))], vec![perp(7, 1, "10", "1500", "140")], MarginMode::Linear)
+            .unwrap();
     let s2 = max_position_liquidation(&c2, 7, fx("0.02"), false).unwrap();
     assert!(near(s2.base_transferred, 7.142_857_142, 1e-6));
     let q = s2.base_transferred;
-    c2.adjust_derivative(7, q.checked_neg().unwrap(), q.checked_mul_floor(s2.price).unwrap().checked_neg().unwrap()).unwrap();
+    c2.adjust_derivative(
+        7,
+        q.checked_neg().unwrap(),
+        q.checked_mul_floor(s2.price).unwrap().checked_neg().unwrap(),
+    )
+    .unwrap();
     assert!(c2.health(HealthType::LiquidationEnd).unwrap().to_f64().abs() < 1e-6);
 }
 
@@ -107,7 +114,12 @@ fn bankruptcy_worked_example() {
     assert_eq!(r.new_deposit_index, Fixed::ZERO);
     assert_eq!(r.unabsorbed, fx("395"));
     // is_bankrupt: only debt left.
-    let c = HealthCache::new(vec![usdc(0, fx("-5")), token(1, Fixed::ZERO, fx("9"), &sol_weights())], vec![], MarginMode::Linear).unwrap();
+    let c = HealthCache::new(
+        vec![usdc(0, fx("-5")), token(1, Fixed::ZERO, fx("9"), &sol_weights())],
+        vec![],
+        MarginMode::Linear,
+    )
+    .unwrap();
     assert!(is_bankrupt(&c).unwrap());
     assert!(!is_bankrupt(&account("90")).unwrap());
 }

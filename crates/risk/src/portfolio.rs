@@ -27,7 +27,7 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeKind, HealthCache, HealthType};
+use crate::health::{DerivativeKind, HealthCache, HealthType, PerType};
 
 /// Most price shocks in a grid.
 pub const MAX_PRICE_SHOCKS: usize = 16;
@@ -41,19 +41,20 @@ pub struct PortfolioParams {
     pub price_shocks: Vec<Fixed>,
     /// Absolute vol moves, e.g. `[−0.1, 0, 0.1]`.
     pub vol_shocks: Vec<Fixed>,
-    /// Shock multiplier per health type, indexed by [`HealthType::idx`]
-    /// (e.g. Init 1.5, Maint 1.0, LiquidationEnd 1.25).
-    pub shock_scale: [Fixed; 3],
-    /// Floor requirement per position as a fraction of its |notional|,
-    /// indexed by [`HealthType::idx`] (e.g. 0.02, 0.01, 0.015).
-    pub floor_rate: [Fixed; 3],
+    /// Shock multiplier per health type (e.g. Init 1.5, Maint 1.0,
+    /// LiquidationEnd 1.25).
+    pub shock_scale: PerType<Fixed>,
+    /// Floor requirement per position as a fraction of its |notional|
+    /// (e.g. Init 0.02, Maint 0.01, LiquidationEnd 0.015).
+    pub floor_rate: PerType<Fixed>,
 }
 
 impl PortfolioParams {
     /// Grid sizes within the caps, non-empty, scales ≥ 0 ordered
     /// Init ≥ LiquidationEnd ≥ Maint, floors likewise.
     pub fn validate(&self) -> RiskResult<()> {
-        let ordered = |a: &[Fixed; 3]| !a[1].is_negative() && a[1] <= a[2] && a[2] <= a[0];
+        let ordered =
+            |a: &PerType<Fixed>| !a.maint.is_negative() && a.maint <= a.liq_end && a.liq_end <= a.init;
         let ok = !self.price_shocks.is_empty()
             && self.price_shocks.len() <= MAX_PRICE_SHOCKS
             && self.vol_shocks.len() <= MAX_VOL_SHOCKS
@@ -116,12 +117,8 @@ impl Exposure {
 
 /// Requirement of one exposure for `ht` (quote native, rounded up, ≥ 0).
 /// Multiplies: `4·|price_shocks| + |vol_shocks| + 3`.
-pub fn exposure_requirement(
-    e: &Exposure,
-    p: &PortfolioParams,
-    ht: HealthType,
-) -> RiskResult<Fixed> {
-    let c = p.shock_scale[ht.idx()];
+pub fn exposure_requirement(e: &Exposure, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+    let c = p.shock_scale.get(ht);
     let neg_delta = e.delta.checked_neg()?;
     let neg_half_gamma = e.gamma.checked_mul_floor(Fixed::HALF)?.checked_neg()?;
     let mut worst_price = Fixed::ZERO; // the unshocked scenario is always in the grid
@@ -139,7 +136,7 @@ pub fn exposure_requirement(
         let dv = vs.checked_mul(c, Rounding::Ceil)?;
         worst_vol = worst_vol.max(neg_vega.checked_mul(dv, Rounding::Ceil)?);
     }
-    let floor = e.gross_notional.checked_mul_ceil(p.floor_rate[ht.idx()])?;
+    let floor = e.gross_notional.checked_mul_ceil(p.floor_rate.get(ht))?;
     worst_price.checked_add(worst_vol)?.checked_add(floor)
 }
 
@@ -182,11 +179,7 @@ pub fn exposures(cache: &HealthCache) -> RiskResult<Vec<Exposure>> {
 }
 
 /// Total portfolio requirement of a cache for `ht`.
-pub fn portfolio_requirement(
-    cache: &HealthCache,
-    p: &PortfolioParams,
-    ht: HealthType,
-) -> RiskResult<Fixed> {
+pub fn portfolio_requirement(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
     let mut total = Fixed::ZERO;
     for e in exposures(cache)? {
         total = total.checked_add(exposure_requirement(&e, p, ht)?)?;
@@ -195,11 +188,7 @@ pub fn portfolio_requirement(
 }
 
 /// Portfolio-mode health (see module docs).
-pub fn portfolio_health(
-    cache: &HealthCache,
-    p: &PortfolioParams,
-    ht: HealthType,
-) -> RiskResult<Fixed> {
+pub fn portfolio_health(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
     let mut h = Fixed::ZERO;
     for t in cache.tokens() {
         let c = match t.underlying {

@@ -1,7 +1,7 @@
 //! Portfolio margin: hedged books need far less than the sum of their legs.
 
 use super::*;
-use crate::health::{DerivativeInfo, MarginMode, OptionTerms};
+use crate::health::{DerivativeInfo, MarginMode, OptionTerms, PerType};
 use crate::price::BiasedPrices;
 use crate::testutil::*;
 use proptest::prelude::*;
@@ -11,8 +11,8 @@ pub(crate) fn params() -> PortfolioParams {
         price_shocks: ["-0.15", "-0.075", "0", "0.075", "0.15"].map(fx).to_vec(),
         vol_shocks: ["-0.1", "0", "0.1"].map(fx).to_vec(),
         // Init 1.5×, Maint 1×, LiqEnd 1.25× the grid; floors 2 % / 1 % / 1.5 %.
-        shock_scale: [fx("1.5"), fx("1"), fx("1.25")],
-        floor_rate: [fx("0.02"), fx("0.01"), fx("0.015")],
+        shock_scale: PerType { init: fx("1.5"), maint: fx("1"), liq_end: fx("1.25") },
+        floor_rate: PerType { init: fx("0.02"), maint: fx("0.01"), liq_end: fx("0.015") },
     }
 }
 
@@ -50,7 +50,8 @@ fn spot_perp_basis_trade() {
     //   floor 1 %·(1500 + 1500) = 30 → health 1470, charge 30 (7.5× less).
     // Init: linear 1500·0.8 − 150 = 1050 (charge 450) vs portfolio floor 2 %·3000 = 60.
     let spot = token(1, fx("10"), fx("150"), &sol_weights()).with_underlying(1);
-    let mut c = HealthCache::new(vec![spot], vec![perp(1, 1, "-10", "-1500", "150")], MarginMode::Linear).unwrap();
+    let mut c =
+        HealthCache::new(vec![spot], vec![perp(1, 1, "-10", "-1500", "150")], MarginMode::Linear).unwrap();
     assert!((charge(&c, HealthType::Maint, 1500.0) - 225.0).abs() < 1e-9);
     assert!((charge(&c, HealthType::Init, 1500.0) - 450.0).abs() < 1e-9);
     c.set_mode(MarginMode::Portfolio(params())).unwrap();
@@ -63,7 +64,8 @@ fn spot_perp_basis_trade() {
 fn naked_perp_pays_the_worst_shock() {
     // Long 10 perp @150 alone: Δ = 10; worst Maint shock −15 % → loss 10·22.5 = 225;
     // floor 1 %·1500 = 15 → requirement 240. Init: 1.5× shocks → 337.5 + 30 = 367.5.
-    let c = HealthCache::new(vec![], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Portfolio(params())).unwrap();
+    let c = HealthCache::new(vec![], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Portfolio(params()))
+        .unwrap();
     assert!(near(portfolio_requirement(&c, &params(), HealthType::Maint).unwrap(), 240.0, 1e-9));
     assert!(near(portfolio_requirement(&c, &params(), HealthType::Init).unwrap(), 367.5, 1e-9));
 }
@@ -78,7 +80,17 @@ fn delta_hedged_option_book() {
     let value = g.value.checked_mul_floor(fx("10")).unwrap();
     let legs = vec![
         DerivativeInfo::new(2, 1, one.kind, fx("10"), value, Fixed::ZERO, one.prices, perp_rates()).unwrap(),
-        DerivativeInfo::new(1, 1, DerivativeKind::Perpetual, hedge.checked_neg().unwrap(), hedge.checked_mul_floor(fx("150")).unwrap().checked_neg().unwrap(), Fixed::ZERO, BiasedPrices::flat(fx("150")), perp_rates()).unwrap(),
+        DerivativeInfo::new(
+            1,
+            1,
+            DerivativeKind::Perpetual,
+            hedge.checked_neg().unwrap(),
+            hedge.checked_mul_floor(fx("150")).unwrap().checked_neg().unwrap(),
+            Fixed::ZERO,
+            BiasedPrices::flat(fx("150")),
+            perp_rates(),
+        )
+        .unwrap(),
     ];
     let lin = HealthCache::new(vec![], legs.clone(), MarginMode::Linear).unwrap();
     let port = HealthCache::new(vec![], legs, MarginMode::Portfolio(params())).unwrap();
@@ -104,7 +116,7 @@ fn unnetted_tokens_keep_linear_weights() {
 #[test]
 fn params_validation() {
     let mut p = params();
-    p.shock_scale = [fx("1"), fx("1.5"), fx("1.2")];
+    p.shock_scale = PerType { init: fx("1"), maint: fx("1.5"), liq_end: fx("1.2") };
     assert_eq!(p.validate(), Err(RiskError::InvalidParameter));
     let mut p = params();
     p.price_shocks.clear();

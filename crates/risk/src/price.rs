@@ -39,9 +39,7 @@ pub fn scale_pow10(value: u64, exp10: i32, rounding: Rounding) -> RiskResult<Fix
     if exp10 >= 0 {
         let e = u32::try_from(exp10).map_err(|_| RiskError::Overflow)?;
         let p = 10u128.checked_pow(e).ok_or(RiskError::Overflow)?;
-        let v = u128::from(value)
-            .checked_mul(p)
-            .ok_or(RiskError::Overflow)?;
+        let v = u128::from(value).checked_mul(p).ok_or(RiskError::Overflow)?;
         let v = i128::try_from(v).map_err(|_| RiskError::Overflow)?;
         return Fixed::checked_from_i128(v);
     }
@@ -54,11 +52,7 @@ pub fn scale_pow10(value: u64, exp10: i32, rounding: Rounding) -> RiskResult<Fix
         let q = num / d;
         (q, q * d != num)
     };
-    let q = if inexact && rounding == Rounding::Ceil {
-        q + 1
-    } else {
-        q
-    };
+    let q = if inexact && rounding == Rounding::Ceil { q + 1 } else { q };
     Ok(Fixed::from_bits(q as i128)) // q < 2^112
 }
 
@@ -104,11 +98,7 @@ impl OraclePrice {
 
     /// An exact price with zero confidence (tests, quote token, settlement).
     pub fn exact(price: Fixed) -> OraclePrice {
-        OraclePrice {
-            lo: price,
-            hi: price,
-            conf: Fixed::ZERO,
-        }
+        OraclePrice { lo: price, hi: price, conf: Fixed::ZERO }
     }
 
     /// `conf / price ≤ max_ratio`, checked without a division
@@ -252,19 +242,10 @@ mod tests {
         let p = OraclePrice::from_pyth(5, 0, 2, 0, 6).unwrap();
         assert_eq!(p.lo, Fixed::from_u64(500_000_000));
         assert_eq!(p.lo, p.hi);
-        assert_eq!(
-            OraclePrice::from_pyth(0, 0, -8, 9, 6),
-            Err(RiskError::InvalidPrice)
-        );
-        assert_eq!(
-            OraclePrice::from_pyth(-1, 0, -8, 9, 6),
-            Err(RiskError::InvalidPrice)
-        );
+        assert_eq!(OraclePrice::from_pyth(0, 0, -8, 9, 6), Err(RiskError::InvalidPrice));
+        assert_eq!(OraclePrice::from_pyth(-1, 0, -8, 9, 6), Err(RiskError::InvalidPrice));
         // 1 · 10^−60 rounds to zero → invalid.
-        assert_eq!(
-            OraclePrice::from_pyth(1, 0, -60, 0, 0),
-            Err(RiskError::InvalidPrice)
-        );
+        assert_eq!(OraclePrice::from_pyth(1, 0, -60, 0, 0), Err(RiskError::InvalidPrice));
     }
 
     #[test]
@@ -272,53 +253,19 @@ mod tests {
         // price 150, conf 0.10, k = 1, stable 140:
         // spot asset 149.90, spot liab 150.10, init asset min(149.9,140) = 140,
         // init liab max(150.1, 140) = 150.1.
-        let o = OraclePrice {
-            lo: fx("150"),
-            hi: fx("150"),
-            conf: fx("0.1"),
-        };
-        let b = BiasedPrices::new(
-            &o,
-            fx("140"),
-            PriceBias {
-                conf_multiplier: Fixed::ONE,
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            b.asset(HealthType::Maint),
-            fx("150").checked_sub(fx("0.1")).unwrap()
-        );
-        assert_eq!(
-            b.liab(HealthType::LiquidationEnd),
-            fx("150").checked_add(fx("0.1")).unwrap()
-        );
+        let o = OraclePrice { lo: fx("150"), hi: fx("150"), conf: fx("0.1") };
+        let b = BiasedPrices::new(&o, fx("140"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+        assert_eq!(b.asset(HealthType::Maint), fx("150").checked_sub(fx("0.1")).unwrap());
+        assert_eq!(b.liab(HealthType::LiquidationEnd), fx("150").checked_add(fx("0.1")).unwrap());
         assert_eq!(b.asset(HealthType::Init), fx("140"));
         assert_eq!(b.liab(HealthType::Init), b.spot_liab);
         // stable 160 above spot: init liability uses 160.
-        let b = BiasedPrices::new(
-            &o,
-            fx("160"),
-            PriceBias {
-                conf_multiplier: Fixed::ONE,
-            },
-        )
-        .unwrap();
+        let b = BiasedPrices::new(&o, fx("160"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
         assert_eq!(b.liab(HealthType::Init), fx("160"));
         assert_eq!(b.asset(HealthType::Init), b.spot_asset);
         // Huge confidence clamps the asset price at 0.
-        let wide = OraclePrice {
-            conf: fx("200"),
-            ..o
-        };
-        let b = BiasedPrices::new(
-            &wide,
-            fx("150"),
-            PriceBias {
-                conf_multiplier: Fixed::ONE,
-            },
-        )
-        .unwrap();
+        let wide = OraclePrice { conf: fx("200"), ..o };
+        let b = BiasedPrices::new(&wide, fx("150"), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
         assert_eq!(b.spot_asset, Fixed::ZERO);
     }
 

@@ -34,11 +34,7 @@ pub(crate) fn token(index: u16, balance: Fixed, price: Fixed, w: &TokenWeights) 
 
 /// Biased prices: oracle `price`, confidence `conf`, k = 1, stable = `stable`.
 pub(crate) fn biased(price: &str, conf: &str, stable: &str) -> BiasedPrices {
-    let o = OraclePrice {
-        lo: fx(price),
-        hi: fx(price),
-        conf: fx(conf),
-    };
+    let o = OraclePrice { lo: fx(price), hi: fx(price), conf: fx(conf) };
     BiasedPrices::new(&o, fx(stable), PriceBias { conf_multiplier: Fixed::ONE }).unwrap()
 }
 

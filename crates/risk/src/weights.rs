@@ -65,7 +65,7 @@ impl TokenWeights {
             self.liq_end_liab,
             self.init_liab,
         ];
-        if chain.windows(2).all(|w| w[0] <= w[1]) {
+        if chain.iter().zip(chain.iter().skip(1)).all(|(a, b)| a <= b) {
             Ok(())
         } else {
             Err(RiskError::InvalidParameter)
@@ -100,16 +100,10 @@ impl TokenWeights {
         total_borrows_value: Fixed,
     ) -> RiskResult<TokenWeights> {
         let mut w = *self;
-        w.init_asset = scaled_init_asset_weight(
-            self.init_asset,
-            scaling.deposit_scale_start,
-            total_deposits_value,
-        )?;
-        w.init_liab = scaled_init_liab_weight(
-            self.init_liab,
-            scaling.borrow_scale_start,
-            total_borrows_value,
-        )?;
+        w.init_asset =
+            scaled_init_asset_weight(self.init_asset, scaling.deposit_scale_start, total_deposits_value)?;
+        w.init_liab =
+            scaled_init_liab_weight(self.init_liab, scaling.borrow_scale_start, total_borrows_value)?;
         Ok(w)
     }
 }
@@ -126,10 +120,8 @@ pub struct WeightScaling {
 
 impl WeightScaling {
     /// No scaling.
-    pub const NONE: WeightScaling = WeightScaling {
-        deposit_scale_start: Fixed::ZERO,
-        borrow_scale_start: Fixed::ZERO,
-    };
+    pub const NONE: WeightScaling =
+        WeightScaling { deposit_scale_start: Fixed::ZERO, borrow_scale_start: Fixed::ZERO };
 }
 
 /// `w · threshold / total` when `total > threshold > 0`, else `w`; rounded
@@ -174,15 +166,9 @@ pub(crate) mod tests {
     fn validation_order() {
         assert!(sol_weights().validate().is_ok());
         assert!(TokenWeights::ONE.validate().is_ok());
-        let bad = TokenWeights {
-            maint_asset: fx("0.7"),
-            ..sol_weights()
-        };
+        let bad = TokenWeights { maint_asset: fx("0.7"), ..sol_weights() };
         assert_eq!(bad.validate(), Err(RiskError::InvalidParameter));
-        let bad = TokenWeights {
-            init_liab: fx("0.9"),
-            ..sol_weights()
-        };
+        let bad = TokenWeights { init_liab: fx("0.9"), ..sol_weights() };
         assert!(bad.validate().is_err());
     }
 
@@ -193,14 +179,8 @@ pub(crate) mod tests {
         assert!((w.to_bits() - fx("0.2").to_bits()).abs() <= 1);
         assert!(w <= fx("0.2"));
         // Below the threshold, or disabled: unchanged.
-        assert_eq!(
-            scaled_init_asset_weight(fx("0.8"), fx("1000000"), fx("999999")).unwrap(),
-            fx("0.8")
-        );
-        assert_eq!(
-            scaled_init_asset_weight(fx("0.8"), Fixed::ZERO, fx("4000000")).unwrap(),
-            fx("0.8")
-        );
+        assert_eq!(scaled_init_asset_weight(fx("0.8"), fx("1000000"), fx("999999")).unwrap(), fx("0.8"));
+        assert_eq!(scaled_init_asset_weight(fx("0.8"), Fixed::ZERO, fx("4000000")).unwrap(), fx("0.8"));
     }
 
     #[test]
@@ -208,13 +188,8 @@ pub(crate) mod tests {
         // w = 1.2, threshold 500,000, total borrows 750,000 → 1.2 · 1.5 = 1.8.
         let w = scaled_init_liab_weight(fx("1.2"), fx("500000"), fx("750000")).unwrap();
         assert!(w >= fx("1.8") && w.to_bits() - fx("1.8").to_bits() <= 1);
-        let s = WeightScaling {
-            deposit_scale_start: fx("1000000"),
-            borrow_scale_start: fx("500000"),
-        };
-        let sw = sol_weights()
-            .scaled(&s, fx("4000000"), fx("750000"))
-            .unwrap();
+        let s = WeightScaling { deposit_scale_start: fx("1000000"), borrow_scale_start: fx("500000") };
+        let sw = sol_weights().scaled(&s, fx("4000000"), fx("750000")).unwrap();
         assert_eq!(sw.maint_asset, fx("0.9")); // only Init scales
         assert!(sw.init_asset <= fx("0.2"));
         assert!(sw.init_liab >= fx("1.8"));

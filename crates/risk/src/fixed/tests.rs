@@ -14,18 +14,12 @@ fn fx(s: &str) -> Fixed {
 fn constants_and_conversions() {
     assert_eq!(Fixed::ONE.to_bits(), 1 << 48);
     assert_eq!(Fixed::from_i64(-3).to_bits(), -3 << 48);
-    assert_eq!(
-        Fixed::from_u64(u64::MAX).to_bits(),
-        (u64::MAX as i128) << 48
-    );
+    assert_eq!(Fixed::from_u64(u64::MAX).to_bits(), (u64::MAX as i128) << 48);
     let x = fx("-1234.5678");
     assert_eq!(Fixed::from_le_bytes(x.to_le_bytes()), x);
     assert_eq!(Fixed::from_limbs(x.to_limbs()), x);
     assert!(Fixed::checked_from_i128(1 << 80).is_err());
-    assert_eq!(
-        Fixed::checked_from_i128((1 << 79) - 1).unwrap().to_bits(),
-        ((1 << 79) - 1) << 48
-    );
+    assert_eq!(Fixed::checked_from_i128((1 << 79) - 1).unwrap().to_bits(), ((1 << 79) - 1) << 48);
 }
 
 #[test]
@@ -49,14 +43,9 @@ fn mul_rounding_worked_example() {
     assert_eq!(third_ceil.to_bits() - third_floor.to_bits(), ULP);
     // (2^48/3 floor) = 93824992236885 bits; ×3 = 2^48 − 1 → exact, so
     // floor·3 is one ulp below 1.
-    assert_eq!(
-        third_floor.checked_mul_int(3).unwrap().to_bits(),
-        (1 << 48) - 1
-    );
+    assert_eq!(third_floor.checked_mul_int(3).unwrap().to_bits(), (1 << 48) - 1);
     // 10 SOL in lamports × 0.15 micro-USDC/lamport = 1.5e9 micro-USDC ± 1 ulp.
-    let v = Fixed::from_u64(10_000_000_000)
-        .checked_mul_floor(fx("0.15"))
-        .unwrap();
+    let v = Fixed::from_u64(10_000_000_000).checked_mul_floor(fx("0.15")).unwrap();
     assert!((v.to_bits() - Fixed::from_u64(1_500_000_000).to_bits()).abs() <= 1 << 34);
     // Negative products: floor goes more negative.
     let a = Fixed::from_bits(-3);
@@ -72,10 +61,7 @@ fn mul_large_operands_use_wide_path() {
     let b = Fixed::from_bits(1 << 56);
     assert_eq!(a.checked_mul_floor(b).unwrap().to_bits(), 1 << 126);
     assert_eq!(a.checked_mul_floor(a), Err(RiskError::Overflow));
-    assert_eq!(
-        Fixed::MAX.checked_mul_floor(Fixed::ONE).unwrap(),
-        Fixed::MAX
-    );
+    assert_eq!(Fixed::MAX.checked_mul_floor(Fixed::ONE).unwrap(), Fixed::MAX);
     assert_eq!(Fixed::MIN.checked_mul_ceil(Fixed::ONE).unwrap(), Fixed::MIN);
 }
 
@@ -84,26 +70,15 @@ fn div_worked_examples() {
     // 1199.2 / 149.90 = 8.0 exactly in decimal, not in binary: within 1 ulp.
     let q = fx("7").checked_div_floor(fx("2")).unwrap();
     assert_eq!(q, fx("3.5"));
-    assert_eq!(
-        Fixed::ONE.checked_div_floor(Fixed::ZERO),
-        Err(RiskError::DivisionByZero)
-    );
+    assert_eq!(Fixed::ONE.checked_div_floor(Fixed::ZERO), Err(RiskError::DivisionByZero));
     // Large numerator takes the shift-subtract path: (2^70) / 2^-10 = 2^80 overflows.
     let big = Fixed::from_bits(1 << 118);
-    assert_eq!(
-        big.checked_div_floor(Fixed::from_bits(1 << 38)),
-        Err(RiskError::Overflow)
-    );
+    assert_eq!(big.checked_div_floor(Fixed::from_bits(1 << 38)), Err(RiskError::Overflow));
     // 2^70 / 4 = 2^68 via slow path.
-    assert_eq!(
-        big.checked_div_floor(Fixed::from_i64(4)).unwrap().to_bits(),
-        1 << 116
-    );
+    assert_eq!(big.checked_div_floor(Fixed::from_i64(4)).unwrap().to_bits(), 1 << 116);
     // −7 / 2 = −3.5 exactly; −1/3 floor is one ulp below ceil.
     assert_eq!(fx("-7").checked_div_ceil(fx("2")).unwrap(), fx("-3.5"));
-    let f = Fixed::NEG_ONE
-        .checked_div_floor(Fixed::from_i64(3))
-        .unwrap();
+    let f = Fixed::NEG_ONE.checked_div_floor(Fixed::from_i64(3)).unwrap();
     let c = Fixed::NEG_ONE.checked_div_ceil(Fixed::from_i64(3)).unwrap();
     assert_eq!(c.to_bits() - f.to_bits(), 1);
 }
@@ -112,20 +87,10 @@ fn div_worked_examples() {
 fn mul_div_single_rounding() {
     // 0.8 · 1_000_000 / 4_000_000 = 0.2 (one rounding, floor ≤ ceil ≤ floor+1).
     let w = fx("0.8");
-    let f = w
-        .checked_mul_div(
-            Fixed::from_i64(1_000_000),
-            Fixed::from_i64(4_000_000),
-            Rounding::Floor,
-        )
-        .unwrap();
-    let c = w
-        .checked_mul_div(
-            Fixed::from_i64(1_000_000),
-            Fixed::from_i64(4_000_000),
-            Rounding::Ceil,
-        )
-        .unwrap();
+    let f =
+        w.checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Floor).unwrap();
+    let c =
+        w.checked_mul_div(Fixed::from_i64(1_000_000), Fixed::from_i64(4_000_000), Rounding::Ceil).unwrap();
     assert!(c.to_bits() - f.to_bits() <= 1);
     assert!((f.to_bits() - fx("0.2").to_bits()).abs() <= 1);
 }
@@ -142,11 +107,7 @@ fn integer_rounding() {
 
 /// Bits small enough that products stay in range most of the time.
 fn arb_bits() -> impl Strategy<Value = i128> {
-    prop_oneof![
-        -(1i128 << 90)..(1i128 << 90),
-        -(1i128 << 60)..(1i128 << 60),
-        -(1i128 << 126)..(1i128 << 126),
-    ]
+    prop_oneof![-(1i128 << 90)..(1i128 << 90), -(1i128 << 60)..(1i128 << 60), -(1i128 << 126)..(1i128 << 126),]
 }
 
 /// Exact product as a rational `num / 2^48` compared through the wide helper.

@@ -22,10 +22,7 @@ const LO64: u128 = u64::MAX as u128;
 pub(crate) fn mul_u128(a: u128, b: u128) -> U256 {
     // Fast path: the product fits in 128 bits.
     if a.leading_zeros() + b.leading_zeros() >= 128 {
-        return U256 {
-            hi: 0,
-            lo: a.wrapping_mul(b),
-        };
+        return U256 { hi: 0, lo: a.wrapping_mul(b) };
     }
     let (a1, a0) = (a >> 64, a & LO64);
     let (b1, b0) = (b >> 64, b & LO64);
@@ -79,18 +76,8 @@ mod tests {
 
     /// Reference 256-bit product via 32-bit schoolbook multiplication.
     fn mul_ref(a: u128, b: u128) -> (u128, u128) {
-        let al = [
-            a as u32,
-            (a >> 32) as u32,
-            (a >> 64) as u32,
-            (a >> 96) as u32,
-        ];
-        let bl = [
-            b as u32,
-            (b >> 32) as u32,
-            (b >> 64) as u32,
-            (b >> 96) as u32,
-        ];
+        let al = [a as u32, (a >> 32) as u32, (a >> 64) as u32, (a >> 96) as u32];
+        let bl = [b as u32, (b >> 32) as u32, (b >> 64) as u32, (b >> 96) as u32];
         let mut out = [0u64; 8];
         for i in 0..4 {
             let mut carry = 0u64;

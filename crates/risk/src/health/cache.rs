@@ -3,7 +3,7 @@
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::derivatives::DerivativeInfo;
-use crate::health::{HealthBand, HealthType};
+use crate::health::{HealthBand, HealthType, PerType};
 use crate::portfolio::{portfolio_health, PortfolioParams};
 use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
@@ -22,9 +22,9 @@ pub struct TokenInfo {
     /// quote token or a token with no derivative markets).
     pub underlying: Option<u16>,
     /// `asset price_T · asset weight_T`, rounded down.
-    asset_unit: [Fixed; 3],
+    asset_unit: PerType<Fixed>,
     /// `liab price_T · liab weight_T`, rounded up.
-    liab_unit: [Fixed; 3],
+    liab_unit: PerType<Fixed>,
 }
 
 impl TokenInfo {
@@ -37,20 +37,13 @@ impl TokenInfo {
         weights: &TokenWeights,
     ) -> RiskResult<TokenInfo> {
         weights.validate()?;
-        let mut asset_unit = [Fixed::ZERO; 3];
-        let mut liab_unit = [Fixed::ZERO; 3];
+        let mut asset_unit = PerType::splat(Fixed::ZERO);
+        let mut liab_unit = PerType::splat(Fixed::ZERO);
         for ht in HealthType::ALL {
-            asset_unit[ht.idx()] = prices.asset(ht).checked_mul_floor(weights.asset(ht))?;
-            liab_unit[ht.idx()] = prices.liab(ht).checked_mul_ceil(weights.liab(ht))?;
+            asset_unit.set(ht, prices.asset(ht).checked_mul_floor(weights.asset(ht))?);
+            liab_unit.set(ht, prices.liab(ht).checked_mul_ceil(weights.liab(ht))?);
         }
-        Ok(TokenInfo {
-            token_index,
-            balance,
-            prices,
-            underlying: None,
-            asset_unit,
-            liab_unit,
-        })
+        Ok(TokenInfo { token_index, balance, prices, underlying: None, asset_unit, liab_unit })
     }
 
     /// Marks the token as netting with derivatives on `underlying` in
@@ -62,22 +55,18 @@ impl TokenInfo {
 
     /// Weighted value of one native unit held (quote native).
     pub fn asset_unit(&self, ht: HealthType) -> Fixed {
-        self.asset_unit[ht.idx()]
+        self.asset_unit.get(ht)
     }
 
     /// Weighted value of one native unit owed (quote native).
     pub fn liab_unit(&self, ht: HealthType) -> Fixed {
-        self.liab_unit[ht.idx()]
+        self.liab_unit.get(ht)
     }
 
     /// Contribution of `balance` to health `ht` (one multiply, floor).
     #[inline]
     pub fn contribution_of(&self, balance: Fixed, ht: HealthType) -> RiskResult<Fixed> {
-        let unit = if balance.is_negative() {
-            self.liab_unit[ht.idx()]
-        } else {
-            self.asset_unit[ht.idx()]
-        };
+        let unit = if balance.is_negative() { self.liab_unit.get(ht) } else { self.asset_unit.get(ht) };
         balance.checked_mul_floor(unit)
     }
 
@@ -137,26 +126,19 @@ impl HealthCache {
         mode: MarginMode,
     ) -> RiskResult<HealthCache> {
         for (i, t) in tokens.iter().enumerate() {
-            if tokens[..i].iter().any(|u| u.token_index == t.token_index) {
+            if tokens.iter().take(i).any(|u| u.token_index == t.token_index) {
                 return Err(RiskError::DuplicateIndex);
             }
         }
         for (i, d) in derivatives.iter().enumerate() {
-            if derivatives[..i]
-                .iter()
-                .any(|e| e.market_index == d.market_index)
-            {
+            if derivatives.iter().take(i).any(|e| e.market_index == d.market_index) {
                 return Err(RiskError::DuplicateIndex);
             }
         }
         if let MarginMode::Portfolio(p) = &mode {
             p.validate()?;
         }
-        Ok(HealthCache {
-            tokens,
-            derivatives,
-            mode,
-        })
+        Ok(HealthCache { tokens, derivatives, mode })
     }
 
     /// Token positions.
@@ -185,33 +167,20 @@ impl HealthCache {
 
     /// The token position for `token_index`.
     pub fn token(&self, token_index: u16) -> RiskResult<&TokenInfo> {
-        self.tokens
-            .iter()
-            .find(|t| t.token_index == token_index)
-            .ok_or(RiskError::TokenNotFound)
+        self.tokens.iter().find(|t| t.token_index == token_index).ok_or(RiskError::TokenNotFound)
     }
 
     fn token_mut(&mut self, token_index: u16) -> RiskResult<&mut TokenInfo> {
-        self.tokens
-            .iter_mut()
-            .find(|t| t.token_index == token_index)
-            .ok_or(RiskError::TokenNotFound)
+        self.tokens.iter_mut().find(|t| t.token_index == token_index).ok_or(RiskError::TokenNotFound)
     }
 
     /// The derivative position for `market_index`.
     pub fn derivative(&self, market_index: u16) -> RiskResult<&DerivativeInfo> {
-        self.derivatives
-            .iter()
-            .find(|d| d.market_index == market_index)
-            .ok_or(RiskError::DerivativeNotFound)
+        self.derivatives.iter().find(|d| d.market_index == market_index).ok_or(RiskError::DerivativeNotFound)
     }
 
     /// Adds `delta_native` (signed) to a token balance.
-    pub fn adjust_token_balance(
-        &mut self,
-        token_index: u16,
-        delta_native: Fixed,
-    ) -> RiskResult<()> {
+    pub fn adjust_token_balance(&mut self, token_index: u16, delta_native: Fixed) -> RiskResult<()> {
         let t = self.token_mut(token_index)?;
         t.balance = t.balance.checked_add(delta_native)?;
         Ok(())
@@ -283,10 +252,7 @@ impl HealthCache {
 
     /// Band (computes Init and Maint).
     pub fn band(&self) -> RiskResult<HealthBand> {
-        Ok(HealthBand::from_health(
-            self.health(HealthType::Init)?,
-            self.health(HealthType::Maint)?,
-        ))
+        Ok(HealthBand::from_health(self.health(HealthType::Init)?, self.health(HealthType::Maint)?))
     }
 
     /// Maint health < 0.
@@ -316,9 +282,7 @@ impl HealthCache {
     /// instruction's final health check stays authoritative.
     pub fn max_withdraw(&self, token_index: u16, allow_borrow: bool) -> RiskResult<Fixed> {
         // Two ulps of slack absorb the floor of the re-computed contribution.
-        let h = self
-            .health(HealthType::Init)?
-            .checked_sub(Fixed::from_bits(2))?;
+        let h = self.health(HealthType::Init)?.checked_sub(Fixed::from_bits(2))?;
         if !h.is_positive() {
             return Ok(Fixed::ZERO);
         }

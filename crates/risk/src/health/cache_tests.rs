@@ -15,10 +15,7 @@ const HEALTH_EPS: f64 = 1e-6;
 fn sol_account(usdc_native: i64) -> HealthCache {
     let o = OraclePrice::from_pyth(15_000_000_000, 10_000_000, -8, 9, 6).unwrap();
     let prices = BiasedPrices::new(&o, o.lo, PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
-    let w = TokenWeights {
-        init_liab: fx("1.2"),
-        ..sol_weights()
-    };
+    let w = TokenWeights { init_liab: fx("1.2"), ..sol_weights() };
     let sol = TokenInfo::new(1, Fixed::from_i64(10_000_000_000), prices, &w).unwrap();
     HealthCache::new(vec![usdc(0, Fixed::from_i64(usdc_native)), sol], vec![], MarginMode::Linear).unwrap()
 }
@@ -79,7 +76,9 @@ fn borrow_beyond_deposit() {
 #[test]
 fn stable_price_lowers_init_only() {
     // Stable $140 → init asset price 0.14: Init = 10e9 · 0.14 · 0.8 = 1,120,000,000.
-    let sol = TokenInfo::new(1, Fixed::from_i64(10_000_000_000), biased("0.15", "0.0001", "0.14"), &sol_weights()).unwrap();
+    let sol =
+        TokenInfo::new(1, Fixed::from_i64(10_000_000_000), biased("0.15", "0.0001", "0.14"), &sol_weights())
+            .unwrap();
     let c = HealthCache::new(vec![sol], vec![], MarginMode::Linear).unwrap();
     assert!(near(c.health(HealthType::Init).unwrap(), 1_120_000_000.0, 1e-3));
     assert!(near(c.health(HealthType::Maint).unwrap(), 1_349_100_000.0, 1e-3));
@@ -89,8 +88,11 @@ fn stable_price_lowers_init_only() {
 fn liability_uses_liab_price_and_weight() {
     // Borrow 2 SOL (2e9 lamports), price 0.15, conf 0.0001 → liab price 0.1501.
     // Maint = −2e9 · 0.1501 · 1.1 = −330,220,000; with 400 USDC: +69,780,000.
-    let sol = TokenInfo::new(1, Fixed::from_i64(-2_000_000_000), biased("0.15", "0.0001", "0.15"), &sol_weights()).unwrap();
-    let c = HealthCache::new(vec![usdc(0, Fixed::from_i64(400_000_000)), sol], vec![], MarginMode::Linear).unwrap();
+    let sol =
+        TokenInfo::new(1, Fixed::from_i64(-2_000_000_000), biased("0.15", "0.0001", "0.15"), &sol_weights())
+            .unwrap();
+    let c = HealthCache::new(vec![usdc(0, Fixed::from_i64(400_000_000)), sol], vec![], MarginMode::Linear)
+        .unwrap();
     assert!(near(c.health(HealthType::Maint).unwrap(), 69_780_000.0, 1e-3));
     // Init: −2e9 · 0.1501 · 1.2 = −360,240,000 → 39,760,000
     assert!(near(c.health(HealthType::Init).unwrap(), 39_760_000.0, 1e-3));
@@ -102,7 +104,9 @@ fn bands_follow_price() {
     // p = 110: Init 88 − 85 = 3 ≥ 0 → Healthy
     // p = 100: Init 80 − 85 < 0 ≤ Maint 90 − 85 → MarginCall
     // p = 90:  Maint 81 − 85 < 0 → Liquidatable
-    for (p, band) in [("110", HealthBand::Healthy), ("100", HealthBand::MarginCall), ("90", HealthBand::Liquidatable)] {
+    for (p, band) in
+        [("110", HealthBand::Healthy), ("100", HealthBand::MarginCall), ("90", HealthBand::Liquidatable)]
+    {
         let c = HealthCache::new(
             vec![usdc(0, fx("-85")), token(1, Fixed::ONE, fx(p), &sol_weights())],
             vec![],
@@ -120,7 +124,11 @@ fn scaled_weights_feed_the_cache() {
     // Bank deposits worth 4,000,000 > threshold 1,000,000: init weight 0.8 → 0.2.
     // 100 units at price 1 → Init = 20 (−1 ulp).
     let w = sol_weights()
-        .scaled(&WeightScaling { deposit_scale_start: fx("1000000"), borrow_scale_start: Fixed::ZERO }, fx("4000000"), Fixed::ZERO)
+        .scaled(
+            &WeightScaling { deposit_scale_start: fx("1000000"), borrow_scale_start: Fixed::ZERO },
+            fx("4000000"),
+            Fixed::ZERO,
+        )
         .unwrap();
     let c = HealthCache::new(vec![token(1, fx("100"), Fixed::ONE, &w)], vec![], MarginMode::Linear).unwrap();
     assert!(near(c.health(HealthType::Init).unwrap(), 20.0, HEALTH_EPS));
@@ -136,7 +144,10 @@ fn errors() {
     assert_eq!(c.max_withdraw(9, true), Err(RiskError::TokenNotFound));
     assert_eq!(c.adjust_derivative(3, Fixed::ONE, Fixed::ONE), Err(RiskError::DerivativeNotFound));
     let bad = TokenWeights { init_asset: fx("0.95"), ..sol_weights() };
-    assert_eq!(TokenInfo::new(1, Fixed::ONE, BiasedPrices::flat(Fixed::ONE), &bad), Err(RiskError::InvalidParameter));
+    assert_eq!(
+        TokenInfo::new(1, Fixed::ONE, BiasedPrices::flat(Fixed::ONE), &bad),
+        Err(RiskError::InvalidParameter)
+    );
 }
 
 fn price_strategy() -> impl Strategy<Value = i64> {

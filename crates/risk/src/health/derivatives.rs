@@ -25,7 +25,7 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::HealthType;
+use crate::health::{HealthType, PerType};
 use crate::options::black_scholes::{bs_price_greeks, BsInput, Greeks};
 use crate::price::BiasedPrices;
 
@@ -116,9 +116,9 @@ pub struct DerivativeInfo {
     /// Margin rates.
     pub rates: MarginRates,
     /// Per-unit option value per health type (0 for perps/futures).
-    opt_value: [Fixed; 3],
+    opt_value: PerType<Fixed>,
     /// Per-unit requirement per health type (quote native per base unit).
-    req_unit: [Fixed; 3],
+    req_unit: PerType<Fixed>,
     /// Per-unit Greeks at the Maint price (Δ = 1 for perps/futures).
     greeks: Greeks,
 }
@@ -147,8 +147,8 @@ impl DerivativeInfo {
             unsettled_funding,
             prices,
             rates,
-            opt_value: [Fixed::ZERO; 3],
-            req_unit: [Fixed::ZERO; 3],
+            opt_value: PerType::splat(Fixed::ZERO),
+            req_unit: PerType::splat(Fixed::ZERO),
             greeks: Greeks::LINEAR,
         };
         d.recompute_units()?;
@@ -176,7 +176,7 @@ impl DerivativeInfo {
             DerivativeKind::Perpetual | DerivativeKind::Future => {
                 for ht in HealthType::ALL {
                     let p = self.prices.liab(ht);
-                    self.req_unit[ht.idx()] = p.checked_mul_ceil(self.rates.rate(ht))?;
+                    self.req_unit.set(ht, p.checked_mul_ceil(self.rates.rate(ht))?);
                 }
             }
             DerivativeKind::Option(t) => {
@@ -201,20 +201,18 @@ impl DerivativeInfo {
                     // price; exact-conservative for longs (convexity), and
                     // shorts add the ½Γ·dS² term.
                     let ds = s.checked_sub(s_m)?;
-                    let mut v = g
-                        .value
-                        .checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
+                    let mut v = g.value.checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
                     if short && !ds.is_zero() {
                         let g_ds2 = g.gamma.checked_mul_ceil(ds.checked_mul_ceil(ds)?)?;
                         v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
                     }
-                    self.opt_value[ht.idx()] = v.positive_part();
+                    self.opt_value.set(ht, v.positive_part());
                     let req = self
                         .prices
                         .liab(ht)
                         .checked_mul_ceil(self.rates.rate(ht))?
                         .checked_mul_ceil(eff_delta)?;
-                    self.req_unit[ht.idx()] = req;
+                    self.req_unit.set(ht, req);
                 }
             }
         }
@@ -224,7 +222,7 @@ impl DerivativeInfo {
     /// Signed position value for `ht` (quote native, rounded down).
     pub fn value(&self, ht: HealthType) -> RiskResult<Fixed> {
         let unit = match self.kind {
-            DerivativeKind::Option(_) => self.opt_value[ht.idx()],
+            DerivativeKind::Option(_) => self.opt_value.get(ht),
             _ => self.prices.for_exposure(ht, self.base.is_positive()),
         };
         self.base.checked_mul_floor(unit)
@@ -232,17 +230,12 @@ impl DerivativeInfo {
 
     /// Unrealised PnL for `ht`: value − cost basis + unsettled funding.
     pub fn pnl(&self, ht: HealthType) -> RiskResult<Fixed> {
-        self.value(ht)?
-            .checked_sub(self.cost_basis)?
-            .checked_add(self.unsettled_funding)
+        self.value(ht)?.checked_sub(self.cost_basis)?.checked_add(self.unsettled_funding)
     }
 
     /// Margin requirement for `ht` (quote native, rounded up, ≥ 0).
     pub fn requirement(&self, ht: HealthType) -> RiskResult<Fixed> {
-        let req = self
-            .base
-            .checked_abs()?
-            .checked_mul_ceil(self.req_unit[ht.idx()])?;
+        let req = self.base.checked_abs()?.checked_mul_ceil(self.req_unit.get(ht))?;
         if let (DerivativeKind::Option(_), true) = (self.kind, self.base.is_positive()) {
             return Ok(req.min(self.value(ht)?.positive_part()));
         }
@@ -256,9 +249,7 @@ impl DerivativeInfo {
 
     /// `|base| · oracle` — the notional used for portfolio floors.
     pub fn notional(&self) -> RiskResult<Fixed> {
-        self.base
-            .checked_abs()?
-            .checked_mul_ceil(self.prices.oracle)
+        self.base.checked_abs()?.checked_mul_ceil(self.prices.oracle)
     }
 }
 

@@ -9,7 +9,14 @@ const OPT_EPS: f64 = 1e-3;
 
 const YEAR: i64 = 31_536_000;
 
-fn option(market: u16, base: &str, cost: &str, strike: &str, is_call: bool, prices: BiasedPrices) -> DerivativeInfo {
+fn option(
+    market: u16,
+    base: &str,
+    cost: &str,
+    strike: &str,
+    is_call: bool,
+    prices: BiasedPrices,
+) -> DerivativeInfo {
     DerivativeInfo::new(
         market,
         1,
@@ -34,11 +41,15 @@ fn perp_long_worked_example() {
     // Long 10 @ 150 (cost 1500), mark 150: pnl 0.
     // req: Init 10·150·0.10 = 150, Maint 75, LiqEnd 112.5. With 200 USDC:
     // Init 50, Maint 125, LiqEnd 87.5.
-    let c = HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Linear).unwrap();
+    let c =
+        HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Linear)
+            .unwrap();
     let s = c.summary().unwrap();
     assert!(near(s.init, 50.0, 1e-9) && near(s.maint, 125.0, 1e-9) && near(s.liq_end, 87.5, 1e-9));
     // Mark 160: pnl +100, Maint req 80 → 200 + 100 − 80 = 220.
-    let c = HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "160")], MarginMode::Linear).unwrap();
+    let c =
+        HealthCache::new(vec![usdc(0, fx("200"))], vec![perp(1, 1, "10", "1500", "160")], MarginMode::Linear)
+            .unwrap();
     assert!(near(c.health(HealthType::Maint).unwrap(), 220.0, 1e-9));
 }
 

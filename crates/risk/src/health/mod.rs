@@ -57,11 +57,7 @@ pub enum HealthType {
 
 impl HealthType {
     /// All health types, Init first.
-    pub const ALL: [HealthType; 3] = [
-        HealthType::Init,
-        HealthType::Maint,
-        HealthType::LiquidationEnd,
-    ];
+    pub const ALL: [HealthType; 3] = [HealthType::Init, HealthType::Maint, HealthType::LiquidationEnd];
 
     /// Array slot used by per-health-type tables.
     pub const fn idx(self) -> usize {
@@ -69,6 +65,45 @@ impl HealthType {
             HealthType::Init => 0,
             HealthType::Maint => 1,
             HealthType::LiquidationEnd => 2,
+        }
+    }
+}
+
+/// One value per health type (a named triple instead of an indexed array,
+/// so lookups cannot go out of bounds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PerType<T> {
+    /// Init value.
+    pub init: T,
+    /// Maint value.
+    pub maint: T,
+    /// LiquidationEnd value.
+    pub liq_end: T,
+}
+
+impl<T: Copy> PerType<T> {
+    /// The same value for every health type.
+    pub const fn splat(v: T) -> PerType<T> {
+        PerType { init: v, maint: v, liq_end: v }
+    }
+
+    /// Value for `ht`.
+    #[inline]
+    pub fn get(&self, ht: HealthType) -> T {
+        match ht {
+            HealthType::Init => self.init,
+            HealthType::Maint => self.maint,
+            HealthType::LiquidationEnd => self.liq_end,
+        }
+    }
+
+    /// Sets the value for `ht`.
+    #[inline]
+    pub fn set(&mut self, ht: HealthType, v: T) {
+        match ht {
+            HealthType::Init => self.init = v,
+            HealthType::Maint => self.maint = v,
+            HealthType::LiquidationEnd => self.liq_end = v,
         }
     }
 }

@@ -81,23 +81,12 @@ fn mul(a: Fixed, b: Fixed) -> RiskResult<Fixed> {
 
 /// Black–Scholes value and Greeks (see module docs for formulas and cost).
 pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
-    let BsInput {
-        spot: s,
-        strike: k,
-        vol,
-        seconds_to_expiry,
-        rate,
-        is_call,
-    } = *inp;
+    let BsInput { spot: s, strike: k, vol, seconds_to_expiry, rate, is_call } = *inp;
     if !s.is_positive() || !k.is_positive() || vol.is_negative() {
         return Err(RiskError::Domain);
     }
     let t = years_from_secs(seconds_to_expiry)?;
-    let disc = if rate.is_zero() || t.is_zero() {
-        Fixed::ONE
-    } else {
-        exp(mul(rate, t)?.checked_neg()?)?
-    };
+    let disc = if rate.is_zero() || t.is_zero() { Fixed::ONE } else { exp(mul(rate, t)?.checked_neg()?)? };
     let kd = mul(k, disc)?;
     let var = mul(mul(vol, vol)?, t)?;
     if var.to_bits() < MIN_VAR_BITS {
@@ -116,8 +105,7 @@ pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
         let v = mul(s, n1)?.checked_sub(mul(kd, n2)?)?;
         (v, n1)
     } else {
-        let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?
-            .checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
+        let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?.checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
         (v, n1.checked_sub(Fixed::ONE)?)
     };
     let gamma = mul(mul(pdf1, inv)?, recip(s)?)?;
@@ -132,13 +120,7 @@ pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
     } else {
         mul(mul(rate, kd)?, Fixed::ONE.checked_sub(n2)?)?
     };
-    Ok(Greeks {
-        value: value.positive_part(),
-        delta,
-        gamma,
-        vega,
-        theta: carry.checked_sub(decay)?,
-    })
+    Ok(Greeks { value: value.positive_part(), delta, gamma, vega, theta: carry.checked_sub(decay)? })
 }
 
 /// Discounted intrinsic value for expired or zero-variance options.
@@ -147,11 +129,7 @@ fn intrinsic(s: Fixed, kd: Fixed, rate: Fixed, is_call: bool) -> RiskResult<Gree
     let itm_put = s < kd;
     let (value, delta, theta) = if is_call {
         if itm_call {
-            (
-                s.checked_sub(kd)?,
-                Fixed::ONE,
-                mul(rate, kd)?.checked_neg()?,
-            )
+            (s.checked_sub(kd)?, Fixed::ONE, mul(rate, kd)?.checked_neg()?)
         } else {
             (Fixed::ZERO, Fixed::ZERO, Fixed::ZERO)
         }
@@ -160,13 +138,7 @@ fn intrinsic(s: Fixed, kd: Fixed, rate: Fixed, is_call: bool) -> RiskResult<Gree
     } else {
         (Fixed::ZERO, Fixed::ZERO, Fixed::ZERO)
     };
-    Ok(Greeks {
-        value,
-        delta,
-        gamma: Fixed::ZERO,
-        vega: Fixed::ZERO,
-        theta,
-    })
+    Ok(Greeks { value, delta, gamma: Fixed::ZERO, vega: Fixed::ZERO, theta })
 }
 
 #[cfg(test)]

@@ -31,13 +31,7 @@ fn bs_ref(s: f64, k: f64, vol: f64, t: f64, r: f64, call: bool) -> RefOut {
     let vega = s * pdf * t.sqrt();
     let decay = -s * pdf * vol / (2.0 * t.sqrt());
     if call {
-        RefOut {
-            value: s * n1 - kd * n2,
-            delta: n1,
-            gamma,
-            vega,
-            theta: decay - r * kd * n2,
-        }
+        RefOut { value: s * n1 - kd * n2, delta: n1, gamma, vega, theta: decay - r * kd * n2 }
     } else {
         RefOut {
             value: kd * (1.0 - n2) - s * (1.0 - n1),
@@ -67,11 +61,7 @@ fn atm_call_worked_example() {
     // call = 100·(N(0.1) − N(−0.1)) = 100·(0.539827837 − 0.460172163) = 7.9655674
     let g = run(100.0, 100.0, 0.2, 31_536_000, 0.0, true);
     // Tolerance: two N() evaluations at ≤ 7.5e-8 each, times S = 100 → 1.5e-5.
-    assert!(
-        (g.value.to_f64() - 7.965_567_455).abs() < 1.5e-5,
-        "{}",
-        g.value
-    );
+    assert!((g.value.to_f64() - 7.965_567_455).abs() < 1.5e-5, "{}", g.value);
     assert!((g.delta.to_f64() - 0.539_827_837).abs() < DELTA_TOL);
     // Γ = φ(0.1)/(100·0.2) = 0.396952547/20 = 0.0198476
     assert!((g.gamma.to_f64() - 0.019_847_627).abs() < 1e-7);
@@ -86,14 +76,7 @@ fn atm_call_worked_example() {
 fn grid_matches_f64_reference() {
     let spots = [40.0, 80.0, 95.0, 100.0, 105.0, 125.0, 250.0];
     let vols = [0.05, 0.2, 0.6, 1.2, 2.5];
-    let secs = [
-        3_600,
-        86_400,
-        7 * 86_400,
-        30 * 86_400,
-        31_536_000,
-        2 * 31_536_000,
-    ];
+    let secs = [3_600, 86_400, 7 * 86_400, 30 * 86_400, 31_536_000, 2 * 31_536_000];
     let rates = [0.0, 0.05];
     let mut worst = 0.0f64;
     for &s in &spots {
@@ -107,31 +90,13 @@ fn grid_matches_f64_reference() {
                         let err = (got.value.to_f64() - want.value.max(0.0)).abs();
                         worst = worst.max(err / s);
                         let ctx = format!("S={s} σ={vol} t={t} r={r} call={call}");
-                        assert!(
-                            err <= VALUE_TOL_OF_SPOT * s,
-                            "value {ctx}: {} vs {}",
-                            got.value,
-                            want.value
-                        );
-                        assert!(
-                            (got.delta.to_f64() - want.delta).abs() <= DELTA_TOL,
-                            "delta {ctx}"
-                        );
+                        assert!(err <= VALUE_TOL_OF_SPOT * s, "value {ctx}: {} vs {}", got.value, want.value);
+                        assert!((got.delta.to_f64() - want.delta).abs() <= DELTA_TOL, "delta {ctx}");
                         // Gamma in "dollar" terms (Γ·S²) and vega/theta relative to spot.
                         let gd = (got.gamma.to_f64() - want.gamma).abs() * s * s;
-                        assert!(
-                            gd <= VALUE_TOL_OF_SPOT * s,
-                            "gamma {ctx}: {} vs {}",
-                            got.gamma,
-                            want.gamma
-                        );
+                        assert!(gd <= VALUE_TOL_OF_SPOT * s, "gamma {ctx}: {} vs {}", got.gamma, want.gamma);
                         let vd = (got.vega.to_f64() - want.vega).abs();
-                        assert!(
-                            vd <= VALUE_TOL_OF_SPOT * s,
-                            "vega {ctx}: {} vs {}",
-                            got.vega,
-                            want.vega
-                        );
+                        assert!(vd <= VALUE_TOL_OF_SPOT * s, "vega {ctx}: {} vs {}", got.vega, want.vega);
                         let td = (got.theta.to_f64() - want.theta).abs();
                         assert!(
                             td <= VALUE_TOL_OF_SPOT * s + 1e-6 * want.theta.abs(),

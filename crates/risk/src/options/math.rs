@@ -58,9 +58,8 @@ pub fn ln(x: Fixed) -> RiskResult<Fixed> {
     let u = mul(m, Fixed::from_bits(recip))?.checked_sub(Fixed::ONE)?;
     // ln(1+u) = u·(1 − u·(1/2 − u·(1/3 − … u/8)))
     let mut p = Fixed::from_bits(INV_N[8]);
-    for k in (1..8).rev() {
-        let sign_c = Fixed::from_bits(INV_N[k]);
-        p = sign_c.checked_sub(mul(u, p)?)?;
+    for c in INV_N[1..8].iter().rev() {
+        p = Fixed::from_bits(*c).checked_sub(mul(u, p)?)?;
     }
     let series = mul(u, p)?;
     Fixed::from_bits(LN2)
@@ -79,16 +78,10 @@ pub fn exp(x: Fixed) -> RiskResult<Fixed> {
         return Err(RiskError::Overflow);
     }
     // n = round(x · 32/ln2); r = x − n · ln2/32
-    let n = mul(x, Fixed::from_bits(INV_LN2_32))?
-        .checked_add(Fixed::HALF)?
-        .floor()
-        .to_bits()
-        >> FRAC_BITS;
+    let n = mul(x, Fixed::from_bits(INV_LN2_32))?.checked_add(Fixed::HALF)?.floor().to_bits() >> FRAC_BITS;
     let n64 = i64::try_from(n).map_err(|_| RiskError::Overflow)?;
     // n·ln2/32 with 64 extra bits of precision, rounded to nearest ulp
-    let prod = u128::from(n64.unsigned_abs())
-        .checked_mul(LN2_DIV_32_X64)
-        .ok_or(RiskError::Overflow)?;
+    let prod = u128::from(n64.unsigned_abs()).checked_mul(LN2_DIV_32_X64).ok_or(RiskError::Overflow)?;
     let nl = ((prod >> 63) + 1) >> 1;
     let nl = Fixed::from_bits(if n64 < 0 { -(nl as i128) } else { nl as i128 });
     let r = x.checked_sub(nl)?;
@@ -119,11 +112,7 @@ fn rsqrt_parts(x: Fixed) -> RiskResult<(Fixed, Fixed, i32)> {
     let (m1, e) = normalize(x)?;
     // q = floor(e/2); m = m1·2^(e − 2q) ∈ [1, 4)
     let q = e >> 1;
-    let m = if e & 1 == 1 {
-        m1.checked_mul_int(2)?
-    } else {
-        m1
-    };
+    let m = if e & 1 == 1 { m1.checked_mul_int(2)? } else { m1 };
     let j = ((m.to_bits() - Fixed::ONE.to_bits()) >> (FRAC_BITS - 2)) as usize;
     let mut y = Fixed::from_bits(RSQRT_SEED.get(j).copied().ok_or(RiskError::Domain)?);
     let three = Fixed::from_i64(3);
@@ -175,11 +164,7 @@ pub fn recip(x: Fixed) -> RiskResult<Fixed> {
     }
     let bits = x.to_bits() as u128;
     let n = top_bit(bits) + 1; // bit length
-    let top = (if n > 32 {
-        bits >> (n - 32)
-    } else {
-        bits << (32 - n)
-    }) as u64; // [2^31, 2^32)
+    let top = (if n > 32 { bits >> (n - 32) } else { bits << (32 - n) }) as u64; // [2^31, 2^32)
     let q = (1u64 << 63) / top; // (2^31, 2^32]
                                 // 1/x bits = 2^96 / bits ≈ q · 2^(65 − n)
     let sh = 65 - n;
@@ -249,10 +234,7 @@ pub fn years_from_secs(secs: i64) -> RiskResult<Fixed> {
         return Ok(Fixed::ZERO);
     }
     let s = u128::from(secs.unsigned_abs());
-    let bits = s
-        .checked_mul(YEARS_PER_SEC_2_80)
-        .ok_or(RiskError::Overflow)?
-        >> 32;
+    let bits = s.checked_mul(YEARS_PER_SEC_2_80).ok_or(RiskError::Overflow)? >> 32;
     Ok(Fixed::from_bits(bits as i128))
 }
 

@@ -47,10 +47,7 @@ fn ln_accuracy_sweep() {
         let got = ln(f(x)).unwrap().to_f64();
         let want = f(x).to_f64().ln(); // ln of the representable input
                                        // absolute error is what matters for ln (result ~ tens)
-        assert!(
-            (got - want).abs() < 1e-12 + REL_TOL * want.abs(),
-            "ln({x}) = {got} vs {want}"
-        );
+        assert!((got - want).abs() < 1e-12 + REL_TOL * want.abs(), "ln({x}) = {got} vs {want}");
         x *= 1.37;
     }
 }
@@ -85,10 +82,7 @@ fn sqrt_and_rsqrt_sweep() {
             fx.sqrt()
         );
         let want_r = 1.0 / fx.sqrt();
-        assert!(
-            (r - want_r).abs() <= REL_TOL * want_r + 2f64.powi(-47),
-            "rsqrt({x}) {r} vs {want_r}"
-        );
+        assert!((r - want_r).abs() <= REL_TOL * want_r + 2f64.powi(-47), "rsqrt({x}) {r} vs {want_r}");
         x *= 1.91;
     }
     // √2.25 = 1.5, √0 = 0
@@ -104,10 +98,7 @@ fn recip_sweep() {
         let fx = f(x).to_f64();
         let got = recip(f(x)).unwrap().to_f64();
         let want = 1.0 / fx;
-        assert!(
-            (got - want).abs() <= REL_TOL * want + 2f64.powi(-47),
-            "recip({x}) {got} vs {want}"
-        );
+        assert!((got - want).abs() <= REL_TOL * want + 2f64.powi(-47), "recip({x}) {got} vs {want}");
         x *= 2.3;
     }
     // 1/4 = 0.25 exactly (within the Newton rounding).
@@ -123,11 +114,7 @@ fn normal_cdf_sweep() {
     let mut x = -10.0;
     while x < 10.0 {
         let got = norm_cdf(f(x)).unwrap().to_f64();
-        assert!(
-            (got - ncdf_ref(x)).abs() < NCDF_TOL,
-            "N({x}) = {got} vs {}",
-            ncdf_ref(x)
-        );
+        assert!((got - ncdf_ref(x)).abs() < NCDF_TOL, "N({x}) = {got} vs {}", ncdf_ref(x));
         let pdf = norm_pdf(f(x)).unwrap().to_f64();
         let want = (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
         assert!((pdf - want).abs() < 1e-12);

@@ -212,13 +212,8 @@ pub(crate) const RSQRT_SEED: [i128; 12] = [
 pub(crate) const NCDF_P: i128 = 65201398407712;
 
 /// Abramowitz & Stegun 26.2.17 `b1..b5`.
-pub(crate) const NCDF_B: [i128; 5] = [
-    89897908718564,
-    -100363782234313,
-    501441460827622,
-    -512637983991693,
-    374438963921556,
-];
+pub(crate) const NCDF_B: [i128; 5] =
+    [89897908718564, -100363782234313, 501441460827622, -512637983991693, 374438963921556];
 
 /// `1/n!` for n in 0..8 (exp Taylor series).
 pub(crate) const INV_FACT: [i128; 8] = [
