@@ -55,7 +55,7 @@ pub fn setup_group(env: &mut Env, admin: &Keypair) -> GroupFixture {
     env.send_ok(&[ix], &[admin]);
     let (group, _) = xmargin::pda::group_address(&admin.pubkey(), args.group_num);
     let (vault, _) = xmargin::pda::insurance_vault_address(&group);
-    GroupFixture { group: group, insurance_vault: vault, quote_mint, group_num: args.group_num }
+    GroupFixture { group, insurance_vault: vault, quote_mint, group_num: args.group_num }
 }
 
 /// Key of a program PDA for seeds, as a LiteSVM address.
