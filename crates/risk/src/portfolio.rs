@@ -108,8 +108,12 @@ impl Exposure {
         notional: Fixed,
     ) -> RiskResult<()> {
         self.delta = self.delta.checked_add(qty.checked_mul_floor(delta)?)?;
-        self.gamma = self.gamma.checked_add(qty.checked_mul_floor(gamma)?)?;
-        self.vega = self.vega.checked_add(qty.checked_mul_floor(vega)?)?;
+        if !gamma.is_zero() {
+            self.gamma = self.gamma.checked_add(qty.checked_mul_floor(gamma)?)?;
+        }
+        if !vega.is_zero() {
+            self.vega = self.vega.checked_add(qty.checked_mul_floor(vega)?)?;
+        }
         self.gross_notional = self.gross_notional.checked_add(notional)?;
         Ok(())
     }
@@ -124,10 +128,11 @@ pub fn exposure_requirement(e: &Exposure, p: &PortfolioParams, ht: HealthType) -
     let mut worst_price = Fixed::ZERO; // the unshocked scenario is always in the grid
     for shock in &p.price_shocks {
         let ds = shock.checked_mul_ceil(c)?.checked_mul_ceil(e.spot)?;
-        let ds2 = ds.checked_mul_ceil(ds)?;
-        let loss = neg_delta
-            .checked_mul(ds, Rounding::Ceil)?
-            .checked_add(neg_half_gamma.checked_mul(ds2, Rounding::Ceil)?)?;
+        let mut loss = neg_delta.checked_mul(ds, Rounding::Ceil)?;
+        if !neg_half_gamma.is_zero() {
+            let ds2 = ds.checked_mul_ceil(ds)?;
+            loss = loss.checked_add(neg_half_gamma.checked_mul(ds2, Rounding::Ceil)?)?;
+        }
         worst_price = worst_price.max(loss);
     }
     let neg_vega = e.vega.checked_neg()?;

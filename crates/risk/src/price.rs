@@ -36,24 +36,31 @@ const MAX_POW10: u32 = 38;
 /// `value · 10^exp10` as a `Fixed`, rounded as asked. One `u128` division
 /// when `exp10 < 0`, none otherwise.
 pub fn scale_pow10(value: u64, exp10: i32, rounding: Rounding) -> RiskResult<Fixed> {
+    let (floor, inexact) = scale_pow10_floor(value, exp10)?;
+    if inexact && rounding == Rounding::Ceil {
+        floor.checked_add(Fixed::DELTA)
+    } else {
+        Ok(floor)
+    }
+}
+
+/// `floor(value · 10^exp10)` and whether it was inexact (one division).
+fn scale_pow10_floor(value: u64, exp10: i32) -> RiskResult<(Fixed, bool)> {
     if exp10 >= 0 {
         let e = u32::try_from(exp10).map_err(|_| RiskError::Overflow)?;
         let p = 10u128.checked_pow(e).ok_or(RiskError::Overflow)?;
         let v = u128::from(value).checked_mul(p).ok_or(RiskError::Overflow)?;
         let v = i128::try_from(v).map_err(|_| RiskError::Overflow)?;
-        return Fixed::checked_from_i128(v);
+        return Ok((Fixed::checked_from_i128(v)?, false));
     }
     let n = exp10.unsigned_abs();
     let num = u128::from(value) << FRAC_BITS; // < 2^112
-    let (q, inexact) = if n > MAX_POW10 {
-        (0, value != 0) // 10^39 > 2^129 > num: quotient is 0
-    } else {
-        let d = 10u128.pow(n);
-        let q = num / d;
-        (q, q * d != num)
-    };
-    let q = if inexact && rounding == Rounding::Ceil { q + 1 } else { q };
-    Ok(Fixed::from_bits(q as i128)) // q < 2^112
+    if n > MAX_POW10 {
+        return Ok((Fixed::ZERO, value != 0)); // 10^39 > 2^129 > num
+    }
+    let d = 10u128.pow(n);
+    let q = num / d;
+    Ok((Fixed::from_bits(q as i128), q * d != num)) // q < 2^112
 }
 
 /// An oracle reading converted to native units.
@@ -86,9 +93,8 @@ impl OraclePrice {
             .checked_add(i32::from(quote_decimals))
             .and_then(|e| e.checked_sub(i32::from(token_decimals)))
             .ok_or(RiskError::InvalidPrice)?;
-        let p = price.unsigned_abs();
-        let lo = scale_pow10(p, e, Rounding::Floor)?;
-        let hi = scale_pow10(p, e, Rounding::Ceil)?;
+        let (lo, inexact) = scale_pow10_floor(price.unsigned_abs(), e)?;
+        let hi = if inexact { lo.checked_add(Fixed::DELTA)? } else { lo };
         if !lo.is_positive() {
             return Err(RiskError::InvalidPrice);
         }

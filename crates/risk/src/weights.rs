@@ -124,22 +124,45 @@ impl WeightScaling {
         WeightScaling { deposit_scale_start: Fixed::ZERO, borrow_scale_start: Fixed::ZERO };
 }
 
+/// Keeps `w · num` within 128 bits so the division takes the native `u128`
+/// path instead of the 256-bit loop: drops low bits of `num` (rounded down)
+/// and `den` (rounded up) together, or the reverse for `Ceil`. Both have
+/// ≥ 60 significant bits left, so the ratio moves by < 2^-60 relative and
+/// only in the requested direction.
+fn shrink(w: Fixed, num: Fixed, den: Fixed, rounding: Rounding) -> (Fixed, Fixed) {
+    let wl = 128 - w.to_bits().unsigned_abs().leading_zeros();
+    let nl = 128 - num.to_bits().unsigned_abs().leading_zeros();
+    let dl = 128 - den.to_bits().unsigned_abs().leading_zeros();
+    let k = (wl + nl).saturating_sub(126).min(nl.saturating_sub(60)).min(dl.saturating_sub(60));
+    if k == 0 {
+        return (num, den);
+    }
+    let (nb, db) = (num.to_bits(), den.to_bits());
+    let up = |b: i128| (b >> k) + i128::from(b & ((1i128 << k) - 1) != 0);
+    match rounding {
+        Rounding::Floor => (Fixed::from_bits(nb >> k), Fixed::from_bits(up(db))),
+        Rounding::Ceil => (Fixed::from_bits(up(nb)), Fixed::from_bits(db >> k)),
+    }
+}
+
 /// `w · threshold / total` when `total > threshold > 0`, else `w`; rounded
-/// down (an asset weight).
+/// down (an asset weight). One native `u128` division.
 pub fn scaled_init_asset_weight(w: Fixed, threshold: Fixed, total: Fixed) -> RiskResult<Fixed> {
     if !threshold.is_positive() || total <= threshold {
         return Ok(w);
     }
-    w.checked_mul_div(threshold, total, Rounding::Floor)
+    let (n, d) = shrink(w, threshold, total, Rounding::Floor);
+    w.checked_mul_div(n, d, Rounding::Floor)
 }
 
 /// `w · total / threshold` when `total > threshold > 0`, else `w`; rounded
-/// up (a liability weight).
+/// up (a liability weight). One native `u128` division.
 pub fn scaled_init_liab_weight(w: Fixed, threshold: Fixed, total: Fixed) -> RiskResult<Fixed> {
     if !threshold.is_positive() || total <= threshold {
         return Ok(w);
     }
-    w.checked_mul_div(total, threshold, Rounding::Ceil)
+    let (n, d) = shrink(w, total, threshold, Rounding::Ceil);
+    w.checked_mul_div(n, d, Rounding::Ceil)
 }
 
 #[cfg(test)]
@@ -159,6 +182,24 @@ pub(crate) mod tests {
             init_liab: fx("1.2"),
             maint_liab: fx("1.1"),
             liq_end_liab: fx("1.15"),
+        }
+    }
+
+    proptest::proptest! {
+        /// The 128-bit shortcut only ever rounds in the requested direction,
+        /// and by a negligible amount (< 2^-40 relative here).
+        #[test]
+        fn scaling_shortcut_is_conservative(w in 1i128..(1i128 << 49), t in (1i128 << 60)..(1i128 << 100), extra in 1i128..(1i128 << 20)) {
+            let (w, t) = (Fixed::from_bits(w), Fixed::from_bits(t));
+            let total = Fixed::from_bits(t.to_bits().saturating_mul(extra).min(i128::MAX >> 1).max(t.to_bits() + 1));
+            let exact_a = w.checked_mul_div(t, total, Rounding::Floor).unwrap();
+            let fast_a = scaled_init_asset_weight(w, t, total).unwrap();
+            proptest::prop_assert!(fast_a <= exact_a);
+            proptest::prop_assert!(exact_a.to_bits() - fast_a.to_bits() <= (exact_a.to_bits() >> 40) + 1);
+            let exact_l = w.checked_mul_div(total, t, Rounding::Ceil).unwrap();
+            let fast_l = scaled_init_liab_weight(w, t, total).unwrap();
+            proptest::prop_assert!(fast_l >= exact_l);
+            proptest::prop_assert!(fast_l.to_bits() - exact_l.to_bits() <= (exact_l.to_bits() >> 40) + 1);
         }
     }
 

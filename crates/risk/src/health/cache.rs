@@ -53,6 +53,14 @@ impl TokenInfo {
         self
     }
 
+    /// A copy with another balance: build one template per bank (prices and
+    /// weights resolved once), then stamp out every account's position with
+    /// no arithmetic at all. This is how a keeper ranks many accounts fast.
+    pub fn with_balance(mut self, balance: Fixed) -> TokenInfo {
+        self.balance = balance;
+        self
+    }
+
     /// Weighted value of one native unit held (quote native).
     pub fn asset_unit(&self, ht: HealthType) -> Fixed {
         self.asset_unit.get(ht)

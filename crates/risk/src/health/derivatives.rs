@@ -155,6 +155,26 @@ impl DerivativeInfo {
         Ok(d)
     }
 
+    /// A copy of a per-market template with another position. Per-unit
+    /// values are reused (an option re-prices only if its direction differs
+    /// from the template's), so a keeper prices each market once, not once
+    /// per account.
+    pub fn with_position(
+        &self,
+        base: Fixed,
+        cost_basis: Fixed,
+        unsettled_funding: Fixed,
+    ) -> RiskResult<DerivativeInfo> {
+        let mut d = *self;
+        d.base = base;
+        d.cost_basis = cost_basis;
+        d.unsettled_funding = unsettled_funding;
+        if d.gains_on_rise() != self.gains_on_rise() {
+            d.recompute_units()?;
+        }
+        Ok(d)
+    }
+
     /// True if the position gains when the underlying rises.
     pub fn gains_on_rise(&self) -> bool {
         match self.kind {
