@@ -173,6 +173,34 @@ pub fn accrue_interest(
     })
 }
 
+/// Deposit shares minted for depositing `amount` native (rounded down).
+pub fn deposit_shares_for(amount: Fixed, deposit_index: Fixed) -> RiskResult<Fixed> {
+    amount.checked_div(deposit_index, Rounding::Floor)
+}
+
+/// Deposit shares burned for withdrawing `amount` native (rounded up).
+pub fn withdraw_shares_for(amount: Fixed, deposit_index: Fixed) -> RiskResult<Fixed> {
+    amount.checked_div(deposit_index, Rounding::Ceil)
+}
+
+/// Borrow shares created for borrowing `amount` native (rounded up).
+pub fn borrow_shares_for(amount: Fixed, borrow_index: Fixed) -> RiskResult<Fixed> {
+    amount.checked_div(borrow_index, Rounding::Ceil)
+}
+
+/// Borrow shares cleared by repaying `amount` native (rounded down).
+pub fn repay_shares_for(amount: Fixed, borrow_index: Fixed) -> RiskResult<Fixed> {
+    amount.checked_div(borrow_index, Rounding::Floor)
+}
+
+/// Native balance of a signed share position (deposit > 0 at the deposit
+/// index, borrow < 0 at the borrow index), rounded toward −∞ either way:
+/// deposits are worth a little less, debts a little more.
+pub fn native_balance(shares: Fixed, deposit_index: Fixed, borrow_index: Fixed) -> RiskResult<Fixed> {
+    let index = if shares.is_negative() { borrow_index } else { deposit_index };
+    shares.checked_mul_floor(index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +268,22 @@ mod tests {
         // Nothing happens with dt = 0.
         let z = accrue_interest(&bank, &curve(), fx("0.1"), 0).unwrap();
         assert_eq!(z.indices, bank);
+    }
+
+    #[test]
+    fn share_conversions_round_toward_protocol() {
+        // index 1.5: deposit 10 → 6.666… shares (down); withdraw 10 burns ≥ 6.666… (up).
+        let i = fx("1.5");
+        let d = deposit_shares_for(fx("10"), i).unwrap();
+        let w = withdraw_shares_for(fx("10"), i).unwrap();
+        assert_eq!(w.to_bits() - d.to_bits(), 1);
+        // Borrow 10 at index 1.5 → owes ≥ 10 back; repaying 10 clears ≤ the debt.
+        let b = borrow_shares_for(fx("10"), i).unwrap();
+        let owed = native_balance(b.checked_neg().unwrap(), Fixed::ONE, i).unwrap();
+        assert!(owed <= fx("-10"));
+        assert!(repay_shares_for(fx("10"), i).unwrap() <= b);
+        // A deposit is worth ≤ what was put in.
+        assert!(native_balance(d, i, Fixed::ONE).unwrap() <= fx("10"));
     }
 
     proptest! {

@@ -1,6 +1,7 @@
 //! Token health: worked examples and invariants.
 
 use super::*;
+use crate::health::DerivativeInfo;
 use crate::price::{OraclePrice, PriceBias};
 use crate::testutil::*;
 use crate::weights::WeightScaling;
@@ -209,6 +210,41 @@ proptest! {
             }
         } else {
             prop_assert_eq!(w, Fixed::ZERO);
+        }
+    }
+}
+
+#[test]
+fn funding_and_liability_queries() {
+    let mut c =
+        HealthCache::new(vec![usdc(0, fx("100"))], vec![perp(1, 1, "0", "0", "150")], MarginMode::Linear)
+            .unwrap();
+    assert!(!c.has_liabilities().unwrap());
+    // Unsettled funding of −7 reduces every health type by 7.
+    let before = c.summary().unwrap();
+    c.set_unsettled_funding(1, fx("-7")).unwrap();
+    let after = c.summary().unwrap();
+    assert_eq!(before.maint.checked_sub(after.maint).unwrap(), fx("7"));
+    assert!(c.has_liabilities().unwrap());
+    // Open a long 1 @150 through the cache: Maint requirement 7.5 appears.
+    c.set_unsettled_funding(1, Fixed::ZERO).unwrap();
+    c.adjust_derivative(1, fx("1"), fx("150")).unwrap();
+    assert!(near(c.health(HealthType::Maint).unwrap(), 100.0 - 7.5, 1e-9));
+}
+
+proptest! {
+    /// A short perp loses health when the underlying rises (liability price up).
+    #[test]
+    fn short_perp_health_falls_with_price(p in 1i64..1_000_000, bump in 1i64..100_000, size in 1i64..1000) {
+        let price = Fixed::from_ratio(p, 100, Rounding::Floor).unwrap();
+        let higher = price.checked_add(Fixed::from_ratio(bump, 100, Rounding::Floor).unwrap()).unwrap();
+        let b = Fixed::from_i64(-size);
+        let cost = b.checked_mul_floor(price).unwrap();
+        let mk = |pr: Fixed| HealthCache::new(vec![usdc(0, fx("1000000"))], vec![
+            DerivativeInfo::new(1, 1, crate::health::DerivativeKind::Perpetual, b, cost, Fixed::ZERO, BiasedPrices::flat(pr), perp_rates()).unwrap()
+        ], MarginMode::Linear).unwrap();
+        for ht in HealthType::ALL {
+            prop_assert!(mk(higher).health(ht).unwrap() <= mk(price).health(ht).unwrap());
         }
     }
 }
