@@ -9,6 +9,11 @@ use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
 
 /// One token position with its precomputed unit values.
+///
+/// Fields are public for reading. Change the balance through
+/// [`HealthCache::adjust_token_balance`] or [`TokenInfo::with_balance`];
+/// changing `prices` in place would not update the precomputed units —
+/// build a new `TokenInfo` instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
     /// Bank / token index (unique within a cache).

@@ -96,6 +96,12 @@ pub enum DerivativeKind {
 }
 
 /// One derivative position plus everything needed to value it.
+///
+/// Fields are public for reading. Change the position through
+/// [`crate::health::HealthCache::adjust_derivative`] or
+/// [`DerivativeInfo::with_position`], which keep the precomputed per-unit
+/// values (option price, requirement) consistent; editing `kind`, `prices`
+/// or `rates` in place would not — build a new `DerivativeInfo` instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DerivativeInfo {
     /// Market index (unique within a cache).
