@@ -4,10 +4,11 @@ use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use xmargin::instructions::CreateGroupArgs;
+use xmargin::instructions::{AddBankArgs, BankInterestArgs, BankOracleArgs, BankRiskArgs, CreateGroupArgs};
 
 use crate::convert::anchor_instruction;
 use crate::env::Env;
+use crate::pyth::PythPrice;
 
 /// The accounts of a created group.
 #[derive(Clone, Copy, Debug)]
@@ -61,4 +62,109 @@ pub fn setup_group(env: &mut Env, admin: &Keypair) -> GroupFixture {
 /// Key of a program PDA for seeds, as a LiteSVM address.
 pub fn pda(seeds: &[&[u8]]) -> (Address, u8) {
     Pubkey::find_program_address(seeds, &xmargin::ID)
+}
+
+/// A collateral token to list: its mint decimals, Pyth feed and first price.
+#[derive(Clone, Copy, Debug)]
+pub struct BankSpec {
+    pub decimals: u8,
+    pub feed_hex: &'static str,
+    /// Pyth mantissa and exponent: price = mantissa · 10^exponent.
+    pub price: i64,
+    pub conf: u64,
+    pub exponent: i32,
+}
+
+/// The accounts of a listed bank.
+#[derive(Clone, Copy, Debug)]
+pub struct BankFixture {
+    pub bank: Address,
+    pub vault: Address,
+    pub mint: Address,
+    pub oracle: Address,
+    pub token_index: u16,
+}
+
+/// Volatile-collateral parameters: asset weights 0.8 / 0.85 / 0.9 (init /
+/// liq-end / maint), liability weights 1.2 / 1.15 / 1.1, no caps, k = 1,
+/// max age 60 s, max conf 2 %, kinked curve 0 % → 10 % at 80 % → 100 %,
+/// 10 % protocol fee, 5 % liquidation fee.
+pub fn default_bank_args(token_index: u16, feed_hex: &str) -> AddBankArgs {
+    AddBankArgs {
+        token_index,
+        feed_id: crate::pyth::feed_id(feed_hex),
+        risk: BankRiskArgs {
+            init_asset_weight_bps: 8_000,
+            liq_end_asset_weight_bps: 8_500,
+            maint_asset_weight_bps: 9_000,
+            maint_liab_weight_bps: 11_000,
+            liq_end_liab_weight_bps: 11_500,
+            init_liab_weight_bps: 12_000,
+            deposit_cap: u64::MAX,
+            borrow_limit: u64::MAX,
+            deposit_weight_scale_start: 0,
+            borrow_weight_scale_start: 0,
+        },
+        oracle: BankOracleArgs {
+            max_oracle_age_secs: 60,
+            max_conf_ratio_bps: 200,
+            conf_multiplier_centi: 100,
+            stable_price_growth_bps_per_hour: 2_000,
+        },
+        interest: BankInterestArgs {
+            zero_util_rate_bps: 0,
+            optimal_util_bps: 8_000,
+            optimal_rate_bps: 1_000,
+            max_rate_bps: 10_000,
+            protocol_fee_bps: 1_000,
+            liquidation_fee_bps: 500,
+        },
+    }
+}
+
+/// `add_bank` for `mint` with its oracle account at `oracle`.
+pub fn add_bank_ix(
+    env: &Env,
+    group: &Address,
+    admin: &Address,
+    mint: &Address,
+    oracle: &Address,
+    args: AddBankArgs,
+) -> Instruction {
+    let (bank, _) = xmargin::pda::bank_address(group, args.token_index);
+    let (vault, _) = xmargin::pda::bank_vault_address(&bank);
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::AddBank {
+            group: *group,
+            admin: *admin,
+            payer: env.payer.pubkey(),
+            mint: *mint,
+            bank,
+            vault,
+            oracle: *oracle,
+            token_program: xmargin::token::TOKEN_PROGRAM_ID,
+            system_program: anchor_lang::system_program::ID,
+        },
+        xmargin::instruction::AddBank { args },
+    )
+}
+
+/// Creates the mint and a fresh oracle account, then lists the bank with `args`.
+pub fn setup_bank(
+    env: &mut Env,
+    group: &GroupFixture,
+    admin: &Keypair,
+    spec: BankSpec,
+    args: AddBankArgs,
+) -> BankFixture {
+    let mint = env.create_mint(spec.decimals);
+    let oracle = Address::new_unique();
+    let now = env.unix_time();
+    env.set_pyth_price(&oracle, &PythPrice::new(spec.feed_hex, spec.price, spec.conf, spec.exponent, now));
+    let ix = add_bank_ix(env, &group.group, &admin.pubkey(), &mint, &oracle, args);
+    env.send_ok(&[ix], &[admin]);
+    let (bank, _) = xmargin::pda::bank_address(&group.group, args.token_index);
+    let (vault, _) = xmargin::pda::bank_vault_address(&bank);
+    BankFixture { bank, vault, mint, oracle, token_index: args.token_index }
 }

@@ -18,4 +18,30 @@ pub enum XmarginError {
     InvalidTokenAccount,
     #[msg("arithmetic overflow")]
     MathOverflow,
+    #[msg("bank weights out of order or out of bounds: need 0 <= init <= liq-end <= maint asset <= 1 <= maint <= liq-end <= init liab <= 5")]
+    InvalidWeights,
+    #[msg("oracle settings out of bounds (max age 1..=3600 s, max conf 0.01%..=10%, k <= 10, stable growth > 0)")]
+    InvalidOracleConfig,
+    #[msg("interest settings out of bounds (0 <= r0 <= r* <= rmax <= 1000%, 0 < u* < 100%, fee <= 100%, liquidation fee <= 25%)")]
+    InvalidInterestConfig,
+    #[msg("bank index must equal the group's bank count")]
+    WrongBankIndex,
+    #[msg("the group has the maximum number of banks")]
+    TooManyBanks,
+    #[msg("oracle account is not owned by the Pyth receiver program")]
+    OracleWrongOwner,
+    #[msg("oracle account is not a Pyth PriceUpdateV2")]
+    OracleNotPriceUpdate,
+    #[msg("oracle price update is only partially verified")]
+    OracleNotFullyVerified,
+    #[msg("oracle account carries another feed than the bank's")]
+    OracleWrongFeed,
+    #[msg("oracle price is older than the bank's max age (age, max in seconds)")]
+    OracleStale,
+    #[msg("oracle confidence interval is too wide relative to the price (conf, price)")]
+    OracleConfidenceTooWide,
+    #[msg("oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("oracle account is not the bank's oracle")]
+    WrongOracle,
 }

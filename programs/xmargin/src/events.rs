@@ -10,3 +10,15 @@ pub struct GroupCreated {
     pub group_num: u32,
     pub loosen_delay_secs: u32,
 }
+
+#[event]
+pub struct BankAdded {
+    pub group: Pubkey,
+    pub bank: Pubkey,
+    pub mint: Pubkey,
+    pub oracle: Pubkey,
+    pub token_index: u16,
+    pub risk: crate::instructions::BankRiskArgs,
+    pub oracle_config: crate::instructions::BankOracleArgs,
+    pub interest: crate::instructions::BankInterestArgs,
+}

@@ -12,6 +12,7 @@ use solana_compiler_builtins as _;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod oracle;
 pub mod pda;
 pub mod state;
 pub mod token;
@@ -27,6 +28,12 @@ pub mod xmargin {
     /// Creates a group: the admin, the quote mint and the insurance-fund vault
     /// that every bank, market and margin account of the group shares.
     pub fn create_group(ctx: Context<CreateGroup>, args: CreateGroupArgs) -> Result<()> {
-        instructions::create_group::handler(ctx, args)
+        handle_create_group(ctx, args)
+    }
+
+    /// Lists a collateral token: its bank, shared vault, Pyth oracle, weights,
+    /// caps and interest curve. Admin only.
+    pub fn add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
+        handle_add_bank(ctx, args)
     }
 }

@@ -40,7 +40,7 @@ pub struct CreateGroup<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<CreateGroup>, args: CreateGroupArgs) -> Result<()> {
+pub fn handle_create_group(ctx: Context<CreateGroup>, args: CreateGroupArgs) -> Result<()> {
     if args.loosen_delay_secs > MAX_LOOSEN_DELAY_SECS {
         return Err(error!(XmarginError::LoosenDelayTooLong)
             .with_values((args.loosen_delay_secs, MAX_LOOSEN_DELAY_SECS)));

@@ -1,0 +1,127 @@
+use anchor_lang::prelude::*;
+
+use super::StoredFixed;
+
+/// PDA seed prefix of [`MarginAccount`]: `[ACCOUNT_SEED, group, owner, account_num (u32 LE)]`.
+pub const ACCOUNT_SEED: &[u8] = b"account";
+/// Token positions per account (DESIGN.md: at least 16).
+pub const MAX_TOKEN_POSITIONS: usize = 16;
+/// Derivative positions per account (DESIGN.md: at least 16).
+pub const MAX_DERIVATIVE_POSITIONS: usize = 16;
+
+/// Bits of [`MarginAccount::flags`].
+pub mod account_flags {
+    /// A liquidation started and has not finished (LiquidationEnd health < 0).
+    pub const BEING_LIQUIDATED: u8 = 1 << 0;
+    /// Liabilities with no assets left: only `resolve_bankruptcy` applies.
+    pub const BANKRUPT: u8 = 1 << 1;
+    /// Margin computed in portfolio mode (opt-in).
+    pub const PORTFOLIO_MODE: u8 = 1 << 2;
+}
+
+/// A balance in one bank, as shares of that bank: positive = deposit shares
+/// (native = shares · deposit_index), negative = borrow shares (native =
+/// shares · borrow_index).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TokenPosition {
+    pub shares: StoredFixed,
+    pub token_index: u16,
+    pub in_use: u8,
+    pub reserved: [u8; 5],
+}
+
+const _: () = assert!(core::mem::size_of::<TokenPosition>() == 24);
+
+/// A position in one derivative market (perpetual, dated future or option).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DerivativePosition {
+    /// Signed size in contracts (long > 0).
+    pub base_contracts: i64,
+    /// Quote native paid (> 0) or received (< 0) for the position.
+    pub quote_cost: StoredFixed,
+    /// Market cumulative funding at the last settlement (perps).
+    pub funding_snapshot: StoredFixed,
+    pub market_index: u16,
+    pub in_use: u8,
+    pub reserved: [u8; 5],
+}
+
+const _: () = assert!(core::mem::size_of::<DerivativePosition>() == 48);
+
+/// A user's margin account: every position in it secures every other.
+/// Isolation is by account: an owner opens several (`account_num`).
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct MarginAccount {
+    pub group: Pubkey,
+    pub owner: Pubkey,
+    /// May trade and deposit for the owner; may withdraw only to the owner.
+    pub delegate: Pubkey,
+    pub account_num: u32,
+    pub bump: u8,
+    /// See [`account_flags`].
+    pub flags: u8,
+    pub reserved_bytes: [u8; 2],
+    pub tokens: [TokenPosition; MAX_TOKEN_POSITIONS],
+    pub derivatives: [DerivativePosition; MAX_DERIVATIVE_POSITIONS],
+    pub reserved: [u8; 128],
+}
+
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == MarginAccount::SIZE);
+const _: () = assert!(core::mem::align_of::<MarginAccount>() == 8);
+
+impl MarginAccount {
+    /// Byte size without Anchor's 8-byte discriminator.
+    pub const SIZE: usize = 3 * 32 + 8 + 24 * MAX_TOKEN_POSITIONS + 48 * MAX_DERIVATIVE_POSITIONS + 128;
+
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The active token positions, in slot order (the order health accounts follow).
+    pub fn active_tokens(&self) -> impl Iterator<Item = &TokenPosition> {
+        self.tokens.iter().filter(|p| p.in_use != 0)
+    }
+
+    pub fn token_position(&self, token_index: u16) -> Option<&TokenPosition> {
+        self.active_tokens().find(|p| p.token_index == token_index)
+    }
+
+    /// The position for `token_index`, opening it in the first free slot if needed.
+    /// `None` when all slots are used.
+    pub fn token_position_mut_or_open(&mut self, token_index: u16) -> Option<&mut TokenPosition> {
+        let slot = match self.tokens.iter().position(|p| p.in_use != 0 && p.token_index == token_index) {
+            Some(i) => i,
+            None => {
+                let free = self.tokens.iter().position(|p| p.in_use == 0)?;
+                self.tokens[free] = TokenPosition { token_index, in_use: 1, ..TokenPosition::default() };
+                free
+            }
+        };
+        self.tokens.get_mut(slot)
+    }
+
+    /// Frees a position whose balance reached exactly zero.
+    pub fn close_token_position_if_empty(&mut self, token_index: u16) {
+        if let Some(p) = self
+            .tokens
+            .iter_mut()
+            .find(|p| p.in_use != 0 && p.token_index == token_index && p.shares.get().is_zero())
+        {
+            *p = TokenPosition::default();
+        }
+    }
+
+    /// True when nothing is held or owed.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.iter().all(|p| p.in_use == 0) && self.derivatives.iter().all(|p| p.in_use == 0)
+    }
+
+    /// True if any token balance is a borrow or any derivative position is open.
+    pub fn has_liabilities(&self) -> bool {
+        self.active_tokens().any(|p| p.shares.get().is_negative())
+            || self.derivatives.iter().any(|p| p.in_use != 0)
+    }
+}
