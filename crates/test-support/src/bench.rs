@@ -4,7 +4,9 @@
 use solana_signer::Signer;
 
 use crate::env::Env;
-use crate::fixtures::{create_group_ix, default_group_args};
+use crate::fixtures::{add_bank_ix, create_group_ix, default_bank_args, default_group_args, pda};
+use crate::pyth::{feeds, PythPrice};
+use crate::Address;
 
 /// One measured instruction.
 #[derive(Clone, Debug)]
@@ -29,6 +31,20 @@ pub fn run_scenario() -> Vec<Row> {
     rows.push(Row {
         instruction: "create_group",
         scenario: "group PDA + insurance vault token account".into(),
+        compute_units: cu,
+        budget: Some(MAX_INSTRUCTION_CU),
+    });
+
+    let group = pda(&[xmargin::state::GROUP_SEED, admin.pubkey().as_ref(), &0u32.to_le_bytes()]).0;
+    let sol_mint = env.create_mint(9);
+    let oracle = Address::new_unique();
+    let now = env.unix_time();
+    env.set_pyth_price(&oracle, &PythPrice::new(feeds::SOL_USD, 150_0000_0000, 1000_0000, -8, now));
+    let ix = add_bank_ix(&env, &group, &admin.pubkey(), &sol_mint, &oracle, default_bank_args(0, feeds::SOL_USD));
+    let cu = env.send_ok(&[ix], &[&admin]).compute_units;
+    rows.push(Row {
+        instruction: "add_bank",
+        scenario: "bank PDA + vault token account + oracle read".into(),
         compute_units: cu,
         budget: Some(MAX_INSTRUCTION_CU),
     });
