@@ -57,7 +57,7 @@ impl fmt::Display for RiskError {
     }
 }
 
-impl std::error::Error for RiskError {}
+impl core::error::Error for RiskError {}
 
 /// Shorthand used throughout the crate.
 pub type RiskResult<T> = Result<T, RiskError>;

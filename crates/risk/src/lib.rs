@@ -49,6 +49,7 @@
 //! assert_eq!(cache.max_borrow(0)?, Fixed::from_u64(1_199_199_999));
 //! # Ok::<(), xmargin_risk::RiskError>(())
 //! ```
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::float_arithmetic))]
 #![deny(missing_docs)]
@@ -56,6 +57,8 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
 )]
+
+extern crate alloc;
 
 pub mod error;
 pub mod fixed;

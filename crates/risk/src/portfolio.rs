@@ -28,6 +28,7 @@
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::{DerivativeKind, HealthCache, HealthType, PerType};
+use alloc::vec::Vec;
 
 /// Most price shocks in a grid.
 pub const MAX_PRICE_SHOCKS: usize = 16;

@@ -7,6 +7,7 @@ use crate::health::{HealthBand, HealthType, PerType};
 use crate::portfolio::{portfolio_health, PortfolioParams};
 use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
+use alloc::vec::Vec;
 
 /// One token position with its precomputed unit values.
 ///
