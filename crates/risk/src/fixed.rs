@@ -341,7 +341,10 @@ impl Fixed {
     #[cfg(any(test, feature = "float"))]
     #[allow(clippy::float_arithmetic)]
     pub fn from_f64(v: f64) -> Fixed {
-        Fixed((v * (1u128 << FRAC_BITS) as f64).round() as i128)
+        let x = v * (1u128 << FRAC_BITS) as f64;
+        // `as` truncates toward zero: ±0.5 first rounds half away from zero
+        // (no `f64::round` in `core`).
+        Fixed((if x >= 0.0 { x + 0.5 } else { x - 0.5 }) as i128)
     }
 }
 
