@@ -121,13 +121,20 @@ impl Exposure {
 }
 
 /// Requirement of one exposure for `ht` (quote native, rounded up, ≥ 0).
-/// Multiplies: `4·|price_shocks| + |vol_shocks| + 3`.
+/// Multiplies: `5·|price_shocks| + |vol_shocks| + 3` with options on the
+/// underlying; `6 + 2` for a linear-only (no gamma, no vega) exposure.
 pub fn exposure_requirement(e: &Exposure, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
     let c = p.shock_scale.get(ht);
     let neg_delta = e.delta.checked_neg()?;
     let neg_half_gamma = e.gamma.checked_mul_floor(Fixed::HALF)?.checked_neg()?;
     let mut worst_price = Fixed::ZERO; // the unshocked scenario is always in the grid
-    for shock in &p.price_shocks {
+                                       // Without gamma the loss is linear in the shock: only the two extreme
+                                       // shocks can be the worst, so skip the interior of the grid.
+    let lo = p.price_shocks.iter().copied().min().unwrap_or(Fixed::ZERO);
+    let hi = p.price_shocks.iter().copied().max().unwrap_or(Fixed::ZERO);
+    let extremes = [lo, hi];
+    let shocks: &[Fixed] = if neg_half_gamma.is_zero() { &extremes } else { &p.price_shocks };
+    for shock in shocks {
         let ds = shock.checked_mul_ceil(c)?.checked_mul_ceil(e.spot)?;
         let mut loss = neg_delta.checked_mul(ds, Rounding::Ceil)?;
         if !neg_half_gamma.is_zero() {
@@ -138,7 +145,8 @@ pub fn exposure_requirement(e: &Exposure, p: &PortfolioParams, ht: HealthType) -
     }
     let neg_vega = e.vega.checked_neg()?;
     let mut worst_vol = Fixed::ZERO;
-    for vs in &p.vol_shocks {
+    let vol_shocks: &[Fixed] = if neg_vega.is_zero() { &[] } else { &p.vol_shocks };
+    for vs in vol_shocks {
         let dv = vs.checked_mul(c, Rounding::Ceil)?;
         worst_vol = worst_vol.max(neg_vega.checked_mul(dv, Rounding::Ceil)?);
     }
