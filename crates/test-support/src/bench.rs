@@ -4,7 +4,10 @@
 use solana_signer::Signer;
 
 use crate::env::Env;
-use crate::fixtures::{add_bank_ix, create_group_ix, default_bank_args, default_group_args, pda};
+use crate::fixtures::{
+    add_bank_ix, close_account_ix, create_account_ix, create_group_ix, default_bank_args, default_group_args, pda,
+    set_delegate_ix,
+};
 use crate::pyth::{feeds, PythPrice};
 use crate::Address;
 
@@ -40,7 +43,8 @@ pub fn run_scenario() -> Vec<Row> {
     let oracle = Address::new_unique();
     let now = env.unix_time();
     env.set_pyth_price(&oracle, &PythPrice::new(feeds::SOL_USD, 150_0000_0000, 1000_0000, -8, now));
-    let ix = add_bank_ix(&env, &group, &admin.pubkey(), &sol_mint, &oracle, default_bank_args(0, feeds::SOL_USD));
+    let ix =
+        add_bank_ix(&env, &group, &admin.pubkey(), &sol_mint, &oracle, default_bank_args(0, feeds::SOL_USD));
     let cu = env.send_ok(&[ix], &[&admin]).compute_units;
     rows.push(Row {
         instruction: "add_bank",
@@ -48,5 +52,18 @@ pub fn run_scenario() -> Vec<Row> {
         compute_units: cu,
         budget: Some(MAX_INSTRUCTION_CU),
     });
+
+    let alice = env.new_wallet(2);
+    let mut measure = |env: &mut Env, instruction: &'static str, scenario: &str, ix, signer| {
+        let cu = env.send_ok(&[ix], &[signer]).compute_units;
+        rows.push(Row { instruction, scenario: scenario.into(), compute_units: cu, budget: Some(MAX_INSTRUCTION_CU) });
+    };
+    let ix = create_account_ix(&env, &group, &alice.pubkey(), 0);
+    let account = ix.accounts[3].pubkey;
+    measure(&mut env, "create_account", "margin account PDA (1,384 bytes)", ix, &alice);
+    let ix = set_delegate_ix(&account, &alice.pubkey(), &admin.pubkey());
+    measure(&mut env, "set_delegate", "set a delegate", ix, &alice);
+    let ix = close_account_ix(&account, &alice.pubkey(), &alice.pubkey());
+    measure(&mut env, "close_account", "empty account, rent back", ix, &alice);
     rows
 }

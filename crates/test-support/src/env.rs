@@ -28,6 +28,31 @@ pub fn program_so_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy/xmargin.so")
 }
 
+/// Refuses to test a `.so` older than the program's or the risk crate's sources:
+/// a test of a stale build proves nothing. (Skipped when `XMARGIN_SO` names the file.)
+fn assert_so_is_fresh(so: &std::path::Path) {
+    if std::env::var_os("XMARGIN_SO").is_some() {
+        return;
+    }
+    let built = std::fs::metadata(so).and_then(|m| m.modified()).expect("program .so metadata");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut stack = vec![root.join("programs/xmargin/src"), root.join("crates/risk/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t > built) {
+                panic!(
+                    "{} is older than {}: rebuild it with scripts/build-sbf",
+                    so.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
 pub struct Env {
     pub svm: LiteSVM,
     /// Pays fees and rent; also the mint authority of every test mint.
@@ -51,6 +76,7 @@ impl Env {
                 path.display()
             )
         });
+        assert_so_is_fresh(&path);
         let mut svm = LiteSVM::new();
         let program_id = xmargin::ID;
         svm.add_program(program_id, &so).expect("load xmargin.so");

@@ -168,3 +168,42 @@ pub fn setup_bank(
     let (vault, _) = xmargin::pda::bank_vault_address(&bank);
     BankFixture { bank, vault, mint, oracle, token_index: args.token_index }
 }
+
+/// `create_account` for `owner` (the payer pays rent).
+pub fn create_account_ix(env: &Env, group: &Address, owner: &Address, account_num: u32) -> Instruction {
+    let (account, _) = xmargin::pda::margin_account_address(group, owner, account_num);
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::CreateAccount {
+            group: *group,
+            owner: *owner,
+            payer: env.payer.pubkey(),
+            account,
+            system_program: anchor_lang::system_program::ID,
+        },
+        xmargin::instruction::CreateAccount { account_num },
+    )
+}
+
+/// Opens margin account `account_num` of `owner`; returns its address.
+pub fn setup_account(env: &mut Env, group: &Address, owner: &Keypair, account_num: u32) -> Address {
+    let ix = create_account_ix(env, group, &owner.pubkey(), account_num);
+    env.send_ok(&[ix], &[owner]);
+    xmargin::pda::margin_account_address(group, &owner.pubkey(), account_num).0
+}
+
+pub fn close_account_ix(account: &Address, owner: &Address, rent_receiver: &Address) -> Instruction {
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::CloseAccount { account: *account, owner: *owner, rent_receiver: *rent_receiver },
+        xmargin::instruction::CloseAccount {},
+    )
+}
+
+pub fn set_delegate_ix(account: &Address, owner: &Address, delegate: &Address) -> Instruction {
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::SetDelegate { account: *account, owner: *owner },
+        xmargin::instruction::SetDelegate { delegate: *delegate },
+    )
+}

@@ -44,4 +44,10 @@ pub enum XmarginError {
     OracleNonPositivePrice,
     #[msg("oracle account is not the bank's oracle")]
     WrongOracle,
+    #[msg("the signer is not the margin account's owner")]
+    UnauthorizedOwner,
+    #[msg("the margin account still holds positions")]
+    AccountNotEmpty,
+    #[msg("the owner cannot be its own delegate")]
+    DelegateIsOwner,
 }

@@ -22,3 +22,26 @@ pub struct BankAdded {
     pub oracle_config: crate::instructions::BankOracleArgs,
     pub interest: crate::instructions::BankInterestArgs,
 }
+
+#[event]
+pub struct AccountCreated {
+    pub group: Pubkey,
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    pub account_num: u32,
+}
+
+#[event]
+pub struct AccountClosed {
+    pub group: Pubkey,
+    pub account: Pubkey,
+    pub owner: Pubkey,
+}
+
+#[event]
+pub struct DelegateSet {
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    /// `Pubkey::default()` when removed.
+    pub delegate: Pubkey,
+}

@@ -36,4 +36,19 @@ pub mod xmargin {
     pub fn add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
         handle_add_bank(ctx, args)
     }
+
+    /// Opens margin account number `account_num` of the signing owner.
+    pub fn create_account(ctx: Context<CreateAccount>, account_num: u32) -> Result<()> {
+        handle_create_account(ctx, account_num)
+    }
+
+    /// Closes an empty margin account and returns its rent.
+    pub fn close_account(ctx: Context<CloseAccount>) -> Result<()> {
+        handle_close_account(ctx)
+    }
+
+    /// Sets (or with the default key, removes) the account's delegate.
+    pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
+        handle_set_delegate(ctx, delegate)
+    }
 }
