@@ -5,8 +5,8 @@ use solana_signer::Signer;
 
 use crate::env::Env;
 use crate::fixtures::{
-    add_bank_ix, close_account_ix, create_account_ix, create_group_ix, default_bank_args, default_group_args, pda,
-    set_delegate_ix,
+    add_bank_ix, close_account_ix, create_account_ix, create_group_ix, default_bank_args, default_group_args,
+    pda, set_delegate_ix,
 };
 use crate::pyth::{feeds, PythPrice};
 use crate::Address;
@@ -56,7 +56,12 @@ pub fn run_scenario() -> Vec<Row> {
     let alice = env.new_wallet(2);
     let mut measure = |env: &mut Env, instruction: &'static str, scenario: &str, ix, signer| {
         let cu = env.send_ok(&[ix], &[signer]).compute_units;
-        rows.push(Row { instruction, scenario: scenario.into(), compute_units: cu, budget: Some(MAX_INSTRUCTION_CU) });
+        rows.push(Row {
+            instruction,
+            scenario: scenario.into(),
+            compute_units: cu,
+            budget: Some(MAX_INSTRUCTION_CU),
+        });
     };
     let ix = create_account_ix(&env, &group, &alice.pubkey(), 0);
     let account = ix.accounts[3].pubkey;
