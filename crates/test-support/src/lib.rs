@@ -9,8 +9,10 @@ pub mod bench;
 pub mod convert;
 pub mod env;
 pub mod fixtures;
+pub mod margin;
 pub mod outcome;
 pub mod pyth;
+pub mod world;
 
 pub use convert::anchor_instruction;
 pub use env::{program_so_path, Env};

@@ -50,4 +50,34 @@ pub enum XmarginError {
     AccountNotEmpty,
     #[msg("the owner cannot be its own delegate")]
     DelegateIsOwner,
+    #[msg("health accounts do not match the account's positions (expected, got)")]
+    HealthAccountMismatch,
+    #[msg("account belongs to another group")]
+    WrongGroup,
+    #[msg("vault is not the bank's vault")]
+    WrongVault,
+    #[msg("token account holds another mint than the bank's")]
+    WrongMint,
+    #[msg("amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the group has paused this kind of instruction")]
+    GroupPaused,
+    #[msg("the account has no debt in this bank to repay")]
+    NoDebtToRepay,
+    #[msg("all token position slots of the account are in use")]
+    TooManyPositions,
+    #[msg("deposit would take the bank over its deposit cap (total after, cap)")]
+    DepositCapExceeded,
+    #[msg("a delegate may withdraw only to the owner's token accounts")]
+    DelegateWithdrawToOther,
+    #[msg("borrow would take the bank over its borrow limit (total after, limit)")]
+    BorrowLimitExceeded,
+    #[msg("the vault does not hold enough tokens (requested, available)")]
+    InsufficientVaultLiquidity,
+    #[msg("the action would leave Init health below zero (health after in quote native, 0)")]
+    HealthTooLow,
+    #[msg("the token account is not owned by the signer")]
+    TokenAccountOwnerMismatch,
+    #[msg("unknown pause flag bits (flags, allowed mask)")]
+    InvalidPauseFlags,
 }

@@ -45,3 +45,72 @@ pub struct DelegateSet {
     /// `Pubkey::default()` when removed.
     pub delegate: Pubkey,
 }
+
+/// Tokens paid into a margin account (deposit or repay).
+#[event]
+pub struct Deposited {
+    pub account: Pubkey,
+    pub bank: Pubkey,
+    pub authority: Pubkey,
+    pub token_index: u16,
+    /// Native amount moved into the vault.
+    pub amount: u64,
+    /// Part of `amount` that reduced debt.
+    pub repaid: u64,
+    /// Part of `amount` that became a deposit.
+    pub deposited: u64,
+    pub shares_after: crate::state::StoredFixed,
+    pub deposit_index: crate::state::StoredFixed,
+    pub borrow_index: crate::state::StoredFixed,
+}
+
+/// Tokens taken out of a margin account; `borrowed > 0` is a borrow.
+#[event]
+pub struct Withdrawn {
+    pub account: Pubkey,
+    pub bank: Pubkey,
+    pub authority: Pubkey,
+    pub token_index: u16,
+    pub amount: u64,
+    /// Part of `amount` taken from the account's deposit.
+    pub from_deposit: u64,
+    /// Part of `amount` borrowed.
+    pub borrowed: u64,
+    pub shares_after: crate::state::StoredFixed,
+    pub deposit_index: crate::state::StoredFixed,
+    pub borrow_index: crate::state::StoredFixed,
+    /// Init health after (quote native), when the account has liabilities.
+    pub init_health_after: Option<i64>,
+}
+
+/// Interest accrued on a bank (and its stable price moved).
+#[event]
+pub struct InterestAccrued {
+    pub bank: Pubkey,
+    pub token_index: u16,
+    /// Annual borrow rate used for this accrual.
+    pub borrow_rate: crate::state::StoredFixed,
+    /// Interest charged to borrowers (native).
+    pub interest: crate::state::StoredFixed,
+    /// Part of `interest` kept by the protocol (native).
+    pub protocol_fee: crate::state::StoredFixed,
+    pub deposit_index: crate::state::StoredFixed,
+    pub borrow_index: crate::state::StoredFixed,
+    pub stable_price: crate::state::StoredFixed,
+    pub timestamp: i64,
+}
+
+/// An account is in the margin-call band: Init health < 0 ≤ Maint health.
+#[event]
+pub struct MarginCall {
+    pub account: Pubkey,
+    pub init_health: i64,
+    pub maint_health: i64,
+}
+
+#[event]
+pub struct PauseFlagsSet {
+    pub group: Pubkey,
+    pub previous: u8,
+    pub flags: u8,
+}

@@ -11,6 +11,7 @@ use solana_compiler_builtins as _;
 
 pub mod errors;
 pub mod events;
+pub mod health;
 pub mod instructions;
 pub mod oracle;
 pub mod pda;
@@ -37,6 +38,11 @@ pub mod xmargin {
         handle_add_bank(ctx, args)
     }
 
+    /// Sets the group's pause flags (deposits, withdrawals, liquidations, trading). Admin only.
+    pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
+        handle_set_pause(ctx, flags)
+    }
+
     /// Opens margin account number `account_num` of the signing owner.
     pub fn create_account(ctx: Context<CreateAccount>, account_num: u32) -> Result<()> {
         handle_create_account(ctx, account_num)
@@ -50,5 +56,33 @@ pub mod xmargin {
     /// Sets (or with the default key, removes) the account's delegate.
     pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
         handle_set_delegate(ctx, delegate)
+    }
+
+    /// Pays tokens into a margin account: repays its debt in that bank first,
+    /// deposits the rest. Owner or delegate; no oracle needed.
+    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        handle_deposit(ctx, amount)
+    }
+
+    /// Repays up to `amount` of the account's debt in the bank (never deposits).
+    pub fn repay(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        handle_repay(ctx, amount)
+    }
+
+    /// Withdraws tokens; beyond the account's deposit it is a borrow, allowed
+    /// within the bank's borrow limit and Init health. Remaining accounts: the
+    /// health accounts (banks then oracles of the account's positions).
+    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+        handle_withdraw(ctx, amount)
+    }
+
+    /// Permissionless: accrues a bank's interest and moves its stable price.
+    pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {
+        handle_accrue_interest(ctx)
+    }
+
+    /// Read-only: Init, Maint and LiquidationEnd health and the band, as return data.
+    pub fn compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
+        handle_compute_health(ctx)
     }
 }

@@ -129,6 +129,27 @@ pub fn create_pda_token_account<'info>(
     Ok(())
 }
 
+/// SPL Token transfer of `amount` from `from` to `to`, signed by `authority`
+/// (with `signer_seeds` when the authority is a program PDA).
+pub fn transfer<'info>(
+    from: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    amount: u64,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    let ix = spl_token_interface::instruction::transfer(
+        &TOKEN_PROGRAM_ID,
+        from.key,
+        to.key,
+        authority.key,
+        &[],
+        amount,
+    )?;
+    invoke_signed(&ix, &[from.clone(), to.clone(), authority.clone()], signer_seeds)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::interest::{BankIndices, InterestCurve};
 use xmargin_risk::weights::{TokenWeights, WeightScaling};
-use xmargin_risk::{Fixed, RiskResult};
+use xmargin_risk::{Fixed, RiskResult, Rounding};
 
 use super::StoredFixed;
 
@@ -187,5 +187,119 @@ impl Bank {
     pub fn native_totals(&self) -> RiskResult<(Fixed, Fixed)> {
         let ix = self.indices();
         Ok((ix.total_deposits()?, ix.total_borrows()?))
+    }
+}
+
+/// How a deposit was applied: first to the position's debt, then as a deposit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DepositSplit {
+    pub repaid: u64,
+    pub deposited: u64,
+}
+
+/// How a withdrawal was funded: first from the position's deposit, then borrowed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WithdrawSplit {
+    pub from_deposit: u64,
+    pub borrowed: u64,
+}
+
+fn overflow<E>(_: E) -> Error {
+    error!(crate::errors::XmarginError::MathOverflow)
+}
+
+impl Bank {
+    /// Accrues interest up to `now`; returns the accrual when time passed.
+    pub fn accrue(&mut self, now: i64) -> Result<Option<xmargin_risk::interest::Accrual>> {
+        let dt = now.saturating_sub(self.last_accrual_ts);
+        if dt <= 0 {
+            return Ok(None);
+        }
+        let accrual = xmargin_risk::interest::accrue_interest(
+            &self.indices(),
+            &self.interest_curve(),
+            self.protocol_fee_rate.get(),
+            dt as u64,
+        )
+        .map_err(overflow)?;
+        self.set_indices(&accrual.indices);
+        self.collected_fees.set(self.collected_fees.get().checked_add(accrual.fee).map_err(overflow)?);
+        self.last_accrual_ts = now;
+        Ok(Some(accrual))
+    }
+
+    /// Applies `amount` native paid in to a position: repays its debt first
+    /// (clearing fewer borrow shares when rounding), deposits the rest
+    /// (minting fewer deposit shares when rounding).
+    pub fn deposit_into(&mut self, shares: &mut StoredFixed, amount: u64) -> Result<DepositSplit> {
+        use xmargin_risk::interest::{deposit_shares_for, repay_shares_for};
+        let mut position = shares.get();
+        let mut remaining = amount;
+        let mut split = DepositSplit::default();
+        if position.is_negative() {
+            let owed = position.checked_neg().and_then(|s| s.checked_mul_ceil(self.borrow_index.get()));
+            let owed = owed.and_then(|o| o.to_u64(Rounding::Ceil)).map_err(overflow)?;
+            let cleared = if remaining >= owed {
+                split.repaid = owed;
+                position.checked_neg().map_err(overflow)?
+            } else {
+                split.repaid = remaining;
+                repay_shares_for(Fixed::from_u64(remaining), self.borrow_index.get()).map_err(overflow)?
+            };
+            remaining -= split.repaid;
+            position = position.checked_add(cleared).map_err(overflow)?;
+            self.borrow_shares
+                .set(self.borrow_shares.get().checked_sub(cleared).map_err(overflow)?.positive_part());
+        }
+        if remaining > 0 {
+            let minted =
+                deposit_shares_for(Fixed::from_u64(remaining), self.deposit_index.get()).map_err(overflow)?;
+            position = position.checked_add(minted).map_err(overflow)?;
+            self.deposit_shares.set(self.deposit_shares.get().checked_add(minted).map_err(overflow)?);
+            split.deposited = remaining;
+        }
+        shares.set(position);
+        Ok(split)
+    }
+
+    /// Takes `amount` native out of a position: from its deposit first
+    /// (burning more shares when rounding), the rest as a new borrow
+    /// (creating more borrow shares when rounding).
+    pub fn withdraw_from(&mut self, shares: &mut StoredFixed, amount: u64) -> Result<WithdrawSplit> {
+        use xmargin_risk::interest::{borrow_shares_for, withdraw_shares_for};
+        let mut position = shares.get();
+        let mut split = WithdrawSplit::default();
+        if position.is_positive() {
+            let available =
+                position.checked_mul_floor(self.deposit_index.get()).and_then(|v| v.to_u64(Rounding::Floor));
+            let available = available.map_err(overflow)?;
+            let burned = if amount >= available {
+                split.from_deposit = available;
+                position
+            } else {
+                split.from_deposit = amount;
+                withdraw_shares_for(Fixed::from_u64(amount), self.deposit_index.get())
+                    .map_err(overflow)?
+                    .min(position)
+            };
+            position = position.checked_sub(burned).map_err(overflow)?;
+            self.deposit_shares
+                .set(self.deposit_shares.get().checked_sub(burned).map_err(overflow)?.positive_part());
+        }
+        split.borrowed = amount - split.from_deposit;
+        if split.borrowed > 0 {
+            let created = borrow_shares_for(Fixed::from_u64(split.borrowed), self.borrow_index.get())
+                .map_err(overflow)?;
+            position = position.checked_sub(created).map_err(overflow)?;
+            self.borrow_shares.set(self.borrow_shares.get().checked_add(created).map_err(overflow)?);
+        }
+        shares.set(position);
+        Ok(split)
+    }
+
+    /// Signed native balance of a position (deposits floor, debts ceil).
+    pub fn native_balance(&self, shares: Fixed) -> Result<Fixed> {
+        xmargin_risk::interest::native_balance(shares, self.deposit_index.get(), self.borrow_index.get())
+            .map_err(overflow)
     }
 }

@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::Fixed;
 
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub struct StoredFixed {
     pub limbs: [u64; 2],
 }

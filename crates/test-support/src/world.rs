@@ -1,0 +1,148 @@
+//! A ready market for tests, the benchmark and the demo: a group with USDC
+//! (token 0, the quote), SOL (token 1) and BTC (token 2) banks on Pyth feeds,
+//! and users with funded wallets and a margin account each.
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::env::Env;
+use crate::fixtures::{
+    default_bank_args, setup_account, setup_bank, setup_group, BankFixture, BankSpec, GroupFixture,
+};
+use crate::margin::{deposit_ix, withdraw_ix};
+use crate::outcome::TxOutcome;
+use crate::pyth::{feeds, PythPrice};
+
+/// $1.00, no confidence interval (expo −8).
+pub const USDC: BankSpec =
+    BankSpec { decimals: 6, feed_hex: feeds::USDC_USD, price: 100_000_000, conf: 0, exponent: -8 };
+/// $150.00 ± $0.10.
+pub const SOL: BankSpec =
+    BankSpec { decimals: 9, feed_hex: feeds::SOL_USD, price: 15_000_000_000, conf: 10_000_000, exponent: -8 };
+/// $100,000 ± $50.
+pub const BTC: BankSpec = BankSpec {
+    decimals: 8,
+    feed_hex: feeds::BTC_USD,
+    price: 10_000_000_000_000,
+    conf: 5_000_000_000,
+    exponent: -8,
+};
+
+pub struct User {
+    pub wallet: Keypair,
+    pub account: Address,
+    /// Token accounts for USDC, SOL, BTC (by token index).
+    pub tokens: [Address; 3],
+}
+
+pub struct World {
+    pub env: Env,
+    pub admin: Keypair,
+    pub group: GroupFixture,
+    /// USDC, SOL, BTC banks (by token index).
+    pub banks: [BankFixture; 3],
+    pub specs: [BankSpec; 3],
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// USDC with all weights 1; SOL and BTC with `default_bank_args`.
+    pub fn new() -> Self {
+        let mut env = Env::new();
+        let admin = env.new_wallet(1);
+        let group = setup_group(&mut env, &admin);
+        let mut usdc_args = default_bank_args(0, USDC.feed_hex);
+        usdc_args.risk.init_asset_weight_bps = 10_000;
+        usdc_args.risk.liq_end_asset_weight_bps = 10_000;
+        usdc_args.risk.maint_asset_weight_bps = 10_000;
+        usdc_args.risk.maint_liab_weight_bps = 10_000;
+        usdc_args.risk.liq_end_liab_weight_bps = 10_000;
+        usdc_args.risk.init_liab_weight_bps = 10_000;
+        let usdc = setup_bank(&mut env, &group, &admin, USDC, usdc_args);
+        let sol = setup_bank(&mut env, &group, &admin, SOL, default_bank_args(1, SOL.feed_hex));
+        let btc = setup_bank(&mut env, &group, &admin, BTC, default_bank_args(2, BTC.feed_hex));
+        World { env, admin, group, banks: [usdc, sol, btc], specs: [USDC, SOL, BTC] }
+    }
+
+    /// A user (wallet from `seed`) with a margin account and token accounts
+    /// holding `funds` native units of USDC, SOL and BTC.
+    pub fn user(&mut self, seed: u8, funds: [u64; 3]) -> User {
+        let wallet = self.env.new_wallet(seed);
+        let account = setup_account(&mut self.env, &self.group.group, &wallet, 0);
+        let tokens =
+            [0, 1, 2].map(|i| self.env.funded_token_account(&self.banks[i].mint, &wallet.pubkey(), funds[i]));
+        User { wallet, account, tokens }
+    }
+
+    /// Publishes a new oracle price (mantissa at expo −8) for a token, now.
+    pub fn set_price(&mut self, token_index: u16, price: i64, conf: u64) {
+        let spec = self.specs[token_index as usize];
+        let now = self.env.unix_time();
+        let p = PythPrice::new(spec.feed_hex, price, conf, spec.exponent, now);
+        self.env.set_pyth_price(&self.banks[token_index as usize].oracle, &p);
+    }
+
+    /// Re-publishes every listed price at the current time (after a warp).
+    pub fn refresh_prices(&mut self) {
+        for i in 0..3u16 {
+            let data = self.env.account(&self.banks[i as usize].oracle).expect("oracle").data;
+            let price = i64::from_le_bytes(data[73..81].try_into().expect("price"));
+            let conf = u64::from_le_bytes(data[81..89].try_into().expect("conf"));
+            self.set_price(i, price, conf);
+        }
+    }
+
+    pub fn deposit(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
+        let ix = deposit_ix(
+            &self.env,
+            &self.group.group,
+            &user.account,
+            token_index,
+            &user.tokens[token_index as usize],
+            &user.wallet.pubkey(),
+            amount,
+            false,
+        );
+        self.env.send(&[ix], &[&user.wallet])
+    }
+
+    pub fn repay(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
+        let ix = deposit_ix(
+            &self.env,
+            &self.group.group,
+            &user.account,
+            token_index,
+            &user.tokens[token_index as usize],
+            &user.wallet.pubkey(),
+            amount,
+            true,
+        );
+        self.env.send(&[ix], &[&user.wallet])
+    }
+
+    pub fn withdraw(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
+        let ix = withdraw_ix(
+            &self.env,
+            &self.group.group,
+            &user.account,
+            token_index,
+            &user.tokens[token_index as usize],
+            &user.wallet.pubkey(),
+            amount,
+        );
+        self.env.send(&[ix], &[&user.wallet])
+    }
+
+    /// Asserts the vault invariant of every bank over these users' accounts.
+    pub fn assert_vaults(&self, users: &[&User]) {
+        let accounts: Vec<Address> = users.iter().map(|u| u.account).collect();
+        for t in 0..3 {
+            crate::margin::assert_vault_invariant(&self.env, &self.group.group, t, &accounts, 16);
+        }
+    }
+}

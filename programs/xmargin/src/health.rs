@@ -1,0 +1,134 @@
+//! Building an account's health on-chain from the accounts a transaction passes.
+//!
+//! # Health accounts (remaining accounts, in this order)
+//! For the margin account's active token positions **in slot order**, first
+//! every position's bank, then every position's oracle:
+//!
+//! ```text
+//! [bank(slot a), bank(slot b), …, oracle(slot a), oracle(slot b), …]
+//! ```
+//!
+//! An instruction that opens a position for its own bank (deposit, withdraw)
+//! opens it *before* reading health accounts, in the first free slot, so a
+//! client lists it there too; a position emptied by the instruction is freed
+//! only after the health check, so it is still listed. A missing, extra,
+//! reordered or substituted account is rejected with a named error.
+//!
+//! # Stale or uncertain prices
+//! An oracle that fails its freshness or confidence check values an *asset*
+//! position at zero (conservative: it can only lower health) but refuses to
+//! value a *liability* or the instruction's own token (`strict_token`), so a
+//! bad price blocks exactly the actions that depend on it.
+use anchor_lang::prelude::*;
+use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
+use xmargin_risk::price::{BiasedPrices, PriceBias};
+use xmargin_risk::{Fixed, HealthType, RiskError};
+
+use crate::errors::XmarginError;
+use crate::oracle::read_pyth;
+use crate::state::{Bank, MarginAccount};
+
+/// Maps a risk-engine error to the program's named error.
+pub fn risk_error(e: RiskError) -> Error {
+    match e {
+        RiskError::InvalidPrice => error!(XmarginError::OracleNonPositivePrice),
+        RiskError::InvalidParameter => error!(XmarginError::InvalidWeights),
+        RiskError::TokenNotFound | RiskError::DuplicateIndex => error!(XmarginError::HealthAccountMismatch),
+        _ => error!(XmarginError::MathOverflow),
+    }
+}
+
+/// What the group contributes to valuation.
+#[derive(Clone, Copy, Debug)]
+pub struct HealthContext {
+    pub group: Pubkey,
+    pub quote_decimals: u8,
+    pub now: i64,
+    /// Token whose price must be fresh even if it is an asset (the instruction's own).
+    pub strict_token: Option<u16>,
+}
+
+/// Values one token position from its bank and oracle account infos.
+/// `None` when the oracle is stale/uncertain and the position may be skipped.
+fn token_info<'info>(
+    ctx: &HealthContext,
+    token_index: u16,
+    shares: Fixed,
+    bank_info: &'info AccountInfo<'info>,
+    oracle_info: &AccountInfo<'info>,
+) -> Result<Option<TokenInfo>> {
+    let loader = AccountLoader::<Bank>::try_from(bank_info)?;
+    let bank = loader.load()?;
+    if bank.group != ctx.group || bank.token_index != token_index {
+        return Err(error!(XmarginError::HealthAccountMismatch).with_values((token_index, bank.token_index)));
+    }
+    if oracle_info.key() != bank.oracle {
+        return Err(error!(XmarginError::WrongOracle).with_pubkeys((oracle_info.key(), bank.oracle)));
+    }
+    let balance = bank.native_balance(shares)?;
+    let reading = read_pyth(oracle_info, &bank.feed_id)?;
+    let quality = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
+        reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())
+    });
+    let price = match quality {
+        Ok(price) => price,
+        Err(e) if balance.is_negative() || ctx.strict_token == Some(token_index) => return Err(e),
+        Err(_) => {
+            msg!("token {} valued at 0: its oracle is stale or uncertain", token_index);
+            return Ok(None);
+        }
+    };
+    let prices = BiasedPrices::new(
+        &price,
+        bank.stable_price.get(),
+        PriceBias { conf_multiplier: bank.conf_multiplier.get() },
+    )
+    .map_err(risk_error)?;
+    let params = bank.risk_params(ctx.now);
+    let (deposits, borrows) = bank.native_totals().map_err(risk_error)?;
+    let weights = params
+        .weights()
+        .scaled(
+            &params.scaling(),
+            deposits.checked_mul_floor(prices.asset(HealthType::Init)).map_err(risk_error)?,
+            borrows.checked_mul_ceil(prices.liab(HealthType::Init)).map_err(risk_error)?,
+        )
+        .map_err(risk_error)?;
+    TokenInfo::new(token_index, balance, prices, &weights).map(Some).map_err(risk_error)
+}
+
+/// Builds the health cache of `account` from the health accounts (module docs).
+pub fn build_health_cache<'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<HealthCache> {
+    let positions: Vec<(u16, Fixed)> =
+        account.active_tokens().map(|p| (p.token_index, p.shares.get())).collect();
+    let n = positions.len();
+    if health_accounts.len() != 2 * n {
+        return Err(error!(XmarginError::HealthAccountMismatch).with_values((health_accounts.len(), 2 * n)));
+    }
+    let (banks, oracles) = health_accounts.split_at(n);
+    let mut tokens = Vec::with_capacity(n);
+    for (((token_index, shares), bank), oracle) in positions.into_iter().zip(banks).zip(oracles) {
+        if let Some(info) = token_info(ctx, token_index, shares, bank, oracle)? {
+            tokens.push(info);
+        }
+    }
+    HealthCache::new(tokens, Vec::new(), MarginMode::Linear).map_err(risk_error)
+}
+
+/// Health of all three types, as plain numbers for events and return data.
+pub fn summary(cache: &HealthCache) -> Result<HealthSummary> {
+    cache.summary().map_err(risk_error)
+}
+
+/// Fixed → i64 quote native, rounded down (for events and return data).
+pub fn to_quote_native(value: Fixed) -> i64 {
+    value.to_i64(xmargin_risk::Rounding::Floor).unwrap_or(if value.is_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}

@@ -1,0 +1,63 @@
+use anchor_lang::prelude::*;
+use xmargin_risk::HealthBand;
+
+use crate::errors::XmarginError;
+use crate::events::MarginCall;
+use crate::health::{build_health_cache, summary, to_quote_native, HealthContext};
+use crate::state::{Group, MarginAccount};
+
+/// Remaining accounts: the health accounts (see `crate::health`).
+#[derive(Accounts)]
+pub struct ComputeHealth<'info> {
+    pub group: AccountLoader<'info, Group>,
+    #[account(has_one = group @ XmarginError::WrongGroup)]
+    pub account: AccountLoader<'info, MarginAccount>,
+}
+
+/// Health of an account, in quote native units (rounded down), and its band.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthView {
+    pub init: i64,
+    pub maint: i64,
+    pub liquidation_end: i64,
+    /// 0 = Healthy (Init ≥ 0), 1 = MarginCall (Init < 0 ≤ Maint), 2 = Liquidatable (Maint < 0).
+    pub band: u8,
+}
+
+pub fn band_code(band: HealthBand) -> u8 {
+    match band {
+        HealthBand::Healthy => 0,
+        HealthBand::MarginCall => 1,
+        HealthBand::Liquidatable => 2,
+    }
+}
+
+/// Read-only and permissionless: returns [`HealthView`] as return data, so
+/// wallets and keepers can simulate it. Emits `MarginCall` when the account
+/// is in the margin-call band.
+pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
+    let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
+    let account = ctx.accounts.account.load()?;
+    let hctx = HealthContext {
+        group: ctx.accounts.group.key(),
+        quote_decimals,
+        now: Clock::get()?.unix_timestamp,
+        strict_token: None,
+    };
+    let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
+    let s = summary(&cache)?;
+    let view = HealthView {
+        init: to_quote_native(s.init),
+        maint: to_quote_native(s.maint),
+        liquidation_end: to_quote_native(s.liq_end),
+        band: band_code(s.band()),
+    };
+    if view.band == band_code(HealthBand::MarginCall) {
+        emit!(MarginCall {
+            account: ctx.accounts.account.key(),
+            init_health: view.init,
+            maint_health: view.maint
+        });
+    }
+    Ok(view)
+}

@@ -1,0 +1,125 @@
+use anchor_lang::prelude::*;
+use xmargin_risk::{Fixed, HealthType};
+
+use crate::errors::XmarginError;
+use crate::events::Withdrawn;
+use crate::health::{build_health_cache, risk_error, to_quote_native, HealthContext};
+use crate::state::{pause, Bank, Group, MarginAccount, GROUP_SEED};
+use crate::token::{self, TOKEN_PROGRAM_ID};
+
+/// Remaining accounts: the health accounts (see `crate::health`).
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub group: AccountLoader<'info, Group>,
+    #[account(mut, has_one = group @ XmarginError::WrongGroup)]
+    pub account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, has_one = group @ XmarginError::WrongGroup, has_one = vault @ XmarginError::WrongVault)]
+    pub bank: AccountLoader<'info, Bank>,
+    /// CHECK: equals `bank.vault` (has_one); the token program checks the rest.
+    #[account(mut)]
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: destination SPL Token account of the bank's mint; read and checked in the handler.
+    #[account(mut)]
+    pub token_account: UncheckedAccount<'info>,
+    /// The account's owner, or its delegate withdrawing to the owner.
+    pub authority: Signer<'info>,
+    /// CHECK: address-checked.
+    #[account(address = TOKEN_PROGRAM_ID)]
+    pub token_program: UncheckedAccount<'info>,
+}
+
+/// Withdraws `amount`; the part beyond the account's deposit is a borrow,
+/// allowed only within the bank's borrow limit and if Init health stays ≥ 0.
+pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    if amount == 0 {
+        return err!(XmarginError::ZeroAmount);
+    }
+    let (creator, group_num, group_bump, quote_decimals) = {
+        let group = ctx.accounts.group.load()?;
+        if group.is_paused(pause::WITHDRAWALS) {
+            return err!(XmarginError::GroupPaused);
+        }
+        (group.creator, group.group_num, group.bump, group.quote_decimals)
+    };
+    let now = Clock::get()?.unix_timestamp;
+    let authority = ctx.accounts.authority.key();
+    let destination = token::token_account(&ctx.accounts.token_account)?;
+
+    let mut account = ctx.accounts.account.load_mut()?;
+    let is_owner = authority == account.owner;
+    if !is_owner && (authority != account.delegate || account.delegate == Pubkey::default()) {
+        return err!(XmarginError::UnauthorizedOwner);
+    }
+    if !is_owner && destination.owner != account.owner {
+        return Err(
+            error!(XmarginError::DelegateWithdrawToOther).with_pubkeys((destination.owner, account.owner))
+        );
+    }
+    let mut bank = ctx.accounts.bank.load_mut()?;
+    if destination.mint != bank.mint {
+        return Err(error!(XmarginError::WrongMint).with_pubkeys((destination.mint, bank.mint)));
+    }
+    bank.accrue(now)?;
+    let token_index = bank.token_index;
+    let position =
+        account.token_position_mut_or_open(token_index).ok_or(error!(XmarginError::TooManyPositions))?;
+    let split = bank.withdraw_from(&mut position.shares, amount)?;
+    let shares_after = position.shares.get();
+    if split.borrowed > 0 {
+        let (_, borrows) = bank.native_totals().map_err(risk_error)?;
+        let limit = bank.risk_params(now).borrow_limit;
+        if borrows > Fixed::from_u64(limit) {
+            return Err(
+                error!(XmarginError::BorrowLimitExceeded).with_values((to_quote_native(borrows), limit))
+            );
+        }
+    }
+    let vault_balance = token::token_account(&ctx.accounts.vault)?.amount;
+    if vault_balance < amount {
+        return Err(error!(XmarginError::InsufficientVaultLiquidity).with_values((amount, vault_balance)));
+    }
+    let (deposit_index, borrow_index) = (bank.deposit_index, bank.borrow_index);
+    drop(bank);
+
+    // Health after the change; skipped when nothing is owed (assets alone are never unhealthy).
+    let mut init_health_after = None;
+    if account.has_liabilities() {
+        let hctx = HealthContext {
+            group: ctx.accounts.group.key(),
+            quote_decimals,
+            now,
+            strict_token: Some(token_index),
+        };
+        let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
+        let init = cache.health(HealthType::Init).map_err(risk_error)?;
+        if init.is_negative() {
+            return Err(error!(XmarginError::HealthTooLow).with_values((to_quote_native(init), 0)));
+        }
+        init_health_after = Some(to_quote_native(init));
+    }
+    account.close_token_position_if_empty(token_index);
+    drop(account);
+
+    let group_seeds: &[&[u8]] = &[GROUP_SEED, creator.as_ref(), &group_num.to_le_bytes(), &[group_bump]];
+    token::transfer(
+        &ctx.accounts.vault,
+        &ctx.accounts.token_account,
+        &ctx.accounts.group.to_account_info(),
+        amount,
+        &[group_seeds],
+    )?;
+    emit!(Withdrawn {
+        account: ctx.accounts.account.key(),
+        bank: ctx.accounts.bank.key(),
+        authority,
+        token_index,
+        amount,
+        from_deposit: split.from_deposit,
+        borrowed: split.borrowed,
+        shares_after: shares_after.into(),
+        deposit_index,
+        borrow_index,
+        init_health_after,
+    });
+    Ok(())
+}
