@@ -173,3 +173,25 @@ pub fn assert_vault_invariant(
     assert_eq!(dep, bank.deposit_shares.get(), "bank {token_index}: deposit shares of accounts ≠ bank total");
     assert_eq!(bor, bank.borrow_shares.get(), "bank {token_index}: borrow shares of accounts ≠ bank total");
 }
+
+pub fn update_bank_ix(
+    group: &Address,
+    admin: &Address,
+    token_index: u16,
+    args: xmargin::instructions::UpdateBankArgs,
+) -> Instruction {
+    let (bank, _) = xmargin::pda::bank_address(group, token_index);
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::UpdateBank { group: *group, admin: *admin, bank },
+        xmargin::instruction::UpdateBank { args },
+    )
+}
+
+pub fn set_pause_ix(group: &Address, admin: &Address, flags: u8) -> Instruction {
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::SetPause { group: *group, admin: *admin },
+        xmargin::instruction::SetPause { flags },
+    )
+}

@@ -114,3 +114,12 @@ pub struct PauseFlagsSet {
     pub previous: u8,
     pub flags: u8,
 }
+
+/// A bank's parameters changed; a loosening part applies at `loosening_activation_ts` (0 = none).
+#[event]
+pub struct BankUpdated {
+    pub bank: Pubkey,
+    pub token_index: u16,
+    pub args: crate::instructions::UpdateBankArgs,
+    pub loosening_activation_ts: i64,
+}

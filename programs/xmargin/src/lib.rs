@@ -38,6 +38,11 @@ pub mod xmargin {
         handle_add_bank(ctx, args)
     }
 
+    /// Changes a bank's parameters: tightening at once, loosening after the group's delay. Admin only.
+    pub fn update_bank(ctx: Context<UpdateBank>, args: UpdateBankArgs) -> Result<()> {
+        handle_update_bank(ctx, args)
+    }
+
     /// Sets the group's pause flags (deposits, withdrawals, liquidations, trading). Admin only.
     pub fn set_pause(ctx: Context<SetPause>, flags: u8) -> Result<()> {
         handle_set_pause(ctx, flags)

@@ -10,6 +10,7 @@ pub mod deposit;
 pub mod repay;
 pub mod set_delegate;
 pub mod set_pause;
+pub mod update_bank;
 pub mod withdraw;
 
 pub use accrue_interest::*;
@@ -23,4 +24,5 @@ pub use deposit::*;
 pub use repay::*;
 pub use set_delegate::*;
 pub use set_pause::*;
+pub use update_bank::*;
 pub use withdraw::*;

@@ -69,9 +69,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         let (_, borrows) = bank.native_totals().map_err(risk_error)?;
         let limit = bank.risk_params(now).borrow_limit;
         if borrows > Fixed::from_u64(limit) {
-            return Err(
-                error!(XmarginError::BorrowLimitExceeded).with_values((to_quote_native(borrows), limit))
-            );
+            return Err(error!(XmarginError::BorrowLimitExceeded).with_values((borrows, limit)));
         }
     }
     let vault_balance = token::token_account(&ctx.accounts.vault)?.amount;
