@@ -58,9 +58,30 @@ fn scale_pow10_floor(value: u64, exp10: i32) -> RiskResult<(Fixed, bool)> {
     if n > MAX_POW10 {
         return Ok((Fixed::ZERO, value != 0)); // 10^39 > 2^129 > num
     }
+    if n <= MAX_POW10_SHORT_DIVISION {
+        return Ok(short_division_pow10(value, 10u64.pow(n)));
+    }
     let d = 10u128.pow(n);
     let q = num / d;
     Ok((Fixed::from_bits(q as i128), q * d != num)) // q < 2^112
+}
+
+/// Largest `n` with `10^n < 2^48`: `(r << 16) / 10^n` then fits a `u64`.
+const MAX_POW10_SHORT_DIVISION: u32 = 14;
+
+/// `floor(value · 2^48 / d)` for `d < 2^48` by long division in base 2^16
+/// with native `u64` divisions (a `u128` division is a slow software loop on
+/// SBF; this runs once per oracle per health check). Also says if inexact.
+fn short_division_pow10(value: u64, d: u64) -> (Fixed, bool) {
+    let int = value / d;
+    let mut rem = value % d;
+    let mut frac: u64 = 0;
+    for _ in 0..FRAC_BITS / 16 {
+        let x = rem << 16; // rem < d < 2^48
+        frac = (frac << 16) | (x / d);
+        rem = x % d;
+    }
+    (Fixed::from_bits(((int as i128) << FRAC_BITS) | frac as i128), rem != 0)
 }
 
 /// An oracle reading converted to native units.
@@ -239,6 +260,19 @@ mod tests {
                                                         // conf $0.10 → 0.0001 micro-USDC per lamport (rounded up).
         assert!((p.conf.to_bits() - fx("0.0001").to_bits()).abs() <= ONE_ULP);
         assert!(p.conf >= fx("0.0001").checked_sub(Fixed::DELTA).unwrap());
+    }
+
+    #[test]
+    fn short_division_matches_u128_division() {
+        for value in [0u64, 1, 7, 99_999_999, 15_012_345_678, u64::MAX / 3, u64::MAX] {
+            for n in 0..=MAX_POW10_SHORT_DIVISION {
+                let d = 10u64.pow(n);
+                let num = u128::from(value) << FRAC_BITS;
+                let (q, inexact) = short_division_pow10(value, d);
+                assert_eq!(q.to_bits() as u128, num / u128::from(d), "{value} / 10^{n}");
+                assert_eq!(inexact, num % u128::from(d) != 0, "{value} / 10^{n}");
+            }
+        }
     }
 
     #[test]

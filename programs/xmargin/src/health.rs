@@ -85,15 +85,19 @@ fn token_info<'info>(
     )
     .map_err(risk_error)?;
     let params = bank.risk_params(ctx.now);
-    let (deposits, borrows) = bank.native_totals().map_err(risk_error)?;
-    let weights = params
-        .weights()
-        .scaled(
-            &params.scaling(),
-            deposits.checked_mul_floor(prices.asset(HealthType::Init)).map_err(risk_error)?,
-            borrows.checked_mul_ceil(prices.liab(HealthType::Init)).map_err(risk_error)?,
-        )
-        .map_err(risk_error)?;
+    let weights = if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
+        params.weights() // no size scaling: skip valuing the bank's totals
+    } else {
+        let (deposits, borrows) = bank.native_totals().map_err(risk_error)?;
+        params
+            .weights()
+            .scaled(
+                &params.scaling(),
+                deposits.checked_mul_floor(prices.asset(HealthType::Init)).map_err(risk_error)?,
+                borrows.checked_mul_ceil(prices.liab(HealthType::Init)).map_err(risk_error)?,
+            )
+            .map_err(risk_error)?
+    };
     TokenInfo::new(token_index, balance, prices, &weights).map(Some).map_err(risk_error)
 }
 
