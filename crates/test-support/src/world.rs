@@ -28,6 +28,10 @@ pub const BTC: BankSpec = BankSpec {
     exponent: -8,
 };
 
+/// Native units the vault may hold above its claims: rounding always favours
+/// the vault, by at most a unit or two per operation.
+pub const VAULT_SLACK: u64 = 16;
+
 pub struct User {
     pub wallet: Keypair,
     pub account: Address,
@@ -42,6 +46,9 @@ pub struct World {
     /// USDC, SOL, BTC banks (by token index).
     pub banks: [BankFixture; 3],
     pub specs: [BankSpec; 3],
+    /// Every margin account opened through [`World::user`]: the vault
+    /// invariant is checked over them after each deposit, withdraw and repay.
+    pub accounts: Vec<Address>,
 }
 
 impl Default for World {
@@ -66,7 +73,7 @@ impl World {
         let usdc = setup_bank(&mut env, &group, &admin, USDC, usdc_args);
         let sol = setup_bank(&mut env, &group, &admin, SOL, default_bank_args(1, SOL.feed_hex));
         let btc = setup_bank(&mut env, &group, &admin, BTC, default_bank_args(2, BTC.feed_hex));
-        World { env, admin, group, banks: [usdc, sol, btc], specs: [USDC, SOL, BTC] }
+        World { env, admin, group, banks: [usdc, sol, btc], specs: [USDC, SOL, BTC], accounts: Vec::new() }
     }
 
     /// A user (wallet from `seed`) with a margin account and token accounts
@@ -76,6 +83,7 @@ impl World {
         let account = setup_account(&mut self.env, &self.group.group, &wallet, 0);
         let tokens =
             [0, 1, 2].map(|i| self.env.funded_token_account(&self.banks[i].mint, &wallet.pubkey(), funds[i]));
+        self.accounts.push(account);
         User { wallet, account, tokens }
     }
 
@@ -108,7 +116,7 @@ impl World {
             amount,
             false,
         );
-        self.env.send(&[ix], &[&user.wallet])
+        self.send_checked(ix, user)
     }
 
     pub fn repay(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
@@ -122,7 +130,7 @@ impl World {
             amount,
             true,
         );
-        self.env.send(&[ix], &[&user.wallet])
+        self.send_checked(ix, user)
     }
 
     pub fn withdraw(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
@@ -135,14 +143,29 @@ impl World {
             &user.wallet.pubkey(),
             amount,
         );
-        self.env.send(&[ix], &[&user.wallet])
+        self.send_checked(ix, user)
     }
 
-    /// Asserts the vault invariant of every bank over these users' accounts.
+    /// Sends as `user`, then asserts the vault invariant (whether or not the transaction succeeded).
+    fn send_checked(&mut self, ix: solana_instruction::Instruction, user: &User) -> TxOutcome {
+        let out = self.env.send(&[ix], &[&user.wallet]);
+        self.assert_all_vaults();
+        out
+    }
+
+    /// Asserts the vault invariant of every bank over every account of the world.
+    pub fn assert_all_vaults(&self) {
+        for t in 0..3 {
+            crate::margin::assert_vault_invariant(&self.env, &self.group.group, t, &self.accounts, VAULT_SLACK);
+        }
+    }
+
+    /// Asserts the vault invariant of every bank over these users' accounts
+    /// (when they are the only ones holding positions).
     pub fn assert_vaults(&self, users: &[&User]) {
         let accounts: Vec<Address> = users.iter().map(|u| u.account).collect();
         for t in 0..3 {
-            crate::margin::assert_vault_invariant(&self.env, &self.group.group, t, &accounts, 16);
+            crate::margin::assert_vault_invariant(&self.env, &self.group.group, t, &accounts, VAULT_SLACK);
         }
     }
 }
