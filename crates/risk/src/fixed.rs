@@ -216,6 +216,15 @@ impl Fixed {
     pub fn checked_mul(self, o: Fixed, rounding: Rounding) -> RiskResult<Fixed> {
         #[cfg(test)]
         crate::options::op_count::bump();
+        // Fast path (prices, weights, rates): both operands non-negative and
+        // below 2^64 bits (< 65536). The product's magnitude is < 2^80, so it
+        // cannot overflow, and everything stays in native 64-bit operations.
+        if (self.0 as u128 | o.0 as u128) >> 64 == 0 {
+            let (hi, lo) = wide::mul_u64_wide(self.0 as u64, o.0 as u64);
+            let truncated = (i128::from(hi) << (64 - FRAC_BITS)) | i128::from(lo >> FRAC_BITS);
+            let inexact = lo & FRAC_MASK as u64 != 0;
+            return Ok(Fixed(truncated + i128::from(inexact && rounding == Rounding::Ceil)));
+        }
         let neg = (self.0 < 0) != (o.0 < 0);
         let p = mul_u128(self.0.unsigned_abs(), o.0.unsigned_abs());
         if p.hi >> FRAC_BITS != 0 {

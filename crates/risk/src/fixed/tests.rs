@@ -167,3 +167,36 @@ proptest! {
         prop_assert_eq!(Fixed::from_limbs(x.to_limbs()), x);
     }
 }
+
+/// The 64-bit fast path of `checked_mul` agrees with the general 256-bit path.
+fn slow_mul(a: Fixed, b: Fixed, rounding: Rounding) -> Fixed {
+    let p = mul_u128(a.0.unsigned_abs(), b.0.unsigned_abs());
+    let mag = (p.hi << (128 - FRAC_BITS)) | (p.lo >> FRAC_BITS);
+    finish(false, mag, p.lo & FRAC_MASK != 0, rounding).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn fast_mul_path_matches_general_path(a in 0u64..=u64::MAX, b in 0u64..=u64::MAX) {
+        let (x, y) = (Fixed::from_bits(i128::from(a)), Fixed::from_bits(i128::from(b)));
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            prop_assert_eq!(x.checked_mul(y, r).unwrap(), slow_mul(x, y, r));
+        }
+    }
+}
+
+#[test]
+fn fast_mul_path_edges() {
+    for (a, b) in
+        [(0u64, 0u64), (1, 1), (u64::MAX, u64::MAX), (u64::MAX, 1), (1 << 48, 1 << 48), (3, (1 << 48) - 1)]
+    {
+        let (x, y) = (Fixed::from_bits(i128::from(a)), Fixed::from_bits(i128::from(b)));
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            assert_eq!(x.checked_mul(y, r).unwrap(), slow_mul(x, y, r), "{a} · {b}");
+        }
+    }
+    // 0.8 · 0.1499 (both inexact in binary): floor and ceil one ulp apart.
+    let w = Fixed::from_ratio(8, 10, Rounding::Floor).unwrap();
+    let p = Fixed::from_ratio(1499, 10_000, Rounding::Floor).unwrap();
+    assert_eq!(w.checked_mul_ceil(p).unwrap().to_bits() - w.checked_mul_floor(p).unwrap().to_bits(), 1);
+}

@@ -20,7 +20,7 @@ pub(crate) struct U256 {
 /// is a `__multi3` libcall; four native multiplies and a few adds are several
 /// times cheaper (measured on the health check: the dominant cost).
 #[inline(always)]
-fn mul_u64_wide(a: u64, b: u64) -> (u64, u64) {
+pub(crate) fn mul_u64_wide(a: u64, b: u64) -> (u64, u64) {
     const M32: u64 = u32::MAX as u64;
     let (a1, a0) = (a >> 32, a & M32);
     let (b1, b0) = (b >> 32, b & M32);
