@@ -1,35 +1,99 @@
-//! The demo: a whole scenario on the embedded SVM, printed step by step.
-use xmargin::state::Group;
-use xmargin_test_support::fixtures::{create_group_ix, default_group_args};
-use xmargin_test_support::{program_so_path, Env, Signer};
+//! The demo: a market on the embedded SVM, printed step by step. Liquidation
+//! and the keeper join it with issue 5.
+use xmargin_test_support::margin::health_view;
+use xmargin_test_support::world::{User, World};
+use xmargin_test_support::{program_so_path, Signer, TxOutcome};
+
+const LAMPORTS: u64 = 1_000_000_000;
+const MICRO: u64 = 1_000_000;
+const NAMES: [&str; 3] = ["USDC", "SOL", "BTC"];
+const DECIMALS: [u32; 3] = [6, 9, 8];
+
+fn ui(token: usize, native: i128) -> String {
+    let scale = 10i128.pow(DECIMALS[token]);
+    let sign = if native < 0 { "-" } else { "" };
+    let n = native.abs();
+    format!("{sign}{}.{:0width$}", n / scale, n % scale, width = DECIMALS[token] as usize)
+}
+
+fn usdc(micro: i64) -> String {
+    format!("{:>12}", ui(0, i128::from(micro)))
+}
+
+fn step(label: &str, out: &TxOutcome) -> Result<(), String> {
+    match &out.result {
+        Ok(()) => {
+            println!("  {label:<58} {:>7} CU", out.compute_units);
+            Ok(())
+        }
+        Err(f) => Err(format!("{label}: {f}")),
+    }
+}
+
+fn show_health(w: &mut World, who: &str, user: &User) {
+    let v = health_view(&mut w.env, &w.group.group, &user.account);
+    let band = ["Healthy", "Margin call", "Liquidatable"][v.band as usize];
+    println!(
+        "  {who:<6} health (USDC)  init {}  maint {}  liq-end {}  → {band}",
+        usdc(v.init),
+        usdc(v.maint),
+        usdc(v.liquidation_end)
+    );
+}
 
 pub fn run() -> Result<(), String> {
-    let so = program_so_path();
-    println!("xmargin demo — embedded SVM (LiteSVM) running {}", so.display());
-    let mut env = Env::new();
-    println!("program id      {}", env.program_id);
+    println!("xmargin demo — embedded SVM (LiteSVM) running {}", program_so_path().display());
+    let mut w = World::new();
+    println!("\n1. A group with three banks on Pyth feeds (program {})", w.env.program_id);
+    println!("  group {}   insurance vault {}", w.group.group, w.group.insurance_vault);
+    for (i, b) in w.banks.iter().enumerate() {
+        let s = w.specs[i];
+        println!(
+            "  bank {i} {:<4} price ${:<10} oracle {}",
+            NAMES[i],
+            ui(0, i128::from(s.price) / 100),
+            b.oracle
+        );
+    }
 
-    let admin = env.new_wallet(1);
-    let usdc = env.create_mint(6);
-    println!("admin           {}", admin.pubkey());
-    println!("quote mint      {usdc} (USDC-like, 6 decimals)");
+    println!("\n2. Users fund their margin accounts");
+    let alice = w.user(10, [0, 10 * LAMPORTS, 0]);
+    let bob = w.user(11, [50_000 * MICRO, 0, 0]);
+    let out = w.deposit(&bob, 0, 50_000 * MICRO);
+    step("bob deposits 50,000 USDC (lender)", &out)?;
+    let out = w.deposit(&alice, 1, 10 * LAMPORTS);
+    step("alice deposits 10 SOL", &out)?;
+    show_health(&mut w, "alice", &alice);
 
-    let ix = create_group_ix(&env, &admin.pubkey(), &usdc, default_group_args(&admin.pubkey()));
-    let group_key = ix.accounts[2].pubkey;
-    let out = env.send(&[ix], &[&admin]);
-    out.result.as_ref().map_err(|f| f.to_string())?;
-    println!("\n1. create_group                                     {:>7} CU", out.compute_units);
-    let group: Group = env.zero_copy(&group_key);
-    println!("   group           {group_key}");
+    println!("\n3. Alice borrows USDC against her SOL (Init health must stay ≥ 0)");
+    let out = w.withdraw(&alice, 0, 1_150 * MICRO);
+    step("alice borrows 1,150 USDC", &out)?;
+    show_health(&mut w, "alice", &alice);
+    let out = w.withdraw(&alice, 0, 100 * MICRO);
+    match &out.result {
+        Err(f) => {
+            println!("  alice tries 100 USDC more: refused ({})", f.anchor_error_name().unwrap_or_default())
+        }
+        Ok(()) => return Err("an over-limit borrow went through".into()),
+    }
+
+    println!("\n4. SOL falls; Alice's health falls with it");
+    for price in [140u32, 130, 125, 120] {
+        w.set_price(1, i64::from(price) * 100_000_000, 10_000_000);
+        println!("  SOL at ${price}");
+        show_health(&mut w, "alice", &alice);
+    }
+
+    println!("\n5. The vaults hold exactly what depositors are owed, net of loans");
+    w.assert_all_vaults();
+    for (i, b) in w.banks.iter().enumerate() {
+        println!("  {:<4} vault {}", NAMES[i], ui(i, i128::from(w.env.token_balance(&b.vault))));
+    }
     println!(
-        "   insurance vault {} (balance {} µUSDC)",
-        group.insurance_vault,
-        env.token_balance(&group.insurance_vault)
+        "  alice's wallet now holds {} USDC (signer {})",
+        ui(0, i128::from(w.env.token_balance(&alice.tokens[0]))),
+        alice.wallet.pubkey()
     );
-    println!("   risk-loosening delay {} s, pause flags {:#04x}", group.loosen_delay_secs, group.pause_flags);
-
-    println!(
-        "\nBanks, margin accounts, borrowing and liquidation join this demo as they land (see the issues)."
-    );
+    println!("\nLiquidation by the keeper joins this demo with issue 5.");
     Ok(())
 }
