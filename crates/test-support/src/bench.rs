@@ -180,6 +180,30 @@ fn collateral_rows() -> Vec<Row> {
         budget: Some(TOKEN_POSITION_CU),
         enforced: false, // not met yet: see issue 4's note
     });
+    // Admin: tighten a bank's caps (applies at once), pause and unpause.
+    use crate::margin::{set_pause_ix, update_bank_ix};
+    let mut risk = default_bank_args(1, feeds::SOL_USD).risk;
+    risk.deposit_cap = 1_000_000_000_000;
+    let args = xmargin::instructions::UpdateBankArgs { risk: Some(risk), ..Default::default() };
+    let cu = env.send_ok(&[update_bank_ix(&g, &admin.pubkey(), 1, args)], &[&admin]).compute_units;
+    rows.push(Row {
+        instruction: "update_bank",
+        scenario: "tighten the risk parameters".into(),
+        compute_units: cu,
+        budget: Some(MAX_INSTRUCTION_CU),
+        enforced: true,
+    });
+    let cu = env
+        .send_ok(&[set_pause_ix(&g, &admin.pubkey(), xmargin::state::pause::ALL)], &[&admin])
+        .compute_units;
+    env.send_ok(&[set_pause_ix(&g, &admin.pubkey(), 0)], &[&admin]);
+    rows.push(Row {
+        instruction: "set_pause",
+        scenario: "pause everything".into(),
+        compute_units: cu,
+        budget: Some(MAX_INSTRUCTION_CU),
+        enforced: true,
+    });
     env.warp(86_400);
     let now = env.unix_time();
     let oracle = env.zero_copy::<xmargin::state::Bank>(&xmargin::pda::bank_address(&g, 0).0).oracle;

@@ -72,6 +72,9 @@ pub(crate) fn div_rem(n: U256, d: u128) -> Option<(u128, u128)> {
         return None;
     }
     if n.hi == 0 {
+        if d >> 56 == 0 {
+            return Some(div_rem_small(n.lo, d as u64));
+        }
         let q = n.lo / d;
         return Some((q, n.lo - q * d));
     }
@@ -94,10 +97,49 @@ pub(crate) fn div_rem(n: U256, d: u128) -> Option<(u128, u128)> {
     Some((q, r))
 }
 
+/// `n / d` and `n % d` for `d < 2^56` (divisors such as an index near 1 or a
+/// power of ten): long division in base 256 with native `u64` divisions,
+/// instead of the software `u128` division loop (`__udivti3`) SBF would run.
+#[inline]
+fn div_rem_small(n: u128, d: u64) -> (u128, u128) {
+    if n >> 64 == 0 {
+        let n = n as u64;
+        return (u128::from(n / d), u128::from(n % d));
+    }
+    let mut rem: u64 = 0; // invariant: rem < d < 2^56, so rem << 8 fits
+    let mut q: u128 = 0;
+    let mut shift = 128;
+    while shift > 0 {
+        shift -= 8;
+        let x = (rem << 8) | ((n >> shift) as u64 & 0xff);
+        q = (q << 8) | u128::from(x / d);
+        rem = x % d;
+    }
+    (q, u128::from(rem))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn small_divisor_division_matches_native(n in any::<u128>(), d in 1u64..(1u64 << 56)) {
+            let (q, r) = div_rem_small(n, d);
+            prop_assert_eq!(q, n / u128::from(d));
+            prop_assert_eq!(r, n % u128::from(d));
+        }
+    }
+
+    #[test]
+    fn small_divisor_division_edges() {
+        for (n, d) in
+            [(0u128, 1u64), (u128::MAX, 1), (u128::MAX, (1 << 56) - 1), (1 << 100, 3), (12345, 12346)]
+        {
+            assert_eq!(div_rem_small(n, d), (n / u128::from(d), n % u128::from(d)), "{n} / {d}");
+        }
+    }
 
     /// Reference 256-bit product via 32-bit schoolbook multiplication.
     fn mul_ref(a: u128, b: u128) -> (u128, u128) {
