@@ -270,7 +270,7 @@ mod tests {
                 let num = u128::from(value) << FRAC_BITS;
                 let (q, inexact) = short_division_pow10(value, d);
                 assert_eq!(q.to_bits() as u128, num / u128::from(d), "{value} / 10^{n}");
-                assert_eq!(inexact, num % u128::from(d) != 0, "{value} / 10^{n}");
+                assert_eq!(inexact, !num.is_multiple_of(u128::from(d)), "{value} / 10^{n}");
             }
         }
     }
