@@ -156,7 +156,13 @@ impl World {
     /// Asserts the vault invariant of every bank over every account of the world.
     pub fn assert_all_vaults(&self) {
         for t in 0..3 {
-            crate::margin::assert_vault_invariant(&self.env, &self.group.group, t, &self.accounts, VAULT_SLACK);
+            crate::margin::assert_vault_invariant(
+                &self.env,
+                &self.group.group,
+                t,
+                &self.accounts,
+                VAULT_SLACK,
+            );
         }
     }
 
