@@ -80,6 +80,9 @@ pub fn run_scenario() -> Vec<Row> {
     rows
 }
 
+/// DESIGN.md: liquidate_token on an account with 4 token positions.
+pub const LIQUIDATE_TOKEN_CU: u64 = 40_000;
+
 /// DESIGN.md: health check cost per token position.
 pub const TOKEN_POSITION_CU: u64 = 1_500;
 
@@ -126,6 +129,7 @@ fn collateral_rows() -> Vec<Row> {
         enforced: true,
     });
     let mut per_n = Vec::new();
+    let mut liqee = None;
     for (seed, n) in [(10u8, 2usize), (11, 4), (12, 8), (13, 16)] {
         let user = env.new_wallet(seed);
         let account = setup_account(&mut env, &g, &user, 0);
@@ -143,6 +147,12 @@ fn collateral_rows() -> Vec<Row> {
         let ix = withdraw_ix(&env, &g, &account, 0, &wallets[0], &user.pubkey(), 100_000_000);
         let cu = env.send_ok(&[ix], &[&user]).compute_units;
         per_n.push((n, cu));
+        if n == 4 {
+            // Borrow close to the limit, for the liquidation row below.
+            let ix = withdraw_ix(&env, &g, &account, 0, &wallets[0], &user.pubkey(), 5_800_000_000);
+            env.send_ok(&[ix], &[&user]);
+            liqee = Some(account);
+        }
         rows.push(Row {
             instruction: "withdraw",
             scenario: format!("borrow, {n} token positions in the health check"),
@@ -202,6 +212,36 @@ fn collateral_rows() -> Vec<Row> {
         scenario: "pause everything".into(),
         compute_units: cu,
         budget: Some(MAX_INSTRUCTION_CU),
+        enforced: true,
+    });
+    // liquidate_token on the 4-position account after its collateral falls 20 %.
+    let liqee = liqee.expect("4-position account");
+    let now = env.unix_time();
+    for i in 1..4u16 {
+        let oracle = env.zero_copy::<xmargin::state::Bank>(&xmargin::pda::bank_address(&g, i).0).oracle;
+        let mut p =
+            crate::pyth::PythPrice::new(&format!("{:064x}", 0xfeed_0000u64 + u64::from(i)), 0, 0, -8, now);
+        p.price = 100_000_000 * (1 + i64::from(i)) * 8 / 10;
+        p.conf = p.price as u64 / 1_000;
+        p.ema_price = p.price;
+        env.set_pyth_price(&oracle, &p);
+    }
+    let ix = crate::margin::liquidate_token_ix(
+        &env,
+        &g,
+        &liqee,
+        &lender_account,
+        &lender.pubkey(),
+        3,
+        0,
+        u64::MAX,
+    );
+    let cu = env.send_ok(&[ix], &[&lender]).compute_units;
+    rows.push(Row {
+        instruction: "liquidate_token",
+        scenario: "liquidatee with 4 token positions, liquidator with 1 → 2".into(),
+        compute_units: cu,
+        budget: Some(LIQUIDATE_TOKEN_CU),
         enforced: true,
     });
     env.warp(86_400);

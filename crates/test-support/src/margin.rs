@@ -19,13 +19,24 @@ pub fn health_accounts(
     account: &Address,
     opening: Option<u16>,
 ) -> Vec<AccountMeta> {
+    health_accounts_opening(env, group, account, opening.as_slice())
+}
+
+/// [`health_accounts`] with several tokens opened in order (liquidation opens
+/// the asset, then the liability, on the liquidator's side).
+pub fn health_accounts_opening(
+    env: &Env,
+    group: &Address,
+    account: &Address,
+    opening: &[u16],
+) -> Vec<AccountMeta> {
     let acc: MarginAccount = env.zero_copy(account);
     let mut slots: Vec<Option<u16>> =
         acc.tokens.iter().map(|p| (p.in_use != 0).then_some(p.token_index)).collect();
-    if let Some(t) = opening {
-        if !slots.contains(&Some(t)) {
+    for t in opening {
+        if !slots.contains(&Some(*t)) {
             if let Some(free) = slots.iter_mut().find(|s| s.is_none()) {
-                *free = Some(t);
+                *free = Some(*t);
             }
         }
     }
@@ -194,4 +205,34 @@ pub fn set_pause_ix(group: &Address, admin: &Address, flags: u8) -> Instruction 
         xmargin::accounts::SetPause { group: *group, admin: *admin },
         xmargin::instruction::SetPause { flags },
     )
+}
+
+/// `liquidate_token`: `liqor` (signed by `authority`) takes up to `max` native of
+/// `liqee`'s debt in `liab` for its collateral in `asset`.
+#[allow(clippy::too_many_arguments)]
+pub fn liquidate_token_ix(
+    env: &Env,
+    group: &Address,
+    liqee: &Address,
+    liqor: &Address,
+    authority: &Address,
+    asset: u16,
+    liab: u16,
+    max: u64,
+) -> Instruction {
+    let mut ix = anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::LiquidateToken {
+            group: *group,
+            liqee: *liqee,
+            liqor: *liqor,
+            liqor_authority: *authority,
+            asset_bank: xmargin::pda::bank_address(group, asset).0,
+            liab_bank: xmargin::pda::bank_address(group, liab).0,
+        },
+        xmargin::instruction::LiquidateToken { max_liab_transfer: max },
+    );
+    ix.accounts.extend(health_accounts(env, group, liqee, None));
+    ix.accounts.extend(health_accounts_opening(env, group, liqor, &[asset, liab]));
+    ix
 }

@@ -80,4 +80,16 @@ pub enum XmarginError {
     TokenAccountOwnerMismatch,
     #[msg("unknown pause flag bits (flags, allowed mask)")]
     InvalidPauseFlags,
+    #[msg("an account cannot liquidate itself")]
+    SelfLiquidation,
+    #[msg("asset and liability banks must differ")]
+    SameAssetAndLiability,
+    #[msg("the account is not liquidatable: Maint health >= 0 and no liquidation in progress, or nothing left to take (health, 0)")]
+    NotLiquidatable,
+    #[msg("this asset/liability pair cannot improve the account's health (no such positions, or the bonus outweighs the liability weight)")]
+    LiquidationNotImproving,
+    #[msg("the liquidator would end below Init health zero (health after, 0)")]
+    LiquidatorHealthTooLow,
+    #[msg("the account is bankrupt: only resolve_bankruptcy applies")]
+    AccountBankrupt,
 }

@@ -123,3 +123,23 @@ pub struct BankUpdated {
     pub args: crate::instructions::UpdateBankArgs,
     pub loosening_activation_ts: i64,
 }
+
+/// One token-liquidation step (balances moved between two margin accounts).
+#[event]
+pub struct TokenLiquidated {
+    pub liqee: Pubkey,
+    pub liqor: Pubkey,
+    pub asset_token_index: u16,
+    pub liab_token_index: u16,
+    /// Debt (liability native) taken over by the liquidator.
+    pub liab_transferred: u64,
+    /// Collateral (asset native) paid to the liquidator.
+    pub asset_transferred: u64,
+    /// Asset native per liability native, bonus included.
+    pub rate: crate::state::StoredFixed,
+    pub bonus: crate::state::StoredFixed,
+    pub liqee_maint_before: i64,
+    pub liqee_liq_end_before: i64,
+    pub liqee_liq_end_after: i64,
+    pub liqor_init_after: i64,
+}

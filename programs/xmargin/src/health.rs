@@ -18,7 +18,8 @@
 //! An oracle that fails its freshness or confidence check values an *asset*
 //! position at zero (conservative: it can only lower health) but refuses to
 //! value a *liability* or the instruction's own token (`strict_token`), so a
-//! bad price blocks exactly the actions that depend on it.
+//! bad price blocks exactly the actions that depend on it. Liquidation is
+//! stricter (`strict_all`): it never runs on a price that may be wrong.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
 use xmargin_risk::price::{BiasedPrices, PriceBias};
@@ -46,6 +47,8 @@ pub struct HealthContext {
     pub now: i64,
     /// Token whose price must be fresh even if it is an asset (the instruction's own).
     pub strict_token: Option<u16>,
+    /// Every price must be fresh (liquidation: never on a price that may be wrong).
+    pub strict_all: bool,
 }
 
 /// Values one token position from its bank and oracle account infos.
@@ -72,7 +75,9 @@ fn token_info<'info>(
     });
     let price = match quality {
         Ok(price) => price,
-        Err(e) if balance.is_negative() || ctx.strict_token == Some(token_index) => return Err(e),
+        Err(e) if ctx.strict_all || balance.is_negative() || ctx.strict_token == Some(token_index) => {
+            return Err(e)
+        }
         Err(_) => {
             msg!("token {} valued at 0: its oracle is stale or uncertain", token_index);
             return Ok(None);

@@ -81,6 +81,15 @@ pub mod xmargin {
         handle_withdraw(ctx, amount)
     }
 
+    /// Permissionless: takes over part of a liquidatable account's debt for its
+    /// collateral at a bonus, sized so LiquidationEnd health reaches 0 and no further.
+    pub fn liquidate_token<'info>(
+        ctx: Context<'info, LiquidateToken<'info>>,
+        max_liab_transfer: u64,
+    ) -> Result<()> {
+        handle_liquidate_token(ctx, max_liab_transfer)
+    }
+
     /// Permissionless: accrues a bank's interest and moves its stable price.
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {
         handle_accrue_interest(ctx)

@@ -43,6 +43,7 @@ pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -
         quote_decimals,
         now: Clock::get()?.unix_timestamp,
         strict_token: None,
+        strict_all: false,
     };
     let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
     let s = summary(&cache)?;

@@ -87,6 +87,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
             quote_decimals,
             now,
             strict_token: Some(token_index),
+            strict_all: false,
         };
         let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
         let init = cache.health(HealthType::Init).map_err(risk_error)?;
