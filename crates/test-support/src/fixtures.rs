@@ -159,6 +159,18 @@ pub fn setup_bank(
     args: AddBankArgs,
 ) -> BankFixture {
     let mint = env.create_mint(spec.decimals);
+    setup_bank_for_mint(env, group, admin, spec, args, mint)
+}
+
+/// Lists a bank for an existing `mint` (e.g. the group's quote mint) with a fresh oracle account.
+pub fn setup_bank_for_mint(
+    env: &mut Env,
+    group: &GroupFixture,
+    admin: &Keypair,
+    spec: BankSpec,
+    args: AddBankArgs,
+    mint: Address,
+) -> BankFixture {
     let oracle = Address::new_unique();
     let now = env.unix_time();
     env.set_pyth_price(&oracle, &PythPrice::new(spec.feed_hex, spec.price, spec.conf, spec.exponent, now));

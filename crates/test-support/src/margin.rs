@@ -236,3 +236,22 @@ pub fn liquidate_token_ix(
     ix.accounts.extend(health_accounts_opening(env, group, liqor, &[asset, liab]));
     ix
 }
+
+/// `resolve_bankruptcy` of `account`'s debt in bank `token_index`.
+pub fn resolve_bankruptcy_ix(env: &Env, group: &Address, account: &Address, token_index: u16) -> Instruction {
+    let (bank, _) = xmargin::pda::bank_address(group, token_index);
+    let vault = env.zero_copy::<Bank>(&bank).vault;
+    let insurance_vault = xmargin::pda::insurance_vault_address(group).0;
+    anchor_instruction(
+        &xmargin::ID,
+        xmargin::accounts::ResolveBankruptcy {
+            group: *group,
+            liqee: *account,
+            liab_bank: bank,
+            vault,
+            insurance_vault,
+            token_program: xmargin::token::TOKEN_PROGRAM_ID,
+        },
+        xmargin::instruction::ResolveBankruptcy {},
+    )
+}

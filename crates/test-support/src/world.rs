@@ -7,7 +7,8 @@ use solana_signer::Signer;
 
 use crate::env::Env;
 use crate::fixtures::{
-    default_bank_args, setup_account, setup_bank, setup_group, BankFixture, BankSpec, GroupFixture,
+    default_bank_args, setup_account, setup_bank, setup_bank_for_mint, setup_group, BankFixture, BankSpec,
+    GroupFixture,
 };
 use crate::margin::{deposit_ix, withdraw_ix};
 use crate::outcome::TxOutcome;
@@ -70,7 +71,8 @@ impl World {
         usdc_args.risk.maint_liab_weight_bps = 10_000;
         usdc_args.risk.liq_end_liab_weight_bps = 10_000;
         usdc_args.risk.init_liab_weight_bps = 10_000;
-        let usdc = setup_bank(&mut env, &group, &admin, USDC, usdc_args);
+        // The USDC bank lists the group's quote mint: the insurance fund's token.
+        let usdc = setup_bank_for_mint(&mut env, &group, &admin, USDC, usdc_args, group.quote_mint);
         let sol = setup_bank(&mut env, &group, &admin, SOL, default_bank_args(1, SOL.feed_hex));
         let btc = setup_bank(&mut env, &group, &admin, BTC, default_bank_args(2, BTC.feed_hex));
         World { env, admin, group, banks: [usdc, sol, btc], specs: [USDC, SOL, BTC], accounts: Vec::new() }

@@ -92,4 +92,6 @@ pub enum XmarginError {
     LiquidatorHealthTooLow,
     #[msg("the account is bankrupt: only resolve_bankruptcy applies")]
     AccountBankrupt,
+    #[msg("the account is not bankrupt: it still holds assets, or owes nothing in this bank")]
+    NotBankrupt,
 }

@@ -143,3 +143,21 @@ pub struct TokenLiquidated {
     pub liqee_liq_end_after: i64,
     pub liqor_init_after: i64,
 }
+
+/// A bankrupt account's debt in one bank was cleared.
+#[event]
+pub struct BankruptcyResolved {
+    pub account: Pubkey,
+    pub bank: Pubkey,
+    pub token_index: u16,
+    /// Debt cleared (native, rounded up).
+    pub owed: u64,
+    /// Paid by the insurance fund into the bank's vault (native).
+    pub insurance_paid: u64,
+    /// Written off against the bank's depositors (native).
+    pub socialized: crate::state::StoredFixed,
+    /// Part of `socialized` beyond all deposits (a protocol deficit).
+    pub unabsorbed: crate::state::StoredFixed,
+    /// Deposit index after the write-off.
+    pub deposit_index: crate::state::StoredFixed,
+}

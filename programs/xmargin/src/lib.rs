@@ -90,6 +90,12 @@ pub mod xmargin {
         handle_liquidate_token(ctx, max_liab_transfer)
     }
 
+    /// Permissionless: clears a bankrupt account's debt in a bank (insurance
+    /// fund first for quote-token debt, then socialised across depositors).
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        handle_resolve_bankruptcy(ctx)
+    }
+
     /// Permissionless: accrues a bank's interest and moves its stable price.
     pub fn accrue_interest(ctx: Context<AccrueInterest>) -> Result<()> {
         handle_accrue_interest(ctx)

@@ -80,7 +80,7 @@ pub fn handle_liquidate_token<'info>(
         }
         ctx.remaining_accounts.split_at(n)
     };
-    let (step, maint_before) = {
+    let (step, maint_before, asset_held) = {
         let liqee = ctx.accounts.liqee.load()?;
         if liqee.has_flag(account_flags::BANKRUPT) {
             return err!(XmarginError::AccountBankrupt);
@@ -105,7 +105,8 @@ pub fn handle_liquidate_token<'info>(
             }
             other => risk_error(other),
         })?;
-        (step, maint)
+        let held = cache.token(asset_index).map_err(risk_error)?.balance;
+        (step, maint, held)
     };
     // Whole native units: the debt taken over rounds down, and so does the
     // collateral paid for it (from the rounded-down debt).
@@ -114,6 +115,16 @@ pub fn handle_liquidate_token<'info>(
         .checked_mul_floor(step.rate)
         .and_then(|y| y.min(step.asset_received.max(Fixed::ZERO)).to_u64(Rounding::Floor))
         .map_err(risk_error)?;
+    // When one more native unit of debt would buy more than the collateral
+    // left, take all of it: no unliquidatable dust (worth < 1 native unit of
+    // the liability) stays behind to keep the account from bankruptcy.
+    let next_unit_cost =
+        Fixed::from_u64(liab_amount.saturating_add(1)).checked_mul_ceil(step.rate).map_err(risk_error)?;
+    let asset_amount = if next_unit_cost > asset_held {
+        asset_held.to_u64(Rounding::Floor).map_err(risk_error)?
+    } else {
+        asset_amount
+    };
     if liab_amount == 0 {
         return Err(
             error!(XmarginError::NotLiquidatable).with_values((to_quote_native(step.health_before), 0))
