@@ -26,7 +26,7 @@ use xmargin_risk::price::{BiasedPrices, PriceBias};
 use xmargin_risk::{Fixed, HealthType, RiskError};
 
 use crate::errors::XmarginError;
-use crate::oracle::read_pyth;
+use crate::oracle::{read_pyth, PythReading};
 use crate::state::{Bank, MarginAccount};
 
 /// Maps a risk-engine error to the program's named error.
@@ -68,8 +68,21 @@ fn token_info<'info>(
     if oracle_info.key() != bank.oracle {
         return Err(error!(XmarginError::WrongOracle).with_pubkeys((oracle_info.key(), bank.oracle)));
     }
-    let balance = bank.native_balance(shares)?;
     let reading = read_pyth(oracle_info, &bank.feed_id)?;
+    value_token(ctx, &bank, &reading, shares)
+}
+
+/// Values a position of `shares` in `bank` at the oracle `reading` (already
+/// identity-checked), applying the freshness rules of the module docs. The one
+/// valuation the program, the keeper and the CLI share.
+pub fn value_token(
+    ctx: &HealthContext,
+    bank: &Bank,
+    reading: &PythReading,
+    shares: Fixed,
+) -> Result<Option<TokenInfo>> {
+    let token_index = bank.token_index;
+    let balance = bank.native_balance(shares)?;
     let quality = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
         reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())
     });

@@ -47,7 +47,12 @@ pub fn read_pyth(account: &AccountInfo, expected_feed_id: &[u8; 32]) -> Result<P
     if account.owner != &PYTH_RECEIVER_ID {
         return Err(error!(XmarginError::OracleWrongOwner).with_pubkeys((*account.owner, PYTH_RECEIVER_ID)));
     }
-    let data = account.try_borrow_data()?;
+    parse_price_update(&account.try_borrow_data()?, expected_feed_id)
+}
+
+/// The checks of [`read_pyth`] after the owner's, on raw account data: what
+/// off-chain code (keeper, CLI) runs on data it fetched from an RPC node.
+pub fn parse_price_update(data: &[u8], expected_feed_id: &[u8; 32]) -> Result<PythReading> {
     if data.len() < MESSAGE_END || data[..8] != *PriceUpdateV2::DISCRIMINATOR {
         return err!(XmarginError::OracleNotPriceUpdate);
     }
@@ -58,10 +63,10 @@ pub fn read_pyth(account: &AccountInfo, expected_feed_id: &[u8; 32]) -> Result<P
         return err!(XmarginError::OracleWrongFeed);
     }
     Ok(PythReading {
-        price: i64::from_le_bytes(read_array(&data, PRICE_OFFSET)),
-        conf: u64::from_le_bytes(read_array(&data, CONF_OFFSET)),
-        exponent: i32::from_le_bytes(read_array(&data, EXPONENT_OFFSET)),
-        publish_time: i64::from_le_bytes(read_array(&data, PUBLISH_TIME_OFFSET)),
+        price: i64::from_le_bytes(read_array(data, PRICE_OFFSET)),
+        conf: u64::from_le_bytes(read_array(data, CONF_OFFSET)),
+        exponent: i32::from_le_bytes(read_array(data, EXPONENT_OFFSET)),
+        publish_time: i64::from_le_bytes(read_array(data, PUBLISH_TIME_OFFSET)),
     })
 }
 
