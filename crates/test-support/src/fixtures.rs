@@ -6,7 +6,6 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use xmargin::instructions::{AddBankArgs, BankInterestArgs, BankOracleArgs, BankRiskArgs, CreateGroupArgs};
 
-use crate::convert::anchor_instruction;
 use crate::env::Env;
 use crate::pyth::PythPrice;
 
@@ -26,22 +25,7 @@ pub fn create_group_ix(
     quote_mint: &Address,
     args: CreateGroupArgs,
 ) -> Instruction {
-    let creator = *creator;
-    let (group, _) = xmargin::pda::group_address(&creator, args.group_num);
-    let (insurance_vault, _) = xmargin::pda::insurance_vault_address(&group);
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::CreateGroup {
-            payer: env.payer.pubkey(),
-            creator,
-            group,
-            quote_mint: *quote_mint,
-            insurance_vault,
-            token_program: xmargin::token::TOKEN_PROGRAM_ID,
-            system_program: anchor_lang::system_program::ID,
-        },
-        xmargin::instruction::CreateGroup { args },
-    )
+    xmargin_client::instructions::create_group(&env.payer.pubkey(), creator, quote_mint, args)
 }
 
 pub fn default_group_args(admin: &Address) -> CreateGroupArgs {
@@ -131,23 +115,7 @@ pub fn add_bank_ix(
     oracle: &Address,
     args: AddBankArgs,
 ) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, args.token_index);
-    let (vault, _) = xmargin::pda::bank_vault_address(&bank);
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::AddBank {
-            group: *group,
-            admin: *admin,
-            payer: env.payer.pubkey(),
-            mint: *mint,
-            bank,
-            vault,
-            oracle: *oracle,
-            token_program: xmargin::token::TOKEN_PROGRAM_ID,
-            system_program: anchor_lang::system_program::ID,
-        },
-        xmargin::instruction::AddBank { args },
-    )
+    xmargin_client::instructions::add_bank(group, admin, &env.payer.pubkey(), mint, oracle, args)
 }
 
 /// Creates the mint and a fresh oracle account, then lists the bank with `args`.
@@ -183,18 +151,7 @@ pub fn setup_bank_for_mint(
 
 /// `create_account` for `owner` (the payer pays rent).
 pub fn create_account_ix(env: &Env, group: &Address, owner: &Address, account_num: u32) -> Instruction {
-    let (account, _) = xmargin::pda::margin_account_address(group, owner, account_num);
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::CreateAccount {
-            group: *group,
-            owner: *owner,
-            payer: env.payer.pubkey(),
-            account,
-            system_program: anchor_lang::system_program::ID,
-        },
-        xmargin::instruction::CreateAccount { account_num },
-    )
+    xmargin_client::instructions::create_account(group, owner, &env.payer.pubkey(), account_num)
 }
 
 /// Opens margin account `account_num` of `owner`; returns its address.
@@ -205,17 +162,9 @@ pub fn setup_account(env: &mut Env, group: &Address, owner: &Keypair, account_nu
 }
 
 pub fn close_account_ix(account: &Address, owner: &Address, rent_receiver: &Address) -> Instruction {
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::CloseAccount { account: *account, owner: *owner, rent_receiver: *rent_receiver },
-        xmargin::instruction::CloseAccount {},
-    )
+    xmargin_client::instructions::close_account(account, owner, rent_receiver)
 }
 
 pub fn set_delegate_ix(account: &Address, owner: &Address, delegate: &Address) -> Instruction {
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::SetDelegate { account: *account, owner: *owner },
-        xmargin::instruction::SetDelegate { delegate: *delegate },
-    )
+    xmargin_client::instructions::set_delegate(account, owner, delegate)
 }

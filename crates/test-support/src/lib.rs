@@ -6,7 +6,6 @@
 //! Pyth `PriceUpdateV2` accounts, a movable clock, and transactions that report
 //! (result, compute units, logs) with Anchor errors decoded to their codes.
 pub mod bench;
-pub mod convert;
 pub mod env;
 pub mod fixtures;
 pub mod margin;
@@ -14,7 +13,6 @@ pub mod outcome;
 pub mod pyth;
 pub mod world;
 
-pub use convert::anchor_instruction;
 pub use env::{program_so_path, Env};
 pub use outcome::{TxFailure, TxOutcome};
 pub use pyth::PythPrice;

@@ -1,17 +1,38 @@
 //! Instruction builders for the collateral side (deposit, withdraw, repay,
 //! accrue, compute_health), the health-accounts list every risk check needs,
 //! and the vault invariant every test asserts.
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
-use xmargin::state::{Bank, MarginAccount, MAX_TOKEN_POSITIONS};
+use xmargin::state::{Bank, MarginAccount};
+use xmargin_client::health::{health_metas, BankEntry};
+use xmargin_client::instructions::{self as ixs, BankKeys};
 use xmargin_risk::Fixed;
 
-use crate::convert::anchor_instruction;
 use crate::env::Env;
 
-/// The health accounts of `account` (see `xmargin::health`): banks then
-/// oracles of its active token positions in slot order, with `opening`'s
+/// Every bank of `group` the VM holds (token indices 0.. until one is missing).
+pub fn banks(env: &Env, group: &Address) -> BTreeMap<u16, BankEntry> {
+    let mut out = BTreeMap::new();
+    for t in 0u16.. {
+        let address = xmargin::pda::bank_address(group, t).0;
+        let Some(acc) = env.account(&address) else { break };
+        let bank = xmargin_client::accounts::decode::<Bank>(&acc.data).expect("bank account");
+        out.insert(t, BankEntry { address, bank });
+    }
+    out
+}
+
+/// Keys of bank `token_index` of `group`, read from the VM.
+pub fn bank_keys(env: &Env, group: &Address, token_index: u16) -> BankKeys {
+    let address = xmargin::pda::bank_address(group, token_index).0;
+    let bank: Bank = env.zero_copy(&address);
+    BankKeys { bank: address, vault: bank.vault, oracle: bank.oracle }
+}
+
+/// The health accounts of `account` (see `xmargin::health`), with `opening`'s
 /// token placed in the first free slot if it is not active yet.
 pub fn health_accounts(
     env: &Env,
@@ -31,20 +52,7 @@ pub fn health_accounts_opening(
     opening: &[u16],
 ) -> Vec<AccountMeta> {
     let acc: MarginAccount = env.zero_copy(account);
-    let mut slots: Vec<Option<u16>> =
-        acc.tokens.iter().map(|p| (p.in_use != 0).then_some(p.token_index)).collect();
-    for t in opening {
-        if !slots.contains(&Some(*t)) {
-            if let Some(free) = slots.iter_mut().find(|s| s.is_none()) {
-                *free = Some(*t);
-            }
-        }
-    }
-    assert_eq!(slots.len(), MAX_TOKEN_POSITIONS);
-    let banks: Vec<Address> =
-        slots.iter().flatten().map(|t| xmargin::pda::bank_address(group, *t).0).collect();
-    let oracles: Vec<Address> = banks.iter().map(|b| env.zero_copy::<Bank>(b).oracle).collect();
-    banks.iter().chain(oracles.iter()).map(|k| AccountMeta::new_readonly(*k, false)).collect()
+    health_metas(&acc, opening, &banks(env, group)).expect("banks of the account's positions")
 }
 
 /// A deposit (or, with `repay`, a repay) of `amount` from `token_account`.
@@ -59,21 +67,11 @@ pub fn deposit_ix(
     amount: u64,
     repay: bool,
 ) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, token_index);
-    let vault = env.zero_copy::<Bank>(&bank).vault;
-    let accounts = xmargin::accounts::Deposit {
-        group: *group,
-        account: *account,
-        bank,
-        vault,
-        token_account: *token_account,
-        authority: *authority,
-        token_program: xmargin::token::TOKEN_PROGRAM_ID,
-    };
+    let keys = bank_keys(env, group, token_index);
     if repay {
-        anchor_instruction(&xmargin::ID, accounts, xmargin::instruction::Repay { amount })
+        ixs::repay(group, account, &keys, token_account, authority, amount)
     } else {
-        anchor_instruction(&xmargin::ID, accounts, xmargin::instruction::Deposit { amount })
+        ixs::deposit(group, account, &keys, token_account, authority, amount)
     }
 }
 
@@ -87,43 +85,17 @@ pub fn withdraw_ix(
     authority: &Address,
     amount: u64,
 ) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, token_index);
-    let vault = env.zero_copy::<Bank>(&bank).vault;
-    let mut ix = anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::Withdraw {
-            group: *group,
-            account: *account,
-            bank,
-            vault,
-            token_account: *token_account,
-            authority: *authority,
-            token_program: xmargin::token::TOKEN_PROGRAM_ID,
-        },
-        xmargin::instruction::Withdraw { amount },
-    );
-    ix.accounts.extend(health_accounts(env, group, account, Some(token_index)));
-    ix
+    let keys = bank_keys(env, group, token_index);
+    let health = health_accounts(env, group, account, Some(token_index));
+    ixs::withdraw(group, account, &keys, token_account, authority, amount, health)
 }
 
 pub fn accrue_interest_ix(env: &Env, group: &Address, token_index: u16) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, token_index);
-    let oracle = env.zero_copy::<Bank>(&bank).oracle;
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::AccrueInterest { group: *group, bank, oracle },
-        xmargin::instruction::AccrueInterest {},
-    )
+    ixs::accrue_interest(group, &bank_keys(env, group, token_index))
 }
 
 pub fn compute_health_ix(env: &Env, group: &Address, account: &Address) -> Instruction {
-    let mut ix = anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::ComputeHealth { group: *group, account: *account },
-        xmargin::instruction::ComputeHealth {},
-    );
-    ix.accounts.extend(health_accounts(env, group, account, None));
-    ix
+    ixs::compute_health(group, account, health_accounts(env, group, account, None))
 }
 
 /// Runs `compute_health` and decodes its return data.
@@ -191,20 +163,11 @@ pub fn update_bank_ix(
     token_index: u16,
     args: xmargin::instructions::UpdateBankArgs,
 ) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, token_index);
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::UpdateBank { group: *group, admin: *admin, bank },
-        xmargin::instruction::UpdateBank { args },
-    )
+    ixs::update_bank(group, admin, token_index, args)
 }
 
 pub fn set_pause_ix(group: &Address, admin: &Address, flags: u8) -> Instruction {
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::SetPause { group: *group, admin: *admin },
-        xmargin::instruction::SetPause { flags },
-    )
+    ixs::set_pause(group, admin, flags)
 }
 
 /// `liquidate_token`: `liqor` (signed by `authority`) takes up to `max` native of
@@ -220,38 +183,20 @@ pub fn liquidate_token_ix(
     liab: u16,
     max: u64,
 ) -> Instruction {
-    let mut ix = anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::LiquidateToken {
-            group: *group,
-            liqee: *liqee,
-            liqor: *liqor,
-            liqor_authority: *authority,
-            asset_bank: xmargin::pda::bank_address(group, asset).0,
-            liab_bank: xmargin::pda::bank_address(group, liab).0,
-        },
-        xmargin::instruction::LiquidateToken { max_liab_transfer: max },
-    );
-    ix.accounts.extend(health_accounts(env, group, liqee, None));
-    ix.accounts.extend(health_accounts_opening(env, group, liqor, &[asset, liab]));
-    ix
+    ixs::liquidate_token(
+        group,
+        liqee,
+        liqor,
+        authority,
+        &xmargin::pda::bank_address(group, asset).0,
+        &xmargin::pda::bank_address(group, liab).0,
+        max,
+        health_accounts(env, group, liqee, None),
+        health_accounts_opening(env, group, liqor, &[asset, liab]),
+    )
 }
 
 /// `resolve_bankruptcy` of `account`'s debt in bank `token_index`.
 pub fn resolve_bankruptcy_ix(env: &Env, group: &Address, account: &Address, token_index: u16) -> Instruction {
-    let (bank, _) = xmargin::pda::bank_address(group, token_index);
-    let vault = env.zero_copy::<Bank>(&bank).vault;
-    let insurance_vault = xmargin::pda::insurance_vault_address(group).0;
-    anchor_instruction(
-        &xmargin::ID,
-        xmargin::accounts::ResolveBankruptcy {
-            group: *group,
-            liqee: *account,
-            liab_bank: bank,
-            vault,
-            insurance_vault,
-            token_program: xmargin::token::TOKEN_PROGRAM_ID,
-        },
-        xmargin::instruction::ResolveBankruptcy {},
-    )
+    ixs::resolve_bankruptcy(group, account, &bank_keys(env, group, token_index))
 }

@@ -1,0 +1,13 @@
+//! Rust client for the xmargin program, shared by the keeper, the CLI and the
+//! tests: PDAs, account decoding, the health-accounts list, instruction
+//! builders and off-chain valuation with the program's own code.
+//!
+//! Builders take plain keys and decoded state, never a connection, so the
+//! same code serves an RPC node and an embedded SVM.
+pub mod accounts;
+pub mod health;
+pub mod instructions;
+
+pub use xmargin::pda;
+pub use xmargin::state::{Bank, Group, MarginAccount};
+pub use xmargin::ID as PROGRAM_ID;
