@@ -89,7 +89,14 @@ impl Env {
 
     /// A new keypair derived from `seed` (deterministic), funded with SOL for fees and rent.
     pub fn new_wallet(&mut self, seed: u8) -> Keypair {
-        let kp = Keypair::new_from_array([seed; 32]);
+        self.new_wallet_seeded(u64::from(seed))
+    }
+
+    /// [`Env::new_wallet`] with a wider seed space (many users).
+    pub fn new_wallet_seeded(&mut self, seed: u64) -> Keypair {
+        let mut bytes = [(seed & 0xff) as u8; 32];
+        bytes[24..].copy_from_slice(&seed.to_le_bytes());
+        let kp = Keypair::new_from_array(bytes);
         self.svm.airdrop(&kp.pubkey(), WALLET_LAMPORTS).expect("airdrop");
         kp
     }
@@ -197,8 +204,12 @@ impl Env {
     /// Signs with the payer plus `signers` and executes. Never panics on failure.
     pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
         self.svm.expire_blockhash(); // identical transactions would otherwise be "already processed"
+                                     // Only keys the instructions ask to sign: an extra keypair would make signing fail.
+        let required = |k: &Keypair| {
+            instructions.iter().flat_map(|ix| &ix.accounts).any(|m| m.is_signer && m.pubkey == k.pubkey())
+        };
         let mut all: Vec<&Keypair> = vec![&self.payer];
-        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey() && required(k)));
         let tx = Transaction::new_signed_with_payer(
             instructions,
             Some(&self.payer.pubkey()),

@@ -81,7 +81,12 @@ impl World {
     /// A user (wallet from `seed`) with a margin account and token accounts
     /// holding `funds` native units of USDC, SOL and BTC.
     pub fn user(&mut self, seed: u8, funds: [u64; 3]) -> User {
-        let wallet = self.env.new_wallet(seed);
+        self.user_seeded(u64::from(seed), funds)
+    }
+
+    /// [`World::user`] for many users: the wallet key is derived from a `u64` seed.
+    pub fn user_seeded(&mut self, seed: u64, funds: [u64; 3]) -> User {
+        let wallet = self.env.new_wallet_seeded(seed);
         let account = setup_account(&mut self.env, &self.group.group, &wallet, 0);
         let tokens =
             [0, 1, 2].map(|i| self.env.funded_token_account(&self.banks[i].mint, &wallet.pubkey(), funds[i]));

@@ -1,0 +1,40 @@
+//! What the keeper needs from a chain.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use xmargin_client::accounts::ScanFilter;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainError(pub String);
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChainError {}
+
+/// A sent (and confirmed) transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub signature: String,
+    pub compute_units: Option<u64>,
+}
+
+/// An account as fetched: its owner and data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fetched {
+    pub owner: Pubkey,
+    pub data: Vec<u8>,
+}
+
+pub trait Chain {
+    /// Cluster time (the clock sysvar's unix timestamp).
+    fn unix_time(&mut self) -> Result<i64, ChainError>;
+    /// Accounts of the xmargin program passing `filter` (getProgramAccounts).
+    fn program_accounts(&mut self, filter: &ScanFilter) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError>;
+    /// Several accounts at once (getMultipleAccounts); `None` where missing.
+    fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<Fetched>>, ChainError>;
+    /// Signs with the keeper's key, sends and confirms.
+    fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError>;
+}
