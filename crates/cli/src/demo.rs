@@ -84,20 +84,29 @@ pub fn run() -> Result<(), String> {
         show_health(&mut w, "alice", &alice);
     }
 
-    println!("\n5. Bob liquidates Alice: takes over her USDC debt for her SOL at a 10 % bonus");
+    println!("\n5. The keeper bot (run by Bob, with Bob's account as liquidator) does one cycle");
     let before_sol = w.env.token_balance(&w.banks[1].vault);
-    let ix = xmargin_test_support::margin::liquidate_token_ix(
-        &w.env,
-        &w.group.group,
-        &alice.account,
-        &bob.account,
-        &bob.wallet.pubkey(),
-        1,
-        0,
-        u64::MAX,
+    let config = xmargin_keeper::KeeperConfig {
+        group: w.group.group,
+        liqor_account: bob.account,
+        liqor_authority: bob.wallet.pubkey(),
+        min_profit: 0,
+        dry_run: false,
+        compute_unit_limit: 200_000,
+        priority_fee_micro_lamports: 1_000,
+    };
+    let summary = xmargin_keeper::run_cycle(
+        &mut xmargin_keeper::svm::SvmChain { env: &mut w.env, signer: &bob.wallet },
+        &config,
+    )
+    .map_err(|e| e.to_string())?;
+    println!(
+        "  scanned {} accounts: {} liquidatable, {} liquidation(s) sent, {} failure(s)",
+        summary.accounts, summary.liquidatable, summary.liquidations_sent, summary.failures
     );
-    let out = w.env.send(&[ix], &[&bob.wallet]);
-    step("liquidate_token (SOL for USDC debt)", &out)?;
+    if summary.liquidations_sent != 1 {
+        return Err(format!("expected the keeper to liquidate alice: {summary:?}"));
+    }
     let bal = |w: &World, u: &User, t: u16| {
         xmargin_test_support::margin::native_balance(&w.env, &w.group.group, &u.account, t)
             .to_i64(xmargin_risk::Rounding::Floor)
@@ -114,13 +123,18 @@ pub fn run() -> Result<(), String> {
     show_health(&mut w, "bob", &bob);
     assert_eq!(before_sol, w.env.token_balance(&w.banks[1].vault), "liquidation moves balances, not tokens");
 
-    println!("\n6. Alice has debt and nothing left: the insurance fund pays it off");
+    println!(
+        "\n6. Alice has debt and nothing left: on its next cycle the keeper has the insurance fund pay it"
+    );
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 1_000 * MICRO);
     println!("  insurance fund holds {} USDC", ui(0, i128::from(w.env.token_balance(&insurance))));
-    let ix = xmargin_test_support::margin::resolve_bankruptcy_ix(&w.env, &w.group.group, &alice.account, 0);
-    let out = w.env.send(&[ix], &[]);
-    step("resolve_bankruptcy (USDC debt)", &out)?;
+    let summary = xmargin_keeper::run_cycle(
+        &mut xmargin_keeper::svm::SvmChain { env: &mut w.env, signer: &bob.wallet },
+        &config,
+    )
+    .map_err(|e| e.to_string())?;
+    println!("  {} bankrupt account(s), {} resolution(s) sent", summary.bankrupt, summary.bankruptcies_sent);
     println!(
         "  insurance fund now {} USDC; alice's account is empty: {}",
         ui(0, i128::from(w.env.token_balance(&insurance))),
@@ -137,6 +151,5 @@ pub fn run() -> Result<(), String> {
         ui(0, i128::from(w.env.token_balance(&alice.tokens[0]))),
         alice.wallet.pubkey()
     );
-    println!("\nThe keeper bot, which finds and liquidates such accounts on its own, joins this demo next.");
     Ok(())
 }
