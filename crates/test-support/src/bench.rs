@@ -77,7 +77,51 @@ pub fn run_scenario() -> Vec<Row> {
     let ix = close_account_ix(&account, &alice.pubkey(), &alice.pubkey());
     measure(&mut env, "close_account", "empty account, rent back", ix, &alice);
     rows.extend(collateral_rows());
+    rows.extend(bankruptcy_rows());
     rows
+}
+
+/// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
+fn bankruptcy_rows() -> Vec<Row> {
+    use crate::margin::{liquidate_token_ix, resolve_bankruptcy_ix};
+    let mut w = crate::world::World::new();
+    let alice = w.user(10, [0, 10_000_000_000, 0]);
+    let bob = w.user(11, [50_000_000_000, 0, 0]);
+    w.deposit(&bob, 0, 50_000_000_000).expect_ok();
+    w.deposit(&alice, 1, 10_000_000_000).expect_ok();
+    w.withdraw(&alice, 0, 1_150_000_000).expect_ok();
+    w.set_price(1, 5_000_000_000, 10_000_000);
+    let ix = liquidate_token_ix(
+        &w.env,
+        &w.group.group,
+        &alice.account,
+        &bob.account,
+        &bob.wallet.pubkey(),
+        1,
+        0,
+        u64::MAX,
+    );
+    let liquidate = w.env.send_ok(&[ix], &[&bob.wallet]).compute_units;
+    let insurance = w.group.insurance_vault;
+    w.env.mint_to(&w.group.quote_mint, &insurance, 1_000_000_000);
+    let ix = resolve_bankruptcy_ix(&w.env, &w.group.group, &alice.account, 0);
+    let resolve = w.env.send_ok(&[ix], &[]).compute_units;
+    vec![
+        Row {
+            instruction: "liquidate_token",
+            scenario: "all collateral of a 2-position account (leaves it bankrupt)".into(),
+            compute_units: liquidate,
+            budget: Some(LIQUIDATE_TOKEN_CU),
+            enforced: true,
+        },
+        Row {
+            instruction: "resolve_bankruptcy",
+            scenario: "insurance fund pays quote-token debt".into(),
+            compute_units: resolve,
+            budget: Some(MAX_INSTRUCTION_CU),
+            enforced: true,
+        },
+    ]
 }
 
 /// DESIGN.md: liquidate_token on an account with 4 token positions.
