@@ -80,7 +80,8 @@ pub fn handle_liquidate_token<'info>(
         }
         ctx.remaining_accounts.split_at(n)
     };
-    let (step, maint_before, asset_held) = {
+    // The liquidatee's health cache is built once, then adjusted to the new balances.
+    let (mut cache, step, maint_before, asset_held, liab_held) = {
         let liqee = ctx.accounts.liqee.load()?;
         if liqee.has_flag(account_flags::BANKRUPT) {
             return err!(XmarginError::AccountBankrupt);
@@ -106,7 +107,8 @@ pub fn handle_liquidate_token<'info>(
             other => risk_error(other),
         })?;
         let held = cache.token(asset_index).map_err(risk_error)?.balance;
-        (step, maint, held)
+        let owed = cache.token(liab_index).map_err(risk_error)?.balance;
+        (cache, step, maint, held, owed)
     };
     // Whole native units: the debt taken over rounds down, and so does the
     // collateral paid for it (from the rounded-down debt).
@@ -159,6 +161,16 @@ pub fn handle_liquidate_token<'info>(
         )?;
         let liqor_liab = liqor.token_position_mut_or_open(liab_index).ok_or_else(no_slot)?;
         let paid = liab_bank.withdraw_from(&mut liqor_liab.shares, liab_amount)?;
+        let liqee_liab_after = liab_bank
+            .native_balance(liqee.token_position(liab_index).map(|p| p.shares.get()).unwrap_or_default())?;
+        let liqee_asset_after = asset_bank
+            .native_balance(liqee.token_position(asset_index).map(|p| p.shares.get()).unwrap_or_default())?;
+        cache
+            .adjust_token_balance(liab_index, liqee_liab_after.checked_sub(liab_held).map_err(risk_error)?)
+            .map_err(risk_error)?;
+        cache
+            .adjust_token_balance(asset_index, liqee_asset_after.checked_sub(asset_held).map_err(risk_error)?)
+            .map_err(risk_error)?;
         if paid.borrowed > 0 {
             let (_, borrows) = liab_bank.native_totals().map_err(risk_error)?;
             let limit = liab_bank.risk_params(now).borrow_limit;
@@ -181,7 +193,6 @@ pub fn handle_liquidate_token<'info>(
     };
     let liq_end_after = {
         let mut liqee = ctx.accounts.liqee.load_mut()?;
-        let cache = build_health_cache(&strict, &liqee, liqee_accounts)?;
         let after = cache.health(HealthType::LiquidationEnd).map_err(risk_error)?;
         if after.is_negative() {
             liqee.flags |= account_flags::BEING_LIQUIDATED;
