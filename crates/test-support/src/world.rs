@@ -113,29 +113,25 @@ impl World {
     }
 
     pub fn deposit(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
-        let ix = deposit_ix(
-            &self.env,
-            &self.group.group,
-            &user.account,
-            token_index,
-            &user.tokens[token_index as usize],
-            &user.wallet.pubkey(),
-            amount,
-            false,
-        );
-        self.send_checked(ix, user)
+        self.pay_in(user, token_index, amount, false)
     }
 
     pub fn repay(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {
+        self.pay_in(user, token_index, amount, true)
+    }
+
+    fn pay_in(&mut self, user: &User, token_index: u16, amount: u64, repay: bool) -> TxOutcome {
+        let token_account = user.tokens[token_index as usize];
+        let (group, authority) = (self.group.group, user.wallet.pubkey());
         let ix = deposit_ix(
             &self.env,
-            &self.group.group,
+            &group,
             &user.account,
             token_index,
-            &user.tokens[token_index as usize],
-            &user.wallet.pubkey(),
+            &token_account,
+            &authority,
             amount,
-            true,
+            repay,
         );
         self.send_checked(ix, user)
     }
