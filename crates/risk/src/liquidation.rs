@@ -96,7 +96,7 @@ pub fn max_token_liquidation(
     let rate =
         l.prices.oracle.checked_mul_div(Fixed::ONE.checked_add(bonus)?, a.prices.oracle, Rounding::Floor)?;
     // s = liab_unit − r·asset_unit, rounded up (so x is rounded down twice over)
-    let s = l.liab_unit(LE).checked_sub(rate.checked_mul_floor(a.asset_unit(LE))?)?;
+    let s = l.liab_unit(LE)?.checked_sub(rate.checked_mul_floor(a.asset_unit(LE)?)?)?;
     if !s.is_positive() {
         return Err(RiskError::LiquidationNotImproving);
     }

@@ -3,18 +3,19 @@
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::derivatives::DerivativeInfo;
-use crate::health::{HealthBand, HealthType, PerType};
+use crate::health::{HealthBand, HealthType};
 use crate::portfolio::{portfolio_health, PortfolioParams};
 use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
 use alloc::vec::Vec;
 
-/// One token position with its precomputed unit values.
+/// One token position: its balance, biased prices and (size-scaled) weights.
 ///
 /// Fields are public for reading. Change the balance through
-/// [`HealthCache::adjust_token_balance`] or [`TokenInfo::with_balance`];
-/// changing `prices` in place would not update the precomputed units —
-/// build a new `TokenInfo` instead.
+/// [`HealthCache::adjust_token_balance`] or [`TokenInfo::with_balance`].
+/// Unit values (price × weight) are computed when read: an instruction reads
+/// one health type for one side, so precomputing all six would waste five
+/// multiplies per position on-chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
     /// Bank / token index (unique within a cache).
@@ -27,10 +28,8 @@ pub struct TokenInfo {
     /// Underlying id for portfolio netting (`None`: never netted, e.g. the
     /// quote token or a token with no derivative markets).
     pub underlying: Option<u16>,
-    /// `asset price_T · asset weight_T`, rounded down.
-    asset_unit: PerType<Fixed>,
-    /// `liab price_T · liab weight_T`, rounded up.
-    liab_unit: PerType<Fixed>,
+    /// Weights in force for this position (validated at construction).
+    weights: TokenWeights,
 }
 
 impl TokenInfo {
@@ -43,13 +42,7 @@ impl TokenInfo {
         weights: &TokenWeights,
     ) -> RiskResult<TokenInfo> {
         weights.validate()?;
-        let mut asset_unit = PerType::splat(Fixed::ZERO);
-        let mut liab_unit = PerType::splat(Fixed::ZERO);
-        for ht in HealthType::ALL {
-            asset_unit.set(ht, prices.asset(ht).checked_mul_floor(weights.asset(ht))?);
-            liab_unit.set(ht, prices.liab(ht).checked_mul_ceil(weights.liab(ht))?);
-        }
-        Ok(TokenInfo { token_index, balance, prices, underlying: None, asset_unit, liab_unit })
+        Ok(TokenInfo { token_index, balance, prices, underlying: None, weights: *weights })
     }
 
     /// Marks the token as netting with derivatives on `underlying` in
@@ -67,20 +60,20 @@ impl TokenInfo {
         self
     }
 
-    /// Weighted value of one native unit held (quote native).
-    pub fn asset_unit(&self, ht: HealthType) -> Fixed {
-        self.asset_unit.get(ht)
+    /// Weighted value of one native unit held: `asset price_T · asset weight_T`, rounded down.
+    pub fn asset_unit(&self, ht: HealthType) -> RiskResult<Fixed> {
+        self.prices.asset(ht).checked_mul_floor(self.weights.asset(ht))
     }
 
-    /// Weighted value of one native unit owed (quote native).
-    pub fn liab_unit(&self, ht: HealthType) -> Fixed {
-        self.liab_unit.get(ht)
+    /// Weighted value of one native unit owed: `liab price_T · liab weight_T`, rounded up.
+    pub fn liab_unit(&self, ht: HealthType) -> RiskResult<Fixed> {
+        self.prices.liab(ht).checked_mul_ceil(self.weights.liab(ht))
     }
 
     /// Contribution of `balance` to health `ht` (one multiply, floor).
     #[inline]
     pub fn contribution_of(&self, balance: Fixed, ht: HealthType) -> RiskResult<Fixed> {
-        let unit = if balance.is_negative() { self.liab_unit.get(ht) } else { self.asset_unit.get(ht) };
+        let unit = if balance.is_negative() { self.liab_unit(ht)? } else { self.asset_unit(ht)? };
         balance.checked_mul_floor(unit)
     }
 
@@ -301,8 +294,8 @@ impl HealthCache {
             return Ok(Fixed::ZERO);
         }
         let t = self.token(token_index)?;
-        let au = t.asset_unit(HealthType::Init);
-        let lu = t.liab_unit(HealthType::Init);
+        let au = t.asset_unit(HealthType::Init)?;
+        let lu = t.liab_unit(HealthType::Init)?;
         let borrow_part = |room: Fixed| -> RiskResult<Fixed> {
             if !allow_borrow || !room.is_positive() {
                 return Ok(Fixed::ZERO);
