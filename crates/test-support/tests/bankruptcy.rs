@@ -38,6 +38,7 @@ fn bankrupt() -> (World, User, User, u64) {
     w.assert_all_vaults();
     let acc: MarginAccount = w.env.zero_copy(&alice.account);
     assert!(acc.token_position(SOL).is_none(), "all collateral was taken, no dust left");
+    assert_ne!(acc.flags & xmargin::state::account_flags::BANKRUPT, 0, "marked bankrupt");
     let owed = native_balance(&w.env, &w.group.group, &alice.account, USDC).checked_neg().unwrap();
     let owed = owed.to_u64(Rounding::Ceil).unwrap();
     assert!((695_454_545..=695_454_547).contains(&owed), "debt left {owed}");

@@ -354,6 +354,18 @@ fn pause_blocks_deposits_and_withdrawals_but_not_repay() {
 }
 
 #[test]
+fn uninitialized_token_account_is_refused() {
+    let (mut w, alice, _) = funded();
+    // Owned by the token program, the right size, but never initialized.
+    let blank = Address::new_unique();
+    let token_program: Address = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA".parse().unwrap();
+    w.env.set_account_data(&blank, &token_program, vec![0u8; 165]);
+    let keys = watched(&w, &alice);
+    let ix = withdraw_ix(&w.env, &w.group.group, &alice.account, SOL, &blank, &alice.wallet.pubkey(), 1);
+    w.env.send_err(&[ix], &[&alice.wallet], XmarginError::InvalidTokenAccount, &keys);
+}
+
+#[test]
 fn closing_a_non_empty_account_is_refused() {
     let (mut w, alice, _) = funded();
     let ix = close_account_ix(&alice.account, &alice.wallet.pubkey(), &alice.wallet.pubkey());

@@ -199,6 +199,11 @@ pub fn handle_liquidate_token<'info>(
         } else {
             liqee.flags &= !account_flags::BEING_LIQUIDATED;
         }
+        // Debt with nothing left to seize: only resolve_bankruptcy applies from now on.
+        let has_assets = liqee.active_tokens().any(|p| p.shares.get().is_positive());
+        if liqee.has_liabilities() && !has_assets {
+            liqee.flags |= account_flags::BANKRUPT;
+        }
         liqee.close_token_position_if_empty(asset_index);
         liqee.close_token_position_if_empty(liab_index);
         after
