@@ -72,6 +72,25 @@ impl Rounding {
 #[repr(transparent)]
 pub struct Fixed(i128);
 
+/// `big · small` (fixed-point bits, `small ≥ 0`), rounded as asked: the
+/// product needs at most 192 bits, built from two 64×64-bit products.
+#[inline]
+fn mul_by_u64(big: i128, small: u64, rounding: Rounding) -> RiskResult<Fixed> {
+    let neg = big < 0;
+    let a = big.unsigned_abs();
+    let (h0, l0) = wide::mul_u64_wide(a as u64, small);
+    let (h1, l1) = wide::mul_u64_wide((a >> 64) as u64, small);
+    // a·small = h1·2^128 + (l1 + h0)·2^64 + l0
+    let (mid, carry) = l1.overflowing_add(h0);
+    let top = h1 + u64::from(carry); // < 2^64: the product is < 2^192
+                                     // Shifted right by 48: top·2^80 + mid·2^16 + (l0 >> 48); must stay below 2^127.
+    if top >> (127 - 80) != 0 {
+        return Err(RiskError::Overflow);
+    }
+    let mag = (u128::from(top) << 80) | (u128::from(mid) << (64 - FRAC_BITS)) | u128::from(l0 >> FRAC_BITS);
+    finish(neg, mag, l0 & FRAC_MASK as u64 != 0, rounding)
+}
+
 /// Applies the sign and rounding to a truncated magnitude.
 #[inline]
 fn finish(neg: bool, mag: u128, inexact: bool, rounding: Rounding) -> RiskResult<Fixed> {
@@ -224,6 +243,13 @@ impl Fixed {
             let truncated = (i128::from(hi) << (64 - FRAC_BITS)) | i128::from(lo >> FRAC_BITS);
             let inexact = lo & FRAC_MASK as u64 != 0;
             return Ok(Fixed(truncated + i128::from(inexact && rounding == Rounding::Ceil)));
+        }
+        // Mixed path (balance × unit value, shares × index): one operand is
+        // non-negative and below 2^64 bits. Two native 64×64 products.
+        if (o.0 as u128) >> 64 == 0 || (self.0 as u128) >> 64 == 0 {
+            let (big, small) =
+                if (o.0 as u128) >> 64 == 0 { (self.0, o.0 as u64) } else { (o.0, self.0 as u64) };
+            return mul_by_u64(big, small, rounding);
         }
         let neg = (self.0 < 0) != (o.0 < 0);
         let p = mul_u128(self.0.unsigned_abs(), o.0.unsigned_abs());

@@ -175,7 +175,35 @@ fn slow_mul(a: Fixed, b: Fixed, rounding: Rounding) -> Fixed {
     finish(false, mag, p.lo & FRAC_MASK != 0, rounding).unwrap()
 }
 
+/// The general path for any signs, as reference for the mixed path.
+fn slow_mul_signed(a: Fixed, b: Fixed, rounding: Rounding) -> RiskResult<Fixed> {
+    let neg = (a.0 < 0) != (b.0 < 0);
+    let p = mul_u128(a.0.unsigned_abs(), b.0.unsigned_abs());
+    if p.hi >> FRAC_BITS != 0 {
+        return Err(RiskError::Overflow);
+    }
+    let mag = (p.hi << (128 - FRAC_BITS)) | (p.lo >> FRAC_BITS);
+    finish(neg, mag, p.lo & FRAC_MASK != 0, rounding)
+}
+
 proptest! {
+    #[test]
+    fn mixed_mul_path_matches_general_path(a in any::<i128>().prop_filter("MIN", |v| *v != i128::MIN), b in 0u64..=u64::MAX) {
+        let (x, y) = (Fixed::from_bits(a), Fixed::from_bits(i128::from(b)));
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            prop_assert_eq!(x.checked_mul(y, r), slow_mul_signed(x, y, r));
+            prop_assert_eq!(y.checked_mul(x, r), slow_mul_signed(x, y, r));
+        }
+    }
+
+    #[test]
+    fn mixed_mul_path_matches_in_range(a in -(1i128 << 110)..(1i128 << 110), b in 0u64..=u64::MAX) {
+        let (x, y) = (Fixed::from_bits(a), Fixed::from_bits(i128::from(b)));
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            prop_assert_eq!(x.checked_mul(y, r), slow_mul_signed(x, y, r));
+        }
+    }
+
     #[test]
     fn fast_mul_path_matches_general_path(a in 0u64..=u64::MAX, b in 0u64..=u64::MAX) {
         let (x, y) = (Fixed::from_bits(i128::from(a)), Fixed::from_bits(i128::from(b)));
