@@ -119,26 +119,57 @@ pub fn value_token(
     TokenInfo::new(token_index, balance, prices, &weights).map(Some).map_err(risk_error)
 }
 
+/// Values every position of `account` from the health accounts (module docs),
+/// in slot order, handing each to `visit`.
+fn for_each_position<'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+    mut visit: impl FnMut(TokenInfo) -> Result<()>,
+) -> Result<()> {
+    let n = account.active_tokens().count();
+    if health_accounts.len() != 2 * n {
+        return Err(error!(XmarginError::HealthAccountMismatch).with_values((health_accounts.len(), 2 * n)));
+    }
+    let (banks, oracles) = health_accounts.split_at(n);
+    for ((position, bank), oracle) in account.active_tokens().zip(banks).zip(oracles) {
+        if let Some(info) = token_info(ctx, position.token_index, position.shares.get(), bank, oracle)? {
+            visit(info)?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds the health cache of `account` from the health accounts (module docs).
 pub fn build_health_cache<'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<HealthCache> {
-    let positions: Vec<(u16, Fixed)> =
-        account.active_tokens().map(|p| (p.token_index, p.shares.get())).collect();
-    let n = positions.len();
-    if health_accounts.len() != 2 * n {
-        return Err(error!(XmarginError::HealthAccountMismatch).with_values((health_accounts.len(), 2 * n)));
-    }
-    let (banks, oracles) = health_accounts.split_at(n);
-    let mut tokens = Vec::with_capacity(n);
-    for (((token_index, shares), bank), oracle) in positions.into_iter().zip(banks).zip(oracles) {
-        if let Some(info) = token_info(ctx, token_index, shares, bank, oracle)? {
-            tokens.push(info);
-        }
-    }
+    let mut tokens = Vec::with_capacity(health_accounts.len() / 2);
+    for_each_position(ctx, account, health_accounts, |info| {
+        tokens.push(info);
+        Ok(())
+    })?;
     HealthCache::new(tokens, Vec::new(), MarginMode::Linear).map_err(risk_error)
+}
+
+/// Init health alone, summed as positions are valued: what risk-increasing
+/// instructions check. Equal to `build_health_cache(..).health(Init)` in
+/// linear mode, without building the cache (its per-position copies and
+/// duplicate-index checks cost compute units).
+pub fn init_health<'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<Fixed> {
+    let mut total = Fixed::ZERO;
+    for_each_position(ctx, account, health_accounts, |info| {
+        let c = info.contribution(HealthType::Init).map_err(risk_error)?;
+        total = total.checked_add(c).map_err(risk_error)?;
+        Ok(())
+    })?;
+    Ok(total)
 }
 
 /// Health of all three types, as plain numbers for events and return data.

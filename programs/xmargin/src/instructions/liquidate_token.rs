@@ -4,7 +4,7 @@ use xmargin_risk::{Fixed, HealthType, RiskError, Rounding};
 
 use crate::errors::XmarginError;
 use crate::events::TokenLiquidated;
-use crate::health::{build_health_cache, risk_error, to_quote_native, HealthContext};
+use crate::health::{build_health_cache, init_health, risk_error, to_quote_native, HealthContext};
 use crate::state::{account_flags, pause, Bank, Group, MarginAccount};
 
 /// Remaining accounts: the liquidatee's health accounts, then the
@@ -184,8 +184,7 @@ pub fn handle_liquidate_token<'info>(
     let liqor_init = {
         let liqor = ctx.accounts.liqor.load()?;
         let lenient = HealthContext { strict_all: false, strict_token: Some(liab_index), ..strict };
-        let cache = build_health_cache(&lenient, &liqor, liqor_accounts)?;
-        let init = cache.health(HealthType::Init).map_err(risk_error)?;
+        let init = init_health(&lenient, &liqor, liqor_accounts)?;
         if liqor.has_liabilities() && init.is_negative() {
             return Err(error!(XmarginError::LiquidatorHealthTooLow).with_values((to_quote_native(init), 0)));
         }

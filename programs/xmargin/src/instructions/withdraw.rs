@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::{Fixed, HealthType};
+use xmargin_risk::Fixed;
 
 use crate::errors::XmarginError;
 use crate::events::Withdrawn;
-use crate::health::{build_health_cache, risk_error, to_quote_native, HealthContext};
+use crate::health::{init_health, risk_error, to_quote_native, HealthContext};
 use crate::state::{pause, Bank, Group, MarginAccount, GROUP_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
@@ -89,8 +89,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
             strict_token: Some(token_index),
             strict_all: false,
         };
-        let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
-        let init = cache.health(HealthType::Init).map_err(risk_error)?;
+        let init = init_health(&hctx, &account, ctx.remaining_accounts)?;
         if init.is_negative() {
             return Err(error!(XmarginError::HealthTooLow).with_values((to_quote_native(init), 0)));
         }
