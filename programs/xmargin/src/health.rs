@@ -23,6 +23,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
 use xmargin_risk::price::{BiasedPrices, PriceBias};
+use xmargin_risk::weights::TokenWeights;
 use xmargin_risk::{Fixed, HealthType, RiskError};
 
 use crate::errors::XmarginError;
@@ -51,15 +52,15 @@ pub struct HealthContext {
     pub strict_all: bool,
 }
 
-/// Values one token position from its bank and oracle account infos.
-/// `None` when the oracle is stale/uncertain and the position may be skipped.
-fn token_info<'info>(
+/// Checks one position's bank and oracle accounts (identity, group, token
+/// index, the bank's oracle) and hands the decoded bank and reading to `use_it`.
+fn with_position<'info, T>(
     ctx: &HealthContext,
     token_index: u16,
-    shares: Fixed,
     bank_info: &'info AccountInfo<'info>,
     oracle_info: &AccountInfo<'info>,
-) -> Result<Option<TokenInfo>> {
+    use_it: impl FnOnce(&Bank, &PythReading) -> Result<T>,
+) -> Result<T> {
     let loader = AccountLoader::<Bank>::try_from(bank_info)?;
     let bank = loader.load()?;
     if bank.group != ctx.group || bank.token_index != token_index {
@@ -69,7 +70,7 @@ fn token_info<'info>(
         return Err(error!(XmarginError::WrongOracle).with_pubkeys((oracle_info.key(), bank.oracle)));
     }
     let reading = read_pyth(oracle_info, &bank.feed_id)?;
-    value_token(ctx, &bank, &reading, shares)
+    use_it(&bank, &reading)
 }
 
 /// Values a position of `shares` in `bank` at the oracle `reading` (already
@@ -81,6 +82,19 @@ pub fn value_token(
     reading: &PythReading,
     shares: Fixed,
 ) -> Result<Option<TokenInfo>> {
+    let Some((balance, prices)) = price_position(ctx, bank, reading, shares)? else { return Ok(None) };
+    let weights = position_weights(ctx, bank, &prices)?;
+    TokenInfo::new(bank.token_index, balance, prices, &weights).map(Some).map_err(risk_error)
+}
+
+/// The position's native balance and biased prices, applying the freshness
+/// rules of the module docs (`None`: an asset whose price is unusable, valued at 0).
+fn price_position(
+    ctx: &HealthContext,
+    bank: &Bank,
+    reading: &PythReading,
+    shares: Fixed,
+) -> Result<Option<(Fixed, BiasedPrices)>> {
     let token_index = bank.token_index;
     let balance = bank.native_balance(shares)?;
     let quality = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
@@ -96,36 +110,55 @@ pub fn value_token(
             return Ok(None);
         }
     };
-    let prices = BiasedPrices::new(
-        &price,
-        bank.stable_price.get(),
-        PriceBias { conf_multiplier: bank.conf_multiplier.get() },
-    )
-    .map_err(risk_error)?;
-    let params = bank.risk_params(ctx.now);
-    let weights = if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
-        params.weights() // no size scaling: skip valuing the bank's totals
-    } else {
-        let (deposits, borrows) = bank.native_totals().map_err(risk_error)?;
-        params
-            .weights()
-            .scaled(
-                &params.scaling(),
-                deposits.checked_mul_floor(prices.asset(HealthType::Init)).map_err(risk_error)?,
-                borrows.checked_mul_ceil(prices.liab(HealthType::Init)).map_err(risk_error)?,
-            )
-            .map_err(risk_error)?
-    };
-    TokenInfo::new(token_index, balance, prices, &weights).map(Some).map_err(risk_error)
+    let bias = PriceBias { conf_multiplier: bank.conf_multiplier.get() };
+    let prices = BiasedPrices::new(&price, bank.stable_price.get(), bias).map_err(risk_error)?;
+    Ok(Some((balance, prices)))
 }
 
-/// Values every position of `account` from the health accounts (module docs),
-/// in slot order, handing each to `visit`.
+/// The bank's weights in force, size-scaled when the bank scales them.
+fn position_weights(ctx: &HealthContext, bank: &Bank, prices: &BiasedPrices) -> Result<TokenWeights> {
+    let params = bank.risk_params(ctx.now);
+    if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
+        return Ok(params.weights()); // no size scaling: skip valuing the bank's totals
+    }
+    let (deposits, borrows) = bank.native_totals().map_err(risk_error)?;
+    params
+        .weights()
+        .scaled(
+            &params.scaling(),
+            deposits.checked_mul_floor(prices.asset(HealthType::Init)).map_err(risk_error)?,
+            borrows.checked_mul_ceil(prices.liab(HealthType::Init)).map_err(risk_error)?,
+        )
+        .map_err(risk_error)
+}
+
+/// Init contribution of one position, by the same rules and roundings as
+/// `TokenInfo::contribution(Init)` (asset unit floor, liability unit ceil,
+/// product floor) without building the `TokenInfo`.
+fn init_contribution(
+    ctx: &HealthContext,
+    bank: &Bank,
+    reading: &PythReading,
+    shares: Fixed,
+) -> Result<Fixed> {
+    let Some((balance, prices)) = price_position(ctx, bank, reading, shares)? else { return Ok(Fixed::ZERO) };
+    let weights = position_weights(ctx, bank, &prices)?;
+    let init = HealthType::Init;
+    let unit = if balance.is_negative() {
+        prices.liab(init).checked_mul_ceil(weights.liab(init))
+    } else {
+        prices.asset(init).checked_mul_floor(weights.asset(init))
+    };
+    unit.and_then(|u| balance.checked_mul_floor(u)).map_err(risk_error)
+}
+
+/// Visits every position of `account` with its checked bank and oracle
+/// reading, from the health accounts (module docs), in slot order.
 fn for_each_position<'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
-    mut visit: impl FnMut(TokenInfo) -> Result<()>,
+    mut visit: impl FnMut(&Bank, &PythReading, Fixed) -> Result<()>,
 ) -> Result<()> {
     let n = account.active_tokens().count();
     if health_accounts.len() != 2 * n {
@@ -133,9 +166,8 @@ fn for_each_position<'info>(
     }
     let (banks, oracles) = health_accounts.split_at(n);
     for ((position, bank), oracle) in account.active_tokens().zip(banks).zip(oracles) {
-        if let Some(info) = token_info(ctx, position.token_index, position.shares.get(), bank, oracle)? {
-            visit(info)?;
-        }
+        let shares = position.shares.get();
+        with_position(ctx, position.token_index, bank, oracle, |bank, reading| visit(bank, reading, shares))?;
     }
     Ok(())
 }
@@ -147,8 +179,10 @@ pub fn build_health_cache<'info>(
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<HealthCache> {
     let mut tokens = Vec::with_capacity(health_accounts.len() / 2);
-    for_each_position(ctx, account, health_accounts, |info| {
-        tokens.push(info);
+    for_each_position(ctx, account, health_accounts, |bank, reading, shares| {
+        if let Some(info) = value_token(ctx, bank, reading, shares)? {
+            tokens.push(info);
+        }
         Ok(())
     })?;
     HealthCache::new(tokens, Vec::new(), MarginMode::Linear).map_err(risk_error)
@@ -156,16 +190,16 @@ pub fn build_health_cache<'info>(
 
 /// Init health alone, summed as positions are valued: what risk-increasing
 /// instructions check. Equal to `build_health_cache(..).health(Init)` in
-/// linear mode, without building the cache (its per-position copies and
-/// duplicate-index checks cost compute units).
+/// linear mode (same unit values and roundings, see `init_contribution`),
+/// without building token infos or the cache.
 pub fn init_health<'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<Fixed> {
     let mut total = Fixed::ZERO;
-    for_each_position(ctx, account, health_accounts, |info| {
-        let c = info.contribution(HealthType::Init).map_err(risk_error)?;
+    for_each_position(ctx, account, health_accounts, |bank, reading, shares| {
+        let c = init_contribution(ctx, bank, reading, shares)?;
         total = total.checked_add(c).map_err(risk_error)?;
         Ok(())
     })?;
@@ -184,4 +218,85 @@ pub fn to_quote_native(value: Fixed) -> i64 {
     } else {
         i64::MAX
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{BankRiskParams, StoredFixed};
+    use xmargin_risk::Rounding;
+
+    fn bps(b: i64) -> StoredFixed {
+        Fixed::from_ratio(b, 10_000, Rounding::Floor).unwrap().into()
+    }
+
+    fn bank(scale_start: u64) -> Bank {
+        let mut b: Bank = bytemuck::Zeroable::zeroed();
+        b.token_index = 3;
+        b.mint_decimals = 9;
+        b.risk = BankRiskParams {
+            init_asset_weight: bps(8_000),
+            liq_end_asset_weight: bps(8_500),
+            maint_asset_weight: bps(9_000),
+            maint_liab_weight: bps(11_000),
+            liq_end_liab_weight: bps(11_500),
+            init_liab_weight: bps(12_000),
+            deposit_cap: u64::MAX,
+            borrow_limit: u64::MAX,
+            deposit_weight_scale_start: scale_start,
+            borrow_weight_scale_start: scale_start,
+        };
+        b.deposit_index = Fixed::from_ratio(10_123, 10_000, Rounding::Floor).unwrap().into();
+        b.borrow_index = Fixed::from_ratio(10_456, 10_000, Rounding::Floor).unwrap().into();
+        b.deposit_shares = Fixed::from_i64(5_000_000_000_000).into();
+        b.borrow_shares = Fixed::from_i64(2_000_000_000_000).into();
+        b.conf_multiplier = Fixed::ONE.into();
+        b.max_conf_ratio = bps(200);
+        b.max_oracle_age_secs = 60;
+        b.stable_price = Fixed::from_ratio(14, 100, Rounding::Floor).unwrap().into();
+        b
+    }
+
+    /// The Init-only path gives exactly the cache's Init contribution, for
+    /// deposits and debts, with and without size scaling, and values a stale
+    /// asset at zero.
+    #[test]
+    fn init_contribution_equals_the_cache() {
+        let now = 1_750_000_000;
+        let ctx = HealthContext {
+            group: Pubkey::default(),
+            quote_decimals: 6,
+            now,
+            strict_token: None,
+            strict_all: false,
+        };
+        for scale_start in [0u64, 1_000_000] {
+            let b = bank(scale_start);
+            for (price, conf) in
+                [(15_012_345_678i64, 10_000_000u64), (12_500_000_000, 0), (99_999_999, 1_000_000)]
+            {
+                let reading = PythReading { price, conf, exponent: -8, publish_time: now - 5 };
+                for shares in [1i64, 7_777_777, 10_000_000_000, -1, -3_333_333_333, -123_456_789_012] {
+                    let shares = Fixed::from_i64(shares);
+                    let via_cache = value_token(&ctx, &b, &reading, shares)
+                        .unwrap()
+                        .unwrap()
+                        .contribution(HealthType::Init)
+                        .unwrap();
+                    assert_eq!(
+                        init_contribution(&ctx, &b, &reading, shares).unwrap(),
+                        via_cache,
+                        "{price} {shares}"
+                    );
+                }
+            }
+        }
+        let stale = PythReading { price: 15_000_000_000, conf: 0, exponent: -8, publish_time: now - 61 };
+        let b = bank(0);
+        assert_eq!(init_contribution(&ctx, &b, &stale, Fixed::from_i64(10)).unwrap(), Fixed::ZERO);
+        assert!(
+            init_contribution(&ctx, &b, &stale, Fixed::from_i64(-10)).is_err(),
+            "a stale liability is refused"
+        );
+    }
 }
