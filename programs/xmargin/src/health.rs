@@ -61,8 +61,16 @@ fn with_position<'info, T>(
     oracle_info: &AccountInfo<'info>,
     use_it: impl FnOnce(&Bank, &PythReading) -> Result<T>,
 ) -> Result<T> {
-    let loader = AccountLoader::<Bank>::try_from(bank_info)?;
-    let bank = loader.load()?;
+    // The checks of `AccountLoader::try_from` + `load` (owner, discriminator), done once.
+    if bank_info.owner != &crate::ID {
+        return Err(error!(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram)
+            .with_pubkeys((*bank_info.owner, crate::ID)));
+    }
+    let data = bank_info.try_borrow_data()?;
+    if data.len() < 8 + Bank::SIZE || data[..8] != *Bank::DISCRIMINATOR {
+        return err!(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch);
+    }
+    let bank: &Bank = bytemuck::from_bytes(&data[8..8 + Bank::SIZE]);
     if bank.group != ctx.group || bank.token_index != token_index {
         return Err(error!(XmarginError::HealthAccountMismatch).with_values((token_index, bank.token_index)));
     }
@@ -70,7 +78,7 @@ fn with_position<'info, T>(
         return Err(error!(XmarginError::WrongOracle).with_pubkeys((oracle_info.key(), bank.oracle)));
     }
     let reading = read_pyth(oracle_info, &bank.feed_id)?;
-    use_it(&bank, &reading)
+    use_it(bank, &reading)
 }
 
 /// Values a position of `shares` in `bank` at the oracle `reading` (already
@@ -142,12 +150,20 @@ fn init_contribution(
     shares: Fixed,
 ) -> Result<Fixed> {
     let Some((balance, prices)) = price_position(ctx, bank, reading, shares)? else { return Ok(Fixed::ZERO) };
-    let weights = position_weights(ctx, bank, &prices)?;
+    let params = bank.risk_params(ctx.now);
     let init = HealthType::Init;
+    // Only the Init weight of the position's side is needed (unless the bank size-scales).
+    let (asset_weight, liab_weight) =
+        if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
+            (params.init_asset_weight.get(), params.init_liab_weight.get())
+        } else {
+            let w = position_weights(ctx, bank, &prices)?;
+            (w.asset(init), w.liab(init))
+        };
     let unit = if balance.is_negative() {
-        prices.liab(init).checked_mul_ceil(weights.liab(init))
+        prices.liab(init).checked_mul_ceil(liab_weight)
     } else {
-        prices.asset(init).checked_mul_floor(weights.asset(init))
+        prices.asset(init).checked_mul_floor(asset_weight)
     };
     unit.and_then(|u| balance.checked_mul_floor(u)).map_err(risk_error)
 }
