@@ -168,9 +168,9 @@ impl BiasedPrices {
         if bias.conf_multiplier.is_negative() || stable.is_negative() {
             return Err(RiskError::InvalidParameter);
         }
-        let widen = bias.conf_multiplier.checked_mul_ceil(oracle.conf)?;
-        let spot_asset = oracle.lo.checked_sub(widen)?.positive_part();
-        let spot_liab = oracle.hi.checked_add(widen)?;
+        let widen = Self::widen(oracle, bias)?;
+        let spot_asset = Self::spot_asset(oracle, widen)?;
+        let spot_liab = Self::spot_liab(oracle, widen)?;
         Ok(BiasedPrices {
             oracle: oracle.lo,
             spot_asset,
@@ -178,6 +178,38 @@ impl BiasedPrices {
             init_asset: spot_asset.min(stable),
             init_liab: spot_liab.max(stable),
         })
+    }
+
+    /// `k · conf`, rounded up (a wider band is against the user).
+    fn widen(oracle: &OraclePrice, bias: PriceBias) -> RiskResult<Fixed> {
+        bias.conf_multiplier.checked_mul_ceil(oracle.conf)
+    }
+
+    fn spot_asset(oracle: &OraclePrice, widen: Fixed) -> RiskResult<Fixed> {
+        Ok(oracle.lo.checked_sub(widen)?.positive_part())
+    }
+
+    fn spot_liab(oracle: &OraclePrice, widen: Fixed) -> RiskResult<Fixed> {
+        oracle.hi.checked_add(widen)
+    }
+
+    /// The Init price of one side alone — exactly `new(..).asset(Init)` or
+    /// `new(..).liab(Init)` — for hot paths that need nothing else.
+    pub fn init_price(
+        oracle: &OraclePrice,
+        stable: Fixed,
+        bias: PriceBias,
+        asset: bool,
+    ) -> RiskResult<Fixed> {
+        if bias.conf_multiplier.is_negative() || stable.is_negative() {
+            return Err(RiskError::InvalidParameter);
+        }
+        let widen = Self::widen(oracle, bias)?;
+        if asset {
+            Ok(Self::spot_asset(oracle, widen)?.min(stable))
+        } else {
+            Ok(Self::spot_liab(oracle, widen)?.max(stable))
+        }
     }
 
     /// Same price everywhere (tests, the quote token).
@@ -260,6 +292,26 @@ mod tests {
                                                         // conf $0.10 → 0.0001 micro-USDC per lamport (rounded up).
         assert!((p.conf.to_bits() - fx("0.0001").to_bits()).abs() <= ONE_ULP);
         assert!(p.conf >= fx("0.0001").checked_sub(Fixed::DELTA).unwrap());
+    }
+
+    #[test]
+    fn init_price_is_the_init_side_of_biased_prices() {
+        let bias = PriceBias { conf_multiplier: fx("1.5") };
+        for (lo, conf, stable) in
+            [("0.15", "0.0001", "0.14"), ("0.15", "0.0001", "0.16"), ("1", "2", "0.5"), ("3", "0", "3")]
+        {
+            let oracle =
+                OraclePrice { lo: fx(lo), hi: fx(lo).checked_add(Fixed::DELTA).unwrap(), conf: fx(conf) };
+            let all = BiasedPrices::new(&oracle, fx(stable), bias).unwrap();
+            assert_eq!(
+                BiasedPrices::init_price(&oracle, fx(stable), bias, true).unwrap(),
+                all.asset(HealthType::Init)
+            );
+            assert_eq!(
+                BiasedPrices::init_price(&oracle, fx(stable), bias, false).unwrap(),
+                all.liab(HealthType::Init)
+            );
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! stricter (`strict_all`): it never runs on a price that may be wrong.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
-use xmargin_risk::price::{BiasedPrices, PriceBias};
+use xmargin_risk::price::{BiasedPrices, OraclePrice, PriceBias};
 use xmargin_risk::weights::TokenWeights;
 use xmargin_risk::{Fixed, HealthType, RiskError};
 
@@ -90,7 +90,8 @@ pub fn value_token(
     reading: &PythReading,
     shares: Fixed,
 ) -> Result<Option<TokenInfo>> {
-    let Some((balance, prices)) = price_position(ctx, bank, reading, shares)? else { return Ok(None) };
+    let Some((balance, price)) = price_position(ctx, bank, reading, shares)? else { return Ok(None) };
+    let prices = BiasedPrices::new(&price, bank.stable_price.get(), bias(bank)).map_err(risk_error)?;
     let weights = position_weights(ctx, bank, &prices)?;
     TokenInfo::new(bank.token_index, balance, prices, &weights).map(Some).map_err(risk_error)
 }
@@ -102,7 +103,7 @@ fn price_position(
     bank: &Bank,
     reading: &PythReading,
     shares: Fixed,
-) -> Result<Option<(Fixed, BiasedPrices)>> {
+) -> Result<Option<(Fixed, OraclePrice)>> {
     let token_index = bank.token_index;
     let balance = bank.native_balance(shares)?;
     let quality = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
@@ -118,9 +119,11 @@ fn price_position(
             return Ok(None);
         }
     };
-    let bias = PriceBias { conf_multiplier: bank.conf_multiplier.get() };
-    let prices = BiasedPrices::new(&price, bank.stable_price.get(), bias).map_err(risk_error)?;
-    Ok(Some((balance, prices)))
+    Ok(Some((balance, price)))
+}
+
+fn bias(bank: &Bank) -> PriceBias {
+    PriceBias { conf_multiplier: bank.conf_multiplier.get() }
 }
 
 /// The bank's weights in force, size-scaled when the bank scales them.
@@ -149,22 +152,25 @@ fn init_contribution(
     reading: &PythReading,
     shares: Fixed,
 ) -> Result<Fixed> {
-    let Some((balance, prices)) = price_position(ctx, bank, reading, shares)? else { return Ok(Fixed::ZERO) };
+    let Some((balance, price)) = price_position(ctx, bank, reading, shares)? else { return Ok(Fixed::ZERO) };
     let params = bank.risk_params(ctx.now);
     let init = HealthType::Init;
-    // Only the Init weight of the position's side is needed (unless the bank size-scales).
-    let (asset_weight, liab_weight) =
-        if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
-            (params.init_asset_weight.get(), params.init_liab_weight.get())
-        } else {
-            let w = position_weights(ctx, bank, &prices)?;
-            (w.asset(init), w.liab(init))
-        };
-    let unit = if balance.is_negative() {
-        prices.liab(init).checked_mul_ceil(liab_weight)
+    let is_asset = !balance.is_negative();
+    // Only the Init price and weight of the position's side are needed (unless the bank size-scales).
+    let (price, weight) = if params.deposit_weight_scale_start == 0 && params.borrow_weight_scale_start == 0 {
+        let p = BiasedPrices::init_price(&price, bank.stable_price.get(), bias(bank), is_asset)
+            .map_err(risk_error)?;
+        (p, if is_asset { params.init_asset_weight.get() } else { params.init_liab_weight.get() })
     } else {
-        prices.asset(init).checked_mul_floor(asset_weight)
+        let prices = BiasedPrices::new(&price, bank.stable_price.get(), bias(bank)).map_err(risk_error)?;
+        let w = position_weights(ctx, bank, &prices)?;
+        if is_asset {
+            (prices.asset(init), w.asset(init))
+        } else {
+            (prices.liab(init), w.liab(init))
+        }
     };
+    let unit = if is_asset { price.checked_mul_floor(weight) } else { price.checked_mul_ceil(weight) };
     unit.and_then(|u| balance.checked_mul_floor(u)).map_err(risk_error)
 }
 
