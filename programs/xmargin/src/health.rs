@@ -105,16 +105,34 @@ fn price_position(
     shares: Fixed,
 ) -> Result<Option<(Fixed, OraclePrice)>> {
     let token_index = bank.token_index;
-    let balance = bank.native_balance(shares)?;
-    let quality = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
-        reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())
-    });
-    let price = match quality {
-        Ok(price) => price,
-        Err(e) if ctx.strict_all || balance.is_negative() || ctx.strict_token == Some(token_index) => {
-            return Err(e)
+    let balance =
+        xmargin_risk::interest::native_balance(shares, bank.deposit_index.get(), bank.borrow_index.get())
+            .map_err(risk_error)?;
+    // Fast path with the risk engine's small results; on failure the checks run
+    // again through `check_fresh`/`to_oracle_price` for the exact named error.
+    let fresh = ctx.now.saturating_sub(reading.publish_time) <= i64::from(bank.max_oracle_age_secs);
+    let usable = fresh && reading.price > 0;
+    let price = usable
+        .then(|| {
+            OraclePrice::from_pyth(
+                reading.price,
+                reading.conf,
+                reading.exponent,
+                bank.mint_decimals,
+                ctx.quote_decimals,
+            )
+            .ok()
+            .filter(|p| p.conf_within(bank.max_conf_ratio.get()).unwrap_or(false))
+        })
+        .flatten();
+    let price = match price {
+        Some(price) => price,
+        None if ctx.strict_all || balance.is_negative() || ctx.strict_token == Some(token_index) => {
+            reading.check_fresh(ctx.now, bank.max_oracle_age_secs)?;
+            reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())?;
+            return err!(XmarginError::OracleNonPositivePrice); // unreachable: one of the checks above failed
         }
-        Err(_) => {
+        None => {
             msg!("token {} valued at 0: its oracle is stale or uncertain", token_index);
             return Ok(None);
         }
