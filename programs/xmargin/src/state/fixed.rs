@@ -4,8 +4,12 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::Fixed;
 
-#[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+// Not `#[zero_copy]`: its IDL impl would clash with the borsh derive's (events
+// and instruction data carry it too); the layout is the same either way.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable, AnchorSerialize, AnchorDeserialize,
+)]
+#[repr(C)]
 pub struct StoredFixed {
     pub limbs: [u64; 2],
 }

@@ -1,0 +1,314 @@
+/**
+ * `XmarginClient`: typed instruction builders for every instruction, account
+ * fetch/decode, and the health accounts each instruction needs, on top of an
+ * Anchor `Program<Xmargin>` (any `Provider`: a wallet over JSON-RPC, or the
+ * tests' in-process SVM).
+ */
+import { BN, Program, type Provider } from "@anchor-lang/core";
+import {
+  type AccountMeta,
+  PublicKey,
+  SystemProgram,
+  type TransactionInstruction,
+} from "@solana/web3.js";
+import idlJson from "./idl/xmargin.json";
+import type { Xmargin } from "./idl/xmargin.ts";
+import {
+  type BankData,
+  type GroupData,
+  type HealthView,
+  type MarginAccountData,
+  MARGIN_ACCOUNT_GROUP_OFFSET,
+  MARGIN_ACCOUNT_OWNER_OFFSET,
+  healthSlots,
+} from "./accounts.ts";
+import { bankAddress, bankVaultAddress, groupAddress, insuranceVaultAddress, marginAccountAddress } from "./pda.ts";
+
+/** SPL Token program (the only token program banks accept). */
+export const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+
+/** The IDL the client was generated from (`scripts/idl` keeps it in step with the program). */
+export const XMARGIN_IDL = idlJson as Xmargin;
+
+export type BankRiskArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["risk"];
+export type BankOracleArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["oracle"];
+export type BankInterestArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["interest"];
+
+/** A listed bank: its index, addresses and decoded state. */
+export interface BankEntry {
+  tokenIndex: number;
+  address: PublicKey;
+  vault: PublicKey;
+  oracle: PublicKey;
+  mint: PublicKey;
+  data: BankData;
+}
+
+/** Thrown when an account's position needs a bank the client does not know. */
+export class UnknownBankError extends Error {
+  constructor(readonly tokenIndex: number) {
+    super(`no bank known for token index ${tokenIndex}: call loadBanks() after new banks are listed`);
+  }
+}
+
+/** The program's named error codes (`XmarginError`), by name, from the IDL. */
+export const XmarginErrorCode: Readonly<Record<string, number>> = Object.fromEntries(
+  XMARGIN_IDL.errors.map((e) => [e.name, e.code]),
+);
+
+export class XmarginClient {
+  readonly program: Program<Xmargin>;
+  /** Banks by token index, as last loaded by `loadBanks`. */
+  readonly banks = new Map<number, BankEntry>();
+
+  constructor(
+    provider: Provider,
+    readonly group: PublicKey,
+    programId?: PublicKey,
+  ) {
+    const idl = programId ? { ...XMARGIN_IDL, address: programId.toBase58() } : XMARGIN_IDL;
+    this.program = new Program<Xmargin>(idl, provider);
+  }
+
+  get programId(): PublicKey {
+    return this.program.programId;
+  }
+
+  // ---------------------------------------------------------------- fetch / decode
+
+  fetchGroup(): Promise<GroupData> {
+    return this.program.account.group.fetch(this.group);
+  }
+
+  fetchMarginAccount(address: PublicKey): Promise<MarginAccountData> {
+    return this.program.account.marginAccount.fetch(address);
+  }
+
+  fetchMarginAccountOrNull(address: PublicKey): Promise<MarginAccountData | null> {
+    return this.program.account.marginAccount.fetchNullable(address);
+  }
+
+  /** Margin account `accountNum` of `owner` in this group. */
+  marginAccountAddress(owner: PublicKey, accountNum = 0): PublicKey {
+    return marginAccountAddress(this.group, owner, accountNum, this.programId);
+  }
+
+  /** Every margin account of the group (of `owner` if given), by `getProgramAccounts` with memcmp filters. */
+  async marginAccounts(owner?: PublicKey): Promise<{ address: PublicKey; data: MarginAccountData }[]> {
+    const filters = [{ memcmp: { offset: MARGIN_ACCOUNT_GROUP_OFFSET, bytes: this.group.toBase58() } }];
+    if (owner) filters.push({ memcmp: { offset: MARGIN_ACCOUNT_OWNER_OFFSET, bytes: owner.toBase58() } });
+    const all = await this.program.account.marginAccount.all(filters);
+    return all.map((a) => ({ address: a.publicKey, data: a.account }));
+  }
+
+  /** Loads every bank of the group (`group.bankCount`), replacing the cached ones. */
+  async loadBanks(): Promise<Map<number, BankEntry>> {
+    const group = await this.fetchGroup();
+    const addresses = Array.from({ length: group.bankCount }, (_, i) => bankAddress(this.group, i, this.programId));
+    const datas = await this.program.account.bank.fetchMultiple(addresses);
+    this.banks.clear();
+    datas.forEach((data, i) => {
+      if (!data) throw new UnknownBankError(i);
+      this.banks.set(i, {
+        tokenIndex: i, address: addresses[i], vault: data.vault, oracle: data.oracle, mint: data.mint, data,
+      });
+    });
+    return this.banks;
+  }
+
+  bank(tokenIndex: number): BankEntry {
+    const b = this.banks.get(tokenIndex);
+    if (!b) throw new UnknownBankError(tokenIndex);
+    return b;
+  }
+
+  /**
+   * Health accounts for `account` (banks, then their oracles, in slot order)
+   * after opening `opening`: the remaining accounts of every instruction that checks health.
+   */
+  healthAccounts(account: MarginAccountData | null, opening: number[] = []): AccountMeta[] {
+    const entries = healthSlots(account, opening).map((t) => this.bank(t));
+    return [
+      ...entries.map((e) => ({ pubkey: e.address, isSigner: false, isWritable: false })),
+      ...entries.map((e) => ({ pubkey: e.oracle, isSigner: false, isWritable: false })),
+    ];
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  /** `create_group`: the group PDA of `creator`/`groupNum` and its insurance vault. */
+  createGroupIx(p: {
+    creator: PublicKey; payer: PublicKey; admin: PublicKey; groupNum: number; quoteMint: PublicKey;
+    loosenDelaySecs: number;
+  }): Promise<TransactionInstruction> {
+    const group = groupAddress(p.creator, p.groupNum, this.programId);
+    return this.program.methods
+      .createGroup({ groupNum: p.groupNum, admin: p.admin, loosenDelaySecs: p.loosenDelaySecs })
+      .accountsStrict({
+        payer: p.payer, creator: p.creator, group, quoteMint: p.quoteMint,
+        insuranceVault: insuranceVaultAddress(group, this.programId), tokenProgram: TOKEN_PROGRAM_ID,
+        systemProgram: SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  /** `add_bank` at `tokenIndex` (must equal the group's bank count). */
+  addBankIx(p: {
+    admin: PublicKey; payer: PublicKey; tokenIndex: number; mint: PublicKey; oracle: PublicKey;
+    feedId: number[]; risk: BankRiskArgs; oracleArgs: BankOracleArgs; interest: BankInterestArgs;
+  }): Promise<TransactionInstruction> {
+    const bank = bankAddress(this.group, p.tokenIndex, this.programId);
+    return this.program.methods
+      .addBank({ tokenIndex: p.tokenIndex, feedId: p.feedId, risk: p.risk, oracle: p.oracleArgs, interest: p.interest })
+      .accountsStrict({
+        group: this.group, admin: p.admin, payer: p.payer, mint: p.mint, bank,
+        vault: bankVaultAddress(bank, this.programId), oracle: p.oracle, tokenProgram: TOKEN_PROGRAM_ID,
+        systemProgram: SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  /** `update_bank`: tightening applies at once, loosening after the group's delay. */
+  updateBankIx(p: {
+    admin: PublicKey; tokenIndex: number; risk?: BankRiskArgs; oracleArgs?: BankOracleArgs;
+    interest?: BankInterestArgs;
+  }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .updateBank({ risk: p.risk ?? null, oracle: p.oracleArgs ?? null, interest: p.interest ?? null })
+      .accountsStrict({ group: this.group, admin: p.admin, bank: bankAddress(this.group, p.tokenIndex, this.programId) })
+      .instruction();
+  }
+
+  setPauseIx(admin: PublicKey, flags: number): Promise<TransactionInstruction> {
+    return this.program.methods.setPause(flags).accountsStrict({ group: this.group, admin }).instruction();
+  }
+
+  // ---------------------------------------------------------------- wallet
+
+  createAccountIx(owner: PublicKey, accountNum = 0, payer = owner): Promise<TransactionInstruction> {
+    return this.program.methods
+      .createAccount(accountNum)
+      .accountsStrict({
+        group: this.group, owner, payer, account: this.marginAccountAddress(owner, accountNum),
+        systemProgram: SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  closeAccountIx(account: PublicKey, owner: PublicKey, rentReceiver = owner): Promise<TransactionInstruction> {
+    return this.program.methods.closeAccount().accountsStrict({ account, owner, rentReceiver }).instruction();
+  }
+
+  /** Sets the account's delegate (`PublicKey.default` removes it). */
+  setDelegateIx(account: PublicKey, owner: PublicKey, delegate: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods.setDelegate(delegate).accountsStrict({ account, owner }).instruction();
+  }
+
+  private payInAccounts(p: PayIn) {
+    const bank = this.bank(p.tokenIndex);
+    return {
+      group: this.group, account: p.account, bank: bank.address, vault: bank.vault, tokenAccount: p.tokenAccount,
+      authority: p.authority, tokenProgram: TOKEN_PROGRAM_ID,
+    };
+  }
+
+  /** `deposit`: repays the account's debt in the bank first, deposits the rest. No oracle needed. */
+  depositIx(p: PayIn): Promise<TransactionInstruction> {
+    return this.program.methods.deposit(toBN(p.amount)).accountsStrict(this.payInAccounts(p)).instruction();
+  }
+
+  /** `repay`: repays up to `amount` of the account's debt in the bank, never deposits. */
+  repayIx(p: PayIn): Promise<TransactionInstruction> {
+    return this.program.methods.repay(toBN(p.amount)).accountsStrict(this.payInAccounts(p)).instruction();
+  }
+
+  /**
+   * `withdraw` (a borrow beyond the deposit). Reads the account to list its
+   * health accounts with this bank's position opened.
+   */
+  async withdrawIx(p: PayIn & { accountData?: MarginAccountData }): Promise<TransactionInstruction> {
+    const data = p.accountData ?? (await this.fetchMarginAccount(p.account));
+    return this.program.methods
+      .withdraw(toBN(p.amount))
+      .accountsStrict(this.payInAccounts(p))
+      .remainingAccounts(this.healthAccounts(data, [p.tokenIndex]))
+      .instruction();
+  }
+
+  // ---------------------------------------------------------------- keepers
+
+  /**
+   * `liquidate_token`: the liquidator account takes over up to `maxLiabTransfer`
+   * native units of `liabTokenIndex` debt for `assetTokenIndex` collateral at a bonus.
+   */
+  async liquidateTokenIx(p: {
+    liqee: PublicKey; liqor: PublicKey; liqorAuthority: PublicKey; assetTokenIndex: number;
+    liabTokenIndex: number; maxLiabTransfer: bigint | number; liqeeData?: MarginAccountData;
+    liqorData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const liqee = p.liqeeData ?? (await this.fetchMarginAccount(p.liqee));
+    const liqor = p.liqorData ?? (await this.fetchMarginAccount(p.liqor));
+    return this.program.methods
+      .liquidateToken(toBN(p.maxLiabTransfer))
+      .accountsStrict({
+        group: this.group, liqee: p.liqee, liqor: p.liqor, liqorAuthority: p.liqorAuthority,
+        assetBank: this.bank(p.assetTokenIndex).address, liabBank: this.bank(p.liabTokenIndex).address,
+      })
+      .remainingAccounts([
+        ...this.healthAccounts(liqee),
+        ...this.healthAccounts(liqor, [p.assetTokenIndex, p.liabTokenIndex]),
+      ])
+      .instruction();
+  }
+
+  /** `resolve_bankruptcy` of a bankrupt account's debt in `liabTokenIndex`. */
+  resolveBankruptcyIx(liqee: PublicKey, liabTokenIndex: number): Promise<TransactionInstruction> {
+    const bank = this.bank(liabTokenIndex);
+    return this.program.methods
+      .resolveBankruptcy()
+      .accountsStrict({
+        group: this.group, liqee, liabBank: bank.address, vault: bank.vault,
+        insuranceVault: insuranceVaultAddress(this.group, this.programId), tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .instruction();
+  }
+
+  accrueInterestIx(tokenIndex: number): Promise<TransactionInstruction> {
+    const bank = this.bank(tokenIndex);
+    return this.program.methods
+      .accrueInterest()
+      .accountsStrict({ group: this.group, bank: bank.address, oracle: bank.oracle })
+      .instruction();
+  }
+
+  /** Read-only `compute_health`; its return data decodes with `decodeHealthView`. */
+  async computeHealthIx(account: PublicKey, accountData?: MarginAccountData): Promise<TransactionInstruction> {
+    const data = accountData ?? (await this.fetchMarginAccount(account));
+    return this.program.methods
+      .computeHealth()
+      .accountsStrict({ group: this.group, account })
+      .remainingAccounts(this.healthAccounts(data))
+      .instruction();
+  }
+
+  /** Decodes `compute_health`'s return data. */
+  decodeHealthView(returnData: Uint8Array): HealthView {
+    return this.program.coder.types.decode("healthView", Buffer.from(returnData));
+  }
+}
+
+/** Accounts of a token movement into or out of a margin account. */
+export interface PayIn {
+  account: PublicKey;
+  tokenIndex: number;
+  /** Native units. */
+  amount: bigint | number;
+  /** SPL token account of the bank's mint (source or destination). */
+  tokenAccount: PublicKey;
+  /** Owner or delegate of the margin account (and of `tokenAccount` when paying in). */
+  authority: PublicKey;
+}
+
+function toBN(v: bigint | number): BN {
+  return new BN(v.toString());
+}

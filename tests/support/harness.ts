@@ -1,0 +1,279 @@
+/**
+ * One test harness, two backends:
+ *
+ * - **svm** (default): an in-process LiteSVM loaded with `target/deploy/xmargin.so`,
+ *   the test oracles and a fixed clock. Transactions run synchronously.
+ * - **rpc**: when `ANCHOR_PROVIDER_URL` is set (as `anchor test` and
+ *   `scripts/localnet test` do), a real validator over JSON-RPC with the wallet
+ *   in `ANCHOR_WALLET`; the test oracles must be preloaded (scripts/localnet).
+ *
+ * Every send returns the compute units, logs and return data, read from the
+ * runtime (LiteSVM's metadata, or the confirmed transaction over RPC).
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { AnchorProvider, type Provider, utils, Wallet } from "@anchor-lang/core";
+import {
+  type AccountInfo, ComputeBudgetProgram, Connection, Keypair, PublicKey, SendTransactionError, type Signer,
+  SystemProgram, Transaction, type TransactionInstruction, type TransactionSignature, VersionedTransaction,
+} from "@solana/web3.js";
+import { address, getTransactionDecoder, lamports } from "@solana/kit";
+import { Clock, FailedTransactionMetadata, LiteSVM } from "litesvm";
+import { PYTH_RECEIVER_PROGRAM_ID, XMARGIN_PROGRAM_ID } from "../../app/src/pda.ts";
+import { oracleAddress, PRICE_UPDATE_V2_LAMPORTS, priceUpdateV2, type PythQuote, TEST_FEEDS, type TestFeed } from "./pyth.ts";
+
+export const ROOT = join(__dirname, "../..");
+export const PROGRAM_SO = join(ROOT, "target/deploy/xmargin.so");
+/** Clock of the SVM backend: 2026-05-28. */
+export const SVM_START_TIME = 1_780_000_000n;
+
+export interface Sent {
+  signature: string;
+  computeUnits: number;
+  logs: string[];
+  returnData: Buffer | null;
+}
+
+/** A failed transaction: the runtime's error text and the program logs. */
+export class TxFailure extends Error {
+  constructor(readonly error: string, readonly logs: string[]) {
+    super(`${error}\n  ${logs.join("\n  ")}`);
+  }
+
+  /** The custom program error code of the failing instruction, if any. */
+  get customCode(): number | null {
+    for (const l of this.logs) {
+      const m = /custom program error: 0x([0-9a-f]+)/i.exec(l);
+      if (m) return parseInt(m[1], 16);
+    }
+    const m = /Custom(?:\s*\{\s*code:|\"?:)\s*(\d+)/.exec(this.error);
+    return m ? Number(m[1]) : null;
+  }
+}
+
+export interface Harness {
+  readonly mode: "svm" | "rpc";
+  readonly provider: Provider;
+  readonly payer: Keypair;
+  /** Signs with the payer and `signers`, sends, waits for confirmation; throws `TxFailure`. */
+  send(ixs: TransactionInstruction[], signers?: Signer[]): Promise<Sent>;
+  getAccount(key: PublicKey): Promise<AccountInfo<Buffer> | null>;
+  /** A new funded keypair. */
+  newWallet(sol?: number): Promise<Keypair>;
+  /** Current unix time of the cluster. */
+  now(): Promise<bigint>;
+  /** Moves a test oracle's price (svm only: a real validator's oracles are fixed). */
+  setOracle?(name: TestFeed, quote: PythQuote): void;
+}
+
+// ------------------------------------------------------------------ svm
+
+class SvmProvider implements Provider {
+  readonly connection: Connection;
+  readonly wallet: Wallet;
+  readonly publicKey: PublicKey;
+
+  constructor(readonly svm: LiteSVM, readonly payer: Keypair, readonly run: (tx: Transaction, s: Signer[]) => Sent) {
+    this.publicKey = payer.publicKey;
+    this.wallet = new Wallet(payer);
+    const ctx = () => ({ slot: Number(svm.getClock().slot) });
+    const get = (a: PublicKey) => svmAccount(svm, a);
+    // The Connection methods Program uses for fetch and account resolution.
+    this.connection = {
+      commitment: "confirmed",
+      getAccountInfo: async (a: PublicKey) => get(a),
+      getAccountInfoAndContext: async (a: PublicKey) => ({ context: ctx(), value: get(a) }),
+      getMultipleAccountsInfo: async (as: PublicKey[]) => as.map(get),
+      getMultipleAccountsInfoAndContext: async (as: PublicKey[]) => ({ context: ctx(), value: as.map(get) }),
+      getMinimumBalanceForRentExemption: async (n: number) => Number(svm.minimumBalanceForRentExemption(BigInt(n))),
+      getLatestBlockhash: async () => ({ blockhash: svm.latestBlockhash(), lastValidBlockHeight: 0 }),
+    } as unknown as Connection;
+  }
+
+  async sendAndConfirm(tx: Transaction | VersionedTransaction, signers: Signer[] = []): Promise<TransactionSignature> {
+    if (tx instanceof VersionedTransaction) throw new Error("versioned transactions are not used by these tests");
+    return this.run(tx, signers).signature;
+  }
+}
+
+function svmAccount(svm: LiteSVM, a: PublicKey): AccountInfo<Buffer> | null {
+  const acc = svm.getAccount(address(a.toBase58()));
+  if (!acc.exists) return null;
+  return { data: Buffer.from(acc.data), owner: new PublicKey(acc.programAddress), lamports: Number(acc.lamports),
+    executable: acc.executable, rentEpoch: 0 };
+}
+
+class SvmHarness implements Harness {
+  readonly mode = "svm" as const;
+  readonly svm = new LiteSVM();
+  readonly payer = Keypair.fromSeed(new Uint8Array(32).fill(7)); // fixed: deterministic PDAs and CU
+  readonly provider: SvmProvider;
+
+  constructor() {
+    if (!existsSync(PROGRAM_SO)) throw new Error(`${PROGRAM_SO} missing: run scripts/build-sbf`);
+    this.svm.addProgramFromFile(address(XMARGIN_PROGRAM_ID.toBase58()), PROGRAM_SO);
+    const clock = this.svm.getClock();
+    this.svm.setClock(new Clock(clock.slot, clock.epochStartTimestamp, clock.epoch, clock.leaderScheduleEpoch, SVM_START_TIME));
+    this.svm.airdrop(address(this.payer.publicKey.toBase58()), lamports(1_000_000_000_000n));
+    for (const [name, { quote }] of Object.entries(TEST_FEEDS)) {
+      this.setOracle(name as TestFeed, quote.publishTime === 0n ? { ...quote, publishTime: SVM_START_TIME } : quote);
+    }
+    this.provider = new SvmProvider(this.svm, this.payer, (tx, s) => this.execute(tx, s));
+  }
+
+  setOracle(name: TestFeed, quote: PythQuote): void {
+    const data = priceUpdateV2(TEST_FEEDS[name].feed, quote);
+    this.svm.setAccount({ address: address(oracleAddress(name).toBase58()), data,
+      programAddress: address(PYTH_RECEIVER_PROGRAM_ID.toBase58()), lamports: lamports(BigInt(PRICE_UPDATE_V2_LAMPORTS)),
+      executable: false, space: BigInt(data.length) });
+  }
+
+  /** Moves the SVM clock forward. */
+  warp(seconds: bigint): void {
+    const c = this.svm.getClock();
+    this.svm.setClock(new Clock(c.slot + 1n, c.epochStartTimestamp, c.epoch, c.leaderScheduleEpoch, c.unixTimestamp + seconds));
+  }
+
+  execute(tx: Transaction, signers: Signer[]): Sent {
+    this.svm.expireBlockhash(); // identical transactions must not collide as "already processed"
+    tx.feePayer ??= this.payer.publicKey;
+    tx.recentBlockhash = this.svm.latestBlockhash();
+    tx.sign(...uniqueSigners([this.payer, ...signers]));
+    const res = this.svm.sendTransaction(getTransactionDecoder().decode(tx.serialize()));
+    if (res instanceof FailedTransactionMetadata) throw new TxFailure(res.err().toString(), res.meta().logs());
+    const rd = res.returnData();
+    const data = Buffer.from(rd.data());
+    return { signature: utils.bytes.bs58.encode(res.signature()), computeUnits: Number(res.computeUnitsConsumed()),
+      logs: res.logs(), returnData: data.length > 0 ? data : null };
+  }
+
+  async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
+    return this.execute(withComputeLimit(ixs), signers);
+  }
+
+  async getAccount(key: PublicKey) {
+    return svmAccount(this.svm, key);
+  }
+
+  async newWallet(sol = 10): Promise<Keypair> {
+    const kp = Keypair.generate();
+    this.svm.airdrop(address(kp.publicKey.toBase58()), lamports(BigInt(sol * 1e9)));
+    return kp;
+  }
+
+  async now(): Promise<bigint> {
+    return this.svm.getClock().unixTimestamp;
+  }
+}
+
+// ------------------------------------------------------------------ rpc
+
+class RpcHarness implements Harness {
+  readonly mode = "rpc" as const;
+  readonly provider: AnchorProvider;
+  readonly payer: Keypair;
+
+  constructor(url: string, walletPath: string) {
+    const secret = JSON.parse(readFileSync(walletPath.replace(/^~/, process.env.HOME ?? "~"), "utf8")) as number[];
+    this.payer = Keypair.fromSecretKey(Uint8Array.from(secret));
+    const connection = new Connection(url, "confirmed");
+    this.provider = new AnchorProvider(connection, new Wallet(this.payer), { commitment: "confirmed" });
+  }
+
+  async init(): Promise<void> {
+    const c = this.provider.connection;
+    if ((await c.getBalance(this.payer.publicKey)) < 100e9) {
+      await c.confirmTransaction(await c.requestAirdrop(this.payer.publicKey, 500e9), "confirmed");
+    }
+    for (const name of Object.keys(TEST_FEEDS)) {
+      const info = await c.getAccountInfo(oracleAddress(name));
+      if (!info || !info.owner.equals(PYTH_RECEIVER_PROGRAM_ID)) {
+        throw new Error(`test oracle ${name} (${oracleAddress(name).toBase58()}) is not preloaded: start the validator with scripts/localnet`);
+      }
+    }
+  }
+
+  async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
+    const c = this.provider.connection;
+    const tx = withComputeLimit(ixs);
+    const { blockhash, lastValidBlockHeight } = await c.getLatestBlockhash("confirmed");
+    tx.feePayer = this.payer.publicKey;
+    tx.recentBlockhash = blockhash;
+    tx.sign(...uniqueSigners([this.payer, ...signers]));
+    let signature: string;
+    try {
+      signature = await c.sendRawTransaction(tx.serialize(), { preflightCommitment: "confirmed" });
+    } catch (e) {
+      if (e instanceof SendTransactionError) throw new TxFailure(e.message, (await e.getLogs(c)) ?? []);
+      throw e;
+    }
+    const status = await c.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, "confirmed");
+    const got = await c.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    const logs = got?.meta?.logMessages ?? [];
+    if (status.value.err) throw new TxFailure(JSON.stringify(status.value.err), logs);
+    const rd = (got?.meta as { returnData?: { data: [string, string] } } | undefined)?.returnData;
+    return { signature, computeUnits: got?.meta?.computeUnitsConsumed ?? 0, logs,
+      returnData: rd ? Buffer.from(rd.data[0], "base64") : null };
+  }
+
+  getAccount(key: PublicKey) {
+    return this.provider.connection.getAccountInfo(key, "confirmed");
+  }
+
+  async newWallet(sol = 10): Promise<Keypair> {
+    const kp = Keypair.generate();
+    await this.send([SystemProgram.transfer({ fromPubkey: this.payer.publicKey, toPubkey: kp.publicKey, lamports: sol * 1e9 })]);
+    return kp;
+  }
+
+  async now(): Promise<bigint> {
+    const c = this.provider.connection;
+    const t = await c.getBlockTime(await c.getSlot("confirmed"));
+    return BigInt(t ?? Math.floor(Date.now() / 1000));
+  }
+}
+
+// ------------------------------------------------------------------ shared
+
+/** A compute limit above the 200k default so the 16-position cases fit; harmless otherwise. */
+function withComputeLimit(ixs: TransactionInstruction[]): Transaction {
+  return new Transaction().add(ComputeBudgetProgram.setComputeUnitLimit({ units: 1_400_000 }), ...ixs);
+}
+
+function uniqueSigners(signers: Signer[]): Signer[] {
+  const seen = new Set<string>();
+  return signers.filter((s) => !seen.has(s.publicKey.toBase58()) && seen.add(s.publicKey.toBase58()));
+}
+
+/** The harness for this run: rpc when `ANCHOR_PROVIDER_URL` is set, else the in-process SVM. */
+export async function makeHarness(): Promise<Harness> {
+  const url = process.env.ANCHOR_PROVIDER_URL;
+  if (url) {
+    const h = new RpcHarness(url, process.env.ANCHOR_WALLET ?? "~/.config/solana/id.json");
+    await h.init();
+    return h;
+  }
+  return new SvmHarness();
+}
+
+export function isSvm(h: Harness): h is SvmHarness {
+  return h.mode === "svm";
+}
+
+/** The .so must be newer than the program sources, or the tests would test an old program. */
+export function assertProgramFresh(): void {
+  if (process.env.ANCHOR_PROVIDER_URL) return;
+  const so = statSync(PROGRAM_SO).mtimeMs;
+  const newest = ["programs/xmargin/src", "crates/risk/src"].map((d) => newestMtime(join(ROOT, d)));
+  if (Math.max(...newest) > so) throw new Error("target/deploy/xmargin.so is older than the program sources: run scripts/build-sbf");
+}
+
+function newestMtime(dir: string): number {
+  const { readdirSync } = require("node:fs") as typeof import("node:fs");
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
