@@ -7,7 +7,16 @@ use xmargin_risk::Fixed;
 // Not `#[zero_copy]`: its IDL impl would clash with the borsh derive's (events
 // and instruction data carry it too); the layout is the same either way.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable, AnchorSerialize, AnchorDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bytemuck::Pod,
+    bytemuck::Zeroable,
+    AnchorSerialize,
+    AnchorDeserialize,
 )]
 #[repr(C)]
 pub struct StoredFixed {
