@@ -10,7 +10,7 @@
  * Every send returns the compute units, logs and return data, read from the
  * runtime (LiteSVM's metadata, or the confirmed transaction over RPC).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AnchorProvider, type Provider, utils, Wallet } from "@anchor-lang/core";
 import {
@@ -245,15 +245,33 @@ function uniqueSigners(signers: Signer[]): Signer[] {
   return signers.filter((s) => !seen.has(s.publicKey.toBase58()) && seen.add(s.publicKey.toBase58()));
 }
 
-/** The harness for this run: rpc when `ANCHOR_PROVIDER_URL` is set, else the in-process SVM. */
+/**
+ * The harness for this run. `XMARGIN_TEST_BACKEND=svm|rpc` forces one;
+ * otherwise rpc when `ANCHOR_PROVIDER_URL` answers (a real validator), else the
+ * in-process SVM — which is what `anchor test --skip-local-validator` gets, as
+ * Anchor sets the URL even when nothing listens there.
+ */
 export async function makeHarness(): Promise<Harness> {
+  const forced = process.env.XMARGIN_TEST_BACKEND;
   const url = process.env.ANCHOR_PROVIDER_URL;
-  if (url) {
+  if (forced === "rpc" || (forced !== "svm" && url && (await answers(url)))) {
+    if (!url) throw new Error("XMARGIN_TEST_BACKEND=rpc needs ANCHOR_PROVIDER_URL");
     const h = new RpcHarness(url, process.env.ANCHOR_WALLET ?? "~/.config/solana/id.json");
     await h.init();
     return h;
   }
+  if (url && forced !== "svm") console.log(`# no validator answers at ${url}: running on the in-process SVM`);
   return new SvmHarness();
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getHealth" }), signal: AbortSignal.timeout(2_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 export function isSvm(h: Harness): h is SvmHarness {
@@ -262,14 +280,12 @@ export function isSvm(h: Harness): h is SvmHarness {
 
 /** The .so must be newer than the program sources, or the tests would test an old program. */
 export function assertProgramFresh(): void {
-  if (process.env.ANCHOR_PROVIDER_URL) return;
   const so = statSync(PROGRAM_SO).mtimeMs;
   const newest = ["programs/xmargin/src", "crates/risk/src"].map((d) => newestMtime(join(ROOT, d)));
   if (Math.max(...newest) > so) throw new Error("target/deploy/xmargin.so is older than the program sources: run scripts/build-sbf");
 }
 
 function newestMtime(dir: string): number {
-  const { readdirSync } = require("node:fs") as typeof import("node:fs");
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -10,8 +10,8 @@ import {
   ACCOUNT_SIZE, createInitializeAccount3Instruction, createInitializeMint2Instruction, createMintToInstruction,
   MINT_SIZE, TOKEN_PROGRAM_ID, unpackAccount,
 } from "@solana/spl-token";
-import { Keypair, PublicKey, SystemProgram, type Signer, type TransactionInstruction } from "@solana/web3.js";
-import { LangErrorCode } from "@anchor-lang/core";
+import { Keypair, PublicKey, SystemProgram, type Signer, TransactionInstruction } from "@solana/web3.js";
+import { BN, LangErrorCode } from "@anchor-lang/core";
 import {
   type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient, XmarginErrorCode,
 } from "../../app/src/client.ts";
@@ -45,9 +45,7 @@ export function defaultInterest(): BankInterestArgs {
     protocolFeeBps: 1_000, liquidationFeeBps: 500 };
 }
 
-type BN = BankRiskArgs["depositCap"];
 function bn(v: bigint | number): BN {
-  const { BN } = require("@anchor-lang/core") as typeof import("@anchor-lang/core");
   return new BN(v.toString());
 }
 function u64Max(): BN {
@@ -240,7 +238,5 @@ export function replaceAccount(client: XmarginClient, ix: TransactionInstruction
   const index = def.accounts.findIndex((a) => a.name === name);
   assert.ok(index >= 0, `${instruction} has no account ${name}`);
   const keys = ix.keys.map((k, i) => (i === index ? { ...k, pubkey: key } : k));
-  return new TransactionInstructionCtor({ programId: ix.programId, keys, data: ix.data });
+  return new TransactionInstruction({ programId: ix.programId, keys, data: ix.data });
 }
-
-import { TransactionInstruction as TransactionInstructionCtor } from "@solana/web3.js";
