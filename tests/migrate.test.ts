@@ -1,0 +1,63 @@
+/**
+ * migrations/deploy.ts's logic (app/src/deploy.ts): a config deploys a group
+ * and its banks; a second run changes nothing; `update` re-applies parameters;
+ * a config that contradicts the chain is refused.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, test } from "node:test";
+import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from "@solana/spl-token";
+import { Keypair, SystemProgram } from "@solana/web3.js";
+import { type DeployConfig, DeployMismatchError, deploy, pythFeedAccount } from "../app/src/deploy.ts";
+import { bankAddress } from "../app/src/pda.ts";
+import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
+import { FEED_IDS, oracleAddress } from "./support/pyth.ts";
+
+let h: Harness;
+let config: DeployConfig;
+
+before(async () => {
+  assertProgramFresh();
+  h = await makeHarness();
+  // The shipped config's parameters, on fresh mints and the test oracles (a fresh wallet: a fresh group).
+  const shipped = JSON.parse(readFileSync(join(__dirname, "../migrations/config.json"), "utf8")) as DeployConfig;
+  const rent = await h.provider.connection.getMinimumBalanceForRentExemption(MINT_SIZE);
+  const mints = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
+  await h.send(mints.flatMap((m, i) => [
+    SystemProgram.createAccount({ fromPubkey: h.payer.publicKey, newAccountPubkey: m.publicKey, space: MINT_SIZE, lamports: rent,
+      programId: TOKEN_PROGRAM_ID }),
+    createInitializeMint2Instruction(m.publicKey, [6, 9, 8][i], h.payer.publicKey, null),
+  ]), mints);
+  const oracles = [oracleAddress("usdc"), oracleAddress("sol"), oracleAddress("btc")];
+  config = { ...shipped, groupNum: Math.floor(Math.random() * 1e9), quoteMint: mints[0].publicKey.toBase58(),
+    banks: shipped.banks.map((b, i) => ({ ...b, mint: mints[i].publicKey.toBase58(), oracle: oracles[i].toBase58() })) };
+});
+
+test("deploys once, then changes nothing; update re-applies; contradictions are refused", async () => {
+  const first = await deploy(h.provider, config);
+  assert.deepEqual(first.created, ["group", "USDC", "SOL", "wBTC"]);
+  const banks = [0, 1, 2].map((i) => bankAddress(first.group, i));
+  const snapshot = await Promise.all([first.group, ...banks].map((k) => h.getAccount(k)));
+
+  const second = await deploy(h.provider, config);
+  assert.deepEqual(second.created, []);
+  assert.deepEqual(second.unchanged, ["group", "USDC", "SOL", "wBTC"]);
+  const after = await Promise.all([first.group, ...banks].map((k) => h.getAccount(k)));
+  after.forEach((a, i) => assert.ok(a && snapshot[i] && a.data.equals(snapshot[i]!.data), "nothing changed"));
+
+  const updated = await deploy(h.provider, config, { update: true });
+  assert.deepEqual(updated.updated, ["USDC", "SOL", "wBTC"]);
+
+  await assert.rejects(deploy(h.provider, { ...config, quoteMint: config.banks[1].mint }), DeployMismatchError);
+  const swapped = { ...config, banks: [config.banks[1], config.banks[0], config.banks[2]] };
+  await assert.rejects(deploy(h.provider, swapped), DeployMismatchError);
+});
+
+test("the sponsored Pyth account is derived from the feed id and shard", () => {
+  const a = pythFeedAccount(FEED_IDS.sol, 0);
+  assert.ok(!a.equals(pythFeedAccount(FEED_IDS.sol, 1)));
+  assert.ok(a.equals(pythFeedAccount(`0x${FEED_IDS.sol}`, 0)));
+  // Mainnet's sponsored USDC/USD feed account.
+  assert.equal(pythFeedAccount(FEED_IDS.usdc).toBase58(), "Dpw1EAVrSB1ibxiDQyTAW6Zip3J4Btk2x4SgApQCeFbX");
+});
