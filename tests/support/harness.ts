@@ -115,9 +115,7 @@ class SvmHarness implements Harness {
     const clock = this.svm.getClock();
     this.svm.setClock(new Clock(clock.slot, clock.epochStartTimestamp, clock.epoch, clock.leaderScheduleEpoch, SVM_START_TIME));
     this.svm.airdrop(address(this.payer.publicKey.toBase58()), lamports(1_000_000_000_000n));
-    for (const [name, { quote }] of Object.entries(TEST_FEEDS)) {
-      this.setOracle(name as TestFeed, quote.publishTime === 0n ? { ...quote, publishTime: SVM_START_TIME } : quote);
-    }
+    for (const [name, { quote }] of Object.entries(TEST_FEEDS)) this.setOracle(name as TestFeed, quote);
     this.provider = new SvmProvider(this.svm, this.payer, (tx, s) => this.execute(tx, s));
   }
 

@@ -6,11 +6,12 @@
  *
  * Fresh feeds carry a publish time far in the future: the program counts a
  * future publish time as age 0, so they stay fresh against a real validator's
- * wall clock. The ETH feed is published at the start (the SVM's start time, or
- * the validator's start): a test makes it stale by lowering its bank's max age.
+ * wall clock. (A stale price needs a clock the test controls: the SVM's.)
  *
- * `node --import tsx tests/support/pyth.ts <dir> <unix now>` writes one
- * validator account file per feed into `<dir>` and prints the `--account` arguments.
+ * `tests/fixtures/oracles/` holds the same accounts as validator account files
+ * (`--account`, Anchor.toml's `[[test.validator.account]]`), written by
+ * `node --import tsx tests/support/pyth.ts tests/fixtures/oracles`; a test
+ * checks they match this module.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -41,8 +42,7 @@ export const TEST_FEEDS = {
   usdc: { feed: FEED_IDS.usdc, quote: { price: 100_000_000n, conf: 0n, exponent: -8, publishTime: FRESH_PUBLISH_TIME } },
   sol: { feed: FEED_IDS.sol, quote: { price: 15_000_000_000n, conf: 10_000_000n, exponent: -8, publishTime: FRESH_PUBLISH_TIME } },
   btc: { feed: FEED_IDS.btc, quote: { price: 6_000_000_000_000n, conf: 1_000_000_000n, exponent: -8, publishTime: FRESH_PUBLISH_TIME } },
-  /** ETH, published at the start (`publishTime` 0 here: replaced by the start time). */
-  eth: { feed: FEED_IDS.eth, quote: { price: 300_000_000_000n, conf: 100_000_000n, exponent: -8, publishTime: 0n } },
+  eth: { feed: FEED_IDS.eth, quote: { price: 300_000_000_000n, conf: 100_000_000n, exponent: -8, publishTime: FRESH_PUBLISH_TIME } },
 } as const satisfies Record<string, { feed: string; quote: PythQuote }>;
 
 export type TestFeed = keyof typeof TEST_FEEDS;
@@ -99,12 +99,10 @@ if (process.argv[1] && process.argv[1].endsWith("pyth.ts") && process.argv[2]) {
   const dir = process.argv[2];
   mkdirSync(dir, { recursive: true });
   const args: string[] = [];
-  const now = BigInt(process.argv[3] ?? Math.floor(Date.now() / 1000));
   for (const [name, { feed, quote }] of Object.entries(TEST_FEEDS)) {
     const address = oracleAddress(name);
     const file = join(dir, `oracle-${name}.json`);
-    const q = quote.publishTime === 0n ? { ...quote, publishTime: now } : quote;
-    writeFileSync(file, validatorAccountJson(address, priceUpdateV2(feed, q)));
+    writeFileSync(file, validatorAccountJson(address, priceUpdateV2(feed, quote)) + "\n");
     args.push("--account", address.toBase58(), file);
   }
   console.log(args.join(" "));

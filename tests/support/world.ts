@@ -34,9 +34,9 @@ export function defaultRisk(): BankRiskArgs {
   };
 }
 
-/** Oracle settings: 60 s max age (ETH: an hour), 2 % max confidence, k = 1. */
-export function defaultOracle(token: Token): BankOracleArgs {
-  return { maxOracleAgeSecs: token === "eth" ? 3_600 : 60, maxConfRatioBps: 200, confMultiplierCenti: 100,
+/** Oracle settings: 60 s max age, 2 % max confidence, k = 1. */
+export function defaultOracle(_token: Token): BankOracleArgs {
+  return { maxOracleAgeSecs: 60, maxConfRatioBps: 200, confMultiplierCenti: 100,
     stablePriceGrowthBpsPerHour: 2_000 };
 }
 
