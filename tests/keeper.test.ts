@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { BN } from "@anchor-lang/core";
 import type { PublicKey } from "@solana/web3.js";
-import { HealthBand } from "../app/src/accounts.ts";
+import { HealthBandCode } from "../app/src/accounts.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
 import { defaultRisk, expectError, TOKEN_INDEX, type User, World } from "./support/world.ts";
 
@@ -41,7 +41,7 @@ before(async () => {
 /** The keeper's scan: every account whose on-chain health band is Liquidatable. */
 async function liquidatable(accounts: PublicKey[]): Promise<PublicKey[]> {
   const out: PublicKey[] = [];
-  for (const a of accounts) if ((await w.health(a)).view.band === HealthBand.liquidatable) out.push(a);
+  for (const a of accounts) if ((await w.health(a)).view.band === HealthBandCode.liquidatable) out.push(a);
   return out;
 }
 

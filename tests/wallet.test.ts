@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { PublicKey } from "@solana/web3.js";
-import { HealthBand } from "../app/src/accounts.ts";
+import { HealthBandCode } from "../app/src/accounts.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
 import { expectError, TOKEN_INDEX, World } from "./support/world.ts";
 
@@ -47,7 +47,7 @@ describe("wallet", () => {
 
     // About 0.01 USDC of Init health is left (less any interest accrued on a live validator).
     const { view } = await w.health(u.account);
-    assert.equal(view.band, HealthBand.healthy);
+    assert.equal(view.band, HealthBandCode.healthy);
     const init = BigInt(view.init.toString());
     assert.ok(init <= 10_000n && init >= (h.mode === "svm" ? 9_999n : 8_000n), `init ${init}`);
     assert.ok(BigInt(view.maint.toString()) > BigInt(view.liquidationEnd.toString()));
@@ -91,7 +91,7 @@ describe("wallet", () => {
     const { view } = await w.health(u.account);
     const init = BigInt(view.init.toString());
     assert.ok(init >= (h.mode === "svm" ? 9_999n : 0n) && init <= 10_000n, `init ${init}`);
-    assert.equal(view.band, HealthBand.healthy);
+    assert.equal(view.band, HealthBandCode.healthy);
   });
 
   test("a delegate deposits and withdraws only to the owner", async () => {

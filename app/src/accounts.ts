@@ -21,7 +21,7 @@ export const AccountFlags = { beingLiquidated: 1, bankrupt: 2, portfolioMode: 4 
 export const PauseFlags = { deposits: 1, withdrawals: 2, liquidations: 4, trading: 8, all: 15 } as const;
 
 /** Health bands of `compute_health` (`HealthView.band`). */
-export const HealthBand = { healthy: 0, marginCall: 1, liquidatable: 2 } as const;
+export const HealthBandCode = { healthy: 0, marginCall: 1, liquidatable: 2 } as const;
 
 /** Byte offset of `MarginAccount.group` (after the discriminator): a `getProgramAccounts` memcmp filter. */
 export const MARGIN_ACCOUNT_GROUP_OFFSET = 8;
