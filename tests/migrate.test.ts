@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { Keypair, SystemProgram } from "@solana/web3.js";
-import { type DeployConfig, DeployMismatchError, deploy, pythFeedAccount } from "../app/src/deploy.ts";
+import { type DeployConfig, DeployMismatchError, deploy, pythFeedAccount } from "@xmargin/client";
 import { bankAddress } from "../app/src/pda.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
 import { FEED_IDS, oracleAddress } from "./support/pyth.ts";

@@ -1,0 +1,97 @@
+/**
+ * The client-side health estimate on live accounts: decodes the margin
+ * account's banks and their Pyth `PriceUpdateV2` oracles (with the program's
+ * identity checks) into the inputs of `health.ts`, which values them bit for
+ * bit as the program does.
+ */
+import { createHash } from "node:crypto";
+import { type AccountInfo, PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
+import { activeTokenPositions, type BankData, fixedRaw, type MarginAccountData } from "./accounts.ts";
+import type { XmarginClient } from "./client.ts";
+import {
+  estimateHealth, type HealthBankInput, type HealthEstimate, type HealthPositionInput, type PythReadingInput,
+  type RiskParamsInput,
+} from "./health.ts";
+import { PYTH_RECEIVER_PROGRAM_ID } from "./pda.ts";
+
+/** An oracle account fails the program's identity checks (`read_pyth`); `code` is the program's error name. */
+export class OracleAccountError extends Error {
+  constructor(readonly oracle: PublicKey, readonly code: string) {
+    super(`oracle ${oracle.toBase58()}: ${code}`);
+  }
+}
+
+const PRICE_UPDATE_V2_DISCRIMINATOR = createHash("sha256").update("account:PriceUpdateV2").digest().subarray(0, 8);
+// After the discriminator: write authority (32), verification level (1 = Full), then the price message.
+const VERIFICATION_OFFSET = 40;
+const FEED_ID_OFFSET = 41;
+const PRICE_OFFSET = 73;
+const MESSAGE_END = PRICE_OFFSET + 28;
+
+/** Reads a `PriceUpdateV2` with the program's checks: owner, type, full verification, feed id. */
+export function parsePriceUpdate(key: PublicKey, info: AccountInfo<Buffer> | null, feedId: number[]): PythReadingInput {
+  if (!info || !info.owner.equals(PYTH_RECEIVER_PROGRAM_ID)) throw new OracleAccountError(key, "OracleWrongOwner");
+  const d = info.data;
+  if (d.length < MESSAGE_END || !d.subarray(0, 8).equals(PRICE_UPDATE_V2_DISCRIMINATOR)) {
+    throw new OracleAccountError(key, "OracleNotPriceUpdate");
+  }
+  if (d.readUInt8(VERIFICATION_OFFSET) !== 1) throw new OracleAccountError(key, "OracleNotFullyVerified");
+  if (!d.subarray(FEED_ID_OFFSET, FEED_ID_OFFSET + 32).equals(Buffer.from(feedId))) {
+    throw new OracleAccountError(key, "OracleWrongFeed");
+  }
+  return { price: d.readBigInt64LE(PRICE_OFFSET), conf: d.readBigUInt64LE(PRICE_OFFSET + 8),
+    exponent: d.readInt32LE(PRICE_OFFSET + 16), publishTime: d.readBigInt64LE(PRICE_OFFSET + 20) };
+}
+
+function riskInput(r: BankData["risk"]): RiskParamsInput {
+  const u = (v: { toString(): string }) => BigInt(v.toString());
+  return { initAssetWeight: fixedRaw(r.initAssetWeight), liqEndAssetWeight: fixedRaw(r.liqEndAssetWeight),
+    maintAssetWeight: fixedRaw(r.maintAssetWeight), maintLiabWeight: fixedRaw(r.maintLiabWeight),
+    liqEndLiabWeight: fixedRaw(r.liqEndLiabWeight), initLiabWeight: fixedRaw(r.initLiabWeight),
+    depositCap: u(r.depositCap), borrowLimit: u(r.borrowLimit), depositWeightScaleStart: u(r.depositWeightScaleStart),
+    borrowWeightScaleStart: u(r.borrowWeightScaleStart) };
+}
+
+/** The `health.ts` view of a decoded bank. */
+export function bankInput(b: BankData): HealthBankInput {
+  return { tokenIndex: b.tokenIndex, mintDecimals: b.mintDecimals, depositIndex: fixedRaw(b.depositIndex),
+    borrowIndex: fixedRaw(b.borrowIndex), depositShares: fixedRaw(b.depositShares), borrowShares: fixedRaw(b.borrowShares),
+    stablePrice: fixedRaw(b.stablePrice), confMultiplier: fixedRaw(b.confMultiplier), maxConfRatio: fixedRaw(b.maxConfRatio),
+    maxOracleAgeSecs: b.maxOracleAgeSecs, risk: riskInput(b.risk), pendingRisk: riskInput(b.pendingRisk),
+    pendingActivationTs: BigInt(b.pendingActivationTs.toString()) };
+}
+
+/** The cluster's unix time (the Clock sysvar). */
+export async function clusterTime(client: XmarginClient): Promise<bigint> {
+  const info = await client.program.provider.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY);
+  if (!info) throw new Error("no Clock sysvar");
+  return info.data.readBigInt64LE(32);
+}
+
+/**
+ * Health of a margin account estimated off-chain from fresh bank and oracle
+ * reads, equal to what `compute_health` returns at the same clock `now`
+ * (default: the cluster's). Banks are re-read so interest indices are current
+ * as of their last accrual, like the program's view before it accrues.
+ */
+export async function estimateAccountHealth(
+  client: XmarginClient,
+  account: PublicKey | MarginAccountData,
+  now?: bigint,
+): Promise<HealthEstimate> {
+  const data = account instanceof PublicKey ? await client.fetchMarginAccount(account) : account;
+  const positions = activeTokenPositions(data);
+  const bankKeys = positions.map((p) => client.bank(p.tokenIndex).address);
+  const banks = await client.program.account.bank.fetchMultiple(bankKeys);
+  const oracleKeys = banks.map((b, i) => {
+    if (!b) throw new Error(`bank ${bankKeys[i].toBase58()} not found`);
+    return b.oracle;
+  });
+  const oracles = await client.program.provider.connection.getMultipleAccountsInfo(oracleKeys);
+  const inputs: HealthPositionInput[] = positions.map((p, i) => {
+    const bank = banks[i] as BankData;
+    return { bank: bankInput(bank), reading: parsePriceUpdate(oracleKeys[i], oracles[i], bank.feedId), shares: p.shares };
+  });
+  const group = await client.fetchGroup();
+  return estimateHealth(inputs, { quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)) });
+}

@@ -1,0 +1,401 @@
+/**
+ * Client-side health estimate, bit-exact with the program's valuation
+ * (`xmargin::health::value_token` + the risk engine's linear `HealthCache`).
+ *
+ * Each step mirrors one Rust function with the same roundings, so the raw
+ * I80F48 results are identical; `tests/health.test.ts` proves it on fixtures
+ * the Rust engine writes (`crates/client/tests/health_fixtures.rs`).
+ * Field names are the Anchor accounts' (`Bank`, `BankRiskParams`) in
+ * lowerCamelCase; fixed-point fields are raw I80F48 `bigint`s (see
+ * `fromStoredFixed`), integers as stored.
+ */
+import {
+  add, DELTA, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, MAX, max, min, mulCeil, mulDiv, mulFloor,
+  ONE, type Rounding, sub,
+} from "./fixed.ts";
+
+/** A bank's risk parameters (`BankRiskParams`): weights raw I80F48, caps and scale starts as stored (u64). */
+export interface RiskParamsInput {
+  initAssetWeight: bigint;
+  liqEndAssetWeight: bigint;
+  maintAssetWeight: bigint;
+  maintLiabWeight: bigint;
+  liqEndLiabWeight: bigint;
+  initLiabWeight: bigint;
+  depositCap: bigint;
+  borrowLimit: bigint;
+  depositWeightScaleStart: bigint;
+  borrowWeightScaleStart: bigint;
+}
+
+/** The `Bank` fields health reads (fixed-point fields raw I80F48). */
+export interface HealthBankInput {
+  tokenIndex: number;
+  mintDecimals: number;
+  depositIndex: bigint;
+  borrowIndex: bigint;
+  depositShares: bigint;
+  borrowShares: bigint;
+  stablePrice: bigint;
+  confMultiplier: bigint;
+  maxConfRatio: bigint;
+  maxOracleAgeSecs: number;
+  risk: RiskParamsInput;
+  pendingRisk: RiskParamsInput;
+  pendingActivationTs: bigint;
+}
+
+/** A Pyth `PriceUpdateV2` message: `price · 10^exponent ± conf · 10^exponent`. */
+export interface PythReadingInput {
+  price: bigint;
+  conf: bigint;
+  exponent: number;
+  publishTime: bigint;
+}
+
+/** One token position: its bank, the bank's oracle reading and the signed shares (raw I80F48, negative = borrow). */
+export interface HealthPositionInput {
+  bank: HealthBankInput;
+  reading: PythReadingInput;
+  shares: bigint;
+}
+
+/** Health of all three types, raw I80F48 in quote native units. */
+export interface HealthEstimate {
+  init: bigint;
+  maint: bigint;
+  liqEnd: bigint;
+}
+
+/** `HealthContext` minus the group: quote decimals, clock, and the program's strictness flags. */
+export interface HealthContextInput {
+  quoteDecimals: number;
+  now: bigint;
+  /** Token whose price must be usable even as an asset (the instruction's own). */
+  strictToken?: number;
+  /** Every price must be usable (liquidation). */
+  strictAll?: boolean;
+}
+
+export type HealthType = "init" | "maint" | "liqEnd";
+export type HealthBand = "healthy" | "marginCall" | "liquidatable";
+
+/** Oracle price in quote native per native unit: floor, ceil (`lo` or `lo + 1 ulp`), confidence (ceil). */
+export interface OraclePrice {
+  lo: bigint;
+  hi: bigint;
+  conf: bigint;
+}
+
+/** `BiasedPrices`: the prices a position is valued at, per health type and side. */
+export interface BiasedPrices {
+  oracle: bigint;
+  spotAsset: bigint;
+  spotLiab: bigint;
+  initAsset: bigint;
+  initLiab: bigint;
+}
+
+export interface TokenWeights {
+  initAsset: bigint;
+  maintAsset: bigint;
+  liqEndAsset: bigint;
+  initLiab: bigint;
+  maintLiab: bigint;
+  liqEndLiab: bigint;
+}
+
+/** A valued position (the engine's `TokenInfo`). */
+export interface TokenValuation {
+  tokenIndex: number;
+  balance: bigint;
+  prices: BiasedPrices;
+  weights: TokenWeights;
+}
+
+type OracleErrorName = "OracleStale" | "OracleNonPositivePrice" | "OracleConfidenceTooWide" | "MathOverflow";
+
+/** A price the program refuses for this position (a liability or a strict token); it fails with `programError`. */
+export class OracleUnusableError extends Error {
+  constructor(
+    readonly tokenIndex: number,
+    readonly programError: OracleErrorName,
+  ) {
+    super(`token ${tokenIndex}: oracle unusable (${programError})`);
+    this.name = "OracleUnusableError";
+  }
+}
+
+/** A Pyth price that is non-positive or rounds to zero in native units (`RiskError::InvalidPrice`). */
+export class InvalidPriceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidPriceError";
+  }
+}
+
+/** A risk parameter out of range (`RiskError::InvalidParameter`, program error `InvalidWeights`). */
+export class InvalidRiskParameterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRiskParameterError";
+  }
+}
+
+/** The same token valued twice (`RiskError::DuplicateIndex`, program error `HealthAccountMismatch`). */
+export class DuplicateTokenError extends Error {
+  constructor(readonly tokenIndex: number) {
+    super(`token ${tokenIndex} listed twice`);
+    this.name = "DuplicateTokenError";
+  }
+}
+
+/** The program error name an estimate error corresponds to (how `risk_error` maps it), if any. */
+export function programErrorOf(e: unknown): string | undefined {
+  if (e instanceof OracleUnusableError) return e.programError;
+  if (e instanceof InvalidRiskParameterError) return "InvalidWeights";
+  if (e instanceof DuplicateTokenError) return "HealthAccountMismatch";
+  if (e instanceof InvalidPriceError) return "OracleNonPositivePrice";
+  if (e instanceof FixedOverflowError || e instanceof DivisionByZeroError) return "MathOverflow";
+  return undefined;
+}
+
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** Signed native balance: deposits at the deposit index, debts at the borrow index, both floored (debts weigh more). */
+export function nativeBalance(shares: bigint, depositIndex: bigint, borrowIndex: bigint): bigint {
+  return mulFloor(shares, shares < 0n ? borrowIndex : depositIndex);
+}
+
+/** `floor(value · 10^exp10)` as raw fixed point, and whether it was inexact (`scale_pow10_floor`). */
+function scalePow10Floor(value: bigint, exp10: number): [bigint, boolean] {
+  if (exp10 >= 0) {
+    if (exp10 > 38) throw new FixedOverflowError("scalePow10"); // 10^39 overflows u128
+    const v = value * 10n ** BigInt(exp10);
+    if (v > MAX >> FRAC_BITS) throw new FixedOverflowError("scalePow10");
+    return [v << FRAC_BITS, false];
+  }
+  const num = value << FRAC_BITS;
+  if (-exp10 > 38) return [0n, value !== 0n];
+  const d = 10n ** BigInt(-exp10);
+  const q = num / d;
+  return [q, q * d !== num];
+}
+
+/** `value · 10^exp10` as raw fixed point, rounded as asked (`scale_pow10`). */
+export function scalePow10(value: bigint, exp10: number, rounding: Rounding): bigint {
+  const [floor, inexact] = scalePow10Floor(value, exp10);
+  return inexact && rounding === "ceil" ? add(floor, DELTA) : floor;
+}
+
+/** A Pyth reading in quote native per native unit (`OraclePrice::from_pyth`). */
+export function oraclePriceFromPyth(
+  price: bigint,
+  conf: bigint,
+  exponent: number,
+  tokenDecimals: number,
+  quoteDecimals: number,
+): OraclePrice {
+  if (price <= 0n) throw new InvalidPriceError(`non-positive price ${price}`);
+  const isI32 = (v: number): boolean => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
+  const e = exponent + quoteDecimals - tokenDecimals; // i32 checked_add, then checked_sub
+  if (!isI32(exponent + quoteDecimals) || !isI32(e)) throw new InvalidPriceError(`exponent ${exponent}`);
+  const [lo, inexact] = scalePow10Floor(price, e);
+  const hi = inexact ? add(lo, DELTA) : lo;
+  if (lo <= 0n) throw new InvalidPriceError(`price ${price}e${exponent} rounds to zero`);
+  return { lo, hi, conf: scalePow10(conf, e, "ceil") };
+}
+
+/** `conf ≤ maxRatio · price` (`OraclePrice::conf_within`, no division). */
+export function confWithin(p: OraclePrice, maxConfRatio: bigint): boolean {
+  return p.conf <= mulFloor(maxConfRatio, p.lo);
+}
+
+/** The bias rules: spot ∓ k·conf (asset ≥ 0), Init also against the stable price (`BiasedPrices::new`). */
+export function biasedPrices(oracle: OraclePrice, stablePrice: bigint, confMultiplier: bigint): BiasedPrices {
+  if (confMultiplier < 0n || stablePrice < 0n) {
+    throw new InvalidRiskParameterError("negative conf multiplier or stable price");
+  }
+  const widen = mulCeil(confMultiplier, oracle.conf);
+  const spotAsset = max(sub(oracle.lo, widen), 0n);
+  const spotLiab = add(oracle.hi, widen);
+  return {
+    oracle: oracle.lo,
+    spotAsset,
+    spotLiab,
+    initAsset: min(spotAsset, stablePrice),
+    initLiab: max(spotLiab, stablePrice),
+  };
+}
+
+/** Parameters in force at `now`: the pending loosening once its activation time has come (`Bank::risk_params`). */
+export function riskParams(bank: HealthBankInput, now: bigint): RiskParamsInput {
+  return bank.pendingActivationTs !== 0n && now >= bank.pendingActivationTs ? bank.pendingRisk : bank.risk;
+}
+
+function weightsOf(p: RiskParamsInput): TokenWeights {
+  return {
+    initAsset: p.initAssetWeight,
+    maintAsset: p.maintAssetWeight,
+    liqEndAsset: p.liqEndAssetWeight,
+    initLiab: p.initLiabWeight,
+    maintLiab: p.maintLiabWeight,
+    liqEndLiab: p.liqEndLiabWeight,
+  };
+}
+
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : (x < 0n ? -x : x).toString(2).length;
+}
+
+/**
+ * The engine's 128-bit shortcut (`weights::shrink`): drops `k` low bits of the
+ * ratio's numerator and denominator, rounding each the conservative way.
+ * Reproduced exactly, since it changes the last bits of a scaled weight.
+ */
+function shrink(w: bigint, num: bigint, den: bigint, rounding: Rounding): [bigint, bigint] {
+  const [wl, nl, dl] = [bitLength(w), bitLength(num), bitLength(den)];
+  const k = Math.min(Math.max(wl + nl - 126, 0), Math.max(nl - 60, 0), Math.max(dl - 60, 0));
+  if (k === 0) return [num, den];
+  const K = BigInt(k);
+  const up = (b: bigint): bigint => (b >> K) + ((b & ((1n << K) - 1n)) !== 0n ? 1n : 0n);
+  return rounding === "floor" ? [num >> K, up(den)] : [up(num), den >> K];
+}
+
+/** `w · threshold / total` (floor) once total deposits exceed the threshold (`scaled_init_asset_weight`). */
+export function scaledInitAssetWeight(w: bigint, threshold: bigint, total: bigint): bigint {
+  if (threshold <= 0n || total <= threshold) return w;
+  const [n, d] = shrink(w, threshold, total, "floor");
+  return mulDiv(w, n, d, "floor");
+}
+
+/** `w · total / threshold` (ceil) once total borrows exceed the threshold (`scaled_init_liab_weight`). */
+export function scaledInitLiabWeight(w: bigint, threshold: bigint, total: bigint): bigint {
+  if (threshold <= 0n || total <= threshold) return w;
+  const [n, d] = shrink(w, total, threshold, "ceil");
+  return mulDiv(w, n, d, "ceil");
+}
+
+/** Bank totals in native units: deposits floored, borrows ceiled (`Bank::native_totals`). */
+export function nativeTotals(bank: HealthBankInput): [bigint, bigint] {
+  return [mulFloor(bank.depositShares, bank.depositIndex), mulCeil(bank.borrowShares, bank.borrowIndex)];
+}
+
+/** The bank's weights in force, Init weights size-scaled on totals valued at Init prices (`position_weights`). */
+export function positionWeights(bank: HealthBankInput, prices: BiasedPrices, now: bigint): TokenWeights {
+  const params = riskParams(bank, now);
+  const w = weightsOf(params);
+  if (params.depositWeightScaleStart === 0n && params.borrowWeightScaleStart === 0n) return w;
+  const [deposits, borrows] = nativeTotals(bank);
+  const depositsValue = mulFloor(deposits, prices.initAsset);
+  const borrowsValue = mulCeil(borrows, prices.initLiab);
+  return {
+    ...w,
+    initAsset: scaledInitAssetWeight(w.initAsset, fromInt(params.depositWeightScaleStart), depositsValue),
+    initLiab: scaledInitLiabWeight(w.initLiab, fromInt(params.borrowWeightScaleStart), borrowsValue),
+  };
+}
+
+/** `0 ≤ initAsset ≤ liqEndAsset ≤ maintAsset ≤ 1 ≤ maintLiab ≤ liqEndLiab ≤ initLiab` (`validate`). */
+export function validateWeights(w: TokenWeights): void {
+  const chain = [0n, w.initAsset, w.liqEndAsset, w.maintAsset, ONE, w.maintLiab, w.liqEndLiab, w.initLiab];
+  if (!chain.every((v, i) => i === 0 || chain[i - 1] <= v)) {
+    throw new InvalidRiskParameterError("weights out of order");
+  }
+}
+
+/** The first check a reading fails for this bank, in the program's order (`check_fresh`, `to_oracle_price`). */
+function oracleProblem(
+  bank: HealthBankInput,
+  r: PythReadingInput,
+  ctx: HealthContextInput,
+): OracleErrorName | OraclePrice {
+  const age = min(max(ctx.now - r.publishTime, I64_MIN), I64_MAX); // i64::saturating_sub
+  if (age > BigInt(bank.maxOracleAgeSecs)) return "OracleStale";
+  if (r.price <= 0n) return "OracleNonPositivePrice";
+  let price: OraclePrice;
+  try {
+    price = oraclePriceFromPyth(r.price, r.conf, r.exponent, bank.mintDecimals, ctx.quoteDecimals);
+  } catch {
+    return "OracleNonPositivePrice";
+  }
+  try {
+    return confWithin(price, bank.maxConfRatio) ? price : "OracleConfidenceTooWide";
+  } catch {
+    return "MathOverflow";
+  }
+}
+
+/**
+ * Values one position (`value_token`): `null` for an asset whose price is
+ * stale, non-positive or too uncertain (valued at 0); throws
+ * {@link OracleUnusableError} where the program refuses (a liability, or a strict token).
+ */
+export function valueToken(position: HealthPositionInput, ctx: HealthContextInput): TokenValuation | null {
+  const { bank, reading } = position;
+  const balance = nativeBalance(position.shares, bank.depositIndex, bank.borrowIndex);
+  const oracle = oracleProblem(bank, reading, ctx);
+  if (typeof oracle === "string") {
+    if (ctx.strictAll === true || balance < 0n || ctx.strictToken === bank.tokenIndex) {
+      throw new OracleUnusableError(bank.tokenIndex, oracle);
+    }
+    return null;
+  }
+  const prices = biasedPrices(oracle, bank.stablePrice, bank.confMultiplier);
+  const weights = positionWeights(bank, prices, ctx.now);
+  validateWeights(weights);
+  return { tokenIndex: bank.tokenIndex, balance, prices, weights };
+}
+
+/** Price a positive balance is valued at for `ht` (Init: the stable-capped side). */
+export function assetPrice(p: BiasedPrices, ht: HealthType): bigint {
+  return ht === "init" ? p.initAsset : p.spotAsset;
+}
+
+/** Price a negative balance is valued at for `ht`. */
+export function liabPrice(p: BiasedPrices, ht: HealthType): bigint {
+  return ht === "init" ? p.initLiab : p.spotLiab;
+}
+
+function assetWeight(w: TokenWeights, ht: HealthType): bigint {
+  return ht === "init" ? w.initAsset : ht === "maint" ? w.maintAsset : w.liqEndAsset;
+}
+
+function liabWeight(w: TokenWeights, ht: HealthType): bigint {
+  return ht === "init" ? w.initLiab : ht === "maint" ? w.maintLiab : w.liqEndLiab;
+}
+
+/** Contribution to health `ht` (`TokenInfo::contribution`): unit value rounded against the user, product floored. */
+export function contribution(t: TokenValuation, ht: HealthType): bigint {
+  const unit =
+    t.balance < 0n
+      ? mulCeil(liabPrice(t.prices, ht), liabWeight(t.weights, ht))
+      : mulFloor(assetPrice(t.prices, ht), assetWeight(t.weights, ht));
+  return mulFloor(t.balance, unit);
+}
+
+/**
+ * Init, Maint and LiquidationEnd health of an account's token positions (in
+ * slot order), exactly as the program computes them (linear margin mode):
+ * value every position, reject a token valued twice, then sum per type.
+ */
+export function estimateHealth(positions: HealthPositionInput[], ctx: HealthContextInput): HealthEstimate {
+  const tokens = positions.map((p) => valueToken(p, ctx)).filter((t): t is TokenValuation => t !== null);
+  tokens.forEach((t, i) => {
+    if (tokens.slice(0, i).some((u) => u.tokenIndex === t.tokenIndex)) throw new DuplicateTokenError(t.tokenIndex);
+  });
+  const sum = (ht: HealthType): bigint => tokens.reduce((h, t) => add(h, contribution(t, ht)), 0n);
+  return { init: sum("init"), maint: sum("maint"), liqEnd: sum("liqEnd") };
+}
+
+/** Band of an estimate: Maint < 0 liquidatable, else Init < 0 margin call, else healthy. */
+export function healthBand(h: HealthEstimate): HealthBand {
+  if (h.maint < 0n) return "liquidatable";
+  return h.init < 0n ? "marginCall" : "healthy";
+}
+
+/** Raw health → integer quote native units, rounded down and saturated to i64 (`to_quote_native`). */
+export function toQuoteNative(raw: bigint): bigint {
+  return min(max(raw >> FRAC_BITS, I64_MIN), I64_MAX);
+}

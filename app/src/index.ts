@@ -1,0 +1,19 @@
+/**
+ * @xmargin/client — TypeScript client for the xmargin cross-margin program.
+ *
+ * - `XmarginClient` (client.ts): typed instruction builders for every
+ *   instruction, account fetch/decode, health accounts in the program's order.
+ * - pda.ts: the program's PDAs. accounts.ts: decoded account types and views.
+ * - health.ts / fixed.ts: the health estimate, bit-exact with the program.
+ *   estimate.ts: that estimate on live accounts.
+ * - deploy.ts: idempotent group and bank deployment from a config.
+ * - idl/: the IDL and its TypeScript type, generated from the program (scripts/idl).
+ */
+export * from "./accounts.ts";
+export * from "./client.ts";
+export * from "./deploy.ts";
+export * from "./estimate.ts";
+export * from "./health.ts";
+export * from "./pda.ts";
+export * as fixed from "./fixed.ts";
+export type { Xmargin } from "./idl/xmargin.ts";
