@@ -3,9 +3,13 @@
 //! (`xmargin_client::health`), ranks them by Maint health, liquidates the
 //! liquidatable ones (best asset for the largest debt) and resolves
 //! bankruptcies. It talks to the chain through the [`Chain`] trait: an RPC
-//! node in production, the embedded SVM ([`svm::SvmChain`]) in tests and the demo.
+//! node in production ([`rpc::RpcChain`], the `xmargin-keeper` binary), the embedded SVM ([`svm::SvmChain`]) in tests and the demo.
 pub mod chain;
+#[cfg(feature = "rpc")]
+pub mod config;
 pub mod rank;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 #[cfg(feature = "svm")]
 pub mod svm;
 
