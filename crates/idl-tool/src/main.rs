@@ -116,8 +116,7 @@ mod tests {
         assert_eq!(lower_camel_case("MarginAccount"), "marginAccount");
         assert_eq!(lower_camel_case("u64"), "u64");
         assert_eq!(pascal_case("xmargin"), "Xmargin");
-        let idl =
-            serde_json::json!({"address": "xmn1_abc", "name": "bank_vault", "docs": ["a b"], "x": ["u_64"]});
+        let idl = serde_json::json!({"address": "xmn1_abc", "name": "bank_vault", "docs": ["a b", "Bank"], "x": ["u_64"]});
         let camel: serde_json::Value =
             serde_json::from_str(&camel_case_values(&serde_json::to_string_pretty(&idl).unwrap())).unwrap();
         assert_eq!(camel["address"], "xmn1_abc");
