@@ -1,8 +1,11 @@
 //! `xmargin` — command line for the xmargin program.
 //!
 //! `xmargin demo` plays a scenario on an embedded SVM (LiteSVM running the real
-//! SBF build of the program) and prints what happened.
+//! SBF build of the program) and prints what happened; the admin and user
+//! commands (`rpc.rs`) work against a cluster's JSON-RPC.
+mod args;
 mod demo;
+mod rpc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -14,18 +17,26 @@ fn main() {
             }
         }
         Some("-h" | "--help") | None => print_usage(),
-        Some(other) => {
-            eprintln!("unknown command `{other}`\n");
-            print_usage();
-            std::process::exit(2);
-        }
+        Some(command) => match rpc::run(command, &args[1..]) {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("unknown command `{command}`\n");
+                print_usage();
+                std::process::exit(2);
+            }
+            Err(e) => {
+                eprintln!("{command}: {e}");
+                std::process::exit(1);
+            }
+        },
     }
 }
 
 fn print_usage() {
     println!(
         "xmargin — cross-margin clearing on Solana\n\n\
-         USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\n\
-         The program is read from $XMARGIN_SO or target/deploy/xmargin.so (scripts/build-sbf)."
+         USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\
+         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}",
+        rpc::USAGE
     );
 }
