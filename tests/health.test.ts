@@ -232,3 +232,17 @@ test("10 SOL at $150 +- 0.10, weight 0.8, conf multiplier 1: Init value 1,199.20
   assert.equal(toQuoteNative(value), 1_199_199_999n);
   assert.equal(F.toNumber(value).toFixed(3), "1199200000.000");
 });
+
+test("confidence check on the mantissas, exact at the boundary (pyth_conf_within)", async () => {
+  const { pythConfWithin } = await import("../app/src/health.ts");
+  const { fromRatio } = await import("../app/src/fixed.ts");
+  // conf 1 on price 64: ratio exactly 1/64.
+  assert.equal(pythConfWithin(64n, 1n, fromRatio(1n, 64n, "floor")), true);
+  assert.equal(pythConfWithin(64n, 1n, fromRatio(15n, 1000n, "floor")), false);
+  // $150 ± 3.00 is exactly 2 %, but the stored 2 % is rounded down: refused; ± 2.99999999 passes.
+  const twoPercent = fromRatio(200n, 10_000n, "floor");
+  assert.equal(pythConfWithin(15_000_000_000n, 300_000_000n, twoPercent), false);
+  assert.equal(pythConfWithin(15_000_000_000n, 299_999_999n, twoPercent), true);
+  assert.equal(pythConfWithin(0n, 0n, twoPercent), false);
+  assert.equal(pythConfWithin(-5n, 0n, twoPercent), false);
+});

@@ -207,9 +207,13 @@ export function oraclePriceFromPyth(
   return { lo, hi, conf: scalePow10(conf, e, "ceil") };
 }
 
-/** `conf ≤ maxRatio · price` (`OraclePrice::conf_within`, no division). */
-export function confWithin(p: OraclePrice, maxConfRatio: bigint): boolean {
-  return p.conf <= mulFloor(maxConfRatio, p.lo);
+/**
+ * The confidence check on a reading's integer mantissas (`pyth_conf_within`):
+ * `conf / price ≤ maxRatio`, decided exactly as `conf · 2^48 ≤ maxRatio_raw · price`.
+ */
+export function pythConfWithin(price: bigint, conf: bigint, maxConfRatio: bigint): boolean {
+  if (price <= 0n || maxConfRatio < 0n) return false;
+  return conf << FRAC_BITS <= maxConfRatio * price;
 }
 
 /** The bias rules: spot ∓ k·conf (asset ≥ 0), Init also against the stable price (`BiasedPrices::new`). */
@@ -320,11 +324,7 @@ function oracleProblem(
   } catch {
     return "OracleNonPositivePrice";
   }
-  try {
-    return confWithin(price, bank.maxConfRatio) ? price : "OracleConfidenceTooWide";
-  } catch {
-    return "MathOverflow";
-  }
+  return pythConfWithin(r.price, r.conf, bank.maxConfRatio) ? price : "OracleConfidenceTooWide";
 }
 
 /**

@@ -26,7 +26,7 @@
 //! 8 on BPF), so the program stores `[u8; 16]` ([`Fixed::to_le_bytes`]) or
 //! `[u64; 2]` ([`Fixed::to_limbs`]).
 
-mod wide;
+pub(crate) mod wide;
 
 use crate::error::{RiskError, RiskResult};
 use core::cmp::Ordering;
@@ -235,6 +235,15 @@ impl Fixed {
     pub fn checked_mul(self, o: Fixed, rounding: Rounding) -> RiskResult<Fixed> {
         #[cfg(test)]
         crate::options::op_count::bump();
+        // Multiplying by exactly one (a unit weight, a confidence multiplier of 1)
+        // is common on the health path and exact. (Only `Fixed(i128::MIN)`, which
+        // no checked operation produces, would have failed the general path.)
+        if o.0 == Self::ONE.0 {
+            return Ok(self);
+        }
+        if self.0 == Self::ONE.0 {
+            return Ok(o);
+        }
         // Fast path (prices, weights, rates): both operands non-negative and
         // below 2^64 bits (< 65536). The product's magnitude is < 2^80, so it
         // cannot overflow, and everything stays in native 64-bit operations.

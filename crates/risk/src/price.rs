@@ -127,12 +127,36 @@ impl OraclePrice {
     pub fn exact(price: Fixed) -> OraclePrice {
         OraclePrice { lo: price, hi: price, conf: Fixed::ZERO }
     }
+}
 
-    /// `conf / price ≤ max_ratio`, checked without a division
-    /// (`conf ≤ max_ratio · price`).
-    pub fn conf_within(&self, max_ratio: Fixed) -> RiskResult<bool> {
-        Ok(self.conf <= max_ratio.checked_mul_floor(self.lo)?)
+/// The confidence check of an oracle reading, on its integer mantissas (both
+/// carry the same exponent): `conf / price ≤ max_ratio`, decided exactly as
+/// `conf · 2^48 ≤ max_ratio_raw · price` with no scaling and no rounding. It
+/// runs once per position on every health check, before any conversion; a
+/// non-positive price or a negative ratio never passes.
+pub fn pyth_conf_within(price: i64, conf: u64, max_ratio: Fixed) -> bool {
+    if price <= 0 || max_ratio.is_negative() {
+        return false;
     }
+    let ratio = max_ratio.to_bits() as u128;
+    if ratio >> 64 != 0 {
+        // Ratios of 2^16 or more (never configured): the slow exact form.
+        let lhs = u128::from(conf) << FRAC_BITS; // < 2^112
+        return ratio.checked_mul(price as u128).is_none_or(|rhs| lhs <= rhs);
+    }
+    let (ratio, price) = (ratio as u64, price as u64);
+    if ratio >> FRAC_BITS == 0 && price >> 40 == 0 && conf >> 40 == 0 {
+        // Usual case (ratio < 1, 40-bit mantissas): split the ratio at 2^24, so
+        // `conf·2^48 ≤ ratio·price` ⇔ `conf·2^24 ≤ hi·price + ⌊lo·price / 2^24⌋`
+        // (the left side is an integer), every product below 2^64.
+        let (hi, lo) = (ratio >> 24, ratio & 0xff_ffff);
+        let (rhs, overflow) = (hi * price).overflowing_add((lo * price) >> 24);
+        return overflow || conf << 24 <= rhs;
+    }
+    // Native 64-bit limbs: a u128 multiply is a software routine on SBF.
+    let (rhs_hi, rhs_lo) = crate::fixed::wide::mul_u64_wide(ratio, price);
+    let (lhs_hi, lhs_lo) = (conf >> (64 - FRAC_BITS), conf << FRAC_BITS);
+    (lhs_hi, lhs_lo) <= (rhs_hi, rhs_lo)
 }
 
 /// Per-bank / per-market price bias parameters.
@@ -363,11 +387,29 @@ mod tests {
 
     #[test]
     fn conf_ratio_check() {
-        // conf 1 at price 64: ratio 1/64 = 0.015625 (exact in binary).
-        let o = OraclePrice::exact(fx("64"));
-        let o = OraclePrice { conf: fx("1"), ..o };
-        assert!(o.conf_within(fx("0.015625")).unwrap()); // 1 ≤ 0.015625·64
-        assert!(!o.conf_within(fx("0.015")).unwrap()); // 1 > 0.96
+        // conf 1 on price 64 (same exponent): ratio exactly 1/64 = 0.015625 (exact in binary).
+        assert!(pyth_conf_within(64, 1, fx("0.015625")));
+        assert!(!pyth_conf_within(64, 1, fx("0.015")));
+        // $150 ± 3.00 is exactly 2 %, but the stored 2 % (bps → I80F48) is rounded down,
+        // so 3.00 fails and 2.99999999 passes: the boundary errs toward refusing a price.
+        let two_percent = Fixed::from_ratio(200, 10_000, Rounding::Floor).unwrap();
+        assert!(!pyth_conf_within(15_000_000_000, 300_000_000, two_percent), "0.02 is stored rounded down");
+        assert!(pyth_conf_within(15_000_000_000, 299_999_999, two_percent));
+        assert!(pyth_conf_within(15_000_000_000, 0, Fixed::ZERO));
+        assert!(!pyth_conf_within(0, 0, two_percent), "a zero price never passes");
+        assert!(!pyth_conf_within(-5, 0, two_percent));
+        assert!(pyth_conf_within(i64::MAX, u64::MAX, Fixed::MAX), "no overflow at the extremes");
+    }
+
+    proptest::proptest! {
+        /// Every path of `pyth_conf_within` decides exactly `conf·2^48 ≤ ratio·price`.
+        #[test]
+        fn conf_check_is_exact(price in 1i64..i64::MAX, conf: u64, ratio in 0i128..(1i128 << 70), small: bool) {
+            let (price, conf) = if small { (price >> 24, conf >> 24) } else { (price, conf) };
+            let ratio = if small { ratio >> 24 } else { ratio };
+            let exact = (ratio as u128).checked_mul(price as u128).is_none_or(|r| (u128::from(conf) << 48) <= r);
+            proptest::prop_assert_eq!(pyth_conf_within(price, conf, Fixed::from_bits(ratio)), exact || price <= 0);
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! stricter (`strict_all`): it never runs on a price that may be wrong.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
-use xmargin_risk::price::{BiasedPrices, OraclePrice, PriceBias};
+use xmargin_risk::price::{pyth_conf_within, BiasedPrices, OraclePrice, PriceBias};
 use xmargin_risk::weights::TokenWeights;
 use xmargin_risk::{Fixed, HealthType, RiskError};
 
@@ -111,6 +111,8 @@ fn price_position(
     // Fast path with the risk engine's small results; on failure the checks run
     // again through `check_fresh`/`to_oracle_price` for the exact named error.
     let fresh = ctx.now.saturating_sub(reading.publish_time) <= i64::from(bank.max_oracle_age_secs);
+    // Same order as the error path: fresh, positive, convertible, then confidence
+    // (decided on the mantissas: `pyth_conf_within`).
     let usable = fresh && reading.price > 0;
     let price = usable
         .then(|| {
@@ -122,7 +124,7 @@ fn price_position(
                 ctx.quote_decimals,
             )
             .ok()
-            .filter(|p| p.conf_within(bank.max_conf_ratio.get()).unwrap_or(false))
+            .filter(|_| pyth_conf_within(reading.price, reading.conf, bank.max_conf_ratio.get()))
         })
         .flatten();
     let price = match price {

@@ -9,7 +9,7 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
-use xmargin_risk::price::OraclePrice;
+use xmargin_risk::price::{pyth_conf_within, OraclePrice};
 use xmargin_risk::Fixed;
 
 use crate::errors::XmarginError;
@@ -94,7 +94,7 @@ impl PythReading {
         let price =
             OraclePrice::from_pyth(self.price, self.conf, self.exponent, token_decimals, quote_decimals)
                 .map_err(|_| error!(XmarginError::OracleNonPositivePrice))?;
-        if !price.conf_within(max_conf_ratio).map_err(|_| error!(XmarginError::MathOverflow))? {
+        if !pyth_conf_within(self.price, self.conf, max_conf_ratio) {
             return Err(error!(XmarginError::OracleConfidenceTooWide).with_values((self.conf, self.price)));
         }
         Ok(price)
