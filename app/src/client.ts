@@ -261,7 +261,12 @@ export class XmarginClient {
       .instruction();
   }
 
-  /** `resolve_bankruptcy` of a bankrupt account's debt in `liabTokenIndex`. */
+  /**
+   * `resolve_bankruptcy` of a bankrupt account's debt in `liabTokenIndex`: quote-token
+   * debt is repaid by the insurance fund, any debt is socialised once the fund is
+   * empty. A debt in another token while the fund holds tokens needs a liquidator:
+   * see `resolveBankruptcyWithLiquidatorIx`.
+   */
   resolveBankruptcyIx(liqee: PublicKey, liabTokenIndex: number): Promise<TransactionInstruction> {
     const bank = this.bank(liabTokenIndex);
     return this.program.methods
@@ -269,7 +274,33 @@ export class XmarginClient {
       .accountsStrict({
         group: this.group, liqee, liabBank: bank.address, vault: bank.vault,
         insuranceVault: insuranceVaultAddress(this.group, this.programId), tokenProgram: TOKEN_PROGRAM_ID,
+        liqor: null, liqorAuthority: null, quoteBank: null, quoteVault: null, liabOracle: null, quoteOracle: null,
       })
+      .instruction();
+  }
+
+  /**
+   * `resolve_bankruptcy` of a debt in another token than the quote token: the
+   * `liqor` account takes over what the insurance fund pays for, receiving fund
+   * quote tokens at oracle price plus the bank's liquidation fee (it must keep
+   * Init health ≥ 0); the rest is socialised.
+   */
+  async resolveBankruptcyWithLiquidatorIx(p: {
+    liqee: PublicKey; liabTokenIndex: number; quoteTokenIndex: number; liqor: PublicKey; liqorAuthority: PublicKey;
+    liqorData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const liab = this.bank(p.liabTokenIndex);
+    const quote = this.bank(p.quoteTokenIndex);
+    const liqor = p.liqorData ?? (await this.fetchMarginAccount(p.liqor));
+    return this.program.methods
+      .resolveBankruptcy()
+      .accountsStrict({
+        group: this.group, liqee: p.liqee, liabBank: liab.address, vault: liab.vault,
+        insuranceVault: insuranceVaultAddress(this.group, this.programId), tokenProgram: TOKEN_PROGRAM_ID,
+        liqor: p.liqor, liqorAuthority: p.liqorAuthority, quoteBank: quote.address, quoteVault: quote.vault,
+        liabOracle: liab.oracle, quoteOracle: quote.oracle,
+      })
+      .remainingAccounts(this.healthAccounts(liqor, [p.quoteTokenIndex, p.liabTokenIndex]))
       .instruction();
   }
 

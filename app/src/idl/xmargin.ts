@@ -593,8 +593,9 @@ export type Xmargin = {
     {
       "name": "resolveBankruptcy",
       "docs": [
-        "Permissionless: clears a bankrupt account's debt in a bank (insurance",
-        "fund first for quote-token debt, then socialised across depositors)."
+        "Permissionless: clears a bankrupt account's debt in a bank: the insurance",
+        "fund first (quote-token debt directly; other debt through a liquidator",
+        "paid in fund tokens), the rest socialised across the bank's depositors."
       ],
       "discriminator": [
         82,
@@ -611,7 +612,9 @@ export type Xmargin = {
           "name": "group",
           "relations": [
             "liqee",
-            "liabBank"
+            "liabBank",
+            "liqor",
+            "quoteBank"
           ]
         },
         {
@@ -636,6 +639,40 @@ export type Xmargin = {
         {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "liqor",
+          "writable": true,
+          "optional": true
+        },
+        {
+          "name": "liqorAuthority",
+          "docs": [
+            "The liquidator account's owner or delegate."
+          ],
+          "signer": true,
+          "optional": true
+        },
+        {
+          "name": "quoteBank",
+          "docs": [
+            "The group's quote-token bank (where the liquidator is paid)."
+          ],
+          "writable": true,
+          "optional": true
+        },
+        {
+          "name": "quoteVault",
+          "writable": true,
+          "optional": true
+        },
+        {
+          "name": "liabOracle",
+          "optional": true
+        },
+        {
+          "name": "quoteOracle",
+          "optional": true
         }
       ],
       "args": []
@@ -1256,6 +1293,16 @@ export type Xmargin = {
       "code": 6044,
       "name": "notBankrupt",
       "msg": "the account is not bankrupt: it still holds assets, or owes nothing in this bank"
+    },
+    {
+      "code": 6045,
+      "name": "insuranceNeedsLiquidator",
+      "msg": "the insurance fund holds tokens: a debt in another token than the quote token needs a liquidator to take it over for them (liqor accounts)"
+    },
+    {
+      "code": 6046,
+      "name": "wrongQuoteBank",
+      "msg": "quote bank is not the bank of the group's quote mint, or is the liability bank"
     }
   ],
   "types": [
@@ -1980,6 +2027,21 @@ export type Xmargin = {
                 "name": "storedFixed"
               }
             }
+          },
+          {
+            "name": "liqor",
+            "docs": [
+              "The liquidator that took over debt for insurance-fund quote tokens",
+              "(debts in other tokens than the quote token), or the default key."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "liqorTook",
+            "docs": [
+              "Debt the liquidator took over (native of the liability token)."
+            ],
+            "type": "u64"
           }
         ]
       }

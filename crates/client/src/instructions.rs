@@ -215,6 +215,8 @@ pub fn liquidate_token(
     ix(accounts, xmargin::instruction::LiquidateToken { max_liab_transfer }, extra)
 }
 
+/// `resolve_bankruptcy` without a liquidator: quote-token debt (the fund pays
+/// it), or any debt once the insurance fund is empty (socialised).
 pub fn resolve_bankruptcy(group: &Pubkey, account: &Pubkey, liab_bank: &BankKeys) -> Instruction {
     let accounts = xmargin::accounts::ResolveBankruptcy {
         group: *group,
@@ -223,6 +225,42 @@ pub fn resolve_bankruptcy(group: &Pubkey, account: &Pubkey, liab_bank: &BankKeys
         vault: liab_bank.vault,
         insurance_vault: pda::insurance_vault_address(group).0,
         token_program: TOKEN_PROGRAM_ID,
+        liqor: None,
+        liqor_authority: None,
+        quote_bank: None,
+        quote_vault: None,
+        liab_oracle: None,
+        quote_oracle: None,
     };
     ix(accounts, xmargin::instruction::ResolveBankruptcy {}, vec![])
+}
+
+/// `resolve_bankruptcy` of a debt in another token than the quote token while
+/// the insurance fund holds tokens: `liqor` takes over what the fund pays for.
+/// `liqor_health`: the liquidator's health accounts with the quote then the
+/// liability token opened.
+pub fn resolve_bankruptcy_with_liquidator(
+    group: &Pubkey,
+    account: &Pubkey,
+    liab_bank: &BankKeys,
+    quote_bank: &BankKeys,
+    liqor: &Pubkey,
+    liqor_authority: &Pubkey,
+    liqor_health: Vec<AccountMeta>,
+) -> Instruction {
+    let accounts = xmargin::accounts::ResolveBankruptcy {
+        group: *group,
+        liqee: *account,
+        liab_bank: liab_bank.bank,
+        vault: liab_bank.vault,
+        insurance_vault: pda::insurance_vault_address(group).0,
+        token_program: TOKEN_PROGRAM_ID,
+        liqor: Some(*liqor),
+        liqor_authority: Some(*liqor_authority),
+        quote_bank: Some(quote_bank.bank),
+        quote_vault: Some(quote_bank.vault),
+        liab_oracle: Some(liab_bank.oracle),
+        quote_oracle: Some(quote_bank.oracle),
+    };
+    ix(accounts, xmargin::instruction::ResolveBankruptcy {}, liqor_health)
 }

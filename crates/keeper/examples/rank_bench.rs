@@ -91,7 +91,7 @@ fn main() {
         };
         accounts.push((Pubkey::new_unique(), a));
     }
-    let market = Market { group: Pubkey::default(), now, banks, templates, accounts };
+    let market = Market { group: Pubkey::default(), now, banks, templates, accounts, quote_token: Some(0) };
     let mut best = f64::MAX;
     let mut liquidatable = 0;
     for _ in 0..5 {

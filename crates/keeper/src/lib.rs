@@ -86,12 +86,24 @@ pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSu
         let ix = if h.bankrupt {
             summary.bankrupt += 1;
             let Some(liab) = h.largest_liability else { continue };
-            let bank = &market.banks[&liab];
-            ixs::resolve_bankruptcy(
-                &config.group,
-                &h.address,
-                &BankKeys { bank: bank.address, vault: bank.bank.vault, oracle: bank.bank.oracle },
-            )
+            let keys = |t: u16| {
+                let b = &market.banks[&t];
+                BankKeys { bank: b.address, vault: b.bank.vault, oracle: b.bank.oracle }
+            };
+            match (market.quote_token, liqor.as_ref()) {
+                // A debt in another token: the keeper's account takes over what the
+                // insurance fund pays for (the program ignores it when the fund is empty).
+                (Some(quote), Some(liqor)) if quote != liab => ixs::resolve_bankruptcy_with_liquidator(
+                    &config.group,
+                    &h.address,
+                    &keys(liab),
+                    &keys(quote),
+                    &config.liqor_account,
+                    &config.liqor_authority,
+                    health_metas(liqor, &[quote, liab], &market.banks).unwrap_or_default(),
+                ),
+                _ => ixs::resolve_bankruptcy(&config.group, &h.address, &keys(liab)),
+            }
         } else {
             summary.liquidatable += 1;
             let (Some(asset), Some(liab)) = (h.largest_asset, h.largest_liability) else { continue };

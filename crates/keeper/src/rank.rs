@@ -22,6 +22,8 @@ pub struct Market {
     /// Per bank: the valuation of one native unit (`None`: stale or uncertain price).
     pub templates: BTreeMap<u16, Option<TokenInfo>>,
     pub accounts: Vec<(Pubkey, MarginAccount)>,
+    /// Token index of the group's quote-token bank, if listed.
+    pub quote_token: Option<u16>,
 }
 
 fn err(e: impl std::fmt::Display) -> ChainError {
@@ -65,7 +67,8 @@ impl Market {
         for (address, data) in chain.program_accounts(&scan_filter::<MarginAccount>(group))? {
             accounts.push((address, decode::<MarginAccount>(&data).map_err(err)?));
         }
-        Ok(Market { group: *group, now, banks, templates, accounts })
+        let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
+        Ok(Market { group: *group, now, banks, templates, accounts, quote_token })
     }
 
     pub fn account(&self, address: &Pubkey) -> Option<&MarginAccount> {

@@ -200,3 +200,24 @@ pub fn liquidate_token_ix(
 pub fn resolve_bankruptcy_ix(env: &Env, group: &Address, account: &Address, token_index: u16) -> Instruction {
     ixs::resolve_bankruptcy(group, account, &bank_keys(env, group, token_index))
 }
+
+/// `resolve_bankruptcy` of a non-quote debt with `liqor` taking over what the
+/// insurance fund pays for (quote bank = token 0).
+pub fn resolve_bankruptcy_with_liquidator_ix(
+    env: &Env,
+    group: &Address,
+    account: &Address,
+    token_index: u16,
+    liqor: &Address,
+    authority: &Address,
+) -> Instruction {
+    ixs::resolve_bankruptcy_with_liquidator(
+        group,
+        account,
+        &bank_keys(env, group, token_index),
+        &bank_keys(env, group, 0),
+        liqor,
+        authority,
+        health_accounts_opening(env, group, liqor, &[0, token_index]),
+    )
+}

@@ -94,4 +94,8 @@ pub enum XmarginError {
     AccountBankrupt,
     #[msg("the account is not bankrupt: it still holds assets, or owes nothing in this bank")]
     NotBankrupt,
+    #[msg("the insurance fund holds tokens: a debt in another token than the quote token needs a liquidator to take it over for them (liqor accounts)")]
+    InsuranceNeedsLiquidator,
+    #[msg("quote bank is not the bank of the group's quote mint, or is the liability bank")]
+    WrongQuoteBank,
 }

@@ -160,4 +160,9 @@ pub struct BankruptcyResolved {
     pub unabsorbed: crate::state::StoredFixed,
     /// Deposit index after the write-off.
     pub deposit_index: crate::state::StoredFixed,
+    /// The liquidator that took over debt for insurance-fund quote tokens
+    /// (debts in other tokens than the quote token), or the default key.
+    pub liqor: Pubkey,
+    /// Debt the liquidator took over (native of the liability token).
+    pub liqor_took: u64,
 }

@@ -90,9 +90,10 @@ pub mod xmargin {
         handle_liquidate_token(ctx, max_liab_transfer)
     }
 
-    /// Permissionless: clears a bankrupt account's debt in a bank (insurance
-    /// fund first for quote-token debt, then socialised across depositors).
-    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    /// Permissionless: clears a bankrupt account's debt in a bank: the insurance
+    /// fund first (quote-token debt directly; other debt through a liquidator
+    /// paid in fund tokens), the rest socialised across the bank's depositors.
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         handle_resolve_bankruptcy(ctx)
     }
 
