@@ -91,6 +91,15 @@ fn mul_by_u64(big: i128, small: u64, rounding: Rounding) -> RiskResult<Fixed> {
     finish(neg, mag, l0 & FRAC_MASK as u64 != 0, rounding)
 }
 
+/// A checked result within `±MAX` (never `i128::MIN`, whose negation overflows).
+#[inline]
+fn symmetric(v: Option<i128>) -> RiskResult<Fixed> {
+    match v {
+        Some(v) if v != i128::MIN => Ok(Fixed(v)),
+        _ => Err(RiskError::Overflow),
+    }
+}
+
 /// Applies the sign and rounding to a truncated magnitude.
 #[inline]
 fn finish(neg: bool, mag: u128, inexact: bool, rounding: Rounding) -> RiskResult<Fixed> {
@@ -191,13 +200,13 @@ impl Fixed {
     /// Checked addition.
     #[inline]
     pub fn checked_add(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0.checked_add(o.0).map(Fixed).ok_or(RiskError::Overflow)
+        symmetric(self.0.checked_add(o.0))
     }
 
     /// Checked subtraction.
     #[inline]
     pub fn checked_sub(self, o: Fixed) -> RiskResult<Fixed> {
-        self.0.checked_sub(o.0).map(Fixed).ok_or(RiskError::Overflow)
+        symmetric(self.0.checked_sub(o.0))
     }
 
     /// Checked negation.
@@ -284,7 +293,7 @@ impl Fixed {
     /// Exact product with an integer (no rounding needed).
     #[inline]
     pub fn checked_mul_int(self, k: i64) -> RiskResult<Fixed> {
-        self.0.checked_mul(k as i128).map(Fixed).ok_or(RiskError::Overflow)
+        symmetric(self.0.checked_mul(k as i128))
     }
 
     /// Exact quotient rounded once as asked.

@@ -31,7 +31,7 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeKind, HealthCache, HealthType};
+use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode};
 
 const LE: HealthType = HealthType::LiquidationEnd;
 
@@ -67,9 +67,11 @@ pub struct TokenLiquidation {
 }
 
 /// Sizes a token liquidation (see module docs). `max_liab_repay` is the
-/// liquidator's own cap (`Fixed::MAX` for none). Exact in linear mode; in
-/// portfolio mode the linear units give a conservative estimate and the
-/// program re-checks health afterwards.
+/// liquidator's own cap (`Fixed::MAX` for none). Exact in linear mode. In
+/// portfolio mode the step is sized on linear units, which is not conservative
+/// there (netted positions count at full value, so the bonus can cost more than
+/// the repayment frees): a step that would lower LiquidationEnd health is
+/// refused with `LiquidationNotImproving`.
 pub fn max_token_liquidation(
     cache: &HealthCache,
     asset_token: u16,
@@ -105,7 +107,30 @@ pub fn max_token_liquidation(
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
     let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
     let y = x.checked_mul_floor(rate)?.min(a.balance);
+    refuse_if_worse(cache, h, |after| {
+        after.adjust_token_balance(liab_token, x)?;
+        after.adjust_token_balance(asset_token, y.checked_neg()?)
+    })?;
     Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
+}
+
+/// Portfolio mode only: applies a sized step to a copy of the cache and refuses
+/// it if LiquidationEnd health would fall below `before` (linear mode is exact
+/// by construction and pays no extra cost).
+fn refuse_if_worse(
+    cache: &HealthCache,
+    before: Fixed,
+    step: impl FnOnce(&mut HealthCache) -> RiskResult<()>,
+) -> RiskResult<()> {
+    if matches!(cache.mode(), MarginMode::Linear) {
+        return Ok(());
+    }
+    let mut after = cache.clone();
+    step(&mut after)?;
+    if after.health(LE)? < before {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    Ok(())
 }
 
 /// A sized derivative-position liquidation step.
@@ -164,15 +189,25 @@ pub fn max_position_liquidation(
         return Err(RiskError::LiquidationNotImproving);
     }
     let q = h.checked_neg()?.checked_div(s, Rounding::Floor)?.min(size);
+    // The liquidatee's position moves toward zero by q at `price` (a long sells, a short buys).
+    let delta_base = if long { q.checked_neg()? } else { q };
+    refuse_if_worse(cache, h, |after| {
+        after.adjust_derivative(market_index, delta_base, delta_base.checked_mul_ceil(price)?)
+    })?;
     Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
 }
 
 /// Bankrupt: liabilities remain and nothing is left to seize (no positive
-/// token balance, no open derivative position).
+/// token balance, no open derivative position, no unsettled derivative profit).
+/// A closed derivative's unsettled loss is a liability like a token debt.
 pub fn is_bankrupt(cache: &HealthCache) -> RiskResult<bool> {
-    let has_assets = cache.tokens().iter().any(|t| t.balance.is_positive())
-        || cache.derivatives().iter().any(|d| !d.base.is_zero());
-    let has_debt = cache.tokens().iter().any(|t| t.balance.is_negative());
+    let mut has_assets = cache.tokens().iter().any(|t| t.balance.is_positive());
+    let mut has_debt = cache.tokens().iter().any(|t| t.balance.is_negative());
+    for d in cache.derivatives() {
+        let pnl = d.pnl(HealthType::Maint)?;
+        has_assets |= !d.base.is_zero() || pnl.is_positive();
+        has_debt |= pnl.is_negative();
+    }
     Ok(has_debt && !has_assets)
 }
 

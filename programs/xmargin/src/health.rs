@@ -239,13 +239,18 @@ pub fn init_health<'info>(
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<Fixed> {
-    let mut total = Fixed::ZERO;
+    // Summed on the raw bits (overflow-checked) with `Fixed`'s symmetric-range
+    // check once on the total instead of per addition: the total is exact either way.
+    let mut total: i128 = 0;
     for_each_position(ctx, account, health_accounts, |bank, reading, shares| {
         let c = init_contribution(ctx, bank, reading, shares)?;
-        total = total.checked_add(c).map_err(risk_error)?;
+        total = total.checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?;
         Ok(())
     })?;
-    Ok(total)
+    if total == i128::MIN {
+        return err!(XmarginError::MathOverflow);
+    }
+    Ok(Fixed::from_bits(total))
 }
 
 /// Health of all three types, as plain numbers for events and return data.

@@ -208,10 +208,10 @@ impl HealthCache {
             .iter_mut()
             .find(|d| d.market_index == market_index)
             .ok_or(RiskError::DerivativeNotFound)?;
-        let was_rising = d.gains_on_rise();
+        let side_before = d.pricing_side();
         d.base = d.base.checked_add(delta_base)?;
         d.cost_basis = d.cost_basis.checked_add(delta_cost_basis)?;
-        if was_rising != d.gains_on_rise() {
+        if side_before != d.pricing_side() {
             d.recompute_units()?;
         }
         Ok(())

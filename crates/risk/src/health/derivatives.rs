@@ -175,10 +175,17 @@ impl DerivativeInfo {
         d.base = base;
         d.cost_basis = cost_basis;
         d.unsettled_funding = unsettled_funding;
-        if d.gains_on_rise() != self.gains_on_rise() {
+        if d.pricing_side() != self.pricing_side() {
             d.recompute_units()?;
         }
         Ok(d)
+    }
+
+    /// What the unit values depend on besides the market: the direction, and
+    /// (options) whether the position is short, which adds the short-only
+    /// margin rules. Unit values are recomputed whenever this changes.
+    pub fn pricing_side(&self) -> (bool, bool) {
+        (self.gains_on_rise(), self.base.is_negative())
     }
 
     /// True if the position gains when the underlying rises.
