@@ -191,9 +191,13 @@ class RpcHarness implements Harness {
     }
   }
 
+  private sends = 0;
+
   async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
     const c = this.provider.connection;
-    const tx = withComputeLimit(ixs);
+    // A distinct compute limit per send: the same instructions sent twice within one
+    // blockhash's lifetime would otherwise be rejected as already processed.
+    const tx = withComputeLimit(ixs, 1_400_000 - (this.sends++ % 100_000));
     const { blockhash, lastValidBlockHeight } = await c.getLatestBlockhash("confirmed");
     tx.feePayer = this.payer.publicKey;
     tx.recentBlockhash = blockhash;
@@ -234,8 +238,8 @@ class RpcHarness implements Harness {
 // ------------------------------------------------------------------ shared
 
 /** A compute limit above the 200k default so the 16-position cases fit; harmless otherwise. */
-function withComputeLimit(ixs: TransactionInstruction[]): Transaction {
-  return new Transaction().add(ComputeBudgetProgram.setComputeUnitLimit({ units: 1_400_000 }), ...ixs);
+function withComputeLimit(ixs: TransactionInstruction[], units = 1_400_000): Transaction {
+  return new Transaction().add(ComputeBudgetProgram.setComputeUnitLimit({ units }), ...ixs);
 }
 
 function uniqueSigners(signers: Signer[]): Signer[] {
