@@ -133,24 +133,12 @@ fn bankruptcy_rows() -> Vec<Row> {
 
 /// A SOL borrower wiped out by SOL tripling; a liquidator takes the debt over for insurance USDC.
 fn insured_bankruptcy_cu() -> u64 {
-    use crate::margin::{liquidate_token_ix, resolve_bankruptcy_with_liquidator_ix};
-    let mut w = crate::world::World::new();
-    let lender = w.user(20, [0, 100_000_000_000, 0]);
-    w.deposit(&lender, 1, 100_000_000_000).expect_ok();
-    let alice = w.user(21, [1_000_000_000, 0, 0]);
-    w.deposit(&alice, 0, 1_000_000_000).expect_ok();
-    w.withdraw(&alice, 1, 5_000_000_000).expect_ok();
-    let bob = w.user(22, [20_000_000_000, 0, 0]);
-    w.deposit(&bob, 0, 20_000_000_000).expect_ok();
-    let carol = w.user(23, [5_000_000_000, 0, 0]);
-    w.deposit(&carol, 0, 5_000_000_000).expect_ok();
-    w.set_price(1, 45_000_000_000, 10_000_000);
-    let g = w.group.group;
-    let ix =
-        liquidate_token_ix(&w.env, &g, &alice.account, &bob.account, &bob.wallet.pubkey(), 0, 1, u64::MAX);
-    w.env.send_ok(&[ix], &[&bob.wallet]);
+    use crate::margin::resolve_bankruptcy_with_liquidator_ix;
+    let crate::scenarios::SolDebtBankruptcy { mut w, alice, carol, .. } =
+        crate::scenarios::sol_debt_bankruptcy();
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 10_000_000_000);
+    let g = w.group.group;
     let ix = resolve_bankruptcy_with_liquidator_ix(
         &w.env,
         &g,

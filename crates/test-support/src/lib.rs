@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod margin;
 pub mod outcome;
 pub mod pyth;
+pub mod scenarios;
 pub mod world;
 
 pub use env::{program_so_path, Env};

@@ -7,58 +7,23 @@ use xmargin::errors::XmarginError;
 use xmargin::state::{Bank, MarginAccount};
 use xmargin_risk::{Fixed, Rounding};
 use xmargin_test_support::margin::{
-    liquidate_token_ix, native_balance, resolve_bankruptcy_ix, resolve_bankruptcy_with_liquidator_ix,
+    native_balance, resolve_bankruptcy_ix, resolve_bankruptcy_with_liquidator_ix,
 };
-use xmargin_test_support::world::{User, World};
+use xmargin_test_support::scenarios::{sol_debt_bankruptcy, SolDebtBankruptcy};
 use xmargin_test_support::Signer;
 
 const USDC: u16 = 0;
 const SOL: u16 = 1;
-const LAMPORTS: u64 = 1_000_000_000;
 const MICRO: u64 = 1_000_000;
 
-struct Bankrupt {
-    w: World,
-    alice: User,
-    lender: User,
-    carol: User,
-    owed: u64,
-}
-
-/// Alice borrows 5 SOL ($750) on 1,000 USDC; SOL triples to $450; Bob takes all
-/// her USDC for SOL debt at the 10 % bonus (1,000 / (1.1 · 450) ≈ 2.0202 SOL),
-/// leaving ≈ 2.98 SOL of debt with nothing behind it. Carol, with 5,000 USDC
-/// deposited, is the liquidator for the insurance fund.
-fn bankrupt_in_sol() -> Bankrupt {
-    let mut w = World::new();
-    let lender = w.user(20, [0, 100 * LAMPORTS, 0]);
-    w.deposit(&lender, SOL, 100 * LAMPORTS).expect_ok();
-    let alice = w.user(21, [1_000 * MICRO, 0, 0]);
-    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
-    w.withdraw(&alice, SOL, 5 * LAMPORTS).expect_ok();
-    let bob = w.user(22, [20_000 * MICRO, 0, 0]);
-    w.deposit(&bob, USDC, 20_000 * MICRO).expect_ok();
-    let carol = w.user(23, [5_000 * MICRO, 0, 0]);
-    w.deposit(&carol, USDC, 5_000 * MICRO).expect_ok();
-    w.set_price(SOL, 45_000_000_000, 10_000_000);
-    let ix = liquidate_token_ix(
-        &w.env,
-        &w.group.group,
-        &alice.account,
-        &bob.account,
-        &bob.wallet.pubkey(),
-        USDC,
-        SOL,
-        u64::MAX,
-    );
-    w.env.send_ok(&[ix], &[&bob.wallet]);
-    let acc: MarginAccount = w.env.zero_copy(&alice.account);
+/// The shared scenario (`scenarios::sol_debt_bankruptcy`), checked.
+fn bankrupt_in_sol() -> SolDebtBankruptcy {
+    let b = sol_debt_bankruptcy();
+    let acc: MarginAccount = b.w.env.zero_copy(&b.alice.account);
     assert!(acc.token_position(USDC).is_none(), "all collateral taken");
-    let owed = native_balance(&w.env, &w.group.group, &alice.account, SOL).checked_neg().unwrap();
-    let owed = owed.to_u64(Rounding::Ceil).unwrap();
-    assert!((2_970_000_000..3_000_000_000).contains(&owed), "SOL debt left {owed}");
-    w.assert_all_vaults();
-    Bankrupt { w, alice, lender, carol, owed }
+    assert!((2_970_000_000..3_000_000_000).contains(&b.owed), "SOL debt left {}", b.owed);
+    b.w.assert_all_vaults();
+    b
 }
 
 /// Quote native per lamport the fund pays: $450 · 1.05 = 472.5 per SOL = 0.4725 µUSDC per lamport.
@@ -68,7 +33,7 @@ fn expected_paid(took: u64) -> u64 {
 
 #[test]
 fn the_fund_pays_a_liquidator_to_take_the_whole_debt() {
-    let Bankrupt { mut w, alice, lender, carol, owed } = bankrupt_in_sol();
+    let SolDebtBankruptcy { mut w, alice, lender, carol, owed } = bankrupt_in_sol();
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 10_000 * MICRO);
     let sol_index = w.env.zero_copy::<Bank>(&w.banks[1].bank).deposit_index.get();
@@ -113,7 +78,7 @@ fn the_fund_pays_a_liquidator_to_take_the_whole_debt() {
 
 #[test]
 fn what_the_fund_cannot_pay_for_is_socialised() {
-    let Bankrupt { mut w, alice, lender, carol, owed } = bankrupt_in_sol();
+    let SolDebtBankruptcy { mut w, alice, lender, carol, owed } = bankrupt_in_sol();
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 100 * MICRO);
     let lender_sol = native_balance(&w.env, &w.group.group, &lender.account, SOL);
@@ -144,7 +109,7 @@ fn what_the_fund_cannot_pay_for_is_socialised() {
 
 #[test]
 fn refusals() {
-    let Bankrupt { mut w, alice, carol, .. } = bankrupt_in_sol();
+    let SolDebtBankruptcy { mut w, alice, carol, .. } = bankrupt_in_sol();
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 10_000 * MICRO);
     let g = w.group.group;
@@ -211,7 +176,7 @@ fn refusals() {
 
 #[test]
 fn a_liquidator_without_the_health_for_the_debt_is_refused() {
-    let Bankrupt { mut w, alice, .. } = bankrupt_in_sol();
+    let SolDebtBankruptcy { mut w, alice, .. } = bankrupt_in_sol();
     let insurance = w.group.insurance_vault;
     w.env.mint_to(&w.group.quote_mint, &insurance, 10_000 * MICRO);
     // Dave has 10 USDC. Taking ≈ 2.98 SOL of debt (Init: (450 + 0.1) · 1.2 = 540.12 per SOL, ≈ 1,609 USDC)

@@ -50,8 +50,7 @@ pub fn pay_in(ctx: Context<Deposit>, amount: u64, kind: DepositKind) -> Result<(
     let now = Clock::get()?.unix_timestamp;
     let authority = ctx.accounts.authority.key();
     let mut account = ctx.accounts.account.load_mut()?;
-    if authority != account.owner && (authority != account.delegate || account.delegate == Pubkey::default())
-    {
+    if !account.is_owner_or_delegate(&authority) {
         return err!(XmarginError::UnauthorizedOwner);
     }
     let mut bank = ctx.accounts.bank.load_mut()?;

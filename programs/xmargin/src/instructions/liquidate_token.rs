@@ -138,7 +138,7 @@ pub fn handle_liquidate_token<'info>(
     {
         let mut liqee = ctx.accounts.liqee.load_mut()?;
         let mut liqor = ctx.accounts.liqor.load_mut()?;
-        if authority != liqor.owner && (authority != liqor.delegate || liqor.delegate == Pubkey::default()) {
+        if !liqor.is_owner_or_delegate(&authority) {
             return err!(XmarginError::UnauthorizedOwner);
         }
         let mut asset_bank = ctx.accounts.asset_bank.load_mut()?;

@@ -241,8 +241,7 @@ fn insured_takeover<'info>(
     {
         let mut liqee = a.liqee.load_mut()?;
         let mut liqor = liqor_loader.load_mut()?;
-        let signer = authority.key();
-        if signer != liqor.owner && (signer != liqor.delegate || liqor.delegate == Pubkey::default()) {
+        if !liqor.is_owner_or_delegate(&authority.key()) {
             return err!(XmarginError::UnauthorizedOwner);
         }
         let no_slot = || error!(XmarginError::TooManyPositions);

@@ -47,7 +47,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
 
     let mut account = ctx.accounts.account.load_mut()?;
     let is_owner = authority == account.owner;
-    if !is_owner && (authority != account.delegate || account.delegate == Pubkey::default()) {
+    if !account.is_owner_or_delegate(&authority) {
         return err!(XmarginError::UnauthorizedOwner);
     }
     if !is_owner && destination.owner != account.owner {

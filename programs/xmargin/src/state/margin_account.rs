@@ -76,6 +76,11 @@ impl MarginAccount {
     /// Byte size without Anchor's 8-byte discriminator.
     pub const SIZE: usize = 3 * 32 + 8 + 24 * MAX_TOKEN_POSITIONS + 48 * MAX_DERIVATIVE_POSITIONS + 128;
 
+    /// Whether `signer` may act for the account: its owner, or its delegate if one is set.
+    pub fn is_owner_or_delegate(&self, signer: &Pubkey) -> bool {
+        *signer == self.owner || (*signer == self.delegate && self.delegate != Pubkey::default())
+    }
+
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag != 0
     }
