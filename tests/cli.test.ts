@@ -99,7 +99,8 @@ test("xmargin CLI: admin and user commands over JSON-RPC", async (t) => {
   assert.match(shown, /2 accounts, 2 valued/);
 
   // Bad input is refused with a reason and a non-zero exit.
-  const bad = spawnSync(bin, ["deposit", "--group", g, "--token-index", "1", "--amount", "x"], { encoding: "utf8" });
+  const bad = spawnSync(bin, ["deposit", "--group", g, "--token-index", "1", "--amount", "x",
+    "--rpc-url", process.env.ANCHOR_PROVIDER_URL!, "--keypair", keypair], { encoding: "utf8" });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--amount x/);
 });

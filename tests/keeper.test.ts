@@ -82,7 +82,10 @@ describe("keeper", () => {
     // Rate: oracle prices with a 10 % bonus (5 % SOL + 5 % USDC liquidation fees):
     // seized lamports = repaid µUSDC · 1.1 / 0.15 µUSDC per lamport.
     const expectedSeized = (repaid * 110n * 100n) / 15n / 100n;
-    assert.ok(seized >= expectedSeized - 2n && seized <= expectedSeized + 2n, `seized ${seized}, expected ≈ ${expectedSeized}`);
+    // On a live validator interest accrues between our reads and the liquidation: allow 1 ppm there.
+    const slack = h.mode === "svm" ? 2n : 2n + expectedSeized / 1_000_000n;
+    assert.ok(seized >= expectedSeized - slack && seized <= expectedSeized + slack,
+      `seized ${seized}, expected ≈ ${expectedSeized}`);
     // Closed form: each µUSDC repaid lifts LiquidationEnd by 1 − (1.1 / 0.15) · 0.1499 · 0.55 = 0.395407…,
     // so the step is 275.55 / 0.395407 ≈ 696.88 USDC.
     const perUnit = 1 - (1.1 / 0.15) * 0.1499 * 0.55;
