@@ -81,6 +81,11 @@ pub(crate) fn div_rem(n: U256, d: u128) -> Option<(u128, u128)> {
     if n.hi >= d {
         return None; // quotient ≥ 2^128
     }
+    if d >> 56 == 0 {
+        // n.hi < d: the quotient's high half is zero and the running remainder
+        // starts at n.hi, so the base-256 long division of n.lo finishes it.
+        return Some(div_rem_small_from(n.hi as u64, n.lo, d as u64));
+    }
     let mut r = n.hi; // invariant: r < d
     let mut q: u128 = 0;
     let mut i = 128;
@@ -106,7 +111,14 @@ fn div_rem_small(n: u128, d: u64) -> (u128, u128) {
         let n = n as u64;
         return (u128::from(n / d), u128::from(n % d));
     }
-    let mut rem: u64 = 0; // invariant: rem < d < 2^56, so rem << 8 fits
+    div_rem_small_from(0, n, d)
+}
+
+/// `(rem · 2^128 + n) / d` and its remainder, for `rem < d < 2^56` (the
+/// quotient then fits 128 bits): base-256 long division with `u64` divisions.
+#[inline]
+fn div_rem_small_from(rem: u64, n: u128, d: u64) -> (u128, u128) {
+    let mut rem = rem; // invariant: rem < d < 2^56, so rem << 8 fits
     let mut q: u128 = 0;
     let mut shift = 128;
     while shift > 0 {
@@ -129,6 +141,26 @@ mod tests {
             let (q, r) = div_rem_small(n, d);
             prop_assert_eq!(q, n / u128::from(d));
             prop_assert_eq!(r, n % u128::from(d));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn wide_division_by_a_small_divisor_matches_the_bit_loop(hi in any::<u128>(), lo in any::<u128>(), d in 1u64..(1u64 << 56)) {
+            let n = U256 { hi: hi % u128::from(d), lo };
+            let fast = div_rem(n, u128::from(d)).unwrap();
+            // Reference: restoring division bit by bit.
+            let (mut r, mut q) = (n.hi, 0u128);
+            for i in (0..128).rev() {
+                let carry = r >> 127;
+                r = (r << 1) | ((n.lo >> i) & 1);
+                q <<= 1;
+                if carry == 1 || r >= u128::from(d) {
+                    r = r.wrapping_sub(u128::from(d));
+                    q |= 1;
+                }
+            }
+            prop_assert_eq!(fast, (q, r));
         }
     }
 
