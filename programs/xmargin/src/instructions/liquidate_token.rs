@@ -172,11 +172,7 @@ pub fn handle_liquidate_token<'info>(
             .adjust_token_balance(asset_index, liqee_asset_after.checked_sub(asset_held).map_err(risk_error)?)
             .map_err(risk_error)?;
         if paid.borrowed > 0 {
-            let (_, borrows) = liab_bank.native_totals().map_err(risk_error)?;
-            let limit = liab_bank.risk_params(now).borrow_limit;
-            if borrows > Fixed::from_u64(limit) {
-                return Err(error!(XmarginError::BorrowLimitExceeded).with_values((borrows, limit)));
-            }
+            liab_bank.check_borrow_limit(now)?;
         }
     }
 

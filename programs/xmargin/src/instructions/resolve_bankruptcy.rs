@@ -81,12 +81,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         if !shares.is_negative() {
             return err!(XmarginError::NotBankrupt);
         }
-        let bank = ctx.accounts.liab_bank.load()?;
-        bank.native_balance(shares)?
-            .checked_neg()
-            .map_err(risk_error)?
-            .to_u64(Rounding::Ceil)
-            .map_err(risk_error)?
+        ctx.accounts.liab_bank.load()?.native_debt(shares)?
     };
     let insurance_held = token::token_account(&ctx.accounts.insurance_vault)?.amount;
 
@@ -100,15 +95,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let mut liqee = ctx.accounts.liqee.load_mut()?;
     let mut bank = ctx.accounts.liab_bank.load_mut()?;
     let shares = liqee.token_position(token_index).map(|p| p.shares.get()).unwrap_or_default();
-    let owed_left = if shares.is_negative() {
-        bank.native_balance(shares)?
-            .checked_neg()
-            .map_err(risk_error)?
-            .to_u64(Rounding::Ceil)
-            .map_err(risk_error)?
-    } else {
-        0
-    };
+    let owed_left = bank.native_debt(shares)?;
     let insurance_available = if is_quote { insurance_held } else { 0 };
     let res = xmargin_risk::liquidation::resolve_bankruptcy(
         Fixed::from_u64(owed_left),
@@ -255,11 +242,7 @@ fn insured_takeover<'info>(
             took,
         )?;
         if taken.borrowed > 0 {
-            let (_, borrows) = liab_bank.native_totals().map_err(risk_error)?;
-            let limit = liab_bank.risk_params(now).borrow_limit;
-            if borrows > Fixed::from_u64(limit) {
-                return Err(error!(XmarginError::BorrowLimitExceeded).with_values((borrows, limit)));
-            }
+            liab_bank.check_borrow_limit(now)?;
         }
         if paid > 0 {
             quote_bank.deposit_into(

@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::Fixed;
 
 use crate::errors::XmarginError;
 use crate::events::Withdrawn;
-use crate::health::{init_health, risk_error, to_quote_native, HealthContext};
+use crate::health::{init_health, to_quote_native, HealthContext};
 use crate::state::{pause, Bank, Group, MarginAccount, GROUP_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
@@ -66,11 +65,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
     let split = bank.withdraw_from(&mut position.shares, amount)?;
     let shares_after = position.shares.get();
     if split.borrowed > 0 {
-        let (_, borrows) = bank.native_totals().map_err(risk_error)?;
-        let limit = bank.risk_params(now).borrow_limit;
-        if borrows > Fixed::from_u64(limit) {
-            return Err(error!(XmarginError::BorrowLimitExceeded).with_values((borrows, limit)));
-        }
+        bank.check_borrow_limit(now)?;
     }
     let vault_balance = token::token_account(&ctx.accounts.vault)?.amount;
     if vault_balance < amount {

@@ -298,6 +298,27 @@ impl Bank {
     }
 
     /// Signed native balance of a position (deposits floor, debts ceil).
+    /// Refuses a state whose total borrows exceed the borrow limit in force at `now`
+    /// (called after a withdrawal that borrowed).
+    pub fn check_borrow_limit(&self, now: i64) -> Result<()> {
+        let (_, borrows) = self.native_totals().map_err(overflow)?;
+        let limit = self.risk_params(now).borrow_limit;
+        if borrows > Fixed::from_u64(limit) {
+            return Err(
+                error!(crate::errors::XmarginError::BorrowLimitExceeded).with_values((borrows, limit))
+            );
+        }
+        Ok(())
+    }
+
+    /// Debt of a borrow position in native units, rounded up (0 for a deposit or none).
+    pub fn native_debt(&self, shares: Fixed) -> Result<u64> {
+        if !shares.is_negative() {
+            return Ok(0);
+        }
+        self.native_balance(shares)?.checked_neg().and_then(|d| d.to_u64(Rounding::Ceil)).map_err(overflow)
+    }
+
     pub fn native_balance(&self, shares: Fixed) -> Result<Fixed> {
         xmargin_risk::interest::native_balance(shares, self.deposit_index.get(), self.borrow_index.get())
             .map_err(overflow)
