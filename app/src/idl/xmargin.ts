@@ -408,7 +408,8 @@ export type Xmargin = {
       "name": "deposit",
       "docs": [
         "Pays tokens into a margin account: repays its debt in that bank first,",
-        "deposits the rest. Owner or delegate; no oracle needed."
+        "deposits the rest. Owner or delegate; no oracle needed. Optional",
+        "remaining accounts: the health accounts, to clear `BEING_LIQUIDATED`."
       ],
       "discriminator": [
         242,
@@ -1657,11 +1658,35 @@ export type Xmargin = {
             }
           },
           {
+            "name": "deficit",
+            "docs": [
+              "Loss that neither the depositors nor the collected fees could absorb",
+              "(native; stays 0 while vault + borrows = deposits + fees holds)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pendingSafety",
+            "docs": [
+              "A loosening of the oracle rules or liquidation fee waiting for its",
+              "`activation_ts` (0 = none); applied by the first accrual after it."
+            ],
+            "type": {
+              "defined": {
+                "name": "bankSafetyParams"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                32
               ]
             }
           }
@@ -1931,6 +1956,74 @@ export type Xmargin = {
       }
     },
     {
+      "name": "bankSafetyParams",
+      "docs": [
+        "The oracle rules and the liquidation fee of a bank: what a loosening",
+        "change of them waits for (`Bank::pending_safety`)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "confMultiplier",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maxConfRatio",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "stablePriceGrowthPerSec",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "liquidationFee",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maxOracleAgeSecs",
+            "type": "u32"
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
+            "name": "activationTs",
+            "docs": [
+              "When a pending change applies (0 = nothing pending; unused in force)."
+            ],
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
       "name": "bankUpdated",
       "docs": [
         "A bank's parameters changed; a loosening part applies at `loosening_activation_ts` (0 = none)."
@@ -2009,7 +2102,19 @@ export type Xmargin = {
           {
             "name": "unabsorbed",
             "docs": [
-              "Part of `socialized` beyond all deposits (a protocol deficit)."
+              "Part of `socialized` beyond all deposits, plus the claims the deposit",
+              "index floor leaves: charged to the bank's collected fees."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "chargedToFees",
+            "docs": [
+              "The part of `unabsorbed` the collected fees paid (the rest is the bank's `deficit`)."
             ],
             "type": {
               "defined": {

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::{json, Map, Value};
-use xmargin::health::{risk_error, HealthContext};
+use xmargin::health::{risk_error, HealthContext, PriceRules};
 use xmargin::oracle::PythReading;
 use xmargin::state::{Bank, BankRiskParams, MarginAccount, StoredFixed, TokenPosition};
 use xmargin_client::health::{health_cache, BankEntry};
@@ -155,7 +155,7 @@ fn error_name(e: &anchor_lang::error::Error) -> String {
 /// program and the keeper do; `Err` where the program would fail.
 fn evaluate(now: i64, quote_decimals: u8, positions: &[Position]) -> anchor_lang::Result<HealthSummary> {
     let group = Pubkey::default();
-    let ctx = HealthContext { group, quote_decimals, now, strict_token: None, strict_all: false };
+    let ctx = HealthContext { group, quote_decimals, now, rules: PriceRules::VIEW };
     let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
     let (mut banks, mut readings) = (BTreeMap::new(), BTreeMap::new());
     for (slot, &(bank, reading, shares)) in positions.iter().enumerate() {

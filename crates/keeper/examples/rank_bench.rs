@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;
-use xmargin::health::{value_token, HealthContext};
+use xmargin::health::{HealthContext, PriceRules};
 use xmargin::oracle::PythReading;
 use xmargin::state::{Bank, BankRiskParams, MarginAccount, StoredFixed, TokenPosition};
 use xmargin_client::health::BankEntry;
-use xmargin_keeper::{rank_accounts, Market};
+use xmargin_keeper::{rank_accounts, BankTemplates, Market};
 use xmargin_risk::{Fixed, Rounding};
 
 fn bps(b: i64) -> StoredFixed {
@@ -49,13 +49,8 @@ fn main() {
     let now = 1_750_000_000;
     // USDC $1 (6 dp), SOL $150 (9 dp), BTC $100,000 (8 dp); prices at expo −8.
     let specs = [(0u16, 6u8, 100_000_000i64), (1, 9, 15_000_000_000), (2, 8, 10_000_000_000_000)];
-    let ctx = HealthContext {
-        group: Pubkey::default(),
-        quote_decimals: 6,
-        now,
-        strict_token: None,
-        strict_all: true,
-    };
+    let ctx =
+        HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules: PriceRules::CONSERVATIVE };
     let mut banks = BTreeMap::new();
     let mut templates = BTreeMap::new();
     for (t, dec, price) in specs {
@@ -63,7 +58,7 @@ fn main() {
         let reading = PythReading { price, conf: price as u64 / 1_500, exponent: -8, publish_time: now };
         let oracle_price = reading.to_oracle_price(dec, 6, b.max_conf_ratio.get()).unwrap();
         b.stable_price = oracle_price.lo.into();
-        templates.insert(t, value_token(&ctx, &b, &reading, Fixed::ONE).unwrap());
+        templates.insert(t, BankTemplates::new(&ctx, &b, &reading));
         banks.insert(t, BankEntry { address: Pubkey::new_unique(), bank: b });
     }
     let mut accounts = Vec::with_capacity(n);

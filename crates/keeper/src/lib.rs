@@ -14,7 +14,7 @@ pub mod rpc;
 pub mod svm;
 
 pub use chain::{Chain, ChainError, Sent};
-pub use rank::{rank_accounts, AccountHealth, Market};
+pub use rank::{rank_accounts, AccountHealth, BankTemplates, Market};
 
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
-use xmargin::health::{value_token, HealthContext};
+use xmargin::health::{value_token, HealthContext, PriceRules};
 use xmargin::oracle::{parse_price_update, PYTH_RECEIVER_ID};
 use xmargin::state::{account_flags, Bank, Group, MarginAccount};
 use xmargin_client::accounts::{decode, scan_filter};
@@ -14,13 +14,42 @@ use xmargin_risk::{Fixed, HealthType, Rounding};
 
 use crate::chain::{Chain, ChainError};
 
+/// One bank's valuation of one native unit, per side, under the program's
+/// conservative price rules (`PriceRules::CONSERVATIVE`, as liquidation values
+/// the positions it does not touch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BankTemplates {
+    /// A deposit; `None` when the price is unusable (deposits then count zero).
+    pub asset: Option<TokenInfo>,
+    /// A debt, at the conservative fallback price when the oracle is unusable.
+    pub liab: Option<TokenInfo>,
+    /// Whether the oracle price is usable: only such tokens can be liquidated.
+    pub fresh: bool,
+}
+
+impl BankTemplates {
+    /// Values one native unit of each side of `bank` at `reading`.
+    pub fn new(ctx: &HealthContext, bank: &Bank, reading: &xmargin::oracle::PythReading) -> Self {
+        let unit = |balance: Fixed| value_token(ctx, bank, reading, balance).ok().flatten();
+        let asset = unit(Fixed::ONE);
+        BankTemplates {
+            asset,
+            liab: unit(Fixed::ONE.checked_neg().unwrap_or(Fixed::ZERO)),
+            fresh: asset.is_some(),
+        }
+    }
+
+    /// No usable reading at all: deposits count zero, debts cannot be valued.
+    pub const UNPRICED: BankTemplates = BankTemplates { asset: None, liab: None, fresh: false };
+}
+
 /// A group's banks, fresh bank valuations and margin accounts at one instant.
 pub struct Market {
     pub group: Pubkey,
     pub now: i64,
     pub banks: BTreeMap<u16, BankEntry>,
-    /// Per bank: the valuation of one native unit (`None`: stale or uncertain price).
-    pub templates: BTreeMap<u16, Option<TokenInfo>>,
+    /// Per bank: the valuation of one native unit on each side.
+    pub templates: BTreeMap<u16, BankTemplates>,
     pub accounts: Vec<(Pubkey, MarginAccount)>,
     /// Token index of the group's quote-token bank, if listed.
     pub quote_token: Option<u16>,
@@ -46,19 +75,18 @@ impl Market {
             group: *group,
             quote_decimals: g.quote_decimals,
             now,
-            strict_token: None,
-            strict_all: true,
+            rules: PriceRules::CONSERVATIVE,
         };
         let mut templates = BTreeMap::new();
         for (entry, oracle) in banks.values().zip(fetched) {
             let template = oracle
                 .filter(|o| o.owner == PYTH_RECEIVER_ID)
                 .and_then(|o| parse_price_update(&o.data, &entry.bank.feed_id).ok())
-                .and_then(|reading| value_token(&ctx, &entry.bank, &reading, Fixed::ONE).ok().flatten());
-            if template.is_none() {
+                .map_or(BankTemplates::UNPRICED, |reading| BankTemplates::new(&ctx, &entry.bank, &reading));
+            if !template.fresh {
                 tracing::warn!(
                     token = entry.bank.token_index,
-                    "oracle stale, uncertain or invalid: accounts holding it are skipped"
+                    "oracle stale, uncertain or invalid: deposits count zero, debts at the fallback price, not liquidated"
                 );
             }
             templates.insert(entry.bank.token_index, template);
@@ -96,17 +124,31 @@ fn to_i64(x: Fixed) -> i64 {
     x.to_i64(Rounding::Floor).unwrap_or(if x.is_negative() { i64::MIN } else { i64::MAX })
 }
 
-/// Health of one account from the bank templates; `None` if a price it needs is unusable.
+/// Health of one account from the bank templates, valued as a liquidation
+/// values the positions it does not touch; `None` if a debt cannot be valued.
+/// The pair it proposes has usable prices on both sides.
 pub fn account_health(market: &Market, address: &Pubkey, account: &MarginAccount) -> Option<AccountHealth> {
     let mut tokens = Vec::with_capacity(8);
+    let mut fresh = Vec::with_capacity(8);
     for p in account.active_tokens() {
         let bank = &market.banks.get(&p.token_index)?.bank;
-        let template = market.templates.get(&p.token_index)?.as_ref()?;
-        tokens.push(template.with_balance(bank.native_balance(p.shares.get()).ok()?));
+        let template = market.templates.get(&p.token_index)?;
+        let balance = bank.native_balance(p.shares.get()).ok()?;
+        let unit = if balance.is_negative() {
+            template.liab?
+        } else {
+            match template.asset {
+                Some(unit) => unit,
+                None => continue, // an unusable price values a deposit at zero
+            }
+        };
+        tokens.push(unit.with_balance(balance));
+        fresh.push(template.fresh);
     }
     let contribution = |t: &TokenInfo| t.contribution(HealthType::Maint).unwrap_or(Fixed::ZERO);
-    let largest_asset = tokens.iter().filter(|t| t.balance.is_positive()).max_by_key(|t| contribution(t));
-    let largest_liability = tokens.iter().filter(|t| t.balance.is_negative()).min_by_key(|t| contribution(t));
+    let priced = || tokens.iter().zip(&fresh).filter(|(_, f)| **f).map(|(t, _)| t);
+    let largest_asset = priced().filter(|t| t.balance.is_positive()).max_by_key(|t| contribution(t));
+    let largest_liability = priced().filter(|t| t.balance.is_negative()).min_by_key(|t| contribution(t));
     let bonus_value = match (largest_asset, largest_liability) {
         (Some(a), Some(l)) => {
             let fee = |t: &TokenInfo| market.banks[&t.token_index].bank.liquidation_fee.get();
@@ -122,17 +164,25 @@ pub fn account_health(market: &Market, address: &Pubkey, account: &MarginAccount
     let maint = cache.health(HealthType::Maint).ok()?;
     let liq_end = cache.health(HealthType::LiquidationEnd).ok()?;
     let being_liquidated = account.has_flag(account_flags::BEING_LIQUIDATED);
-    let has_debt = largest_liability.is_some();
+    let bankrupt = account.is_bankrupt();
     Some(AccountHealth {
         address: *address,
         maint: to_i64(maint),
         liquidation_end: to_i64(liq_end),
-        liquidatable: has_debt && (maint.is_negative() || (being_liquidated && liq_end.is_negative())),
-        bankrupt: has_debt && largest_asset.is_none(),
+        liquidatable: !bankrupt
+            && account.has_liabilities()
+            && (maint.is_negative() || (being_liquidated && liq_end.is_negative())),
+        bankrupt,
         largest_asset,
-        largest_liability,
+        largest_liability: if bankrupt { first_debt(account) } else { largest_liability },
         bonus_value,
     })
+}
+
+/// A bankrupt account's first debt in slot order (each resolves on its own,
+/// no price needed).
+fn first_debt(account: &MarginAccount) -> Option<u16> {
+    account.active_tokens().find(|p| p.shares.get().is_negative()).map(|p| p.token_index)
 }
 
 /// Every account with usable prices, most endangered first (lowest Maint health).

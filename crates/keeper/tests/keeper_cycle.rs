@@ -33,8 +33,9 @@ fn one_cycle_liquidates_exactly_the_unhealthy_accounts() {
     }
     println!("setup of {ACCOUNTS} accounts: {:?}", setup.elapsed());
 
-    // SOL falls to $125: the near-limit accounts have Maint health −25.90 USDC, the others +624.10.
-    w.set_price(SOL, 12_500_000_000, 10_000_000);
+    // SOL falls to $110: the near-limit accounts are insolvent (1,100 of collateral
+    // against 1,150 of debt, Maint −160.9 USDC), the others have Maint +489.10.
+    w.set_price(SOL, 11_000_000_000, 10_000_000);
     let config = KeeperConfig {
         group: w.group.group,
         liqor_account: keeper.account,
@@ -55,24 +56,24 @@ fn one_cycle_liquidates_exactly_the_unhealthy_accounts() {
     assert_eq!(summary.liquidations_sent, ACCOUNTS / 10);
     assert_eq!((summary.failures, summary.bankrupt, summary.skipped_stale), (0, 0, 0));
     w.assert_all_vaults();
-    // With the 10 % bonus (5 % + 5 %) at $125 the closed form asks for more than the
-    // collateral: all 10 SOL go for 10e9 / 8.8 = 1,136.363636 USDC, leaving 13.636364 USDC
-    // of debt and nothing behind it. The healthy accounts are untouched.
+    // Insolvent, they pay the full 10 % bonus (5 % + 5 %): at $110 the rate is
+    // 1.1 / 0.11 = 10 lamports per µUSDC, all 10 SOL go for 1,000 USDC, leaving
+    // 150 USDC of debt and nothing behind it. The healthy accounts are untouched.
     for (u, was_unhealthy) in users.iter().take(50) {
         let acc: MarginAccount = w.env.zero_copy(&u.account);
         if *was_unhealthy {
             assert!(acc.token_position(SOL).is_none(), "all collateral taken");
             let debt = native_balance(&w.env, &w.group.group, &u.account, USDC);
-            assert_eq!(debt.to_i64(Rounding::Floor).unwrap(), -13_636_364, "debt left");
+            assert_eq!(debt.to_i64(Rounding::Floor).unwrap(), -150_000_000, "debt left");
         } else {
             let v = health_view(&mut w.env, &w.group.group, &u.account);
-            assert_eq!(v.maint, 624_099_999, "untouched: {v:?}");
+            assert!((489_099_990..=489_100_000).contains(&v.maint), "untouched: {v:?}");
         }
     }
 
     // Second cycle: those accounts are bankrupt; the insurance fund pays their debt.
     let insurance = w.group.insurance_vault;
-    w.env.mint_to(&w.group.quote_mint, &insurance, 10_000 * MICRO);
+    w.env.mint_to(&w.group.quote_mint, &insurance, 20_000 * MICRO);
     let second =
         run_cycle(&mut SvmChain { env: &mut w.env, signer: &keeper.wallet }, &config).expect("cycle");
     assert_eq!(
@@ -80,7 +81,7 @@ fn one_cycle_liquidates_exactly_the_unhealthy_accounts() {
         (0, ACCOUNTS / 10, ACCOUNTS / 10)
     );
     assert_eq!(second.failures, 0);
-    assert_eq!(w.env.token_balance(&insurance), 10_000 * MICRO - (ACCOUNTS as u64 / 10) * 13_636_364);
+    assert_eq!(w.env.token_balance(&insurance), 20_000 * MICRO - (ACCOUNTS as u64 / 10) * 150_000_000);
     for (u, was_unhealthy) in &users {
         if *was_unhealthy {
             assert!(w.env.zero_copy::<MarginAccount>(&u.account).is_empty());

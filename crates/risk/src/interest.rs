@@ -150,6 +150,23 @@ pub fn accrue_interest(
     if dt == 0 || !bank.borrow_shares.is_positive() || rate.is_zero() {
         return Ok(no_growth);
     }
+    match grow(bank, rate, fee_rate, dt) {
+        Ok(accrual) if accrual.indices.total_borrows().is_ok_and(|b| b <= max_total_borrows()) => Ok(accrual),
+        // At the cap interest stops: debts stay repayable (native amounts fit a
+        // u64) instead of overflowing and blocking every repay.
+        Ok(_) | Err(RiskError::Overflow) => Ok(no_growth),
+        Err(e) => Err(e),
+    }
+}
+
+/// Largest total debt a bank's interest may grow to: what a `u64` token
+/// amount can repay.
+pub fn max_total_borrows() -> Fixed {
+    Fixed::from_u64(u64::MAX)
+}
+
+/// The accrual itself (module docs).
+fn grow(bank: &BankIndices, rate: Fixed, fee_rate: Fixed, dt: u64) -> RiskResult<Accrual> {
     // growth = r·dt/year (up), index' = index + index·growth (up)
     let growth =
         rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil)?;
@@ -239,6 +256,36 @@ mod tests {
         assert!(close(c.borrow_rate(Fixed::ONE).unwrap(), fx("1"), RATE_ULPS));
         let bad = InterestCurve { optimal_util: Fixed::ONE, ..c };
         assert_eq!(bad.borrow_rate(fx("0.5")), Err(RiskError::InvalidParameter));
+    }
+
+    /// At the 1,000 % cap, accrued hourly, the borrow index passes e^10 ≈
+    /// 22,026× a year: 1,000 SOL of debt would pass u64::MAX native within a
+    /// few years and then overflow every repay. Interest stops at the cap
+    /// instead, and the debt stays repayable.
+    #[test]
+    fn interest_stops_where_debts_would_stop_being_repayable() {
+        let capped = InterestCurve { max_rate: fx("10"), optimal_rate: fx("1"), ..curve() };
+        let mut bank = BankIndices {
+            deposit_index: Fixed::ONE,
+            borrow_index: Fixed::ONE,
+            deposit_shares: Fixed::from_u64(1_000_000_000_000),
+            borrow_shares: Fixed::from_u64(1_000_000_000_000),
+        };
+        let mut capped_at = None;
+        for hour in 0..(10 * 8_760) {
+            let a = accrue_interest(&bank, &capped, fx("0.1"), 3_600).expect("accrual never fails");
+            if a.indices == bank && capped_at.is_none() {
+                capped_at = Some(hour);
+            }
+            bank = a.indices;
+        }
+        let hour = capped_at.expect("the cap was reached");
+        assert!((8_760..4 * 8_760).contains(&hour), "reached after {hour} hours");
+        let total = bank.total_borrows().unwrap();
+        assert!(total <= max_total_borrows(), "{total}");
+        assert!(total.to_f64() > u64::MAX as f64 / 1.01, "stopped just short of the cap: {total}");
+        // One borrow share's debt still converts to a u64 amount.
+        assert!(native_balance(fx("-1"), bank.deposit_index, bank.borrow_index).is_ok());
     }
 
     #[test]

@@ -24,6 +24,27 @@
 //! overshoots zero and the liquidatee never gives more than `x · r`, hence
 //! LiquidationEnd health after the step is in `[H, 0]` up to a few ulps.
 //!
+//! # The bonus is paid out of equity
+//! The bonus value of a step, `β = y · price_A − x · price_L`, comes out of
+//! the liquidatee's equity `E = Σ balance · oracle price` (all tokens,
+//! unweighted, unbiased). While `E > 0` a step never pays more than `E`: a
+//! solvent account is never made insolvent by its own liquidation, and an
+//! account worth more than its debt is never left with debt and nothing to
+//! seize. (10 SOL at $120 against 1,150 USDC at a 10 % bonus: instead of all
+//! the SOL for 1,090.9 USDC, leaving 59.09 USDC of bad debt, the liquidator
+//! repays the whole 1,150 USDC for the 10 SOL, a bonus of 50 USDC = 4.35 %.)
+//! When `x · price_L · b > E` the step runs at the capped bonus `β = E`:
+//!
+//! ```text
+//! y  = (x · price_L + E) / price_A
+//! ΔH = x · s0 − E · asset_unit_A / price_A,     s0 = liab_unit_L − price_L · asset_unit_A / price_A
+//! x  = min((−H + E · asset_unit_A / price_A) / s0,  debt,  (bal_A · price_A − E) / price_L,  cap)
+//! ```
+//!
+//! (the three bounds: LiquidationEnd health 0, the whole debt, all of A).
+//! An insolvent account (`E ≤ 0`) pays the full bonus: its bad debt is
+//! unavoidable and the bonus is what gets it liquidated at all.
+//!
 //! # Bankruptcy
 //! An account with liabilities and nothing left to seize is bankrupt: the
 //! insurance fund covers what it can at oracle price, the rest is
@@ -31,7 +52,7 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode};
+use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode, TokenInfo};
 
 const LE: HealthType = HealthType::LiquidationEnd;
 
@@ -104,14 +125,69 @@ pub fn max_token_liquidation(
     }
     let x_health = h.checked_neg()?.checked_div(s, Rounding::Floor)?;
     let debt = l.balance.checked_neg()?;
+    let cap = max_liab_repay.max(Fixed::ZERO);
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
-    let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
-    let y = x.checked_mul_floor(rate)?.min(a.balance);
+    let mut x = x_health.min(debt).min(x_asset).min(cap);
+    let mut y = x.checked_mul_floor(rate)?.min(a.balance);
+    let mut rate = rate;
+    let equity = oracle_equity(cache)?;
+    let full_bonus_value = x.checked_mul_ceil(l.prices.oracle)?.checked_mul_ceil(bonus)?;
+    if equity.is_positive() && full_bonus_value > equity {
+        (x, y) = equity_capped_step(a, l, h, equity, debt, cap)?;
+        y = y.min(x.checked_mul_floor(rate)?); // never above the full bonus
+        if x.is_positive() {
+            rate = y.checked_div(x, Rounding::Floor)?;
+            y = y.min(x.checked_mul_floor(rate)?); // the step is exactly `x` at `rate`
+        }
+    }
     refuse_if_worse(cache, h, |after| {
         after.adjust_token_balance(liab_token, x)?;
         after.adjust_token_balance(asset_token, y.checked_neg()?)
     })?;
     Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
+}
+
+/// The account's equity at oracle prices, unweighted: assets rounded down,
+/// liabilities up (the bonus cap it sets is never too generous).
+pub fn oracle_equity(cache: &HealthCache) -> RiskResult<Fixed> {
+    // Floor rounds toward −∞: assets are worth a little less, debts a little more.
+    cache
+        .tokens()
+        .iter()
+        .try_fold(Fixed::ZERO, |sum, t| sum.checked_add(t.balance.checked_mul_floor(t.prices.oracle)?))
+}
+
+/// The step at a bonus value capped at `equity` (module docs): `x` rounded
+/// down by each bound, `y = (x · price_L + E) / price_A` rounded down and
+/// never more than the asset held.
+fn equity_capped_step(
+    a: &TokenInfo,
+    l: &TokenInfo,
+    h: Fixed,
+    equity: Fixed,
+    debt: Fixed,
+    cap: Fixed,
+) -> RiskResult<(Fixed, Fixed)> {
+    let (p_a, p_l) = (a.prices.oracle, l.prices.oracle);
+    let asset_unit = a.asset_unit(LE)?;
+    // Both rounded so that x rounds down (no overshoot past LiquidationEnd 0):
+    // E · asset_unit / price_A (health given away with the bonus) down, and
+    // s0 = liab_unit − price_L · asset_unit / price_A up.
+    let bonus_health = equity.checked_mul_div(asset_unit, p_a, Rounding::Floor)?;
+    let s0 = l.liab_unit(LE)?.checked_sub(p_l.checked_mul_div(asset_unit, p_a, Rounding::Floor)?)?;
+    if !s0.is_positive() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let x_health = h.checked_neg()?.checked_add(bonus_health)?.checked_div(s0, Rounding::Floor)?;
+    let x_asset = a
+        .balance
+        .checked_mul_floor(p_a)?
+        .checked_sub(equity)?
+        .positive_part()
+        .checked_div(p_l, Rounding::Floor)?;
+    let x = x_health.min(debt).min(x_asset).min(cap);
+    let y = x.checked_mul_floor(p_l)?.checked_add(equity)?.checked_div(p_a, Rounding::Floor)?.min(a.balance);
+    Ok((x, y))
 }
 
 /// Portfolio mode only: applies a sized step to a copy of the cache and refuses
@@ -211,6 +287,13 @@ pub fn is_bankrupt(cache: &HealthCache) -> RiskResult<bool> {
     Ok(has_debt && !has_assets)
 }
 
+/// Lowest deposit index socialisation leaves: a bank whose depositors are
+/// wiped out keeps taking deposits (shares minted = amount / index stay below
+/// 2^79 for any `u64` amount) instead of dividing by zero. The claims the old
+/// shares keep at this floor (`shares · floor`, dust) are part of
+/// [`BankruptcyResolution::unabsorbed`].
+pub const MIN_DEPOSIT_INDEX: Fixed = Fixed::from_bits(1 << (crate::fixed::FRAC_BITS - 14));
+
 /// How a bankrupt liability is resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BankruptcyResolution {
@@ -220,10 +303,13 @@ pub struct BankruptcyResolution {
     pub covered: Fixed,
     /// Liability native socialised across depositors.
     pub socialized: Fixed,
-    /// Deposit index after socialisation (rounded down).
+    /// Deposit index after socialisation (rounded down, never below
+    /// [`MIN_DEPOSIT_INDEX`]).
     pub new_deposit_index: Fixed,
-    /// Part of `socialized` the depositors could not absorb (their deposits
-    /// were wiped out): a protocol deficit to report.
+    /// Loss the depositors could not absorb (their deposits were wiped out),
+    /// plus the claims the index floor leaves them (rounded up): the bank
+    /// charges it to its collected fees, which always cover it (fees are part
+    /// of the vault: vault + borrows = deposits + fees before the loss).
     pub unabsorbed: Fixed,
 }
 
@@ -249,33 +335,28 @@ pub fn resolve_bankruptcy(
         (c, c.checked_mul_ceil(price)?.min(insurance_available))
     };
     let socialized = owed.checked_sub(covered)?;
-    if socialized.is_zero() {
-        return Ok(BankruptcyResolution {
-            insurance_paid,
-            covered,
-            socialized,
-            new_deposit_index: deposit_index,
-            unabsorbed: Fixed::ZERO,
-        });
+    let (new_deposit_index, unabsorbed) = socialize(socialized, deposit_shares, deposit_index)?;
+    Ok(BankruptcyResolution { insurance_paid, covered, socialized, new_deposit_index, unabsorbed })
+}
+
+/// Spreads `loss` native over the deposit shares: the index drops by
+/// `loss / shares` (rounded up), but not below [`MIN_DEPOSIT_INDEX`]; what
+/// the floor leaves uncharged comes back as the unabsorbed part.
+fn socialize(loss: Fixed, deposit_shares: Fixed, deposit_index: Fixed) -> RiskResult<(Fixed, Fixed)> {
+    if loss.is_zero() {
+        return Ok((deposit_index, Fixed::ZERO));
     }
-    let capacity = deposit_shares.checked_mul_floor(deposit_index)?;
-    if !deposit_shares.is_positive() || socialized >= capacity {
-        return Ok(BankruptcyResolution {
-            insurance_paid,
-            covered,
-            socialized,
-            new_deposit_index: Fixed::ZERO,
-            unabsorbed: socialized.checked_sub(capacity)?.positive_part(),
-        });
+    if !deposit_shares.is_positive() {
+        return Ok((deposit_index, loss));
     }
-    let loss_per_share = socialized.checked_div(deposit_shares, Rounding::Ceil)?;
-    Ok(BankruptcyResolution {
-        insurance_paid,
-        covered,
-        socialized,
-        new_deposit_index: deposit_index.checked_sub(loss_per_share)?.positive_part(),
-        unabsorbed: Fixed::ZERO,
-    })
+    let loss_per_share = loss.checked_div(deposit_shares, Rounding::Ceil)?;
+    let lowered = deposit_index.checked_sub(loss_per_share)?;
+    if lowered >= MIN_DEPOSIT_INDEX {
+        return Ok((lowered, Fixed::ZERO));
+    }
+    let floor = MIN_DEPOSIT_INDEX.min(deposit_index);
+    let absorbed = deposit_shares.checked_mul_floor(deposit_index.checked_sub(floor)?)?;
+    Ok((floor, loss.checked_sub(absorbed)?.positive_part()))
 }
 
 #[cfg(test)]

@@ -109,10 +109,20 @@ fn bankruptcy_worked_example() {
     // Fully insured.
     let r = resolve_bankruptcy(fx("10"), fx("2"), fx("600"), fx("10000"), Fixed::ONE).unwrap();
     assert_eq!((r.insurance_paid, r.socialized), (fx("20"), Fixed::ZERO));
-    // Depositors wiped out: 5 deposited, 400 to socialise → 395 unabsorbed.
+    // Depositors wiped out: 5 deposited, 400 to socialise. The index stops at
+    // its floor 2^-14 (the bank keeps working), and the unabsorbed part is the
+    // 395 beyond the deposits plus the 5·2^-14 the old shares still claim.
     let r = resolve_bankruptcy(fx("400"), Fixed::ONE, Fixed::ZERO, fx("5"), Fixed::ONE).unwrap();
-    assert_eq!(r.new_deposit_index, Fixed::ZERO);
-    assert_eq!(r.unabsorbed, fx("395"));
+    assert_eq!(r.new_deposit_index, MIN_DEPOSIT_INDEX);
+    assert!(near(MIN_DEPOSIT_INDEX, 1.0 / 16384.0, 0.0));
+    assert!(near(r.unabsorbed, 395.0 + 5.0 / 16384.0, 1e-12), "{}", r.unabsorbed);
+    // A loss just below the deposits would push the index under the floor too.
+    let r = resolve_bankruptcy(fx("4.99999"), Fixed::ONE, Fixed::ZERO, fx("5"), Fixed::ONE).unwrap();
+    assert_eq!(r.new_deposit_index, MIN_DEPOSIT_INDEX);
+    assert!(r.unabsorbed.is_positive() && r.unabsorbed < fx("0.0003"), "{}", r.unabsorbed);
+    // No depositors at all: everything is unabsorbed, the index is untouched.
+    let r = resolve_bankruptcy(fx("7"), Fixed::ONE, Fixed::ZERO, Fixed::ZERO, fx("1.5")).unwrap();
+    assert_eq!((r.new_deposit_index, r.unabsorbed), (fx("1.5"), fx("7")));
     // is_bankrupt: only debt left.
     let c = HealthCache::new(
         vec![usdc(0, fx("-5")), token(1, Fixed::ZERO, fx("9"), &sol_weights())],
@@ -122,6 +132,114 @@ fn bankruptcy_worked_example() {
     .unwrap();
     assert!(is_bankrupt(&c).unwrap());
     assert!(!is_bankrupt(&account("90")).unwrap());
+}
+
+/// 10 SOL at `price` (weights 0.8/0.85/0.9) against `debts` (USDC, BTC at 1,000).
+fn sol_against(price: &str, usdc_debt: &str, btc_debt: &str) -> HealthCache {
+    let mut tokens = vec![usdc(0, fx(usdc_debt)), token(1, fx("10"), fx(price), &sol_weights())];
+    if btc_debt != "0" {
+        tokens.push(token(2, fx(btc_debt), fx("1000"), &sol_weights()));
+    }
+    HealthCache::new(tokens, vec![], MarginMode::Linear).unwrap()
+}
+
+#[test]
+fn bonus_shrinks_so_a_solvent_account_is_left_without_debt() {
+    // 10 SOL at $120 = 1,200 against 1,150 USDC: equity 50.
+    // LiqEnd H = 1,200·0.85 − 1,150 = −130. At the full 10 % bonus all the SOL
+    // would buy 10/(1.1/120) = 1,090.91 USDC of debt, leaving 59.09 owed and
+    // nothing to seize. Capped at the equity: s0 = 1 − 0.85 = 0.15,
+    // x = min((130 + 50·0.85)/0.15 = 1,150, debt 1,150, (1,200 − 50)/1 = 1,150) = 1,150,
+    // y = (1,150 + 50)/120 = 10 SOL: the bonus is 50 USDC = 4.35 %.
+    let c = sol_against("120", "-1150", "0");
+    assert!(near(oracle_equity(&c).unwrap(), 50.0, 1e-9));
+    let step = max_token_liquidation(&c, 1, 0, fx("0.1"), Fixed::MAX, false).unwrap();
+    assert!(near(step.liab_repaid, 1150.0, 1e-6), "{}", step.liab_repaid);
+    assert!(near(step.asset_received, 10.0, 1e-9), "{}", step.asset_received);
+    assert!(step.asset_received <= fx("10"));
+    let mut after = c.clone();
+    after.adjust_token_balance(0, step.liab_repaid).unwrap();
+    after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+    assert!(after.token(0).unwrap().balance.to_f64().abs() < 1e-6, "debt left");
+    assert!(oracle_equity(&after).unwrap().to_f64() >= -1e-9);
+}
+
+#[test]
+fn bonus_cap_leaves_collateral_for_the_other_debt() {
+    // 10 SOL at $120 against 1,000 USDC and 0.15 BTC (150 at $1,000): equity 50.
+    // Full bonus on the USDC leg (x = 1,000: β = 100 > 50) → capped: y =
+    // (1,000 + 50)/120 = 8.75 SOL, leaving 1.25 SOL = 150 for the BTC debt.
+    let c = sol_against("120", "-1000", "-0.15");
+    let step = max_token_liquidation(&c, 1, 0, fx("0.1"), Fixed::MAX, false).unwrap();
+    assert!(near(step.liab_repaid, 1000.0, 1e-6), "{}", step.liab_repaid);
+    assert!(near(step.asset_received, 8.75, 1e-9), "{}", step.asset_received);
+    let mut after = c.clone();
+    after.adjust_token_balance(0, step.liab_repaid).unwrap();
+    after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+    assert!(oracle_equity(&after).unwrap().to_f64().abs() < 1e-6);
+}
+
+#[test]
+fn insolvent_accounts_pay_the_full_bonus() {
+    // 10 SOL at $100 against 1,150 USDC: equity −150, so the liquidator gets
+    // its full 10 % and the rest is bad debt: all 10 SOL for 1,000/1.1 = 909.09.
+    let c = sol_against("100", "-1150", "0");
+    let step = max_token_liquidation(&c, 1, 0, fx("0.1"), Fixed::MAX, false).unwrap();
+    assert!(near(step.liab_repaid, 909.090_909, 1e-5), "{}", step.liab_repaid);
+    assert!(near(step.asset_received, 10.0, 1e-6));
+}
+
+proptest! {
+    /// While the account is solvent at oracle prices, a step never makes it
+    /// insolvent (the bonus comes out of equity), never pays more than the
+    /// full bonus, and never leaves debt with all the collateral gone.
+    #[test]
+    fn a_solvent_account_stays_solvent(
+        coll in 1i64..100_000, debt in 1i64..100_000, other in 0i64..50_000, p in 1i64..100_000,
+        bonus_bp in 0i64..1500, cap in 1i64..1_000_000,
+    ) {
+        let price = Fixed::from_ratio(p, 100, Rounding::Floor).unwrap();
+        let mut tokens = vec![usdc(0, Fixed::from_i64(-debt)), token(1, Fixed::from_i64(coll), price, &sol_weights())];
+        if other > 0 {
+            tokens.push(token(2, Fixed::from_ratio(-other, 1000, Rounding::Floor).unwrap(), fx("1000"), &sol_weights()));
+        }
+        let c = HealthCache::new(tokens, vec![], MarginMode::Linear).unwrap();
+        let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
+        let equity = oracle_equity(&c).unwrap();
+        if let Ok(step) = max_token_liquidation(&c, 1, 0, bonus, Fixed::from_i64(cap), false) {
+            let mut after = c.clone();
+            after.adjust_token_balance(0, step.liab_repaid).unwrap();
+            after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+            let full = step.liab_repaid.checked_mul_floor(step.rate.max(Fixed::ZERO)).unwrap();
+            prop_assert!(step.asset_received.to_f64() <= step.liab_repaid.to_f64() * (1.0 + bonus.to_f64()) / price.to_f64() + 1e-9, "{} vs {}", step.asset_received, full);
+            let h = after.health(HealthType::LiquidationEnd).unwrap();
+            prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
+            if equity.is_positive() {
+                prop_assert!(oracle_equity(&after).unwrap().to_f64() >= -1e-6, "insolvent after: {}", oracle_equity(&after).unwrap());
+                let sol_left = after.token(1).unwrap().balance;
+                let owed = after.token(0).unwrap().balance.to_f64() + if other > 0 { after.token(2).unwrap().balance.to_f64() } else { 0.0 };
+                prop_assert!(sol_left.is_positive() || owed > -1e-6, "debt {} left with no collateral", owed);
+            }
+        }
+    }
+}
+
+proptest! {
+    /// Socialisation never lowers the index below its floor, and what the
+    /// depositors lose plus the unabsorbed part covers the loss exactly or more.
+    #[test]
+    fn socialisation_accounts_for_the_whole_loss(
+        loss in 0i64..10_000_000, shares in 0i64..10_000_000, index_bp in 1i64..30_000,
+    ) {
+        let index = Fixed::from_ratio(index_bp, 10_000, Rounding::Floor).unwrap();
+        let shares = Fixed::from_i64(shares);
+        let r = resolve_bankruptcy(Fixed::from_i64(loss), Fixed::ONE, Fixed::ZERO, shares, index).unwrap();
+        prop_assert!(r.new_deposit_index >= MIN_DEPOSIT_INDEX.min(index));
+        prop_assert!(r.new_deposit_index <= index);
+        let lost = shares.checked_mul_floor(index).unwrap().checked_sub(shares.checked_mul_ceil(r.new_deposit_index).unwrap()).unwrap();
+        prop_assert!(lost.checked_add(r.unabsorbed).unwrap().to_f64() >= loss as f64 - 1e-6,
+            "lost {} + unabsorbed {} < loss {}", lost, r.unabsorbed, loss);
+    }
 }
 
 proptest! {

@@ -274,9 +274,16 @@ impl BiasedPrices {
     }
 }
 
+/// Longest interval one stable-price update credits: however long since the
+/// last update (no crank, or a stale oracle), one update moves the stable
+/// price by at most this many seconds' worth of growth, so it never snaps to
+/// spot after a quiet spell.
+pub const MAX_STABLE_PRICE_STEP_SECS: u64 = 3_600;
+
 /// Moves a stable price toward the oracle by at most
-/// `prev · max_move_per_sec · dt` (relative), so that it follows real moves
-/// over hours but cannot be dragged by a short spike. `dt` in seconds.
+/// `prev · max_move_per_sec · min(dt, MAX_STABLE_PRICE_STEP_SECS)` (relative),
+/// so that it follows real moves over hours but cannot be dragged by a short
+/// spike. `dt` in seconds.
 pub fn update_stable_price(
     prev: Fixed,
     oracle: Fixed,
@@ -286,6 +293,7 @@ pub fn update_stable_price(
     if prev.is_zero() {
         return Ok(oracle);
     }
+    let dt = dt.min(MAX_STABLE_PRICE_STEP_SECS);
     let frac = max_move_per_sec.checked_mul(Fixed::from_u64(dt), Rounding::Floor)?;
     let step = prev.checked_mul_floor(frac)?;
     if oracle > prev {
@@ -422,5 +430,18 @@ mod tests {
         assert_eq!(s, fx("100.5"));
         let s = update_stable_price(fx("100"), fx("50"), 100, fx("0.0001")).unwrap();
         assert!((s.to_f64() - 99.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stable_price_step_is_capped_after_a_quiet_spell() {
+        // 1 %/hour; 10 hours without an update and the oracle doubled: one
+        // update moves one hour's worth (+1 % = 101), not ten (110), and
+        // certainly not to spot (200).
+        let per_sec = fx("0.01").checked_div(fx("3600"), Rounding::Floor).unwrap();
+        let s = update_stable_price(fx("100"), fx("200"), 36_000, per_sec).unwrap();
+        assert!((s.to_f64() - 101.0).abs() < 1e-6, "{s}");
+        // A year without a crank changes nothing about the cap.
+        let s = update_stable_price(fx("100"), fx("1"), 31_536_000, per_sec).unwrap();
+        assert!((s.to_f64() - 99.0).abs() < 1e-6, "{s}");
     }
 }

@@ -10,7 +10,7 @@ use crate::fixtures::{
     default_bank_args, setup_account, setup_bank, setup_bank_for_mint, setup_group, BankFixture, BankSpec,
     GroupFixture,
 };
-use crate::margin::{deposit_ix, withdraw_ix};
+use crate::margin::{deposit_ix, health_accounts, liquidate_token_ix, resolve_bankruptcy_ix, withdraw_ix};
 use crate::outcome::TxOutcome;
 use crate::pyth::{feeds, PythPrice};
 
@@ -121,19 +121,63 @@ impl World {
     }
 
     fn pay_in(&mut self, user: &User, token_index: u16, amount: u64, repay: bool) -> TxOutcome {
+        let ix = self.pay_in_ix(user, token_index, amount, repay);
+        self.send_checked(ix, user)
+    }
+
+    fn pay_in_ix(
+        &self,
+        user: &User,
+        token_index: u16,
+        amount: u64,
+        repay: bool,
+    ) -> solana_instruction::Instruction {
         let token_account = user.tokens[token_index as usize];
         let (group, authority) = (self.group.group, user.wallet.pubkey());
-        let ix = deposit_ix(
-            &self.env,
-            &group,
-            &user.account,
-            token_index,
-            &token_account,
-            &authority,
-            amount,
-            repay,
-        );
+        deposit_ix(&self.env, &group, &user.account, token_index, &token_account, &authority, amount, repay)
+    }
+
+    /// A deposit (or with `repay`, a repay) passing the account's health
+    /// accounts, so that it clears `BEING_LIQUIDATED` when the account is back
+    /// at LiquidationEnd ≥ 0.
+    pub fn pay_in_with_health(
+        &mut self,
+        user: &User,
+        token_index: u16,
+        amount: u64,
+        repay: bool,
+    ) -> TxOutcome {
+        let mut ix = self.pay_in_ix(user, token_index, amount, repay);
+        ix.accounts.extend(health_accounts(&self.env, &self.group.group, &user.account, Some(token_index)));
         self.send_checked(ix, user)
+    }
+
+    /// `liqor` liquidates up to `max` native of `liqee`'s debt in `liab` for its `asset`.
+    pub fn liquidate(&mut self, liqee: &User, liqor: &User, asset: u16, liab: u16, max: u64) -> TxOutcome {
+        let ix = liquidate_token_ix(
+            &self.env,
+            &self.group.group,
+            &liqee.account,
+            &liqor.account,
+            &liqor.wallet.pubkey(),
+            asset,
+            liab,
+            max,
+        );
+        self.send_checked(ix, liqor)
+    }
+
+    /// `resolve_bankruptcy` of `user`'s debt in `token_index`, sent by nobody in particular.
+    pub fn resolve(&mut self, user: &User, token_index: u16) -> TxOutcome {
+        let ix = resolve_bankruptcy_ix(&self.env, &self.group.group, &user.account, token_index);
+        let out = self.env.send(&[ix], &[]);
+        self.assert_all_vaults();
+        out
+    }
+
+    /// The account's flags (see `xmargin::state::account_flags`).
+    pub fn flags(&self, user: &User) -> u8 {
+        self.env.zero_copy::<xmargin::state::MarginAccount>(&user.account).flags
     }
 
     pub fn withdraw(&mut self, user: &User, token_index: u16, amount: u64) -> TxOutcome {

@@ -156,8 +156,11 @@ pub struct BankruptcyResolved {
     pub insurance_paid: u64,
     /// Written off against the bank's depositors (native).
     pub socialized: crate::state::StoredFixed,
-    /// Part of `socialized` beyond all deposits (a protocol deficit).
+    /// Part of `socialized` beyond all deposits, plus the claims the deposit
+    /// index floor leaves: charged to the bank's collected fees.
     pub unabsorbed: crate::state::StoredFixed,
+    /// The part of `unabsorbed` the collected fees paid (the rest is the bank's `deficit`).
+    pub charged_to_fees: crate::state::StoredFixed,
     /// Deposit index after the write-off.
     pub deposit_index: crate::state::StoredFixed,
     /// The liquidator that took over debt for insurance-fund quote tokens

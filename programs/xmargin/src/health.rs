@@ -14,12 +14,18 @@
 //! only after the health check, so it is still listed. A missing, extra,
 //! reordered or substituted account is rejected with a named error.
 //!
-//! # Stale or uncertain prices
-//! An oracle that fails its freshness or confidence check values an *asset*
-//! position at zero (conservative: it can only lower health) but refuses to
-//! value a *liability* or the instruction's own token (`strict_token`), so a
-//! bad price blocks exactly the actions that depend on it. Liquidation is
-//! stricter (`strict_all`): it never runs on a price that may be wrong.
+//! # Stale or uncertain prices (all the rules, by [`PriceRules`])
+//! An oracle that fails its freshness or confidence check (an *unusable*
+//! price):
+//! - values an *asset* position at zero (conservative: it can only lower
+//!   health), except for the instruction's own tokens (`strict`), which must
+//!   be priced: a bad price blocks exactly the actions that depend on it;
+//! - for a *liability*, risk-increasing actions and views refuse to value it
+//!   ([`UnpricedLiability::Refuse`]); liquidation and the recovery check value
+//!   it at a conservative fallback instead ([`UnpricedLiability::Fallback`]):
+//!   the larger of its last oracle price (confidence-widened) and its stable
+//!   price. One stale dust position never shields a whole account from
+//!   liquidation; the pair being liquidated is always strict.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{HealthCache, HealthSummary, MarginMode, TokenInfo};
 use xmargin_risk::price::{pyth_conf_within, BiasedPrices, OraclePrice, PriceBias};
@@ -40,16 +46,56 @@ pub fn risk_error(e: RiskError) -> Error {
     }
 }
 
-/// What the group contributes to valuation.
+/// How a liability with an unusable price is valued (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnpricedLiability {
+    /// Refuse with the oracle's error: risk-increasing actions and views.
+    Refuse,
+    /// The larger of the last (widened) oracle price and the stable price:
+    /// liquidation and the check that clears `BEING_LIQUIDATED`.
+    Fallback,
+}
+
+/// The price rules of one health computation (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PriceRules {
+    /// Tokens that must be priced even as assets (the instruction's own).
+    pub strict: [Option<u16>; 2],
+    pub unpriced_liability: UnpricedLiability,
+}
+
+impl PriceRules {
+    /// Risk-increasing actions on `token` (withdraw, borrow, a liquidator's own check).
+    pub fn risk_check(token: u16) -> Self {
+        PriceRules { strict: [Some(token), None], unpriced_liability: UnpricedLiability::Refuse }
+    }
+
+    /// `compute_health` and off-chain estimates: nothing strict, liabilities must be priced.
+    pub const VIEW: PriceRules =
+        PriceRules { strict: [None, None], unpriced_liability: UnpricedLiability::Refuse };
+
+    /// A liquidation of the `asset`/`liab` pair: the pair strict, other liabilities at the fallback.
+    pub fn liquidation(asset: u16, liab: u16) -> Self {
+        PriceRules { strict: [Some(asset), Some(liab)], unpriced_liability: UnpricedLiability::Fallback }
+    }
+
+    /// Whether an account is back at LiquidationEnd ≥ 0, and keeper ranking:
+    /// never refused for a price, always conservative.
+    pub const CONSERVATIVE: PriceRules =
+        PriceRules { strict: [None, None], unpriced_liability: UnpricedLiability::Fallback };
+
+    fn is_strict(&self, token: u16) -> bool {
+        self.strict.contains(&Some(token))
+    }
+}
+
+/// What the group and the instruction contribute to valuation.
 #[derive(Clone, Copy, Debug)]
 pub struct HealthContext {
     pub group: Pubkey,
     pub quote_decimals: u8,
     pub now: i64,
-    /// Token whose price must be fresh even if it is an asset (the instruction's own).
-    pub strict_token: Option<u16>,
-    /// Every price must be fresh (liquidation: never on a price that may be wrong).
-    pub strict_all: bool,
+    pub rules: PriceRules,
 }
 
 /// Checks one position's bank and oracle accounts (identity, group, token
@@ -129,17 +175,49 @@ fn price_position(
         .flatten();
     let price = match price {
         Some(price) => price,
-        None if ctx.strict_all || balance.is_negative() || ctx.strict_token == Some(token_index) => {
-            reading.check_fresh(ctx.now, bank.max_oracle_age_secs)?;
-            reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())?;
-            return err!(XmarginError::OracleNonPositivePrice); // unreachable: one of the checks above failed
-        }
+        None if ctx.rules.is_strict(token_index) => return Err(unusable_price_error(ctx, bank, reading)),
+        None if balance.is_negative() => match ctx.rules.unpriced_liability {
+            UnpricedLiability::Refuse => return Err(unusable_price_error(ctx, bank, reading)),
+            UnpricedLiability::Fallback => fallback_liability_price(ctx, bank, reading)
+                .ok_or_else(|| unusable_price_error(ctx, bank, reading))?,
+        },
         None => {
             msg!("token {} valued at 0: its oracle is stale or uncertain", token_index);
             return Ok(None);
         }
     };
     Ok(Some((balance, price)))
+}
+
+/// The named error of an unusable price (the checks again, in order).
+fn unusable_price_error(ctx: &HealthContext, bank: &Bank, reading: &PythReading) -> Error {
+    let checked = reading.check_fresh(ctx.now, bank.max_oracle_age_secs).and_then(|_| {
+        reading.to_oracle_price(bank.mint_decimals, ctx.quote_decimals, bank.max_conf_ratio.get())
+    });
+    match checked {
+        Err(e) => e,
+        Ok(_) => error!(XmarginError::OracleNonPositivePrice), // unreachable: one of the checks failed
+    }
+}
+
+/// A liability's price when its oracle is stale or uncertain: the larger of
+/// the last reading (its confidence kept, so the bias still widens it) and
+/// the stable price. `None` if neither is a positive price.
+fn fallback_liability_price(ctx: &HealthContext, bank: &Bank, reading: &PythReading) -> Option<OraclePrice> {
+    let stable = bank.stable_price.get();
+    let last = OraclePrice::from_pyth(
+        reading.price,
+        reading.conf,
+        reading.exponent,
+        bank.mint_decimals,
+        ctx.quote_decimals,
+    )
+    .ok();
+    let (hi, conf) = match last {
+        Some(p) => (p.hi.max(stable), p.conf),
+        None => (stable, Fixed::ZERO),
+    };
+    hi.is_positive().then_some(OraclePrice { lo: hi, hi, conf })
 }
 
 fn bias(bank: &Bank) -> PriceBias {
@@ -310,13 +388,7 @@ mod tests {
     #[test]
     fn init_contribution_equals_the_cache() {
         let now = 1_750_000_000;
-        let ctx = HealthContext {
-            group: Pubkey::default(),
-            quote_decimals: 6,
-            now,
-            strict_token: None,
-            strict_all: false,
-        };
+        let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules: PriceRules::VIEW };
         for scale_start in [0u64, 1_000_000] {
             let b = bank(scale_start);
             for (price, conf) in

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod events;
 pub mod health;
 pub mod instructions;
+pub mod liquidation;
 pub mod oracle;
 pub mod pda;
 pub mod state;
@@ -64,13 +65,14 @@ pub mod xmargin {
     }
 
     /// Pays tokens into a margin account: repays its debt in that bank first,
-    /// deposits the rest. Owner or delegate; no oracle needed.
-    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    /// deposits the rest. Owner or delegate; no oracle needed. Optional
+    /// remaining accounts: the health accounts, to clear `BEING_LIQUIDATED`.
+    pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
         handle_deposit(ctx, amount)
     }
 
     /// Repays up to `amount` of the account's debt in the bank (never deposits).
-    pub fn repay(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    pub fn repay<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
         handle_repay(ctx, amount)
     }
 

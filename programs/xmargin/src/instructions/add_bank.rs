@@ -70,8 +70,10 @@ pub fn handle_add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
 
     let bank_key = ctx.accounts.bank.key();
     let mut bank = ctx.accounts.bank.load_init()?;
-    args.oracle.apply(&mut bank)?;
-    args.interest.apply(&mut bank)?;
+    let mut safety = bank.safety_params();
+    args.oracle.write_to(&mut safety)?;
+    args.interest.apply(&mut bank, &mut safety)?;
+    bank.set_safety_params(&safety);
 
     // The oracle must be live at listing: it seeds the stable price.
     let reading = read_pyth(&ctx.accounts.oracle, &args.feed_id)?;

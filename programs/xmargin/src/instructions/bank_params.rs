@@ -109,7 +109,8 @@ impl BankRiskArgs {
 }
 
 impl BankOracleArgs {
-    pub fn apply(&self, bank: &mut Bank) -> Result<()> {
+    /// Validates and writes the oracle rules into `params`.
+    pub fn write_to(&self, params: &mut crate::state::BankSafetyParams) -> Result<()> {
         if self.max_oracle_age_secs == 0 || self.max_oracle_age_secs > MAX_ORACLE_AGE_SECS {
             return Err(error!(XmarginError::InvalidOracleConfig)
                 .with_values((self.max_oracle_age_secs, MAX_ORACLE_AGE_SECS)));
@@ -123,17 +124,28 @@ impl BankOracleArgs {
         {
             return err!(XmarginError::InvalidOracleConfig);
         }
-        bank.max_oracle_age_secs = self.max_oracle_age_secs;
-        bank.max_conf_ratio = bps(self.max_conf_ratio_bps)?;
-        bank.conf_multiplier = ratio(u64::from(self.conf_multiplier_centi), 100)?.into();
-        bank.stable_price_growth_per_sec =
+        params.max_oracle_age_secs = self.max_oracle_age_secs;
+        params.max_conf_ratio = bps(self.max_conf_ratio_bps)?;
+        params.conf_multiplier = ratio(u64::from(self.conf_multiplier_centi), 100)?.into();
+        params.stable_price_growth_per_sec =
             ratio(u64::from(self.stable_price_growth_bps_per_hour), BPS * 3_600)?.into();
+        Ok(())
+    }
+
+    /// Listing: validated and in force at once.
+    pub fn apply(&self, bank: &mut Bank) -> Result<()> {
+        let mut params = bank.safety_params();
+        self.write_to(&mut params)?;
+        bank.set_safety_params(&params);
         Ok(())
     }
 }
 
 impl BankInterestArgs {
-    pub fn apply(&self, bank: &mut Bank) -> Result<()> {
+    /// Validates and puts the curve and protocol fee in force, and writes the
+    /// liquidation fee into `safety` (in force at listing; delayed when an
+    /// update raises it).
+    pub fn apply(&self, bank: &mut Bank, safety: &mut crate::state::BankSafetyParams) -> Result<()> {
         let curve_ok = self.max_rate_bps <= MAX_RATE_BPS
             && self.optimal_util_bps > 0
             && u64::from(self.optimal_util_bps) < BPS
@@ -158,7 +170,7 @@ impl BankInterestArgs {
         bank.optimal_rate = bps(self.optimal_rate_bps)?;
         bank.max_rate = bps(self.max_rate_bps)?;
         bank.protocol_fee_rate = bps(self.protocol_fee_bps)?;
-        bank.liquidation_fee = bps(self.liquidation_fee_bps)?;
+        safety.liquidation_fee = bps(self.liquidation_fee_bps)?;
         let curve: InterestCurve = bank.interest_curve();
         curve.validate().map_err(|_| error!(XmarginError::InvalidInterestConfig))?;
         Ok(())

@@ -3,7 +3,7 @@ use xmargin_risk::HealthBand;
 
 use crate::errors::XmarginError;
 use crate::events::MarginCall;
-use crate::health::{build_health_cache, summary, to_quote_native, HealthContext};
+use crate::health::{build_health_cache, summary, to_quote_native, HealthContext, PriceRules};
 use crate::state::{Group, MarginAccount};
 
 /// Remaining accounts: the health accounts (see `crate::health`).
@@ -42,8 +42,7 @@ pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -
         group: ctx.accounts.group.key(),
         quote_decimals,
         now: Clock::get()?.unix_timestamp,
-        strict_token: None,
-        strict_all: false,
+        rules: PriceRules::VIEW,
     };
     let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
     let s = summary(&cache)?;

@@ -2,7 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::errors::XmarginError;
 use crate::events::Deposited;
-use crate::state::{pause, Bank, Group, MarginAccount};
+use crate::health::{build_health_cache, risk_error, HealthContext, PriceRules};
+use crate::state::{account_flags, pause, Bank, Group, MarginAccount};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 /// Accounts shared by deposit and repay: tokens move from the signer's token
@@ -34,13 +35,16 @@ pub enum DepositKind {
     Repay,
 }
 
-pub fn handle_deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+pub fn handle_deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     pay_in(ctx, amount, DepositKind::Deposit)
 }
 
 /// Deposit and repay: no oracle and no health check (paying in can only
-/// raise health), so neither is ever blocked by a stale price.
-pub fn pay_in(ctx: Context<Deposit>, amount: u64, kind: DepositKind) -> Result<()> {
+/// raise health), so neither is ever blocked by a stale price. Optional
+/// remaining accounts: the health accounts (after the change), read only when
+/// the account is being liquidated, to show it back at LiquidationEnd ≥ 0 and
+/// clear the flag (see `recover_from_liquidation`).
+pub fn pay_in<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64, kind: DepositKind) -> Result<()> {
     if amount == 0 {
         return err!(XmarginError::ZeroAmount);
     }
@@ -90,9 +94,17 @@ pub fn pay_in(ctx: Context<Deposit>, amount: u64, kind: DepositKind) -> Result<(
                 .with_values((crate::health::to_quote_native(deposits), cap)));
         }
     }
-    account.close_token_position_if_empty(token_index);
     let (deposit_index, borrow_index) = (bank.deposit_index, bank.borrow_index);
     drop(bank);
+    let hctx = HealthContext {
+        group: ctx.accounts.group.key(),
+        quote_decimals: ctx.accounts.group.load()?.quote_decimals,
+        now,
+        rules: PriceRules::CONSERVATIVE,
+    };
+    recover_from_liquidation(&hctx, &mut account, ctx.remaining_accounts)?;
+    account.close_token_position_if_empty(token_index);
+    account.refresh_flags();
     drop(account);
 
     token::transfer(&ctx.accounts.token_account, &ctx.accounts.vault, &ctx.accounts.authority, amount, &[])?;
@@ -108,5 +120,24 @@ pub fn pay_in(ctx: Context<Deposit>, amount: u64, kind: DepositKind) -> Result<(
         deposit_index,
         borrow_index,
     });
+    Ok(())
+}
+
+/// Clears `BEING_LIQUIDATED` when the health accounts are given and show the
+/// account at LiquidationEnd ≥ 0 (valued conservatively: never refused for a
+/// stale price, so paying in is never blocked by one). Without them, or when
+/// not flagged, nothing is read.
+fn recover_from_liquidation<'info>(
+    hctx: &HealthContext,
+    account: &mut MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<()> {
+    if !account.has_flag(account_flags::BEING_LIQUIDATED) || health_accounts.is_empty() {
+        return Ok(());
+    }
+    let cache = build_health_cache(hctx, account, health_accounts)?;
+    if !cache.health(xmargin_risk::HealthType::LiquidationEnd).map_err(risk_error)?.is_negative() {
+        account.flags &= !account_flags::BEING_LIQUIDATED;
+    }
     Ok(())
 }

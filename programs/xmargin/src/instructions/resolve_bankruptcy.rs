@@ -3,9 +3,10 @@ use xmargin_risk::{Fixed, Rounding};
 
 use crate::errors::XmarginError;
 use crate::events::BankruptcyResolved;
-use crate::health::{init_health, risk_error, to_quote_native, HealthContext};
+use crate::health::{risk_error, HealthContext, PriceRules};
+use crate::liquidation::{check_liquidator, check_liquidator_health, quote_decimals_if_unpaused};
 use crate::oracle::{read_pyth, PythReading};
-use crate::state::{account_flags, Bank, Group, MarginAccount, GROUP_SEED};
+use crate::state::{Bank, Group, MarginAccount, StoredFixed, GROUP_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 #[derive(Accounts)]
@@ -43,72 +44,140 @@ pub struct ResolveBankruptcy<'info> {
 }
 
 /// Permissionless. For an account with debts and nothing left to seize (no
-/// positive balance anywhere), clears its debt in `liab_bank`:
+/// positive balance anywhere, no derivative position), clears its debt in
+/// `liab_bank`:
 /// - debt in the quote token: the insurance fund repays what it can, one for one;
-/// - debt in another token: a liquidator (the optional accounts, and its health
-///   accounts as remaining accounts, quote and liability tokens opened) takes
-///   over what the fund can pay for, receiving fund quote tokens at the oracle
-///   price plus the liability bank's liquidation fee, and must keep Init ≥ 0.
-///   With an empty fund no liquidator is needed.
+/// - debt in another token while the fund holds at least one whole quote
+///   token: a liquidator (the optional accounts, and its health accounts as
+///   remaining accounts, quote and liability tokens opened) takes over what
+///   the fund can pay for, receiving fund quote tokens at the oracle price
+///   plus the liability bank's liquidation fee, and must keep Init ≥ 0.
+///   Below that (an empty fund, or a donated dust amount) no liquidator is needed.
 ///
-/// The rest is socialised across the bank's depositors by lowering the deposit index.
+/// The rest is socialised across the bank's depositors by lowering the
+/// deposit index (never below its floor); a loss beyond their deposits is
+/// charged to the bank's collected fees. Paused with liquidations.
 pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
-    let (creator, group_num, group_bump, quote_mint, insurance_key, quote_decimals) = {
-        let g = ctx.accounts.group.load()?;
-        (g.creator, g.group_num, g.bump, g.quote_mint, g.insurance_vault, g.quote_decimals)
-    };
-    if ctx.accounts.insurance_vault.key() != insurance_key {
-        return Err(error!(XmarginError::WrongInsuranceVault)
-            .with_pubkeys((ctx.accounts.insurance_vault.key(), insurance_key)));
-    }
+    let quote_decimals = quote_decimals_if_unpaused(&ctx.accounts.group)?;
+    let group = GroupSigner::of(&ctx)?;
     let now = Clock::get()?.unix_timestamp;
-    let seeds: &[&[u8]] = &[GROUP_SEED, creator.as_ref(), &group_num.to_le_bytes(), &[group_bump]];
     let (token_index, is_quote) = {
         let mut bank = ctx.accounts.liab_bank.load_mut()?;
         bank.accrue(now)?;
-        (bank.token_index, bank.mint == quote_mint)
+        (bank.token_index, bank.mint == group.quote_mint)
     };
-    // Bankrupt: no positive balance in any position (their values need no price)
-    // and no derivative position, but a debt in this bank.
-    let owed_native = {
-        let liqee = ctx.accounts.liqee.load()?;
-        if liqee.active_tokens().any(|p| p.shares.get().is_positive())
-            || liqee.derivatives.iter().any(|d| d.in_use != 0)
-        {
-            return err!(XmarginError::NotBankrupt);
-        }
-        let shares = liqee.token_position(token_index).map(|p| p.shares.get()).unwrap_or_default();
-        if !shares.is_negative() {
-            return err!(XmarginError::NotBankrupt);
-        }
-        ctx.accounts.liab_bank.load()?.native_debt(shares)?
-    };
+    let owed_native = bankrupt_debt(&ctx, token_index)?;
     let insurance_held = token::token_account(&ctx.accounts.insurance_vault)?.amount;
-
-    // Another token with money in the fund: a liquidator takes over what the fund pays for.
-    let (liqor_key, liqor_took) = if !is_quote && insurance_held > 0 {
-        insured_takeover(&ctx, owed_native, insurance_held, quote_mint, quote_decimals, now, seeds)?
+    let (liqor_key, liqor_took) = if !is_quote && insurance_held >= min_insurance_takeover(quote_decimals) {
+        let seeds = group.seeds();
+        insured_takeover(&ctx, owed_native, insurance_held, &group, quote_decimals, now, &seeds)?
     } else {
         (Pubkey::default(), 0)
     };
+    let insurance_available = if is_quote { insurance_held } else { 0 };
+    let write_off = write_off_debt(&ctx, token_index, insurance_available)?;
+    if write_off.insurance_paid > 0 {
+        token::transfer(
+            &ctx.accounts.insurance_vault,
+            &ctx.accounts.vault,
+            &ctx.accounts.group.to_account_info(),
+            write_off.insurance_paid,
+            &[&group.seeds()],
+        )?;
+    }
+    emit!(BankruptcyResolved {
+        account: ctx.accounts.liqee.key(),
+        bank: ctx.accounts.liab_bank.key(),
+        token_index,
+        owed: owed_native,
+        insurance_paid: write_off.insurance_paid,
+        socialized: write_off.socialized.into(),
+        unabsorbed: write_off.unabsorbed.into(),
+        charged_to_fees: write_off.charged_to_fees.into(),
+        deposit_index: write_off.deposit_index,
+        liqor: liqor_key,
+        liqor_took,
+    });
+    Ok(())
+}
 
+/// Smallest fund balance for which a non-quote debt needs a liquidator: one
+/// whole quote token, so a dust donation cannot force every resolution
+/// through the takeover path.
+pub fn min_insurance_takeover(quote_decimals: u8) -> u64 {
+    10u64.saturating_pow(u32::from(quote_decimals))
+}
+
+/// The group PDA as signer of its vaults, and the group's quote mint.
+struct GroupSigner {
+    creator: Pubkey,
+    group_num: [u8; 4],
+    bump: [u8; 1],
+    quote_mint: Pubkey,
+}
+
+impl GroupSigner {
+    fn of(ctx: &Context<ResolveBankruptcy>) -> Result<Self> {
+        let g = ctx.accounts.group.load()?;
+        if ctx.accounts.insurance_vault.key() != g.insurance_vault {
+            return Err(error!(XmarginError::WrongInsuranceVault)
+                .with_pubkeys((ctx.accounts.insurance_vault.key(), g.insurance_vault)));
+        }
+        Ok(GroupSigner {
+            creator: g.creator,
+            group_num: g.group_num.to_le_bytes(),
+            bump: [g.bump],
+            quote_mint: g.quote_mint,
+        })
+    }
+
+    fn seeds(&self) -> [&[u8]; 4] {
+        [GROUP_SEED, self.creator.as_ref(), &self.group_num, &self.bump]
+    }
+}
+
+/// The account's debt in the bank (native, rounded up), refusing an account
+/// that still holds something to seize or owes nothing here.
+fn bankrupt_debt(ctx: &Context<ResolveBankruptcy>, token_index: u16) -> Result<u64> {
+    let liqee = ctx.accounts.liqee.load()?;
+    if liqee.has_assets() {
+        return err!(XmarginError::NotBankrupt);
+    }
+    let shares = liqee.token_position(token_index).map(|p| p.shares.get()).unwrap_or_default();
+    if !shares.is_negative() {
+        return err!(XmarginError::NotBankrupt);
+    }
+    ctx.accounts.liab_bank.load()?.native_debt(shares)
+}
+
+/// What writing the remaining debt off did.
+struct WriteOff {
+    insurance_paid: u64,
+    socialized: Fixed,
+    unabsorbed: Fixed,
+    charged_to_fees: Fixed,
+    deposit_index: StoredFixed,
+}
+
+/// Clears the account's remaining debt in the bank: the part the fund covers
+/// (`insurance_available` quote native, quote debt only) is repaid with fund
+/// tokens, the rest written off against the depositors and then the fees.
+fn write_off_debt(
+    ctx: &Context<ResolveBankruptcy>,
+    token_index: u16,
+    insurance_available: u64,
+) -> Result<WriteOff> {
     let mut liqee = ctx.accounts.liqee.load_mut()?;
     let mut bank = ctx.accounts.liab_bank.load_mut()?;
     let shares = liqee.token_position(token_index).map(|p| p.shares.get()).unwrap_or_default();
-    let owed_left = bank.native_debt(shares)?;
-    let insurance_available = if is_quote { insurance_held } else { 0 };
     let res = xmargin_risk::liquidation::resolve_bankruptcy(
-        Fixed::from_u64(owed_left),
+        Fixed::from_u64(bank.native_debt(shares)?),
         Fixed::ONE,
         Fixed::from_u64(insurance_available),
         bank.deposit_shares.get(),
         bank.deposit_index.get(),
     )
     .map_err(risk_error)?;
-    let insurance_paid = res.insurance_paid.to_u64(Rounding::Ceil).map_err(risk_error)?;
-
-    // Clear the whole remaining debt: the covered part is repaid with insurance
-    // tokens, the rest written off against the depositors.
     if shares.is_negative() {
         let borrow_shares = bank.borrow_shares.get().checked_add(shares).map_err(risk_error)?;
         bank.borrow_shares.set(borrow_shares.positive_part());
@@ -116,38 +185,16 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
             liqee.token_position_mut_or_open(token_index).ok_or(error!(XmarginError::TooManyPositions))?;
         position.shares.set(Fixed::ZERO);
     }
-    bank.deposit_index.set(res.new_deposit_index);
+    let charged_to_fees = bank.absorb_loss(res.new_deposit_index, res.unabsorbed)?;
     liqee.close_token_position_if_empty(token_index);
-    if !liqee.has_liabilities() {
-        liqee.flags &= !(account_flags::BEING_LIQUIDATED | account_flags::BANKRUPT);
-    }
-    let (deposit_index, liqee_key, bank_key) =
-        (bank.deposit_index, ctx.accounts.liqee.key(), ctx.accounts.liab_bank.key());
-    drop(bank);
-    drop(liqee);
-
-    if insurance_paid > 0 {
-        token::transfer(
-            &ctx.accounts.insurance_vault,
-            &ctx.accounts.vault,
-            &ctx.accounts.group.to_account_info(),
-            insurance_paid,
-            &[seeds],
-        )?;
-    }
-    emit!(BankruptcyResolved {
-        account: liqee_key,
-        bank: bank_key,
-        token_index,
-        owed: owed_native,
-        insurance_paid,
-        socialized: res.socialized.into(),
-        unabsorbed: res.unabsorbed.into(),
-        deposit_index,
-        liqor: liqor_key,
-        liqor_took,
-    });
-    Ok(())
+    liqee.refresh_flags();
+    Ok(WriteOff {
+        insurance_paid: res.insurance_paid.to_u64(Rounding::Ceil).map_err(risk_error)?,
+        socialized: res.socialized,
+        unabsorbed: res.unabsorbed,
+        charged_to_fees,
+        deposit_index: bank.deposit_index,
+    })
 }
 
 /// Reads one of the takeover's oracles: the bank's own, fresh and certain.
@@ -166,14 +213,13 @@ fn strict_price(
 }
 
 /// The liquidator takes over up to `owed` of the liqee's debt, paid with up to
-/// `insurance_held` fund quote tokens at `liab price · (1 + liquidation fee) /
-/// quote price` (oracle low / high: the fund pays the least). Returns the
+/// `insurance_held` fund quote tokens at `takeover_rate`. Returns the
 /// liquidator and the debt it took (native).
 fn insured_takeover<'info>(
     ctx: &Context<'info, ResolveBankruptcy<'info>>,
     owed: u64,
     insurance_held: u64,
-    quote_mint: Pubkey,
+    group: &GroupSigner,
     quote_decimals: u8,
     now: i64,
     seeds: &[&[u8]],
@@ -190,11 +236,9 @@ fn insured_takeover<'info>(
     else {
         return Err(error!(XmarginError::InsuranceNeedsLiquidator).with_values((insurance_held, owed)));
     };
-    if liqor_loader.key() == a.liqee.key() {
-        return err!(XmarginError::SelfLiquidation);
-    }
+    check_liquidator(&a.liqee.key(), &liqor_loader.key(), &*liqor_loader.load()?, &authority.key())?;
     let mut quote_bank = quote_loader.load_mut()?;
-    if quote_bank.mint != quote_mint || quote_loader.key() == a.liab_bank.key() {
+    if quote_bank.mint != group.quote_mint || quote_loader.key() == a.liab_bank.key() {
         return err!(XmarginError::WrongQuoteBank);
     }
     if quote_vault.key() != quote_bank.vault {
@@ -202,17 +246,7 @@ fn insured_takeover<'info>(
     }
     quote_bank.accrue(now)?;
     let mut liab_bank = a.liab_bank.load_mut()?;
-    let liab_price = strict_price(liab_oracle, &liab_bank, quote_decimals, now)?;
-    let quote_price = strict_price(quote_oracle, &quote_bank, quote_decimals, now)?;
-    // Quote native paid per native unit of debt taken over, rounded down (the fund pays less).
-    let rate = liab_price
-        .lo
-        .checked_mul_div(
-            Fixed::ONE.checked_add(liab_bank.liquidation_fee.get()).map_err(risk_error)?,
-            quote_price.hi,
-            Rounding::Floor,
-        )
-        .map_err(risk_error)?;
+    let rate = takeover_rate(&liab_bank, &quote_bank, liab_oracle, quote_oracle, quote_decimals, now)?;
     let affordable =
         Fixed::from_u64(insurance_held).checked_div(rate, Rounding::Floor).map_err(risk_error)?;
     let took = affordable.to_u64(Rounding::Floor).map_err(risk_error)?.min(owed);
@@ -224,14 +258,11 @@ fn insured_takeover<'info>(
     if took == 0 {
         return Ok((liqor_loader.key(), 0));
     }
-    let (liab_index, quote_index) = (liab_bank.token_index, quote_bank.token_index);
     {
         let mut liqee = a.liqee.load_mut()?;
         let mut liqor = liqor_loader.load_mut()?;
-        if !liqor.is_owner_or_delegate(&authority.key()) {
-            return err!(XmarginError::UnauthorizedOwner);
-        }
         let no_slot = || error!(XmarginError::TooManyPositions);
+        let (liab_index, quote_index) = (liab_bank.token_index, quote_bank.token_index);
         // The liquidatee's debt is repaid; the liquidator owes it instead and is paid in quote tokens.
         liab_bank.deposit_into(
             &mut liqee.token_position_mut_or_open(liab_index).ok_or_else(no_slot)?.shares,
@@ -251,24 +282,41 @@ fn insured_takeover<'info>(
             )?;
         }
     }
+    let liab_index = liab_bank.token_index;
     drop(liab_bank);
     drop(quote_bank);
-    {
-        let liqor = liqor_loader.load()?;
-        let ctx_h = HealthContext {
-            group: a.group.key(),
-            quote_decimals,
-            now,
-            strict_token: Some(liab_index),
-            strict_all: false,
-        };
-        let init = init_health(&ctx_h, &liqor, ctx.remaining_accounts)?;
-        if init.is_negative() {
-            return Err(error!(XmarginError::LiquidatorHealthTooLow).with_values((to_quote_native(init), 0)));
-        }
-    }
+    let hctx = HealthContext {
+        group: a.group.key(),
+        quote_decimals,
+        now,
+        rules: PriceRules::risk_check(liab_index),
+    };
+    check_liquidator_health(&hctx, liab_index, &mut *liqor_loader.load_mut()?, ctx.remaining_accounts)?;
     if paid > 0 {
         token::transfer(&a.insurance_vault, quote_vault, &a.group.to_account_info(), paid, &[seeds])?;
     }
     Ok((liqor_loader.key(), took))
+}
+
+/// Quote native the fund pays per native unit of debt taken over:
+/// `liab oracle low · (1 + liquidation fee) / quote oracle high`, rounded
+/// down (the fund pays the least); both prices must be fresh and certain.
+fn takeover_rate(
+    liab_bank: &Bank,
+    quote_bank: &Bank,
+    liab_oracle: &AccountInfo,
+    quote_oracle: &AccountInfo,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<Fixed> {
+    let liab_price = strict_price(liab_oracle, liab_bank, quote_decimals, now)?;
+    let quote_price = strict_price(quote_oracle, quote_bank, quote_decimals, now)?;
+    liab_price
+        .lo
+        .checked_mul_div(
+            Fixed::ONE.checked_add(liab_bank.liquidation_fee.get()).map_err(risk_error)?,
+            quote_price.hi,
+            Rounding::Floor,
+        )
+        .map_err(risk_error)
 }

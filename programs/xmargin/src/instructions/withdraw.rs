@@ -2,8 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::errors::XmarginError;
 use crate::events::Withdrawn;
-use crate::health::{init_health, to_quote_native, HealthContext};
-use crate::state::{pause, Bank, Group, MarginAccount, GROUP_SEED};
+use crate::health::{init_health, to_quote_native, HealthContext, PriceRules};
+use crate::state::{account_flags, pause, Bank, Group, MarginAccount, GROUP_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 /// Remaining accounts: the health accounts (see `crate::health`).
@@ -81,8 +81,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
             group: ctx.accounts.group.key(),
             quote_decimals,
             now,
-            strict_token: Some(token_index),
-            strict_all: false,
+            rules: PriceRules::risk_check(token_index),
         };
         let init = init_health(&hctx, &account, ctx.remaining_accounts)?;
         if init.is_negative() {
@@ -90,7 +89,10 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
         }
         init_health_after = Some(to_quote_native(init));
     }
+    // Init ≥ 0 (or nothing owed) implies LiquidationEnd ≥ 0: a liquidation in progress is over.
+    account.flags &= !account_flags::BEING_LIQUIDATED;
     account.close_token_position_if_empty(token_index);
+    account.refresh_flags();
     drop(account);
 
     let group_seeds: &[&[u8]] = &[GROUP_SEED, creator.as_ref(), &group_num.to_le_bytes(), &[group_bump]];

@@ -83,6 +83,49 @@ impl BankRiskParams {
     }
 }
 
+/// The oracle rules and the liquidation fee of a bank: what a loosening
+/// change of them waits for (`Bank::pending_safety`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BankSafetyParams {
+    pub conf_multiplier: StoredFixed,
+    pub max_conf_ratio: StoredFixed,
+    pub stable_price_growth_per_sec: StoredFixed,
+    pub liquidation_fee: StoredFixed,
+    pub max_oracle_age_secs: u32,
+    pub reserved: [u8; 4],
+    /// When a pending change applies (0 = nothing pending; unused in force).
+    pub activation_ts: i64,
+}
+
+const _: () = assert!(core::mem::size_of::<BankSafetyParams>() == 4 * 16 + 4 + 4 + 8);
+
+impl BankSafetyParams {
+    /// Field-wise the more conservative of `self` and `other`, what a change
+    /// may apply at once: a wider confidence bias, a tighter confidence bound,
+    /// a shorter max age, a slower stable price (it then lags spot more, which
+    /// Init's min/max only makes more conservative), and a lower liquidation
+    /// fee (a higher one takes more from liquidated users, so it waits like a
+    /// loosening: users get the delay to react).
+    pub fn tightest(&self, other: &BankSafetyParams) -> BankSafetyParams {
+        let pick =
+            |a: StoredFixed, b: StoredFixed, higher: bool| if (a.get() >= b.get()) == higher { a } else { b };
+        BankSafetyParams {
+            conf_multiplier: pick(self.conf_multiplier, other.conf_multiplier, true),
+            max_conf_ratio: pick(self.max_conf_ratio, other.max_conf_ratio, false),
+            stable_price_growth_per_sec: pick(
+                self.stable_price_growth_per_sec,
+                other.stable_price_growth_per_sec,
+                false,
+            ),
+            liquidation_fee: pick(self.liquidation_fee, other.liquidation_fee, false),
+            max_oracle_age_secs: self.max_oracle_age_secs.min(other.max_oracle_age_secs),
+            reserved: [0; 4],
+            activation_ts: 0,
+        }
+    }
+}
+
 /// One collateral token of a group: its shared vault, oracle, risk parameters,
 /// interest curve and the deposit/borrow share totals and indices.
 ///
@@ -139,7 +182,13 @@ pub struct Bank {
     pub bump: u8,
     pub vault_bump: u8,
     pub reserved_bytes: [u8; 7],
-    pub reserved: [u8; 128],
+    /// Loss that neither the depositors nor the collected fees could absorb
+    /// (native; stays 0 while vault + borrows = deposits + fees holds).
+    pub deficit: StoredFixed,
+    /// A loosening of the oracle rules or liquidation fee waiting for its
+    /// `activation_ts` (0 = none); applied by the first accrual after it.
+    pub pending_safety: BankSafetyParams,
+    pub reserved: [u8; 32],
 }
 
 const _: () = assert!(core::mem::size_of::<Bank>() == Bank::SIZE);
@@ -147,7 +196,8 @@ const _: () = assert!(core::mem::align_of::<Bank>() == 8);
 
 impl Bank {
     /// Byte size without Anchor's 8-byte discriminator.
-    pub const SIZE: usize = 4 * 32 + 32 + 2 * 128 + 8 + 15 * 16 + 8 + 8 + 4 + 2 + 1 + 1 + 1 + 7 + 128;
+    pub const SIZE: usize =
+        4 * 32 + 32 + 2 * 128 + 8 + 15 * 16 + 8 + 8 + 4 + 2 + 1 + 1 + 1 + 7 + 16 + 80 + 32;
 
     /// Risk parameters in force at `now`: the pending loosening once its delay has passed.
     pub fn risk_params(&self, now: i64) -> &BankRiskParams {
@@ -209,8 +259,42 @@ fn overflow<E>(_: E) -> Error {
 }
 
 impl Bank {
+    /// The oracle rules and liquidation fee in force.
+    pub fn safety_params(&self) -> BankSafetyParams {
+        BankSafetyParams {
+            conf_multiplier: self.conf_multiplier,
+            max_conf_ratio: self.max_conf_ratio,
+            stable_price_growth_per_sec: self.stable_price_growth_per_sec,
+            liquidation_fee: self.liquidation_fee,
+            max_oracle_age_secs: self.max_oracle_age_secs,
+            reserved: [0; 4],
+            activation_ts: 0,
+        }
+    }
+
+    pub fn set_safety_params(&mut self, p: &BankSafetyParams) {
+        self.conf_multiplier = p.conf_multiplier;
+        self.max_conf_ratio = p.max_conf_ratio;
+        self.stable_price_growth_per_sec = p.stable_price_growth_per_sec;
+        self.liquidation_fee = p.liquidation_fee;
+        self.max_oracle_age_secs = p.max_oracle_age_secs;
+    }
+
+    /// Puts a pending loosening of the safety parameters in force once due.
+    /// Health reads the stored fields, so until an accrual applies it the
+    /// tighter values stay: a loosening is never early, at worst late.
+    pub fn apply_due_safety(&mut self, now: i64) {
+        let pending = self.pending_safety;
+        if pending.activation_ts != 0 && now >= pending.activation_ts {
+            self.set_safety_params(&pending);
+            self.pending_safety = BankSafetyParams::default();
+        }
+    }
+
     /// Accrues interest up to `now`; returns the accrual when time passed.
+    /// Also puts a due safety-parameter change in force.
     pub fn accrue(&mut self, now: i64) -> Result<Option<xmargin_risk::interest::Accrual>> {
+        self.apply_due_safety(now);
         let dt = now.saturating_sub(self.last_accrual_ts);
         if dt <= 0 {
             return Ok(None);
@@ -309,6 +393,20 @@ impl Bank {
             );
         }
         Ok(())
+    }
+
+    /// Writes `loss` native off the deposit side (the index floor of
+    /// `xmargin_risk::liquidation::socialize` applies) with the unabsorbed part
+    /// charged to the collected fees, any rest to `deficit`. Returns the part
+    /// charged to fees.
+    pub fn absorb_loss(&mut self, new_deposit_index: Fixed, unabsorbed: Fixed) -> Result<Fixed> {
+        self.deposit_index.set(new_deposit_index);
+        let fees = self.collected_fees.get();
+        let charged = unabsorbed.min(fees);
+        self.collected_fees.set(fees.checked_sub(charged).map_err(overflow)?);
+        let rest = unabsorbed.checked_sub(charged).map_err(overflow)?;
+        self.deficit.set(self.deficit.get().checked_add(rest).map_err(overflow)?);
+        Ok(charged)
     }
 
     /// Debt of a borrow position in native units, rounded up (0 for a deposit or none).

@@ -12,8 +12,16 @@ pub const MAX_DERIVATIVE_POSITIONS: usize = 16;
 /// Bits of [`MarginAccount::flags`].
 pub mod account_flags {
     /// A liquidation started and has not finished (LiquidationEnd health < 0).
+    /// Set by a liquidation step that leaves LiquidationEnd < 0; cleared by
+    /// one that reaches 0, and by any instruction that shows the account back
+    /// at LiquidationEnd ≥ 0: a withdrawal passing its Init check (Init ≤
+    /// LiquidationEnd), a deposit or repay given the health accounts, an
+    /// account left with no liabilities, `resolve_bankruptcy`.
     pub const BEING_LIQUIDATED: u8 = 1 << 0;
-    /// Liabilities with no assets left: only `resolve_bankruptcy` applies.
+    /// Debt and nothing left to seize (see `MarginAccount::is_bankrupt`).
+    /// A record for keepers and UIs, never a gate: every instruction that
+    /// changes token balances recomputes it (`refresh_bankrupt_flag`), so it
+    /// clears as soon as the account holds an asset again or owes nothing.
     pub const BANKRUPT: u8 = 1 << 1;
     /// Margin computed in portfolio mode (opt-in).
     pub const PORTFOLIO_MODE: u8 = 1 << 2;
@@ -122,6 +130,31 @@ impl MarginAccount {
     /// True when nothing is held or owed.
     pub fn is_empty(&self) -> bool {
         self.tokens.iter().all(|p| p.in_use == 0) && self.derivatives.iter().all(|p| p.in_use == 0)
+    }
+
+    /// Something a liquidator can seize: a positive token balance or an open
+    /// derivative position.
+    pub fn has_assets(&self) -> bool {
+        self.active_tokens().any(|p| p.shares.get().is_positive())
+            || self.derivatives.iter().any(|p| p.in_use != 0)
+    }
+
+    /// Debt with nothing left to seize: only `resolve_bankruptcy` helps.
+    pub fn is_bankrupt(&self) -> bool {
+        self.active_tokens().any(|p| p.shares.get().is_negative()) && !self.has_assets()
+    }
+
+    /// Sets `BANKRUPT` to [`Self::is_bankrupt`], and clears `BEING_LIQUIDATED`
+    /// when nothing is owed. Called after every change of token balances.
+    pub fn refresh_flags(&mut self) {
+        if self.is_bankrupt() {
+            self.flags |= account_flags::BANKRUPT;
+        } else {
+            self.flags &= !account_flags::BANKRUPT;
+        }
+        if !self.has_liabilities() {
+            self.flags &= !account_flags::BEING_LIQUIDATED;
+        }
     }
 
     /// True if any token balance is a borrow or any derivative position is open.

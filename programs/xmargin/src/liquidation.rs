@@ -1,0 +1,105 @@
+//! Steps shared by the liquidation instructions (`liquidate_token`,
+//! `resolve_bankruptcy`, and the derivative-position liquidation to come), so
+//! each handler reads as a short list of them.
+//!
+//! # Rules every liquidation follows
+//! - The group's `LIQUIDATIONS` pause flag stops them all.
+//! - An account never liquidates itself; the liquidator account acts through
+//!   its owner or delegate and must keep Init health ≥ 0 (its own token
+//!   prices strict, like any risk-increasing action).
+//! - The liquidatee is valued with [`PriceRules::liquidation`]: the pair
+//!   being liquidated must be priced, other assets with a bad price count
+//!   zero and other liabilities their conservative fallback, so one stale
+//!   dust position never shields the account.
+//! - Afterwards the liquidatee's `BEING_LIQUIDATED` follows its
+//!   LiquidationEnd health and `BANKRUPT` its balances
+//!   (`MarginAccount::refresh_flags`).
+use anchor_lang::prelude::*;
+use xmargin_risk::health::HealthCache;
+use xmargin_risk::Fixed;
+
+use crate::errors::XmarginError;
+use crate::health::{build_health_cache, init_health, to_quote_native, HealthContext, PriceRules};
+use crate::state::{account_flags, pause, Group, MarginAccount};
+
+/// The group's quote decimals, refusing while liquidations are paused.
+pub fn quote_decimals_if_unpaused(group: &AccountLoader<Group>) -> Result<u8> {
+    let group = group.load()?;
+    if group.is_paused(pause::LIQUIDATIONS) {
+        return Err(error!(XmarginError::GroupPaused).with_values((group.pause_flags, pause::LIQUIDATIONS)));
+    }
+    Ok(group.quote_decimals)
+}
+
+/// Refuses a liquidator that is the liquidatee, or whose signer is neither
+/// its owner nor its delegate.
+pub fn check_liquidator(
+    liqee: &Pubkey,
+    liqor_key: &Pubkey,
+    liqor: &MarginAccount,
+    signer: &Pubkey,
+) -> Result<()> {
+    if liqee == liqor_key {
+        return err!(XmarginError::SelfLiquidation);
+    }
+    if !liqor.is_owner_or_delegate(signer) {
+        return Err(error!(XmarginError::UnauthorizedOwner).with_pubkeys((*signer, liqor.owner)));
+    }
+    Ok(())
+}
+
+/// Splits the remaining accounts into the liquidatee's health accounts (two
+/// per active token position) and the liquidator's.
+pub fn split_health_accounts<'info>(
+    remaining: &'info [AccountInfo<'info>],
+    liqee: &MarginAccount,
+) -> Result<(&'info [AccountInfo<'info>], &'info [AccountInfo<'info>])> {
+    let n = 2 * liqee.active_tokens().count();
+    if remaining.len() < n {
+        return Err(error!(XmarginError::HealthAccountMismatch).with_values((remaining.len(), n)));
+    }
+    Ok(remaining.split_at(n))
+}
+
+/// The liquidatee's health cache under the liquidation price rules of the
+/// `asset`/`liab` pair, refusing an account with nothing to seize.
+pub fn liqee_health_cache<'info>(
+    hctx: &HealthContext,
+    liqee: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<HealthCache> {
+    if liqee.is_bankrupt() {
+        return err!(XmarginError::AccountBankrupt);
+    }
+    build_health_cache(hctx, liqee, health_accounts)
+}
+
+/// The liquidator's Init health after the step, refusing it below zero when
+/// the liquidator owes anything; `liab` is the token it took over (strict).
+/// A liquidator shown at Init ≥ 0 is no longer being liquidated itself.
+pub fn check_liquidator_health<'info>(
+    hctx: &HealthContext,
+    liab: u16,
+    liqor: &mut MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<Fixed> {
+    let ctx = HealthContext { rules: PriceRules::risk_check(liab), ..*hctx };
+    let init = init_health(&ctx, liqor, health_accounts)?;
+    if liqor.has_liabilities() && init.is_negative() {
+        return Err(error!(XmarginError::LiquidatorHealthTooLow).with_values((to_quote_native(init), 0)));
+    }
+    liqor.flags &= !account_flags::BEING_LIQUIDATED;
+    liqor.refresh_flags();
+    Ok(init)
+}
+
+/// Sets the liquidatee's flags after a step: `BEING_LIQUIDATED` while its
+/// LiquidationEnd health is below zero, `BANKRUPT` from its balances.
+pub fn update_liqee_flags(liqee: &mut MarginAccount, liq_end_after: Fixed) {
+    if liq_end_after.is_negative() {
+        liqee.flags |= account_flags::BEING_LIQUIDATED;
+    } else {
+        liqee.flags &= !account_flags::BEING_LIQUIDATED;
+    }
+    liqee.refresh_flags();
+}
