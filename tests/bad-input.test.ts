@@ -157,12 +157,16 @@ describe("bad input", () => {
     await w.deposit(u, "usdc", USDC); // unpaused
   });
 
-  test("listing with an oracle of another feed or owner: OracleWrongFeed, OracleWrongOwner", async () => {
-    // A fifth bank (index 4) on SOL's mint: the oracle checks run before anything is created.
-    const ix = await w.client.addBankIx({ admin: w.admin.publicKey, payer: w.admin.publicKey, tokenIndex: 4,
-      mint: w.mints.sol, oracle: oracleAddress("btc"), feedId: Array.from(Buffer.from(
+  test("listing a mint twice, or with an oracle of another feed or owner: DuplicateMint, OracleWrongFeed, OracleWrongOwner", async () => {
+    // A fifth bank (index 4): on SOL's mint it is a second listing; on a new mint the oracle checks
+    // run before anything is created.
+    const listing = async (mint: PublicKey) => w.client.addBankIx({ admin: w.admin.publicKey,
+      payer: w.admin.publicKey, tokenIndex: 4, mint, oracle: oracleAddress("btc"), feedId: Array.from(Buffer.from(
         "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d", "hex")), risk: defaultRisk(),
       oracleArgs: defaultOracle("sol"), interest: defaultInterest() });
+    const twice = await listing(w.mints.sol);
+    await expectError(h, "DuplicateMint", [w.client.group], () => w.send([twice], [w.admin]));
+    const ix = await listing(await w.newMint(9));
     await expectError(h, "OracleWrongFeed", [w.client.group], () => w.send([ix], [w.admin]));
     const notPyth = Keypair.generate();
     await w.send([SystemProgram.createAccount({ fromPubkey: h.payer.publicKey, newAccountPubkey: notPyth.publicKey,

@@ -22,7 +22,9 @@ import {
   MARGIN_ACCOUNT_OWNER_OFFSET,
   healthSlots,
 } from "./accounts.ts";
-import { bankAddress, bankVaultAddress, groupAddress, insuranceVaultAddress, marginAccountAddress } from "./pda.ts";
+import {
+  bankAddress, bankMintMarkerAddress, bankVaultAddress, groupAddress, insuranceVaultAddress, marginAccountAddress,
+} from "./pda.ts";
 
 /** SPL Token program (the only token program banks accept). */
 export const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
@@ -163,7 +165,19 @@ export class XmarginClient {
       .accountsStrict({
         group: this.group, admin: p.admin, payer: p.payer, mint: p.mint, bank,
         vault: bankVaultAddress(bank, this.programId), oracle: p.oracle, tokenProgram: TOKEN_PROGRAM_ID,
-        systemProgram: SystemProgram.programId,
+        systemProgram: SystemProgram.programId, mintMarker: bankMintMarkerAddress(this.group, p.mint, this.programId),
+      })
+      .instruction();
+  }
+
+  /** `withdraw_fees`: the admin takes `amount` of bank `tokenIndex`'s collected fees to `destination`. */
+  withdrawFeesIx(p: { admin: PublicKey; tokenIndex: number; destination: PublicKey; amount: BN }): Promise<TransactionInstruction> {
+    const bank = bankAddress(this.group, p.tokenIndex, this.programId);
+    return this.program.methods
+      .withdrawFees(p.amount)
+      .accountsStrict({
+        group: this.group, admin: p.admin, bank, vault: bankVaultAddress(bank, this.programId),
+        destination: p.destination, tokenProgram: TOKEN_PROGRAM_ID,
       })
       .instruction();
   }

@@ -37,6 +37,11 @@ export function bankAddress(group: PublicKey, tokenIndex: number, programId = XM
 }
 
 /** `[b"bank_vault", bank]` */
+/** `[b"bank_mint", group, mint]`: the group's marker that `mint` is listed (one bank per mint). */
+export function bankMintMarkerAddress(group: PublicKey, mint: PublicKey, programId = XMARGIN_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([Buffer.from("bank_mint"), group.toBuffer(), mint.toBuffer()], programId)[0];
+}
+
 export function bankVaultAddress(bank: PublicKey, programId = XMARGIN_PROGRAM_ID): PublicKey {
   return PublicKey.findProgramAddressSync([Buffer.from("bank_vault"), bank.toBuffer()], programId)[0];
 }

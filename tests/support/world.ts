@@ -66,6 +66,18 @@ export class World {
     readonly mints: Record<Token, PublicKey>,
   ) {}
 
+  /** A new SPL Token mint with `decimals` (the payer is its authority). */
+  async newMint(decimals: number): Promise<PublicKey> {
+    const mint = Keypair.generate();
+    const rent = await this.h.provider.connection.getMinimumBalanceForRentExemption(MINT_SIZE);
+    await this.h.send([
+      SystemProgram.createAccount({ fromPubkey: this.h.payer.publicKey, newAccountPubkey: mint.publicKey,
+        space: MINT_SIZE, lamports: rent, programId: TOKEN_PROGRAM_ID }),
+      createInitializeMint2Instruction(mint.publicKey, decimals, this.h.payer.publicKey, null),
+    ], [mint]);
+    return mint.publicKey;
+  }
+
   /** A new group with the four banks. */
   static async create(h: Harness, opts: { loosenDelaySecs?: number } = {}): Promise<World> {
     const admin = await h.newWallet(100);

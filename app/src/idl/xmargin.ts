@@ -145,6 +145,36 @@ export type Xmargin = {
         {
           "name": "systemProgram",
           "address": "11111111111111111111111111111111"
+        },
+        {
+          "name": "mintMarker",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  98,
+                  97,
+                  110,
+                  107,
+                  95,
+                  109,
+                  105,
+                  110,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "group"
+              },
+              {
+                "kind": "account",
+                "path": "mint"
+              }
+            ]
+          }
         }
       ],
       "args": [
@@ -855,6 +885,63 @@ export type Xmargin = {
           "type": "u64"
         }
       ]
+    },
+    {
+      "name": "withdrawFees",
+      "docs": [
+        "Admin: pays collected protocol fees out of a bank's vault (never more",
+        "than the fees nor than the vault holds)."
+      ],
+      "discriminator": [
+        198,
+        212,
+        171,
+        109,
+        144,
+        215,
+        174,
+        89
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "writable": true,
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "destination",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "type": "u64"
+        }
+      ]
     }
   ],
   "accounts": [
@@ -988,6 +1075,19 @@ export type Xmargin = {
         35,
         100,
         57
+      ]
+    },
+    {
+      "name": "feesWithdrawn",
+      "discriminator": [
+        234,
+        15,
+        0,
+        119,
+        148,
+        241,
+        40,
+        21
       ]
     },
     {
@@ -1304,6 +1404,16 @@ export type Xmargin = {
       "code": 6046,
       "name": "wrongQuoteBank",
       "msg": "quote bank is not the bank of the group's quote mint, or is the liability bank"
+    },
+    {
+      "code": 6047,
+      "name": "feesExceeded",
+      "msg": "more than the bank's collected fees (requested, available)"
+    },
+    {
+      "code": 6048,
+      "name": "duplicateMint",
+      "msg": "the group already has a bank for this mint"
     }
   ],
   "types": [
@@ -2331,6 +2441,44 @@ export type Xmargin = {
                 "u8",
                 5
               ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "feesWithdrawn",
+      "docs": [
+        "Protocol fees paid out of a bank's vault by the admin."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "bank",
+            "type": "pubkey"
+          },
+          {
+            "name": "tokenIndex",
+            "type": "u16"
+          },
+          {
+            "name": "destination",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
+          },
+          {
+            "name": "feesLeft",
+            "docs": [
+              "Collected fees left (native)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
             }
           }
         ]

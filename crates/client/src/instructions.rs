@@ -67,8 +67,28 @@ pub fn add_bank(
         oracle: *oracle,
         token_program: TOKEN_PROGRAM_ID,
         system_program: system_program::ID,
+        mint_marker: pda::bank_mint_marker_address(group, mint).0,
     };
     ix(accounts, xmargin::instruction::AddBank { args }, vec![])
+}
+
+/// `withdraw_fees`: the admin takes `amount` of a bank's collected fees to `destination`.
+pub fn withdraw_fees(
+    group: &Pubkey,
+    admin: &Pubkey,
+    bank: &BankKeys,
+    destination: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let accounts = xmargin::accounts::WithdrawFees {
+        group: *group,
+        admin: *admin,
+        bank: bank.bank,
+        vault: bank.vault,
+        destination: *destination,
+        token_program: TOKEN_PROGRAM_ID,
+    };
+    ix(accounts, xmargin::instruction::WithdrawFees { amount }, vec![])
 }
 
 pub fn update_bank(group: &Pubkey, admin: &Pubkey, token_index: u16, args: UpdateBankArgs) -> Instruction {

@@ -244,11 +244,63 @@ fn mint_and_token_program_are_checked() {
     let mut w = world();
     let p = sol_price(&w);
     let (mut ix, _, _) = sol_listing(&mut w, p);
-    ix.accounts[3].pubkey = w.env.new_wallet(5).pubkey(); // not a mint
+    let not_a_mint = w.env.new_wallet(5).pubkey();
+    ix.accounts[3].pubkey = not_a_mint;
+    ix.accounts[9].pubkey = xmargin::pda::bank_mint_marker_address(&w.group.group, &not_a_mint).0;
     let watched = [w.group.group, ix.accounts[4].pubkey];
     w.env.send_err(&[ix.clone()], &[&w.admin], XmarginError::UnsupportedTokenProgram, &watched);
 
     let (mut ix, _, _) = sol_listing(&mut w, p);
     ix.accounts[7].pubkey = w.env.program_id;
     w.env.send_err(&[ix], &[&w.admin], AnchorErrorCode::ConstraintAddress, &watched);
+}
+
+/// A group lists each mint once (issue 10, item 10): a second bank for the
+/// same mint is refused by name and changes nothing, even at the next index.
+#[test]
+fn a_mint_is_listed_once() {
+    let mut w = world();
+    let p = sol_price(&w);
+    let (ix, mint, oracle) = sol_listing(&mut w, p);
+    w.env.send_ok(&[ix], &[&w.admin]);
+    let marker = xmargin::pda::bank_mint_marker_address(&w.group.group, &mint).0;
+    assert_eq!(w.env.account(&marker).expect("marker").data, 0u16.to_le_bytes(), "holds the token index");
+    let again = add_bank_ix(
+        &w.env,
+        &w.group.group,
+        &w.admin.pubkey(),
+        &mint,
+        &oracle,
+        default_bank_args(1, feeds::SOL_USD),
+    );
+    let next_bank = xmargin::pda::bank_address(&w.group.group, 1).0;
+    let watched = [w.group.group, marker, next_bank];
+    w.env.send_err(&[again], &[&w.admin], XmarginError::DuplicateMint, &watched);
+    assert!(w.env.account(&next_bank).is_none(), "no second bank");
+    // Another mint takes index 1.
+    let (mut other, _, _) = sol_listing(&mut w, p);
+    let other_mint = other.accounts[3].pubkey;
+    other = add_bank_ix(
+        &w.env,
+        &w.group.group,
+        &w.admin.pubkey(),
+        &other_mint,
+        &other.accounts[6].pubkey,
+        default_bank_args(1, feeds::SOL_USD),
+    );
+    w.env.send_ok(&[other], &[&w.admin]);
+}
+
+/// Lamports sent to the marker's address before listing do not block it
+/// (a plain `create_account` would fail: a cheap denial of service).
+#[test]
+fn a_pre_funded_marker_address_does_not_block_listing() {
+    let mut w = world();
+    let p = sol_price(&w);
+    let (ix, mint, _) = sol_listing(&mut w, p);
+    let marker = xmargin::pda::bank_mint_marker_address(&w.group.group, &mint).0;
+    let system = Address::default();
+    w.env.set_account_data(&marker, &system, Vec::new());
+    w.env.send_ok(&[ix], &[&w.admin]);
+    assert_eq!(w.env.account(&marker).expect("marker").owner, w.env.program_id);
 }

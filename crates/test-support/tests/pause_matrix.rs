@@ -5,9 +5,10 @@
 use solana_instruction::Instruction;
 use xmargin::errors::XmarginError;
 use xmargin::state::pause;
+use xmargin_client::instructions::withdraw_fees;
 use xmargin_test_support::fixtures::set_delegate_ix;
 use xmargin_test_support::margin::{
-    accrue_interest_ix, compute_health_ix, deposit_ix, liquidate_token_ix, resolve_bankruptcy_ix,
+    accrue_interest_ix, bank_keys, compute_health_ix, deposit_ix, liquidate_token_ix, resolve_bankruptcy_ix,
     set_pause_ix, withdraw_ix,
 };
 use xmargin_test_support::world::{User, World};
@@ -19,7 +20,8 @@ const LAMPORTS: u64 = 1_000_000_000;
 const MICRO: u64 = 1_000_000;
 
 /// Bob lends; Alice is liquidatable (10 SOL against 1,150 USDC at $125);
-/// Carol is bankrupt (USDC debt, nothing left).
+/// Carol is bankrupt (USDC debt, nothing left); the USDC bank holds a day of
+/// protocol fees.
 struct Scene {
     w: World,
     alice: User,
@@ -39,6 +41,10 @@ fn scene() -> Scene {
     w.withdraw(&carol, USDC, 1_150 * MICRO).expect_ok();
     w.set_price(SOL, 5_000_000_000, 10_000_000);
     w.liquidate(&carol, &bob, SOL, USDC, u64::MAX).expect_ok();
+    // A day of interest on the USDC borrows: protocol fees to withdraw.
+    w.env.warp(86_400);
+    w.refresh_prices();
+    w.env.send_ok(&[accrue_interest_ix(&w.env, &w.group.group, USDC)], &[]);
     w.set_price(SOL, 12_500_000_000, 10_000_000);
     Scene { w, alice, bob, carol }
 }
@@ -57,6 +63,10 @@ fn alice(s: &Scene) -> Option<&Keypair> {
 
 fn bob(s: &Scene) -> Option<&Keypair> {
     Some(&s.bob.wallet)
+}
+
+fn admin(s: &Scene) -> Option<&Keypair> {
+    Some(&s.w.admin)
 }
 
 fn nobody(_: &Scene) -> Option<&Keypair> {
@@ -132,6 +142,19 @@ fn cases() -> Vec<Case> {
                 (ix, vec![s.carol.account, s.w.banks[0].bank, s.w.group.insurance_vault])
             },
             signer: nobody,
+        },
+        Case {
+            name: "withdraw_fees",
+            paused_by: pause::WITHDRAWALS,
+            build: |s| {
+                let (g, admin) = (s.w.group.group, s.w.admin.pubkey());
+                let keys = bank_keys(&s.w.env, &g, USDC);
+                (
+                    withdraw_fees(&g, &admin, &keys, &s.bob.tokens[0], 1),
+                    vec![keys.bank, keys.vault, s.bob.tokens[0]],
+                )
+            },
+            signer: admin,
         },
         Case {
             name: "accrue_interest",

@@ -98,4 +98,8 @@ pub enum XmarginError {
     InsuranceNeedsLiquidator,
     #[msg("quote bank is not the bank of the group's quote mint, or is the liability bank")]
     WrongQuoteBank,
+    #[msg("more than the bank's collected fees (requested, available)")]
+    FeesExceeded,
+    #[msg("the group already has a bank for this mint")]
+    DuplicateMint,
 }

@@ -169,3 +169,14 @@ pub struct BankruptcyResolved {
     /// Debt the liquidator took over (native of the liability token).
     pub liqor_took: u64,
 }
+
+/// Protocol fees paid out of a bank's vault by the admin.
+#[event]
+pub struct FeesWithdrawn {
+    pub bank: Pubkey,
+    pub token_index: u16,
+    pub destination: Pubkey,
+    pub amount: u64,
+    /// Collected fees left (native).
+    pub fees_left: crate::state::StoredFixed,
+}

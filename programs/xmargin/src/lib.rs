@@ -104,6 +104,12 @@ pub mod xmargin {
         handle_accrue_interest(ctx)
     }
 
+    /// Admin: pays collected protocol fees out of a bank's vault (never more
+    /// than the fees nor than the vault holds).
+    pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
+        handle_withdraw_fees(ctx, amount)
+    }
+
     /// Read-only: Init, Maint and LiquidationEnd health and the band, as return data.
     pub fn compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
         handle_compute_health(ctx)

@@ -1,7 +1,9 @@
 //! PDA derivations, for clients and tests (on-chain code verifies with stored bumps).
 use anchor_lang::prelude::*;
 
-use crate::state::{ACCOUNT_SEED, BANK_SEED, BANK_VAULT_SEED, GROUP_SEED, INSURANCE_VAULT_SEED};
+use crate::state::{
+    ACCOUNT_SEED, BANK_MINT_SEED, BANK_SEED, BANK_VAULT_SEED, GROUP_SEED, INSURANCE_VAULT_SEED,
+};
 
 /// `[b"group", creator, group_num (u32 LE)]`
 pub fn group_address(creator: &Pubkey, group_num: u32) -> (Pubkey, u8) {
@@ -29,4 +31,9 @@ pub fn margin_account_address(group: &Pubkey, owner: &Pubkey, account_num: u32) 
         &[ACCOUNT_SEED, group.as_ref(), owner.as_ref(), &account_num.to_le_bytes()],
         &crate::ID,
     )
+}
+
+/// The group's marker for `mint` (created by `add_bank`: one bank per mint).
+pub fn bank_mint_marker_address(group: &Pubkey, mint: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[BANK_MINT_SEED, group.as_ref(), mint.as_ref()], &crate::ID)
 }

@@ -75,7 +75,7 @@ pub fn token_account(account: &AccountInfo) -> Result<TokenAccountView> {
 
 /// Creates an SPL Token account at a program PDA (`vault_seeds` include the bump)
 /// whose authority is `authority`. Works even when someone pre-funded the address
-/// with lamports, which would make a plain `create_account` fail (a cheap DoS).
+/// with lamports (see [`create_pda_account`]).
 pub fn create_pda_token_account<'info>(
     payer: &AccountInfo<'info>,
     vault: &AccountInfo<'info>,
@@ -84,41 +84,7 @@ pub fn create_pda_token_account<'info>(
     vault_seeds: &[&[u8]],
     system_program: &AccountInfo<'info>,
 ) -> Result<()> {
-    let rent_lamports = Rent::get()?.minimum_balance(TOKEN_ACCOUNT_LEN);
-    let signer: &[&[&[u8]]] = &[vault_seeds];
-    let current = vault.lamports();
-    if current == 0 {
-        invoke_signed(
-            &system_instruction::create_account(
-                payer.key,
-                vault.key,
-                rent_lamports,
-                TOKEN_ACCOUNT_LEN as u64,
-                &TOKEN_PROGRAM_ID,
-            ),
-            &[payer.clone(), vault.clone(), system_program.clone()],
-            signer,
-        )?;
-    } else {
-        let top_up = rent_lamports.saturating_sub(current);
-        if top_up > 0 {
-            invoke_signed(
-                &system_instruction::transfer(payer.key, vault.key, top_up),
-                &[payer.clone(), vault.clone(), system_program.clone()],
-                &[],
-            )?;
-        }
-        invoke_signed(
-            &system_instruction::allocate(vault.key, TOKEN_ACCOUNT_LEN as u64),
-            &[vault.clone(), system_program.clone()],
-            signer,
-        )?;
-        invoke_signed(
-            &system_instruction::assign(vault.key, &TOKEN_PROGRAM_ID),
-            &[vault.clone(), system_program.clone()],
-            signer,
-        )?;
-    }
+    create_pda_account(payer, vault, TOKEN_ACCOUNT_LEN, &TOKEN_PROGRAM_ID, vault_seeds, system_program)?;
     let init = spl_token_interface::instruction::initialize_account3(
         &TOKEN_PROGRAM_ID,
         vault.key,
@@ -126,6 +92,50 @@ pub fn create_pda_token_account<'info>(
         authority,
     )?;
     invoke_signed(&init, &[vault.clone(), mint.clone()], &[])?;
+    Ok(())
+}
+
+/// Creates a rent-exempt account of `space` bytes owned by `owner` at a
+/// program PDA (`seeds` include the bump). Works even when someone pre-funded
+/// the address with lamports, which would make a plain `create_account` fail
+/// (a cheap DoS): it then tops up, allocates and assigns instead.
+pub fn create_pda_account<'info>(
+    payer: &AccountInfo<'info>,
+    account: &AccountInfo<'info>,
+    space: usize,
+    owner: &Pubkey,
+    seeds: &[&[u8]],
+    system_program: &AccountInfo<'info>,
+) -> Result<()> {
+    let rent_lamports = Rent::get()?.minimum_balance(space);
+    let signer: &[&[&[u8]]] = &[seeds];
+    let current = account.lamports();
+    if current == 0 {
+        invoke_signed(
+            &system_instruction::create_account(payer.key, account.key, rent_lamports, space as u64, owner),
+            &[payer.clone(), account.clone(), system_program.clone()],
+            signer,
+        )?;
+        return Ok(());
+    }
+    let top_up = rent_lamports.saturating_sub(current);
+    if top_up > 0 {
+        invoke_signed(
+            &system_instruction::transfer(payer.key, account.key, top_up),
+            &[payer.clone(), account.clone(), system_program.clone()],
+            &[],
+        )?;
+    }
+    invoke_signed(
+        &system_instruction::allocate(account.key, space as u64),
+        &[account.clone(), system_program.clone()],
+        signer,
+    )?;
+    invoke_signed(
+        &system_instruction::assign(account.key, owner),
+        &[account.clone(), system_program.clone()],
+        signer,
+    )?;
     Ok(())
 }
 

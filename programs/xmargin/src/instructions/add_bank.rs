@@ -5,7 +5,7 @@ use super::bank_params::{BankInterestArgs, BankOracleArgs, BankRiskArgs};
 use crate::errors::XmarginError;
 use crate::events::BankAdded;
 use crate::oracle::read_pyth;
-use crate::state::{Bank, Group, BANK_SEED, BANK_VAULT_SEED};
+use crate::state::{Bank, Group, BANK_MINT_MARKER_LEN, BANK_MINT_SEED, BANK_SEED, BANK_VAULT_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 /// Most banks one group may list (token indices are `u16`; accounts hold 16 positions).
@@ -49,6 +49,9 @@ pub struct AddBank<'info> {
     #[account(address = TOKEN_PROGRAM_ID)]
     pub token_program: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
+    /// CHECK: the group's marker for this mint (PDA); created here, refused if it exists.
+    #[account(mut, seeds = [BANK_MINT_SEED, group.key().as_ref(), mint.key().as_ref()], bump)]
+    pub mint_marker: UncheckedAccount<'info>,
 }
 
 pub fn handle_add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
@@ -67,6 +70,7 @@ pub fn handle_add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
     };
     let risk = args.risk.to_params()?;
     let mint_decimals = token::mint_decimals(&ctx.accounts.mint)?;
+    create_mint_marker(&ctx, args.token_index)?;
 
     let bank_key = ctx.accounts.bank.key();
     let mut bank = ctx.accounts.bank.load_init()?;
@@ -117,5 +121,30 @@ pub fn handle_add_bank(ctx: Context<AddBank>, args: AddBankArgs) -> Result<()> {
         oracle_config: args.oracle,
         interest: args.interest,
     });
+    Ok(())
+}
+
+/// Creates the group's marker for the mint, refusing a mint the group already
+/// lists (the marker exists, owned by this program). A pre-funded address is
+/// no obstacle (`token::create_pda_account`).
+fn create_mint_marker(ctx: &Context<AddBank>, token_index: u16) -> Result<()> {
+    let marker = &ctx.accounts.mint_marker;
+    if marker.owner == &crate::ID {
+        let listed = marker.try_borrow_data()?.get(..2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        return Err(
+            error!(XmarginError::DuplicateMint).with_values((token_index, listed.unwrap_or_default()))
+        );
+    }
+    let (group, mint) = (ctx.accounts.group.key(), ctx.accounts.mint.key());
+    let seeds: &[&[u8]] = &[BANK_MINT_SEED, group.as_ref(), mint.as_ref(), &[ctx.bumps.mint_marker]];
+    token::create_pda_account(
+        &ctx.accounts.payer,
+        marker,
+        BANK_MINT_MARKER_LEN,
+        &crate::ID,
+        seeds,
+        &ctx.accounts.system_program,
+    )?;
+    marker.try_borrow_mut_data()?.copy_from_slice(&token_index.to_le_bytes());
     Ok(())
 }

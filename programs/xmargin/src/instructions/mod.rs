@@ -14,6 +14,7 @@ pub mod set_delegate;
 pub mod set_pause;
 pub mod update_bank;
 pub mod withdraw;
+pub mod withdraw_fees;
 
 pub use accrue_interest::*;
 pub use add_bank::*;
@@ -30,3 +31,4 @@ pub use set_delegate::*;
 pub use set_pause::*;
 pub use update_bank::*;
 pub use withdraw::*;
+pub use withdraw_fees::*;

@@ -9,6 +9,12 @@ use super::StoredFixed;
 pub const BANK_SEED: &[u8] = b"bank";
 /// PDA seed prefix of a bank's vault: `[BANK_VAULT_SEED, bank]`.
 pub const BANK_VAULT_SEED: &[u8] = b"bank_vault";
+/// PDA seed prefix of a group's mint marker: `[BANK_MINT_SEED, group, mint]`.
+/// `add_bank` creates it (data: the bank's token index, u16 LE), so a group
+/// lists each mint once.
+pub const BANK_MINT_SEED: &[u8] = b"bank_mint";
+/// Bytes of a mint marker.
+pub const BANK_MINT_MARKER_LEN: usize = 2;
 
 /// The risk parameters an admin can change, subject to the loosening delay.
 #[zero_copy]
