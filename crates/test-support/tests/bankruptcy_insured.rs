@@ -194,3 +194,31 @@ fn a_liquidator_without_the_health_for_the_debt_is_refused() {
     );
     w.env.send_err(&[ix], &[&dave.wallet], XmarginError::LiquidatorHealthTooLow, &watched);
 }
+
+/// A dust donation to the fund (issue 10, item 9: 1 µUSDC forced every
+/// non-quote bankruptcy through the liquidator path) does not: below one
+/// whole quote token the debt resolves without a liquidator, socialised, and
+/// the fund keeps its dust. From one USDC up the liquidator is needed.
+#[test]
+fn a_dust_fund_needs_no_liquidator() {
+    let SolDebtBankruptcy { mut w, alice, lender, owed, .. } = bankrupt_in_sol();
+    let insurance = w.group.insurance_vault;
+    w.env.mint_to(&w.group.quote_mint, &insurance, MICRO - 1);
+    let lender_sol = native_balance(&w.env, &w.group.group, &lender.account, SOL);
+    w.env.send_ok(&[resolve_bankruptcy_ix(&w.env, &w.group.group, &alice.account, SOL)], &[]);
+    assert!(w.env.zero_copy::<MarginAccount>(&alice.account).is_empty());
+    assert_eq!(w.env.token_balance(&insurance), MICRO - 1, "the fund keeps its dust");
+    let loss = lender_sol.checked_sub(native_balance(&w.env, &w.group.group, &lender.account, SOL)).unwrap();
+    assert!(loss >= Fixed::from_u64(owed) && loss <= Fixed::from_u64(owed + 1), "{loss} vs {owed}");
+    w.assert_all_vaults();
+}
+
+#[test]
+fn one_whole_quote_token_in_the_fund_needs_the_liquidator() {
+    let SolDebtBankruptcy { mut w, alice, .. } = bankrupt_in_sol();
+    let insurance = w.group.insurance_vault;
+    w.env.mint_to(&w.group.quote_mint, &insurance, MICRO);
+    let watched = [alice.account, insurance, w.banks[1].bank];
+    let ix = resolve_bankruptcy_ix(&w.env, &w.group.group, &alice.account, SOL);
+    w.env.send_err(&[ix], &[], XmarginError::InsuranceNeedsLiquidator, &watched);
+}

@@ -241,3 +241,32 @@ fn refusals() {
     );
     w.env.send_err(&[ix], &[&bob.wallet], XmarginError::NotLiquidatable, &keys);
 }
+
+/// A bank at its deposit cap (issue 10, item 9): the seized collateral moves
+/// between two accounts and the bank's total deposits stay the same, so the
+/// cap does not apply and the liquidation goes through.
+#[test]
+fn a_bank_at_its_deposit_cap_still_liquidates() {
+    let (mut w, alice, bob) = underwater();
+    let admin = w.admin.insecure_clone();
+    let mut sol =
+        xmargin_test_support::fixtures::default_bank_args(SOL, xmargin_test_support::pyth::feeds::SOL_USD)
+            .risk;
+    sol.deposit_cap = 10 * LAMPORTS; // exactly what Alice deposited
+    let ix = update_bank_ix(
+        &w.group.group,
+        &admin.pubkey(),
+        SOL,
+        UpdateBankArgs { risk: Some(sol), ..Default::default() },
+    );
+    w.env.send_ok(&[ix], &[&admin]);
+    let total =
+        |w: &World| w.env.zero_copy::<xmargin::state::Bank>(&w.banks[1].bank).native_totals().unwrap().0;
+    let before = total(&w);
+    liquidate(&mut w, &alice, &bob, SOL, USDC, u64::MAX).expect_ok();
+    let after = total(&w);
+    assert!(
+        after <= before && after >= before.checked_sub(Fixed::from_u64(2)).unwrap(),
+        "{before} → {after}"
+    );
+}
