@@ -88,6 +88,8 @@ function bank(v: unknown): HealthBankInput {
     risk: risk(b.risk),
     pendingRisk: risk(b.pendingRisk),
     pendingActivationTs: big(b, "pendingActivationTs"),
+    maxRate: big(b, "maxRate"),
+    lastAccrualTs: big(b, "lastAccrualTs"),
   };
 }
 

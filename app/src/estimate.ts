@@ -58,7 +58,8 @@ export function bankInput(b: BankData): HealthBankInput {
     borrowIndex: fixedRaw(b.borrowIndex), depositShares: fixedRaw(b.depositShares), borrowShares: fixedRaw(b.borrowShares),
     stablePrice: fixedRaw(b.stablePrice), confMultiplier: fixedRaw(b.confMultiplier), maxConfRatio: fixedRaw(b.maxConfRatio),
     maxOracleAgeSecs: b.maxOracleAgeSecs, risk: riskInput(b.risk), pendingRisk: riskInput(b.pendingRisk),
-    pendingActivationTs: BigInt(b.pendingActivationTs.toString()) };
+    pendingActivationTs: BigInt(b.pendingActivationTs.toString()), maxRate: fixedRaw(b.maxRate),
+    lastAccrualTs: BigInt(b.lastAccrualTs.toString()) };
 }
 
 /** The cluster's unix time (the Clock sysvar). */

@@ -43,6 +43,9 @@ export interface HealthBankInput {
   risk: RiskParamsInput;
   pendingRisk: RiskParamsInput;
   pendingActivationTs: bigint;
+  /** The curve's rate at full use (raw I80F48): debts in a bank not accrued since grow at it. */
+  maxRate: bigint;
+  lastAccrualTs: bigint;
 }
 
 /** A Pyth `PriceUpdateV2` message: `price · 10^exponent ± conf · 10^exponent`. */
@@ -164,6 +167,18 @@ const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
 /** Signed native balance: deposits at the deposit index, debts at the borrow index, both floored (debts weigh more). */
+const SECONDS_PER_YEAR = 31_536_000n;
+
+/**
+ * A debt `dt` seconds after its bank's last accrual, grown at the bank's
+ * highest rate, rounded away from zero (`interest::project_debt`).
+ */
+export function projectDebt(balance: bigint, maxRate: bigint, dt: bigint): bigint {
+  if (balance >= 0n || dt === 0n || maxRate <= 0n) return balance;
+  const growth = mulDiv(maxRate, fromInt(dt), fromInt(SECONDS_PER_YEAR), "ceil");
+  return add(balance, mulFloor(balance, growth));
+}
+
 export function nativeBalance(shares: bigint, depositIndex: bigint, borrowIndex: bigint): bigint {
   return mulFloor(shares, shares < 0n ? borrowIndex : depositIndex);
 }
@@ -334,7 +349,8 @@ function oracleProblem(
  */
 export function valueToken(position: HealthPositionInput, ctx: HealthContextInput): TokenValuation | null {
   const { bank, reading } = position;
-  const balance = nativeBalance(position.shares, bank.depositIndex, bank.borrowIndex);
+  const since = ctx.now > bank.lastAccrualTs ? ctx.now - bank.lastAccrualTs : 0n;
+  const balance = projectDebt(nativeBalance(position.shares, bank.depositIndex, bank.borrowIndex), bank.maxRate, since);
   const oracle = oracleProblem(bank, reading, ctx);
   if (typeof oracle === "string") {
     if (ctx.strictAll === true || balance < 0n || ctx.strictToken === bank.tokenIndex) {

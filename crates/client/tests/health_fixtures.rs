@@ -67,7 +67,7 @@ fn risk_u64(r: &mut BankRiskParams) -> [(&'static str, &mut u64); 4] {
 }
 
 /// Fixed-point `Bank` fields health reads (the other fields health reads are listed in [`position_json`]).
-fn bank_fixed(b: &mut Bank) -> [(&'static str, &mut StoredFixed); 7] {
+fn bank_fixed(b: &mut Bank) -> [(&'static str, &mut StoredFixed); 8] {
     [
         ("depositIndex", &mut b.deposit_index),
         ("borrowIndex", &mut b.borrow_index),
@@ -76,6 +76,7 @@ fn bank_fixed(b: &mut Bank) -> [(&'static str, &mut StoredFixed); 7] {
         ("stablePrice", &mut b.stable_price),
         ("confMultiplier", &mut b.conf_multiplier),
         ("maxConfRatio", &mut b.max_conf_ratio),
+        ("maxRate", &mut b.max_rate),
     ]
 }
 
@@ -106,6 +107,7 @@ fn position_json(&(mut b, r, shares): &Position) -> Value {
         "risk": risk_json(b.risk),
         "pendingRisk": risk_json(b.pending_risk),
         "pendingActivationTs": b.pending_activation_ts.to_string(),
+        "lastAccrualTs": b.last_accrual_ts.to_string(),
     });
     bank_fixed(&mut b).into_iter().for_each(|(k, f)| bank[k] = bits(f));
     let (price, conf, time) = (r.price.to_string(), r.conf.to_string(), r.publish_time.to_string());
@@ -117,8 +119,8 @@ fn position_from(v: &Value) -> Position {
     let (j, r) = (&v["bank"], &v["reading"]);
     let mut b: Bank = bytemuck::Zeroable::zeroed();
     (b.token_index, b.mint_decimals) = (get(j, "tokenIndex"), get(j, "mintDecimals"));
-    (b.max_oracle_age_secs, b.pending_activation_ts) =
-        (get(j, "maxOracleAgeSecs"), get(j, "pendingActivationTs"));
+    (b.max_oracle_age_secs, b.pending_activation_ts, b.last_accrual_ts) =
+        (get(j, "maxOracleAgeSecs"), get(j, "pendingActivationTs"), get(j, "lastAccrualTs"));
     (b.risk, b.pending_risk) = (risk_from(&j["risk"]), risk_from(&j["pendingRisk"]));
     bank_fixed(&mut b).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
     let reading = PythReading {
@@ -211,6 +213,12 @@ const BTC_W: [i64; 6] = [7_500, 8_500, 8_000, 12_500, 11_500, 12_000];
 const ALT_W: [i64; 6] = [6_000, 7_000, 6_500, 14_000, 13_000, 13_500];
 
 /// A bank at indices 1, conf multiplier 1, max conf 2%, max age 60 s.
+/// `b` last accrued `secs` before `NOW`, its curve capped at `max_rate_bps`.
+fn accrued_ago(mut b: Bank, secs: i64, max_rate_bps: i64) -> Bank {
+    (b.last_accrual_ts, b.max_rate) = (NOW - secs, bps(max_rate_bps));
+    b
+}
+
 fn bank(token_index: u16, decimals: u8, w: [i64; 6], stable: Fixed) -> Bank {
     let mut b: Bank = bytemuck::Zeroable::zeroed();
     (b.token_index, b.mint_decimals, b.risk) = (token_index, decimals, params(w));
@@ -422,6 +430,15 @@ fn cases() -> Vec<Value> {
             "negative_health",
             "2 SOL against 1,000 USDC: every health type negative",
             &[(sol, sol_px, dep(&sol, 2_000_000_000)), (usdc, usdc_px, bor(&usdc, 1_000_000_000))],
+        ),
+        fixture(
+            "debts_in_banks_not_accrued",
+            "USDC (max 100 %) accrued an hour ago, BTC (max 50 %) a day ago: their debts grow at the max rate; a day-old SOL deposit does not",
+            &[
+                (accrued_ago(sol, 86_400, 10_000), sol_px, dep(&sol, 10_000_000_000)),
+                (accrued_ago(usdc, 3_600, 10_000), usdc_px, bor(&usdc, 900_000_000)),
+                (accrued_ago(btc, 86_400, 5_000), btc_px, bor(&btc, 100_000)),
+            ],
         ),
         fixture(
             "dust_balances",

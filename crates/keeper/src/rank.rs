@@ -133,7 +133,7 @@ pub fn account_health(market: &Market, address: &Pubkey, account: &MarginAccount
     for p in account.active_tokens() {
         let bank = &market.banks.get(&p.token_index)?.bank;
         let template = market.templates.get(&p.token_index)?;
-        let balance = bank.native_balance(p.shares.get()).ok()?;
+        let balance = xmargin::health::position_balance(bank, p.shares.get(), market.now).ok()?;
         let unit = if balance.is_negative() {
             template.liab?
         } else {

@@ -190,6 +190,20 @@ fn grow(bank: &BankIndices, rate: Fixed, fee_rate: Fixed, dt: u64) -> RiskResult
     })
 }
 
+/// A debt valued `dt` seconds after its bank's last accrual: grown at the
+/// bank's highest rate, `balance · (1 + max_rate · dt / year)`, rounded away
+/// from zero, an upper bound on the interest it accrued meanwhile. Health
+/// values other banks' debts this way, so a bank nobody cranked never makes
+/// an account look healthier than it is. Deposits and `dt = 0` are unchanged.
+pub fn project_debt(balance: Fixed, max_rate: Fixed, dt: u64) -> RiskResult<Fixed> {
+    if !balance.is_negative() || dt == 0 || !max_rate.is_positive() {
+        return Ok(balance);
+    }
+    let growth =
+        max_rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil)?;
+    balance.checked_add(balance.checked_mul_floor(growth)?)
+}
+
 /// Deposit shares minted for depositing `amount` native (rounded down).
 pub fn deposit_shares_for(amount: Fixed, deposit_index: Fixed) -> RiskResult<Fixed> {
     amount.checked_div(deposit_index, Rounding::Floor)
@@ -286,6 +300,22 @@ mod tests {
         assert!(total.to_f64() > u64::MAX as f64 / 1.01, "stopped just short of the cap: {total}");
         // One borrow share's debt still converts to a u64 amount.
         assert!(native_balance(fx("-1"), bank.deposit_index, bank.borrow_index).is_ok());
+    }
+
+    /// 1,000 native owed, the bank's cap 100 % a year, last accrued an hour
+    /// ago: 1,000 · (1 + 3,600 / 31,536,000) = 1,000.114155… owed, rounded up.
+    #[test]
+    fn debts_are_projected_at_the_highest_rate() {
+        let owed = project_debt(fx("-1000"), Fixed::ONE, 3_600).unwrap();
+        assert!((owed.to_f64() + 1_000.114_155_25).abs() < 1e-6, "{owed}");
+        assert!(owed <= fx("-1000.114155"));
+        assert_eq!(project_debt(fx("-1000"), Fixed::ONE, 0).unwrap(), fx("-1000"));
+        assert_eq!(
+            project_debt(fx("1000"), Fixed::ONE, 3_600).unwrap(),
+            fx("1000"),
+            "deposits are not grown"
+        );
+        assert_eq!(project_debt(fx("-1000"), Fixed::ZERO, 3_600).unwrap(), fx("-1000"));
     }
 
     #[test]

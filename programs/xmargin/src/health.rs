@@ -151,9 +151,7 @@ fn price_position(
     shares: Fixed,
 ) -> Result<Option<(Fixed, OraclePrice)>> {
     let token_index = bank.token_index;
-    let balance =
-        xmargin_risk::interest::native_balance(shares, bank.deposit_index.get(), bank.borrow_index.get())
-            .map_err(risk_error)?;
+    let balance = position_balance(bank, shares, ctx.now)?;
     // Fast path with the risk engine's small results; on failure the checks run
     // again through `check_fresh`/`to_oracle_price` for the exact named error.
     let fresh = ctx.now.saturating_sub(reading.publish_time) <= i64::from(bank.max_oracle_age_secs);
@@ -218,6 +216,17 @@ fn fallback_liability_price(ctx: &HealthContext, bank: &Bank, reading: &PythRead
         None => (stable, Fixed::ZERO),
     };
     hi.is_positive().then_some(OraclePrice { lo: hi, hi, conf })
+}
+
+/// A position's native balance at `now`: shares at the bank's indices, and
+/// a debt in a bank not accrued since grown at the bank's highest rate
+/// (`xmargin_risk::interest::project_debt`).
+pub fn position_balance(bank: &Bank, shares: Fixed, now: i64) -> Result<Fixed> {
+    use xmargin_risk::interest::{native_balance, project_debt};
+    let balance =
+        native_balance(shares, bank.deposit_index.get(), bank.borrow_index.get()).map_err(risk_error)?;
+    let since_accrual = now.saturating_sub(bank.last_accrual_ts).max(0) as u64;
+    project_debt(balance, bank.max_rate.get(), since_accrual).map_err(risk_error)
 }
 
 fn bias(bank: &Bank) -> PriceBias {
