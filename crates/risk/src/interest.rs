@@ -199,9 +199,18 @@ pub fn project_debt(balance: Fixed, max_rate: Fixed, dt: u64) -> RiskResult<Fixe
     if !balance.is_negative() || dt == 0 || !max_rate.is_positive() {
         return Ok(balance);
     }
-    let growth =
-        max_rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil)?;
-    balance.checked_add(balance.checked_mul_floor(growth)?)
+    balance.checked_add(balance.checked_mul_floor(rate_over(max_rate, dt)?)?)
+}
+
+/// `rate · dt / year`, rounded up: the growth of a debt over `dt` seconds at
+/// annual `rate`. The raw bits are `⌈rate_bits · dt / year⌉`, in native
+/// 64-bit arithmetic when the product fits (rates up to 1,000 % over about
+/// three weeks), otherwise by the wide division.
+fn rate_over(rate: Fixed, dt: u64) -> RiskResult<Fixed> {
+    if let Some(p) = u64::try_from(rate.to_bits()).ok().and_then(|r| r.checked_mul(dt)) {
+        return Ok(Fixed::from_bits(i128::from(p.div_ceil(SECONDS_PER_YEAR))));
+    }
+    rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil)
 }
 
 /// Deposit shares minted for depositing `amount` native (rounded down).
@@ -316,6 +325,16 @@ mod tests {
             "deposits are not grown"
         );
         assert_eq!(project_debt(fx("-1000"), Fixed::ZERO, 3_600).unwrap(), fx("-1000"));
+    }
+
+    proptest! {
+        /// The native fast path of `rate_over` is exactly the wide division.
+        #[test]
+        fn rate_over_is_the_wide_division(rate in 1i128..(11i128 << 48), dt in 1u64..(1u64 << 40)) {
+            let rate = Fixed::from_bits(rate);
+            let wide = rate.checked_mul_div(Fixed::from_u64(dt), Fixed::from_u64(SECONDS_PER_YEAR), Rounding::Ceil);
+            prop_assert_eq!(rate_over(rate, dt), wide);
+        }
     }
 
     #[test]

@@ -78,8 +78,12 @@ pub fn run_scenario() -> Vec<Row> {
     measure(&mut env, "close_account", "empty account, rent back", ix, &alice);
     rows.extend(collateral_rows());
     rows.extend(bankruptcy_rows());
+    rows.extend(safety::safety_rows());
     rows
 }
+
+#[path = "bench_safety.rs"]
+mod safety;
 
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {

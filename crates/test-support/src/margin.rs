@@ -106,6 +106,26 @@ pub fn health_view(env: &mut Env, group: &Address, account: &Address) -> xmargin
         .expect("HealthView return data")
 }
 
+/// A fixed-point value as an `f64`, for readable tolerances in tests (the
+/// risk engine's own `to_f64` is behind a feature the on-chain build must not
+/// have, and enabling it for tests alone splits the workspace's builds).
+#[allow(clippy::cast_precision_loss)]
+pub fn approx_f64(x: Fixed) -> f64 {
+    x.to_bits() as f64 / (1u64 << xmargin_risk::fixed::FRAC_BITS) as f64
+}
+
+/// [`approx_f64`] as a method, for test code written against the risk
+/// engine's `float` feature (`use xmargin_test_support::margin::FixedF64`).
+pub trait FixedF64 {
+    fn to_f64(self) -> f64;
+}
+
+impl FixedF64 for Fixed {
+    fn to_f64(self) -> f64 {
+        approx_f64(self)
+    }
+}
+
 /// Signed native balance of an account in a bank (deposits floor, debts ceil).
 pub fn native_balance(env: &Env, group: &Address, account: &Address, token_index: u16) -> Fixed {
     let acc: MarginAccount = env.zero_copy(account);

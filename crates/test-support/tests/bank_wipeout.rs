@@ -7,6 +7,7 @@ use xmargin::instructions::{BankInterestArgs, UpdateBankArgs};
 use xmargin::state::Bank;
 use xmargin_risk::liquidation::MIN_DEPOSIT_INDEX;
 use xmargin_risk::Fixed;
+use xmargin_test_support::margin::approx_f64;
 use xmargin_test_support::margin::{accrue_interest_ix, native_balance, update_bank_ix};
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::Signer;
@@ -57,8 +58,8 @@ fn wiped_out() -> (World, User, User) {
     w.refresh_prices();
     w.env.send_ok(&[accrue_interest_ix(&w.env, &w.group.group, SOL)], &[]);
     let bank = sol_bank(&w);
-    assert!((bank.borrow_index.get().to_f64() - 2.0).abs() < 1e-6, "{}", bank.borrow_index.get());
-    assert!((bank.collected_fees.get().to_f64() - 100e9).abs() < 1e3, "{}", bank.collected_fees.get());
+    assert!((approx_f64(bank.borrow_index.get()) - 2.0).abs() < 1e-6, "{}", bank.borrow_index.get());
+    assert!((approx_f64(bank.collected_fees.get()) - 100e9).abs() < 1e3, "{}", bank.collected_fees.get());
     w.set_price(SOL, 100_000_000_000, 10_000_000);
     w.liquidate(&alice, &bob, USDC, SOL, u64::MAX).expect_ok();
     (w, alice, lender)
@@ -68,7 +69,7 @@ fn wiped_out() -> (World, User, User) {
 fn the_bank_keeps_working_after_its_depositors_are_wiped_out() {
     let (mut w, alice, lender) = wiped_out();
     let owed = native_balance(&w.env, &w.group.group, &alice.account, SOL).checked_neg().unwrap();
-    assert!((owed.to_f64() - 172.727_272_7e9).abs() < 1e3, "{owed}");
+    assert!((approx_f64(owed) - 172.727_272_7e9).abs() < 1e3, "{owed}");
     let fees_before = sol_bank(&w).collected_fees.get();
 
     w.resolve(&alice, SOL).expect_ok();
@@ -79,17 +80,17 @@ fn the_bank_keeps_working_after_its_depositors_are_wiped_out() {
     // 6,103,516 lamports); the other 172.7273 − 99.9939 = 72.7334 SOL come out
     // of the 100 SOL of fees, leaving ≈ 27.2666 SOL, all backed.
     let charged = fees_before.checked_sub(bank.collected_fees.get()).unwrap();
-    assert!((charged.to_f64() - 72.733_375e9).abs() < 1e4, "charged {charged}");
+    assert!((approx_f64(charged) - 72.733_375e9).abs() < 1e4, "charged {charged}");
     assert_eq!(bank.deficit.get(), Fixed::ZERO, "the fees covered it all");
     let lender_claim = native_balance(&w.env, &w.group.group, &lender.account, SOL);
-    assert!((lender_claim.to_f64() - 6_103_515.6).abs() < 2.0, "{lender_claim}");
+    assert!((approx_f64(lender_claim) - 6_103_515.6).abs() < 2.0, "{lender_claim}");
     w.assert_all_vaults();
 
     // New deposits work (shares = amount / 2^-14) and come back out whole.
     let carol = w.user(23, [0, LAMPORTS, 0]);
     w.deposit(&carol, SOL, LAMPORTS).expect_ok();
     let carol_claim = native_balance(&w.env, &w.group.group, &carol.account, SOL);
-    assert!(carol_claim <= Fixed::from_u64(LAMPORTS) && carol_claim.to_f64() >= LAMPORTS as f64 - 1.0);
+    assert!(carol_claim <= Fixed::from_u64(LAMPORTS) && approx_f64(carol_claim) >= LAMPORTS as f64 - 1.0);
     w.withdraw(&carol, SOL, carol_claim.to_u64(xmargin_risk::Rounding::Floor).unwrap()).expect_ok();
     w.assert_all_vaults();
 }

@@ -3,6 +3,7 @@
 //! elapsed time's worth of growth and it snapped to spot.
 use xmargin::state::Bank;
 use xmargin_test_support::margin::accrue_interest_ix;
+use xmargin_test_support::margin::approx_f64;
 use xmargin_test_support::world::World;
 
 const SOL: u16 = 1;
@@ -10,7 +11,7 @@ const HOUR: i64 = 3_600;
 
 fn stable_usd(w: &World) -> f64 {
     // quote native per lamport → dollars per SOL (10^9 lamports, 10^6 µUSDC)
-    w.env.zero_copy::<Bank>(&w.banks[SOL as usize].bank).stable_price.get().to_f64() * 1e3
+    approx_f64(w.env.zero_copy::<Bank>(&w.banks[SOL as usize].bank).stable_price.get()) * 1e3
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use xmargin::instructions::{BankInterestArgs, BankOracleArgs, UpdateBankArgs};
 use xmargin::state::Bank;
 use xmargin_test_support::fixtures::default_bank_args;
+use xmargin_test_support::margin::approx_f64;
 use xmargin_test_support::margin::{accrue_interest_ix, update_bank_ix};
 use xmargin_test_support::pyth::feeds;
 use xmargin_test_support::world::World;
@@ -117,7 +118,7 @@ fn a_newer_update_replaces_or_drops_the_pending_change() {
     update(&mut w, |_, i| i.liquidation_fee_bps = 1_000);
     let pending = bank(&w).pending_safety;
     assert_eq!(pending.activation_ts, w.env.unix_time() + DELAY, "the delay restarts");
-    assert!((pending.liquidation_fee.get().to_f64() - 0.1).abs() < 1e-12);
+    assert!((approx_f64(pending.liquidation_fee.get()) - 0.1).abs() < 1e-12);
     update(&mut w, |_, _| {});
     assert_eq!(bank(&w).pending_safety.activation_ts, 0, "restoring the values in force drops it");
     w.env.warp(DELAY);

@@ -5,6 +5,7 @@ use xmargin::errors::XmarginError;
 use xmargin::state::{pause, Bank};
 use xmargin_client::instructions::withdraw_fees;
 use xmargin_risk::Fixed;
+use xmargin_test_support::margin::approx_f64;
 use xmargin_test_support::margin::{accrue_interest_ix, bank_keys, set_pause_ix};
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::{Address, Instruction, Signer};
@@ -28,7 +29,7 @@ fn with_fees() -> (World, User) {
     w.env.warp(YEAR);
     w.refresh_prices();
     w.env.send_ok(&[accrue_interest_ix(&w.env, &w.group.group, SOL)], &[]);
-    let fees = sol_bank(&w).collected_fees.get().to_f64();
+    let fees = approx_f64(sol_bank(&w).collected_fees.get());
     assert!((fees - 0.3125e9).abs() < 1e3, "fees {fees}");
     let treasury = w.user(30, [0, 0, 0]);
     (w, treasury)

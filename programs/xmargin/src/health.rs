@@ -225,8 +225,10 @@ pub fn position_balance(bank: &Bank, shares: Fixed, now: i64) -> Result<Fixed> {
     use xmargin_risk::interest::{native_balance, project_debt};
     let balance =
         native_balance(shares, bank.deposit_index.get(), bank.borrow_index.get()).map_err(risk_error)?;
-    let since_accrual = now.saturating_sub(bank.last_accrual_ts).max(0) as u64;
-    project_debt(balance, bank.max_rate.get(), since_accrual).map_err(risk_error)
+    if !balance.is_negative() || now <= bank.last_accrual_ts {
+        return Ok(balance); // the hot path: deposits, and banks accrued this second
+    }
+    project_debt(balance, bank.max_rate.get(), now.abs_diff(bank.last_accrual_ts)).map_err(risk_error)
 }
 
 fn bias(bank: &Bank) -> PriceBias {
