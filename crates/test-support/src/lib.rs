@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod margin;
 pub mod outcome;
 pub mod pyth;
+pub mod random_ops;
 pub mod scenarios;
 pub mod world;
 

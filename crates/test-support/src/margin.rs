@@ -114,18 +114,6 @@ pub fn approx_f64(x: Fixed) -> f64 {
     x.to_bits() as f64 / (1u64 << xmargin_risk::fixed::FRAC_BITS) as f64
 }
 
-/// [`approx_f64`] as a method, for test code written against the risk
-/// engine's `float` feature (`use xmargin_test_support::margin::FixedF64`).
-pub trait FixedF64 {
-    fn to_f64(self) -> f64;
-}
-
-impl FixedF64 for Fixed {
-    fn to_f64(self) -> f64 {
-        approx_f64(self)
-    }
-}
-
 /// Signed native balance of an account in a bank (deposits floor, debts ceil).
 pub fn native_balance(env: &Env, group: &Address, account: &Address, token_index: u16) -> Fixed {
     let acc: MarginAccount = env.zero_copy(account);

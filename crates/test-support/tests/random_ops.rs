@@ -1,0 +1,59 @@
+//! The random-operation suite (issue 10): seeded sequences of every
+//! instruction on a four-bank market, every invariant checked after every step.
+//! `short_runs` is part of `cargo test`; `long_run` is `scripts/fuzz`.
+use std::time::Instant;
+
+use xmargin_test_support::random_ops::{run, Config, Invariant};
+
+/// Seeds and length of the CI run: a few seeds of a few hundred steps.
+const SHORT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
+const SHORT_STEPS: usize = 500;
+/// Defaults of the long run (`XMARGIN_FUZZ_STEPS`, `XMARGIN_FUZZ_SEED`).
+const LONG_STEPS: usize = 100_000;
+const LONG_SEED: u64 = 0x00C0_FFEE;
+
+/// Invariants that still trip on known bugs of issue 10: counted and printed,
+/// not fatal. Remove each line when its fix lands. `XMARGIN_FUZZ_WAIVE`
+/// (comma-separated names, e.g. `PauseHonoured,LooseningDelayed`) waives more.
+fn with_known_bugs(config: Config) -> Config {
+    let extra = std::env::var("XMARGIN_FUZZ_WAIVE").unwrap_or_default();
+    let extra = extra
+        .split(',')
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| Invariant::from_name(n).unwrap_or_else(|| panic!("XMARGIN_FUZZ_WAIVE: no invariant {n:?}")));
+    KNOWN_BUGS.iter().copied().chain(extra).fold(config, |c, inv| c.waive(inv))
+}
+
+const KNOWN_BUGS: &[Invariant] = &[];
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn short_runs() {
+    for seed in SHORT_SEEDS {
+        let config = with_known_bugs(Config::new(seed, SHORT_STEPS));
+        match run(&config) {
+            Ok(stats) => println!("seed {seed}: {stats}"),
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+}
+
+#[test]
+#[ignore = "long run: scripts/fuzz"]
+fn long_run() {
+    let steps = env_or("XMARGIN_FUZZ_STEPS", LONG_STEPS);
+    let seed = env_or("XMARGIN_FUZZ_SEED", LONG_SEED);
+    let started = Instant::now();
+    let result = run(&with_known_bugs(Config::new(seed, steps)));
+    let secs = started.elapsed().as_secs_f64();
+    match result {
+        Ok(stats) => {
+            println!("seed {seed}: {stats}");
+            println!("{} steps in {secs:.1} s: {:.0} steps/s", stats.steps, stats.steps as f64 / secs);
+        }
+        Err(failure) => panic!("{failure}"),
+    }
+}
