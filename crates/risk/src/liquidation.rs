@@ -116,14 +116,12 @@ pub fn max_token_liquidation(
     if !a.balance.is_positive() || !l.balance.is_negative() {
         return Err(RiskError::LiquidationNotImproving);
     }
-    let rate =
-        l.prices.oracle.checked_mul_div(Fixed::ONE.checked_add(bonus)?, a.prices.oracle, Rounding::Floor)?;
-    // s = liab_unit − r·asset_unit, rounded up (so x is rounded down twice over)
-    let s = l.liab_unit(LE)?.checked_sub(rate.checked_mul_floor(a.asset_unit(LE)?)?)?;
-    if !s.is_positive() {
-        return Err(RiskError::LiquidationNotImproving);
-    }
-    let x_health = h.checked_neg()?.checked_div(s, Rounding::Floor)?;
+    let (bonus, rate, s) = improving_bonus(a, l, bonus)?;
+    // With no improving bonus at all (s ≤ 0: unit weights, no confidence) the
+    // step is a close-out at the oracle rate: health unchanged, the account
+    // walked toward bankruptcy resolution instead of stuck with its assets.
+    let x_health =
+        if s.is_positive() { h.checked_neg()?.checked_div(s, Rounding::Floor)? } else { Fixed::MAX };
     let debt = l.balance.checked_neg()?;
     let cap = max_liab_repay.max(Fixed::ZERO);
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
@@ -145,6 +143,35 @@ pub fn max_token_liquidation(
         after.adjust_token_balance(asset_token, y.checked_neg()?)
     })?;
     Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
+}
+
+/// The bonus a step pays, its exchange rate and the LiquidationEnd health
+/// gained per unit repaid, `s = liab_unit − rate · asset_unit` (rounded up,
+/// so `x` rounds down). The configured bonus, unless with it the pair cannot
+/// improve health (`s ≤ 0`: `(1 + b) · asset_unit_A / price_A ≥ liab_unit_L /
+/// price_L`, e.g. a high-weight asset against a low-weight debt with large
+/// fees); then half the largest bonus that would, so each unit repaid still
+/// gains health. Without this such an account could be liquidatable and yet
+/// neither liquidated nor, holding assets, resolved.
+fn improving_bonus(a: &TokenInfo, l: &TokenInfo, bonus: Fixed) -> RiskResult<(Fixed, Fixed, Fixed)> {
+    let (p_a, p_l) = (a.prices.oracle, l.prices.oracle);
+    let (asset_unit, liab_unit) = (a.asset_unit(LE)?, l.liab_unit(LE)?);
+    let step = |b: Fixed| -> RiskResult<(Fixed, Fixed, Fixed)> {
+        let rate = p_l.checked_mul_div(Fixed::ONE.checked_add(b)?, p_a, Rounding::Floor)?;
+        Ok((b, rate, liab_unit.checked_sub(rate.checked_mul_floor(asset_unit)?)?))
+    };
+    let configured = step(bonus)?;
+    if configured.2.is_positive() || !asset_unit.is_positive() {
+        return Ok(configured);
+    }
+    // 1 + b_max = (liab_unit / price_L) · (price_A / asset_unit); pay half of b_max.
+    let one_plus_max =
+        liab_unit.checked_mul_div(p_a, p_l, Rounding::Floor)?.checked_div(asset_unit, Rounding::Floor)?;
+    let half = one_plus_max
+        .checked_sub(Fixed::ONE)?
+        .positive_part()
+        .checked_div(Fixed::from_u64(2), Rounding::Floor)?;
+    step(half.min(bonus))
 }
 
 /// The account's equity at oracle prices, unweighted: assets rounded down,
@@ -175,10 +202,11 @@ fn equity_capped_step(
     // s0 = liab_unit − price_L · asset_unit / price_A up.
     let bonus_health = equity.checked_mul_div(asset_unit, p_a, Rounding::Floor)?;
     let s0 = l.liab_unit(LE)?.checked_sub(p_l.checked_mul_div(asset_unit, p_a, Rounding::Floor)?)?;
-    if !s0.is_positive() {
-        return Err(RiskError::LiquidationNotImproving);
-    }
-    let x_health = h.checked_neg()?.checked_add(bonus_health)?.checked_div(s0, Rounding::Floor)?;
+    let x_health = if s0.is_positive() {
+        h.checked_neg()?.checked_add(bonus_health)?.checked_div(s0, Rounding::Floor)?
+    } else {
+        Fixed::MAX // a close-out (see `improving_bonus`)
+    };
     let x_asset = a
         .balance
         .checked_mul_floor(p_a)?

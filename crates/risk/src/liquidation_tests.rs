@@ -46,12 +46,28 @@ fn token_liquidation_worked_example() {
 }
 
 #[test]
-fn bonus_too_large_cannot_improve() {
-    // s = 1 − (1 + b)·0.85 ≤ 0 when b ≥ 0.1765: refuse.
-    assert_eq!(
-        max_token_liquidation(&account("90"), 1, 0, fx("0.2"), Fixed::MAX, false),
-        Err(RiskError::LiquidationNotImproving)
-    );
+fn a_bonus_too_large_to_improve_is_halved_to_what_does() {
+    // 12 SOL at $90 against 1,000 USDC (LiquidationEnd −82, equity 80). With
+    // a 20 % bonus s = 1 − 1.2·0.85 = −0.02: no step could improve health, and
+    // the account (holding SOL) could be neither liquidated nor resolved. The
+    // largest improving bonus is 1/0.85 − 1 = 17.65 %; the step pays at most
+    // half, 8.82 % (s = 0.075), and here the equity cap lowers it further: all
+    // 12 SOL for all 1,000 USDC, a bonus of 80 = 8 %.
+    let c = account("90");
+    let step = max_token_liquidation(&c, 1, 0, fx("0.2"), Fixed::MAX, false).unwrap();
+    let paid = step.rate.to_f64() * 90.0 - 1.0;
+    assert!(paid <= 0.088_3 && paid > 0.0, "bonus paid {paid}");
+    let mut after = c.clone();
+    after.adjust_token_balance(0, step.liab_repaid).unwrap();
+    after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
+    let h = after.health(HealthType::LiquidationEnd).unwrap();
+    assert!(h > c.health(HealthType::LiquidationEnd).unwrap() && h.to_f64() <= 1e-9, "{h}");
+    // Unit weights and no confidence: no bonus improves anything; the step is
+    // a close-out at the oracle rate that walks the account to bankruptcy.
+    let flat =
+        HealthCache::new(vec![usdc(0, fx("-1000")), usdc(1, fx("900"))], vec![], MarginMode::Linear).unwrap();
+    let close_out = max_token_liquidation(&flat, 1, 0, fx("0.1"), Fixed::MAX, false).unwrap();
+    assert_eq!((close_out.liab_repaid, close_out.asset_received), (fx("900"), fx("900")));
     assert_eq!(
         liquidation_bonus(fx("0.02"), fx("0.03")).unwrap(),
         fx("0.02").checked_add(fx("0.03")).unwrap()

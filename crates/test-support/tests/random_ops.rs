@@ -57,3 +57,29 @@ fn long_run() {
         Err(failure) => panic!("{failure}"),
     }
 }
+
+/// Found by the long run (seed 777, step 11,362, shrunk to 9 steps): after
+/// SOL's liquidation fee rose to 7.45 % and USDC's to 5.96 %, a BTC-backed SOL
+/// borrower below Maint could not be liquidated by any pair
+/// (LiquidationNotImproving: the bonus outweighed the liability weight) nor
+/// resolved (it still held BTC). The bonus now shrinks to half the largest
+/// that improves health (`xmargin_risk::liquidation`), and the account is
+/// reachable.
+#[test]
+fn an_oversized_bonus_no_longer_leaves_an_account_unreachable() {
+    use xmargin_test_support::random_ops::ops::BankChange::{LiquidationFee, Weights};
+    use xmargin_test_support::random_ops::{play, Op};
+    let ops = [
+        Op::UpdateBank { token: 1, change: Weights { delta_bps: 613 } },
+        Op::Deposit { user: 2, token: 2, bps: 4447 },
+        Op::UpdateBank { token: 1, change: LiquidationFee { fee_bps: 745 } },
+        Op::Deposit { user: 2, token: 0, bps: 8 },
+        Op::Borrow { user: 2, token: 1, bps: 9584 },
+        Op::UpdateBank { token: 0, change: LiquidationFee { fee_bps: 596 } },
+        Op::Price { token: 2, move_bps: -5169 },
+        Op::Keeper,
+        Op::Warp { secs: 7_177_624, stale_mask: 0 },
+    ];
+    let played = play(777, &ops, &[]);
+    assert!(played.failure.is_none(), "{:?}", played.failure.map(|(step, v)| (step, v.detail)));
+}
