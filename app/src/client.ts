@@ -14,6 +14,7 @@ import {
 import idlJson from "./idl/xmargin.json";
 import type { Xmargin } from "./idl/xmargin.ts";
 import {
+  AccountFlags,
   type BankData,
   type GroupData,
   type HealthView,
@@ -227,13 +228,28 @@ export class XmarginClient {
   }
 
   /** `deposit`: repays the account's debt in the bank first, deposits the rest. No oracle needed. */
-  depositIx(p: PayIn): Promise<TransactionInstruction> {
-    return this.program.methods.deposit(toBN(p.amount)).accountsStrict(this.payInAccounts(p)).instruction();
+  async depositIx(p: PayIn & RecoveryOption): Promise<TransactionInstruction> {
+    return this.program.methods.deposit(toBN(p.amount)).accountsStrict(this.payInAccounts(p))
+      .remainingAccounts(await this.recoveryAccounts(p)).instruction();
   }
 
   /** `repay`: repays up to `amount` of the account's debt in the bank, never deposits. */
-  repayIx(p: PayIn): Promise<TransactionInstruction> {
-    return this.program.methods.repay(toBN(p.amount)).accountsStrict(this.payInAccounts(p)).instruction();
+  async repayIx(p: PayIn & RecoveryOption): Promise<TransactionInstruction> {
+    return this.program.methods.repay(toBN(p.amount)).accountsStrict(this.payInAccounts(p))
+      .remainingAccounts(await this.recoveryAccounts(p)).instruction();
+  }
+
+  /**
+   * The health accounts a deposit or repay passes when the account is being
+   * liquidated (read from `accountData` or fetched when `clearLiquidation` is
+   * set), so the program can see it back at LiquidationEnd ≥ 0 and clear the
+   * flag; none otherwise (paying in never needs a price).
+   */
+  private async recoveryAccounts(p: PayIn & RecoveryOption): Promise<AccountMeta[]> {
+    if (p.clearLiquidation !== true && p.accountData === undefined) return [];
+    const data = p.accountData ?? (await this.fetchMarginAccount(p.account));
+    if ((data.flags & AccountFlags.beingLiquidated) === 0) return [];
+    return this.healthAccounts(data, [p.tokenIndex]);
   }
 
   /**
@@ -343,6 +359,14 @@ export class XmarginClient {
 }
 
 /** Accounts of a token movement into or out of a margin account. */
+/** How a deposit or repay may clear `BEING_LIQUIDATED` (see `recoveryAccounts`). */
+export interface RecoveryOption {
+  /** Fetch the account and pass its health accounts if it is being liquidated. */
+  clearLiquidation?: boolean;
+  /** The account as already fetched (no fetch; health accounts if it is being liquidated). */
+  accountData?: MarginAccountData;
+}
+
 export interface PayIn {
   account: PublicKey;
   tokenIndex: number;

@@ -164,9 +164,9 @@ export class World {
     return sent;
   }
 
-  async repay(u: User, t: Token, amount: bigint): Promise<Sent> {
+  async repay(u: User, t: Token, amount: bigint, opts: { clearLiquidation?: boolean } = {}): Promise<Sent> {
     const sent = await this.send([await this.client.repayIx({ account: u.account, tokenIndex: TOKEN_INDEX[t], amount,
-      tokenAccount: u.tokenAccounts[t], authority: u.wallet.publicKey })], [u.wallet]);
+      tokenAccount: u.tokenAccounts[t], authority: u.wallet.publicKey, ...opts })], [u.wallet]);
     await this.assertVaultInvariant(t);
     return sent;
   }
