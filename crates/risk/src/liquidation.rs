@@ -25,26 +25,19 @@
 //! LiquidationEnd health after the step is in `[H, 0]` up to a few ulps.
 //!
 //! # The bonus is paid out of equity
-//! The bonus value of a step, `β = y · price_A − x · price_L`, comes out of
-//! the liquidatee's equity `E = Σ balance · oracle price` (all tokens,
-//! unweighted, unbiased). While `E > 0` a step never pays more than `E`: a
-//! solvent account is never made insolvent by its own liquidation, and an
-//! account worth more than its debt is never left with debt and nothing to
-//! seize. (10 SOL at $120 against 1,150 USDC at a 10 % bonus: instead of all
-//! the SOL for 1,090.9 USDC, leaving 59.09 USDC of bad debt, the liquidator
-//! repays the whole 1,150 USDC for the 10 SOL, a bonus of 50 USDC = 4.35 %.)
-//! When `x · price_L · b > E` the step runs at the capped bonus `β = E`:
-//!
-//! ```text
-//! y  = (x · price_L + E) / price_A
-//! ΔH = x · s0 − E · asset_unit_A / price_A,     s0 = liab_unit_L − price_L · asset_unit_A / price_A
-//! x  = min((−H + E · asset_unit_A / price_A) / s0,  debt,  (bal_A · price_A − E) / price_L,  cap)
-//! ```
-//!
-//! (the three bounds: LiquidationEnd health 0, the whole debt, all of A).
-//! An insolvent account (`E ≤ 0`) pays the full bonus: its bad debt is
-//! unavoidable and the bonus is what gets it liquidated at all.
-//!
+//! The bonus comes out of the liquidatee's equity `E = A − L` (assets and
+//! debts at oracle prices, unweighted, unbiased). While `E > 0` the bonus is
+//! at most `E / L` ([`equity_bonus`]): a step repaying `x` of L's value
+//! `x·p_L` gives `y·p_A = x·p_L·(1 + b)`, so `E' = E − x·p_L·b` and
+//! `L' = L − x·p_L`, and with `b ≤ E / L` the ratio `E'/L' ≥ E/L`: the
+//! account stays solvent through any number of steps on any pairs, and is
+//! never left with debt and nothing to seize. (10 SOL at $120 against 1,150
+//! USDC at a 10 % bonus: `b = 50 / 1,150 = 4.35 %`, the liquidator repays all
+//! 1,150 USDC for all 10 SOL, instead of taking the SOL for 1,090.9 USDC and
+//! leaving 59.09 USDC of bad debt.) The step is then sized exactly as above
+//! at that bonus. An insolvent account (`E ≤ 0`) pays the full bonus: its
+//! bad debt is unavoidable and the bonus is what gets it liquidated at all.
+
 //! # Bankruptcy
 //! An account with liabilities and nothing left to seize is bankrupt: the
 //! insurance fund covers what it can at oracle price, the rest is
@@ -116,28 +109,16 @@ pub fn max_token_liquidation(
     if !a.balance.is_positive() || !l.balance.is_negative() {
         return Err(RiskError::LiquidationNotImproving);
     }
-    let (bonus, rate, s) = improving_bonus(a, l, bonus)?;
+    let (_, rate, s) = improving_bonus(a, l, equity_bonus(cache, bonus)?)?;
     // With no improving bonus at all (s ≤ 0: unit weights, no confidence) the
     // step is a close-out at the oracle rate: health unchanged, the account
     // walked toward bankruptcy resolution instead of stuck with its assets.
     let x_health =
         if s.is_positive() { h.checked_neg()?.checked_div(s, Rounding::Floor)? } else { Fixed::MAX };
     let debt = l.balance.checked_neg()?;
-    let cap = max_liab_repay.max(Fixed::ZERO);
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
-    let mut x = x_health.min(debt).min(x_asset).min(cap);
-    let mut y = x.checked_mul_floor(rate)?.min(a.balance);
-    let mut rate = rate;
-    let equity = oracle_equity(cache)?;
-    let full_bonus_value = x.checked_mul_ceil(l.prices.oracle)?.checked_mul_ceil(bonus)?;
-    if equity.is_positive() && full_bonus_value > equity {
-        (x, y) = equity_capped_step(a, l, h, equity, debt, cap)?;
-        y = y.min(x.checked_mul_floor(rate)?); // never above the full bonus
-        if x.is_positive() {
-            rate = y.checked_div(x, Rounding::Floor)?;
-            y = y.min(x.checked_mul_floor(rate)?); // the step is exactly `x` at `rate`
-        }
-    }
+    let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
+    let y = x.checked_mul_floor(rate)?.min(a.balance);
     refuse_if_worse(cache, h, |after| {
         after.adjust_token_balance(liab_token, x)?;
         after.adjust_token_balance(asset_token, y.checked_neg()?)
@@ -174,48 +155,35 @@ fn improving_bonus(a: &TokenInfo, l: &TokenInfo, bonus: Fixed) -> RiskResult<(Fi
     step(half.min(bonus))
 }
 
-/// The account's equity at oracle prices, unweighted: assets rounded down,
-/// liabilities up (the bonus cap it sets is never too generous).
-pub fn oracle_equity(cache: &HealthCache) -> RiskResult<Fixed> {
-    // Floor rounds toward −∞: assets are worth a little less, debts a little more.
-    cache
-        .tokens()
-        .iter()
-        .try_fold(Fixed::ZERO, |sum, t| sum.checked_add(t.balance.checked_mul_floor(t.prices.oracle)?))
+/// The bonus a solvent account pays: at most its equity over its debts at
+/// oracle prices, `min(b, E / L)` (rounded down), while `E > 0` (module docs).
+/// A step at that rate leaves `E / L` unchanged, so the account stays
+/// solvent through every step and owes nothing once its assets are gone.
+pub fn equity_bonus(cache: &HealthCache, bonus: Fixed) -> RiskResult<Fixed> {
+    let (assets, debts) = oracle_values(cache)?;
+    let equity = assets.checked_sub(debts)?;
+    if !equity.is_positive() || !debts.is_positive() {
+        return Ok(bonus);
+    }
+    Ok(bonus.min(equity.checked_div(debts, Rounding::Floor)?))
 }
 
-/// The step at a bonus value capped at `equity` (module docs): `x` rounded
-/// down by each bound, `y = (x · price_L + E) / price_A` rounded down and
-/// never more than the asset held.
-fn equity_capped_step(
-    a: &TokenInfo,
-    l: &TokenInfo,
-    h: Fixed,
-    equity: Fixed,
-    debt: Fixed,
-    cap: Fixed,
-) -> RiskResult<(Fixed, Fixed)> {
-    let (p_a, p_l) = (a.prices.oracle, l.prices.oracle);
-    let asset_unit = a.asset_unit(LE)?;
-    // Both rounded so that x rounds down (no overshoot past LiquidationEnd 0):
-    // E · asset_unit / price_A (health given away with the bonus) down, and
-    // s0 = liab_unit − price_L · asset_unit / price_A up.
-    let bonus_health = equity.checked_mul_div(asset_unit, p_a, Rounding::Floor)?;
-    let s0 = l.liab_unit(LE)?.checked_sub(p_l.checked_mul_div(asset_unit, p_a, Rounding::Floor)?)?;
-    let x_health = if s0.is_positive() {
-        h.checked_neg()?.checked_add(bonus_health)?.checked_div(s0, Rounding::Floor)?
-    } else {
-        Fixed::MAX // a close-out (see `improving_bonus`)
-    };
-    let x_asset = a
-        .balance
-        .checked_mul_floor(p_a)?
-        .checked_sub(equity)?
-        .positive_part()
-        .checked_div(p_l, Rounding::Floor)?;
-    let x = x_health.min(debt).min(x_asset).min(cap);
-    let y = x.checked_mul_floor(p_l)?.checked_add(equity)?.checked_div(p_a, Rounding::Floor)?.min(a.balance);
-    Ok((x, y))
+/// The account's assets and debts at oracle prices, unweighted: assets
+/// rounded down, debts up (the bonus they allow is never too generous).
+pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
+    cache.tokens().iter().try_fold((Fixed::ZERO, Fixed::ZERO), |(assets, debts), t| {
+        if t.balance.is_negative() {
+            Ok((assets, debts.checked_add(t.balance.checked_neg()?.checked_mul_ceil(t.prices.oracle)?)?))
+        } else {
+            Ok((assets.checked_add(t.balance.checked_mul_floor(t.prices.oracle)?)?, debts))
+        }
+    })
+}
+
+/// The account's equity at oracle prices (see [`oracle_values`]).
+pub fn oracle_equity(cache: &HealthCache) -> RiskResult<Fixed> {
+    let (assets, debts) = oracle_values(cache)?;
+    assets.checked_sub(debts)
 }
 
 /// Portfolio mode only: applies a sized step to a copy of the cache and refuses

@@ -3,6 +3,7 @@
 use super::*;
 use crate::health::MarginMode;
 use crate::testutil::*;
+use crate::weights::TokenWeights;
 use proptest::prelude::*;
 
 /// Slack on "health after ≤ 0" from floored contributions (quote native).
@@ -182,17 +183,21 @@ fn bonus_shrinks_so_a_solvent_account_is_left_without_debt() {
 
 #[test]
 fn bonus_cap_leaves_collateral_for_the_other_debt() {
-    // 10 SOL at $120 against 1,000 USDC and 0.15 BTC (150 at $1,000): equity 50.
-    // Full bonus on the USDC leg (x = 1,000: β = 100 > 50) → capped: y =
-    // (1,000 + 50)/120 = 8.75 SOL, leaving 1.25 SOL = 150 for the BTC debt.
+    // 10 SOL at $120 against 1,000 USDC and 0.15 BTC (150 at $1,000): equity
+    // 50, bonus capped at 50 / 1,150 = 4.35 %. The USDC leg (x = 1,000) takes
+    // 1,000 · 1.0435 / 120 = 8.6957 SOL, leaving 1.3043 SOL = 156.52 against
+    // the 150 of BTC debt: the same 4.35 % of equity over debt, so the BTC leg
+    // can take the rest at the same bonus and leave nothing owed.
     let c = sol_against("120", "-1000", "-0.15");
     let step = max_token_liquidation(&c, 1, 0, fx("0.1"), Fixed::MAX, false).unwrap();
     assert!(near(step.liab_repaid, 1000.0, 1e-6), "{}", step.liab_repaid);
-    assert!(near(step.asset_received, 8.75, 1e-9), "{}", step.asset_received);
+    assert!(near(step.asset_received, 8.695_652_17, 1e-6), "{}", step.asset_received);
     let mut after = c.clone();
     after.adjust_token_balance(0, step.liab_repaid).unwrap();
     after.adjust_token_balance(1, step.asset_received.checked_neg().unwrap()).unwrap();
-    assert!(oracle_equity(&after).unwrap().to_f64().abs() < 1e-6);
+    assert!(near(oracle_equity(&after).unwrap(), 150.0 * 50.0 / 1150.0, 1e-6));
+    let last = max_token_liquidation(&after, 1, 2, fx("0.1"), Fixed::MAX, false).unwrap();
+    assert!(near(last.liab_repaid, 0.15, 1e-9) && near(last.asset_received, 1.304_347_8, 1e-6), "{last:?}");
 }
 
 #[test]
@@ -206,6 +211,43 @@ fn insolvent_accounts_pay_the_full_bonus() {
 }
 
 proptest! {
+    /// Liquidating a solvent account step after step, on every pair, until
+    /// no step is accepted: it never becomes insolvent, and it is never left
+    /// with debt and no collateral (the cap `E / L` keeps the ratio).
+    #[test]
+    fn repeated_steps_keep_a_solvent_account_solvent(
+        sol in 1i64..1_000, btc in 0i64..100, usdc_debt in 0i64..100_000, eth_debt in 0i64..100,
+        p in 1i64..400, bonus_bp in 0i64..1500, cap in 1i64..100_000,
+    ) {
+        let price = Fixed::from_ratio(p, 1, Rounding::Floor).unwrap();
+        let btc_weights = TokenWeights { init_asset: fx("0.9"), liq_end_asset: fx("0.93"), maint_asset: fx("0.95"), ..sol_weights() };
+        let mut tokens = vec![
+            usdc(0, Fixed::from_i64(-usdc_debt)),
+            token(1, Fixed::from_i64(sol), price, &sol_weights()),
+            token(2, Fixed::from_i64(btc), fx("1000"), &btc_weights),
+            token(3, Fixed::from_i64(-eth_debt), fx("300"), &sol_weights()),
+        ];
+        tokens.retain(|t| !t.balance.is_zero());
+        let Ok(mut c) = HealthCache::new(tokens, vec![], MarginMode::Linear) else { return Ok(()) };
+        prop_assume!(oracle_equity(&c).unwrap().is_positive());
+        let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
+        for _ in 0..20 {
+            let mut stepped = false;
+            for (asset, liab) in [(1u16, 0u16), (2, 0), (1, 3), (2, 3)] {
+                let Ok(step) = max_token_liquidation(&c, asset, liab, bonus, Fixed::from_i64(cap), true) else { continue };
+                if !step.liab_repaid.is_positive() { continue; }
+                c.adjust_token_balance(liab, step.liab_repaid).unwrap();
+                c.adjust_token_balance(asset, step.asset_received.checked_neg().unwrap()).unwrap();
+                stepped = true;
+                let (assets, debts) = oracle_values(&c).unwrap();
+                prop_assert!(assets.to_f64() - debts.to_f64() >= -1e-6 * (1.0 + debts.to_f64()), "insolvent: {assets} < {debts}");
+            }
+            if !stepped { break; }
+        }
+        let (assets, debts) = oracle_values(&c).unwrap();
+        prop_assert!(assets.to_f64() > 1e-9 || debts.to_f64() < 1e-6, "debt {debts} left with no collateral");
+    }
+
     /// While the account is solvent at oracle prices, a step never makes it
     /// insolvent (the bonus comes out of equity), never pays more than the
     /// full bonus, and never leaves debt with all the collateral gone.

@@ -118,8 +118,9 @@ fn dust_deposited_after_bankruptcy_is_swept_then_resolved() {
 
 /// Alice: 10 SOL, 1,150 USDC borrowed; Bob lends. SOL falls to $125 ± 0.10:
 /// Maint 10 · 124.90 · 0.9 − 1,150 = −25.9 USDC, LiquidationEnd −88.35 USDC.
-/// A partial step of 200 USDC (for 200 · 1.1 / 125 = 1.76 SOL at the 10 %
-/// bonus) leaves LiquidationEnd < 0: BEING_LIQUIDATED.
+/// A partial step of 200 USDC leaves LiquidationEnd < 0: BEING_LIQUIDATED.
+/// Its bonus is the equity over the debt, 100 / 1,150 = 8.70 % (under the
+/// configured 10 %): 200 · 1.087 / 125 = 1.739 SOL.
 fn partially_liquidated() -> (World, User, User) {
     let mut w = World::new();
     let alice = w.user(10, [0, 10 * LAMPORTS, 0]);
@@ -135,7 +136,7 @@ fn partially_liquidated() -> (World, User, User) {
 
 /// The repro: after the partial step Alice repays 600 USDC (passing her
 /// health accounts: LiquidationEnd is back above 0, the flag clears); SOL
-/// falls to $48, where Maint is +5.23 USDC: margin call, not liquidation.
+/// falls to $48, where Maint is +6.13 USDC: margin call, not liquidation.
 /// Before the fix the flag let a liquidator take SOL at a bonus here.
 #[test]
 fn repay_with_health_accounts_clears_being_liquidated() {
@@ -144,8 +145,8 @@ fn repay_with_health_accounts_clears_being_liquidated() {
     assert_eq!(w.flags(&alice) & BEING_LIQUIDATED, 0);
     w.set_price(SOL, 4_800_000_000, 10_000_000);
     let view = health_view(&mut w.env, &w.group.group, &alice.account);
-    // 8.24 SOL · 47.90 · 0.9 − 350 USDC = 5.2264 USDC
-    assert!((5_226_000..=5_227_000).contains(&view.maint), "{view:?}");
+    // 8.2609 SOL · 47.90 · 0.9 − 350 USDC = 6.1261 USDC
+    assert!((6_125_000..=6_127_000).contains(&view.maint), "{view:?}");
     assert!(view.liquidation_end < 0, "in the band where only a flag made it liquidatable: {view:?}");
     let before = w.env.snapshot(&[alice.account, bob.account]);
     w.liquidate(&alice, &bob, SOL, USDC, u64::MAX).expect_error(XmarginError::NotLiquidatable);
@@ -173,4 +174,30 @@ fn being_liquidated_stays_until_recovered_and_clears_with_the_debt() {
     let debt = owed(&w, &alice, USDC);
     w.deposit(&alice, USDC, debt).expect_ok();
     assert_eq!(w.flags(&alice), 0, "no liabilities: nothing to liquidate");
+}
+
+/// A deposit worth less than one native unit (1 lamport into a bank whose
+/// index has grown above 1 mints shares worth 0.99… lamport) used to block
+/// resolution for good: no debt could be taken over for it and the sweep
+/// floored it to 0. The liquidation now burns such dust, and the debt resolves.
+#[test]
+fn sub_unit_dust_is_burned_and_the_debt_resolves() {
+    let (mut w, alice, bob) = bankrupt();
+    // Carol borrows SOL against USDC, so a day of interest lifts SOL's deposit index above 1.
+    let carol = w.user(12, [10_000 * MICRO, 0, 0]);
+    w.deposit(&carol, USDC, 10_000 * MICRO).expect_ok();
+    w.withdraw(&carol, SOL, 5 * LAMPORTS).expect_ok();
+    w.env.warp(86_400);
+    w.refresh_prices();
+    let g = w.group.group;
+    w.env.send_ok(&[xmargin_test_support::margin::accrue_interest_ix(&w.env, &g, SOL)], &[]);
+    w.deposit(&alice, SOL, 1).expect_ok();
+    let dust = native_balance(&w.env, &g, &alice.account, SOL);
+    assert!(dust.is_positive() && dust < xmargin_risk::Fixed::ONE, "worth under a lamport: {dust}");
+    assert_eq!(w.flags(&alice) & BANKRUPT, 0, "it is an asset");
+    w.liquidate(&alice, &bob, SOL, USDC, u64::MAX).expect_ok();
+    assert!(w.env.zero_copy::<MarginAccount>(&alice.account).token_position(SOL).is_none(), "burned");
+    assert_eq!(w.flags(&alice) & BANKRUPT, BANKRUPT);
+    w.resolve(&alice, USDC).expect_ok();
+    assert!(w.env.zero_copy::<MarginAccount>(&alice.account).is_empty());
 }

@@ -163,7 +163,11 @@ fn size_step<'info>(
     let asset_held = cache.token(pair.asset).map_err(risk_error)?.balance;
     let liab_held = cache.token(pair.liab).map_err(risk_error)?.balance;
     let (liab_amount, asset_amount) = whole_units(&sized, asset_held, liab_held, max_liab_transfer)?;
-    if liab_amount == 0 && asset_amount == 0 {
+    // Nothing to move is refused, except collateral worth less than one
+    // native unit: the step then burns it (a withdrawal of 0 from a deposit
+    // worth 0 takes the shares), so it cannot keep the account from resolution.
+    let sub_unit_dust = asset_held < Fixed::ONE;
+    if liab_amount == 0 && asset_amount == 0 && !sub_unit_dust {
         return Err(
             error!(XmarginError::NotLiquidatable).with_values((to_quote_native(sized.health_before), 0))
         );

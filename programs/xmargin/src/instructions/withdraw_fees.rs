@@ -26,8 +26,8 @@ pub struct WithdrawFees<'info> {
 }
 
 /// Admin: pays `amount` native of the bank's collected protocol fees out of
-/// its vault. Never more than the fees (after accruing to now, rounded down)
-/// nor than the vault holds: fees are part of the vault's claims, so the
+/// its vault. Never more than the fees less any recorded deficit (after
+/// accruing to now, rounded down) nor than the vault holds: fees are part of the vault's claims, so the
 /// vault invariant (vault ≥ deposits − borrows + fees) holds after it.
 /// Paused with withdrawals.
 pub fn handle_withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
@@ -50,8 +50,11 @@ pub fn handle_withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<(
         return Err(error!(XmarginError::WrongMint).with_pubkeys((destination.mint, bank.mint)));
     }
     bank.accrue(now)?;
+    // A recorded deficit (a loss neither depositors nor fees absorbed) is repaid
+    // from later fees first.
     let fees = bank.collected_fees.get();
-    let available = fees.to_u64(Rounding::Floor).map_err(risk_error)?;
+    let available = fees.checked_sub(bank.deficit.get()).map_err(risk_error)?.positive_part();
+    let available = available.to_u64(Rounding::Floor).map_err(risk_error)?;
     if amount > available {
         return Err(error!(XmarginError::FeesExceeded).with_values((amount, available)));
     }
