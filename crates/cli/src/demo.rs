@@ -116,7 +116,7 @@ pub fn run() -> Result<(), String> {
 
     println!("\n5. The keeper bot (run by Bob, with Bob's account as liquidator) does one cycle");
     println!("  alice's 10 SOL are worth 1,200 USDC against 1,150 owed: solvent by 50, so the bonus");
-    println!("  is capped at those 50 USDC and she is left owing nothing");
+    println!("  is capped at 50 / 1,150 = 4.35 % and she is left owing nothing");
     let before_sol = w.env.token_balance(&w.banks[1].vault);
     let config = xmargin_keeper::KeeperConfig {
         group: w.group.group,

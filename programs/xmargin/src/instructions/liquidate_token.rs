@@ -55,7 +55,7 @@ struct Step {
 /// Permissionless: the liquidator takes over up to `max_liab_transfer` native
 /// of the liquidatee's debt in `liab_bank` and receives the liquidatee's
 /// collateral in `asset_bank` at oracle prices plus both banks' liquidation
-/// fees (the bonus, capped at the account's equity while it is solvent: see
+/// fees (the bonus, at most the account's equity over its debts while it is solvent: see
 /// `xmargin_risk::liquidation`). The step is sized in closed form so the
 /// liquidatee's LiquidationEnd health reaches 0 and no further; the
 /// liquidator must keep Init health ≥ 0. Balances move between the two margin
