@@ -34,7 +34,7 @@ pub fn safety_rows() -> Vec<Row> {
     let cu = w.liquidate(&alice, &bob, 1, 0, u64::MAX).expect_ok();
     rows.push(row(
         "liquidate_token",
-        "a solvent account left debt-free (bonus capped at its equity)",
+        "a solvent account left debt-free (bonus capped at equity over debts)",
         cu,
         LIQUIDATE_TOKEN_CU,
     ));
