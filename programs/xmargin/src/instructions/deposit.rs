@@ -75,11 +75,7 @@ pub fn pay_in<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64, kind: Dep
             if !shares.is_negative() {
                 return err!(XmarginError::NoDebtToRepay);
             }
-            let owed = bank
-                .native_balance(shares)?
-                .checked_neg()
-                .and_then(|o| o.to_u64(xmargin_risk::Rounding::Ceil));
-            amount.min(owed.map_err(|_| error!(XmarginError::MathOverflow))?)
+            amount.min(bank.native_debt(shares)?)
         }
     };
     let position =
