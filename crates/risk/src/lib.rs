@@ -14,6 +14,9 @@
 //! | [`liquidation`]   | closed-form liquidation sizing, bonus, bankruptcy                    |
 //! | [`interest`]      | kinked rate curve, index accrual, share conversions                  |
 //! | [`funding`]       | perp funding rate and cumulative index                               |
+//! | [`perp`]          | integer position accounting of fills: cost, realised PnL, flips       |
+//! | [`perp_funding`]  | time-weighted marks, hourly funding per contract, floored settlement  |
+//! | [`settlement`]    | expiry price from time-weighted samples, PnL settlement limits        |
 //! | [`options`]       | `ln`/`exp`/`sqrt`/normal CDF and Black–Scholes with Greeks           |
 //!
 //! Rules that hold for every module:
@@ -67,8 +70,11 @@ pub mod health;
 pub mod interest;
 pub mod liquidation;
 pub mod options;
+pub mod perp;
+pub mod perp_funding;
 pub mod portfolio;
 pub mod price;
+pub mod settlement;
 pub mod weights;
 
 #[cfg(test)]

@@ -219,9 +219,18 @@ pub struct PositionLiquidation {
 }
 
 /// Sizes the takeover of a perpetual or future position at a discount:
-/// closing `q` units at price `P` changes LiquidationEnd health by
-/// `q · (sign·(P − mark) + req_unit)`; solve for health = 0, round down,
-/// cap at the position size. Options are settled or closed by trade.
+/// closing `q` units at price `P` changes the position's PnL by `q · u`,
+/// `u = sign·(P − mark)`, and releases `q · req_unit` of requirement; solve
+/// for LiquidationEnd health = 0, round down, cap at the position size.
+/// Options are settled or closed by trade.
+///
+/// With positive-PnL weights ([`crate::health::PnlLimits`]) health counts
+/// `wpnl(pnl)`, slope 1 below zero and `w ≤ 1` above: health is concave and
+/// piecewise linear in `q` with at most one kink, where the PnL crosses 0
+/// (see `concave_step`). Solving with the raw slope `u + req_unit` would
+/// over-liquidate a profitable long closed at a discount (its profit, and so
+/// the discount, counts only at `w`); sizing on the slope of the segment
+/// actually travelled lands on 0 and never beyond.
 pub fn max_position_liquidation(
     cache: &HealthCache,
     market_index: u16,
@@ -256,17 +265,47 @@ pub fn max_position_liquidation(
         let p = oracle.checked_mul_ceil(Fixed::ONE.checked_add(bonus)?)?;
         (p, mark.checked_sub(p)?)
     };
-    let s = pnl_unit.checked_add(req_unit)?;
-    if !s.is_positive() {
-        return Err(RiskError::LiquidationNotImproving);
-    }
-    let q = h.checked_neg()?.checked_div(s, Rounding::Floor)?.min(size);
+    let w = d.pnl_limits().weights.get(LE);
+    let q = concave_step(h, d.pnl(LE)?, pnl_unit, req_unit, w)?.min(size);
     // The liquidatee's position moves toward zero by q at `price` (a long sells, a short buys).
     let delta_base = if long { q.checked_neg()? } else { q };
     refuse_if_worse(cache, h, |after| {
         after.adjust_derivative(market_index, delta_base, delta_base.checked_mul_ceil(price)?)
     })?;
     Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
+}
+
+/// Units `q ≥ 0` that bring `h + wpnl(p0 + q·u) − wpnl(p0) + q·r` to 0 (or,
+/// if it peaks below 0, to its peak), with `wpnl(x) = x` for `x ≤ 0`, `w·x`
+/// above. The first segment's slope `s1` is the largest (concavity), so
+/// `s1 ≤ 0` means no step helps. If the answer passes the kink at
+/// `q_k = −p0 / u`, the second segment starts from an upper bound of health
+/// at `q_k` rounded up (to the ulp) with slope `s2`; every slope of gain is
+/// rounded up and every `q` down, so health after the step is ≤ 0 up to ulps.
+fn concave_step(h: Fixed, p0: Fixed, u: Fixed, r: Fixed, w: Fixed) -> RiskResult<Fixed> {
+    let slope_neg = u.checked_add(r)?;
+    let slope_pos = u.checked_mul_ceil(w)?.checked_add(r)?;
+    let starts_positive = p0.is_positive() || (p0.is_zero() && u.is_positive());
+    let (s1, s2) = if starts_positive { (slope_pos, slope_neg) } else { (slope_neg, slope_pos) };
+    if !s1.is_positive() {
+        return Err(RiskError::LiquidationNotImproving);
+    }
+    let need = h.checked_neg()?;
+    let q1 = need.checked_div(s1, Rounding::Floor)?;
+    // No kink: equal slopes (w = 1), or the PnL moves away from zero.
+    if s1 == s2 || p0.is_zero() || u.is_zero() || p0.is_positive() == u.is_positive() {
+        return Ok(q1);
+    }
+    let neg_u = u.checked_neg()?;
+    let (qk_lo, qk_hi) = (p0.checked_div(neg_u, Rounding::Floor)?, p0.checked_div(neg_u, Rounding::Ceil)?);
+    if q1 <= qk_lo {
+        return Ok(q1);
+    }
+    let h_k = h.checked_add(qk_hi.checked_mul_ceil(s1)?)?;
+    if !s2.is_positive() || !h_k.is_negative() {
+        return Ok(qk_lo);
+    }
+    qk_hi.checked_add(h_k.checked_neg()?.checked_div(s2, Rounding::Floor)?)
 }
 
 /// Bankrupt: liabilities remain and nothing is left to seize (no positive

@@ -1,7 +1,7 @@
 //! Liquidation: worked examples and the no-overshoot invariant.
 
 use super::*;
-use crate::health::MarginMode;
+use crate::health::{DerivativeInfo, MarginMode, PerType, PnlLimits};
 use crate::testutil::*;
 use crate::weights::TokenWeights;
 use proptest::prelude::*;
@@ -322,6 +322,132 @@ proptest! {
                 prop_assert!(h >= step.health_before.checked_sub(Fixed::from_bits(4)).unwrap());
                 prop_assert!(!after.token(0).unwrap().balance.is_positive());
                 prop_assert!(!after.token(1).unwrap().balance.is_negative());
+            }
+            Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
+        }
+    }
+}
+
+/// Long 10 perp at 140 with every positive-PnL weight 0.5 and the given cost
+/// and collateral (market 7).
+fn weighted_long(cost: &str, collateral: &str) -> HealthCache {
+    let limits = PnlLimits { weights: PerType::splat(fx("0.5")), init_cap: None };
+    let d = perp(7, 1, "10", cost, "140").with_pnl_limits(limits).unwrap();
+    HealthCache::new(vec![usdc(0, fx(collateral))], vec![d], MarginMode::Linear).unwrap()
+}
+
+/// Closes `q` of the long at `price` (proceeds rounded down) and returns LiqEnd health.
+fn health_after_close(c: &HealthCache, q: Fixed, price: Fixed) -> Fixed {
+    let mut after = c.clone();
+    after
+        .adjust_derivative(
+            7,
+            q.checked_neg().unwrap(),
+            q.checked_mul_floor(price).unwrap().checked_neg().unwrap(),
+        )
+        .unwrap();
+    after.health(HealthType::LiquidationEnd).unwrap()
+}
+
+#[test]
+fn weighted_profit_is_not_over_liquidated() {
+    // Long 10 bought at 100 (cost 1000), price 140: pnl +400, counted 0.5 → 200.
+    // USDC −131: Maint 200 − 70 − 131 = −1; LiqEnd 200 − 105 − 131 = −36.
+    // Bonus 2 %: P = 137.2, u = −2.8, req_unit 10.5. The profit stays positive
+    // (kink at 400/2.8 = 142.9 units), so each unit gains 0.5·(−2.8) + 10.5 = 9.1:
+    // q = 36/9.1 = 3.956044. (The raw slope 7.7 would give 4.675 and leave +6.55.)
+    let c = weighted_long("1000", "-131");
+    assert!(near(c.health(HealthType::Maint).unwrap(), -1.0, 1e-9));
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -36.0, 1e-9));
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    assert!(near(step.base_transferred, 36.0 / 9.1, 1e-9));
+    let h = health_after_close(&c, step.base_transferred, step.price);
+    assert!(h.to_f64().abs() < 1e-9, "{h}");
+    let raw = Fixed::from_f64(36.0 / 7.7);
+    assert!(near(health_after_close(&c, raw, step.price), 36.0 / 7.7 * 9.1 - 36.0, 1e-6));
+}
+
+#[test]
+fn weighted_profit_crossing_zero_uses_both_slopes() {
+    // Long 10 bought at 139 (cost 1390), price 140: pnl +10 → 5. USDC 50:
+    // Maint 5 − 70 + 50 = −15; LiqEnd 5 − 105 + 50 = −50.
+    // Segment 1 (profit, slope 9.1) up to the kink q_k = 10/2.8 = 25/7, where
+    // health is −50 + 32.5 = −17.5; segment 2 (loss, slope 7.7): 17.5/7.7 = 25/11.
+    // q = 25/7 + 25/11 = 450/77 = 5.844156.
+    // Check: pnl 10 − 2.8·450/77 = −6.364 (1:1), req (10 − 5.844)·10.5 = 43.636,
+    // 50 − 6.364 − 43.636 = 0.
+    let c = weighted_long("1390", "50");
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -50.0, 1e-9));
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    assert!(near(step.base_transferred, 450.0 / 77.0, 1e-9));
+    let h = health_after_close(&c, step.base_transferred, step.price);
+    assert!(h.to_f64() <= OVERSHOOT_EPS && h.to_f64() > -1e-9, "{h}");
+}
+
+#[test]
+fn small_loss_turning_into_weighted_profit() {
+    // Oracle 140, confidence 4: a long is marked at 136, requirements use 144.
+    // Long 10 bought for 1362: pnl 1360 − 1362 = −2 (counts 1:1); LiqEnd req
+    // 10·144·0.075 = 108; Maint req 72. USDC 70: Maint −4, LiqEnd −40.
+    // Bonus 2 %: P = 137.2 > mark, u = +1.2, req_unit 10.8. Segment 1 (loss,
+    // slope 12) to the kink 2/1.2 = 5/3, health −40 + 20 = −20; segment 2
+    // (profit at 0.5, slope 11.4): 20/11.4 = 1.754386. q = 5/3 + 100/57 = 65/19.
+    // Check: pnl −2 + 1.2·65/19 = 2.105 → 1.0526; req (10 − 3.4211)·10.8 = 71.0526;
+    // 70 + 1.0526 − 71.0526 = 0.
+    let limits = PnlLimits { weights: PerType::splat(fx("0.5")), init_cap: None };
+    let d = DerivativeInfo::new(
+        7,
+        1,
+        DerivativeKind::Perpetual,
+        fx("10"),
+        fx("1362"),
+        Fixed::ZERO,
+        biased("140", "4", "140"),
+        perp_rates(),
+    )
+    .unwrap()
+    .with_pnl_limits(limits)
+    .unwrap();
+    let c = HealthCache::new(vec![usdc(0, fx("70"))], vec![d], MarginMode::Linear).unwrap();
+    assert!(near(c.health(HealthType::Maint).unwrap(), -4.0, 1e-9));
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -40.0, 1e-9));
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    assert!(near(step.base_transferred, 65.0 / 19.0, 1e-9));
+    let h = health_after_close(&c, step.base_transferred, step.price);
+    assert!(h.to_f64() <= OVERSHOOT_EPS && h.to_f64() > -1e-9, "{h}");
+}
+
+proptest! {
+    /// With any positive-PnL weight a position step never leaves LiqEnd
+    /// health above 0 (beyond rounding) nor below where it started.
+    #[test]
+    fn weighted_position_step_never_overshoots(
+        base in 1i64..1_000, entry in 1i64..1_000, p in 1i64..1_000, conf in 0i64..50,
+        coll in -100_000i64..100_000, w_pct in 0i64..=100, bonus_bp in 0i64..1000, short in any::<bool>(),
+    ) {
+        let w = Fixed::from_ratio(w_pct, 100, Rounding::Floor).unwrap();
+        let limits = PnlLimits { weights: PerType::splat(w), init_cap: None };
+        let b = if short { -base } else { base };
+        let prices = biased(&p.to_string(), &format!("{}", conf as f64 / 100.0), &p.to_string());
+        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, Fixed::from_i64(b),
+            Fixed::from_i64(b * entry), Fixed::ZERO, prices, perp_rates()).unwrap()
+            .with_pnl_limits(limits).unwrap();
+        let c = HealthCache::new(vec![usdc(0, Fixed::from_i64(coll))], vec![d], MarginMode::Linear).unwrap();
+        let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
+        match max_position_liquidation(&c, 7, bonus, false) {
+            Ok(step) => {
+                let q = step.base_transferred;
+                let mut after = c.clone();
+                // The liquidatee moves toward zero; proceeds against the user.
+                let (db, dc) = if short {
+                    (q, q.checked_mul_ceil(step.price).unwrap())
+                } else {
+                    (q.checked_neg().unwrap(), q.checked_mul_floor(step.price).unwrap().checked_neg().unwrap())
+                };
+                after.adjust_derivative(7, db, dc).unwrap();
+                let h = after.health(HealthType::LiquidationEnd).unwrap();
+                prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
+                prop_assert!(h.to_f64() >= step.health_before.to_f64() - 1e-9, "{} < {}", h, step.health_before);
             }
             Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
         }

@@ -20,7 +20,11 @@
 //! Portfolio health replaces the linear haircuts of netted positions:
 //! netted tokens count at their unweighted biased value, derivatives at
 //! their PnL without linear margin, and each underlying subtracts its
-//! requirement. Tokens with no underlying id (the quote token, collateral
+//! requirement. Positive derivative PnL keeps its weight and Init cap
+//! ([`crate::health::PnlLimits`]) here too: netting changes how risk is
+//! charged, not whether an unsettled profit is cash. (The scenario losses
+//! are charged in full, which over-charges a position whose profit counts
+//! at a weight below 1: conservative.) Tokens with no underlying id (the quote token, collateral
 //! with no markets) keep their linear weights. Since `max` is subadditive,
 //! the requirement of a book is never more than the sum of the requirements
 //! of its legs, and a delta-hedged book pays little more than the floors.
@@ -212,7 +216,7 @@ pub fn portfolio_health(cache: &HealthCache, p: &PortfolioParams, ht: HealthType
         h = h.checked_add(c)?;
     }
     for d in cache.derivatives() {
-        h = h.checked_add(d.pnl(ht)?)?;
+        h = h.checked_add(d.weighted_pnl(ht)?)?;
     }
     h.checked_sub(portfolio_requirement(cache, p, ht)?)
 }

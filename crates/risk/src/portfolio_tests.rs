@@ -1,7 +1,7 @@
 //! Portfolio margin: hedged books need far less than the sum of their legs.
 
 use super::*;
-use crate::health::{DerivativeInfo, MarginMode, OptionTerms, PerType};
+use crate::health::{DerivativeInfo, MarginMode, OptionTerms, PerType, PnlLimits};
 use crate::price::BiasedPrices;
 use crate::testutil::*;
 use proptest::prelude::*;
@@ -68,6 +68,21 @@ fn naked_perp_pays_the_worst_shock() {
         .unwrap();
     assert!(near(portfolio_requirement(&c, &params(), HealthType::Maint).unwrap(), 240.0, 1e-9));
     assert!(near(portfolio_requirement(&c, &params(), HealthType::Init).unwrap(), 367.5, 1e-9));
+}
+
+#[test]
+fn positive_pnl_keeps_its_weight_in_portfolio_mode() {
+    // Long 10 perp bought at 140, mark 150: pnl +100. Requirement as above
+    // (Maint 240, Init 367.5). Weights 0.5 / 0.75 / 0.625, Init cap 20:
+    // Maint 75 − 240 = −165; Init min(50, 20) − 367.5 = −347.5.
+    let limits = PnlLimits {
+        weights: PerType { init: fx("0.5"), maint: fx("0.75"), liq_end: fx("0.625") },
+        init_cap: Some(fx("20")),
+    };
+    let d = perp(1, 1, "10", "1400", "150").with_pnl_limits(limits).unwrap();
+    let c = HealthCache::new(vec![], vec![d], MarginMode::Portfolio(params())).unwrap();
+    assert!(near(c.health(HealthType::Maint).unwrap(), -165.0, 1e-9));
+    assert!(near(c.health(HealthType::Init).unwrap(), -347.5, 1e-9));
 }
 
 #[test]

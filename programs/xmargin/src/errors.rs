@@ -102,4 +102,52 @@ pub enum XmarginError {
     FeesExceeded,
     #[msg("the group already has a bank for this mint")]
     DuplicateMint,
+    #[msg("market parameters out of bounds (see add_market: rates, weights, band, fees, sizes, expiry)")]
+    InvalidMarketConfig,
+    #[msg("market index must equal the group's market count")]
+    WrongMarketIndex,
+    #[msg("the group has the maximum number of markets")]
+    TooManyMarkets,
+    #[msg("market account is not this position's or instruction's market")]
+    WrongMarket,
+    #[msg("all derivative position slots of the account are in use")]
+    TooManyDerivativePositions,
+    #[msg("trade size below the market's minimum (size, minimum)")]
+    TradeSizeTooSmall,
+    #[msg(
+        "trade price outside the market's band around the oracle (price, band low, band high per contract)"
+    )]
+    PriceOutsideBand,
+    #[msg("trade would take open interest over the market's cap (after, cap)")]
+    OpenInterestCapExceeded,
+    #[msg("both sides of a trade are the same margin account")]
+    SelfTrade,
+    #[msg("the market has expired: no trading")]
+    MarketExpired,
+    #[msg("the market has not expired or has no settlement price yet")]
+    MarketNotSettled,
+    #[msg("this instruction does not apply to this kind of market")]
+    WrongMarketKind,
+    #[msg("a trade must leave Init health >= 0 or raise it (health before, after)")]
+    TradeHealthTooLow,
+    #[msg("funding was already updated this second")]
+    FundingNotDue,
+    #[msg("both accounts of a PnL settlement must differ and have profit and loss respectively (winner pnl, loser pnl)")]
+    NoPnlToSettle,
+    #[msg("the oracle is too far from the stable price to settle PnL (oracle, stable)")]
+    OracleFarFromStable,
+    #[msg("a price sample is only taken in the 30 minutes before expiry, once per second")]
+    SampleOutsideWindow,
+    #[msg("the market still has open interest")]
+    MarketNotEmpty,
+    #[msg("the quote's expiry slot has passed (expiry, current slot)")]
+    QuoteExpired,
+    #[msg("the quote's nonce was already filled or is below the account's window")]
+    QuoteNonceUsed,
+    #[msg(
+        "no valid Ed25519 signature of the quote by the maker's owner or delegate precedes this instruction"
+    )]
+    QuoteSignatureInvalid,
+    #[msg("the account has no position in this market")]
+    NoPosition,
 }

@@ -180,3 +180,136 @@ pub struct FeesWithdrawn {
     /// Collected fees left (native).
     pub fees_left: crate::state::StoredFixed,
 }
+
+#[event]
+pub struct MarketAdded {
+    pub group: Pubkey,
+    pub market: Pubkey,
+    pub underlying_bank: Pubkey,
+    pub oracle: Pubkey,
+    pub market_index: u16,
+    pub args: crate::instructions::AddMarketArgs,
+}
+
+#[event]
+pub struct MarketUpdated {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub args: crate::instructions::UpdateMarketArgs,
+    /// When the loosening part applies (0 = everything applied at once).
+    pub loosening_activation_ts: i64,
+}
+
+/// A fill between two margin accounts (block trade or taken quote).
+#[event]
+pub struct Traded {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub buyer: Pubkey,
+    pub seller: Pubkey,
+    /// Contracts.
+    pub size: u64,
+    /// Quote native per contract.
+    pub price: u64,
+    /// PnL realised by the fill on each side (quote native).
+    pub buyer_realized: i64,
+    pub seller_realized: i64,
+    pub buyer_base_after: i64,
+    pub seller_base_after: i64,
+    pub open_interest: u64,
+    pub buyer_init_health_after: i64,
+    pub seller_init_health_after: i64,
+    /// The maker's quote nonce when the fill took a signed quote.
+    pub quote_nonce: Option<u64>,
+}
+
+#[event]
+pub struct FundingUpdated {
+    pub market: Pubkey,
+    pub market_index: u16,
+    /// Fraction of the oracle price per hour; longs pay when positive.
+    pub hourly_rate: crate::state::StoredFixed,
+    /// Quote native per contract.
+    pub cum_funding: crate::state::StoredFixed,
+    pub mark_twap: crate::state::StoredFixed,
+    pub oracle_twap: crate::state::StoredFixed,
+    /// Seconds charged (at most one hour).
+    pub applied_secs: u64,
+    pub stable_price: crate::state::StoredFixed,
+}
+
+/// PnL moved into quote-token balances, loser to winner.
+#[event]
+pub struct PnlSettled {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub winner: Pubkey,
+    pub loser: Pubkey,
+    /// Quote native.
+    pub amount: u64,
+    /// Part of `amount` that was unrealised profit (counts against the window).
+    pub from_unrealized: u64,
+    /// Part of `amount` the loser borrowed.
+    pub loser_borrowed: u64,
+    /// Quote native per underlying native unit.
+    pub price: crate::state::StoredFixed,
+}
+
+#[event]
+pub struct PriceSampled {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub price: crate::state::StoredFixed,
+    pub sample_count: u32,
+    pub sample_secs: u64,
+}
+
+/// A dated future's settlement price is fixed.
+#[event]
+pub struct MarketSettled {
+    pub market: Pubkey,
+    pub market_index: u16,
+    /// Quote native per underlying native unit.
+    pub settlement_price: crate::state::StoredFixed,
+    /// True when the samples were too few and the first fresh price after expiry was used.
+    pub fallback: bool,
+    pub sample_count: u32,
+}
+
+/// An account's position in an expired market turned into realised PnL.
+#[event]
+pub struct PositionSettled {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub account: Pubkey,
+    pub base_contracts: i64,
+    /// PnL realised by the settlement (quote native, rounded down).
+    pub realized: i64,
+    pub open_interest: u64,
+}
+
+#[event]
+pub struct MarketClosed {
+    pub market: Pubkey,
+    pub market_index: u16,
+}
+
+/// Part of a derivative position taken over by a liquidator.
+#[event]
+pub struct PositionLiquidated {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub liqee: Pubkey,
+    pub liqor: Pubkey,
+    /// Contracts moved from the liquidatee to the liquidator (signed as the liquidatee's position was).
+    pub contracts: i64,
+    /// Quote native per contract the liquidator paid (long) or received (short).
+    pub price: u64,
+    /// Fees as a fraction of notional (after the equity cap).
+    pub bonus: crate::state::StoredFixed,
+    /// Quote native paid into the insurance fund.
+    pub insurance_fee: u64,
+    pub liqee_liq_end_before: i64,
+    pub liqee_liq_end_after: i64,
+    pub liqor_init_after: i64,
+}

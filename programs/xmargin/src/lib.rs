@@ -9,6 +9,7 @@ use anchor_lang::prelude::*;
 #[cfg(target_arch = "bpf")]
 use solana_compiler_builtins as _;
 
+pub mod derivatives;
 pub mod errors;
 pub mod events;
 pub mod health;
@@ -108,6 +109,63 @@ pub mod xmargin {
     /// than the fees nor than the vault holds).
     pub fn withdraw_fees(ctx: Context<WithdrawFees>, amount: u64) -> Result<()> {
         handle_withdraw_fees(ctx, amount)
+    }
+
+    /// Lists a perpetual or dated future on a listed bank's underlying. Admin only.
+    pub fn add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result<()> {
+        handle_add_market(ctx, args)
+    }
+
+    /// Changes a market's parameters: tightening at once, loosening after the group's delay. Admin only.
+    pub fn update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
+        handle_update_market(ctx, args)
+    }
+
+    /// A block trade: `size` contracts at `price` per contract from seller to
+    /// buyer, signed by both. Remaining accounts: the buyer's health accounts,
+    /// then the seller's.
+    pub fn trade<'info>(ctx: Context<'info, Trade<'info>>, args: TradeArgs) -> Result<()> {
+        handle_trade(ctx, args)
+    }
+
+    /// Permissionless: folds the oracle into a perpetual's time-weighted
+    /// prices and accrues funding for the time since the last update (at
+    /// most one hour).
+    pub fn update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
+        handle_update_funding(ctx)
+    }
+
+    /// Permissionless: moves PnL of one market into quote-token balances,
+    /// from a losing account to a winning one (unrealised profit limited per window).
+    pub fn settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
+        handle_settle_pnl(ctx)
+    }
+
+    /// Permissionless: records an oracle sample for a dated future's
+    /// settlement price in the 30 minutes before expiry.
+    pub fn sample_price(ctx: Context<SamplePrice>) -> Result<()> {
+        handle_sample_price(ctx)
+    }
+
+    /// Permissionless after expiry: fixes the settlement price (first call)
+    /// and turns one account's position into realised PnL.
+    pub fn settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
+        handle_settle_expired(ctx)
+    }
+
+    /// Permissionless: takes over part of a liquidatable account's position
+    /// in one market at the oracle price less the fees, sized so
+    /// LiquidationEnd health reaches 0 (to the next whole contract).
+    pub fn liquidate_position<'info>(
+        ctx: Context<'info, LiquidatePosition<'info>>,
+        max_contracts: u64,
+    ) -> Result<()> {
+        handle_liquidate_position(ctx, max_contracts)
+    }
+
+    /// Admin: closes a settled market no account holds a slot in.
+    pub fn close_market(ctx: Context<CloseMarket>) -> Result<()> {
+        handle_close_market(ctx)
     }
 
     /// Read-only: Init, Maint and LiquidationEnd health and the band, as return data.

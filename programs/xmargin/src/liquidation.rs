@@ -1,5 +1,5 @@
 //! Steps shared by the liquidation instructions (`liquidate_token`,
-//! `resolve_bankruptcy`, and the derivative-position liquidation to come), so
+//! `resolve_bankruptcy`, `liquidate_position`), so
 //! each handler reads as a short list of them.
 //!
 //! # Rules every liquidation follows
@@ -48,16 +48,13 @@ pub fn check_liquidator(
     Ok(())
 }
 
-/// Splits the remaining accounts into the liquidatee's health accounts (two
-/// per active token position) and the liquidator's.
+/// Splits the remaining accounts into the liquidatee's health accounts
+/// (`crate::health::accounts`) and the liquidator's.
 pub fn split_health_accounts<'info>(
     remaining: &'info [AccountInfo<'info>],
     liqee: &MarginAccount,
 ) -> Result<(&'info [AccountInfo<'info>], &'info [AccountInfo<'info>])> {
-    let n = 2 * liqee.active_tokens().count();
-    if remaining.len() < n {
-        return Err(error!(XmarginError::HealthAccountMismatch).with_values((remaining.len(), n)));
-    }
+    let n = crate::health::split_health_accounts(liqee, remaining, false)?.len();
     Ok(remaining.split_at(n))
 }
 
@@ -84,7 +81,17 @@ pub fn check_liquidator_health<'info>(
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<Fixed> {
     let ctx = HealthContext { rules: PriceRules::risk_check(liab), ..*hctx };
-    let init = init_health(&ctx, liqor, health_accounts)?;
+    check_liquidator_init(&ctx, liqor, health_accounts)
+}
+
+/// [`check_liquidator_health`] under the caller's price rules (a position
+/// liquidation: the market strict).
+pub fn check_liquidator_init<'info>(
+    ctx: &HealthContext,
+    liqor: &mut MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+) -> Result<Fixed> {
+    let init = init_health(ctx, liqor, health_accounts)?;
     if liqor.has_liabilities() && init.is_negative() {
         return Err(error!(XmarginError::LiquidatorHealthTooLow).with_values((to_quote_native(init), 0)));
     }

@@ -15,13 +15,29 @@
 //! pnl_T    = value_T − cost_basis + unsettled_funding
 //! req_T    = |base| · price_T · rate_T           (perp / future)
 //!          = |base| · price_T · rate_T · δ        (option, δ = |Δ|, ≥ min_delta if short)
-//! contrib_T = pnl_T − req_T
+//! wpnl_T   = pnl_T                               if pnl_T ≤ 0  (losses 1:1)
+//!          = pnl_T ·floor w_T                    if pnl_T > 0, T ≠ Init
+//!          = min(pnl_T ·floor w_Init, cap)       if pnl_T > 0, T = Init
+//! contrib_T = wpnl_T − req_T
 //! ```
 //!
 //! `mark_T` is the conservative biased price for the position's direction
 //! ([`crate::price::BiasedPrices::for_exposure`]): longs at the asset price,
 //! shorts at the liability price. The requirement uses the liability price.
 //! A long option's requirement never exceeds its value (it cannot lose more).
+//!
+//! # Positive PnL is not cash
+//! Unsettled profit becomes quote tokens only through PnL settlement, which
+//! is limited per window; until then it is a claim on the losing side. So a
+//! profit counts at a weight `w_T ≤ 1` ([`PnlLimits`], ordered
+//! `w_Init ≤ w_LiqEnd ≤ w_Maint`) and, in Init only, at most `cap` quote
+//! native per position. This is the defence against borrowing against a
+//! pumped mark (the 2022 Mango exploit). Negative PnL always counts in full.
+//! [`PnlLimits::NONE`] (all weights 1, no cap) is the default of
+//! [`DerivativeInfo::new`]; [`DerivativeInfo::with_pnl_limits`] sets others.
+//! `wpnl_T` is concave and non-decreasing in `pnl_T` with slope 1 below
+//! zero and `w_T ≤ 1` (or 0 above the cap) above it, which
+//! [`crate::liquidation::max_position_liquidation`] relies on.
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
@@ -66,6 +82,50 @@ impl MarginRates {
         } else {
             Err(RiskError::InvalidParameter)
         }
+    }
+}
+
+/// How much positive PnL counts in health (module docs, "Positive PnL is
+/// not cash").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PnlLimits {
+    /// Weight of positive PnL per health type, `0 ≤ init ≤ liq_end ≤ maint ≤ 1`.
+    pub weights: PerType<Fixed>,
+    /// Init only: most positive PnL (after the weight) a position may count,
+    /// quote native, `≥ 0`. `None`: no cap.
+    pub init_cap: Option<Fixed>,
+}
+
+impl PnlLimits {
+    /// Positive PnL counts in full everywhere (all weights 1, no cap).
+    pub const NONE: PnlLimits = PnlLimits { weights: PerType::splat(Fixed::ONE), init_cap: None };
+
+    /// `0 ≤ init ≤ liq_end ≤ maint ≤ 1` and `cap ≥ 0`.
+    pub fn validate(&self) -> RiskResult<()> {
+        let w = &self.weights;
+        let ok = !w.init.is_negative()
+            && w.init <= w.liq_end
+            && w.liq_end <= w.maint
+            && w.maint <= Fixed::ONE
+            && !self.init_cap.is_some_and(Fixed::is_negative);
+        if ok {
+            Ok(())
+        } else {
+            Err(RiskError::InvalidParameter)
+        }
+    }
+
+    /// Health value of a PnL for `ht`: `pnl` if `≤ 0`, else
+    /// `pnl ·floor w_T`, capped at `init_cap` for Init.
+    pub fn weigh(&self, pnl: Fixed, ht: HealthType) -> RiskResult<Fixed> {
+        if !pnl.is_positive() {
+            return Ok(pnl);
+        }
+        let weighted = pnl.checked_mul_floor(self.weights.get(ht))?;
+        Ok(match (ht, self.init_cap) {
+            (HealthType::Init, Some(cap)) => weighted.min(cap),
+            _ => weighted,
+        })
     }
 }
 
@@ -127,6 +187,8 @@ pub struct DerivativeInfo {
     req_unit: PerType<Fixed>,
     /// Per-unit Greeks at the Maint price (Δ = 1 for perps/futures).
     greeks: Greeks,
+    /// Positive-PnL weights and Init cap (validated by the builder).
+    pnl_limits: PnlLimits,
 }
 
 impl DerivativeInfo {
@@ -156,9 +218,24 @@ impl DerivativeInfo {
             opt_value: PerType::splat(Fixed::ZERO),
             req_unit: PerType::splat(Fixed::ZERO),
             greeks: Greeks::LINEAR,
+            pnl_limits: PnlLimits::NONE,
         };
         d.recompute_units()?;
         Ok(d)
+    }
+
+    /// The same position with positive-PnL limits (validated). Set it on the
+    /// per-market template: [`DerivativeInfo::with_position`] and
+    /// [`crate::health::HealthCache::adjust_derivative`] keep it.
+    pub fn with_pnl_limits(mut self, l: PnlLimits) -> RiskResult<Self> {
+        l.validate()?;
+        self.pnl_limits = l;
+        Ok(self)
+    }
+
+    /// Positive-PnL limits in force ([`PnlLimits::NONE`] unless set).
+    pub fn pnl_limits(&self) -> &PnlLimits {
+        &self.pnl_limits
     }
 
     /// A copy of a per-market template with another position. Per-unit
@@ -275,9 +352,15 @@ impl DerivativeInfo {
         Ok(req)
     }
 
-    /// Health contribution for `ht`: `pnl − requirement`.
+    /// PnL as health counts it: losses in full, profits weighted and (Init)
+    /// capped ([`PnlLimits::weigh`]).
+    pub fn weighted_pnl(&self, ht: HealthType) -> RiskResult<Fixed> {
+        self.pnl_limits.weigh(self.pnl(ht)?, ht)
+    }
+
+    /// Health contribution for `ht`: `weighted_pnl − requirement`.
     pub fn contribution(&self, ht: HealthType) -> RiskResult<Fixed> {
-        self.pnl(ht)?.checked_sub(self.requirement(ht)?)
+        self.weighted_pnl(ht)?.checked_sub(self.requirement(ht)?)
     }
 
     /// `|base| · oracle` — the notional used for portfolio floors.

@@ -142,3 +142,99 @@ fn rates_validation() {
     let bad = MarginRates { maint: fx("0.2"), ..perp_rates() };
     assert_eq!(bad.validate(), Err(RiskError::InvalidParameter));
 }
+
+/// Weights 0.5 / 0.875 / 0.75 (Init / Maint / LiqEnd), Init cap 30.
+fn limits() -> PnlLimits {
+    PnlLimits {
+        weights: PerType { init: fx("0.5"), maint: fx("0.875"), liq_end: fx("0.75") },
+        init_cap: Some(fx("30")),
+    }
+}
+
+#[test]
+fn positive_pnl_is_weighted_and_capped() {
+    // Long 10 bought at 150 (cost 1500), mark 160: pnl +100.
+    // Init:  min(100·0.5 = 50, cap 30) = 30;  req 10·160·0.1   = 160 → −130.
+    // Maint: 100·0.875 = 87.5;                req 10·160·0.05  =  80 →  +7.5.
+    // LiqEnd: 100·0.75 = 75;                  req 10·160·0.075 = 120 →  −45.
+    let d = perp(1, 1, "10", "1500", "160").with_pnl_limits(limits()).unwrap();
+    assert_eq!(d.weighted_pnl(HealthType::Init).unwrap(), fx("30"));
+    assert_eq!(d.weighted_pnl(HealthType::Maint).unwrap(), fx("87.5"));
+    assert_eq!(d.weighted_pnl(HealthType::LiquidationEnd).unwrap(), fx("75"));
+    assert!(near(d.contribution(HealthType::Init).unwrap(), -130.0, 1e-9));
+    assert!(near(d.contribution(HealthType::Maint).unwrap(), 7.5, 1e-9));
+    assert!(near(d.contribution(HealthType::LiquidationEnd).unwrap(), -45.0, 1e-9));
+    // Without limits (the default) Maint counts all 100: 100 − 80 = 20.
+    assert!(near(perp(1, 1, "10", "1500", "160").contribution(HealthType::Maint).unwrap(), 20.0, 1e-9));
+    // A short that gained the same (sold 10 at 170, mark 160) is weighted the same way.
+    let s = perp(1, 1, "-10", "-1700", "160").with_pnl_limits(limits()).unwrap();
+    assert_eq!(s.weighted_pnl(HealthType::Init).unwrap(), fx("30"));
+    assert_eq!(s.weighted_pnl(HealthType::Maint).unwrap(), fx("87.5"));
+}
+
+#[test]
+fn negative_pnl_counts_in_full() {
+    // Mark 140: pnl −100 in every type; Init −100 − 140 = −240, Maint −100 − 70 = −170,
+    // LiqEnd −100 − 105 = −205, exactly as without limits.
+    let d = perp(1, 1, "10", "1500", "140").with_pnl_limits(limits()).unwrap();
+    let plain = perp(1, 1, "10", "1500", "140");
+    for (ht, want) in
+        [(HealthType::Init, -240.0), (HealthType::Maint, -170.0), (HealthType::LiquidationEnd, -205.0)]
+    {
+        assert_eq!(d.weighted_pnl(ht).unwrap(), fx("-100"));
+        assert_eq!(d.contribution(ht).unwrap(), plain.contribution(ht).unwrap());
+        assert!(near(d.contribution(ht).unwrap(), want, 1e-9));
+    }
+}
+
+#[test]
+fn limits_survive_position_changes() {
+    let template = perp(1, 1, "0", "0", "160").with_pnl_limits(limits()).unwrap();
+    let d = template.with_position(fx("10"), fx("1500"), Fixed::ZERO).unwrap();
+    assert_eq!(d.pnl_limits(), &limits());
+    assert_eq!(d.weighted_pnl(HealthType::Init).unwrap(), fx("30"));
+    // adjust_derivative: buy 10 more at 150 → 20 long, cost 3000, pnl +200;
+    // Maint 200·0.875 = 175, Init capped at 30.
+    let mut c = HealthCache::new(vec![usdc(0, fx("100"))], vec![d], MarginMode::Linear).unwrap();
+    c.adjust_derivative(1, fx("10"), fx("1500")).unwrap();
+    let after = c.derivative(1).unwrap();
+    assert_eq!(after.pnl_limits(), &limits());
+    assert_eq!(after.weighted_pnl(HealthType::Maint).unwrap(), fx("175"));
+    assert_eq!(after.weighted_pnl(HealthType::Init).unwrap(), fx("30"));
+    // Health: 100 + 30 − 20·160·0.1 = −190 (Init).
+    assert!(near(c.health(HealthType::Init).unwrap(), -190.0, 1e-9));
+}
+
+#[test]
+fn pnl_limits_validation() {
+    let bad_order = PnlLimits { weights: PerType { init: fx("0.9"), ..limits().weights }, ..limits() };
+    let above_one = PnlLimits { weights: PerType::splat(fx("1.01")), init_cap: None };
+    let negative = PnlLimits { weights: PerType::splat(fx("-0.1")), init_cap: None };
+    let neg_cap = PnlLimits { init_cap: Some(fx("-1")), ..limits() };
+    for l in [bad_order, above_one, negative, neg_cap] {
+        assert_eq!(l.validate(), Err(RiskError::InvalidParameter));
+        assert!(perp(1, 1, "1", "1", "1").with_pnl_limits(l).is_err());
+    }
+    assert_eq!(PnlLimits::NONE.validate(), Ok(()));
+    assert_eq!(limits().validate(), Ok(()));
+}
+
+proptest::proptest! {
+    /// Limits never add health: weighted PnL ≤ PnL, equal when PnL ≤ 0, and
+    /// ordered Init ≤ LiqEnd ≤ Maint for a profit.
+    #[test]
+    fn limits_only_take_away(base in -1_000i64..1_000, cost in -1_000_000i64..1_000_000, price in 1i64..1_000) {
+        let d = DerivativeInfo::new(1, 1, DerivativeKind::Perpetual, Fixed::from_i64(base),
+            Fixed::from_i64(cost), Fixed::ZERO, BiasedPrices::flat(Fixed::from_i64(price)), perp_rates())
+            .unwrap();
+        let l = d.with_pnl_limits(limits()).unwrap();
+        for ht in HealthType::ALL {
+            let (raw, w) = (d.pnl(ht).unwrap(), l.weighted_pnl(ht).unwrap());
+            proptest::prop_assert!(w <= raw && (raw.is_positive() || w == raw));
+            proptest::prop_assert!(l.contribution(ht).unwrap() <= d.contribution(ht).unwrap());
+        }
+        let w = |ht| l.weighted_pnl(ht).unwrap();
+        proptest::prop_assert!(w(HealthType::Init) <= w(HealthType::LiquidationEnd));
+        proptest::prop_assert!(w(HealthType::LiquidationEnd) <= w(HealthType::Maint));
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! health_T = Σ asset_value_i · w_asset_T(i) − Σ liability_value_j · w_liab_T(j)
-//!          + Σ derivative PnL − Σ derivative margin requirement_T
+//!          + Σ derivative weighted PnL_T − Σ derivative margin requirement_T
 //! ```
 //!
 //! # Health types
@@ -40,7 +40,7 @@ mod cache;
 mod derivatives;
 
 pub use cache::{keeper_maint_health, HealthCache, HealthSummary, MarginMode, TokenInfo};
-pub use derivatives::{DerivativeInfo, DerivativeKind, MarginRates, OptionTerms};
+pub use derivatives::{DerivativeInfo, DerivativeKind, MarginRates, OptionTerms, PnlLimits};
 
 use crate::fixed::Fixed;
 

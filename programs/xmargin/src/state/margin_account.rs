@@ -42,21 +42,31 @@ pub struct TokenPosition {
 const _: () = assert!(core::mem::size_of::<TokenPosition>() == 24);
 
 /// A position in one derivative market (perpetual, dated future or option).
+///
+/// PnL at price P is `base · P − quote_cost + realized_pnl + funding owed
+/// since funding_snapshot`; `realized_pnl − quote_cost` changes by exactly
+/// the quote cash flow of every fill, so counterparties' changes cancel.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DerivativePosition {
     /// Signed size in contracts (long > 0).
     pub base_contracts: i64,
-    /// Quote native paid (> 0) or received (< 0) for the position.
-    pub quote_cost: StoredFixed,
-    /// Market cumulative funding at the last settlement (perps).
+    /// Quote native paid for the open base (> 0 long, < 0 short).
+    pub quote_cost: i64,
+    /// PnL realised by reductions, funding and settlement, not yet moved
+    /// into the quote bank by `settle_pnl` (quote native).
+    pub realized_pnl: i64,
+    /// `Market::cum_funding` when funding was last settled into `realized_pnl`.
     pub funding_snapshot: StoredFixed,
+    /// Start of the current settle window and the unrealised profit settled in it.
+    pub settle_window_start: i64,
+    pub settled_in_window: u64,
     pub market_index: u16,
     pub in_use: u8,
     pub reserved: [u8; 5],
 }
 
-const _: () = assert!(core::mem::size_of::<DerivativePosition>() == 48);
+const _: () = assert!(core::mem::size_of::<DerivativePosition>() == 64);
 
 /// A user's margin account: every position in it secures every other.
 /// Isolation is by account: an owner opens several (`account_num`).
@@ -74,7 +84,11 @@ pub struct MarginAccount {
     pub reserved_bytes: [u8; 2],
     pub tokens: [TokenPosition; MAX_TOKEN_POSITIONS],
     pub derivatives: [DerivativePosition; MAX_DERIVATIVE_POSITIONS],
-    pub reserved: [u8; 128],
+    /// Signed-quote replay window: nonces below `quote_nonce_base` are spent,
+    /// bit i of `quote_nonce_bits` marks `quote_nonce_base + i` spent.
+    pub quote_nonce_base: u64,
+    pub quote_nonce_bits: [u64; 2],
+    pub reserved: [u8; 104],
 }
 
 const _: () = assert!(core::mem::size_of::<MarginAccount>() == MarginAccount::SIZE);
@@ -82,7 +96,7 @@ const _: () = assert!(core::mem::align_of::<MarginAccount>() == 8);
 
 impl MarginAccount {
     /// Byte size without Anchor's 8-byte discriminator.
-    pub const SIZE: usize = 3 * 32 + 8 + 24 * MAX_TOKEN_POSITIONS + 48 * MAX_DERIVATIVE_POSITIONS + 128;
+    pub const SIZE: usize = 3 * 32 + 8 + 24 * MAX_TOKEN_POSITIONS + 64 * MAX_DERIVATIVE_POSITIONS + 24 + 104;
 
     /// Whether `signer` may act for the account: its owner, or its delegate if one is set.
     pub fn is_owner_or_delegate(&self, signer: &Pubkey) -> bool {
@@ -127,25 +141,69 @@ impl MarginAccount {
         }
     }
 
+    /// The active derivative positions, in slot order (the order health accounts follow).
+    pub fn active_derivatives(&self) -> impl Iterator<Item = &DerivativePosition> {
+        self.derivatives.iter().filter(|p| p.in_use != 0)
+    }
+
+    pub fn derivative_position(&self, market_index: u16) -> Option<&DerivativePosition> {
+        self.active_derivatives().find(|p| p.market_index == market_index)
+    }
+
+    /// Slot of the position in `market_index`, opening it in the first free
+    /// slot (funding snapshot at `cum_funding`) if needed; `None` when all
+    /// slots are used.
+    pub fn derivative_slot_or_open(&mut self, market_index: u16, cum_funding: StoredFixed) -> Option<usize> {
+        if let Some(i) = self.derivatives.iter().position(|p| p.in_use != 0 && p.market_index == market_index)
+        {
+            return Some(i);
+        }
+        let free = self.derivatives.iter().position(|p| p.in_use == 0)?;
+        self.derivatives[free] = DerivativePosition {
+            market_index,
+            in_use: 1,
+            funding_snapshot: cum_funding,
+            ..DerivativePosition::default()
+        };
+        Some(free)
+    }
+
+    /// Frees a derivative position with no base, cost or unsettled PnL left.
+    pub fn close_derivative_if_empty(&mut self, market_index: u16) {
+        if let Some(p) = self.derivatives.iter_mut().find(|p| {
+            p.in_use != 0
+                && p.market_index == market_index
+                && p.base_contracts == 0
+                && p.quote_cost == 0
+                && p.realized_pnl == 0
+        }) {
+            *p = DerivativePosition::default();
+        }
+    }
+
     /// True when nothing is held or owed.
     pub fn is_empty(&self) -> bool {
         self.tokens.iter().all(|p| p.in_use == 0) && self.derivatives.iter().all(|p| p.in_use == 0)
     }
 
-    /// Something a liquidator can seize: a positive token balance or an open
-    /// derivative position.
+    /// Something a liquidator can seize: a positive token balance, an open
+    /// derivative position, or a closed one's unsettled profit.
     pub fn has_assets(&self) -> bool {
         self.active_tokens().any(|p| p.shares.get().is_positive())
-            || self.derivatives.iter().any(|p| p.in_use != 0)
+            || self.active_derivatives().any(|p| p.base_contracts != 0 || p.realized_pnl > 0)
     }
 
-    /// Debt with nothing left to seize: only `resolve_bankruptcy` helps.
+    /// Debt with nothing left to seize: only the bankruptcy path helps. Debt
+    /// is a token borrow or a closed derivative position's unsettled loss.
     pub fn is_bankrupt(&self) -> bool {
-        self.active_tokens().any(|p| p.shares.get().is_negative()) && !self.has_assets()
+        let owes = self.active_tokens().any(|p| p.shares.get().is_negative())
+            || self.active_derivatives().any(|p| p.base_contracts == 0 && p.realized_pnl < 0);
+        owes && !self.has_assets()
     }
 
     /// Sets `BANKRUPT` to [`Self::is_bankrupt`], and clears `BEING_LIQUIDATED`
-    /// when nothing is owed. Called after every change of token balances.
+    /// when nothing is owed. Called after every change of token balances or
+    /// derivative positions.
     pub fn refresh_flags(&mut self) {
         if self.is_bankrupt() {
             self.flags |= account_flags::BANKRUPT;

@@ -5,8 +5,10 @@ pub mod bank;
 pub mod fixed;
 pub mod group;
 pub mod margin_account;
+pub mod market;
 
 pub use bank::*;
 pub use fixed::*;
 pub use group::*;
 pub use margin_account::*;
+pub use market::*;

@@ -2,17 +2,21 @@
 //!
 //! # Health accounts (remaining accounts, in this order)
 //! For the margin account's active token positions **in slot order**, first
-//! every position's bank, then every position's oracle:
+//! every position's bank, then every position's oracle; then the market of
+//! every derivative position in slot order, then the market oracles no token
+//! position brought, each once ([`accounts`]):
 //!
 //! ```text
-//! [bank(slot a), bank(slot b), …, oracle(slot a), oracle(slot b), …]
+//! [bank(slot a), bank(slot b), …, oracle(slot a), oracle(slot b), …,
+//!  market(slot x), market(slot y), …, new oracle(s)]
 //! ```
 //!
-//! An instruction that opens a position for its own bank (deposit, withdraw)
-//! opens it *before* reading health accounts, in the first free slot, so a
-//! client lists it there too; a position emptied by the instruction is freed
-//! only after the health check, so it is still listed. A missing, extra,
-//! reordered or substituted account is rejected with a named error.
+//! An instruction that opens a position for its own bank or market (deposit,
+//! withdraw, trade) opens it *before* reading health accounts, in the first
+//! free slot, so a client lists it there too; a position emptied by the
+//! instruction is freed only after the health check, so it is still listed.
+//! A missing, extra, reordered or substituted account is rejected with a
+//! named error. Derivative positions are valued in [`derivatives`].
 //!
 //! # Stale or uncertain prices (all the rules, by [`PriceRules`])
 //! An oracle that fails its freshness or confidence check (an *unusable*
@@ -35,6 +39,12 @@ use xmargin_risk::{Fixed, HealthType, RiskError};
 use crate::errors::XmarginError;
 use crate::oracle::{read_pyth, PythReading};
 use crate::state::{Bank, MarginAccount};
+
+pub mod accounts;
+pub mod derivatives;
+
+pub use accounts::{load_market, split_health_accounts, HealthAccounts};
+pub use derivatives::{market_oracle_price, pending_funding, value_derivative};
 
 /// Maps a risk-engine error to the program's named error.
 pub fn risk_error(e: RiskError) -> Error {
@@ -61,28 +71,63 @@ pub enum UnpricedLiability {
 pub struct PriceRules {
     /// Tokens that must be priced even as assets (the instruction's own).
     pub strict: [Option<u16>; 2],
+    /// A market that must be priced (the one traded or liquidated).
+    pub strict_market: Option<u16>,
     pub unpriced_liability: UnpricedLiability,
 }
 
 impl PriceRules {
     /// Risk-increasing actions on `token` (withdraw, borrow, a liquidator's own check).
     pub fn risk_check(token: u16) -> Self {
-        PriceRules { strict: [Some(token), None], unpriced_liability: UnpricedLiability::Refuse }
+        PriceRules {
+            strict: [Some(token), None],
+            strict_market: None,
+            unpriced_liability: UnpricedLiability::Refuse,
+        }
     }
 
     /// `compute_health` and off-chain estimates: nothing strict, liabilities must be priced.
-    pub const VIEW: PriceRules =
-        PriceRules { strict: [None, None], unpriced_liability: UnpricedLiability::Refuse };
+    pub const VIEW: PriceRules = PriceRules {
+        strict: [None, None],
+        strict_market: None,
+        unpriced_liability: UnpricedLiability::Refuse,
+    };
+
+    /// Trading in `market` (both sides): every price must be usable.
+    pub fn trade(market: u16) -> Self {
+        PriceRules {
+            strict: [None, None],
+            strict_market: Some(market),
+            unpriced_liability: UnpricedLiability::Refuse,
+        }
+    }
+
+    /// A liquidation of a position in `market`: that market strict, other
+    /// positions with bad prices at their conservative fallback.
+    pub fn position_liquidation(market: u16) -> Self {
+        PriceRules {
+            strict: [None, None],
+            strict_market: Some(market),
+            unpriced_liability: UnpricedLiability::Fallback,
+        }
+    }
 
     /// A liquidation of the `asset`/`liab` pair: the pair strict, other liabilities at the fallback.
     pub fn liquidation(asset: u16, liab: u16) -> Self {
-        PriceRules { strict: [Some(asset), Some(liab)], unpriced_liability: UnpricedLiability::Fallback }
+        PriceRules {
+            strict: [Some(asset), Some(liab)],
+            strict_market: None,
+            unpriced_liability: UnpricedLiability::Fallback,
+        }
     }
 
     /// Whether an account is back at LiquidationEnd ≥ 0, and keeper ranking:
     /// never refused for a price, always conservative.
-    pub const CONSERVATIVE: PriceRules =
-        PriceRules { strict: [None, None], unpriced_liability: UnpricedLiability::Fallback };
+    pub const CONSERVATIVE: PriceRules = PriceRules {
+        strict: [None, None],
+        strict_market: None,
+        unpriced_liability: UnpricedLiability::Fallback,
+    };
 
     fn is_strict(&self, token: u16) -> bool {
         self.strict.contains(&Some(token))
@@ -103,7 +148,7 @@ pub struct HealthContext {
 fn with_position<'info, T>(
     ctx: &HealthContext,
     token_index: u16,
-    bank_info: &'info AccountInfo<'info>,
+    bank_info: &AccountInfo<'info>,
     oracle_info: &AccountInfo<'info>,
     use_it: impl FnOnce(&Bank, &PythReading) -> Result<T>,
 ) -> Result<T> {
@@ -283,22 +328,33 @@ fn init_contribution(
     unit.and_then(|u| balance.checked_mul_floor(u)).map_err(risk_error)
 }
 
-/// Visits every position of `account` with its checked bank and oracle
-/// reading, from the health accounts (module docs), in slot order.
-fn for_each_position<'info>(
+/// Visits every token position of `account` with its checked bank and
+/// oracle reading, then every derivative position with its checked market
+/// and reading, from the (already split) health accounts, in slot order.
+fn for_each_position<'a, 'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
-    health_accounts: &'info [AccountInfo<'info>],
-    mut visit: impl FnMut(&Bank, &PythReading, Fixed) -> Result<()>,
+    health: &HealthAccounts<'a, 'info>,
+    mut visit_token: impl FnMut(&Bank, &PythReading, Fixed) -> Result<()>,
+    mut visit_derivative: impl FnMut(
+        &crate::state::Market,
+        &PythReading,
+        &crate::state::DerivativePosition,
+    ) -> Result<()>,
 ) -> Result<()> {
-    let n = account.active_tokens().count();
-    if health_accounts.len() != 2 * n {
-        return Err(error!(XmarginError::HealthAccountMismatch).with_values((health_accounts.len(), 2 * n)));
-    }
-    let (banks, oracles) = health_accounts.split_at(n);
-    for ((position, bank), oracle) in account.active_tokens().zip(banks).zip(oracles) {
+    for ((position, bank), oracle) in account.active_tokens().zip(health.banks).zip(health.token_oracles) {
         let shares = position.shares.get();
-        with_position(ctx, position.token_index, bank, oracle, |bank, reading| visit(bank, reading, shares))?;
+        with_position(ctx, position.token_index, bank, oracle, |bank, reading| {
+            visit_token(bank, reading, shares)
+        })?;
+    }
+    for (i, (position, market_info)) in account.active_derivatives().zip(health.markets).enumerate() {
+        let market = load_market(market_info)?;
+        if market.group != ctx.group {
+            return Err(error!(XmarginError::WrongGroup).with_pubkeys((market.group, ctx.group)));
+        }
+        let reading = read_pyth(health.oracle_of_market(i), &market.feed_id)?;
+        visit_derivative(&market, &reading, position)?;
     }
     Ok(())
 }
@@ -309,14 +365,35 @@ pub fn build_health_cache<'info>(
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<HealthCache> {
-    let mut tokens = Vec::with_capacity(health_accounts.len() / 2);
-    for_each_position(ctx, account, health_accounts, |bank, reading, shares| {
-        if let Some(info) = value_token(ctx, bank, reading, shares)? {
-            tokens.push(info);
-        }
-        Ok(())
-    })?;
-    HealthCache::new(tokens, Vec::new(), MarginMode::Linear).map_err(risk_error)
+    let health = split_health_accounts(account, health_accounts, true)?;
+    build_health_cache_from(ctx, account, &health)
+}
+
+/// [`build_health_cache`] from accounts already split (instructions that
+/// value two accounts).
+pub fn build_health_cache_from<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+) -> Result<HealthCache> {
+    let mut tokens = Vec::with_capacity(health.banks.len());
+    let mut derivatives = Vec::with_capacity(health.markets.len());
+    for_each_position(
+        ctx,
+        account,
+        health,
+        |bank, reading, shares| {
+            if let Some(info) = value_token(ctx, bank, reading, shares)? {
+                tokens.push(info);
+            }
+            Ok(())
+        },
+        |market, reading, position| {
+            derivatives.push(value_derivative(ctx, market, reading, position)?);
+            Ok(())
+        },
+    )?;
+    HealthCache::new(tokens, derivatives, MarginMode::Linear).map_err(risk_error)
 }
 
 /// Init health alone, summed as positions are valued: what risk-increasing
@@ -328,14 +405,25 @@ pub fn init_health<'info>(
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<Fixed> {
+    let health = split_health_accounts(account, health_accounts, true)?;
     // Summed on the raw bits (overflow-checked) with `Fixed`'s symmetric-range
     // check once on the total instead of per addition: the total is exact either way.
-    let mut total: i128 = 0;
-    for_each_position(ctx, account, health_accounts, |bank, reading, shares| {
-        let c = init_contribution(ctx, bank, reading, shares)?;
-        total = total.checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?;
+    let total = core::cell::Cell::new(0i128);
+    let add = |c: Fixed| -> Result<()> {
+        total.set(total.get().checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?);
         Ok(())
-    })?;
+    };
+    for_each_position(
+        ctx,
+        account,
+        &health,
+        |bank, reading, shares| add(init_contribution(ctx, bank, reading, shares)?),
+        |market, reading, position| {
+            let d = value_derivative(ctx, market, reading, position)?;
+            add(d.contribution(HealthType::Init).map_err(risk_error)?)
+        },
+    )?;
+    let total = total.get();
     if total == i128::MIN {
         return err!(XmarginError::MathOverflow);
     }

@@ -1,0 +1,165 @@
+//! Steps on derivative positions shared by trade, take_quote, funding,
+//! settlement and liquidation: settling funding into a position, clearing a
+//! fill between two accounts, open interest and the time-weighted prices.
+use anchor_lang::prelude::*;
+use xmargin_risk::perp::{apply_fill, base_native, Fill, PerpPosition};
+use xmargin_risk::perp_funding::{settle_funding, update_twap};
+use xmargin_risk::price::OraclePrice;
+use xmargin_risk::{Fixed, Rounding};
+
+use crate::errors::XmarginError;
+use crate::health::risk_error;
+use crate::state::{DerivativePosition, MarginAccount, Market};
+
+/// Settles the funding owed since the position's snapshot into its realised
+/// PnL (rounded toward −∞; the remainder is the protocol's `funding_dust`)
+/// and moves the snapshot. Returns the credit (negative = paid).
+pub fn settle_position_funding(market: &mut Market, position: &mut DerivativePosition) -> Result<i64> {
+    let cum = market.cum_funding;
+    if !market.is_perpetual() || position.funding_snapshot == cum {
+        position.funding_snapshot = cum;
+        return Ok(0);
+    }
+    let s = settle_funding(position.base_contracts, cum.get(), position.funding_snapshot.get())
+        .map_err(risk_error)?;
+    position.realized_pnl =
+        position.realized_pnl.checked_add(s.credit).ok_or(error!(XmarginError::MathOverflow))?;
+    position.funding_snapshot = cum;
+    market.funding_dust.set(market.funding_dust.get().checked_add(s.dust).map_err(risk_error)?);
+    Ok(s.credit)
+}
+
+/// Settles funding and opens the account's position slot in `market` if
+/// needed; returns the slot.
+pub fn prepare_position(account: &mut MarginAccount, market: &mut Market) -> Result<usize> {
+    let opened = account.derivative_position(market.market_index).is_none();
+    let slot = account
+        .derivative_slot_or_open(market.market_index, market.cum_funding)
+        .ok_or(error!(XmarginError::TooManyDerivativePositions))?;
+    if opened {
+        market.position_count =
+            market.position_count.checked_add(1).ok_or(error!(XmarginError::MathOverflow))?;
+    }
+    settle_position_funding(market, &mut account.derivatives[slot])?;
+    Ok(slot)
+}
+
+/// The slot of an existing position in `market` with its funding settled.
+pub fn existing_position(account: &mut MarginAccount, market: &mut Market) -> Result<usize> {
+    let index = market.market_index;
+    let slot = account
+        .derivatives
+        .iter()
+        .position(|p| p.in_use != 0 && p.market_index == index)
+        .ok_or_else(|| error!(XmarginError::NoPosition).with_values((index, 0)))?;
+    settle_position_funding(market, &mut account.derivatives[slot])?;
+    Ok(slot)
+}
+
+/// Frees the account's slot in `market` if nothing is left in it, and
+/// refreshes the account's flags.
+pub fn close_if_empty(account: &mut MarginAccount, market: &mut Market) -> Result<()> {
+    let before = account.derivative_position(market.market_index).is_some();
+    account.close_derivative_if_empty(market.market_index);
+    if before && account.derivative_position(market.market_index).is_none() {
+        market.position_count =
+            market.position_count.checked_sub(1).ok_or(error!(XmarginError::MathOverflow))?;
+    }
+    account.refresh_flags();
+    Ok(())
+}
+
+/// The integer amounts of a stored position.
+pub fn amounts(p: &DerivativePosition) -> PerpPosition {
+    PerpPosition { base: p.base_contracts, quote_cost: p.quote_cost, realized_pnl: p.realized_pnl }
+}
+
+/// Applies a fill of `delta` contracts at `price` per contract to a stored position.
+pub fn fill_position(p: &mut DerivativePosition, delta: i64, price: u64) -> Result<Fill> {
+    let fill = apply_fill(amounts(p), delta, price).map_err(risk_error)?;
+    p.base_contracts = fill.position.base;
+    p.quote_cost = fill.position.quote_cost;
+    p.realized_pnl = fill.position.realized_pnl;
+    Ok(fill)
+}
+
+/// Contracts long across the two positions (open interest is longs = shorts).
+pub fn longs(a: i64, b: i64) -> u64 {
+    a.max(0).unsigned_abs() + b.max(0).unsigned_abs()
+}
+
+/// New open interest after two positions moved from `before` to `after`
+/// contracts long; refused above the cap only when it grows.
+pub fn update_open_interest(market: &mut Market, before: u64, after: u64, cap: u64) -> Result<()> {
+    let oi = market
+        .open_interest
+        .checked_sub(before)
+        .and_then(|v| v.checked_add(after))
+        .ok_or(error!(XmarginError::MathOverflow))?;
+    if oi > market.open_interest && oi > cap {
+        return Err(error!(XmarginError::OpenInterestCapExceeded).with_values((oi, cap)));
+    }
+    market.open_interest = oi;
+    Ok(())
+}
+
+/// Quote native per underlying native unit of a per-contract price.
+pub fn per_native(market: &Market, price_per_contract: u64) -> Result<Fixed> {
+    Fixed::from_ratio(
+        i64::try_from(price_per_contract).map_err(|_| error!(XmarginError::MathOverflow))?,
+        market.contract_size,
+        Rounding::Floor,
+    )
+    .map_err(risk_error)
+}
+
+/// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`.
+pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: i64) -> Result<()> {
+    let band = market.risk_params(now).price_band.get();
+    let per_contract = |p: Fixed, r: Rounding| -> Result<u64> {
+        let v = p
+            .checked_mul(Fixed::from_u64(market.contract_size), r)
+            .and_then(|v| v.to_i64(r))
+            .map_err(risk_error)?;
+        Ok(v.max(0).unsigned_abs())
+    };
+    let lo = per_contract(
+        oracle
+            .lo
+            .checked_mul(Fixed::ONE.checked_sub(band).map_err(risk_error)?, Rounding::Ceil)
+            .map_err(risk_error)?,
+        Rounding::Ceil,
+    )?;
+    let hi = per_contract(
+        oracle
+            .hi
+            .checked_mul(Fixed::ONE.checked_add(band).map_err(risk_error)?, Rounding::Floor)
+            .map_err(risk_error)?,
+        Rounding::Floor,
+    )?;
+    if price < lo {
+        return Err(error!(XmarginError::PriceOutsideBand).with_values((price, lo)));
+    }
+    if price > hi {
+        return Err(error!(XmarginError::PriceOutsideBand).with_values((price, hi)));
+    }
+    Ok(())
+}
+
+/// Folds a trade price and the oracle price into the market's time-weighted prices.
+pub fn record_mark(market: &mut Market, trade_price: Option<Fixed>, oracle: Fixed, now: i64) -> Result<()> {
+    let dt = now.saturating_sub(market.twap_ts).max(0).unsigned_abs();
+    let window = u64::from(market.twap_window_secs);
+    let mark_sample = trade_price.unwrap_or(oracle);
+    let mark = update_twap(market.mark_twap.get(), mark_sample, dt, window).map_err(risk_error)?;
+    let oracle_twap = update_twap(market.oracle_twap.get(), oracle, dt, window).map_err(risk_error)?;
+    market.mark_twap.set(mark);
+    market.oracle_twap.set(oracle_twap);
+    market.twap_ts = market.twap_ts.max(now);
+    Ok(())
+}
+
+/// Base native units of `contracts`.
+pub fn base_of(market: &Market, contracts: i64) -> Result<Fixed> {
+    base_native(contracts, market.contract_size).map_err(risk_error)
+}

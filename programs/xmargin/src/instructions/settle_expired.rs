@@ -1,0 +1,108 @@
+use anchor_lang::prelude::*;
+use xmargin_risk::{Fixed, Rounding};
+
+use super::sample_price::samples_of;
+use crate::derivatives::{base_of, close_if_empty, existing_position};
+use crate::errors::XmarginError;
+use crate::events::{MarketSettled, PositionSettled};
+use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
+use crate::oracle::read_pyth;
+use crate::state::{market_kind, market_status, Group, MarginAccount, Market};
+
+#[derive(Accounts)]
+pub struct SettleExpired<'info> {
+    pub group: AccountLoader<'info, Group>,
+    #[account(mut, has_one = group @ XmarginError::WrongGroup, has_one = oracle @ XmarginError::WrongOracle)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: equals the market's oracle (has_one); read only to fix a fallback settlement price.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(mut, has_one = group @ XmarginError::WrongGroup)]
+    pub account: AccountLoader<'info, MarginAccount>,
+}
+
+/// Permissionless, after a dated future's expiry:
+/// 1. the first call fixes the settlement price: the time-weighted mean of
+///    the samples if there are at least `min_samples`, else the first fresh,
+///    certain oracle price published at or after expiry;
+/// 2. the account's position becomes realised PnL,
+///    `floor(base · settlement price) − quote_cost` (the rounding remainder
+///    is the protocol's), its base and open interest leave the market; the
+///    PnL then settles through `settle_pnl` without a window.
+pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
+    let mut market = ctx.accounts.market.load_mut()?;
+    if market.kind != market_kind::FUTURE {
+        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
+    }
+    if !market.is_expired(now) {
+        return Err(error!(XmarginError::MarketNotSettled).with_values((now, market.expiry_ts)));
+    }
+    if market.status == market_status::ACTIVE {
+        fix_settlement_price(&ctx, &mut market, quote_decimals, now)?;
+    }
+    let mut account = ctx.accounts.account.load_mut()?;
+    let slot = existing_position(&mut account, &mut market)?;
+    let position = &mut account.derivatives[slot];
+    let contracts = position.base_contracts;
+    let value = base_of(&market, contracts)?
+        .checked_mul(market.settlement_price.get(), Rounding::Floor)
+        .map_err(risk_error)?;
+    let value_floor = value.to_i64(Rounding::Floor).map_err(risk_error)?;
+    let dust = value.checked_sub(Fixed::from_i64(value_floor)).map_err(risk_error)?;
+    let realized = value_floor.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
+    position.realized_pnl =
+        position.realized_pnl.checked_add(realized).ok_or(error!(XmarginError::MathOverflow))?;
+    position.base_contracts = 0;
+    position.quote_cost = 0;
+    market.open_interest = market.open_interest.saturating_sub(contracts.max(0).unsigned_abs());
+    let dust_total = market.funding_dust.get().checked_add(dust).map_err(risk_error)?;
+    market.funding_dust.set(dust_total);
+    close_if_empty(&mut account, &mut market)?;
+    emit!(PositionSettled {
+        market: ctx.accounts.market.key(),
+        market_index: market.market_index,
+        account: ctx.accounts.account.key(),
+        base_contracts: contracts,
+        realized,
+        open_interest: market.open_interest,
+    });
+    Ok(())
+}
+
+/// Fixes the settlement price (samples or the fallback) and stops the market.
+fn fix_settlement_price(
+    ctx: &Context<SettleExpired>,
+    market: &mut Market,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<()> {
+    let samples = samples_of(market);
+    let (price, fallback) = match samples.settlement_price(market.min_samples) {
+        Some(p) => (p, false),
+        None => {
+            let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
+            if reading.publish_time < market.expiry_ts {
+                return Err(error!(XmarginError::MarketNotSettled)
+                    .with_values((reading.publish_time, market.expiry_ts)));
+            }
+            let hctx = HealthContext {
+                group: ctx.accounts.group.key(),
+                quote_decimals,
+                now,
+                rules: PriceRules::trade(market.market_index),
+            };
+            (market_oracle_price(&hctx, market, &reading)?.lo, true)
+        }
+    };
+    market.settlement_price.set(price);
+    market.status = market_status::SETTLED;
+    emit!(MarketSettled {
+        market: ctx.accounts.market.key(),
+        market_index: market.market_index,
+        settlement_price: price.into(),
+        fallback,
+        sample_count: samples.count,
+    });
+    Ok(())
+}

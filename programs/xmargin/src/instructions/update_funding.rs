@@ -1,0 +1,88 @@
+use anchor_lang::prelude::*;
+use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, MAX_FUNDING_STEP_SECS};
+use xmargin_risk::price::update_stable_price;
+use xmargin_risk::Fixed;
+
+use crate::derivatives::record_mark;
+use crate::errors::XmarginError;
+use crate::events::FundingUpdated;
+use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
+use crate::oracle::read_pyth;
+use crate::state::{Group, Market};
+
+#[derive(Accounts)]
+pub struct UpdateFunding<'info> {
+    pub group: AccountLoader<'info, Group>,
+    #[account(mut, has_one = group @ XmarginError::WrongGroup, has_one = oracle @ XmarginError::WrongOracle)]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: equals the market's oracle (has_one); identity checked on read.
+    pub oracle: UncheckedAccount<'info>,
+}
+
+/// Permissionless crank of a perpetual's funding:
+/// 1. folds the oracle into the time-weighted mark and oracle prices (with
+///    no trades the mark decays to the oracle);
+/// 2. hourly rate = clamp((mark_twap − oracle_twap) / oracle_twap, ±cap) / 24;
+/// 3. the cumulative index grows by rate · oracle_twap per contract for the
+///    time since the last update, at most one hour (a longer gap is not
+///    charged: nobody could have known the rate);
+/// 4. the stable price follows the oracle at its bounded speed.
+///
+/// Positions settle against the index lazily (`crate::derivatives`).
+pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
+    let mut market = ctx.accounts.market.load_mut()?;
+    market.apply_due_params(now);
+    if !market.is_perpetual() {
+        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, 0)));
+    }
+    let elapsed = now.saturating_sub(market.last_funding_ts);
+    if elapsed <= 0 {
+        return Err(error!(XmarginError::FundingNotDue).with_values((now, market.last_funding_ts)));
+    }
+    let hctx = HealthContext {
+        group: ctx.accounts.group.key(),
+        quote_decimals,
+        now,
+        rules: PriceRules::trade(market.market_index),
+    };
+    let oracle = market_oracle_price(&hctx, &market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
+    record_mark(&mut market, None, oracle.lo, now)?;
+
+    let rate = hourly_funding_rate(
+        market.mark_twap.get(),
+        market.oracle_twap.get(),
+        market.max_funding_premium.get(),
+    )
+    .map_err(risk_error)?;
+    let applied_secs = elapsed.unsigned_abs().min(MAX_FUNDING_STEP_SECS);
+    let contract_price = market
+        .oracle_twap
+        .get()
+        .checked_mul_floor(Fixed::from_u64(market.contract_size))
+        .map_err(risk_error)?;
+    let delta = funding_delta_per_contract(rate, contract_price, applied_secs).map_err(risk_error)?;
+    let cum = market.cum_funding.get().checked_add(delta).map_err(risk_error)?;
+    market.cum_funding.set(cum);
+    market.last_funding_rate.set(rate);
+    market.last_funding_ts = now;
+
+    let growth = market.safety_params(now).stable_price_growth_per_sec.get();
+    let dt = now.saturating_sub(market.stable_price_ts).max(0).unsigned_abs();
+    let stable = update_stable_price(market.stable_price.get(), oracle.lo, dt, growth).map_err(risk_error)?;
+    market.stable_price.set(stable);
+    market.stable_price_ts = now;
+
+    emit!(FundingUpdated {
+        market: ctx.accounts.market.key(),
+        market_index: market.market_index,
+        hourly_rate: rate.into(),
+        cum_funding: cum.into(),
+        mark_twap: market.mark_twap,
+        oracle_twap: market.oracle_twap,
+        applied_secs,
+        stable_price: stable.into(),
+    });
+    Ok(())
+}
