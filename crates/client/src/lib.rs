@@ -7,7 +7,8 @@
 pub mod accounts;
 pub mod health;
 pub mod instructions;
+pub mod market_instructions;
 
 pub use xmargin::pda;
-pub use xmargin::state::{Bank, Group, MarginAccount};
+pub use xmargin::state::{Bank, Group, MarginAccount, Market};
 pub use xmargin::ID as PROGRAM_ID;

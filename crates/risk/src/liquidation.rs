@@ -169,13 +169,31 @@ pub fn equity_bonus(cache: &HealthCache, bonus: Fixed) -> RiskResult<Fixed> {
 }
 
 /// The account's assets and debts at oracle prices, unweighted: assets
-/// rounded down, debts up (the bonus they allow is never too generous).
+/// rounded down, debts up (the bonus they allow is never too generous). A
+/// derivative position counts its PnL at the oracle price (value rounded
+/// down, cost and unsettled funding exact): a profit as an asset, a loss as
+/// a debt.
 pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
-    cache.tokens().iter().try_fold((Fixed::ZERO, Fixed::ZERO), |(assets, debts), t| {
+    let tokens = cache.tokens().iter().try_fold((Fixed::ZERO, Fixed::ZERO), |(assets, debts), t| {
         if t.balance.is_negative() {
-            Ok((assets, debts.checked_add(t.balance.checked_neg()?.checked_mul_ceil(t.prices.oracle)?)?))
+            Ok::<_, RiskError>((
+                assets,
+                debts.checked_add(t.balance.checked_neg()?.checked_mul_ceil(t.prices.oracle)?)?,
+            ))
         } else {
             Ok((assets.checked_add(t.balance.checked_mul_floor(t.prices.oracle)?)?, debts))
+        }
+    })?;
+    cache.derivatives().iter().try_fold(tokens, |(assets, debts), d| {
+        let pnl = d
+            .base
+            .checked_mul_floor(d.prices.oracle)?
+            .checked_sub(d.cost_basis)?
+            .checked_add(d.unsettled_funding)?;
+        if pnl.is_negative() {
+            Ok((assets, debts.checked_add(pnl.checked_neg()?)?))
+        } else {
+            Ok((assets.checked_add(pnl)?, debts))
         }
     })
 }

@@ -210,6 +210,40 @@ fn insolvent_accounts_pay_the_full_bonus() {
     assert!(near(step.asset_received, 10.0, 1e-6));
 }
 
+/// Equity counts derivative PnL at the oracle: USDC 1,000 deposit, a SOL
+/// borrow of 2 at 140 (debt 280), long perp 10 bought for 1,500 with 5 of
+/// unsettled funding owed: PnL 10·140 − 1,500 − 5 = −105, a debt. Assets
+/// 1,000, debts 385, E/L = 615/385 = 1.597, so a 5 % bonus stands; with the
+/// perp at a 700 loss instead (cost 2,100), debts are 280 + 705 = 985 and the
+/// bonus is capped at 15/985 = 1.52 %.
+#[test]
+fn oracle_values_count_derivative_pnl() {
+    let perp = |cost: &str| {
+        DerivativeInfo::new(
+            7,
+            1,
+            DerivativeKind::Perpetual,
+            fx("10"),
+            fx(cost),
+            fx("-5"),
+            biased("140", "0", "140"),
+            perp_rates(),
+        )
+        .unwrap()
+    };
+    let sol_debt = token(1, fx("-2"), fx("140"), &sol_weights());
+    let c = HealthCache::new(vec![usdc(0, fx("1000")), sol_debt], vec![perp("1500")], MarginMode::Linear)
+        .unwrap();
+    let (assets, debts) = oracle_values(&c).unwrap();
+    assert!(near(assets, 1000.0, 1e-9) && near(debts, 385.0, 1e-9), "{assets} {debts}");
+    assert_eq!(equity_bonus(&c, fx("0.05")).unwrap(), fx("0.05"));
+    let c = HealthCache::new(vec![usdc(0, fx("1000")), sol_debt], vec![perp("2100")], MarginMode::Linear)
+        .unwrap();
+    let (assets, debts) = oracle_values(&c).unwrap();
+    assert!(near(assets, 1000.0, 1e-9) && near(debts, 985.0, 1e-9), "{assets} {debts}");
+    assert!(near(equity_bonus(&c, fx("0.05")).unwrap(), 15.0 / 985.0, 1e-12));
+}
+
 proptest! {
     /// Liquidating a solvent account step after step, on every pair, until
     /// no step is accepted: it never becomes insolvent, and it is never left

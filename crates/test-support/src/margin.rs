@@ -7,7 +7,7 @@ use anchor_lang::prelude::Pubkey;
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 use xmargin::state::{Bank, MarginAccount};
-use xmargin_client::health::{health_metas, BankEntry};
+use xmargin_client::health::BankEntry;
 use xmargin_client::instructions::{self as ixs, BankKeys};
 use xmargin_risk::Fixed;
 
@@ -51,8 +51,7 @@ pub fn health_accounts_opening(
     account: &Address,
     opening: &[u16],
 ) -> Vec<AccountMeta> {
-    let acc: MarginAccount = env.zero_copy(account);
-    health_metas(&acc, opening, &banks(env, group)).expect("banks of the account's positions")
+    crate::markets::health_accounts_full(env, group, account, opening, &[])
 }
 
 /// A deposit (or, with `repay`, a repay) of `amount` from `token_account`.

@@ -37,3 +37,11 @@ pub fn margin_account_address(group: &Pubkey, owner: &Pubkey, account_num: u32) 
 pub fn bank_mint_marker_address(group: &Pubkey, mint: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[BANK_MINT_SEED, group.as_ref(), mint.as_ref()], &crate::ID)
 }
+
+/// `[b"market", group, market_index (u16 LE)]`
+pub fn market_address(group: &Pubkey, market_index: u16) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[crate::state::MARKET_SEED, group.as_ref(), &market_index.to_le_bytes()],
+        &crate::ID,
+    )
+}
