@@ -158,3 +158,42 @@ pub fn liquidate_position(
     extra.extend(liqor_health);
     ix(accounts, xmargin::instruction::LiquidatePosition { max_contracts }, extra)
 }
+
+/// The Ed25519 precompile instruction carrying `signer`'s `signature` of a
+/// quote `message` (`xmargin::quote::quote_message`); it must come right
+/// before [`take_quote`] in the transaction.
+pub fn ed25519_signature(signer: &Pubkey, signature: &[u8; 64], message: &[u8]) -> Instruction {
+    Instruction {
+        program_id: xmargin::quote::ED25519_PROGRAM_ID,
+        accounts: vec![],
+        data: xmargin::quote::ed25519_instruction_data(signer, signature, message),
+    }
+}
+
+/// `take_quote`: `taker` fills `maker`'s signed quote. `buyer_health` and
+/// `seller_health` follow the quote's side (the maker buys when
+/// `terms.side == quote_side::MAKER_BUYS`), each with this market opened.
+#[allow(clippy::too_many_arguments)]
+pub fn take_quote(
+    group: &Pubkey,
+    market: &MarketKeys,
+    maker: &Pubkey,
+    taker: &Pubkey,
+    taker_authority: &Pubkey,
+    terms: xmargin::quote::QuoteTerms,
+    buyer_health: Vec<AccountMeta>,
+    seller_health: Vec<AccountMeta>,
+) -> Instruction {
+    let accounts = xmargin::accounts::TakeQuote {
+        group: *group,
+        market: market.market,
+        oracle: market.oracle,
+        maker: *maker,
+        taker: *taker,
+        taker_authority: *taker_authority,
+        instructions: xmargin::quote::INSTRUCTIONS_SYSVAR_ID,
+    };
+    let mut extra = buyer_health;
+    extra.extend(seller_health);
+    ix(accounts, xmargin::instruction::TakeQuote { terms }, extra)
+}

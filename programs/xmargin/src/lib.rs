@@ -17,6 +17,7 @@ pub mod instructions;
 pub mod liquidation;
 pub mod oracle;
 pub mod pda;
+pub mod quote;
 pub mod state;
 pub mod token;
 
@@ -126,6 +127,16 @@ pub mod xmargin {
     /// then the seller's.
     pub fn trade<'info>(ctx: Context<'info, Trade<'info>>, args: TradeArgs) -> Result<()> {
         handle_trade(ctx, args)
+    }
+
+    /// The taker fills a maker's signed quote alone; the maker's Ed25519
+    /// signature of the quote is verified by the precompile instruction just
+    /// before this one. Remaining accounts: the buyer's health accounts, then the seller's.
+    pub fn take_quote<'info>(
+        ctx: Context<'info, TakeQuote<'info>>,
+        terms: crate::quote::QuoteTerms,
+    ) -> Result<()> {
+        handle_take_quote(ctx, terms)
     }
 
     /// Permissionless: folds the oracle into a perpetual's time-weighted
