@@ -21,7 +21,8 @@ use crate::state::{account_flags, market_status, Bank, Group, MarginAccount, Mar
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 /// Remaining accounts: the liquidatee's health accounts (its quote-token
-/// position opened first if it has none), then the liquidator's (its
+/// position opened in its first free slot if it has none and a slot is
+/// free), then the liquidator's (its
 /// position in this market opened first if it has none). See `crate::health`.
 #[derive(Accounts)]
 pub struct LiquidatePosition<'info> {
@@ -107,20 +108,26 @@ pub fn handle_liquidate_position<'info>(
     let long_after =
         longs(liqee.derivatives[slots.0].base_contracts, liqor.derivatives[slots.1].base_contracts);
     crate::derivatives::update_open_interest(&mut market, long_before, long_after, u64::MAX)?;
-    let fee_paid = charge_insurance_fee(&ctx, &mut liqee, quote_index, step.insurance_fee)?;
+    let fee_paid = match quote_index {
+        Some(q) => charge_insurance_fee(&ctx, &mut liqee, q, step.insurance_fee)?,
+        None => 0,
+    };
     let base = base_of(&market, -step.contracts)?;
     let cash = Fixed::from_i64(-step.contracts)
         .checked_mul_floor(Fixed::from_u64(step.price))
         .map_err(risk_error)?;
     cache.adjust_derivative(index, base, cash).map_err(risk_error)?;
-    cache
-        .adjust_token_balance(quote_index, Fixed::from_u64(fee_paid).checked_neg().map_err(risk_error)?)
-        .map_err(risk_error)?;
+    if let (Some(q), true) = (quote_index, fee_paid > 0) {
+        let paid = Fixed::from_u64(fee_paid).checked_neg().map_err(risk_error)?;
+        cache.adjust_token_balance(q, paid).map_err(risk_error)?;
+    }
     let liq_end_after = cache.health(HealthType::LiquidationEnd).map_err(risk_error)?;
     close_if_empty(&mut liqee, &mut market)?;
     drop(market);
 
-    liqee.close_token_position_if_empty(quote_index);
+    if let Some(q) = quote_index {
+        liqee.close_token_position_if_empty(q);
+    }
     update_liqee_flags(&mut liqee, liq_end_after);
     let liqor_init = check_liquidator_init(&hctx_for_liqor(&hctx, index), &mut liqor, liqor_accounts)?;
     close_if_empty(&mut liqor, &mut *a.market.load_mut()?)?;
@@ -140,7 +147,7 @@ pub fn handle_liquidate_position<'info>(
     Ok(())
 }
 
-type Prepared = (HealthContext, OraclePrice, (usize, usize), u16);
+type Prepared = (HealthContext, OraclePrice, (usize, usize), Option<u16>);
 
 /// Market live and priced, funding settled on both positions, the
 /// liquidator's slot and the liquidatee's quote slot opened (the health
@@ -155,7 +162,8 @@ fn prepare(
 ) -> Result<Prepared> {
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
-    if market.status != market_status::ACTIVE {
+    // An expired future settles at its settlement price (settle_expired), never by liquidation.
+    if market.status != market_status::ACTIVE || market.is_expired(now) {
         return Err(error!(XmarginError::MarketExpired).with_values((now, market.expiry_ts)));
     }
     let hctx = HealthContext {
@@ -172,8 +180,10 @@ fn prepare(
         return Err(error!(XmarginError::WrongQuoteBank).with_pubkeys((bank.mint, quote_mint)));
     }
     bank.accrue(now)?;
-    liqee.token_position_mut_or_open(bank.token_index).ok_or(error!(XmarginError::TooManyPositions))?;
-    Ok((hctx, oracle, (liqee_slot, liqor_slot), bank.token_index))
+    // No free token slot for the quote token: the step goes ahead without the
+    // insurance fee rather than leave the account unliquidatable.
+    let quote_index = liqee.token_position_mut_or_open(bank.token_index).map(|_| bank.token_index);
+    Ok((hctx, oracle, (liqee_slot, liqor_slot), quote_index))
 }
 
 /// Sizes the step from the liquidatee's cache (module docs of
