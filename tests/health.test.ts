@@ -16,9 +16,16 @@ import {
   estimateHealth,
   healthBand,
   type HealthBankInput,
+  type HealthContextInput,
+  type HealthDerivativeInput,
+  type HealthMarketInput,
+  MarketOracleUnusableError,
+  type MarketRiskInput,
+  type MarketSafetyInput,
   nativeTotals,
   type HealthPositionInput,
   OracleUnusableError,
+  pendingFunding,
   oraclePriceFromPyth,
   programErrorOf,
   type RiskParamsInput,
@@ -93,25 +100,88 @@ function bank(v: unknown): HealthBankInput {
   };
 }
 
+function reading(v: unknown) {
+  const r = obj(v, "reading");
+  return { price: big(r, "price"), conf: big(r, "conf"), exponent: int(r, "exponent"), publishTime: big(r, "publishTime") };
+}
+
 function position(v: unknown): HealthPositionInput {
   const p = obj(v, "position");
-  const r = obj(p.reading, "reading");
+  return { bank: bank(p.bank), reading: reading(p.reading), shares: big(p, "shares") };
+}
+
+function marketRisk(v: unknown): MarketRiskInput {
+  const r = obj(v, "market risk");
   return {
-    bank: bank(p.bank),
-    reading: {
-      price: big(r, "price"),
-      conf: big(r, "conf"),
-      exponent: int(r, "exponent"),
-      publishTime: big(r, "publishTime"),
-    },
-    shares: big(p, "shares"),
+    initRate: big(r, "initRate"),
+    maintRate: big(r, "maintRate"),
+    liqEndRate: big(r, "liqEndRate"),
+    pnlInitWeight: big(r, "pnlInitWeight"),
+    pnlLiqEndWeight: big(r, "pnlLiqEndWeight"),
+    pnlMaintWeight: big(r, "pnlMaintWeight"),
+    initPnlCap: big(r, "initPnlCap"),
   };
+}
+
+function safety(v: unknown): MarketSafetyInput {
+  const s = obj(v, "safety");
+  return {
+    confMultiplier: big(s, "confMultiplier"),
+    maxConfRatio: big(s, "maxConfRatio"),
+    maxOracleAgeSecs: int(s, "maxOracleAgeSecs"),
+    activationTs: big(s, "activationTs"),
+  };
+}
+
+function market(v: unknown): HealthMarketInput {
+  const m = obj(v, "market");
+  return {
+    marketIndex: int(m, "marketIndex"),
+    underlyingTokenIndex: int(m, "underlyingTokenIndex"),
+    underlyingDecimals: int(m, "underlyingDecimals"),
+    kind: int(m, "kind"),
+    status: int(m, "status"),
+    contractSize: big(m, "contractSize"),
+    stablePrice: big(m, "stablePrice"),
+    cumFunding: big(m, "cumFunding"),
+    settlementPrice: big(m, "settlementPrice"),
+    risk: marketRisk(m.risk),
+    pendingRisk: marketRisk(m.pendingRisk),
+    pendingRiskActivationTs: big(m, "pendingRiskActivationTs"),
+    safety: safety(m.safety),
+    pendingSafety: safety(m.pendingSafety),
+  };
+}
+
+function derivative(v: unknown): HealthDerivativeInput {
+  const d = obj(v, "derivative");
+  const p = obj(d.position, "derivative position");
+  return {
+    market: market(d.market),
+    reading: reading(d.reading),
+    baseContracts: big(p, "baseContracts"),
+    quoteCost: big(p, "quoteCost"),
+    realizedPnl: big(p, "realizedPnl"),
+    fundingSnapshot: big(p, "fundingSnapshot"),
+  };
+}
+
+/** A fixture's price rules (`rules`; absent: the view rules of `compute_health`). */
+function rules(v: unknown): Partial<HealthContextInput> {
+  if (v === undefined) return {};
+  const r = obj(v, "rules");
+  const unpriced = text(r, "unpricedLiability");
+  assert.ok(unpriced === "refuse" || unpriced === "fallback");
+  const strictMarket = r.strictMarket === null ? undefined : int(r, "strictMarket");
+  const strictTokens = list(r.strictTokens, "strictTokens").map((t) => t as number);
+  return { strictTokens, strictMarket, unpricedLiability: unpriced };
 }
 
 interface Fixture {
   name: string;
-  ctx: { quoteDecimals: number; now: bigint };
+  ctx: HealthContextInput;
   positions: HealthPositionInput[];
+  derivatives: HealthDerivativeInput[];
   raw: Obj;
 }
 
@@ -119,8 +189,9 @@ function fixture(v: unknown): Fixture {
   const f = obj(v, "fixture");
   return {
     name: text(f, "name"),
-    ctx: { quoteDecimals: int(f, "quoteDecimals"), now: big(f, "now") },
+    ctx: { quoteDecimals: int(f, "quoteDecimals"), now: big(f, "now"), ...rules(f.rules) },
     positions: list(f.positions, "positions").map(position),
+    derivatives: f.derivatives === undefined ? [] : list(f.derivatives, "derivatives").map(derivative),
     raw: f,
   };
 }
@@ -129,15 +200,18 @@ const file = obj(JSON.parse(readFileSync(join(__dirname, "fixtures/health.json")
 const fixtures = list(file.fixtures, "fixtures").map(fixture);
 const refused = list(file.refused, "refused").map(fixture);
 
-test("the shared fixtures are there (at least 8 valued accounts)", () => {
+test("the shared fixtures are there (at least 8 valued accounts, with and without derivative positions)", () => {
   assert.ok(fixtures.length >= 8, `${fixtures.length} fixtures`);
   assert.ok(refused.length > 0);
+  assert.ok(fixtures.filter((f) => f.derivatives.length > 0).length >= 8, "derivative fixtures");
+  assert.ok(refused.filter((f) => f.derivatives.length > 0).length >= 5, "refused derivative fixtures");
+  assert.ok(fixtures.some((f) => f.ctx.unpricedLiability === "fallback"), "a fixture under the fallback rules");
 });
 
 for (const f of fixtures) {
   test(`fixture ${f.name}: Init / Maint / LiquidationEnd equal the Rust engine bit for bit`, () => {
     const expected = obj(f.raw.expected, "expected");
-    const got = estimateHealth(f.positions, f.ctx);
+    const got = estimateHealth(f.positions, f.ctx, f.derivatives);
     assert.deepEqual(got, {
       init: big(expected, "init"),
       maint: big(expected, "maint"),
@@ -150,7 +224,7 @@ for (const f of fixtures) {
 for (const f of refused) {
   test(`refused ${f.name}: throws what the program would (${String(f.raw.expectedError)})`, () => {
     assert.throws(
-      () => estimateHealth(f.positions, f.ctx),
+      () => estimateHealth(f.positions, f.ctx, f.derivatives),
       (e: unknown) => programErrorOf(e) === text(f.raw, "expectedError"),
     );
   });
@@ -247,4 +321,63 @@ test("confidence check on the mantissas, exact at the boundary (pyth_conf_within
   assert.equal(pythConfWithin(15_000_000_000n, 299_999_999n, twoPercent), true);
   assert.equal(pythConfWithin(0n, 0n, twoPercent), false);
   assert.equal(pythConfWithin(-5n, 0n, twoPercent), false);
+});
+
+test("derivative positions by hand: 100 SOL long from $100, profit counted at 50 % and capped at 100 USDC in Init", () => {
+  const f = fixtures.find((x) => x.name === "perp_profit_beyond_init_cap");
+  assert.ok(f !== undefined);
+  const [d] = f.derivatives;
+  assert.ok(d !== undefined);
+  // 10,000 contracts of 0.01 SOL bought at 1,000,000 µUSDC each: cost 10^10 µUSDC ($10,000).
+  assert.equal(d.baseContracts, 10_000n);
+  assert.equal(d.quoteCost, 10_000_000_000n);
+  // Init prices a long at min(spot − conf, stable) = the $148 stable price: PnL 100 · 148 − 10,000 = $4,800,
+  // 50 % of it is $2,400, capped at $100; the requirement is 10 % of 100 SOL at max(spot + conf, stable)
+  // = $150.22345678: $1,502.2345678 (rounded up). USDC: 100 at weight 0.95 (spot $1 − conf 0.0002).
+  const usdcOnly = estimateHealth(f.positions, f.ctx);
+  const withPerp = estimateHealth(f.positions, f.ctx, f.derivatives);
+  const perpInit = withPerp.init - usdcOnly.init;
+  const expected = F.fromInt(100_000_000n) - F.fromRatio(1_502_234_567_800n, 1_000n, "floor");
+  assert.ok(expected - perpInit >= 0n && expected - perpInit < F.ONE, `${F.toDecimalString(perpInit, 6)}`);
+  // Maint: PnL at spot − conf ($150.02345678) counts 90 %, uncapped; requirement 5 % at spot + conf.
+  const perpMaint = withPerp.maint - usdcOnly.maint;
+  const pnl = 100n * 150_023_456_780n / 1_000n - 10_000_000_000n; // 5,002,345,678 µUSDC
+  const maint = (pnl * 9n) / 10n - (100n * 150_223_456_780n / 1_000n) / 20n; // 4,502,111,110 − 751,117,284
+  assert.ok(F.toInt(perpMaint, "floor") - maint <= 1n && maint - F.toInt(perpMaint, "floor") <= 1n);
+});
+
+test("funding a position would settle: floored, so a payer pays the fraction and a receiver forgoes it", () => {
+  const f = fixtures.find((x) => x.name === "perp_unsettled_funding");
+  assert.ok(f !== undefined);
+  const [sol, eth, fut] = f.derivatives;
+  assert.ok(sol !== undefined && eth !== undefined && fut !== undefined);
+  // SOL: 300 long, index moved 987.654321 − (−12.345678) = 999.999999 per contract: owes 299,999.9997 → −300,000.
+  assert.equal(pendingFunding(sol.market, sol.baseContracts, sol.fundingSnapshot), -300_000n);
+  // ETH: 40 short, index moved 7/3 + 100/7 = 16.619 per contract: receives 664.76 → 664.
+  assert.equal(pendingFunding(eth.market, eth.baseContracts, eth.fundingSnapshot), 664n);
+  // A dated future never pays funding, whatever its index says.
+  assert.equal(pendingFunding(fut.market, fut.baseContracts, fut.fundingSnapshot), 0n);
+  assert.equal(pendingFunding(sol.market, 0n, sol.fundingSnapshot), 0n);
+});
+
+test("a stale market names its market; the fallback rules value it at min(last, stable) for a long", () => {
+  const f = refused.find((r) => r.name === "stale_market");
+  assert.ok(f !== undefined);
+  const [d] = f.derivatives;
+  assert.ok(d !== undefined);
+  assert.throws(
+    () => estimateHealth(f.positions, f.ctx, f.derivatives),
+    (e: unknown) => e instanceof MarketOracleUnusableError && e.marketIndex === d.market.marketIndex &&
+      e.programError === "OracleStale",
+  );
+  const fallback = { ...f.ctx, unpricedLiability: "fallback" as const };
+  const h = estimateHealth(f.positions, fallback, f.derivatives);
+  // The long is valued at the $148 stable price (below the last $150.12): the same as a fresh oracle at $148.
+  const at148 = { ...d, reading: { price: 14_800_000_000n, conf: 0n, exponent: -8, publishTime: f.ctx.now } };
+  const fresh = estimateHealth(f.positions, f.ctx, [at148]);
+  assert.equal(h.maint, fresh.maint);
+  assert.equal(h.liqEnd, fresh.liqEnd);
+  // Liquidating that very market: strict, refused even under the fallback rules.
+  assert.throws(() => estimateHealth(f.positions, { ...fallback, strictMarket: d.market.marketIndex }, f.derivatives),
+    MarketOracleUnusableError);
 });

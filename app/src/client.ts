@@ -3,12 +3,18 @@
  * fetch/decode, and the health accounts each instruction needs, on top of an
  * Anchor `Program<Xmargin>` (any `Provider`: a wallet over JSON-RPC, or the
  * tests' in-process SVM).
+ *
+ * Health accounts (`programs/xmargin/src/health/accounts.rs`): the banks of the
+ * account's token positions in slot order, then their oracles, then the
+ * markets of its derivative positions in slot order, then the market oracles
+ * no token position brought, each once.
  */
 import { BN, Program, type Provider } from "@anchor-lang/core";
 import {
   type AccountMeta,
   PublicKey,
   SystemProgram,
+  SYSVAR_INSTRUCTIONS_PUBKEY,
   type TransactionInstruction,
 } from "@solana/web3.js";
 import idlJson from "./idl/xmargin.json";
@@ -21,11 +27,15 @@ import {
   type MarginAccountData,
   MARGIN_ACCOUNT_GROUP_OFFSET,
   MARGIN_ACCOUNT_OWNER_OFFSET,
+  type MarketData,
   healthSlots,
+  marketSlots,
 } from "./accounts.ts";
 import {
   bankAddress, bankMintMarkerAddress, bankVaultAddress, groupAddress, insuranceVaultAddress, marginAccountAddress,
+  marketAddress,
 } from "./pda.ts";
+import { ed25519QuoteInstruction, QuoteSide, type SignedQuote } from "./quote.ts";
 
 /** SPL Token program (the only token program banks accept). */
 export const TOKEN_PROGRAM_ID = new PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
@@ -36,6 +46,25 @@ export const XMARGIN_IDL = idlJson as Xmargin;
 export type BankRiskArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["risk"];
 export type BankOracleArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["oracle"];
 export type BankInterestArgs = Parameters<Program<Xmargin>["methods"]["addBank"]>[0]["interest"];
+export type AddMarketArgs = Parameters<Program<Xmargin>["methods"]["addMarket"]>[0];
+export type MarketRiskArgs = AddMarketArgs["risk"];
+export type MarketFundingArgs = AddMarketArgs["funding"];
+export type UpdateMarketArgs = Parameters<Program<Xmargin>["methods"]["updateMarket"]>[0];
+
+/** A listed market: its index, address, oracle (its underlying bank's) and decoded state. */
+export interface MarketEntry {
+  marketIndex: number;
+  address: PublicKey;
+  oracle: PublicKey;
+  data: MarketData;
+}
+
+/** Thrown when an account's position needs a market the client does not know. */
+export class UnknownMarketError extends Error {
+  constructor(readonly marketIndex: number) {
+    super(`no market known for market index ${marketIndex}: call loadMarkets() after new markets are listed`);
+  }
+}
 
 /** A listed bank: its index, addresses and decoded state. */
 export interface BankEntry {
@@ -63,6 +92,10 @@ export class XmarginClient {
   readonly program: Program<Xmargin>;
   /** Banks by token index, as last loaded by `loadBanks`. */
   readonly banks = new Map<number, BankEntry>();
+  /** Markets by market index, as last loaded by `loadMarkets` (closed markets are absent). */
+  readonly markets = new Map<number, MarketEntry>();
+  /** The group's quote mint, as last read by `loadBanks`. */
+  private quoteMint: PublicKey | null = null;
 
   constructor(
     provider: Provider,
@@ -109,6 +142,7 @@ export class XmarginClient {
     const group = await this.fetchGroup();
     const addresses = Array.from({ length: group.bankCount }, (_, i) => bankAddress(this.group, i, this.programId));
     const datas = await this.program.account.bank.fetchMultiple(addresses);
+    this.quoteMint = group.quoteMint;
     this.banks.clear();
     datas.forEach((data, i) => {
       if (!data) throw new UnknownBankError(i);
@@ -125,16 +159,67 @@ export class XmarginClient {
     return b;
   }
 
+  /** The bank of the group's quote token (PnL and insurance fees settle in it). */
+  quoteBank(): BankEntry {
+    for (const b of this.banks.values()) if (this.quoteMint && b.mint.equals(this.quoteMint)) return b;
+    throw new Error("the quote token's bank is not loaded: call loadBanks()");
+  }
+
+  fetchMarket(marketIndex: number): Promise<MarketData> {
+    return this.program.account.market.fetch(marketAddress(this.group, marketIndex, this.programId));
+  }
+
+  /** Loads every market of the group (`group.marketCount`), replacing the cached ones; closed markets are skipped. */
+  async loadMarkets(): Promise<Map<number, MarketEntry>> {
+    const group = await this.fetchGroup();
+    const addresses = Array.from({ length: group.marketCount }, (_, i) => marketAddress(this.group, i, this.programId));
+    const datas = addresses.length > 0 ? await this.program.account.market.fetchMultiple(addresses) : [];
+    this.markets.clear();
+    datas.forEach((data, i) => {
+      if (data) this.markets.set(i, { marketIndex: i, address: addresses[i], oracle: data.oracle, data });
+    });
+    return this.markets;
+  }
+
+  market(marketIndex: number): MarketEntry {
+    const m = this.markets.get(marketIndex);
+    if (!m) throw new UnknownMarketError(marketIndex);
+    return m;
+  }
+
   /**
-   * Health accounts for `account` (banks, then their oracles, in slot order)
-   * after opening `opening`: the remaining accounts of every instruction that checks health.
+   * Health accounts for `account` after opening the token positions
+   * `opening` and the derivative positions `openingMarkets` (each in its
+   * first free slot): the banks of its token positions in slot order, their
+   * oracles, the markets of its derivative positions in slot order, then the
+   * oracles of those markets no token position brought, each once. The
+   * remaining accounts of every instruction that checks health.
    */
-  healthAccounts(account: MarginAccountData | null, opening: number[] = []): AccountMeta[] {
-    const entries = healthSlots(account, opening).map((t) => this.bank(t));
+  healthAccounts(account: MarginAccountData | null, opening: number[] = [], openingMarkets: number[] = []): AccountMeta[] {
+    const banks = healthSlots(account, opening).map((t) => this.bank(t));
+    const markets = marketSlots(account, openingMarkets).map((m) => this.market(m));
+    const meta = (pubkey: PublicKey): AccountMeta => ({ pubkey, isSigner: false, isWritable: false });
+    const oracles = banks.map((b) => b.oracle);
+    const extra: PublicKey[] = [];
+    for (const m of markets) {
+      if (![...oracles, ...extra].some((o) => o.equals(m.oracle))) extra.push(m.oracle);
+    }
     return [
-      ...entries.map((e) => ({ pubkey: e.address, isSigner: false, isWritable: false })),
-      ...entries.map((e) => ({ pubkey: e.oracle, isSigner: false, isWritable: false })),
+      ...banks.map((b) => meta(b.address)),
+      ...oracles.map(meta),
+      ...markets.map((m) => meta(m.address)),
+      ...extra.map(meta),
     ];
+  }
+
+  /** {@link healthAccounts}, loading the markets first if the account holds one the client does not know. */
+  async healthAccountsLoaded(
+    account: MarginAccountData | null,
+    opening: number[] = [],
+    openingMarkets: number[] = [],
+  ): Promise<AccountMeta[]> {
+    if (marketSlots(account, openingMarkets).some((m) => !this.markets.has(m))) await this.loadMarkets();
+    return this.healthAccounts(account, opening, openingMarkets);
   }
 
   // ---------------------------------------------------------------- admin
@@ -249,7 +334,7 @@ export class XmarginClient {
     if (p.clearLiquidation !== true && p.accountData === undefined) return [];
     const data = p.accountData ?? (await this.fetchMarginAccount(p.account));
     if ((data.flags & AccountFlags.beingLiquidated) === 0) return [];
-    return this.healthAccounts(data, [p.tokenIndex]);
+    return this.healthAccountsLoaded(data, [p.tokenIndex]);
   }
 
   /**
@@ -261,7 +346,7 @@ export class XmarginClient {
     return this.program.methods
       .withdraw(toBN(p.amount))
       .accountsStrict(this.payInAccounts(p))
-      .remainingAccounts(this.healthAccounts(data, [p.tokenIndex]))
+      .remainingAccounts(await this.healthAccountsLoaded(data, [p.tokenIndex]))
       .instruction();
   }
 
@@ -285,8 +370,8 @@ export class XmarginClient {
         assetBank: this.bank(p.assetTokenIndex).address, liabBank: this.bank(p.liabTokenIndex).address,
       })
       .remainingAccounts([
-        ...this.healthAccounts(liqee),
-        ...this.healthAccounts(liqor, [p.assetTokenIndex, p.liabTokenIndex]),
+        ...(await this.healthAccountsLoaded(liqee)),
+        ...(await this.healthAccountsLoaded(liqor, [p.assetTokenIndex, p.liabTokenIndex])),
       ])
       .instruction();
   }
@@ -330,7 +415,7 @@ export class XmarginClient {
         liqor: p.liqor, liqorAuthority: p.liqorAuthority, quoteBank: quote.address, quoteVault: quote.vault,
         liabOracle: liab.oracle, quoteOracle: quote.oracle,
       })
-      .remainingAccounts(this.healthAccounts(liqor, [p.quoteTokenIndex, p.liabTokenIndex]))
+      .remainingAccounts(await this.healthAccountsLoaded(liqor, [p.quoteTokenIndex, p.liabTokenIndex]))
       .instruction();
   }
 
@@ -348,13 +433,177 @@ export class XmarginClient {
     return this.program.methods
       .computeHealth()
       .accountsStrict({ group: this.group, account })
-      .remainingAccounts(this.healthAccounts(data))
+      .remainingAccounts(await this.healthAccountsLoaded(data))
       .instruction();
   }
 
   /** Decodes `compute_health`'s return data. */
   decodeHealthView(returnData: Uint8Array): HealthView {
     return this.program.coder.types.decode("healthView", Buffer.from(returnData));
+  }
+
+  // ---------------------------------------------------------------- markets (admin)
+
+  /**
+   * `add_market` at `args.marketIndex` (must equal the group's market count)
+   * on the underlying bank `underlyingTokenIndex`, whose oracle the market uses.
+   */
+  addMarketIx(p: { admin: PublicKey; payer: PublicKey; underlyingTokenIndex: number; args: AddMarketArgs }): Promise<TransactionInstruction> {
+    const bank = this.bank(p.underlyingTokenIndex);
+    return this.program.methods
+      .addMarket(p.args)
+      .accountsStrict({
+        group: this.group, admin: p.admin, payer: p.payer, underlyingBank: bank.address, oracle: bank.oracle,
+        market: marketAddress(this.group, p.args.marketIndex, this.programId), systemProgram: SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  /** `update_market`: tightening applies at once, loosening after the group's delay. Unset fields stay. */
+  updateMarketIx(p: { admin: PublicKey; marketIndex: number; args: Partial<UpdateMarketArgs> }): Promise<TransactionInstruction> {
+    const args: UpdateMarketArgs = {
+      risk: p.args.risk ?? null, oracle: p.args.oracle ?? null, liquidationFeeBps: p.args.liquidationFeeBps ?? null,
+      insuranceFeeBps: p.args.insuranceFeeBps ?? null, funding: p.args.funding ?? null,
+    };
+    return this.program.methods
+      .updateMarket(args)
+      .accountsStrict({ group: this.group, admin: p.admin, market: marketAddress(this.group, p.marketIndex, this.programId) })
+      .instruction();
+  }
+
+  /** `close_market`: a settled market no account holds a slot in; its rent goes to `rentTo`. */
+  closeMarketIx(p: { admin: PublicKey; marketIndex: number; rentTo: PublicKey }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .closeMarket()
+      .accountsStrict({
+        group: this.group, admin: p.admin, market: marketAddress(this.group, p.marketIndex, this.programId), rentTo: p.rentTo,
+      })
+      .instruction();
+  }
+
+  // ---------------------------------------------------------------- trading
+
+  /**
+   * `trade`: `buyer` buys `size` contracts at `price` (quote native per
+   * contract) from `seller`, both signing (owner or delegate). Remaining
+   * accounts: each side's health accounts with this market opened, buyer first.
+   */
+  async tradeIx(p: {
+    marketIndex: number; buyer: PublicKey; buyerAuthority: PublicKey; seller: PublicKey; sellerAuthority: PublicKey;
+    size: bigint | number; price: bigint | number; buyerData?: MarginAccountData; sellerData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const market = await this.marketLoaded(p.marketIndex);
+    const buyer = p.buyerData ?? (await this.fetchMarginAccount(p.buyer));
+    const seller = p.sellerData ?? (await this.fetchMarginAccount(p.seller));
+    return this.program.methods
+      .trade({ size: toBN(p.size), price: toBN(p.price) })
+      .accountsStrict({
+        group: this.group, market: market.address, oracle: market.oracle, buyer: p.buyer,
+        buyerAuthority: p.buyerAuthority, seller: p.seller, sellerAuthority: p.sellerAuthority,
+      })
+      .remainingAccounts([
+        ...(await this.healthAccountsLoaded(buyer, [], [p.marketIndex])),
+        ...(await this.healthAccountsLoaded(seller, [], [p.marketIndex])),
+      ])
+      .instruction();
+  }
+
+  /**
+   * `take_quote` alone: `taker` fills a maker's signed quote. It must follow
+   * the quote's Ed25519 instruction (see {@link takeQuoteIxs}). Remaining
+   * accounts: the buyer's health accounts then the seller's (the maker buys
+   * when `terms.side` is `QuoteSide.makerBuys`), each with this market opened.
+   */
+  async takeQuoteIx(p: {
+    quote: SignedQuote; marketIndex: number; taker: PublicKey; takerAuthority: PublicKey;
+    makerData?: MarginAccountData; takerData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const market = await this.marketLoaded(p.marketIndex);
+    const maker = p.makerData ?? (await this.fetchMarginAccount(p.quote.makerAccount));
+    const taker = p.takerData ?? (await this.fetchMarginAccount(p.taker));
+    const makerHealth = await this.healthAccountsLoaded(maker, [], [p.marketIndex]);
+    const takerHealth = await this.healthAccountsLoaded(taker, [], [p.marketIndex]);
+    const makerBuys = p.quote.terms.side === QuoteSide.makerBuys;
+    const t = p.quote.terms;
+    return this.program.methods
+      .takeQuote({ side: t.side, size: toBN(t.size), price: toBN(t.price), expirySlot: toBN(t.expirySlot), nonce: toBN(t.nonce) })
+      .accountsStrict({
+        group: this.group, market: market.address, oracle: market.oracle, maker: p.quote.makerAccount, taker: p.taker,
+        takerAuthority: p.takerAuthority, instructions: SYSVAR_INSTRUCTIONS_PUBKEY,
+      })
+      .remainingAccounts(makerBuys ? [...makerHealth, ...takerHealth] : [...takerHealth, ...makerHealth])
+      .instruction();
+  }
+
+  /** The two instructions that fill a signed quote, in order: the Ed25519 signature check, then `take_quote`. */
+  async takeQuoteIxs(p: Parameters<XmarginClient["takeQuoteIx"]>[0]): Promise<[TransactionInstruction, TransactionInstruction]> {
+    return [ed25519QuoteInstruction(p.quote), await this.takeQuoteIx(p)];
+  }
+
+  // ---------------------------------------------------------------- market cranks (permissionless)
+
+  /** `update_funding` of a perpetual: at most one hour of funding per call. */
+  async updateFundingIx(marketIndex: number): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(marketIndex);
+    return this.program.methods.updateFunding()
+      .accountsStrict({ group: this.group, market: m.address, oracle: m.oracle }).instruction();
+  }
+
+  /** `settle_pnl`: moves PnL of one market from `loser` to `winner` in the quote bank. */
+  async settlePnlIx(p: { marketIndex: number; winner: PublicKey; loser: PublicKey }): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(p.marketIndex);
+    return this.program.methods.settlePnl()
+      .accountsStrict({ group: this.group, market: m.address, oracle: m.oracle, winner: p.winner, loser: p.loser,
+        quoteBank: this.quoteBank().address })
+      .instruction();
+  }
+
+  /** `sample_price`: an oracle sample for a dated future's settlement, in the 30 minutes before expiry. */
+  async samplePriceIx(marketIndex: number): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(marketIndex);
+    return this.program.methods.samplePrice()
+      .accountsStrict({ group: this.group, market: m.address, oracle: m.oracle }).instruction();
+  }
+
+  /** `settle_expired`: after expiry, turns `account`'s position in the future into realised PnL. */
+  async settleExpiredIx(marketIndex: number, account: PublicKey): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(marketIndex);
+    return this.program.methods.settleExpired()
+      .accountsStrict({ group: this.group, market: m.address, oracle: m.oracle, account }).instruction();
+  }
+
+  /**
+   * `liquidate_position`: `liqor` takes over up to `maxContracts` of
+   * `liqee`'s position in the market at the oracle price less the fees.
+   * Remaining accounts: the liquidatee's health accounts with the quote token
+   * opened, then the liquidator's with this market opened.
+   */
+  async liquidatePositionIx(p: {
+    marketIndex: number; liqee: PublicKey; liqor: PublicKey; liqorAuthority: PublicKey; maxContracts: bigint | number;
+    liqeeData?: MarginAccountData; liqorData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(p.marketIndex);
+    const quote = this.quoteBank();
+    const liqee = p.liqeeData ?? (await this.fetchMarginAccount(p.liqee));
+    const liqor = p.liqorData ?? (await this.fetchMarginAccount(p.liqor));
+    return this.program.methods
+      .liquidatePosition(toBN(p.maxContracts))
+      .accountsStrict({
+        group: this.group, market: m.address, oracle: m.oracle, liqee: p.liqee, liqor: p.liqor,
+        liqorAuthority: p.liqorAuthority, quoteBank: quote.address, vault: quote.vault,
+        insuranceVault: insuranceVaultAddress(this.group, this.programId), tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts([
+        ...(await this.healthAccountsLoaded(liqee, [quote.tokenIndex])),
+        ...(await this.healthAccountsLoaded(liqor, [], [p.marketIndex])),
+      ])
+      .instruction();
+  }
+
+  /** The market entry, loading the group's markets first if it is not cached. */
+  private async marketLoaded(marketIndex: number): Promise<MarketEntry> {
+    if (!this.markets.has(marketIndex)) await this.loadMarkets();
+    return this.market(marketIndex);
   }
 }
 

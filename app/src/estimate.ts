@@ -1,15 +1,18 @@
 /**
  * The client-side health estimate on live accounts: decodes the margin
- * account's banks and their Pyth `PriceUpdateV2` oracles (with the program's
- * identity checks) into the inputs of `health.ts`, which values them bit for
- * bit as the program does.
+ * account's banks, markets and their Pyth `PriceUpdateV2` oracles (with the
+ * program's identity checks) into the inputs of `health.ts`, which values them
+ * bit for bit as the program does.
  */
 import { createHash } from "node:crypto";
 import { type AccountInfo, PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
-import { activeTokenPositions, type BankData, fixedRaw, type MarginAccountData } from "./accounts.ts";
+import {
+  activeDerivativePositions, activeTokenPositions, type BankData, fixedRaw, type MarginAccountData, type MarketData,
+} from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import {
-  estimateHealth, type HealthBankInput, type HealthEstimate, type HealthPositionInput, type PythReadingInput,
+  estimateHealth, type HealthBankInput, type HealthContextInput, type HealthDerivativeInput, type HealthEstimate,
+  type HealthMarketInput, type HealthPositionInput, type MarketRiskInput, type MarketSafetyInput, type PythReadingInput,
   type RiskParamsInput,
 } from "./health.ts";
 import { PYTH_RECEIVER_PROGRAM_ID } from "./pda.ts";
@@ -62,6 +65,27 @@ export function bankInput(b: BankData): HealthBankInput {
     lastAccrualTs: BigInt(b.lastAccrualTs.toString()) };
 }
 
+function marketRiskInput(r: MarketData["risk"]): MarketRiskInput {
+  return { initRate: fixedRaw(r.initRate), maintRate: fixedRaw(r.maintRate), liqEndRate: fixedRaw(r.liqEndRate),
+    pnlInitWeight: fixedRaw(r.pnlInitWeight), pnlLiqEndWeight: fixedRaw(r.pnlLiqEndWeight),
+    pnlMaintWeight: fixedRaw(r.pnlMaintWeight), initPnlCap: BigInt(r.initPnlCap.toString()) };
+}
+
+function safetyInput(s: MarketData["safety"]): MarketSafetyInput {
+  return { confMultiplier: fixedRaw(s.confMultiplier), maxConfRatio: fixedRaw(s.maxConfRatio),
+    maxOracleAgeSecs: s.maxOracleAgeSecs, activationTs: BigInt(s.activationTs.toString()) };
+}
+
+/** The `health.ts` view of a decoded market. */
+export function marketInput(m: MarketData): HealthMarketInput {
+  return { marketIndex: m.marketIndex, underlyingTokenIndex: m.underlyingTokenIndex,
+    underlyingDecimals: m.underlyingDecimals, kind: m.kind, status: m.status,
+    contractSize: BigInt(m.contractSize.toString()), stablePrice: fixedRaw(m.stablePrice),
+    cumFunding: fixedRaw(m.cumFunding), settlementPrice: fixedRaw(m.settlementPrice), risk: marketRiskInput(m.risk),
+    pendingRisk: marketRiskInput(m.pendingRisk), pendingRiskActivationTs: BigInt(m.pendingRiskActivationTs.toString()),
+    safety: safetyInput(m.safety), pendingSafety: safetyInput(m.pendingSafety) };
+}
+
 /** The cluster's unix time (the Clock sysvar). */
 export async function clusterTime(client: XmarginClient): Promise<bigint> {
   const info = await client.program.provider.connection.getAccountInfo(SYSVAR_CLOCK_PUBKEY);
@@ -79,6 +103,7 @@ export async function estimateAccountHealth(
   client: XmarginClient,
   account: PublicKey | MarginAccountData,
   now?: bigint,
+  rules: Omit<HealthContextInput, "quoteDecimals" | "now"> = {},
 ): Promise<HealthEstimate> {
   const data = account instanceof PublicKey ? await client.fetchMarginAccount(account) : account;
   const positions = activeTokenPositions(data);
@@ -88,11 +113,26 @@ export async function estimateAccountHealth(
     if (!b) throw new Error(`bank ${bankKeys[i].toBase58()} not found`);
     return b.oracle;
   });
-  const oracles = await client.program.provider.connection.getMultipleAccountsInfo(oracleKeys);
+  const derivatives = activeDerivativePositions(data);
+  if (derivatives.some((d) => !client.markets.has(d.marketIndex))) await client.loadMarkets();
+  const marketKeys = derivatives.map((d) => client.market(d.marketIndex).address);
+  const markets = marketKeys.length > 0 ? await client.program.account.market.fetchMultiple(marketKeys) : [];
+  const marketOracleKeys = markets.map((m, i) => {
+    if (!m) throw new Error(`market ${marketKeys[i].toBase58()} not found`);
+    return m.oracle;
+  });
+  const oracles = await client.program.provider.connection.getMultipleAccountsInfo([...oracleKeys, ...marketOracleKeys]);
   const inputs: HealthPositionInput[] = positions.map((p, i) => {
     const bank = banks[i] as BankData;
     return { bank: bankInput(bank), reading: parsePriceUpdate(oracleKeys[i], oracles[i], bank.feedId), shares: p.shares };
   });
+  const derivativeInputs: HealthDerivativeInput[] = derivatives.map((d, i) => {
+    const market = markets[i] as MarketData;
+    const reading = parsePriceUpdate(marketOracleKeys[i], oracles[oracleKeys.length + i], market.feedId);
+    return { market: marketInput(market), reading, baseContracts: d.baseContracts, quoteCost: d.quoteCost,
+      realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
+  });
   const group = await client.fetchGroup();
-  return estimateHealth(inputs, { quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)) });
+  const ctx = { ...rules, quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)) };
+  return estimateHealth(inputs, ctx, derivativeInputs);
 }

@@ -95,23 +95,51 @@ export function div(a: bigint, b: bigint, rounding: Rounding): bigint {
   return checked(divRound(a << FRAC_BITS, b, rounding), "div");
 }
 
-/** Checked addition over the full `i128` range (`i128::checked_add`). */
+/**
+ * Checked addition (`Fixed::checked_add`): the result must be in the
+ * symmetric range `[−MAX, MAX]` (Rust refuses `i128::MIN` there too).
+ */
 export function add(a: bigint, b: bigint): bigint {
   const r = a + b;
-  if (r > MAX || r < I128_MIN) throw new FixedOverflowError("add");
+  if (r > MAX || r < MIN) throw new FixedOverflowError("add");
   return r;
 }
 
-/** Checked subtraction over the full `i128` range. */
+/** Checked subtraction (`Fixed::checked_sub`), symmetric range. */
 export function sub(a: bigint, b: bigint): bigint {
   const r = a - b;
-  if (r > MAX || r < I128_MIN) throw new FixedOverflowError("sub");
+  if (r > MAX || r < MIN) throw new FixedOverflowError("sub");
   return r;
 }
 
-/** Checked negation (`-i128::MIN` overflows). */
+/** Checked negation (`Fixed::checked_neg`: only `i128::MIN` overflows). */
 export function neg(a: bigint): bigint {
-  return sub(0n, a);
+  if (a === I128_MIN) throw new FixedOverflowError("neg");
+  return -a;
+}
+
+/** Checked absolute value (`Fixed::checked_abs`). */
+export function abs(a: bigint): bigint {
+  return a < 0n ? neg(a) : a;
+}
+
+/** `a · k` for an integer `k`, exact (`Fixed::checked_mul_int`), symmetric range. */
+export function mulInt(a: bigint, k: bigint): bigint {
+  const r = a * k;
+  if (r > MAX || r < MIN) throw new FixedOverflowError("mulInt");
+  return r;
+}
+
+/** `max(a, 0)` (`Fixed::positive_part`). */
+export function positivePart(a: bigint): bigint {
+  return a > 0n ? a : 0n;
+}
+
+/** Integer part after rounding, as a checked `i64` (`Fixed::to_i64`). */
+export function toI64(a: bigint, rounding: Rounding): bigint {
+  const v = toInt(a, rounding);
+  if (v < -(1n << 63n) || v >= 1n << 63n) throw new FixedOverflowError("toI64");
+  return v;
 }
 
 /** Smaller of two raw values. */

@@ -1,6 +1,7 @@
 /**
  * Client-side health estimate, bit-exact with the program's valuation
- * (`xmargin::health::value_token` + the risk engine's linear `HealthCache`).
+ * (`xmargin::health::value_token`, `xmargin::health::value_derivative` and the
+ * risk engine's linear `HealthCache` with its `DerivativeInfo`).
  *
  * Each step mirrors one Rust function with the same roundings, so the raw
  * I80F48 results are identical; `tests/health.test.ts` proves it on fixtures
@@ -10,8 +11,8 @@
  * `fromStoredFixed`), integers as stored.
  */
 import {
-  add, DELTA, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, MAX, max, min, mulCeil, mulDiv, mulFloor,
-  ONE, type Rounding, sub,
+  abs, add, DELTA, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, MAX, max, min, mulCeil, mulDiv,
+  mulFloor, mulInt, neg, ONE, type Rounding, sub, toI64,
 } from "./fixed.ts";
 
 /** A bank's risk parameters (`BankRiskParams`): weights raw I80F48, caps and scale starts as stored (u64). */
@@ -70,14 +71,38 @@ export interface HealthEstimate {
   liqEnd: bigint;
 }
 
-/** `HealthContext` minus the group: quote decimals, clock, and the program's strictness flags. */
+/**
+ * `HealthContext` minus the group: quote decimals, clock, and the program's
+ * price rules (`PriceRules`; the defaults are `PriceRules::VIEW`, what
+ * `compute_health` uses).
+ */
 export interface HealthContextInput {
   quoteDecimals: number;
   now: bigint;
   /** Token whose price must be usable even as an asset (the instruction's own). */
   strictToken?: number;
-  /** Every price must be usable (liquidation). */
+  /** More such tokens (`PriceRules::strict`: a liquidation's asset and liability). */
+  strictTokens?: number[];
+  /** Market whose price must be usable (`PriceRules::strict_market`: the one traded or liquidated). */
+  strictMarket?: number;
+  /** Every token price must be usable. */
   strictAll?: boolean;
+  /**
+   * A liability (or any derivative position) whose price is unusable: refused
+   * (`"refuse"`, the default: risk-increasing actions and views) or valued at
+   * its conservative fallback (`"fallback"`: liquidations, the recovery check,
+   * keeper ranking).
+   */
+  unpricedLiability?: "refuse" | "fallback";
+}
+
+/** `PriceRules::CONSERVATIVE`: nothing strict, unusable prices at their fallback. */
+export function conservativeRules(ctx: HealthContextInput): HealthContextInput {
+  return { quoteDecimals: ctx.quoteDecimals, now: ctx.now, unpricedLiability: "fallback" };
+}
+
+function isStrictToken(ctx: HealthContextInput, token: number): boolean {
+  return ctx.strictAll === true || ctx.strictToken === token || (ctx.strictTokens ?? []).includes(token);
 }
 
 export type HealthType = "init" | "maint" | "liqEnd";
@@ -155,9 +180,9 @@ export class DuplicateTokenError extends Error {
 
 /** The program error name an estimate error corresponds to (how `risk_error` maps it), if any. */
 export function programErrorOf(e: unknown): string | undefined {
-  if (e instanceof OracleUnusableError) return e.programError;
+  if (e instanceof OracleUnusableError || e instanceof MarketOracleUnusableError) return e.programError;
   if (e instanceof InvalidRiskParameterError) return "InvalidWeights";
-  if (e instanceof DuplicateTokenError) return "HealthAccountMismatch";
+  if (e instanceof DuplicateTokenError || e instanceof DuplicateMarketError) return "HealthAccountMismatch";
   if (e instanceof InvalidPriceError) return "OracleNonPositivePrice";
   if (e instanceof FixedOverflowError || e instanceof DivisionByZeroError) return "MathOverflow";
   return undefined;
@@ -324,39 +349,58 @@ export function validateWeights(w: TokenWeights): void {
   }
 }
 
-/** The first check a reading fails for this bank, in the program's order (`check_fresh`, `to_oracle_price`). */
-function oracleProblem(
-  bank: HealthBankInput,
-  r: PythReadingInput,
-  ctx: HealthContextInput,
-): OracleErrorName | OraclePrice {
+/** The oracle rules a reading is checked against: a bank's, or a market's in force. */
+interface OracleRules {
+  maxOracleAgeSecs: number;
+  maxConfRatio: bigint;
+  decimals: number;
+}
+
+/** The first check a reading fails, in the program's order (`check_fresh`, `to_oracle_price`), or the price. */
+function oracleProblem(rules: OracleRules, r: PythReadingInput, ctx: HealthContextInput): OracleErrorName | OraclePrice {
   const age = min(max(ctx.now - r.publishTime, I64_MIN), I64_MAX); // i64::saturating_sub
-  if (age > BigInt(bank.maxOracleAgeSecs)) return "OracleStale";
+  if (age > BigInt(rules.maxOracleAgeSecs)) return "OracleStale";
   if (r.price <= 0n) return "OracleNonPositivePrice";
   let price: OraclePrice;
   try {
-    price = oraclePriceFromPyth(r.price, r.conf, r.exponent, bank.mintDecimals, ctx.quoteDecimals);
+    price = oraclePriceFromPyth(r.price, r.conf, r.exponent, rules.decimals, ctx.quoteDecimals);
   } catch {
     return "OracleNonPositivePrice";
   }
-  return pythConfWithin(r.price, r.conf, bank.maxConfRatio) ? price : "OracleConfidenceTooWide";
+  return pythConfWithin(r.price, r.conf, rules.maxConfRatio) ? price : "OracleConfidenceTooWide";
+}
+
+/** The last reading as a price, whatever its age or confidence (`OraclePrice::from_pyth(..).ok()`). */
+function lastPrice(r: PythReadingInput, decimals: number, quoteDecimals: number): OraclePrice | null {
+  try {
+    return oraclePriceFromPyth(r.price, r.conf, r.exponent, decimals, quoteDecimals);
+  } catch (e) {
+    if (e instanceof InvalidPriceError || e instanceof FixedOverflowError) return null;
+    throw e;
+  }
 }
 
 /**
  * Values one position (`value_token`): `null` for an asset whose price is
  * stale, non-positive or too uncertain (valued at 0); throws
- * {@link OracleUnusableError} where the program refuses (a liability, or a strict token).
+ * {@link OracleUnusableError} where the program refuses (a liability under the
+ * default rules, or a strict token). Under `unpricedLiability: "fallback"` a
+ * liability is valued at the larger of its last reading (confidence kept) and
+ * its stable price (`fallback_liability_price`).
  */
 export function valueToken(position: HealthPositionInput, ctx: HealthContextInput): TokenValuation | null {
   const { bank, reading } = position;
   const since = ctx.now > bank.lastAccrualTs ? ctx.now - bank.lastAccrualTs : 0n;
   const balance = projectDebt(nativeBalance(position.shares, bank.depositIndex, bank.borrowIndex), bank.maxRate, since);
-  const oracle = oracleProblem(bank, reading, ctx);
+  let oracle = oracleProblem({ ...bank, decimals: bank.mintDecimals }, reading, ctx);
   if (typeof oracle === "string") {
-    if (ctx.strictAll === true || balance < 0n || ctx.strictToken === bank.tokenIndex) {
-      throw new OracleUnusableError(bank.tokenIndex, oracle);
-    }
-    return null;
+    if (isStrictToken(ctx, bank.tokenIndex)) throw new OracleUnusableError(bank.tokenIndex, oracle);
+    if (balance >= 0n) return null;
+    if (ctx.unpricedLiability !== "fallback") throw new OracleUnusableError(bank.tokenIndex, oracle);
+    const last = lastPrice(reading, bank.mintDecimals, ctx.quoteDecimals);
+    const hi = last ? max(last.hi, bank.stablePrice) : bank.stablePrice;
+    if (hi <= 0n) throw new OracleUnusableError(bank.tokenIndex, oracle);
+    oracle = { lo: hi, hi, conf: last ? last.conf : 0n };
   }
   const prices = biasedPrices(oracle, bank.stablePrice, bank.confMultiplier);
   const weights = positionWeights(bank, prices, ctx.now);
@@ -392,17 +436,265 @@ export function contribution(t: TokenValuation, ht: HealthType): bigint {
 }
 
 /**
- * Init, Maint and LiquidationEnd health of an account's token positions (in
- * slot order), exactly as the program computes them (linear margin mode):
- * value every position, reject a token valued twice, then sum per type.
+ * Init, Maint and LiquidationEnd health of an account's token positions and
+ * derivative positions (each in slot order), exactly as the program computes
+ * them (linear margin mode): value every token position, then every
+ * derivative position, reject an index valued twice, then sum per type.
  */
-export function estimateHealth(positions: HealthPositionInput[], ctx: HealthContextInput): HealthEstimate {
+export function estimateHealth(
+  positions: HealthPositionInput[],
+  ctx: HealthContextInput,
+  derivatives: HealthDerivativeInput[] = [],
+): HealthEstimate {
   const tokens = positions.map((p) => valueToken(p, ctx)).filter((t): t is TokenValuation => t !== null);
+  const markets = derivatives.map((d) => valueDerivative(d, ctx));
   tokens.forEach((t, i) => {
     if (tokens.slice(0, i).some((u) => u.tokenIndex === t.tokenIndex)) throw new DuplicateTokenError(t.tokenIndex);
   });
-  const sum = (ht: HealthType): bigint => tokens.reduce((h, t) => add(h, contribution(t, ht)), 0n);
+  markets.forEach((d, i) => {
+    if (markets.slice(0, i).some((e) => e.marketIndex === d.marketIndex)) throw new DuplicateMarketError(d.marketIndex);
+  });
+  const sum = (ht: HealthType): bigint => {
+    const h = tokens.reduce((acc, t) => add(acc, contribution(t, ht)), 0n);
+    return markets.reduce((acc, d) => add(acc, derivativeContribution(d, ht)), h);
+  };
   return { init: sum("init"), maint: sum("maint"), liqEnd: sum("liqEnd") };
+}
+
+// ---------------------------------------------------------------- derivative positions
+
+/** `Market::kind`. */
+export const MarketKind = { perpetual: 0, future: 1, option: 2 } as const;
+/** `Market::status`. */
+export const MarketStatus = { active: 0, settled: 1 } as const;
+
+/** A market's risk parameters (`MarketRiskParams`): fixed-point fields raw I80F48, the rest as stored (u64). */
+export interface MarketRiskInput {
+  initRate: bigint;
+  maintRate: bigint;
+  liqEndRate: bigint;
+  pnlInitWeight: bigint;
+  pnlLiqEndWeight: bigint;
+  pnlMaintWeight: bigint;
+  initPnlCap: bigint;
+}
+
+/** The oracle rules of a market (`BankSafetyParams`) health reads. */
+export interface MarketSafetyInput {
+  confMultiplier: bigint;
+  maxConfRatio: bigint;
+  maxOracleAgeSecs: number;
+  /** When a pending change applies (0: none; unused on the params in force). */
+  activationTs: bigint;
+}
+
+/** The `Market` fields health reads (fixed-point fields raw I80F48). */
+export interface HealthMarketInput {
+  marketIndex: number;
+  underlyingTokenIndex: number;
+  underlyingDecimals: number;
+  /** {@link MarketKind}. */
+  kind: number;
+  /** {@link MarketStatus}. */
+  status: number;
+  /** Underlying native units per contract. */
+  contractSize: bigint;
+  stablePrice: bigint;
+  /** Cumulative funding, quote native per contract. */
+  cumFunding: bigint;
+  settlementPrice: bigint;
+  risk: MarketRiskInput;
+  pendingRisk: MarketRiskInput;
+  pendingRiskActivationTs: bigint;
+  safety: MarketSafetyInput;
+  pendingSafety: MarketSafetyInput;
+}
+
+/** One derivative position (`DerivativePosition`): its market, the market's oracle reading, the stored amounts. */
+export interface HealthDerivativeInput {
+  market: HealthMarketInput;
+  reading: PythReadingInput;
+  /** Signed contracts, long > 0. */
+  baseContracts: bigint;
+  /** Quote native paid for the open base (> 0 long, < 0 short). */
+  quoteCost: bigint;
+  /** Realised, not yet settled PnL (quote native). */
+  realizedPnl: bigint;
+  /** `Market::cum_funding` at the last funding settlement (raw I80F48). */
+  fundingSnapshot: bigint;
+}
+
+/** The same market valued twice (`RiskError::DuplicateIndex`, program error `HealthAccountMismatch`). */
+export class DuplicateMarketError extends Error {
+  constructor(readonly marketIndex: number) {
+    super(`market ${marketIndex} listed twice`);
+    this.name = "DuplicateMarketError";
+  }
+}
+
+/** A market whose price the program refuses for this position; it fails with `programError`. */
+export class MarketOracleUnusableError extends Error {
+  constructor(
+    readonly marketIndex: number,
+    readonly programError: OracleErrorName,
+  ) {
+    super(`market ${marketIndex}: oracle unusable (${programError})`);
+    this.name = "MarketOracleUnusableError";
+  }
+}
+
+/** `PnlLimits`: positive-PnL weights per health type and the Init cap (quote native, raw). */
+export interface PnlLimits {
+  weights: Record<HealthType, bigint>;
+  initCap: bigint | null;
+}
+
+/** Requirement rates on notional per health type (`MarginRates`). */
+export type MarginRates = Record<HealthType, bigint>;
+
+/** A valued derivative position (the engine's `DerivativeInfo` for a perpetual or future). */
+export interface DerivativeValuation {
+  marketIndex: number;
+  /** Signed underlying native units (`contracts · contract_size`). */
+  base: bigint;
+  /** `quote_cost − realized_pnl` (raw). */
+  costBasis: bigint;
+  /** Funding the position would settle now, floored to whole quote native (raw). */
+  unsettledFunding: bigint;
+  prices: BiasedPrices;
+  rates: MarginRates;
+  /** Requirement per underlying native unit per health type: `liab price ·ceil rate`. */
+  reqUnit: Record<HealthType, bigint>;
+  pnlLimits: PnlLimits;
+}
+
+/** Market risk parameters in force at `now` (`Market::risk_params`). */
+export function marketRiskParams(m: HealthMarketInput, now: bigint): MarketRiskInput {
+  return m.pendingRiskActivationTs !== 0n && now >= m.pendingRiskActivationTs ? m.pendingRisk : m.risk;
+}
+
+/** Market oracle rules in force at `now` (`Market::safety_params`). */
+export function marketSafetyParams(m: HealthMarketInput, now: bigint): MarketSafetyInput {
+  return m.pendingSafety.activationTs !== 0n && now >= m.pendingSafety.activationTs ? m.pendingSafety : m.safety;
+}
+
+/** `contracts · contract_size` as raw fixed point, exact (`perp::base_native`). */
+export function baseNative(contracts: bigint, contractSize: bigint): bigint {
+  return fromInt(contracts * contractSize);
+}
+
+/**
+ * Funding a position would settle now, in whole quote native
+ * (`perp_funding::settle_funding(..).credit`: `⌊−contracts · (cum − snapshot)⌋`);
+ * 0 for a future or an empty position (`health::pending_funding`).
+ */
+export function pendingFunding(market: HealthMarketInput, baseContracts: bigint, fundingSnapshot: bigint): bigint {
+  if (market.kind !== MarketKind.perpetual || baseContracts === 0n) return 0n;
+  const exact = neg(mulInt(sub(market.cumFunding, fundingSnapshot), baseContracts));
+  return toI64(exact, "floor");
+}
+
+/**
+ * The price a derivative position is valued at (`position_price`): the oracle
+ * if fresh and certain; otherwise, for the strict market or under the refuse
+ * rule, the oracle's error; else the fallback, a long at the lower and a short
+ * at the higher of the last reading and the stable price (no confidence).
+ */
+function positionPrice(d: HealthDerivativeInput, ctx: HealthContextInput, long: boolean): OraclePrice {
+  const { market, reading } = d;
+  const safety = marketSafetyParams(market, ctx.now);
+  const problem = oracleProblem({ ...safety, decimals: market.underlyingDecimals }, reading, ctx);
+  if (typeof problem !== "string") return problem;
+  if (ctx.strictMarket === market.marketIndex || ctx.unpricedLiability !== "fallback") {
+    throw new MarketOracleUnusableError(market.marketIndex, problem);
+  }
+  const last = lastPrice(reading, market.underlyingDecimals, ctx.quoteDecimals);
+  const stable = market.stablePrice;
+  const price = last === null ? stable : long ? min(last.lo, stable) : max(last.hi, stable);
+  if (price <= 0n) throw new MarketOracleUnusableError(market.marketIndex, "OracleNonPositivePrice");
+  return { lo: price, hi: price, conf: 0n };
+}
+
+/** `MarginRates::validate`: `0 ≤ maint ≤ liq_end ≤ init ≤ 1`. */
+function validateRates(r: MarginRates): void {
+  if (!(r.maint >= 0n && r.maint <= r.liqEnd && r.liqEnd <= r.init && r.init <= ONE)) {
+    throw new InvalidRiskParameterError("margin rates out of order");
+  }
+}
+
+/** `PnlLimits::validate`: `0 ≤ init ≤ liq_end ≤ maint ≤ 1`, cap ≥ 0. */
+function validatePnlLimits(l: PnlLimits): void {
+  const w = l.weights;
+  if (!(w.init >= 0n && w.init <= w.liqEnd && w.liqEnd <= w.maint && w.maint <= ONE) || (l.initCap ?? 0n) < 0n) {
+    throw new InvalidRiskParameterError("PnL weights out of order");
+  }
+}
+
+/**
+ * Values one derivative position (`health::value_derivative`): base and
+ * cost basis from the stored integers, the funding it would settle now, the
+ * market's biased prices (a settled future: its settlement price, flat, with
+ * no requirement) and rates in force, and its positive-PnL limits.
+ */
+export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInput): DerivativeValuation {
+  const { market } = d;
+  const base = baseNative(d.baseContracts, market.contractSize);
+  const funding = pendingFunding(market, d.baseContracts, d.fundingSnapshot);
+  const costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));
+  const risk = marketRiskParams(market, ctx.now);
+  let prices: BiasedPrices;
+  let rates: MarginRates;
+  if (market.status === MarketStatus.settled) {
+    const p = market.settlementPrice;
+    prices = { oracle: p, spotAsset: p, spotLiab: p, initAsset: p, initLiab: p };
+    rates = { init: 0n, maint: 0n, liqEnd: 0n };
+  } else {
+    const price = positionPrice(d, ctx, d.baseContracts > 0n);
+    prices = biasedPrices(price, market.stablePrice, marketSafetyParams(market, ctx.now).confMultiplier);
+    rates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
+  }
+  validateRates(rates);
+  const reqUnit = {
+    init: mulCeil(liabPrice(prices, "init"), rates.init),
+    maint: mulCeil(liabPrice(prices, "maint"), rates.maint),
+    liqEnd: mulCeil(liabPrice(prices, "liqEnd"), rates.liqEnd),
+  };
+  const pnlLimits: PnlLimits = {
+    weights: { init: risk.pnlInitWeight, maint: risk.pnlMaintWeight, liqEnd: risk.pnlLiqEndWeight },
+    initCap: fromInt(risk.initPnlCap),
+  };
+  validatePnlLimits(pnlLimits);
+  return { marketIndex: market.marketIndex, base, costBasis, unsettledFunding: fromInt(funding), prices, rates, reqUnit,
+    pnlLimits };
+}
+
+/** Signed value for `ht`: `base ·floor` the conservative price of its direction (`DerivativeInfo::value`). */
+export function derivativeValue(d: DerivativeValuation, ht: HealthType): bigint {
+  const unit = d.base > 0n ? assetPrice(d.prices, ht) : liabPrice(d.prices, ht);
+  return mulFloor(d.base, unit);
+}
+
+/** Unrealised PnL for `ht`: value − cost basis + unsettled funding (`DerivativeInfo::pnl`). */
+export function derivativePnl(d: DerivativeValuation, ht: HealthType): bigint {
+  return add(sub(derivativeValue(d, ht), d.costBasis), d.unsettledFunding);
+}
+
+/** PnL as health counts it: losses in full, profits `·floor w_T`, Init capped (`PnlLimits::weigh`). */
+export function weightedPnl(d: DerivativeValuation, ht: HealthType): bigint {
+  const pnl = derivativePnl(d, ht);
+  if (pnl <= 0n) return pnl;
+  const weighted = mulFloor(pnl, d.pnlLimits.weights[ht]);
+  return ht === "init" && d.pnlLimits.initCap !== null ? min(weighted, d.pnlLimits.initCap) : weighted;
+}
+
+/** Margin requirement for `ht`: `|base| ·ceil (liab price ·ceil rate)` (`DerivativeInfo::requirement`). */
+export function derivativeRequirement(d: DerivativeValuation, ht: HealthType): bigint {
+  return mulCeil(abs(d.base), d.reqUnit[ht]);
+}
+
+/** Contribution to health `ht`: weighted PnL − requirement (`DerivativeInfo::contribution`). */
+export function derivativeContribution(d: DerivativeValuation, ht: HealthType): bigint {
+  return sub(weightedPnl(d, ht), derivativeRequirement(d, ht));
 }
 
 /** Band of an estimate: Maint < 0 liquidatable, else Init < 0 margin call, else healthy. */

@@ -4,7 +4,9 @@
  * - `XmarginClient` (client.ts): typed instruction builders for every
  *   instruction, account fetch/decode, health accounts in the program's order.
  * - pda.ts: the program's PDAs. accounts.ts: decoded account types and views.
- * - health.ts / fixed.ts: the health estimate, bit-exact with the program.
+ * - quote.ts: maker-signed quotes (message, Ed25519 signature and precompile instruction).
+ * - health.ts / fixed.ts: the health estimate (token and derivative positions), bit-exact with the program.
+ * - funding.ts: the next funding update of a perpetual, bit-exact with `update_funding`.
  *   estimate.ts: that estimate on live accounts.
  * - deploy.ts: idempotent group and bank deployment from a config.
  * - idl/: the IDL and its TypeScript type, generated from the program (scripts/idl).
@@ -13,7 +15,9 @@ export * from "./accounts.ts";
 export * from "./client.ts";
 export * from "./deploy.ts";
 export * from "./estimate.ts";
+export * from "./funding.ts";
 export * from "./health.ts";
 export * from "./pda.ts";
+export * from "./quote.ts";
 export * as fixed from "./fixed.ts";
 export type { Xmargin } from "./idl/xmargin.ts";

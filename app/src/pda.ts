@@ -36,12 +36,12 @@ export function bankAddress(group: PublicKey, tokenIndex: number, programId = XM
   return PublicKey.findProgramAddressSync([Buffer.from("bank"), group.toBuffer(), u16le(tokenIndex)], programId)[0];
 }
 
-/** `[b"bank_vault", bank]` */
 /** `[b"bank_mint", group, mint]`: the group's marker that `mint` is listed (one bank per mint). */
 export function bankMintMarkerAddress(group: PublicKey, mint: PublicKey, programId = XMARGIN_PROGRAM_ID): PublicKey {
   return PublicKey.findProgramAddressSync([Buffer.from("bank_mint"), group.toBuffer(), mint.toBuffer()], programId)[0];
 }
 
+/** `[b"bank_vault", bank]` */
 export function bankVaultAddress(bank: PublicKey, programId = XMARGIN_PROGRAM_ID): PublicKey {
   return PublicKey.findProgramAddressSync([Buffer.from("bank_vault"), bank.toBuffer()], programId)[0];
 }
@@ -57,4 +57,9 @@ export function marginAccountAddress(
     [Buffer.from("account"), group.toBuffer(), owner.toBuffer(), u32le(accountNum)],
     programId,
   )[0];
+}
+
+/** `[b"market", group, market_index (u16 LE)]` */
+export function marketAddress(group: PublicKey, marketIndex: number, programId = XMARGIN_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([Buffer.from("market"), group.toBuffer(), u16le(marketIndex)], programId)[0];
 }

@@ -32,7 +32,12 @@ export interface Sent {
   computeUnits: number;
   logs: string[];
   returnData: Buffer | null;
+  /** Serialised size of the (legacy) transaction in bytes: at most `PACKET_DATA_SIZE` (1,232). */
+  size: number;
 }
+
+/** Largest serialised transaction a cluster accepts (`PACKET_DATA_SIZE`). */
+export const PACKET_DATA_SIZE = 1_232;
 
 /** A failed transaction: the runtime's error text and the program logs. */
 export class TxFailure extends Error {
@@ -64,6 +69,8 @@ export interface Harness {
   now(): Promise<bigint>;
   /** Moves a test oracle's price (svm only: a real validator's oracles are fixed). */
   setOracle?(name: TestFeed, quote: PythQuote): void;
+  /** The current slot. */
+  slot(): Promise<bigint>;
 }
 
 // ------------------------------------------------------------------ svm
@@ -132,17 +139,24 @@ class SvmHarness implements Harness {
     this.svm.setClock(new Clock(c.slot + 1n, c.epochStartTimestamp, c.epoch, c.leaderScheduleEpoch, c.unixTimestamp + seconds));
   }
 
+  /** Moves the SVM slot forward, the unix time unchanged. */
+  advanceSlots(slots: bigint): void {
+    const c = this.svm.getClock();
+    this.svm.setClock(new Clock(c.slot + slots, c.epochStartTimestamp, c.epoch, c.leaderScheduleEpoch, c.unixTimestamp));
+  }
+
   execute(tx: Transaction, signers: Signer[]): Sent {
     this.svm.expireBlockhash(); // identical transactions must not collide as "already processed"
     tx.feePayer ??= this.payer.publicKey;
     tx.recentBlockhash = this.svm.latestBlockhash();
     tx.sign(...uniqueSigners([this.payer, ...signers]));
-    const res = this.svm.sendTransaction(getTransactionDecoder().decode(tx.serialize()));
+    const wire = tx.serialize();
+    const res = this.svm.sendTransaction(getTransactionDecoder().decode(wire));
     if (res instanceof FailedTransactionMetadata) throw new TxFailure(res.err().toString(), res.meta().logs());
     const rd = res.returnData();
     const data = Buffer.from(rd.data());
     return { signature: utils.bytes.bs58.encode(res.signature()), computeUnits: Number(res.computeUnitsConsumed()),
-      logs: res.logs(), returnData: data.length > 0 ? data : null };
+      logs: res.logs(), returnData: data.length > 0 ? data : null, size: wire.length };
   }
 
   async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
@@ -161,6 +175,10 @@ class SvmHarness implements Harness {
 
   async now(): Promise<bigint> {
     return this.svm.getClock().unixTimestamp;
+  }
+
+  async slot(): Promise<bigint> {
+    return this.svm.getClock().slot;
   }
 }
 
@@ -203,8 +221,9 @@ class RpcHarness implements Harness {
     tx.recentBlockhash = blockhash;
     tx.sign(...uniqueSigners([this.payer, ...signers]));
     let signature: string;
+    const wire = tx.serialize();
     try {
-      signature = await c.sendRawTransaction(tx.serialize(), { preflightCommitment: "confirmed" });
+      signature = await c.sendRawTransaction(wire, { preflightCommitment: "confirmed" });
     } catch (e) {
       if (e instanceof SendTransactionError) throw new TxFailure(e.message, (await e.getLogs(c)) ?? []);
       throw e;
@@ -215,7 +234,7 @@ class RpcHarness implements Harness {
     if (status.value.err) throw new TxFailure(JSON.stringify(status.value.err), logs);
     const rd = (got?.meta as { returnData?: { data: [string, string] } } | undefined)?.returnData;
     return { signature, computeUnits: got?.meta?.computeUnitsConsumed ?? 0, logs,
-      returnData: rd ? Buffer.from(rd.data[0], "base64") : null };
+      returnData: rd ? Buffer.from(rd.data[0], "base64") : null, size: wire.length };
   }
 
   getAccount(key: PublicKey) {
@@ -232,6 +251,10 @@ class RpcHarness implements Harness {
     const c = this.provider.connection;
     const t = await c.getBlockTime(await c.getSlot("confirmed"));
     return BigInt(t ?? Math.floor(Date.now() / 1000));
+  }
+
+  async slot(): Promise<bigint> {
+    return BigInt(await this.provider.connection.getSlot("confirmed"));
   }
 }
 

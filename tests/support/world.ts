@@ -11,13 +11,15 @@ import {
   MINT_SIZE, TOKEN_PROGRAM_ID, unpackAccount,
 } from "@solana/spl-token";
 import { Keypair, PublicKey, SystemProgram, type Signer, TransactionInstruction } from "@solana/web3.js";
-import { BN, LangErrorCode } from "@anchor-lang/core";
+import { BN, EventParser, LangErrorCode } from "@anchor-lang/core";
 import {
-  type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient, XmarginErrorCode,
+  type AddMarketArgs, type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient, XmarginErrorCode,
 } from "../../app/src/client.ts";
-import { fixedRaw, type HealthView, positionNativeBalance } from "../../app/src/accounts.ts";
+import {
+  derivativePosition, type DerivativePositionView, fixedRaw, type HealthView, marketNameBytes, positionNativeBalance,
+} from "../../app/src/accounts.ts";
 import { groupAddress } from "../../app/src/pda.ts";
-import { type Harness, type Sent, TxFailure } from "./harness.ts";
+import { type Harness, PACKET_DATA_SIZE, type Sent, TxFailure } from "./harness.ts";
 import { feedIdBytes, oracleAddress, TEST_FEEDS, type TestFeed } from "./pyth.ts";
 
 export type Token = "usdc" | "sol" | "btc" | "eth";
@@ -43,6 +45,35 @@ export function defaultOracle(_token: Token): BankOracleArgs {
 export function defaultInterest(): BankInterestArgs {
   return { zeroUtilRateBps: 0, optimalUtilBps: 8_000, optimalRateBps: 1_000, maxRateBps: 10_000,
     protocolFeeBps: 1_000, liquidationFeeBps: 500 };
+}
+
+/** Lamports per contract of the test SOL markets: 0.01 SOL. */
+export const SOL_CONTRACT = 10_000_000n;
+
+/**
+ * A SOL perpetual (the Rust tests' `sol_perp_args`): 0.01 SOL contracts;
+ * Init 10 %, LiquidationEnd 7.5 %, Maint 5 % of notional; positive PnL at
+ * 50 / 75 / 90 %, at most 100 USDC in Init; trade band 5 %; settle 20 % a day;
+ * liquidation fee 1 %, insurance fee 0.5 %; funding premium capped at 10 % a
+ * day over a one-hour TWAP.
+ */
+export function solPerpArgs(marketIndex: number): AddMarketArgs {
+  return {
+    marketIndex, kind: 0, name: marketNameBytes("SOL-PERP"), contractSize: bn(SOL_CONTRACT), minSize: bn(1),
+    expiryTs: bn(0),
+    risk: {
+      initRateBps: 1_000, maintRateBps: 500, liqEndRateBps: 750, pnlInitWeightBps: 5_000, pnlLiqEndWeightBps: 7_500,
+      pnlMaintWeightBps: 9_000, priceBandBps: 500, settleFractionBps: 2_000, initPnlCap: bn(100_000_000),
+      openInterestCap: bn(1_000_000_000),
+    },
+    funding: { maxFundingPremiumBps: 1_000, twapWindowSecs: 3_600 },
+    liquidationFeeBps: 100, insuranceFeeBps: 50, minSamples: 0,
+  };
+}
+
+/** A SOL dated future expiring at `expiryTs`, otherwise as {@link solPerpArgs} (settlement needs 5 samples). */
+export function solFutureArgs(marketIndex: number, expiryTs: bigint): AddMarketArgs {
+  return { ...solPerpArgs(marketIndex), kind: 1, name: marketNameBytes("SOL-FUT"), expiryTs: bn(expiryTs), minSamples: 5 };
 }
 
 function bn(v: bigint | number): BN {
@@ -184,6 +215,48 @@ export class World {
     if (!p) return 0n;
     const bank = await this.client.program.account.bank.fetch(this.client.bank(TOKEN_INDEX[t]).address);
     return positionNativeBalance(bank, fixedRaw(p.shares));
+  }
+
+  /** Lists a market on `underlying`'s bank (admin) and reloads the client's markets. */
+  async addMarket(args: AddMarketArgs, underlying: Token = "sol"): Promise<Sent> {
+    const sent = await this.send([await this.client.addMarketIx({ admin: this.admin.publicKey, payer: this.admin.publicKey,
+      underlyingTokenIndex: TOKEN_INDEX[underlying], args })], [this.admin]);
+    await this.client.loadMarkets();
+    return sent;
+  }
+
+  /** A block trade: `buyer` buys `size` contracts at `price` (quote native per contract) from `seller`. */
+  async trade(market: number, buyer: User, seller: User, size: bigint, price: bigint): Promise<Sent> {
+    const ix = await this.client.tradeIx({ marketIndex: market, buyer: buyer.account, buyerAuthority: buyer.wallet.publicKey,
+      seller: seller.account, sellerAuthority: seller.wallet.publicKey, size, price });
+    return this.sendFitting([ix], [buyer.wallet, seller.wallet]);
+  }
+
+  /** Sends and asserts the transaction fits a packet (1,232 bytes). */
+  async sendFitting(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
+    const sent = await this.send(ixs, signers);
+    assert.ok(sent.size <= PACKET_DATA_SIZE, `transaction of ${sent.size} bytes exceeds ${PACKET_DATA_SIZE}`);
+    return sent;
+  }
+
+  /** The user's position in `market` (zeros when none). */
+  async position(u: User, market: number): Promise<DerivativePositionView> {
+    const data = await this.client.fetchMarginAccount(u.account);
+    return derivativePosition(data, market) ?? { slot: -1, marketIndex: market, baseContracts: 0n, quoteCost: 0n,
+      realizedPnl: 0n, fundingSnapshot: 0n };
+  }
+
+  /** The program's events in a transaction's logs, by name. */
+  events(sent: Sent): { name: string; data: Record<string, unknown> }[] {
+    const parser = new EventParser(this.client.programId, this.client.program.coder);
+    return [...parser.parseLogs(sent.logs)].map((e) => ({ name: e.name, data: e.data as Record<string, unknown> }));
+  }
+
+  /** The one event named `name` in a transaction's logs. */
+  event(sent: Sent, name: string): Record<string, unknown> {
+    const found = this.events(sent).filter((e) => e.name.toLowerCase() === name.toLowerCase());
+    assert.equal(found.length, 1, `expected one ${name} event, got ${found.length}`);
+    return found[0].data;
   }
 
   /** `compute_health` on-chain, decoded from its return data. */

@@ -189,6 +189,96 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "addMarket",
+      "docs": [
+        "Lists a perpetual or dated future on a listed bank's underlying. Admin only."
+      ],
+      "discriminator": [
+        41,
+        137,
+        185,
+        126,
+        69,
+        139,
+        254,
+        55
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "writable": true,
+          "relations": [
+            "underlyingBank"
+          ]
+        },
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "payer",
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "underlyingBank",
+          "docs": [
+            "The bank of the underlying: the market uses its oracle and decimals."
+          ]
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "underlyingBank"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  109,
+                  97,
+                  114,
+                  107,
+                  101,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "group"
+              },
+              {
+                "kind": "arg",
+                "path": "args.market_index"
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "addMarketArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "closeAccount",
       "docs": [
         "Closes an empty margin account and returns its rent."
@@ -217,6 +307,46 @@ export type Xmargin = {
         },
         {
           "name": "rentReceiver",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "closeMarket",
+      "docs": [
+        "Admin: closes a settled market no account holds a slot in."
+      ],
+      "discriminator": [
+        88,
+        154,
+        248,
+        186,
+        48,
+        14,
+        123,
+        244
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "rentTo",
           "writable": true
         }
       ],
@@ -498,6 +628,88 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "liquidatePosition",
+      "docs": [
+        "Permissionless: takes over part of a liquidatable account's position",
+        "in one market at the oracle price less the fees, sized so",
+        "LiquidationEnd health reaches 0 (to the next whole contract)."
+      ],
+      "discriminator": [
+        187,
+        74,
+        229,
+        149,
+        102,
+        81,
+        221,
+        68
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "liqee",
+            "liqor",
+            "quoteBank"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "liqee",
+          "writable": true
+        },
+        {
+          "name": "liqor",
+          "writable": true
+        },
+        {
+          "name": "liqorAuthority",
+          "docs": [
+            "The liquidator account's owner or delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "quoteBank",
+          "docs": [
+            "The quote-token bank: the insurance fee is paid from the liquidatee's balance in it."
+          ],
+          "writable": true
+        },
+        {
+          "name": "vault",
+          "writable": true,
+          "relations": [
+            "quoteBank"
+          ]
+        },
+        {
+          "name": "insuranceVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "maxContracts",
+          "type": "u64"
+        }
+      ]
+    },
+    {
       "name": "liquidateToken",
       "docs": [
         "Permissionless: takes over part of a liquidatable account's debt for its",
@@ -709,6 +921,42 @@ export type Xmargin = {
       "args": []
     },
     {
+      "name": "samplePrice",
+      "docs": [
+        "Permissionless: records an oracle sample for a dated future's",
+        "settlement price in the 30 minutes before expiry."
+      ],
+      "discriminator": [
+        15,
+        172,
+        110,
+        234,
+        15,
+        105,
+        46,
+        55
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "setDelegate",
       "docs": [
         "Sets (or with the default key, removes) the account's delegate."
@@ -779,6 +1027,237 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "settleExpired",
+      "docs": [
+        "Permissionless after expiry: fixes the settlement price (first call)",
+        "and turns one account's position into realised PnL."
+      ],
+      "discriminator": [
+        187,
+        68,
+        57,
+        40,
+        121,
+        72,
+        73,
+        161
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "account"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "account",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "settlePnl",
+      "docs": [
+        "Permissionless: moves PnL of one market into quote-token balances,",
+        "from a losing account to a winning one (unrealised profit limited per window)."
+      ],
+      "discriminator": [
+        43,
+        61,
+        234,
+        45,
+        15,
+        95,
+        152,
+        153
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "winner",
+            "loser",
+            "quoteBank"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "winner",
+          "writable": true
+        },
+        {
+          "name": "loser",
+          "writable": true
+        },
+        {
+          "name": "quoteBank",
+          "docs": [
+            "The bank of the group's quote token: PnL settles into it."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "takeQuote",
+      "docs": [
+        "The taker fills a maker's signed quote alone; the maker's Ed25519",
+        "signature of the quote is verified by the precompile instruction just",
+        "before this one. Remaining accounts: the buyer's health accounts, then the seller's."
+      ],
+      "discriminator": [
+        120,
+        12,
+        164,
+        101,
+        168,
+        196,
+        176,
+        6
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "maker",
+            "taker"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "maker",
+          "writable": true
+        },
+        {
+          "name": "taker",
+          "writable": true
+        },
+        {
+          "name": "takerAuthority",
+          "docs": [
+            "The taker account's owner or delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "instructions"
+        }
+      ],
+      "args": [
+        {
+          "name": "terms",
+          "type": {
+            "defined": {
+              "name": "quoteTerms"
+            }
+          }
+        }
+      ]
+    },
+    {
+      "name": "trade",
+      "docs": [
+        "A block trade: `size` contracts at `price` per contract from seller to",
+        "buyer, signed by both. Remaining accounts: the buyer's health accounts,",
+        "then the seller's."
+      ],
+      "discriminator": [
+        178,
+        144,
+        26,
+        216,
+        241,
+        187,
+        206,
+        130
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "buyer",
+            "seller"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "buyer",
+          "writable": true
+        },
+        {
+          "name": "buyerAuthority",
+          "docs": [
+            "The buyer account's owner or delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "seller",
+          "writable": true
+        },
+        {
+          "name": "sellerAuthority",
+          "docs": [
+            "The seller account's owner or delegate."
+          ],
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "tradeArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "updateBank",
       "docs": [
         "Changes a bank's parameters: tightening at once, loosening after the group's delay. Admin only."
@@ -818,6 +1297,88 @@ export type Xmargin = {
           "type": {
             "defined": {
               "name": "updateBankArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
+      "name": "updateFunding",
+      "docs": [
+        "Permissionless: folds the oracle into a perpetual's time-weighted",
+        "prices and accrues funding for the time since the last update (at",
+        "most one hour)."
+      ],
+      "discriminator": [
+        224,
+        66,
+        9,
+        70,
+        75,
+        81,
+        94,
+        88
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "updateMarket",
+      "docs": [
+        "Changes a market's parameters: tightening at once, loosening after the group's delay. Admin only."
+      ],
+      "discriminator": [
+        153,
+        39,
+        2,
+        197,
+        179,
+        50,
+        199,
+        217
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "updateMarketArgs"
             }
           }
         }
@@ -983,6 +1544,19 @@ export type Xmargin = {
         43,
         238
       ]
+    },
+    {
+      "name": "market",
+      "discriminator": [
+        219,
+        190,
+        213,
+        55,
+        0,
+        227,
+        198,
+        154
+      ]
     }
   ],
   "events": [
@@ -1091,6 +1665,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "fundingUpdated",
+      "discriminator": [
+        206,
+        76,
+        89,
+        81,
+        126,
+        37,
+        255,
+        224
+      ]
+    },
+    {
       "name": "groupCreated",
       "discriminator": [
         132,
@@ -1130,6 +1717,58 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "marketAdded",
+      "discriminator": [
+        170,
+        8,
+        231,
+        175,
+        249,
+        85,
+        111,
+        175
+      ]
+    },
+    {
+      "name": "marketClosed",
+      "discriminator": [
+        86,
+        91,
+        119,
+        43,
+        94,
+        0,
+        217,
+        113
+      ]
+    },
+    {
+      "name": "marketSettled",
+      "discriminator": [
+        237,
+        212,
+        22,
+        175,
+        201,
+        117,
+        215,
+        99
+      ]
+    },
+    {
+      "name": "marketUpdated",
+      "discriminator": [
+        170,
+        51,
+        74,
+        147,
+        116,
+        168,
+        217,
+        251
+      ]
+    },
+    {
       "name": "pauseFlagsSet",
       "discriminator": [
         67,
@@ -1143,6 +1782,58 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "pnlSettled",
+      "discriminator": [
+        24,
+        113,
+        104,
+        254,
+        135,
+        46,
+        95,
+        203
+      ]
+    },
+    {
+      "name": "positionLiquidated",
+      "discriminator": [
+        40,
+        107,
+        90,
+        214,
+        96,
+        30,
+        61,
+        128
+      ]
+    },
+    {
+      "name": "positionSettled",
+      "discriminator": [
+        75,
+        100,
+        92,
+        189,
+        245,
+        116,
+        252,
+        221
+      ]
+    },
+    {
+      "name": "priceSampled",
+      "discriminator": [
+        114,
+        199,
+        155,
+        129,
+        33,
+        128,
+        76,
+        48
+      ]
+    },
+    {
       "name": "tokenLiquidated",
       "discriminator": [
         106,
@@ -1153,6 +1844,19 @@ export type Xmargin = {
         212,
         191,
         12
+      ]
+    },
+    {
+      "name": "traded",
+      "discriminator": [
+        225,
+        202,
+        73,
+        175,
+        147,
+        43,
+        160,
+        150
       ]
     },
     {
@@ -1414,6 +2118,116 @@ export type Xmargin = {
       "code": 6048,
       "name": "duplicateMint",
       "msg": "the group already has a bank for this mint"
+    },
+    {
+      "code": 6049,
+      "name": "invalidMarketConfig",
+      "msg": "market parameters out of bounds (see add_market: rates, weights, band, fees, sizes, expiry)"
+    },
+    {
+      "code": 6050,
+      "name": "wrongMarketIndex",
+      "msg": "market index must equal the group's market count"
+    },
+    {
+      "code": 6051,
+      "name": "tooManyMarkets",
+      "msg": "the group has the maximum number of markets"
+    },
+    {
+      "code": 6052,
+      "name": "wrongMarket",
+      "msg": "market account is not this position's or instruction's market"
+    },
+    {
+      "code": 6053,
+      "name": "tooManyDerivativePositions",
+      "msg": "all derivative position slots of the account are in use"
+    },
+    {
+      "code": 6054,
+      "name": "tradeSizeTooSmall",
+      "msg": "trade size below the market's minimum (size, minimum)"
+    },
+    {
+      "code": 6055,
+      "name": "priceOutsideBand",
+      "msg": "trade price outside the market's band around the oracle (price, band low, band high per contract)"
+    },
+    {
+      "code": 6056,
+      "name": "openInterestCapExceeded",
+      "msg": "trade would take open interest over the market's cap (after, cap)"
+    },
+    {
+      "code": 6057,
+      "name": "selfTrade",
+      "msg": "both sides of a trade are the same margin account"
+    },
+    {
+      "code": 6058,
+      "name": "marketExpired",
+      "msg": "the market has expired: no trading"
+    },
+    {
+      "code": 6059,
+      "name": "marketNotSettled",
+      "msg": "the market has not expired or has no settlement price yet"
+    },
+    {
+      "code": 6060,
+      "name": "wrongMarketKind",
+      "msg": "this instruction does not apply to this kind of market"
+    },
+    {
+      "code": 6061,
+      "name": "tradeHealthTooLow",
+      "msg": "a trade must leave Init health >= 0 or raise it (health before, after)"
+    },
+    {
+      "code": 6062,
+      "name": "fundingNotDue",
+      "msg": "funding was already updated this second"
+    },
+    {
+      "code": 6063,
+      "name": "noPnlToSettle",
+      "msg": "both accounts of a PnL settlement must differ and have profit and loss respectively (winner pnl, loser pnl)"
+    },
+    {
+      "code": 6064,
+      "name": "oracleFarFromStable",
+      "msg": "the oracle is too far from the stable price to settle PnL (oracle, stable)"
+    },
+    {
+      "code": 6065,
+      "name": "sampleOutsideWindow",
+      "msg": "a price sample is only taken in the 30 minutes before expiry, once per second"
+    },
+    {
+      "code": 6066,
+      "name": "marketNotEmpty",
+      "msg": "the market still has open interest"
+    },
+    {
+      "code": 6067,
+      "name": "quoteExpired",
+      "msg": "the quote's expiry slot has passed (expiry, current slot)"
+    },
+    {
+      "code": 6068,
+      "name": "quoteNonceUsed",
+      "msg": "the quote's nonce was already filled or is below the account's window"
+    },
+    {
+      "code": 6069,
+      "name": "quoteSignatureInvalid",
+      "msg": "no valid Ed25519 signature of the quote by the maker's owner or delegate precedes this instruction"
+    },
+    {
+      "code": 6070,
+      "name": "noPosition",
+      "msg": "the account has no position in this market"
     }
   ],
   "types": [
@@ -1508,6 +2322,99 @@ export type Xmargin = {
                 "name": "bankInterestArgs"
               }
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "addMarketArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marketIndex",
+            "docs": [
+              "Must equal the group's current market count (PDA seed)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "`market_kind::PERPETUAL` or `market_kind::FUTURE` (options: issue 13)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "name",
+            "docs": [
+              "UTF-8, zero padded."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "contractSize",
+            "docs": [
+              "Underlying native units per contract (> 0)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minSize",
+            "docs": [
+              "Smallest trade in contracts (> 0)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "expiryTs",
+            "docs": [
+              "Dated futures: expiry (unix seconds, at least one settlement window",
+              "ahead); perpetuals: 0."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "risk",
+            "type": {
+              "defined": {
+                "name": "marketRiskArgs"
+              }
+            }
+          },
+          {
+            "name": "funding",
+            "type": {
+              "defined": {
+                "name": "marketFundingArgs"
+              }
+            }
+          },
+          {
+            "name": "liquidationFeeBps",
+            "docs": [
+              "Share of a liquidated position's notional paid to the liquidator."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "insuranceFeeBps",
+            "docs": [
+              "Share of a liquidated position's notional paid to the insurance fund."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minSamples",
+            "docs": [
+              "Futures: samples needed for a time-weighted settlement price (1..=1,800)."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -2388,7 +3295,11 @@ export type Xmargin = {
     {
       "name": "derivativePosition",
       "docs": [
-        "A position in one derivative market (perpetual, dated future or option)."
+        "A position in one derivative market (perpetual, dated future or option).",
+        "",
+        "PnL at price P is `base · P − quote_cost + realized_pnl + funding owed",
+        "since funding_snapshot`; `realized_pnl − quote_cost` changes by exactly",
+        "the quote cash flow of every fill, so counterparties' changes cancel."
       ],
       "serialization": "bytemuck",
       "repr": {
@@ -2407,7 +3318,22 @@ export type Xmargin = {
           {
             "name": "quoteCost",
             "docs": [
-              "Quote native paid (> 0) or received (< 0) for the position."
+              "Quote native paid for the open base (> 0 long, < 0 short)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "realizedPnl",
+            "docs": [
+              "PnL realised by reductions, funding and settlement, not yet moved",
+              "into the quote bank by `settle_pnl` (quote native)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "fundingSnapshot",
+            "docs": [
+              "`Market::cum_funding` when funding was last settled into `realized_pnl`."
             ],
             "type": {
               "defined": {
@@ -2416,15 +3342,15 @@ export type Xmargin = {
             }
           },
           {
-            "name": "fundingSnapshot",
+            "name": "settleWindowStart",
             "docs": [
-              "Market cumulative funding at the last settlement (perps)."
+              "Start of the current settle window and the unrealised profit settled in it."
             ],
-            "type": {
-              "defined": {
-                "name": "storedFixed"
-              }
-            }
+            "type": "i64"
+          },
+          {
+            "name": "settledInWindow",
+            "type": "u64"
           },
           {
             "name": "marketIndex",
@@ -2475,6 +3401,75 @@ export type Xmargin = {
             "docs": [
               "Collected fees left (native)."
             ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "fundingUpdated",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "hourlyRate",
+            "docs": [
+              "Fraction of the oracle price per hour; longs pay when positive."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "cumFunding",
+            "docs": [
+              "Quote native per contract."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "markTwap",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "oracleTwap",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "appliedSecs",
+            "docs": [
+              "Seconds charged (at most one hour)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "stablePrice",
             "type": {
               "defined": {
                 "name": "storedFixed"
@@ -2806,11 +3801,28 @@ export type Xmargin = {
             }
           },
           {
+            "name": "quoteNonceBase",
+            "docs": [
+              "Signed-quote replay window: nonces below `quote_nonce_base` are spent,",
+              "bit i of `quote_nonce_bits` marks `quote_nonce_base + i` spent."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "quoteNonceBits",
+            "type": {
+              "array": [
+                "u64",
+                2
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                104
               ]
             }
           }
@@ -2841,6 +3853,680 @@ export type Xmargin = {
       }
     },
     {
+      "name": "market",
+      "docs": [
+        "A derivative market of a group on a listed bank's underlying."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "group",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracle",
+            "docs": [
+              "The underlying bank's Pyth oracle (health accounts carry it once)."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "feedId",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "name",
+            "docs": [
+              "UTF-8, zero padded (e.g. `SOL-PERP`)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "risk",
+            "docs": [
+              "Parameters in force, and a loosening waiting for its activation time."
+            ],
+            "type": {
+              "defined": {
+                "name": "marketRiskParams"
+              }
+            }
+          },
+          {
+            "name": "pendingRisk",
+            "type": {
+              "defined": {
+                "name": "marketRiskParams"
+              }
+            }
+          },
+          {
+            "name": "pendingRiskActivationTs",
+            "type": "i64"
+          },
+          {
+            "name": "safety",
+            "docs": [
+              "Oracle rules and the liquidation fee (same rules as a bank's)."
+            ],
+            "type": {
+              "defined": {
+                "name": "bankSafetyParams"
+              }
+            }
+          },
+          {
+            "name": "pendingSafety",
+            "type": {
+              "defined": {
+                "name": "bankSafetyParams"
+              }
+            }
+          },
+          {
+            "name": "insuranceFee",
+            "docs": [
+              "Share of a liquidated position's notional paid to the insurance fund."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maxFundingPremium",
+            "docs": [
+              "Largest |premium| per day the funding rate follows (perpetuals)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "stablePrice",
+            "docs": [
+              "Slow price (quote native per underlying native unit), as a bank's."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "markTwap",
+            "docs": [
+              "Time-weighted trade price and oracle price (quote native per underlying native unit)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "oracleTwap",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "cumFunding",
+            "docs": [
+              "Cumulative funding, quote native per contract; longs pay when it rises."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "lastFundingRate",
+            "docs": [
+              "Last hourly funding rate applied (fraction of the oracle price)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "fundingDust",
+            "docs": [
+              "Rounding of funding settlement kept by the protocol (quote native, ≥ 0)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "sampleSum",
+            "docs": [
+              "Expiry samples: Σ price · seconds (quote native per underlying native · s)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "settlementPrice",
+            "docs": [
+              "Settlement price once expired (quote native per underlying native unit)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "strike",
+            "docs": [
+              "Options (issue 13): strike and volatility."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "volatility",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "stablePriceTs",
+            "type": "i64"
+          },
+          {
+            "name": "twapTs",
+            "type": "i64"
+          },
+          {
+            "name": "lastFundingTs",
+            "type": "i64"
+          },
+          {
+            "name": "expiryTs",
+            "docs": [
+              "0 for perpetuals."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "lastSampleTs",
+            "type": "i64"
+          },
+          {
+            "name": "sampleSecs",
+            "type": "u64"
+          },
+          {
+            "name": "contractSize",
+            "docs": [
+              "Underlying native units per contract."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minSize",
+            "docs": [
+              "Smallest trade (contracts)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "openInterest",
+            "docs": [
+              "Contracts long (= contracts short)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "twapWindowSecs",
+            "type": "u32"
+          },
+          {
+            "name": "sampleCount",
+            "type": "u32"
+          },
+          {
+            "name": "minSamples",
+            "type": "u32"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "underlyingTokenIndex",
+            "type": "u16"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "See [`market_kind`]."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "status",
+            "docs": [
+              "See [`market_status`]."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "optionIsCall",
+            "docs": [
+              "Options: 1 = call, 0 = put (issue 13)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "underlyingDecimals",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "reservedBytes",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
+          },
+          {
+            "name": "positionCount",
+            "docs": [
+              "Margin accounts with a position slot in this market (open, or closed",
+              "with PnL left to settle): the market closes only at zero."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "lastMark",
+            "docs": [
+              "The mark in force since `twap_ts` (quote native per underlying native",
+              "unit): the last trade's price, or the oracle after a funding update",
+              "(nobody traded since, so the mark decays to the oracle). The interval",
+              "up to the next update is folded into `mark_twap` at this price."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "reserved",
+            "docs": [
+              "Issue 13: risk array (model value, Greeks, scenario values) and its age."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                488
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketAdded",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "group",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "underlyingBank",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracle",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "args",
+            "type": {
+              "defined": {
+                "name": "addMarketArgs"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketClosed",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketFundingArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "maxFundingPremiumBps",
+            "docs": [
+              "Largest |premium| per day the funding rate follows (perpetuals)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "twapWindowSecs",
+            "docs": [
+              "Window of the time-weighted mark and oracle prices (seconds)."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketRiskArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "initRateBps",
+            "docs": [
+              "Requirement rates on notional: `0 < maint ≤ liq_end ≤ init ≤ 100 %`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maintRateBps",
+            "type": "u32"
+          },
+          {
+            "name": "liqEndRateBps",
+            "type": "u32"
+          },
+          {
+            "name": "pnlInitWeightBps",
+            "docs": [
+              "Positive-PnL weights: `init ≤ liq_end ≤ maint ≤ 100 %`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "pnlLiqEndWeightBps",
+            "type": "u32"
+          },
+          {
+            "name": "pnlMaintWeightBps",
+            "type": "u32"
+          },
+          {
+            "name": "priceBandBps",
+            "docs": [
+              "Trade price band around the oracle: `1 ..= 5,000` bps."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "settleFractionBps",
+            "docs": [
+              "Unrealised profit settleable per window, as a share of `|base| · stable price`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "initPnlCap",
+            "docs": [
+              "Cap on one position's positive PnL in Init (quote native)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "openInterestCap",
+            "docs": [
+              "Contracts per side (> 0)."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketRiskParams",
+      "docs": [
+        "Risk parameters an admin can change, subject to the loosening delay",
+        "(`MarketRiskParams::tightest` says what applies at once)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "initRate",
+            "docs": [
+              "Requirement rates on notional: `maint ≤ liq_end ≤ init ≤ 1`."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maintRate",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "liqEndRate",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pnlInitWeight",
+            "docs": [
+              "Weights of positive unrealised PnL: `init ≤ liq_end ≤ maint ≤ 1`."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pnlLiqEndWeight",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pnlMaintWeight",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "priceBand",
+            "docs": [
+              "A trade priced outside `oracle · [1 − band, 1 + band]` is refused."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "settleFraction",
+            "docs": [
+              "Share of a position's `|base| · stable price` its unrealised profit may",
+              "settle into tokens per settle window."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "initPnlCap",
+            "docs": [
+              "Cap on one position's positive PnL in Init health (quote native)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "openInterestCap",
+            "docs": [
+              "Open interest cap per side (contracts)."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketSettled",
+      "docs": [
+        "A dated future's settlement price is fixed."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "settlementPrice",
+            "docs": [
+              "Quote native per underlying native unit."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "fallback",
+            "docs": [
+              "True when the samples were too few and the first fresh price after expiry was used."
+            ],
+            "type": "bool"
+          },
+          {
+            "name": "sampleCount",
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketUpdated",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "args",
+            "type": {
+              "defined": {
+                "name": "updateMarketArgs"
+              }
+            }
+          },
+          {
+            "name": "looseningActivationTs",
+            "docs": [
+              "When the loosening part applies (0 = everything applied at once)."
+            ],
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
       "name": "pauseFlagsSet",
       "type": {
         "kind": "struct",
@@ -2856,6 +4542,249 @@ export type Xmargin = {
           {
             "name": "flags",
             "type": "u8"
+          }
+        ]
+      }
+    },
+    {
+      "name": "pnlSettled",
+      "docs": [
+        "PnL moved into quote-token balances, loser to winner."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "winner",
+            "type": "pubkey"
+          },
+          {
+            "name": "loser",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "docs": [
+              "Quote native."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "fromUnrealized",
+            "docs": [
+              "Part of `amount` that was unrealised profit (counts against the window)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "loserBorrowed",
+            "docs": [
+              "Part of `amount` the loser borrowed."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per underlying native unit."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "positionLiquidated",
+      "docs": [
+        "Part of a derivative position taken over by a liquidator."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "liqee",
+            "type": "pubkey"
+          },
+          {
+            "name": "liqor",
+            "type": "pubkey"
+          },
+          {
+            "name": "contracts",
+            "docs": [
+              "Contracts moved from the liquidatee to the liquidator (signed as the liquidatee's position was)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per contract the liquidator paid (long) or received (short)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "bonus",
+            "docs": [
+              "Fees as a fraction of notional (after the equity cap)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "insuranceFee",
+            "docs": [
+              "Quote native paid into the insurance fund."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "liqeeLiqEndBefore",
+            "type": "i64"
+          },
+          {
+            "name": "liqeeLiqEndAfter",
+            "type": "i64"
+          },
+          {
+            "name": "liqorInitAfter",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "positionSettled",
+      "docs": [
+        "An account's position in an expired market turned into realised PnL."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "account",
+            "type": "pubkey"
+          },
+          {
+            "name": "baseContracts",
+            "type": "i64"
+          },
+          {
+            "name": "realized",
+            "docs": [
+              "PnL realised by the settlement (quote native, rounded down)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "openInterest",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "priceSampled",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "price",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "sampleCount",
+            "type": "u32"
+          },
+          {
+            "name": "sampleSecs",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "quoteTerms",
+      "docs": [
+        "The terms a maker signs."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "side",
+            "docs": [
+              "`quote_side::MAKER_BUYS` or `MAKER_SELLS`."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "size",
+            "docs": [
+              "Contracts."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per contract."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "expirySlot",
+            "docs": [
+              "Last slot the quote may fill in."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "nonce",
+            "type": "u64"
           }
         ]
       }
@@ -2999,6 +4928,109 @@ export type Xmargin = {
       }
     },
     {
+      "name": "tradeArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "size",
+            "docs": [
+              "Contracts the buyer buys from the seller (≥ the market's minimum size)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per contract (> 0, inside the market's band)."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "traded",
+      "docs": [
+        "A fill between two margin accounts (block trade or taken quote)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "buyer",
+            "type": "pubkey"
+          },
+          {
+            "name": "seller",
+            "type": "pubkey"
+          },
+          {
+            "name": "size",
+            "docs": [
+              "Contracts."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per contract."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "buyerRealized",
+            "docs": [
+              "PnL realised by the fill on each side (quote native)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "sellerRealized",
+            "type": "i64"
+          },
+          {
+            "name": "buyerBaseAfter",
+            "type": "i64"
+          },
+          {
+            "name": "sellerBaseAfter",
+            "type": "i64"
+          },
+          {
+            "name": "openInterest",
+            "type": "u64"
+          },
+          {
+            "name": "buyerInitHealthAfter",
+            "type": "i64"
+          },
+          {
+            "name": "sellerInitHealthAfter",
+            "type": "i64"
+          },
+          {
+            "name": "quoteNonce",
+            "docs": [
+              "The maker's quote nonce when the fill took a signed quote."
+            ],
+            "type": {
+              "option": "u64"
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "updateBankArgs",
       "type": {
         "kind": "struct",
@@ -3029,6 +5061,65 @@ export type Xmargin = {
               "option": {
                 "defined": {
                   "name": "bankInterestArgs"
+                }
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "updateMarketArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "risk",
+            "type": {
+              "option": {
+                "defined": {
+                  "name": "marketRiskArgs"
+                }
+              }
+            }
+          },
+          {
+            "name": "oracle",
+            "type": {
+              "option": {
+                "defined": {
+                  "name": "bankOracleArgs"
+                }
+              }
+            }
+          },
+          {
+            "name": "liquidationFeeBps",
+            "docs": [
+              "A lower fee applies at once, a higher one after the delay."
+            ],
+            "type": {
+              "option": "u32"
+            }
+          },
+          {
+            "name": "insuranceFeeBps",
+            "docs": [
+              "May only be lowered (applies at once)."
+            ],
+            "type": {
+              "option": "u32"
+            }
+          },
+          {
+            "name": "funding",
+            "docs": [
+              "Applies at once (after funding up to now at the old settings)."
+            ],
+            "type": {
+              "option": {
+                "defined": {
+                  "name": "marketFundingArgs"
                 }
               }
             }

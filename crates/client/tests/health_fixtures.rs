@@ -1,6 +1,8 @@
 //! Shared health fixtures: Init / Maint / LiquidationEnd health computed by the
-//! program's own valuation (`xmargin_client::health::health_cache`) on
-//! in-memory banks, Pyth readings and positions, stored in
+//! program's own valuation (`xmargin_client::health::health_cache_with_markets`:
+//! `value_token` and `value_derivative`) on in-memory banks, markets, Pyth
+//! readings, token and derivative positions, under the view rules or (a
+//! fixture's `rules`) the fallback rules of a liquidation, stored in
 //! `tests/fixtures/health.json` for the TypeScript estimate
 //! (`app/src/health.ts`, `tests/health.test.ts`) to reproduce bit for bit.
 //!
@@ -16,11 +18,15 @@ use std::str::FromStr;
 
 use anchor_lang::prelude::Pubkey;
 use serde_json::{json, Map, Value};
-use xmargin::health::{risk_error, HealthContext, PriceRules};
+use xmargin::health::{risk_error, HealthContext, PriceRules, UnpricedLiability};
 use xmargin::oracle::PythReading;
-use xmargin::state::{Bank, BankRiskParams, MarginAccount, StoredFixed, TokenPosition};
-use xmargin_client::health::{health_cache, BankEntry};
+use xmargin::state::{
+    market_kind, market_status, Bank, BankRiskParams, BankSafetyParams, DerivativePosition, MarginAccount,
+    Market, MarketRiskParams, StoredFixed, TokenPosition,
+};
+use xmargin_client::health::{health_cache_with_markets, BankEntry, MarketEntry};
 use xmargin_risk::interest::{borrow_shares_for, deposit_shares_for};
+use xmargin_risk::perp::{apply_fill, PerpPosition};
 use xmargin_risk::{Fixed, HealthBand, HealthSummary, Rounding};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/health.json");
@@ -29,6 +35,8 @@ const QUOTE_DECIMALS: u8 = 6;
 
 /// One token position of an account: its bank, the bank's reading, signed shares.
 type Position = (Bank, PythReading, Fixed);
+/// One derivative position: its market, the market's (underlying's) reading, the stored position.
+type Derivative = (Market, PythReading, DerivativePosition);
 
 // ---- JSON <-> engine types ---------------------------------------------------
 
@@ -110,9 +118,162 @@ fn position_json(&(mut b, r, shares): &Position) -> Value {
         "lastAccrualTs": b.last_accrual_ts.to_string(),
     });
     bank_fixed(&mut b).into_iter().for_each(|(k, f)| bank[k] = bits(f));
+    json!({ "bank": bank, "reading": reading_json(&r), "shares": shares.to_bits().to_string() })
+}
+
+fn reading_json(r: &PythReading) -> Value {
     let (price, conf, time) = (r.price.to_string(), r.conf.to_string(), r.publish_time.to_string());
-    let reading = json!({ "price": price, "conf": conf, "exponent": r.exponent, "publishTime": time });
-    json!({ "bank": bank, "reading": reading, "shares": shares.to_bits().to_string() })
+    json!({ "price": price, "conf": conf, "exponent": r.exponent, "publishTime": time })
+}
+
+fn reading_from(r: &Value) -> PythReading {
+    PythReading {
+        price: get(r, "price"),
+        conf: get(r, "conf"),
+        exponent: get(r, "exponent"),
+        publish_time: get(r, "publishTime"),
+    }
+}
+
+/// Fixed-point fields of `MarketRiskParams` and their JSON names.
+fn market_risk_fixed(r: &mut MarketRiskParams) -> [(&'static str, &mut StoredFixed); 8] {
+    [
+        ("initRate", &mut r.init_rate),
+        ("maintRate", &mut r.maint_rate),
+        ("liqEndRate", &mut r.liq_end_rate),
+        ("pnlInitWeight", &mut r.pnl_init_weight),
+        ("pnlLiqEndWeight", &mut r.pnl_liq_end_weight),
+        ("pnlMaintWeight", &mut r.pnl_maint_weight),
+        ("priceBand", &mut r.price_band),
+        ("settleFraction", &mut r.settle_fraction),
+    ]
+}
+
+fn market_risk_json(mut r: MarketRiskParams) -> Value {
+    let mut m: Map<String, Value> =
+        market_risk_fixed(&mut r).map(|(k, f)| (k.into(), bits(f))).into_iter().collect();
+    m.insert("initPnlCap".into(), r.init_pnl_cap.to_string().into());
+    m.insert("openInterestCap".into(), r.open_interest_cap.to_string().into());
+    m.into()
+}
+
+fn market_risk_from(v: &Value) -> MarketRiskParams {
+    let mut r = MarketRiskParams::default();
+    market_risk_fixed(&mut r).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(v, k)).into());
+    (r.init_pnl_cap, r.open_interest_cap) = (get(v, "initPnlCap"), get(v, "openInterestCap"));
+    r
+}
+
+fn safety_fixed(s: &mut BankSafetyParams) -> [(&'static str, &mut StoredFixed); 4] {
+    [
+        ("confMultiplier", &mut s.conf_multiplier),
+        ("maxConfRatio", &mut s.max_conf_ratio),
+        ("stablePriceGrowthPerSec", &mut s.stable_price_growth_per_sec),
+        ("liquidationFee", &mut s.liquidation_fee),
+    ]
+}
+
+fn safety_json(mut s: BankSafetyParams) -> Value {
+    let mut m: Map<String, Value> =
+        safety_fixed(&mut s).map(|(k, f)| (k.into(), bits(f))).into_iter().collect();
+    m.insert("maxOracleAgeSecs".into(), s.max_oracle_age_secs.into());
+    m.insert("activationTs".into(), s.activation_ts.to_string().into());
+    m.into()
+}
+
+fn safety_from(v: &Value) -> BankSafetyParams {
+    let mut s = BankSafetyParams::default();
+    safety_fixed(&mut s).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(v, k)).into());
+    (s.max_oracle_age_secs, s.activation_ts) = (get(v, "maxOracleAgeSecs"), get(v, "activationTs"));
+    s
+}
+
+/// Fixed-point `Market` fields health reads.
+fn market_fixed(m: &mut Market) -> [(&'static str, &mut StoredFixed); 3] {
+    [
+        ("stablePrice", &mut m.stable_price),
+        ("cumFunding", &mut m.cum_funding),
+        ("settlementPrice", &mut m.settlement_price),
+    ]
+}
+
+/// A derivative position as JSON: the market fields health reads (the rest are zero),
+/// the reading, the stored position (its market index is the market's).
+fn derivative_json(&(mut m, r, p): &Derivative) -> Value {
+    let mut market = json!({
+        "marketIndex": m.market_index,
+        "underlyingTokenIndex": m.underlying_token_index,
+        "underlyingDecimals": m.underlying_decimals,
+        "kind": m.kind,
+        "status": m.status,
+        "contractSize": m.contract_size.to_string(),
+        "risk": market_risk_json(m.risk),
+        "pendingRisk": market_risk_json(m.pending_risk),
+        "pendingRiskActivationTs": m.pending_risk_activation_ts.to_string(),
+        "safety": safety_json(m.safety),
+        "pendingSafety": safety_json(m.pending_safety),
+    });
+    market_fixed(&mut m).into_iter().for_each(|(k, f)| market[k] = bits(f));
+    let position = json!({
+        "baseContracts": p.base_contracts.to_string(),
+        "quoteCost": p.quote_cost.to_string(),
+        "realizedPnl": p.realized_pnl.to_string(),
+        "fundingSnapshot": bits(&p.funding_snapshot),
+    });
+    json!({ "market": market, "reading": reading_json(&r), "position": position })
+}
+
+fn derivative_from(v: &Value) -> Derivative {
+    let (j, p) = (&v["market"], &v["position"]);
+    let mut m: Market = bytemuck::Zeroable::zeroed();
+    (m.market_index, m.underlying_token_index, m.underlying_decimals) =
+        (get(j, "marketIndex"), get(j, "underlyingTokenIndex"), get(j, "underlyingDecimals"));
+    (m.kind, m.status, m.contract_size) = (get(j, "kind"), get(j, "status"), get(j, "contractSize"));
+    (m.risk, m.pending_risk) = (market_risk_from(&j["risk"]), market_risk_from(&j["pendingRisk"]));
+    m.pending_risk_activation_ts = get(j, "pendingRiskActivationTs");
+    (m.safety, m.pending_safety) = (safety_from(&j["safety"]), safety_from(&j["pendingSafety"]));
+    market_fixed(&mut m).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
+    let position = DerivativePosition {
+        base_contracts: get(p, "baseContracts"),
+        quote_cost: get(p, "quoteCost"),
+        realized_pnl: get(p, "realizedPnl"),
+        funding_snapshot: Fixed::from_bits(get(p, "fundingSnapshot")).into(),
+        market_index: m.market_index,
+        in_use: 1,
+        ..DerivativePosition::default()
+    };
+    (m, reading_from(&v["reading"]), position)
+}
+
+/// The price rules of a fixture (`rules`, absent = the view rules of `compute_health`).
+fn rules_json(r: &PriceRules) -> Value {
+    let fallback = r.unpriced_liability == UnpricedLiability::Fallback;
+    json!({
+        "strictTokens": r.strict.iter().flatten().collect::<Vec<_>>(),
+        "strictMarket": r.strict_market,
+        "unpricedLiability": if fallback { "fallback" } else { "refuse" },
+    })
+}
+
+fn rules_from(v: Option<&Value>) -> PriceRules {
+    let Some(v) = v else { return PriceRules::VIEW };
+    let tokens: Vec<u16> = v["strictTokens"]
+        .as_array()
+        .expect("strictTokens")
+        .iter()
+        .map(|t| t.as_u64().unwrap() as u16)
+        .collect();
+    assert!(tokens.len() <= 2, "at most two strict tokens");
+    let unpriced = match v["unpricedLiability"].as_str() {
+        Some("fallback") => UnpricedLiability::Fallback,
+        Some("refuse") => UnpricedLiability::Refuse,
+        other => panic!("unpricedLiability: {other:?}"),
+    };
+    PriceRules {
+        strict: [tokens.first().copied(), tokens.get(1).copied()],
+        strict_market: v["strictMarket"].as_u64().map(|m| m as u16),
+        unpriced_liability: unpriced,
+    }
 }
 
 fn position_from(v: &Value) -> Position {
@@ -123,13 +284,7 @@ fn position_from(v: &Value) -> Position {
         (get(j, "maxOracleAgeSecs"), get(j, "pendingActivationTs"), get(j, "lastAccrualTs"));
     (b.risk, b.pending_risk) = (risk_from(&j["risk"]), risk_from(&j["pendingRisk"]));
     bank_fixed(&mut b).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
-    let reading = PythReading {
-        price: get(r, "price"),
-        conf: get(r, "conf"),
-        exponent: get(r, "exponent"),
-        publish_time: get(r, "publishTime"),
-    };
-    (b, reading, Fixed::from_bits(get(v, "shares")))
+    (b, reading_from(r), Fixed::from_bits(get(v, "shares")))
 }
 
 fn expected_json(s: &HealthSummary) -> Value {
@@ -153,21 +308,38 @@ fn error_name(e: &anchor_lang::error::Error) -> String {
     }
 }
 
-/// Values an account holding `positions` (in slot order) exactly as the
-/// program and the keeper do; `Err` where the program would fail.
-fn evaluate(now: i64, quote_decimals: u8, positions: &[Position]) -> anchor_lang::Result<HealthSummary> {
+/// An account's inputs: token positions and derivative positions (each in slot order).
+struct Inputs {
+    now: i64,
+    quote_decimals: u8,
+    rules: PriceRules,
+    positions: Vec<Position>,
+    derivatives: Vec<Derivative>,
+}
+
+/// Values an account holding `positions` and `derivatives` (in slot order)
+/// exactly as the program and the keeper do; `Err` where the program would fail.
+/// A market reads its underlying token's oracle, so a token position and a
+/// market on the same underlying share one reading.
+fn evaluate(i: &Inputs) -> anchor_lang::Result<HealthSummary> {
     let group = Pubkey::default();
-    let ctx = HealthContext { group, quote_decimals, now, rules: PriceRules::VIEW };
+    let ctx = HealthContext { group, quote_decimals: i.quote_decimals, now: i.now, rules: i.rules };
     let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
-    let (mut banks, mut readings) = (BTreeMap::new(), BTreeMap::new());
-    for (slot, &(bank, reading, shares)) in positions.iter().enumerate() {
+    let (mut banks, mut markets, mut readings) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for (slot, &(bank, reading, shares)) in i.positions.iter().enumerate() {
         let token_index = bank.token_index;
         account.tokens[slot] =
             TokenPosition { shares: shares.into(), token_index, in_use: 1, reserved: [0; 5] };
         banks.insert(token_index, BankEntry { address: group, bank });
         readings.insert(token_index, reading);
     }
-    health_cache(&ctx, &account, &banks, &readings)?.summary().map_err(risk_error)
+    for (slot, &(market, reading, position)) in i.derivatives.iter().enumerate() {
+        account.derivatives[slot] = position;
+        markets.insert(market.market_index, MarketEntry { address: group, market });
+        let previous = readings.insert(market.underlying_token_index, reading);
+        assert!(previous.is_none_or(|p| p == reading), "one reading per underlying (one oracle account)");
+    }
+    health_cache_with_markets(&ctx, &account, &banks, &markets, &readings)?.summary().map_err(risk_error)
 }
 
 /// What the engine makes of a fixture's inputs, re-read from its JSON (checked to
@@ -178,7 +350,22 @@ fn outcome(f: &Value) -> (&'static str, Value) {
     for (p, original) in positions.iter().zip(f["positions"].as_array().unwrap()) {
         assert_eq!(&position_json(p), original, "{}: inputs must round-trip", f["name"]);
     }
-    match evaluate(get(f, "now"), get(f, "quoteDecimals"), &positions) {
+    let derivatives: Vec<Derivative> = match f.get("derivatives") {
+        Some(d) => d.as_array().expect("derivatives").iter().map(derivative_from).collect(),
+        None => Vec::new(),
+    };
+    for (d, original) in
+        derivatives.iter().zip(f.get("derivatives").and_then(Value::as_array).into_iter().flatten())
+    {
+        assert_eq!(&derivative_json(d), original, "{}: derivative inputs must round-trip", f["name"]);
+    }
+    let rules = rules_from(f.get("rules"));
+    if let Some(r) = f.get("rules") {
+        assert_eq!(&rules_json(&rules), r, "{}: rules must round-trip", f["name"]);
+    }
+    let inputs =
+        Inputs { now: get(f, "now"), quote_decimals: get(f, "quoteDecimals"), rules, positions, derivatives };
+    match evaluate(&inputs) {
         Ok(s) => ("expected", expected_json(&s)),
         Err(e) => ("expectedError", error_name(&e).into()),
     }
@@ -500,8 +687,308 @@ fn refused() -> Vec<Value> {
     .collect()
 }
 
+// ---- derivative fixtures ------------------------------------------------------
+
+/// Underlying native units per contract: 0.01 SOL, 0.001 BTC, 0.01 ETH.
+const SOL_CONTRACT: u64 = 10_000_000;
+const BTC_CONTRACT: u64 = 100_000;
+const ETH_CONTRACT: u64 = 1_000_000;
+
+/// Market risk: rates `[init, maint, liq_end]` and positive-PnL weights
+/// `[init, liq_end, maint]` in bps, the Init PnL cap in quote native.
+fn market_risk(rates: [i64; 3], weights: [i64; 3], init_pnl_cap: u64) -> MarketRiskParams {
+    MarketRiskParams {
+        init_rate: bps(rates[0]),
+        maint_rate: bps(rates[1]),
+        liq_end_rate: bps(rates[2]),
+        pnl_init_weight: bps(weights[0]),
+        pnl_liq_end_weight: bps(weights[1]),
+        pnl_maint_weight: bps(weights[2]),
+        price_band: bps(500),
+        settle_fraction: bps(2_000),
+        init_pnl_cap,
+        open_interest_cap: 1_000_000_000,
+    }
+}
+
+/// A perpetual (or `kind`) on `underlying`'s oracle and decimals with the test SOL perpetual's terms
+/// (crates/test-support/src/markets.rs): Init / Maint / LiquidationEnd 10 / 5 / 7.5 % of notional,
+/// positive PnL at 50 / 75 / 90 % (Init / LiquidationEnd / Maint), at most 100 USDC in Init;
+/// conf multiplier 1, max conf 2 %, max age 60 s.
+fn market(market_index: u16, underlying: &Bank, kind: u8, contract_size: u64, stable: Fixed) -> Market {
+    let mut m: Market = bytemuck::Zeroable::zeroed();
+    (m.market_index, m.underlying_token_index, m.underlying_decimals) =
+        (market_index, underlying.token_index, underlying.mint_decimals);
+    (m.kind, m.status, m.contract_size) = (kind, market_status::ACTIVE, contract_size);
+    m.risk = market_risk([1_000, 500, 750], [5_000, 7_500, 9_000], 100_000_000);
+    m.safety = BankSafetyParams {
+        conf_multiplier: Fixed::ONE.into(),
+        max_conf_ratio: bps(200),
+        liquidation_fee: bps(100),
+        max_oracle_age_secs: 60,
+        ..Default::default()
+    };
+    m.stable_price = stable.into();
+    m
+}
+
+fn with_funding(mut m: Market, cum: Fixed) -> Market {
+    m.cum_funding = cum.into();
+    m
+}
+
+fn settled(mut m: Market, price: Fixed) -> Market {
+    (m.status, m.settlement_price) = (market_status::SETTLED, price.into());
+    m
+}
+
+/// The stored position after `fills` (contracts bought > 0 or sold < 0, quote native per contract)
+/// from flat, through the program's fill accounting; funding snapshot `snapshot`.
+fn filled(m: &Market, fills: &[(i64, u64)], snapshot: Fixed) -> DerivativePosition {
+    let mut p = PerpPosition::default();
+    for &(delta, price) in fills {
+        p = apply_fill(p, delta, price).unwrap().position;
+    }
+    DerivativePosition {
+        base_contracts: p.base,
+        quote_cost: p.quote_cost,
+        realized_pnl: p.realized_pnl,
+        funding_snapshot: snapshot.into(),
+        market_index: m.market_index,
+        in_use: 1,
+        ..DerivativePosition::default()
+    }
+}
+
+fn derivative_fixture(
+    name: &str,
+    covers: &str,
+    positions: &[Position],
+    derivatives: &[Derivative],
+    rules: Option<PriceRules>,
+) -> Value {
+    let mut f = fixture(name, covers, positions);
+    f["derivatives"] = derivatives.iter().map(derivative_json).collect::<Vec<_>>().into();
+    if let Some(r) = rules {
+        f["rules"] = rules_json(&r);
+    }
+    f
+}
+
+/// Accounts with perpetual and dated-future positions the program values.
+fn derivative_cases() -> Vec<Value> {
+    let [usdc, sol, btc, eth, _, _] = majors();
+    let [usdc_px, sol_px, btc_px, eth_px, _] = quotes();
+    let usdc_dep = |n: u64| (usdc, usdc_px, dep(&usdc, n));
+    let sol_perp = market(0, &sol, market_kind::PERPETUAL, SOL_CONTRACT, usd(14_800, 9));
+    let btc_perp = market(1, &btc, market_kind::PERPETUAL, BTC_CONTRACT, usd(9_950_000, 8));
+    let eth_perp = market(2, &eth, market_kind::PERPETUAL, ETH_CONTRACT, usd(295_000, 8));
+    let sol_fut = market(3, &sol, market_kind::FUTURE, SOL_CONTRACT, usd(14_800, 9));
+    let btc_fut = market(4, &btc, market_kind::FUTURE, BTC_CONTRACT, usd(9_950_000, 8));
+    let flat = Fixed::ZERO;
+    // Funding indices (quote native per contract) with fractional parts: SOL longs owe
+    // 300 · 999.999999 = 299,999.9997 (settles to −300,000), ETH shorts get 40 · (7/3 + 100/7) = 664.76 (664).
+    let (sol_cum, sol_snap) = (ratio(987_654_321, 1_000_000), ratio(-12_345_678, 1_000_000));
+    let (eth_cum, eth_snap) = (ratio(7, 3), ratio(-100, 7));
+    let sol_funded = with_funding(sol_perp, sol_cum);
+    let eth_funded = with_funding(eth_perp, eth_cum);
+    // A future never pays funding, whatever its index.
+    let fut_funded = with_funding(sol_fut, sol_cum);
+    // Pending loosening due now (Init / Maint / LiquidationEnd 8 / 4 / 6 %, PnL 60 / 80 / 95 %, cap 200
+    // USDC); a conf multiplier of 2 in force and 3 pending from 1 s after now; stable above spot.
+    let mut sol_loose = market(0, &sol, market_kind::PERPETUAL, SOL_CONTRACT, usd(16_000, 9));
+    (sol_loose.pending_risk, sol_loose.pending_risk_activation_ts) =
+        (market_risk([800, 400, 600], [6_000, 8_000, 9_500], 200_000_000), NOW);
+    sol_loose.safety.conf_multiplier = ratio(2, 1).into();
+    sol_loose.pending_safety =
+        BankSafetyParams { conf_multiplier: ratio(3, 1).into(), activation_ts: NOW + 1, ..sol_loose.safety };
+    let eth_below = market(2, &eth, market_kind::PERPETUAL, ETH_CONTRACT, usd(290_000, 8));
+    let stale_sol = pyth(15_012_345_678, 10_000_000, -8, 61);
+    let wide_eth = pyth(300_012_345_678, 9_000_000_000, -8, 5); // conf 3 %
+    vec![
+        derivative_fixture(
+            "perp_long_and_short",
+            "1,000 USDC; SOL perp: bought 150 contracts (0.01 SOL) at $140, sold 50 at $148 (+$4 realised), \
+             1 SOL long left; BTC perp: 0.05 BTC short from $99,000; requirement at the liability price",
+            &[usdc_dep(1_000_000_000)],
+            &[
+                (sol_perp, sol_px, filled(&sol_perp, &[(150, 1_400_000), (-50, 1_480_000)], flat)),
+                (btc_perp, btc_px, filled(&btc_perp, &[(-50, 99_000_000)], flat)),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "perp_profit_beyond_init_cap",
+            "100 USDC; 100 SOL long from $100 (+$5,012): Init counts 50 % capped at 100 USDC, Maint 90 %",
+            &[usdc_dep(100_000_000)],
+            &[(sol_perp, sol_px, filled(&sol_perp, &[(10_000, 1_000_000)], flat))],
+            None,
+        ),
+        derivative_fixture(
+            "perp_loss_liquidatable",
+            "200 USDC; 50 SOL long from $160 (−$494 at full weight): every health type negative",
+            &[usdc_dep(200_000_000)],
+            &[(sol_perp, sol_px, filled(&sol_perp, &[(5_000, 1_600_000)], flat))],
+            None,
+        ),
+        derivative_fixture(
+            "perp_unsettled_funding",
+            "500 USDC; SOL perp 3 SOL long owing 299,999.9997 µUSDC of funding (floored to −300,000), ETH perp \
+             0.4 ETH short owed 664.76 (664), a SOL future whose funding index is ignored",
+            &[usdc_dep(500_000_000)],
+            &[
+                (sol_funded, sol_px, filled(&sol_funded, &[(300, 1_500_000)], sol_snap)),
+                (eth_funded, eth_px, filled(&eth_funded, &[(-40, 30_100_000)], eth_snap)),
+                (fut_funded, sol_px, filled(&fut_funded, &[(100, 1_490_000)], sol_snap)),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "settled_futures",
+            "20 USDC; a SOL future settled at $155 with 1 SOL long from $150 still open (no requirement, profit \
+             weighted; its oracle an hour stale and unread); a BTC future settled and closed with −3.21 USDC",
+            &[usdc_dep(20_000_000)],
+            &[
+                (settled(sol_fut, usd(15_500, 9)), pyth(15_012_345_678, 10_000_000, -8, 3_600),
+                    filled(&sol_fut, &[(100, 1_500_000)], flat)),
+                (settled(btc_fut, usd(10_100_000, 8)), btc_px, DerivativePosition {
+                    realized_pnl: -3_210_000, market_index: 4, in_use: 1, ..DerivativePosition::default() }),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "market_params_pending_and_bias",
+            "300 USDC; SOL perp short 2 SOL with a loosening due now (pending rates and weights apply), conf \
+             multiplier 2 (3 pending later), stable $160 above spot; ETH perp 0.5 ETH long, stable below spot",
+            &[usdc_dep(300_000_000)],
+            &[
+                (sol_loose, sol_px, filled(&sol_loose, &[(-200, 1_450_000)], flat)),
+                (eth_below, eth_px, filled(&eth_below, &[(50, 29_000_000)], flat)),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "hedged_spot_and_short_perp",
+            "10 SOL deposit hedged by a 10 SOL perp short at $150.10, 100 USDC borrowed: one SOL reading for both",
+            &[(sol, sol_px, dep(&sol, 10_000_000_000)), (usdc, usdc_px, bor(&usdc, 100_000_000))],
+            &[(sol_perp, sol_px, filled(&sol_perp, &[(-1_000, 1_501_000)], flat))],
+            None,
+        ),
+        derivative_fixture(
+            "closed_positions_realized_pnl",
+            "10 USDC; SOL perp closed +$250 realised (Init 50 % capped at 100), BTC perp closed −$40 (in full)",
+            &[usdc_dep(10_000_000)],
+            &[
+                (sol_perp, sol_px, filled(&sol_perp, &[(1_000, 1_250_000), (-1_000, 1_500_000)], flat)),
+                (btc_perp, btc_px, filled(&btc_perp, &[(-10, 96_000_000), (10, 100_000_000)], flat)),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "fallback_rules_stale_prices",
+            "liquidation rules: a 61 s old SOL (long: the lower of last price and $148 stable), ETH conf 3 % \
+             (short: the higher of last price and stable), a stale BTC deposit at 0, a stale USDC debt at its fallback",
+            &[
+                (btc, pyth(10_000_000_000_000, 5_000_000_000, -8, 61), dep(&btc, 10_000_000)),
+                (usdc, pyth(100_000_000, 20_000, -8, 61), bor(&usdc, 400_000_000)),
+            ],
+            &[
+                (sol_perp, stale_sol, filled(&sol_perp, &[(400, 1_450_000)], flat)),
+                (eth_perp, wide_eth, filled(&eth_perp, &[(-30, 30_500_000)], flat)),
+            ],
+            Some(PriceRules::CONSERVATIVE),
+        ),
+        derivative_fixture(
+            "fallback_rules_no_last_price",
+            "liquidating the ETH perp (strict, fresh): the SOL perp short's oracle is negative, valued at its \
+             $148 stable price",
+            &[usdc_dep(50_000_000)],
+            &[
+                (sol_perp, pyth(-5, 0, -8, 1), filled(&sol_perp, &[(-100, 1_480_000)], flat)),
+                (eth_perp, eth_px, filled(&eth_perp, &[(10, 30_000_000)], flat)),
+            ],
+            Some(PriceRules::position_liquidation(2)),
+        ),
+    ]
+}
+
+/// Accounts with derivative positions the program refuses to value (next to a USDC deposit).
+fn derivative_refused() -> Vec<Value> {
+    let [usdc, sol, _, _, _, _] = majors();
+    let [usdc_px, sol_px, _, _, _] = quotes();
+    let usdc_dep = (usdc, usdc_px, dep(&usdc, 1_000_000_000));
+    let perp = market(0, &sol, market_kind::PERPETUAL, SOL_CONTRACT, usd(14_800, 9));
+    let long = filled(&perp, &[(100, 1_400_000)], Fixed::ZERO);
+    let mut bad_rates = perp;
+    bad_rates.risk.maint_rate = bps(800); // above LiquidationEnd 7.5 %
+    let mut bad_weights = perp;
+    bad_weights.risk.pnl_maint_weight = bps(10_100);
+    let mut no_stable = perp;
+    no_stable.stable_price = StoredFixed::ZERO;
+    let huge = filled(&perp, &[], Fixed::ZERO);
+    let huge = DerivativePosition { base_contracts: i64::MAX, ..huge };
+    let stale = pyth(15_012_345_678, 10_000_000, -8, 61);
+    let view = None;
+    [
+        ("stale_market", "a SOL perp in profit, oracle 61 s old", (perp, stale, long), view, "OracleStale"),
+        (
+            "wide_conf_market",
+            "a SOL perp, oracle conf 3 %",
+            (perp, pyth(15_000_000_000, 450_000_000, -8, 1), long),
+            view,
+            "OracleConfidenceTooWide",
+        ),
+        (
+            "zero_market_price",
+            "a SOL perp priced 0",
+            (perp, pyth(0, 0, -8, 1), long),
+            view,
+            "OracleNonPositivePrice",
+        ),
+        (
+            "strict_market_in_liquidation",
+            "liquidation rules, the liquidated market's oracle 61 s old",
+            (perp, stale, long),
+            Some(PriceRules::position_liquidation(0)),
+            "OracleStale",
+        ),
+        (
+            "fallback_without_a_price",
+            "liquidation rules, oracle price 0 and no stable price",
+            (no_stable, pyth(0, 0, -8, 1), long),
+            Some(PriceRules::CONSERVATIVE),
+            "OracleNonPositivePrice",
+        ),
+        (
+            "invalid_market_rates",
+            "maint rate 8 % above LiquidationEnd 7.5 %",
+            (bad_rates, sol_px, long),
+            view,
+            "InvalidWeights",
+        ),
+        ("invalid_pnl_weights", "Maint PnL weight 1.01", (bad_weights, sol_px, long), view, "InvalidWeights"),
+        (
+            "derivative_base_overflow",
+            "i64::MAX contracts of 0.01 SOL",
+            (perp, sol_px, huge),
+            view,
+            "MathOverflow",
+        ),
+    ]
+    .into_iter()
+    .map(|(name, covers, d, rules, error)| {
+        let mut f = derivative_fixture(name, covers, &[usdc_dep], &[d], rules);
+        f["expectedError"] = error.into();
+        f
+    })
+    .collect()
+}
+
 fn write_fixtures() {
-    let (mut fixtures, mut refused) = (cases(), refused());
+    let mut fixtures = cases();
+    fixtures.extend(derivative_cases());
+    let mut refused = refused();
+    refused.extend(derivative_refused());
     for f in fixtures.iter_mut().chain(&mut refused) {
         let (key, value) = outcome(f);
         f[key] = value;
@@ -523,6 +1010,17 @@ fn health_fixtures_match_the_engine() {
     let file: Value = serde_json::from_str(&text).unwrap();
     let (fixtures, refused) = (file["fixtures"].as_array().unwrap(), file["refused"].as_array().unwrap());
     assert!(fixtures.len() >= 8, "only {} fixtures", fixtures.len());
+    let with_derivatives = |list: &[Value]| list.iter().filter(|f| f.get("derivatives").is_some()).count();
+    assert!(
+        with_derivatives(fixtures) >= 8,
+        "only {} fixtures with derivative positions",
+        with_derivatives(fixtures)
+    );
+    assert!(
+        with_derivatives(refused) >= 5,
+        "only {} refused with derivative positions",
+        with_derivatives(refused)
+    );
     let mut names: Vec<&str> = fixtures.iter().chain(refused).map(|f| f["name"].as_str().unwrap()).collect();
     names.sort_unstable();
     names.dedup();

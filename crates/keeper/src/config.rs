@@ -10,6 +10,9 @@
 //! dry_run = false
 //! compute_unit_limit = 400000
 //! priority_fee_micro_lamports = 1000
+//! funding_interval_secs = 3600             # crank a perpetual's funding this often
+//! sample_interval_secs = 60                # futures: least time between settlement samples
+//! min_settle_pnl = 0                       # quote native: smallest settle_pnl worth sending
 //! ```
 use serde::Deserialize;
 
@@ -26,6 +29,9 @@ pub struct FileSettings {
     pub dry_run: Option<bool>,
     pub compute_unit_limit: Option<u32>,
     pub priority_fee_micro_lamports: Option<u64>,
+    pub funding_interval_secs: Option<u64>,
+    pub sample_interval_secs: Option<u64>,
+    pub min_settle_pnl: Option<u64>,
 }
 
 /// Complete settings.
@@ -40,6 +46,9 @@ pub struct Settings {
     pub dry_run: bool,
     pub compute_unit_limit: u32,
     pub priority_fee_micro_lamports: u64,
+    pub funding_interval_secs: u64,
+    pub sample_interval_secs: u64,
+    pub min_settle_pnl: u64,
     /// Stop after this many cycles (`--once` = 1); `None` runs until killed.
     pub cycles: Option<u64>,
 }
@@ -47,7 +56,9 @@ pub struct Settings {
 pub const USAGE: &str = "\
 usage: xmargin-keeper [--config FILE] [--rpc-url URL] [--keypair FILE] [--group ADDRESS]
                       [--liqor-account ADDRESS] [--poll-interval-secs N] [--min-profit N]
-                      [--dry-run] [--compute-unit-limit N] [--priority-fee N] [--once | --cycles N]
+                      [--dry-run] [--compute-unit-limit N] [--priority-fee N]
+                      [--funding-interval-secs N] [--sample-interval-secs N] [--min-settle-pnl N]
+                      [--once | --cycles N]
 Flags override the config file; --group is required (flag or file).";
 
 /// Parses flags and merges them over `file` (read by the caller from `--config`).
@@ -75,6 +86,9 @@ pub fn settings(args: &[String], file: FileSettings) -> Result<Settings, String>
                 f.compute_unit_limit = Some(u32::try_from(n).map_err(|_| format!("{flag}: too large: {n}"))?);
             }
             "--priority-fee" => f.priority_fee_micro_lamports = Some(number(flag, value(flag)?)?),
+            "--funding-interval-secs" => f.funding_interval_secs = Some(number(flag, value(flag)?)?),
+            "--sample-interval-secs" => f.sample_interval_secs = Some(number(flag, value(flag)?)?),
+            "--min-settle-pnl" => f.min_settle_pnl = Some(number(flag, value(flag)?)?),
             "--once" => cycles = Some(1),
             "--cycles" => cycles = Some(number(flag, value(flag)?)?),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -92,6 +106,9 @@ pub fn settings(args: &[String], file: FileSettings) -> Result<Settings, String>
         dry_run: f.dry_run.unwrap_or(false),
         compute_unit_limit: f.compute_unit_limit.unwrap_or(400_000),
         priority_fee_micro_lamports: f.priority_fee_micro_lamports.unwrap_or(1_000),
+        funding_interval_secs: f.funding_interval_secs.unwrap_or(3_600),
+        sample_interval_secs: f.sample_interval_secs.unwrap_or(60),
+        min_settle_pnl: f.min_settle_pnl.unwrap_or(0),
         cycles,
     })
 }
@@ -112,10 +129,10 @@ mod tests {
     #[test]
     fn flags_override_the_file_and_defaults_fill_in() {
         let file: FileSettings = toml::from_str(
-            "rpc_url = \"http://node:8899\"\ngroup = \"G1\"\nmin_profit = 5\ndry_run = true\n",
+            "rpc_url = \"http://node:8899\"\ngroup = \"G1\"\nmin_profit = 5\ndry_run = true\nsample_interval_secs = 30\n",
         )
         .unwrap();
-        let s = settings(&args("--config k.toml --min-profit 7 --once"), file).unwrap();
+        let s = settings(&args("--config k.toml --min-profit 7 --once --funding-interval-secs 1800"), file).unwrap();
         assert_eq!(s.rpc_url, "http://node:8899");
         assert_eq!(s.group, "G1");
         assert_eq!(s.min_profit, 7, "the flag wins");
@@ -123,6 +140,7 @@ mod tests {
         assert_eq!(s.cycles, Some(1));
         assert_eq!(s.poll_interval_secs, 5);
         assert_eq!(s.compute_unit_limit, 400_000);
+        assert_eq!((s.funding_interval_secs, s.sample_interval_secs, s.min_settle_pnl), (1_800, 30, 0));
         assert_eq!(config_path(&args("--config k.toml --once")), Some("k.toml"));
     }
 

@@ -1,26 +1,40 @@
-//! The xmargin keeper: every cycle it scans the group's banks, oracles and
-//! margin accounts, values each account with the program's own code
-//! (`xmargin_client::health`), ranks them by Maint health, liquidates the
-//! liquidatable ones (best asset for the largest debt) and resolves
-//! bankruptcies. It talks to the chain through the [`Chain`] trait: an RPC
-//! node in production ([`rpc::RpcChain`], the `xmargin-keeper` binary), the embedded SVM ([`svm::SvmChain`]) in tests and the demo.
+//! The xmargin keeper. Every cycle it loads the group's banks, markets,
+//! oracles and margin accounts ([`Snapshot`]) and:
+//! 1. cranks the markets ([`cranks`]): `update_funding` of perpetuals when due,
+//!    `sample_price` of dated futures in their last 30 minutes, and
+//!    `settle_expired` of every position in an expired future;
+//! 2. values each account with the program's own code ([`rank`]), most
+//!    endangered first, and liquidates the liquidatable ones — a derivative
+//!    position first (`liquidate_position`), else the best asset for the
+//!    largest debt (`liquidate_token`) — and resolves bankruptcies
+//!    ([`liquidate`]);
+//! 3. settles PnL ([`settle`]): `settle_pnl` pairing winners with losers in
+//!    every market, for settled futures and positions with realised PnL.
+//!
+//! The snapshot is refreshed (markets and touched accounts) between phases.
+//! It talks to the chain through the [`Chain`] trait: an RPC node in
+//! production ([`rpc::RpcChain`], the `xmargin-keeper` binary), the embedded
+//! SVM ([`svm::SvmChain`]) in tests and the demo.
 pub mod chain;
 #[cfg(feature = "rpc")]
 pub mod config;
+pub mod cranks;
+pub mod liquidate;
 pub mod rank;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod settle;
+pub mod snapshot;
 #[cfg(feature = "svm")]
 pub mod svm;
+pub mod synthetic;
 
 pub use chain::{Chain, ChainError, Sent};
-pub use rank::{rank_accounts, AccountHealth, BankTemplates, Market};
+pub use rank::{rank_accounts, AccountHealth, BankTemplates, Liquidation, MarketTemplates};
+pub use snapshot::Snapshot;
 
-use anchor_lang::prelude::{AccountMeta, Pubkey};
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use xmargin::state::MarginAccount;
-use xmargin_client::health::health_metas;
-use xmargin_client::instructions::{self as ixs, BankKeys};
 
 /// What the keeper is told to do.
 #[derive(Clone, Debug)]
@@ -36,19 +50,73 @@ pub struct KeeperConfig {
     /// Compute-unit limit and priority fee (micro-lamports per CU) per transaction.
     pub compute_unit_limit: u32,
     pub priority_fee_micro_lamports: u64,
+    /// Crank a perpetual's funding once this long has passed since its last
+    /// update (the program applies at most one hour per update).
+    pub funding_interval_secs: u64,
+    /// Least time between two settlement samples of a dated future.
+    pub sample_interval_secs: u64,
+    /// Smallest PnL settlement worth a transaction (quote native; 0: any).
+    pub min_settle_pnl: u64,
+}
+
+impl KeeperConfig {
+    /// The defaults of the binary: no minimum profit, 400,000 CU at 1,000
+    /// micro-lamports, funding hourly, a sample a minute, any PnL settled.
+    pub fn new(group: Pubkey, liqor_account: Pubkey, liqor_authority: Pubkey) -> KeeperConfig {
+        KeeperConfig {
+            group,
+            liqor_account,
+            liqor_authority,
+            min_profit: 0,
+            dry_run: false,
+            compute_unit_limit: 400_000,
+            priority_fee_micro_lamports: 1_000,
+            funding_interval_secs: 3_600,
+            sample_interval_secs: 60,
+            min_settle_pnl: 0,
+        }
+    }
 }
 
 /// One cycle's outcome, also logged as one summary line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CycleSummary {
     pub accounts: usize,
+    pub markets: usize,
     pub liquidatable: usize,
     pub bankrupt: usize,
+    /// Liquidations sent: token and position (`position_liquidations` of them).
     pub liquidations_sent: usize,
+    pub position_liquidations: usize,
     pub bankruptcies_sent: usize,
+    pub funding_updates: usize,
+    pub price_samples: usize,
+    pub expiries_settled: usize,
+    pub pnl_settlements: usize,
     pub failures: usize,
     pub skipped_unprofitable: usize,
+    /// Accounts that could not be valued (a debt or position without a usable price).
     pub skipped_stale: usize,
+}
+
+impl CycleSummary {
+    /// Adds the counts of `other` (running totals); `accounts` and `markets` are replaced.
+    pub fn add(&mut self, other: &CycleSummary) {
+        self.accounts = other.accounts;
+        self.markets = other.markets;
+        self.liquidatable += other.liquidatable;
+        self.bankrupt += other.bankrupt;
+        self.liquidations_sent += other.liquidations_sent;
+        self.position_liquidations += other.position_liquidations;
+        self.bankruptcies_sent += other.bankruptcies_sent;
+        self.funding_updates += other.funding_updates;
+        self.price_samples += other.price_samples;
+        self.expiries_settled += other.expiries_settled;
+        self.pnl_settlements += other.pnl_settlements;
+        self.failures += other.failures;
+        self.skipped_unprofitable += other.skipped_unprofitable;
+        self.skipped_stale += other.skipped_stale;
+    }
 }
 
 const COMPUTE_BUDGET_PROGRAM: Pubkey =
@@ -66,101 +134,92 @@ pub fn compute_budget_ixs(limit: u32, micro_lamports: u64) -> Vec<Instruction> {
     ]
 }
 
-/// One keeper cycle over `chain`.
-pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSummary, ChainError> {
-    let market = Market::load(chain, &config.group)?;
-    let ranked = rank_accounts(&market);
-    let mut summary = CycleSummary {
-        accounts: market.accounts.len(),
-        skipped_stale: market.accounts.len() - ranked.len(),
-        ..Default::default()
-    };
-    let budget = compute_budget_ixs(config.compute_unit_limit, config.priority_fee_micro_lamports);
-    let liqor: Option<MarginAccount> = market.account(&config.liqor_account).copied();
+/// Sends the keeper's transactions (one instruction each, after the compute
+/// budget), honouring the dry run and counting failures.
+pub struct Sender<'a> {
+    chain: &'a mut dyn Chain,
+    config: &'a KeeperConfig,
+    budget: Vec<Instruction>,
+    pub summary: CycleSummary,
+}
 
-    for h in ranked.iter().filter(|h| h.liquidatable || h.bankrupt) {
-        if h.address == config.liqor_account {
-            continue;
+impl<'a> Sender<'a> {
+    pub fn new(chain: &'a mut dyn Chain, config: &'a KeeperConfig) -> Self {
+        let budget = compute_budget_ixs(config.compute_unit_limit, config.priority_fee_micro_lamports);
+        Sender { chain, config, budget, summary: CycleSummary::default() }
+    }
+
+    pub fn config(&self) -> &KeeperConfig {
+        self.config
+    }
+
+    pub fn chain(&mut self) -> &mut dyn Chain {
+        self.chain
+    }
+
+    /// Sends `ix` (a `kind` of instruction about `subject`); `true` if it
+    /// landed. A dry run logs it and returns `false`; a failure is counted.
+    pub fn send(&mut self, kind: &str, subject: &Pubkey, ix: Instruction) -> bool {
+        if self.config.dry_run {
+            tracing::info!(%subject, kind, "dry run: would send");
+            return false;
         }
-        let Some(account) = market.account(&h.address) else { continue };
-        let ix = if h.bankrupt {
-            summary.bankrupt += 1;
-            let Some(liab) = h.largest_liability else { continue };
-            let keys = |t: u16| {
-                let b = &market.banks[&t];
-                BankKeys { bank: b.address, vault: b.bank.vault, oracle: b.bank.oracle }
-            };
-            match (market.quote_token, liqor.as_ref()) {
-                // A debt in another token: the keeper's account takes over what the
-                // insurance fund pays for (the program ignores it when the fund is empty).
-                (Some(quote), Some(liqor)) if quote != liab => ixs::resolve_bankruptcy_with_liquidator(
-                    &config.group,
-                    &h.address,
-                    &keys(liab),
-                    &keys(quote),
-                    &config.liqor_account,
-                    &config.liqor_authority,
-                    health_metas(liqor, &[quote, liab], &market.banks).unwrap_or_default(),
-                ),
-                _ => ixs::resolve_bankruptcy(&config.group, &h.address, &keys(liab)),
-            }
-        } else {
-            summary.liquidatable += 1;
-            let (Some(asset), Some(liab)) = (h.largest_asset, h.largest_liability) else { continue };
-            if h.bonus_value < config.min_profit {
-                summary.skipped_unprofitable += 1;
-                continue;
-            }
-            let Some(liqor) = liqor.as_ref() else {
-                tracing::warn!(liqor = %config.liqor_account, "liquidator account not found; cannot liquidate");
-                continue;
-            };
-            let metas = |acc: &MarginAccount, opening: &[u16]| -> Vec<AccountMeta> {
-                health_metas(acc, opening, &market.banks).unwrap_or_default()
-            };
-            ixs::liquidate_token(
-                &config.group,
-                &h.address,
-                &config.liqor_account,
-                &config.liqor_authority,
-                &market.banks[&asset].address,
-                &market.banks[&liab].address,
-                u64::MAX,
-                metas(account, &[]),
-                metas(liqor, &[asset, liab]),
-            )
-        };
-        let kind = if h.bankrupt { "resolve_bankruptcy" } else { "liquidate_token" };
-        if config.dry_run {
-            tracing::info!(account = %h.address, maint = h.maint, kind, "dry run: would send");
-            continue;
-        }
-        let mut tx = budget.clone();
+        let mut tx = self.budget.clone();
         tx.push(ix);
-        match chain.send(&tx) {
+        match self.chain.send(&tx) {
             Ok(sent) => {
-                if h.bankrupt {
-                    summary.bankruptcies_sent += 1;
-                } else {
-                    summary.liquidations_sent += 1;
-                }
-                tracing::info!(account = %h.address, maint = h.maint, kind, cu = sent.compute_units, "sent");
+                tracing::info!(%subject, kind, cu = sent.compute_units, "sent");
+                true
             }
             Err(e) => {
-                summary.failures += 1;
-                tracing::warn!(account = %h.address, kind, error = %e, "failed");
+                self.summary.failures += 1;
+                tracing::warn!(%subject, kind, error = %e, "failed");
+                false
             }
         }
     }
+}
+
+/// One keeper cycle over `chain`.
+pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSummary, ChainError> {
+    let mut snap = Snapshot::load(chain, &config.group)?;
+    let mut sender = Sender::new(chain, config);
+    sender.summary.accounts = snap.accounts.len();
+    sender.summary.markets = snap.markets.len();
+
+    let touched = cranks::run(&mut sender, &snap);
+    if touched.any {
+        snap.refresh(sender.chain(), &touched.accounts)?;
+    }
+    let touched = liquidate::run(&mut sender, &snap);
+    if touched.any {
+        snap.refresh(sender.chain(), &touched.accounts)?;
+    }
+    settle::run(&mut sender, &snap);
+
+    let summary = sender.summary;
     tracing::info!(
         accounts = summary.accounts,
+        markets = summary.markets,
         liquidatable = summary.liquidatable,
         bankrupt = summary.bankrupt,
         liquidations = summary.liquidations_sent,
+        positions = summary.position_liquidations,
         bankruptcies = summary.bankruptcies_sent,
+        funding = summary.funding_updates,
+        samples = summary.price_samples,
+        expiries = summary.expiries_settled,
+        settlements = summary.pnl_settlements,
         failures = summary.failures,
         stale = summary.skipped_stale,
         "cycle"
     );
     Ok(summary)
+}
+
+/// What a phase changed: whether anything landed, and the margin accounts it wrote.
+#[derive(Clone, Debug, Default)]
+pub struct Touched {
+    pub any: bool,
+    pub accounts: Vec<Pubkey>,
 }

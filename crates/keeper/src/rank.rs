@@ -1,18 +1,19 @@
-//! Loading a group's state and ranking its accounts by health, with the
-//! program's own valuation applied per bank once and per position by one
-//! multiply (bank templates stamped with each balance).
-use std::collections::BTreeMap;
-
+//! Ranking accounts by health with the program's own valuation applied once
+//! per bank and once per market, then per position by a few multiplies:
+//! bank templates stamped with each balance (`TokenInfo::with_balance`),
+//! market templates with each position (`DerivativeInfo::with_position`).
+//! Accounts are valued as a liquidation values the positions it does not
+//! touch (`PriceRules::CONSERVATIVE`).
 use anchor_lang::prelude::Pubkey;
-use xmargin::health::{value_token, HealthContext, PriceRules};
-use xmargin::oracle::{parse_price_update, PYTH_RECEIVER_ID};
-use xmargin::state::{account_flags, Bank, Group, MarginAccount};
-use xmargin_client::accounts::{decode, scan_filter};
-use xmargin_client::health::BankEntry;
-use xmargin_risk::health::{HealthCache, MarginMode, TokenInfo};
+use xmargin::health::{market_oracle_price, pending_funding, value_derivative, value_token, HealthContext};
+use xmargin::oracle::PythReading;
+use xmargin::state::{account_flags, market_kind, market_status, Bank, DerivativePosition, MarginAccount, Market};
+use xmargin_risk::health::{DerivativeInfo, HealthCache, MarginMode, TokenInfo};
+use xmargin_risk::perp::base_native;
+use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, HealthType, Rounding};
 
-use crate::chain::{Chain, ChainError};
+use crate::snapshot::Snapshot;
 
 /// One bank's valuation of one native unit, per side, under the program's
 /// conservative price rules (`PriceRules::CONSERVATIVE`, as liquidation values
@@ -29,7 +30,7 @@ pub struct BankTemplates {
 
 impl BankTemplates {
     /// Values one native unit of each side of `bank` at `reading`.
-    pub fn new(ctx: &HealthContext, bank: &Bank, reading: &xmargin::oracle::PythReading) -> Self {
+    pub fn new(ctx: &HealthContext, bank: &Bank, reading: &PythReading) -> Self {
         let unit = |balance: Fixed| value_token(ctx, bank, reading, balance).ok().flatten();
         let asset = unit(Fixed::ONE);
         BankTemplates {
@@ -43,65 +44,71 @@ impl BankTemplates {
     pub const UNPRICED: BankTemplates = BankTemplates { asset: None, liab: None, fresh: false };
 }
 
-/// A group's banks, fresh bank valuations and margin accounts at one instant.
-pub struct Market {
-    pub group: Pubkey,
-    pub now: i64,
-    pub banks: BTreeMap<u16, BankEntry>,
-    /// Per bank: the valuation of one native unit on each side.
-    pub templates: BTreeMap<u16, BankTemplates>,
-    pub accounts: Vec<(Pubkey, MarginAccount)>,
-    /// Token index of the group's quote-token bank, if listed.
-    pub quote_token: Option<u16>,
+/// One market's valuation of one contract long and short (the program's
+/// `value_derivative`, so a stale oracle gives each side its conservative
+/// fallback), and its oracle price under the market's own rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketTemplates {
+    /// A long position (base > 0); `None` when it cannot be valued.
+    pub long: Option<DerivativeInfo>,
+    /// A short or closed position (base ≤ 0).
+    pub short: Option<DerivativeInfo>,
+    /// The oracle price if fresh and certain by the market's rules (what a
+    /// trade, a liquidation, funding, sampling and PnL settlement need).
+    pub oracle: Option<OraclePrice>,
+    /// A position here may be liquidated: a perpetual or a live future,
+    /// priced, not expired.
+    pub liquidatable: bool,
 }
 
-fn err(e: impl std::fmt::Display) -> ChainError {
-    ChainError(e.to_string())
-}
-
-impl Market {
-    pub fn load(chain: &mut dyn Chain, group: &Pubkey) -> Result<Market, ChainError> {
-        let now = chain.unix_time()?;
-        let group_data = chain.accounts(&[*group])?.pop().flatten().ok_or_else(|| err("group not found"))?;
-        let g: Group = decode(&group_data.data).map_err(err)?;
-        let mut banks = BTreeMap::new();
-        for (address, data) in chain.program_accounts(&scan_filter::<Bank>(group))? {
-            let bank: Bank = decode(&data).map_err(err)?;
-            banks.insert(bank.token_index, BankEntry { address, bank });
-        }
-        let oracles: Vec<Pubkey> = banks.values().map(|b| b.bank.oracle).collect();
-        let fetched = chain.accounts(&oracles)?;
-        let ctx = HealthContext {
-            group: *group,
-            quote_decimals: g.quote_decimals,
-            now,
-            rules: PriceRules::CONSERVATIVE,
+impl MarketTemplates {
+    pub fn new(ctx: &HealthContext, market: &Market, reading: Option<&PythReading>) -> Self {
+        // A settled future is valued at its settlement price; the reading is not read.
+        let none = PythReading { price: 0, conf: 0, exponent: 0, publish_time: 0 };
+        let settled = market.status == market_status::SETTLED;
+        let reading = match (reading, settled) {
+            (Some(r), _) => Some(r),
+            (None, true) => Some(&none),
+            (None, false) => None,
         };
-        let mut templates = BTreeMap::new();
-        for (entry, oracle) in banks.values().zip(fetched) {
-            let template = oracle
-                .filter(|o| o.owner == PYTH_RECEIVER_ID)
-                .and_then(|o| parse_price_update(&o.data, &entry.bank.feed_id).ok())
-                .map_or(BankTemplates::UNPRICED, |reading| BankTemplates::new(&ctx, &entry.bank, &reading));
-            if !template.fresh {
-                tracing::warn!(
-                    token = entry.bank.token_index,
-                    "oracle stale, uncertain or invalid: deposits count zero, debts at the fallback price, not liquidated"
-                );
-            }
-            templates.insert(entry.bank.token_index, template);
+        let unit = |contracts: i64| {
+            let position = DerivativePosition {
+                base_contracts: contracts,
+                funding_snapshot: market.cum_funding,
+                market_index: market.market_index,
+                in_use: 1,
+                ..DerivativePosition::default()
+            };
+            reading.and_then(|r| value_derivative(ctx, market, r, &position).ok())
+        };
+        let oracle = reading.filter(|_| !settled).and_then(|r| market_oracle_price(ctx, market, r).ok());
+        let live = market.status == market_status::ACTIVE && !market.is_expired(ctx.now);
+        MarketTemplates {
+            long: unit(1),
+            short: unit(-1),
+            oracle,
+            liquidatable: live && oracle.is_some() && market.kind != market_kind::OPTION,
         }
-        let mut accounts = Vec::new();
-        for (address, data) in chain.program_accounts(&scan_filter::<MarginAccount>(group))? {
-            accounts.push((address, decode::<MarginAccount>(&data).map_err(err)?));
-        }
-        let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
-        Ok(Market { group: *group, now, banks, templates, accounts, quote_token })
     }
 
-    pub fn account(&self, address: &Pubkey) -> Option<&MarginAccount> {
-        self.accounts.iter().find(|(a, _)| a == address).map(|(_, acc)| acc)
+    /// The risk engine's view of `position` (as `value_derivative` would give it).
+    pub fn value(&self, market: &Market, position: &DerivativePosition) -> Option<DerivativeInfo> {
+        let unit = if position.base_contracts > 0 { self.long? } else { self.short? };
+        let base = base_native(position.base_contracts, market.contract_size).ok()?;
+        let funding = pending_funding(market, position).ok()?;
+        let cost =
+            Fixed::from_i64(position.quote_cost).checked_sub(Fixed::from_i64(position.realized_pnl)).ok()?;
+        unit.with_position(base, cost, Fixed::from_i64(funding)).ok()
     }
+}
+
+/// What the keeper would do to a liquidatable account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liquidation {
+    /// `liquidate_position` in this market (positions go first).
+    Position { market: u16 },
+    /// `liquidate_token` of this pair.
+    Token { asset: u16, liab: u16 },
 }
 
 /// One account's standing, as the keeper sees it.
@@ -116,24 +123,32 @@ pub struct AccountHealth {
     /// Token with the largest asset value / liability value (Maint-weighted).
     pub largest_asset: Option<u16>,
     pub largest_liability: Option<u16>,
-    /// Estimated bonus of liquidating the largest liability against the largest asset (quote native).
+    /// Liquidatable accounts: the step the keeper proposes, with usable prices.
+    pub liquidation: Option<Liquidation>,
+    /// Estimated bonus of that step (quote native): the pair's fees on the
+    /// smaller side, or the position's liquidation fee on its notional.
     pub bonus_value: u64,
+    /// Open derivative positions (any base).
+    pub derivative_positions: usize,
 }
 
 fn to_i64(x: Fixed) -> i64 {
     x.to_i64(Rounding::Floor).unwrap_or(if x.is_negative() { i64::MIN } else { i64::MAX })
 }
 
-/// Health of one account from the bank templates, valued as a liquidation
-/// values the positions it does not touch; `None` if a debt cannot be valued.
-/// The pair it proposes has usable prices on both sides.
-pub fn account_health(market: &Market, address: &Pubkey, account: &MarginAccount) -> Option<AccountHealth> {
+fn to_u64(x: Fixed) -> u64 {
+    x.to_u64(Rounding::Floor).unwrap_or(0)
+}
+
+/// Health of one account from the templates; `None` if a debt or a
+/// position cannot be valued.
+pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount) -> Option<AccountHealth> {
     let mut tokens = Vec::with_capacity(8);
     let mut fresh = Vec::with_capacity(8);
     for p in account.active_tokens() {
-        let bank = &market.banks.get(&p.token_index)?.bank;
-        let template = market.templates.get(&p.token_index)?;
-        let balance = xmargin::health::position_balance(bank, p.shares.get(), market.now).ok()?;
+        let bank = &snap.banks.get(&p.token_index)?.bank;
+        let template = snap.templates.get(&p.token_index)?;
+        let balance = xmargin::health::position_balance(bank, p.shares.get(), snap.now).ok()?;
         let unit = if balance.is_negative() {
             template.liab?
         } else {
@@ -145,50 +160,74 @@ pub fn account_health(market: &Market, address: &Pubkey, account: &MarginAccount
         tokens.push(unit.with_balance(balance));
         fresh.push(template.fresh);
     }
-    let contribution = |t: &TokenInfo| t.contribution(HealthType::Maint).unwrap_or(Fixed::ZERO);
-    let priced = || tokens.iter().zip(&fresh).filter(|(_, f)| **f).map(|(t, _)| t);
-    let largest_asset = priced().filter(|t| t.balance.is_positive()).max_by_key(|t| contribution(t));
-    let largest_liability = priced().filter(|t| t.balance.is_negative()).min_by_key(|t| contribution(t));
-    let bonus_value = match (largest_asset, largest_liability) {
-        (Some(a), Some(l)) => {
-            let fee = |t: &TokenInfo| market.banks[&t.token_index].bank.liquidation_fee.get();
-            let bonus = fee(a).checked_add(fee(l)).unwrap_or(Fixed::ZERO);
-            let value = contribution(l).checked_neg().unwrap_or(Fixed::ZERO).min(contribution(a));
-            value.checked_mul_floor(bonus).ok().and_then(|v| v.to_u64(Rounding::Floor).ok()).unwrap_or(0)
-        }
-        _ => 0,
-    };
-    let (largest_asset, largest_liability) =
-        (largest_asset.map(|t| t.token_index), largest_liability.map(|t| t.token_index));
-    let cache = HealthCache::new(tokens, Vec::new(), MarginMode::Linear).ok()?;
+    let mut derivatives = Vec::new();
+    for p in account.active_derivatives() {
+        let market = &snap.markets.get(&p.market_index)?.market;
+        derivatives.push(snap.market_templates.get(&p.market_index)?.value(market, p)?);
+    }
+    let derivative_positions = derivatives.len();
+    let cache = HealthCache::new(tokens, derivatives, MarginMode::Linear).ok()?;
     let maint = cache.health(HealthType::Maint).ok()?;
     let liq_end = cache.health(HealthType::LiquidationEnd).ok()?;
     let being_liquidated = account.has_flag(account_flags::BEING_LIQUIDATED);
     let bankrupt = account.is_bankrupt();
+    let liquidatable = !bankrupt
+        && account.has_liabilities()
+        && (maint.is_negative() || (being_liquidated && liq_end.is_negative()));
+
+    let contribution = |t: &TokenInfo| t.contribution(HealthType::Maint).unwrap_or(Fixed::ZERO);
+    let priced = || cache.tokens().iter().zip(&fresh).filter(|(_, f)| **f).map(|(t, _)| t);
+    let largest_asset = priced().filter(|t| t.balance.is_positive()).max_by_key(|t| contribution(t));
+    let largest_liability = priced().filter(|t| t.balance.is_negative()).min_by_key(|t| contribution(t));
+    let (mut liquidation, mut bonus_value) = (None, 0);
+    if liquidatable {
+        // Positions first: the open one whose Maint requirement is largest.
+        let position = cache
+            .derivatives()
+            .iter()
+            .filter(|d| !d.base.is_zero() && snap.market_templates[&d.market_index].liquidatable)
+            .max_by_key(|d| d.requirement(HealthType::Maint).unwrap_or(Fixed::ZERO));
+        if let Some(d) = position {
+            let fee = snap.markets[&d.market_index].market.safety_params(snap.now).liquidation_fee.get();
+            liquidation = Some(Liquidation::Position { market: d.market_index });
+            bonus_value = d.notional().and_then(|n| n.checked_mul_floor(fee)).map_or(0, to_u64);
+        } else if let (Some(a), Some(l)) = (largest_asset, largest_liability) {
+            let fee = |t: &TokenInfo| snap.banks[&t.token_index].bank.liquidation_fee.get();
+            let bonus = fee(a).checked_add(fee(l)).unwrap_or(Fixed::ZERO);
+            let value = contribution(l).checked_neg().unwrap_or(Fixed::ZERO).min(contribution(a));
+            liquidation = Some(Liquidation::Token { asset: a.token_index, liab: l.token_index });
+            bonus_value = value.checked_mul_floor(bonus).map_or(0, to_u64);
+        }
+    }
     Some(AccountHealth {
         address: *address,
         maint: to_i64(maint),
         liquidation_end: to_i64(liq_end),
-        liquidatable: !bankrupt
-            && account.has_liabilities()
-            && (maint.is_negative() || (being_liquidated && liq_end.is_negative())),
+        liquidatable,
         bankrupt,
-        largest_asset,
-        largest_liability: if bankrupt { first_debt(account) } else { largest_liability },
+        largest_asset: largest_asset.map(|t| t.token_index),
+        largest_liability: if bankrupt { first_debt(account) } else { largest_liability.map(|t| t.token_index) },
+        liquidation,
         bonus_value,
+        derivative_positions,
     })
 }
 
-/// A bankrupt account's first debt in slot order (each resolves on its own,
-/// no price needed).
+/// A bankrupt account's first token debt in slot order (each resolves on
+/// its own, no price needed). A closed position's unsettled loss is not one:
+/// `settle_pnl` turns it into a quote-token debt first.
 fn first_debt(account: &MarginAccount) -> Option<u16> {
     account.active_tokens().find(|p| p.shares.get().is_negative()).map(|p| p.token_index)
 }
 
-/// Every account with usable prices, most endangered first (lowest Maint health).
-pub fn rank_accounts(market: &Market) -> Vec<AccountHealth> {
+/// Every account that can be valued, most endangered first (lowest Maint health).
+pub fn rank_accounts(snap: &Snapshot) -> Vec<AccountHealth> {
     let mut ranked: Vec<AccountHealth> =
-        market.accounts.iter().filter_map(|(a, acc)| account_health(market, a, acc)).collect();
+        snap.accounts.iter().filter_map(|(a, acc)| account_health(snap, a, acc)).collect();
     ranked.sort_by_key(|h| h.maint);
     ranked
 }
+
+#[cfg(test)]
+#[path = "rank_tests.rs"]
+mod tests;

@@ -44,6 +44,22 @@ impl RpcChain {
     pub fn signer(&self) -> Pubkey {
         self.signer.pubkey()
     }
+
+    /// The cluster's current slot (confirmed).
+    pub fn slot(&self) -> Result<u64, ChainError> {
+        self.client.get_slot().map_err(|e| rpc_error("getSlot", e))
+    }
+
+    /// Sends `instructions` signed by the keeper's key (fee payer) and `others`.
+    pub fn send_signed(&mut self, instructions: &[Instruction], others: &[&Keypair]) -> Result<Sent, ChainError> {
+        let blockhash = self.client.get_latest_blockhash().map_err(|e| rpc_error("getLatestBlockhash", e))?;
+        let mut signers: Vec<&Keypair> = vec![&self.signer];
+        signers.extend(others.iter().copied().filter(|k| k.pubkey() != self.signer.pubkey()));
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&self.signer.pubkey()), &signers, blockhash);
+        let signature =
+            self.client.send_and_confirm_transaction(&tx).map_err(|e| rpc_error("sendTransaction", e))?;
+        Ok(Sent { signature: signature.to_string(), compute_units: None })
+    }
 }
 
 impl Chain for RpcChain {
@@ -99,15 +115,6 @@ impl Chain for RpcChain {
     }
 
     fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError> {
-        let blockhash = self.client.get_latest_blockhash().map_err(|e| rpc_error("getLatestBlockhash", e))?;
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&self.signer.pubkey()),
-            &[&self.signer],
-            blockhash,
-        );
-        let signature =
-            self.client.send_and_confirm_transaction(&tx).map_err(|e| rpc_error("sendTransaction", e))?;
-        Ok(Sent { signature: signature.to_string(), compute_units: None })
+        self.send_signed(instructions, &[])
     }
 }

@@ -37,13 +37,8 @@ fn one_cycle_liquidates_exactly_the_unhealthy_accounts() {
     // against 1,150 of debt, Maint −160.9 USDC), the others have Maint +489.10.
     w.set_price(SOL, 11_000_000_000, 10_000_000);
     let config = KeeperConfig {
-        group: w.group.group,
-        liqor_account: keeper.account,
-        liqor_authority: keeper.wallet.pubkey(),
-        min_profit: 0,
-        dry_run: false,
         compute_unit_limit: 200_000,
-        priority_fee_micro_lamports: 1_000,
+        ..KeeperConfig::new(w.group.group, keeper.account, keeper.wallet.pubkey())
     };
     let started = Instant::now();
     let summary = {
@@ -104,13 +99,10 @@ fn dry_run_and_min_profit_send_nothing() {
     w.withdraw(&alice, USDC, 1_150 * MICRO).expect_ok();
     w.set_price(SOL, 12_500_000_000, 10_000_000);
     let mut config = KeeperConfig {
-        group: w.group.group,
-        liqor_account: keeper.account,
-        liqor_authority: keeper.wallet.pubkey(),
-        min_profit: 0,
         dry_run: true,
         compute_unit_limit: 200_000,
         priority_fee_micro_lamports: 0,
+        ..KeeperConfig::new(w.group.group, keeper.account, keeper.wallet.pubkey())
     };
     let before = w.env.snapshot(&[alice.account, keeper.account]);
     let s = run_cycle(&mut SvmChain { env: &mut w.env, signer: &keeper.wallet }, &config).unwrap();

@@ -79,11 +79,15 @@ pub fn run_scenario() -> Vec<Row> {
     rows.extend(collateral_rows());
     rows.extend(bankruptcy_rows());
     rows.extend(safety::safety_rows());
+    rows.extend(markets::market_rows());
     rows
 }
 
 #[path = "bench_safety.rs"]
 mod safety;
+
+#[path = "bench_markets.rs"]
+mod markets;
 
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {

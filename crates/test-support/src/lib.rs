@@ -9,6 +9,7 @@ pub mod bench;
 pub mod env;
 pub mod fixtures;
 pub mod margin;
+pub mod market_checks;
 pub mod markets;
 pub mod outcome;
 pub mod pyth;

@@ -222,3 +222,76 @@ impl World {
         acc.derivative_position(market_index).copied().unwrap_or_default()
     }
 }
+
+/// Asserts the accounting identities of market `market_index` over `users`,
+/// which must be every account with a position slot in it:
+///
+/// ```text
+/// Σ (realized_pnl − quote_cost)              every fill moves it by −delta·price,
+///   + Σ −base · (cum_funding − snapshot)     funding not settled yet (exact),
+///   + Σ base · settlement price per contract settled future, positions left,
+///   + funding_dust                           the protocol's roundings (≥ 0)
+///   = 0                                       exactly, in fixed point
+/// ```
+///
+/// A fill changes `realized − cost` by `−delta · price` on one side and
+/// `+delta · price` on the other; funding settlement moves the exact pending
+/// amount into `realized_pnl` (floored) and the remainder into the dust;
+/// `settle_pnl` moves the same amount out of one `realized_pnl` and into the
+/// other (and the same amount of quote tokens the other way); expiry turns
+/// `contracts · settlement price per contract − cost` (whole units) into
+/// `realized_pnl`. Also: open interest is Σ longs (= Σ shorts while the
+/// market trades) and `position_count` is the number of slots. Losses
+/// socialised by the bankruptcy path leave this identity by design.
+#[track_caller]
+pub fn assert_market_conservation(world: &World, market_index: u16, users: &[&User]) {
+    use xmargin::instructions::settle_expired::settlement_price_per_contract;
+    use xmargin::state::market_status;
+    use xmargin_risk::Fixed;
+    let market = world.market(market_index);
+    let settled = market.status == market_status::SETTLED;
+    let (mut total, mut longs, mut shorts, mut slots) = (Fixed::ZERO, 0u64, 0u64, 0u64);
+    for user in users {
+        let acc: MarginAccount = world.env.zero_copy(&user.account);
+        let Some(p) = acc.derivative_position(market_index) else { continue };
+        slots += 1;
+        let base = p.base_contracts;
+        let claim = Fixed::from_i64(p.realized_pnl).checked_sub(Fixed::from_i64(p.quote_cost)).unwrap();
+        let mut pending = Fixed::ZERO;
+        if market.is_perpetual() {
+            let moved = market.cum_funding.get().checked_sub(p.funding_snapshot.get()).unwrap();
+            pending = moved.checked_mul_int(base).unwrap().checked_neg().unwrap();
+        }
+        let mut expiry = Fixed::ZERO;
+        if settled {
+            let per_contract = settlement_price_per_contract(&market).expect("settlement price");
+            expiry = Fixed::from_i64(per_contract).checked_mul_int(base).unwrap();
+        }
+        total = total.checked_add(claim).unwrap().checked_add(pending).unwrap().checked_add(expiry).unwrap();
+        longs += base.max(0).unsigned_abs();
+        shorts += base.min(0).unsigned_abs();
+    }
+    let dust = market.funding_dust.get();
+    assert!(!dust.is_negative(), "market {market_index}: negative dust {dust}");
+    assert_eq!(
+        total.checked_add(dust).unwrap(),
+        Fixed::ZERO,
+        "market {market_index}: Σ(realized − cost) + pending funding + settled value = {total}, dust {dust}"
+    );
+    assert_eq!(market.open_interest, longs, "market {market_index}: open interest ≠ Σ longs");
+    if !settled {
+        assert_eq!(longs, shorts, "market {market_index}: Σ longs ≠ Σ shorts");
+    }
+    assert_eq!(market.position_count, slots, "market {market_index}: position_count ≠ slots");
+}
+
+/// The events of type `T` a transaction emitted (`Program data:` logs).
+pub fn events<T: anchor_lang::Event>(logs: &[String]) -> Vec<T> {
+    use anchor_lang::__private::base64::{engine::general_purpose::STANDARD, Engine};
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .filter_map(|b| STANDARD.decode(b).ok())
+        .filter(|d| d.starts_with(T::DISCRIMINATOR))
+        .map(|d| T::deserialize(&mut &d[T::DISCRIMINATOR.len()..]).expect("event data"))
+        .collect()
+}

@@ -47,7 +47,11 @@ fn long_run() {
     let steps = env_or("XMARGIN_FUZZ_STEPS", LONG_STEPS);
     let seed = env_or("XMARGIN_FUZZ_SEED", LONG_SEED);
     let started = Instant::now();
-    let result = run(&with_known_bugs(Config::new(seed, steps)));
+    let mut config = with_known_bugs(Config::new(seed, steps));
+    // `XMARGIN_FUZZ_SHRINK`: replays a shrink may use (0: report the first
+    // violation as found, at once).
+    config.shrink_budget = env_or("XMARGIN_FUZZ_SHRINK", config.shrink_budget);
+    let result = run(&config);
     let secs = started.elapsed().as_secs_f64();
     match result {
         Ok(stats) => {

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::perp::{apply_fill, base_native, Fill, PerpPosition};
 use xmargin_risk::perp_funding::{settle_funding, update_twap};
-use xmargin_risk::price::OraclePrice;
+use xmargin_risk::price::{update_stable_price, OraclePrice};
 use xmargin_risk::{Fixed, Rounding};
 
 use crate::errors::XmarginError;
@@ -146,17 +146,37 @@ pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: 
     Ok(())
 }
 
-/// Folds a trade price and the oracle price into the market's time-weighted prices.
+/// Folds the time since the last update into the market's time-weighted
+/// prices, then sets the mark in force from now on: the trade price, or with
+/// none (a funding update) the oracle, so the mark decays to the oracle when
+/// nobody trades. The elapsed interval counts at the mark that was in force
+/// during it (`last_mark`): a trade's price weighs the time it stands, and a
+/// funding update's oracle reading does not overwrite the trade before it.
 pub fn record_mark(market: &mut Market, trade_price: Option<Fixed>, oracle: Fixed, now: i64) -> Result<()> {
     let dt = now.saturating_sub(market.twap_ts).max(0).unsigned_abs();
     let window = u64::from(market.twap_window_secs);
-    let mark_sample = trade_price.unwrap_or(oracle);
-    let mark = update_twap(market.mark_twap.get(), mark_sample, dt, window).map_err(risk_error)?;
+    let last = market.last_mark.get();
+    let in_force = if last.is_positive() { last } else { oracle };
+    let mark = update_twap(market.mark_twap.get(), in_force, dt, window).map_err(risk_error)?;
     let oracle_twap = update_twap(market.oracle_twap.get(), oracle, dt, window).map_err(risk_error)?;
     market.mark_twap.set(mark);
     market.oracle_twap.set(oracle_twap);
+    market.last_mark.set(trade_price.unwrap_or(oracle));
     market.twap_ts = market.twap_ts.max(now);
     Ok(())
+}
+
+/// Moves the market's stable price toward the oracle at its bounded speed
+/// (`update_stable_price`: at most one hour's growth however long since the
+/// last move); returns it. Funding updates and PnL settlements call it, so a
+/// dated future, which has no funding crank, keeps a live stable price too.
+pub fn refresh_stable_price(market: &mut Market, oracle: Fixed, now: i64) -> Result<Fixed> {
+    let growth = market.safety_params(now).stable_price_growth_per_sec.get();
+    let dt = now.saturating_sub(market.stable_price_ts).max(0).unsigned_abs();
+    let stable = update_stable_price(market.stable_price.get(), oracle, dt, growth).map_err(risk_error)?;
+    market.stable_price.set(stable);
+    market.stable_price_ts = market.stable_price_ts.max(now);
+    Ok(stable)
 }
 
 /// Base native units of `contracts`.

@@ -11,6 +11,10 @@
 //!   being liquidated must be priced, other assets with a bad price count
 //!   zero and other liabilities their conservative fallback, so one stale
 //!   dust position never shields the account.
+//! - Its balances are what the banks would book if accrued now
+//!   ([`build_liquidatee_cache_from`]), not health's upper bound on debts in
+//!   banks not accrued: the bonus depends on the equity, and an overstated
+//!   debt could make a solvent account pay the full bonus.
 //! - Afterwards the liquidatee's `BEING_LIQUIDATED` follows its
 //!   LiquidationEnd health and `BANKRUPT` its balances
 //!   (`MarginAccount::refresh_flags`).
@@ -19,7 +23,7 @@ use xmargin_risk::health::HealthCache;
 use xmargin_risk::Fixed;
 
 use crate::errors::XmarginError;
-use crate::health::{build_health_cache, init_health, to_quote_native, HealthContext, PriceRules};
+use crate::health::{build_liquidatee_cache_from, init_health, to_quote_native, HealthContext, PriceRules};
 use crate::state::{account_flags, pause, Group, MarginAccount};
 
 /// The group's quote decimals, refusing while liquidations are paused.
@@ -68,7 +72,8 @@ pub fn liqee_health_cache<'info>(
     if liqee.is_bankrupt() {
         return err!(XmarginError::AccountBankrupt);
     }
-    build_health_cache(hctx, liqee, health_accounts)
+    let health = crate::health::split_health_accounts(liqee, health_accounts, true)?;
+    build_liquidatee_cache_from(hctx, liqee, &health)
 }
 
 /// The liquidator's Init health after the step, refusing it below zero when

@@ -57,13 +57,14 @@ fn run() -> Result<(), String> {
         None => xmargin::pda::margin_account_address(&group, &authority, 0).0,
     };
     let config = KeeperConfig {
-        group,
-        liqor_account,
-        liqor_authority: authority,
         min_profit: s.min_profit,
         dry_run: s.dry_run,
         compute_unit_limit: s.compute_unit_limit,
         priority_fee_micro_lamports: s.priority_fee_micro_lamports,
+        funding_interval_secs: s.funding_interval_secs,
+        sample_interval_secs: s.sample_interval_secs,
+        min_settle_pnl: s.min_settle_pnl,
+        ..KeeperConfig::new(group, liqor_account, authority)
     };
     tracing::info!(rpc = %s.rpc_url, %group, liqor = %liqor_account, authority = %authority,
         dry_run = s.dry_run, min_profit = s.min_profit, "keeper starting");
@@ -75,16 +76,7 @@ fn run() -> Result<(), String> {
         cycle += 1;
         let started = Instant::now();
         match run_cycle(&mut chain, &config) {
-            Ok(sum) => {
-                totals.accounts = sum.accounts;
-                totals.liquidatable += sum.liquidatable;
-                totals.bankrupt += sum.bankrupt;
-                totals.liquidations_sent += sum.liquidations_sent;
-                totals.bankruptcies_sent += sum.bankruptcies_sent;
-                totals.failures += sum.failures;
-                totals.skipped_unprofitable += sum.skipped_unprofitable;
-                totals.skipped_stale += sum.skipped_stale;
-            }
+            Ok(sum) => totals.add(&sum),
             Err(e) => {
                 errors += 1;
                 tracing::warn!(cycle, error = %e, "cycle failed; retrying next interval");
@@ -95,7 +87,12 @@ fn run() -> Result<(), String> {
             ms = started.elapsed().as_millis() as u64,
             accounts = totals.accounts,
             liquidations = totals.liquidations_sent,
+            positions = totals.position_liquidations,
             bankruptcies = totals.bankruptcies_sent,
+            funding = totals.funding_updates,
+            samples = totals.price_samples,
+            expiries = totals.expiries_settled,
+            settlements = totals.pnl_settlements,
             failures = totals.failures,
             cycle_errors = errors,
             "totals"

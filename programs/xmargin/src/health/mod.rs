@@ -376,6 +376,32 @@ pub fn build_health_cache_from<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<HealthCache> {
+    build_cache(ctx, account, health, false)
+}
+
+/// The cache a liquidation sizes its step and its bonus on: as
+/// [`build_health_cache_from`], but every token balance as its bank would
+/// book it if accrued now ([`Bank::native_balance_at`]), not health's upper
+/// bound on a debt in a bank not accrued ([`position_balance`]). The bonus
+/// is capped at the liquidatee's equity over its debts, and an account with
+/// no equity pays the full bonus (`xmargin_risk::liquidation::equity_bonus`):
+/// an overstated debt there is not conservative, it can make a solvent
+/// account pay the full bonus and leave it with bad debt. Valued this way a
+/// liquidation is the same whether or not the keeper cranked the other banks.
+pub fn build_liquidatee_cache_from<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+) -> Result<HealthCache> {
+    build_cache(ctx, account, health, true)
+}
+
+fn build_cache<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+    accrued: bool,
+) -> Result<HealthCache> {
     let mut tokens = Vec::with_capacity(health.banks.len());
     let mut derivatives = Vec::with_capacity(health.markets.len());
     for_each_position(
@@ -384,7 +410,11 @@ pub fn build_health_cache_from<'a, 'info>(
         health,
         |bank, reading, shares| {
             if let Some(info) = value_token(ctx, bank, reading, shares)? {
-                tokens.push(info);
+                tokens.push(if accrued && bank.last_accrual_ts < ctx.now {
+                    info.with_balance(bank.native_balance_at(shares, ctx.now)?)
+                } else {
+                    info
+                });
             }
             Ok(())
         },

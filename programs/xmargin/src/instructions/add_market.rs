@@ -101,6 +101,7 @@ pub fn handle_add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result
     market.stable_price_ts = now;
     market.mark_twap.set(price.lo);
     market.oracle_twap.set(price.lo);
+    market.last_mark.set(price.lo);
     market.twap_ts = now;
     market.last_funding_ts = now;
     drop(market);

@@ -10,7 +10,7 @@ use crate::derivatives::{
 use crate::errors::XmarginError;
 use crate::events::PositionLiquidated;
 use crate::health::{
-    build_health_cache_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native,
+    build_liquidatee_cache_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native,
     HealthContext, PriceRules,
 };
 use crate::liquidation::{
@@ -95,7 +95,7 @@ pub fn handle_liquidate_position<'info>(
         prepare(&ctx, &mut liqee, &mut liqor, quote_mint, quote_decimals, now)?;
     let liqee_health = split_health_accounts(&liqee, ctx.remaining_accounts, false)?;
     let liqor_accounts = &ctx.remaining_accounts[liqee_health.len()..];
-    let mut cache = build_health_cache_from(&hctx, &liqee, &liqee_health)?;
+    let mut cache = build_liquidatee_cache_from(&hctx, &liqee, &liqee_health)?;
     let step = size_step(&*a.market.load()?, &cache, &oracle, &liqee, max_contracts, slots.0, now)?;
 
     // Move the position and charge the insurance fee.

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::{Fixed, Rounding};
 
 use super::sample_price::samples_of;
-use crate::derivatives::{base_of, close_if_empty, existing_position};
+use crate::derivatives::{close_if_empty, existing_position};
 use crate::errors::XmarginError;
 use crate::events::{MarketSettled, PositionSettled};
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
@@ -25,9 +25,16 @@ pub struct SettleExpired<'info> {
 ///    the samples if there are at least `min_samples`, else the first fresh,
 ///    certain oracle price published at or after expiry;
 /// 2. the account's position becomes realised PnL,
-///    `floor(base · settlement price) − quote_cost` (the rounding remainder
-///    is the protocol's), its base and open interest leave the market; the
-///    PnL then settles through `settle_pnl` without a window.
+///    `contracts · price per contract − quote_cost`, with the settlement
+///    price rounded once to the nearest whole quote native unit per contract
+///    ([`settlement_price_per_contract`]); its base and open interest leave
+///    the market; the PnL then settles through `settle_pnl` without a window.
+///
+/// Every account's value is an integer and the values of all positions sum
+/// to zero (longs = shorts), so nothing is left over: flooring each side's
+/// `base · price` instead would leave the short side a fraction of a unit
+/// of loss per account that no winner can take, so its slot, and the
+/// market, could never close.
 pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
@@ -45,19 +52,14 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
     let slot = existing_position(&mut account, &mut market)?;
     let position = &mut account.derivatives[slot];
     let contracts = position.base_contracts;
-    let value = base_of(&market, contracts)?
-        .checked_mul(market.settlement_price.get(), Rounding::Floor)
-        .map_err(risk_error)?;
-    let value_floor = value.to_i64(Rounding::Floor).map_err(risk_error)?;
-    let dust = value.checked_sub(Fixed::from_i64(value_floor)).map_err(risk_error)?;
-    let realized = value_floor.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
+    let value = i64::try_from(i128::from(contracts) * i128::from(settlement_price_per_contract(&market)?))
+        .map_err(|_| error!(XmarginError::MathOverflow))?;
+    let realized = value.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
     position.realized_pnl =
         position.realized_pnl.checked_add(realized).ok_or(error!(XmarginError::MathOverflow))?;
     position.base_contracts = 0;
     position.quote_cost = 0;
     market.open_interest = market.open_interest.saturating_sub(contracts.max(0).unsigned_abs());
-    let dust_total = market.funding_dust.get().checked_add(dust).map_err(risk_error)?;
-    market.funding_dust.set(dust_total);
     close_if_empty(&mut account, &mut market)?;
     emit!(PositionSettled {
         market: ctx.accounts.market.key(),
@@ -68,6 +70,21 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
         open_interest: market.open_interest,
     });
     Ok(())
+}
+
+/// The settlement price per contract in whole quote native units, rounded
+/// to the nearest (half up): the price has no protocol side, and the
+/// nearest unit undoes the binary rounding of a decimal oracle price
+/// ($151.50 is 0.1515 per native unit stored a hair low; × 10^7 = 1,515,000).
+pub fn settlement_price_per_contract(market: &Market) -> Result<i64> {
+    let size = i64::try_from(market.contract_size).map_err(|_| error!(XmarginError::MathOverflow))?;
+    market
+        .settlement_price
+        .get()
+        .checked_mul_int(size)
+        .and_then(|v| v.checked_add(Fixed::HALF))
+        .and_then(|v| v.to_i64(Rounding::Floor))
+        .map_err(risk_error)
 }
 
 /// Fixes the settlement price (samples or the fallback) and stops the market.

@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::settlement::{settle_limit, settleable};
 use xmargin_risk::{Fixed, Rounding};
 
-use crate::derivatives::{base_of, close_if_empty, existing_position};
+use crate::derivatives::{base_of, close_if_empty, existing_position, refresh_stable_price};
 use crate::errors::XmarginError;
 use crate::events::PnlSettled;
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
@@ -36,7 +36,8 @@ pub struct SettlePnl<'info> {
 /// - realised profit always settles; unrealised profit only up to
 ///   `settle_fraction · |base| · stable price` per 24 h window;
 /// - refused while the oracle is further from the stable price than the
-///   market's trade band (a spike cannot be cashed out);
+///   market's trade band (a spike cannot be cashed out); the stable price
+///   first follows the oracle at its bounded speed;
 /// - the loser's quote balance may become a borrow (no health check: the
 ///   loss was already counted at full weight).
 ///
@@ -50,7 +51,7 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
     let group = ctx.accounts.group.load()?;
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
-    let price = settle_price(&ctx, &group, &market, now)?;
+    let price = settle_price(&ctx, &group, &mut market, now)?;
     let mut winner = ctx.accounts.winner.load_mut()?;
     let mut loser = ctx.accounts.loser.load_mut()?;
     let ws = existing_position(&mut winner, &mut market)?;
@@ -112,8 +113,12 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
 }
 
 /// The price PnL settles at: the settlement price of a settled future, else
-/// the oracle, which must be fresh, certain and within the band of the stable price.
-fn settle_price(ctx: &Context<SettlePnl>, group: &Group, market: &Market, now: i64) -> Result<Fixed> {
+/// the oracle, which must be fresh, certain and within the band of the
+/// stable price, after the stable price has followed the oracle at its
+/// bounded speed up to now (as a funding crank would have moved it; a
+/// dated future has no other crank, and its stable price would stay at the
+/// listing price, refusing every settlement once the price moved a band).
+fn settle_price(ctx: &Context<SettlePnl>, group: &Group, market: &mut Market, now: i64) -> Result<Fixed> {
     if market.status == market_status::SETTLED {
         return Ok(market.settlement_price.get());
     }
@@ -124,7 +129,7 @@ fn settle_price(ctx: &Context<SettlePnl>, group: &Group, market: &Market, now: i
         rules: PriceRules::trade(market.market_index),
     };
     let oracle = market_oracle_price(&hctx, market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
-    let stable = market.stable_price.get();
+    let stable = refresh_stable_price(market, oracle.lo, now)?;
     let band = market.risk_params(now).price_band.get();
     let max_gap = stable.checked_mul_floor(band).map_err(risk_error)?;
     let gap = oracle.lo.checked_sub(stable).and_then(|g| g.checked_abs()).map_err(risk_error)?;

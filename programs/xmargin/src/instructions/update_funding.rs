@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, MAX_FUNDING_STEP_SECS};
-use xmargin_risk::price::update_stable_price;
 use xmargin_risk::Fixed;
 
-use crate::derivatives::record_mark;
+use crate::derivatives::{record_mark, refresh_stable_price};
 use crate::errors::XmarginError;
 use crate::events::FundingUpdated;
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
@@ -20,8 +19,10 @@ pub struct UpdateFunding<'info> {
 }
 
 /// Permissionless crank of a perpetual's funding:
-/// 1. folds the oracle into the time-weighted mark and oracle prices (with
-///    no trades the mark decays to the oracle);
+/// 1. folds the time since the last update into the time-weighted prices
+///    (the mark at the price in force: the last trade's, or the oracle's
+///    when nobody traded since the previous update, so the mark decays to
+///    the oracle), then makes the oracle the mark in force;
 /// 2. hourly rate = clamp((mark_twap − oracle_twap) / oracle_twap, ±cap) / 24;
 /// 3. the cumulative index grows by rate · oracle_twap per contract for the
 ///    time since the last update, at most one hour (a longer gap is not
@@ -68,11 +69,7 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
     market.last_funding_rate.set(rate);
     market.last_funding_ts = now;
 
-    let growth = market.safety_params(now).stable_price_growth_per_sec.get();
-    let dt = now.saturating_sub(market.stable_price_ts).max(0).unsigned_abs();
-    let stable = update_stable_price(market.stable_price.get(), oracle.lo, dt, growth).map_err(risk_error)?;
-    market.stable_price.set(stable);
-    market.stable_price_ts = now;
+    let stable = refresh_stable_price(&mut market, oracle.lo, now)?;
 
     emit!(FundingUpdated {
         market: ctx.accounts.market.key(),

@@ -82,11 +82,15 @@ pub fn handle_update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) 
         funding.apply(&mut market)?;
     }
 
+    // Only the settings an update names are re-targeted: an update of other
+    // settings (funding, the insurance fee) leaves a pending loosening and
+    // its activation time alone, as `update_bank` does.
     let mut activation_ts = 0;
-    if update_risk(&mut market, &target_risk, activation) {
+    if args.risk.is_some() && update_risk(&mut market, &target_risk, activation) {
         activation_ts = activation;
     }
-    if update_safety(&mut market, &target_safety, activation) {
+    let safety_named = args.oracle.is_some() || args.liquidation_fee_bps.is_some();
+    if safety_named && update_safety(&mut market, &target_safety, activation) {
         activation_ts = activation;
     }
     emit!(MarketUpdated {

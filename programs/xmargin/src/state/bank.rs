@@ -301,21 +301,43 @@ impl Bank {
     /// Also puts a due safety-parameter change in force.
     pub fn accrue(&mut self, now: i64) -> Result<Option<xmargin_risk::interest::Accrual>> {
         self.apply_due_safety(now);
+        let Some(accrual) = self.accrual_at(now)? else { return Ok(None) };
+        self.set_indices(&accrual.indices);
+        self.collected_fees.set(self.collected_fees.get().checked_add(accrual.fee).map_err(overflow)?);
+        self.last_accrual_ts = now;
+        Ok(Some(accrual))
+    }
+
+    /// The accrual [`Bank::accrue`] would apply at `now` (`None` when no time
+    /// passed), without applying it.
+    pub fn accrual_at(&self, now: i64) -> Result<Option<xmargin_risk::interest::Accrual>> {
         let dt = now.saturating_sub(self.last_accrual_ts);
         if dt <= 0 {
             return Ok(None);
         }
-        let accrual = xmargin_risk::interest::accrue_interest(
+        xmargin_risk::interest::accrue_interest(
             &self.indices(),
             &self.interest_curve(),
             self.protocol_fee_rate.get(),
             dt as u64,
         )
-        .map_err(overflow)?;
-        self.set_indices(&accrual.indices);
-        self.collected_fees.set(self.collected_fees.get().checked_add(accrual.fee).map_err(overflow)?);
-        self.last_accrual_ts = now;
-        Ok(Some(accrual))
+        .map(Some)
+        .map_err(overflow)
+    }
+
+    /// A position's native balance as the bank would book it once accrued to
+    /// `now` (`accrue(now)` then [`Bank::native_balance`]), read-only: exact,
+    /// where health's `position_balance` bounds a debt from above.
+    pub fn native_balance_at(&self, shares: Fixed, now: i64) -> Result<Fixed> {
+        match self.accrual_at(now)? {
+            Some(a) => xmargin_risk::interest::native_balance(
+                shares,
+                a.indices.deposit_index,
+                a.indices.borrow_index,
+            )
+            .map_err(overflow),
+            None => self.native_balance(shares),
+        }
     }
 
     /// Applies `amount` native paid in to a position: repays its debt first

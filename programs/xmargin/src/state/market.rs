@@ -130,7 +130,7 @@ pub struct Market {
     pub cum_funding: StoredFixed,
     /// Last hourly funding rate applied (fraction of the oracle price).
     pub last_funding_rate: StoredFixed,
-    /// Rounding of funding and expiry settlement kept by the protocol (quote native, ≥ 0).
+    /// Rounding of funding settlement kept by the protocol (quote native, ≥ 0).
     pub funding_dust: StoredFixed,
     /// Expiry samples: Σ price · seconds (quote native per underlying native · s).
     pub sample_sum: StoredFixed,
@@ -170,8 +170,13 @@ pub struct Market {
     /// Margin accounts with a position slot in this market (open, or closed
     /// with PnL left to settle): the market closes only at zero.
     pub position_count: u64,
+    /// The mark in force since `twap_ts` (quote native per underlying native
+    /// unit): the last trade's price, or the oracle after a funding update
+    /// (nobody traded since, so the mark decays to the oracle). The interval
+    /// up to the next update is folded into `mark_twap` at this price.
+    pub last_mark: StoredFixed,
     /// Issue 13: risk array (model value, Greeks, scenario values) and its age.
-    pub reserved: [u8; 504],
+    pub reserved: [u8; 488],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
@@ -180,7 +185,7 @@ const _: () = assert!(core::mem::align_of::<Market>() == 8);
 impl Market {
     /// Byte size without Anchor's 8-byte discriminator.
     pub const SIZE: usize =
-        3 * 32 + 16 + 2 * 144 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 504;
+        3 * 32 + 16 + 2 * 144 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 16 + 488;
 
     pub fn is_perpetual(&self) -> bool {
         self.kind == market_kind::PERPETUAL

@@ -1,0 +1,232 @@
+//! Perpetual funding (issue 12): `update_funding` over two periods worked by
+//! hand, the lazy settlement of each position into its realised PnL with the
+//! rounding kept by the protocol, the decay of the mark to the oracle when
+//! nobody trades, and every refusal with nothing changed.
+//!
+//! Units: prices are quote native (µUSDC) per lamport, so SOL at $150 is
+//! 0.15; a contract is 0.01 SOL = 10^7 lamports, so $155 is 1,550,000 µUSDC
+//! per contract. The market: premium cap 10 % a day, one-hour TWAP window.
+use xmargin::errors::XmarginError;
+use xmargin::events::FundingUpdated;
+use xmargin_client::market_instructions::{self as mixs, MarketKeys};
+use xmargin_risk::perp::price_per_native;
+use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, update_twap};
+use xmargin_risk::Fixed;
+use xmargin_test_support::margin::approx_f64;
+use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
+use xmargin_test_support::markets::{sol_future_args, sol_perp_args, SOL_CONTRACT};
+use xmargin_test_support::world::{User, World};
+
+const USDC: u16 = 0;
+const SOL: u16 = 1;
+const PERP: u16 = 0;
+const HOUR: i64 = 3_600;
+const MICRO: u64 = 1_000_000;
+/// $150.00 and $140.00 at expo −8.
+const SOL_150: i64 = 15_000_000_000;
+const SOL_140: i64 = 14_000_000_000;
+const CONF: u64 = 10_000_000;
+
+/// A SOL perpetual (market 0) and Alice and Bob with 1,000 USDC deposited each.
+fn setup() -> (World, User, User) {
+    let mut w = World::new();
+    w.add_market(sol_perp_args(PERP)).expect_ok();
+    let alice = w.user(10, [1_000 * MICRO, 0, 0]);
+    let bob = w.user(11, [1_000 * MICRO, 0, 0]);
+    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
+    w.deposit(&bob, USDC, 1_000 * MICRO).expect_ok();
+    (w, alice, bob)
+}
+
+/// The oracle price of one contract as `update_funding` takes it: `⌊twap · 10^7⌋`.
+fn contract_price(oracle_twap: Fixed) -> Fixed {
+    oracle_twap.checked_mul_floor(Fixed::from_u64(SOL_CONTRACT)).unwrap()
+}
+
+fn near(x: Fixed, expected: f64, tolerance: f64) -> bool {
+    (approx_f64(x) - expected).abs() <= tolerance
+}
+
+/// The issue's worked example, two funding periods.
+///
+/// ```text
+/// t0        Alice buys 100 contracts (1 SOL) from Bob at $155 while the oracle
+///           reads $150: the mark in force becomes 0.155.
+/// t0 + 1 h  update_funding. The hour is folded at the mark in force:
+///             mark_twap = 0.155, oracle_twap = 0.15
+///             premium   = (0.155 − 0.15) / 0.15 = 1/30 (3.33 %/day, under the 10 % cap)
+///             rate      = (1/30) / 24 = 1/720 = 0.0013889 per hour
+///             Δcum      = rate · 0.15 · 10^7 · 3600/3600 = 1,500,000 / 720 = 2083.333 µUSDC/contract
+///           Nothing moves into positions yet. Alice then buys 25 more at $157:
+///           the trade settles funding into both positions first:
+///             Alice (long 100)  −100 · 2083.333 = −208,333.33 → ⌊⌋ = −208,334 (pays the ulp)
+///             Bob   (short 100) +208,333.33                  → ⌊⌋ = +208,333
+///             funding_dust = 0.67 + 0.33 = 1 µUSDC exactly (Σ credits + dust = 0)
+///           and the mark in force becomes 0.157.
+/// t0 + 3 h  SOL falls to $140; update_funding two hours later charges one hour:
+///             mark_twap = 0.157, oracle_twap = 0.14
+///             premium   = 0.017 / 0.14 = 12.1 % > cap 10 % → rate = 0.1/24 = 0.0041667/h
+///             Δcum      = 0.0041667 · 1,400,000 · min(7200, 3600)/3600 = 5833.333
+///             cum       = 2083.333 + 5833.333 = 7916.667
+///           settle_pnl(Bob, Alice) settles funding first (Alice long 125):
+///             Alice −125 · 5833.333 = −729,166.67 → −729,167;  Bob +729,166;  dust = 2
+///           then PnL at $140 (Alice paid 155,000,000 + 39,250,000 = 194,250,000):
+///             Bob   194,250,000 − 175,000,000 + 208,333 + 729,166 = 20,187,499 (settles all)
+///             Alice 175,000,000 − 194,250,000 − 208,334 − 729,167 = −20,187,501
+///           20,187,499 µUSDC move from Alice's USDC to Bob's; Alice keeps −2 of
+///           PnL: the two dust units the protocol holds.
+/// ```
+#[test]
+fn funding_over_two_periods() {
+    let (mut w, alice, bob) = setup();
+    let mut ledger = PnlLedger::new(&w, PERP, &[&alice, &bob]);
+    let cap = w.market(PERP).max_funding_premium.get();
+    assert!(near(cap, 0.1, 1e-12));
+    let p150 = sol_price(SOL_150);
+    let m1 = price_per_native(1_550_000, SOL_CONTRACT).unwrap();
+
+    w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
+    ledger.assert_conserved(&w);
+    assert_eq!(w.market(PERP).last_mark.get(), m1);
+
+    // Period 1.
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    let out = w.update_funding(PERP);
+    out.expect_ok();
+    let m = w.market(PERP);
+    assert_eq!(m.mark_twap.get(), m1, "the hour stood at the trade price");
+    assert_eq!(m.oracle_twap.get(), p150);
+    let rate1 = hourly_funding_rate(m1, p150, cap).unwrap();
+    assert_eq!(m.last_funding_rate.get(), rate1);
+    assert!(near(rate1, 1.0 / 720.0, 1e-12), "rate {}", approx_f64(rate1));
+    let delta1 = funding_delta_per_contract(rate1, contract_price(p150), 3_600).unwrap();
+    assert_eq!(m.cum_funding.get(), delta1);
+    assert!(near(delta1, 2_083.333_333, 1e-5), "Δcum {}", approx_f64(delta1));
+    assert_eq!(event::<FundingUpdated>(&out).applied_secs, 3_600);
+    assert_eq!(m.last_mark.get(), p150, "no trade since: the oracle is the mark in force");
+    // Lazy: nothing settled into the positions yet.
+    assert_eq!((w.position(&alice, PERP).realized_pnl, w.position(&bob, PERP).realized_pnl), (0, 0));
+    assert_eq!(m.funding_dust.get(), Fixed::ZERO);
+    ledger.assert_conserved(&w);
+
+    // The next trade settles period 1 into both positions.
+    w.trade(PERP, &alice, &bob, 25, 1_570_000).expect_ok();
+    let (a, b) = (w.position(&alice, PERP), w.position(&bob, PERP));
+    assert_eq!((a.realized_pnl, b.realized_pnl), (-208_334, 208_333));
+    assert_eq!((a.base_contracts, a.quote_cost), (125, 194_250_000));
+    assert_eq!((b.base_contracts, b.quote_cost), (-125, -194_250_000));
+    assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (delta1, delta1));
+    assert_eq!(w.market(PERP).funding_dust.get(), Fixed::ONE, "the payer's ulp");
+    ledger.assert_conserved(&w);
+
+    // Period 2: SOL at $140, two hours without a crank, premium over the cap.
+    w.env.warp(2 * HOUR);
+    w.refresh_prices();
+    w.set_price(SOL, SOL_140, CONF);
+    let out = w.update_funding(PERP);
+    out.expect_ok();
+    let m = w.market(PERP);
+    let (m2, p140) = (price_per_native(1_570_000, SOL_CONTRACT).unwrap(), sol_price(SOL_140));
+    assert_eq!((m.mark_twap.get(), m.oracle_twap.get()), (m2, p140));
+    let rate2 = hourly_funding_rate(m2, p140, cap).unwrap();
+    assert_eq!(rate2, cap.checked_div_floor(Fixed::from_u64(24)).unwrap(), "clamped to the cap");
+    assert_eq!(m.last_funding_rate.get(), rate2);
+    let delta2 = funding_delta_per_contract(rate2, contract_price(p140), 3_600).unwrap();
+    assert!(near(delta2, 5_833.333_333, 1e-5), "Δcum {}", approx_f64(delta2));
+    assert_eq!(m.cum_funding.get(), delta1.checked_add(delta2).unwrap(), "one hour of two charged");
+    assert_eq!(event::<FundingUpdated>(&out).applied_secs, 3_600);
+    ledger.assert_conserved(&w);
+
+    // settle_pnl settles period 2's funding, then the PnL at $140.
+    let amount = ledger.settle(&mut w, &bob, &alice);
+    assert_eq!(amount, 20_187_499);
+    let (a, b) = (w.position(&alice, PERP), w.position(&bob, PERP));
+    assert_eq!(a.realized_pnl, -208_334 - 729_167 + 20_187_499);
+    assert_eq!(b.realized_pnl, 208_333 + 729_166 - 20_187_499);
+    assert_eq!(w.market(PERP).funding_dust.get(), Fixed::from_u64(2));
+    let cum = w.market(PERP).cum_funding.get();
+    assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (cum, cum));
+    // Alice's PnL at $140 after paying: 175,000,000 − 194,250,000 + 19,249,998 = −2.
+    assert_eq!(175_000_000 - a.quote_cost + a.realized_pnl, -2);
+}
+
+/// With nobody trading the mark decays to the oracle: after the trade's hour
+/// (rate 1/720), half an hour at the oracle halves the premium
+/// (mark_twap = (0.155 + 0.15)/2, rate ≈ 1/1440, Δcum = rate · 1,500,000 · 1800/3600
+/// ≈ 520.83), and a full hour more brings it to the oracle: rate 0, index unchanged.
+#[test]
+fn mark_decays_to_the_oracle_without_trades() {
+    let (mut w, alice, bob) = setup();
+    let ledger = PnlLedger::new(&w, PERP, &[&alice, &bob]);
+    let cap = w.market(PERP).max_funding_premium.get();
+    let (p150, m1) = (sol_price(SOL_150), price_per_native(1_550_000, SOL_CONTRACT).unwrap());
+    w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    let cum1 = w.market(PERP).cum_funding.get();
+    assert!(near(w.market(PERP).last_funding_rate.get(), 1.0 / 720.0, 1e-12));
+
+    w.env.warp(HOUR / 2);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    let m = w.market(PERP);
+    let half = update_twap(m1, p150, 1_800, 3_600).unwrap();
+    assert_eq!(m.mark_twap.get(), half);
+    assert!(near(half, 0.1525, 1e-12));
+    let rate = hourly_funding_rate(half, p150, cap).unwrap();
+    assert_eq!(m.last_funding_rate.get(), rate);
+    assert!(near(rate, 1.0 / 1440.0, 1e-12));
+    let delta = funding_delta_per_contract(rate, contract_price(p150), 1_800).unwrap();
+    assert!(near(delta, 520.833_333, 1e-5));
+    assert_eq!(m.cum_funding.get(), cum1.checked_add(delta).unwrap());
+    ledger.assert_conserved(&w);
+
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    let m = w.market(PERP);
+    assert_eq!(m.mark_twap.get(), p150, "decayed to the oracle");
+    assert_eq!(m.last_funding_rate.get(), Fixed::ZERO);
+    assert_eq!(m.cum_funding.get(), cum1.checked_add(delta).unwrap(), "nothing charged at rate 0");
+    ledger.assert_conserved(&w);
+}
+
+/// Every refusal of `update_funding` names its error and changes nothing.
+#[test]
+fn update_funding_refusals() {
+    let (mut w, alice, bob) = setup();
+    let now = w.env.unix_time();
+    w.add_market(sol_future_args(1, now + 2 * HOUR)).expect_ok();
+    w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
+    let g = w.group.group;
+    let keys = w.market_keys(PERP);
+    let watched = [keys.market, keys.oracle];
+
+    // Same second as the last update (here: the listing).
+    let ix = mixs::update_funding(&g, &keys);
+    w.env.send_err(&[ix.clone()], &[], XmarginError::FundingNotDue, &watched);
+    w.env.warp(1);
+    w.refresh_prices();
+    w.env.send_ok(&[ix.clone()], &[]);
+    w.env.send_err(&[ix.clone()], &[], XmarginError::FundingNotDue, &watched);
+
+    // A dated future has no funding.
+    w.env.warp(10);
+    w.refresh_prices();
+    let future = w.market_keys(1);
+    let future_ix = mixs::update_funding(&g, &future);
+    w.env.send_err(&[future_ix], &[], XmarginError::WrongMarketKind, &[future.market]);
+
+    // Another oracle than the market's.
+    let btc = MarketKeys { market: keys.market, oracle: w.banks[2].oracle };
+    w.env.send_err(&[mixs::update_funding(&g, &btc)], &[], XmarginError::WrongOracle, &watched);
+
+    // A stale oracle: older than the 60 s max age.
+    w.env.warp(61);
+    w.env.send_err(&[ix.clone()], &[], XmarginError::OracleStale, &watched);
+    // Fresh again: accepted.
+    w.refresh_prices();
+    w.env.send_ok(&[ix], &[]);
+}
