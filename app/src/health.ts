@@ -648,6 +648,11 @@ export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInpu
     const p = market.settlementPrice;
     prices = { oracle: p, spotAsset: p, spotLiab: p, initAsset: p, initLiab: p };
     rates = { init: 0n, maint: 0n, liqEnd: 0n };
+  } else if (d.baseContracts === 0n) {
+    // Only realised PnL is left: it needs no price (value and requirement are 0).
+    const p = market.stablePrice;
+    prices = { oracle: p, spotAsset: p, spotLiab: p, initAsset: p, initLiab: p };
+    rates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
   } else {
     const price = positionPrice(d, ctx, d.baseContracts > 0n);
     prices = biasedPrices(price, market.stablePrice, marketSafetyParams(market, ctx.now).confMultiplier);

@@ -9,15 +9,15 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use serde::Deserialize;
-use solana_keypair::{read_keypair_file, Signer};
+use solana_keypair::{read_keypair_file, Keypair, Signer};
 use xmargin::instructions::{AddBankArgs, BankInterestArgs, BankOracleArgs, BankRiskArgs, CreateGroupArgs};
 use xmargin::state::{Group, MarginAccount};
 use xmargin_client::accounts::decode;
-use xmargin_client::health::{health_metas, BankEntry};
+use xmargin_client::health::{health_metas_with_markets, BankEntry, MarketEntry};
 use xmargin_client::instructions::{self as ixs, BankKeys};
 use xmargin_client::pda;
 use xmargin_keeper::rpc::RpcChain;
-use xmargin_keeper::{rank_accounts, Chain, Market};
+use xmargin_keeper::Chain;
 
 use crate::args::Args;
 
@@ -35,43 +35,55 @@ USER:
     xmargin close-account  --group G [--account-num N]
 ANYONE:
     xmargin accrue-interest --group G --token-index I
-    xmargin show           --group G    (banks, and every account ranked by health)
+    xmargin show           --group G    (banks, markets, every account ranked by health, positions)
 Common: --rpc-url URL (http://127.0.0.1:8899), --keypair FILE (~/.config/solana/id.json).";
 
-struct Ctx {
-    chain: RpcChain,
-    me: Pubkey,
+pub struct Ctx {
+    pub chain: RpcChain,
+    /// The signer and fee payer (`--keypair`).
+    pub signer: Keypair,
+    pub me: Pubkey,
 }
 
-fn connect(a: &Args) -> Result<Ctx, String> {
-    let url = a.opt("--rpc-url").unwrap_or("http://127.0.0.1:8899").to_string();
+/// Reads a keypair file (`~/` expanded).
+pub fn read_keypair(path: &str) -> Result<Keypair, String> {
     let home = std::env::var("HOME").unwrap_or_default();
-    let path = a.opt("--keypair").map_or_else(|| format!("{home}/.config/solana/id.json"), str::to_string);
-    let signer = read_keypair_file(&path).map_err(|e| format!("keypair {path}: {e}"))?;
+    let path = path.strip_prefix("~/").map_or(path.to_string(), |rest| format!("{home}/{rest}"));
+    read_keypair_file(&path).map_err(|e| format!("keypair {path}: {e}"))
+}
+
+pub fn connect(a: &Args) -> Result<Ctx, String> {
+    let url = a.opt("--rpc-url").unwrap_or("http://127.0.0.1:8899").to_string();
+    let signer = read_keypair(a.opt("--keypair").unwrap_or("~/.config/solana/id.json"))?;
     let me = signer.pubkey();
-    Ok(Ctx { chain: RpcChain::new(&url, signer, Duration::from_secs(30)), me })
+    Ok(Ctx { chain: RpcChain::new(&url, signer.insecure_clone(), Duration::from_secs(30)), signer, me })
 }
 
 impl Ctx {
-    fn send(&mut self, label: &str, ix: Instruction) -> Result<(), String> {
-        let sent = self.chain.send(&[ix]).map_err(|e| format!("{label}: {e}"))?;
+    pub fn send(&mut self, label: &str, ix: Instruction) -> Result<(), String> {
+        self.send_all(label, &[ix], &[])
+    }
+
+    /// Sends `ixs` in one transaction, signed by `--keypair` and `others`.
+    pub fn send_all(&mut self, label: &str, ixs: &[Instruction], others: &[&Keypair]) -> Result<(), String> {
+        let sent = self.chain.send_signed(ixs, others).map_err(|e| format!("{label}: {e}"))?;
         println!("{label}: {}", sent.signature);
         Ok(())
     }
 
-    fn group(&mut self, group: &Pubkey) -> Result<Group, String> {
+    pub fn group(&mut self, group: &Pubkey) -> Result<Group, String> {
         let got = self.chain.accounts(&[*group]).map_err(|e| e.to_string())?.pop().flatten();
         decode::<Group>(&got.ok_or_else(|| format!("group {group} not found"))?.data)
             .map_err(|e| e.to_string())
     }
 
-    fn account(&mut self, key: &Pubkey) -> Result<MarginAccount, String> {
+    pub fn account(&mut self, key: &Pubkey) -> Result<MarginAccount, String> {
         let got = self.chain.accounts(&[*key]).map_err(|e| e.to_string())?.pop().flatten();
         decode::<MarginAccount>(&got.ok_or_else(|| format!("margin account {key} not found"))?.data)
             .map_err(|e| e.to_string())
     }
 
-    fn banks(&mut self, group: &Pubkey) -> Result<BTreeMap<u16, BankEntry>, String> {
+    pub fn banks(&mut self, group: &Pubkey) -> Result<BTreeMap<u16, BankEntry>, String> {
         let filter = xmargin_client::accounts::scan_filter::<xmargin::state::Bank>(group);
         let mut banks = BTreeMap::new();
         for (address, data) in self.chain.program_accounts(&filter).map_err(|e| e.to_string())? {
@@ -79,6 +91,16 @@ impl Ctx {
             banks.insert(bank.token_index, BankEntry { address, bank });
         }
         Ok(banks)
+    }
+
+    pub fn markets(&mut self, group: &Pubkey) -> Result<BTreeMap<u16, MarketEntry>, String> {
+        let filter = xmargin_client::accounts::scan_filter::<xmargin::state::Market>(group);
+        let mut markets = BTreeMap::new();
+        for (address, data) in self.chain.program_accounts(&filter).map_err(|e| e.to_string())? {
+            let market: xmargin::state::Market = decode(&data).map_err(|e| e.to_string())?;
+            markets.insert(market.market_index, MarketEntry { address, market });
+        }
+        Ok(markets)
     }
 }
 
@@ -188,6 +210,12 @@ fn parse_pubkey(what: &str, s: &str) -> Result<Pubkey, String> {
 /// Runs `command`; `Ok(false)` if it is not one of these.
 pub fn run(command: &str, raw: &[String]) -> Result<bool, String> {
     let a = Args::parse(raw)?;
+    if let Some(parsed) = crate::markets::parse(command, &a)? {
+        let mut ctx = connect(&a)?;
+        a.finish()?;
+        crate::markets::execute(&mut ctx, parsed)?;
+        return Ok(true);
+    }
     let known = [
         "create-group",
         "add-bank",
@@ -262,7 +290,9 @@ pub fn run(command: &str, raw: &[String]) -> Result<bool, String> {
                 "repay" => ixs::repay(&group, &account, &keys, &token_account, &me, amount),
                 _ => {
                     let data = ctx.account(&account)?;
-                    let metas = health_metas(&data, &[token_index], &banks).map_err(|e| e.to_string())?;
+                    let markets = ctx.markets(&group)?;
+                    let metas = health_metas_with_markets(&data, &[token_index], &[], &banks, &markets)
+                        .map_err(|e| e.to_string())?;
                     ixs::withdraw(&group, &account, &keys, &token_account, &me, amount, metas)
                 }
             };
@@ -287,39 +317,10 @@ pub fn run(command: &str, raw: &[String]) -> Result<bool, String> {
         }
         _ => {
             a.finish()?;
-            show(&mut ctx, &group)?;
+            crate::show::show(&mut ctx, &group)?;
         }
     }
     Ok(true)
-}
-
-fn show(ctx: &mut Ctx, group: &Pubkey) -> Result<(), String> {
-    let market = Market::load(&mut ctx.chain, group).map_err(|e| e.to_string())?;
-    println!("group {group}   clock {}", market.now);
-    println!("{:>4}  {:<44}  {:<44}  {:>20}  {:>20}", "bank", "mint", "oracle", "deposits", "borrows");
-    for (i, b) in &market.banks {
-        let (dep, bor) = b.bank.native_totals().map_err(|e| format!("{e:?}"))?;
-        let show = |v: xmargin_risk::Fixed| v.to_i64(xmargin_risk::Rounding::Floor).unwrap_or(i64::MAX);
-        println!("{i:>4}  {:<44}  {:<44}  {:>20}  {:>20}", b.bank.mint, b.bank.oracle, show(dep), show(bor));
-    }
-    let ranked = rank_accounts(&market);
-    println!(
-        "\n{} accounts, {} valued (ranked by Maint health, quote native units):",
-        market.accounts.len(),
-        ranked.len()
-    );
-    println!("{:<44}  {:>16}  {:>16}  state", "account", "maint", "liq-end");
-    for h in &ranked {
-        let state = if h.bankrupt {
-            "bankrupt"
-        } else if h.liquidatable {
-            "liquidatable"
-        } else {
-            "ok"
-        };
-        println!("{:<44}  {:>16}  {:>16}  {state}", h.address, h.maint, h.liquidation_end);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -885,6 +885,13 @@ fn derivative_cases() -> Vec<Value> {
             None,
         ),
         derivative_fixture(
+            "closed_position_stale_oracle",
+            "a closed SOL perp (+$250 realised) reads no price: its 61 s old oracle is not refused",
+            &[usdc_dep(10_000_000)],
+            &[(sol_perp, stale_sol, filled(&sol_perp, &[(1_000, 1_250_000), (-1_000, 1_500_000)], flat))],
+            None,
+        ),
+        derivative_fixture(
             "fallback_rules_stale_prices",
             "liquidation rules: a 61 s old SOL (long: the lower of last price and $148 stable), ETH conf 3 % \
              (short: the higher of last price and stable), a stale BTC deposit at 0, a stale USDC debt at its fallback",

@@ -9,11 +9,11 @@
 //! and 0.15 per lamport.
 use xmargin::errors::XmarginError;
 use xmargin::events::{MarketSettled, PositionSettled};
-use xmargin::state::market_status;
+use xmargin::state::{market_status, pause};
 use xmargin_client::market_instructions as mixs;
 use xmargin_risk::settlement::PriceSamples;
 use xmargin_risk::Fixed;
-use xmargin_test_support::margin::approx_f64;
+use xmargin_test_support::margin::{approx_f64, set_pause_ix};
 use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
 use xmargin_test_support::markets::{sol_future_args, sol_perp_args};
 use xmargin_test_support::world::{User, World};
@@ -37,12 +37,15 @@ struct Setup {
     ledger: PnlLedger,
 }
 
-/// A SOL future (market 0) expiring in two hours; Alice buys 100 contracts
+/// A SOL future (market 0) expiring in two hours, settling unrealised profit
+/// at most `settle_fraction_bps` of notional a day; Alice buys 100 contracts
 /// from Bob at $150 and Carol 30 at $151 (Bob short 130), each with 1,000 USDC.
-fn setup() -> Setup {
+fn setup_with(settle_fraction_bps: u32) -> Setup {
     let mut w = World::new();
     let expiry = w.env.unix_time() + LIFE;
-    w.add_market(sol_future_args(FUT, expiry)).expect_ok();
+    let mut args = sol_future_args(FUT, expiry);
+    args.risk.settle_fraction_bps = settle_fraction_bps;
+    w.add_market(args).expect_ok();
     let alice = w.user(10, [1_000 * MICRO, 0, 0]);
     let bob = w.user(11, [1_000 * MICRO, 0, 0]);
     let carol = w.user(12, [1_000 * MICRO, 0, 0]);
@@ -55,6 +58,10 @@ fn setup() -> Setup {
     ledger.assert_conserved(&w);
     assert_eq!(w.market(FUT).open_interest, 130);
     Setup { w, alice, bob, carol, expiry, ledger }
+}
+
+fn setup() -> Setup {
+    setup_with(sol_future_args(FUT, 0).risk.settle_fraction_bps)
 }
 
 /// Moves the clock to `t` and publishes SOL at `price` (expo −8), the rest refreshed.
@@ -175,12 +182,21 @@ fn future_settles_on_the_samples_mean() {
 
 /// With fewer samples than the minimum (5), the price is the first fresh
 /// oracle price published at or after expiry: refused while the oracle's
-/// publish time is before expiry, then $155 → 1,550,000 per contract:
-/// Alice +5,000,000, Carol 30 · 1,550,000 − 45,300,000 = +1,200,000,
-/// Bob −6,200,000.
+/// publish time is before expiry, then $155 → 1,550,000 per contract.
+///
+/// ```text
+/// settle_expired(Alice): 100 · 1,550,000 − 150,000,000 = +5,000,000
+/// settle_pnl(Carol, Bob) before their own settle_expired: Carol's open 0.3 SOL
+///   at the settlement price 0.155 (a hair low) = 1,199,999.99… → 1,199,999
+///   settles at once although the market's 1 % window would allow only
+///   ⌊0.01 · 0.3 SOL · 0.15⌋ = 449,999: a settled market has no window
+/// settle_expired(Carol): −1,199,999 + 30 · 1,550,000 − 45,300,000 = +1
+/// settle_expired(Bob):   +1,199,999 − 130 · 1,550,000 + 195,300,000 = −5,000,001
+/// settle_pnl: 5,000,000 to Alice, 1 to Carol; every slot frees.
+/// ```
 #[test]
 fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
-    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup_with(100);
     for t in [expiry - 900, expiry - 10] {
         at(&mut w, t, 16_000_000_000);
         w.sample_price(FUT).expect_ok();
@@ -202,15 +218,38 @@ fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
     assert_eq!(settled.sample_count, 2);
     assert_eq!(w.market(FUT).settlement_price.get(), sol_price(15_500_000_000));
     assert_eq!(w.position(&alice, FUT).realized_pnl, 5_000_000);
-    // Fixed once: a later price does not move it.
+    ledger.assert_conserved(&w);
+    // Fixed once: a later price does not move it, and no window applies.
     at(&mut w, expiry + 30, 20_000_000_000);
+    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1_199_999);
     w.settle_expired(FUT, &carol).expect_ok();
     w.settle_expired(FUT, &bob).expect_ok();
-    assert_eq!(w.position(&carol, FUT).realized_pnl, 1_200_000);
-    assert_eq!(w.position(&bob, FUT).realized_pnl, -6_200_000);
+    assert_eq!(w.position(&carol, FUT).realized_pnl, 1);
+    assert_eq!(w.position(&bob, FUT).realized_pnl, -5_000_001);
     ledger.assert_conserved(&w);
     assert_eq!(ledger.settle(&mut w, &alice, &bob), 5_000_000);
-    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1_200_000);
+    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1);
+    assert_eq!(w.market(FUT).position_count, 0);
+}
+
+/// Sampling, expiry settlement and PnL settlement are never paused; trading is.
+#[test]
+fn expiry_runs_while_the_group_is_paused() {
+    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let admin = w.admin.insecure_clone();
+    w.env.send_ok(&[set_pause_ix(&w.group.group, &admin.pubkey(), pause::ALL)], &[&admin]);
+    at(&mut w, expiry - 60, 15_000_000_000);
+    w.sample_price(FUT).expect_ok();
+    let watched = [w.market_keys(FUT).market, alice.account, bob.account];
+    let ix = w.trade_ix(FUT, &alice, &bob, 1, 1_500_000);
+    w.env.send_err(&[ix], &[&alice.wallet, &bob.wallet], XmarginError::GroupPaused, &watched);
+    at(&mut w, expiry, 15_200_000_000);
+    for u in [&alice, &bob, &carol] {
+        w.settle_expired(FUT, u).expect_ok();
+    }
+    // One sample (< 5): the fallback price $152 → 1,520,000 per contract.
+    assert_eq!(ledger.settle(&mut w, &alice, &bob), 2_000_000);
+    assert_eq!(ledger.settle(&mut w, &carol, &bob), 300_000);
     assert_eq!(w.market(FUT).position_count, 0);
 }
 

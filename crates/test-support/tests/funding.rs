@@ -8,14 +8,16 @@
 //! per contract. The market: premium cap 10 % a day, one-hour TWAP window.
 use xmargin::errors::XmarginError;
 use xmargin::events::FundingUpdated;
+use xmargin::state::pause;
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::perp::price_per_native;
 use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, update_twap};
 use xmargin_risk::Fixed;
-use xmargin_test_support::margin::approx_f64;
+use xmargin_test_support::margin::{approx_f64, set_pause_ix};
 use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
 use xmargin_test_support::markets::{sol_future_args, sol_perp_args, SOL_CONTRACT};
 use xmargin_test_support::world::{User, World};
+use xmargin_test_support::Signer;
 
 const USDC: u16 = 0;
 const SOL: u16 = 1;
@@ -226,7 +228,9 @@ fn update_funding_refusals() {
     // A stale oracle: older than the 60 s max age.
     w.env.warp(61);
     w.env.send_err(&[ix.clone()], &[], XmarginError::OracleStale, &watched);
-    // Fresh again: accepted.
+    // Fresh again: accepted, even with the whole group paused (funding never is).
     w.refresh_prices();
+    let admin = w.admin.insecure_clone();
+    w.env.send_ok(&[set_pause_ix(&g, &admin.pubkey(), pause::ALL)], &[&admin]);
     w.env.send_ok(&[ix], &[]);
 }

@@ -261,8 +261,9 @@ fn trade_health_too_low() {
     traded(&mut w, &carol, &bob, 60, P150);
 }
 
-/// Health accounts without the traded market are refused by name: too few
-/// accounts, or another market in its place.
+/// Health accounts not matching the positions are refused by name: too few
+/// accounts, another market in the traded one's place, the wrong oracle
+/// for a market, one account too many.
 #[test]
 fn health_accounts_must_list_the_market() {
     let (mut w, alice, bob) = desk();
@@ -286,6 +287,11 @@ fn health_accounts_must_list_the_market() {
     refused(&mut w, ix, &signers, XmarginError::HealthAccountMismatch, &alice, &bob);
     let ix = mk(&w, &[1], &[PERP]);
     refused(&mut w, ix, &signers, XmarginError::HealthAccountMismatch, &alice, &bob);
+    // The seller's market oracle replaced by the BTC oracle.
+    let mut ix = mk(&w, &[PERP], &[PERP]);
+    let last = ix.accounts.len() - 1;
+    ix.accounts[last].pubkey = w.banks[2].oracle;
+    refused(&mut w, ix, &signers, XmarginError::WrongOracle, &alice, &bob);
     // One account too many after the seller's list.
     let mut ix = mk(&w, &[PERP], &[PERP]);
     ix.accounts.push(AccountMeta::new_readonly(w.banks[2].oracle, false));

@@ -14,7 +14,7 @@
 //! that clears `BEING_LIQUIDATED`) the position is valued at its fallback:
 //! a long at the lower, a short at the higher of the last reading and the
 //! stable price. A settled future is worth its settlement price with no
-//! requirement.
+//! requirement; a closed position (realised PnL only) reads no price.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::{DerivativeInfo, DerivativeKind, MarginRates};
 use xmargin_risk::perp::base_native;
@@ -123,6 +123,9 @@ pub fn value_derivative(
             short_option_min_delta: Fixed::ZERO,
         };
         (BiasedPrices::flat(market.settlement_price.get()), zero)
+    } else if position.base_contracts == 0 {
+        // Only realised PnL is left: it needs no price (value and requirement are 0).
+        (BiasedPrices::flat(market.stable_price.get()), risk.margin_rates())
     } else {
         let price = position_price(ctx, market, reading, position.base_contracts > 0)?;
         let prices =
