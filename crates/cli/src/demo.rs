@@ -119,13 +119,8 @@ pub fn run() -> Result<(), String> {
     println!("  is capped at 50 / 1,150 = 4.35 % and she is left owing nothing");
     let before_sol = w.env.token_balance(&w.banks[1].vault);
     let config = xmargin_keeper::KeeperConfig {
-        group: w.group.group,
-        liqor_account: bob.account,
-        liqor_authority: bob.wallet.pubkey(),
-        min_profit: 0,
-        dry_run: false,
         compute_unit_limit: 200_000,
-        priority_fee_micro_lamports: 1_000,
+        ..xmargin_keeper::KeeperConfig::new(w.group.group, bob.account, bob.wallet.pubkey())
     };
     let summary = keeper_cycle(&mut w, &bob, &config)?;
     if summary.liquidations_sent != 1 {

@@ -5,7 +5,12 @@
 //! commands (`rpc.rs`) work against a cluster's JSON-RPC.
 mod args;
 mod demo;
+mod demo_markets;
+mod market_config;
+mod markets;
+mod quote;
 mod rpc;
+mod show;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,7 +41,8 @@ fn print_usage() {
     println!(
         "xmargin — cross-margin clearing on Solana\n\n\
          USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\
-         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}",
-        rpc::USAGE
+         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}",
+        rpc::USAGE,
+        markets::USAGE
     );
 }

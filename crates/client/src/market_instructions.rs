@@ -197,3 +197,14 @@ pub fn take_quote(
     extra.extend(seller_health);
     ix(accounts, xmargin::instruction::TakeQuote { terms }, extra)
 }
+
+/// `settle_dust`: the protocol's funding rounding out of `account`'s realised loss.
+pub fn settle_dust(group: &Pubkey, market: &Pubkey, account: &Pubkey, quote_bank: &Pubkey) -> Instruction {
+    let accounts = xmargin::accounts::SettleDust {
+        group: *group,
+        market: *market,
+        account: *account,
+        quote_bank: *quote_bank,
+    };
+    ix(accounts, xmargin::instruction::SettleDust {}, vec![])
+}

@@ -281,7 +281,9 @@ impl BigGroup {
         let g = self.group.group;
         let to = trader.tokens[usize::from(token)];
         let ix = withdraw_ix(&self.env, &g, &trader.account, token, &to, &trader.wallet.pubkey(), amount);
-        self.env.send_ok(&[ix], &[&trader.wallet]).compute_units
+        let out = self.env.send_ok(&[ix], &[&trader.wallet]);
+        if std::env::var_os("XM_LOGS").is_some() { eprintln!("{}", out.logs.join("\n")); }
+        out.compute_units
     }
 
     /// Withdrawals (the Init-only health check) and `compute_health` (all

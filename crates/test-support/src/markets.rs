@@ -171,6 +171,15 @@ impl World {
         out
     }
 
+    /// `settle_dust`: the protocol collects its funding rounding from `user`'s realised loss.
+    pub fn settle_dust(&mut self, market_index: u16, user: &User) -> TxOutcome {
+        let market = self.market_keys(market_index).market;
+        let ix = mixs::settle_dust(&self.group.group, &market, &user.account, &self.banks[0].bank);
+        let out = self.env.send(&[ix], &[]);
+        self.assert_all_vaults();
+        out
+    }
+
     pub fn sample_price(&mut self, market_index: u16) -> TxOutcome {
         let ix = mixs::sample_price(&self.group.group, &self.market_keys(market_index));
         self.env.send(&[ix], &[])

@@ -261,6 +261,37 @@ fn trade_health_too_low() {
     traded(&mut w, &carol, &bob, 60, P150);
 }
 
+/// The new position is valued at the oracle with its confidence, not at
+/// the stable price: Dave buying 1 SOL at 150.00 needs 15.01 (10 % of
+/// 150.10) + 0.10 (149.90 − 150) = 15.11 USDC. With 15.10 he is refused
+/// (valued at a flat $150 he would need only 15.00); with 15.110001 he
+/// trades, and his Init is 0.000001 less the fixed-point hair: 0.
+#[test]
+fn a_new_position_is_valued_at_the_oracle() {
+    let (mut w, _alice, bob) = desk();
+    let dave = w.user(13, [20 * MICRO, 0, 0]);
+    w.deposit(&dave, USDC, 15_100_000).expect_ok();
+    refused_trade(&mut w, &dave, &bob, 100, P150, XmarginError::TradeHealthTooLow);
+    w.deposit(&dave, USDC, 10_001).expect_ok();
+    traded(&mut w, &dave, &bob, 100, P150);
+    let g = w.group.group;
+    assert_eq!(xmargin_test_support::margin::health_view(&mut w.env, &g, &dave.account).init, 0);
+}
+
+/// The same when the stable price lags a fall: SOL drops to $120 while the
+/// market's stable price stays at $150 (no funding crank). Carol (10 USDC)
+/// buying 1 SOL at 120.00 must not be valued at 150 (a 30 USDC paper gain
+/// counting 15 against a 15 requirement): her long is worth 119.90 and
+/// requires 10 % of max(120.10, 150) = 15, so Init would be −5.10.
+#[test]
+fn a_lagging_stable_price_does_not_value_a_new_position() {
+    let (mut w, _alice, bob) = desk();
+    let carol = w.user(12, [10 * MICRO, 0, 0]);
+    w.deposit(&carol, USDC, 10 * MICRO).expect_ok();
+    w.set_price(SOL, 12_000_000_000, 10_000_000);
+    refused_trade(&mut w, &carol, &bob, 100, 1_200_000, XmarginError::TradeHealthTooLow);
+}
+
 /// Health accounts not matching the positions are refused by name: too few
 /// accounts, another market in the traded one's place, the wrong oracle
 /// for a market, one account too many.

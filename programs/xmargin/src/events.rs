@@ -313,3 +313,15 @@ pub struct PositionLiquidated {
     pub liqee_liq_end_after: i64,
     pub liqor_init_after: i64,
 }
+
+/// The protocol's funding rounding collected from an account's realised loss.
+#[event]
+pub struct DustSettled {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub account: Pubkey,
+    /// Quote native moved into the quote bank's collected fees.
+    pub amount: u64,
+    /// Part of `amount` the account borrowed.
+    pub borrowed: u64,
+}

@@ -152,6 +152,13 @@ pub mod xmargin {
         handle_settle_pnl(ctx)
     }
 
+    /// Permissionless: the protocol collects its funding rounding dust from an
+    /// account's realised loss into the quote bank's fees (frees the slot a
+    /// payer's last unit of loss would otherwise keep open).
+    pub fn settle_dust(ctx: Context<SettleDust>) -> Result<()> {
+        handle_settle_dust(ctx)
+    }
+
     /// Permissionless: records an oracle sample for a dated future's
     /// settlement price in the 30 minutes before expiry.
     pub fn sample_price(ctx: Context<SamplePrice>) -> Result<()> {

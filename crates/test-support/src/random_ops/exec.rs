@@ -54,7 +54,7 @@ pub struct Before {
     pub watched: Vec<Address>,
     pub accounts: Vec<Option<Account>>,
     /// For a liquidation: the liquidatee's net value ([`Market::net_value`]) and
-    /// debt value at oracle prices, in quote native.
+    /// debt value at oracle prices ([`Market::debt_value_now`]), in quote native.
     pub liqee_net_value: Option<(f64, f64)>,
     /// For `update_bank`: the bank before.
     pub bank: Option<Bank>,
@@ -221,7 +221,7 @@ impl Market {
             accounts: self.env.snapshot(&watched),
             watched,
             liqee_net_value: match class {
-                Class::Liquidation { liqee } => Some((self.net_value(&liqee), self.debt_value(&liqee))),
+                Class::Liquidation { liqee } => Some((self.net_value(&liqee), self.debt_value_now(&liqee))),
                 _ => None,
             },
             bank: match class {
@@ -244,7 +244,10 @@ impl Market {
     }
 
     /// Assets minus liabilities at oracle prices, conservatively for the account
-    /// (assets at price − k·conf, liabilities at price + k·conf, k ≥ 1), in quote native.
+    /// (assets at price − k·conf, liabilities at price + k·conf, k ≥ 1), in quote
+    /// native, with every bank accrued to now: what the account is worth, not
+    /// what stale indices say (seed 777 found a liquidatee "worth" +3,395 USDC
+    /// at its stored indices that owed 100 USDC more than it held).
     pub fn net_value(&self, account: &Address) -> f64 {
         let acc = self.margin(account);
         acc.active_tokens()
@@ -253,7 +256,7 @@ impl Market {
                 let r = self.reading(t);
                 let k = to_f64(self.bank(t).conf_multiplier.get()).max(1.0);
                 let conf = k * r.conf as f64 / r.price as f64;
-                let n = self.native(account, t);
+                let n = self.native_now(account, t);
                 let side = if n >= 0.0 { 1.0 - conf } else { 1.0 + conf };
                 n * self.unit_price(t) * side
             })

@@ -290,6 +290,16 @@ impl Market {
             .unwrap_or(0.0)
     }
 
+    /// The same as the bank would book it if accrued now
+    /// ([`Bank::native_balance_at`]): a bank nobody cranked for a month owes
+    /// a month more interest than its stored index shows.
+    pub fn native_now(&self, account: &Address, token: usize) -> f64 {
+        let (acc, now) = (self.margin(account), self.env.unix_time());
+        acc.token_position(token as u16)
+            .map(|p| to_f64(self.bank(token).native_balance_at(p.shares.get(), now).expect("balance")))
+            .unwrap_or(0.0)
+    }
+
     /// Whether every position of `account` has a usable price.
     pub fn prices_usable_for(&self, account: &Address) -> bool {
         self.margin(account).active_tokens().all(|p| self.price_usable(usize::from(p.token_index)))
@@ -369,6 +379,15 @@ impl Market {
         acc.active_tokens()
             .map(|p| usize::from(p.token_index))
             .map(|t| (-self.native(account, t)).max(0.0) * self.unit_price(t))
+            .sum()
+    }
+
+    /// [`Market::debt_value`] with every bank accrued to now ([`Market::native_now`]).
+    pub fn debt_value_now(&self, account: &Address) -> f64 {
+        let acc = self.margin(account);
+        acc.active_tokens()
+            .map(|p| usize::from(p.token_index))
+            .map(|t| (-self.native_now(account, t)).max(0.0) * self.unit_price(t))
             .sum()
     }
 }

@@ -1,0 +1,139 @@
+//! `xmargin show`: a group's banks, its derivative markets, every account
+//! ranked by health (as the keeper values it), and every derivative position.
+use anchor_lang::prelude::Pubkey;
+use xmargin::health::pending_funding;
+use xmargin::state::{market_kind, market_status, Market};
+use xmargin_keeper::{rank_accounts, Snapshot};
+use xmargin_risk::{Fixed, Rounding};
+
+use crate::rpc::Ctx;
+
+/// A fixed-point value as an `f64` (display only).
+pub fn approx(v: Fixed) -> f64 {
+    v.to_bits() as f64 / (1u64 << xmargin_risk::fixed::FRAC_BITS) as f64
+}
+
+fn floor(v: Fixed) -> i64 {
+    v.to_i64(Rounding::Floor).unwrap_or(i64::MAX)
+}
+
+/// Quote native per contract of a price per underlying native unit.
+pub fn per_contract(market: &Market, price: Fixed) -> i64 {
+    price.checked_mul_int(market.contract_size as i64).map_or(i64::MAX, floor)
+}
+
+pub fn kind_name(m: &Market) -> &'static str {
+    match m.kind {
+        market_kind::PERPETUAL => "perpetual",
+        market_kind::FUTURE => "future",
+        _ => "option",
+    }
+}
+
+/// One line per market: kind, status, prices per contract (quote native),
+/// open interest, funding.
+pub fn print_markets(snap: &Snapshot) {
+    println!(
+        "{:>4}  {:<16}  {:<9}  {:<8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}  {:>12}",
+        "mkt", "name", "kind", "status", "expiry", "oracle/ctr", "stable/ctr", "open int.", "funding/h", "cum funding"
+    );
+    for (i, e) in &snap.markets {
+        let m = &e.market;
+        let status = match (m.status, m.is_expired(snap.now)) {
+            (market_status::SETTLED, _) => "settled",
+            (_, true) => "expired",
+            _ => "active",
+        };
+        let oracle = snap.market_templates.get(i).and_then(|t| t.oracle).map_or("stale".to_string(), |o| {
+            per_contract(m, o.lo).to_string()
+        });
+        let price = if m.status == market_status::SETTLED {
+            format!("{} (settle)", per_contract(m, m.settlement_price.get()))
+        } else {
+            oracle
+        };
+        let expiry = if m.expiry_ts == 0 { "-".to_string() } else { m.expiry_ts.to_string() };
+        println!(
+            "{i:>4}  {:<16}  {:<9}  {status:<8}  {expiry:>12}  {price:>12}  {:>12}  {:>12}  {:>13.5}%  {:>12}",
+            m.name_str(),
+            kind_name(m),
+            per_contract(m, m.stable_price.get()),
+            m.open_interest,
+            approx(m.last_funding_rate.get()) * 100.0,
+            format!("{:.4}", approx(m.cum_funding.get())),
+        );
+    }
+}
+
+/// One line per derivative position: contracts, cost, realised PnL, funding
+/// not settled yet, and PnL at the oracle (quote native).
+pub fn print_positions(snap: &Snapshot, only: Option<&Pubkey>) {
+    println!(
+        "{:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {:>10}  {:>14}",
+        "account", "mkt", "contracts", "quote cost", "realised", "funding", "PnL at oracle"
+    );
+    for (address, account) in &snap.accounts {
+        if only.is_some_and(|o| o != address) {
+            continue;
+        }
+        for p in account.active_derivatives() {
+            let Some(entry) = snap.markets.get(&p.market_index) else { continue };
+            let m = &entry.market;
+            let funding = pending_funding(m, p).unwrap_or(0);
+            let price = match m.status {
+                market_status::SETTLED => Some(m.settlement_price.get()),
+                _ => snap.market_templates.get(&p.market_index).and_then(|t| t.oracle).map(|o| o.lo),
+            };
+            let pnl = price.map_or("-".to_string(), |price| {
+                let value = Fixed::from_i64(p.base_contracts)
+                    .checked_mul_int(m.contract_size as i64)
+                    .and_then(|b| b.checked_mul_floor(price))
+                    .map_or(0, floor);
+                (value - p.quote_cost + p.realized_pnl + funding).to_string()
+            });
+            println!(
+                "{address:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {funding:>10}  {pnl:>14}",
+                p.market_index, p.base_contracts, p.quote_cost, p.realized_pnl
+            );
+        }
+    }
+}
+
+pub fn show(ctx: &mut Ctx, group: &Pubkey) -> Result<(), String> {
+    let snap = Snapshot::load(&mut ctx.chain, group).map_err(|e| e.to_string())?;
+    println!("group {group}   clock {}", snap.now);
+    println!("{:>4}  {:<44}  {:<44}  {:>20}  {:>20}", "bank", "mint", "oracle", "deposits", "borrows");
+    for (i, b) in &snap.banks {
+        let (dep, bor) = b.bank.native_totals().map_err(|e| format!("{e:?}"))?;
+        println!("{i:>4}  {:<44}  {:<44}  {:>20}  {:>20}", b.bank.mint, b.bank.oracle, floor(dep), floor(bor));
+    }
+    if !snap.markets.is_empty() {
+        println!("\n{} markets (prices in quote native units per contract):", snap.markets.len());
+        print_markets(&snap);
+    }
+    let ranked = rank_accounts(&snap);
+    println!(
+        "\n{} accounts, {} valued (ranked by Maint health, quote native units):",
+        snap.accounts.len(),
+        ranked.len()
+    );
+    println!("{:<44}  {:>16}  {:>16}  {:>9}  state", "account", "maint", "liq-end", "positions");
+    for h in &ranked {
+        let state = if h.bankrupt {
+            "bankrupt"
+        } else if h.liquidatable {
+            "liquidatable"
+        } else {
+            "ok"
+        };
+        println!(
+            "{:<44}  {:>16}  {:>16}  {:>9}  {state}",
+            h.address, h.maint, h.liquidation_end, h.derivative_positions
+        );
+    }
+    if snap.accounts.iter().any(|(_, a)| a.active_derivatives().next().is_some()) {
+        println!("\nderivative positions:");
+        print_positions(&snap, None);
+    }
+    Ok(())
+}
