@@ -9,18 +9,18 @@ const MICRO: u64 = 1_000_000;
 const NAMES: [&str; 3] = ["USDC", "SOL", "BTC"];
 const DECIMALS: [u32; 3] = [6, 9, 8];
 
-fn ui(token: usize, native: i128) -> String {
+pub(crate) fn ui(token: usize, native: i128) -> String {
     let scale = 10i128.pow(DECIMALS[token]);
     let sign = if native < 0 { "-" } else { "" };
     let n = native.abs();
     format!("{sign}{}.{:0width$}", n / scale, n % scale, width = DECIMALS[token] as usize)
 }
 
-fn usdc(micro: i64) -> String {
+pub(crate) fn usdc(micro: i64) -> String {
     format!("{:>12}", ui(0, i128::from(micro)))
 }
 
-fn step(label: &str, out: &TxOutcome) -> Result<(), String> {
+pub(crate) fn step(label: &str, out: &TxOutcome) -> Result<(), String> {
     match &out.result {
         Ok(()) => {
             println!("  {label:<58} {:>7} CU", out.compute_units);
@@ -30,7 +30,7 @@ fn step(label: &str, out: &TxOutcome) -> Result<(), String> {
     }
 }
 
-fn show_health(w: &mut World, who: &str, user: &User) {
+pub(crate) fn show_health(w: &mut World, who: &str, user: &User) {
     let v = health_view(&mut w.env, &w.group.group, &user.account);
     let band = ["Healthy", "Margin call", "Liquidatable"][v.band as usize];
     println!(
@@ -167,5 +167,5 @@ pub fn run() -> Result<(), String> {
         ui(0, i128::from(w.env.token_balance(&alice.tokens[0]))),
         alice.wallet.pubkey()
     );
-    Ok(())
+    crate::demo_markets::run(&mut w, &bob)
 }

@@ -100,12 +100,12 @@ fn future_settles_on_the_samples_mean() {
 
     // Before the window: no sample; before expiry: no settlement, no close.
     at(&mut w, expiry - WINDOW - 1, 15_000_000_000);
-    w.env.send_err(&[sample_ix.clone()], &[], XmarginError::SampleOutsideWindow, &watched);
+    w.env.send_err(std::slice::from_ref(&sample_ix), &[], XmarginError::SampleOutsideWindow, &watched);
     let settle_ix = mixs::settle_expired(&g, &keys, &alice.account);
     w.env.send_err(&[settle_ix], &[], XmarginError::MarketNotSettled, &watched);
     let admin = w.admin.insecure_clone();
     let close_ix = mixs::close_market(&g, &admin.pubkey(), &keys.market, &admin.pubkey());
-    w.env.send_err(&[close_ix.clone()], &[&admin], XmarginError::MarketNotSettled, &watched);
+    w.env.send_err(std::slice::from_ref(&close_ix), &[&admin], XmarginError::MarketNotSettled, &watched);
     // Trading still works.
     w.trade(FUT, &alice, &bob, 10, 1_500_000).expect_ok();
     w.trade(FUT, &bob, &alice, 10, 1_500_000).expect_ok();
@@ -120,7 +120,12 @@ fn future_settles_on_the_samples_mean() {
         assert!(expected.record(sol_price(price), expiry - before_expiry, expiry - WINDOW, expiry).unwrap());
         if before_expiry == 1_200 {
             // At most one sample per second.
-            w.env.send_err(&[sample_ix.clone()], &[], XmarginError::SampleOutsideWindow, &watched);
+            w.env.send_err(
+                std::slice::from_ref(&sample_ix),
+                &[],
+                XmarginError::SampleOutsideWindow,
+                &watched,
+            );
         }
     }
     let m = w.market(FUT);
@@ -158,7 +163,7 @@ fn future_settles_on_the_samples_mean() {
     assert_eq!(w.market(FUT).funding_dust.get(), Fixed::ZERO, "integer per-contract value: no dust");
     ledger.assert_conserved(&w);
     assert_eq!(w.market(FUT).position_count, 3);
-    w.env.send_err(&[close_ix.clone()], &[&admin], XmarginError::MarketNotEmpty, &watched);
+    w.env.send_err(std::slice::from_ref(&close_ix), &[&admin], XmarginError::MarketNotEmpty, &watched);
 
     // settle_pnl after settlement: no window (1,500,000 > 0.2 · 1 SOL · $150 would not bind
     // anyway; a settled market has no limit at all) and the slots free.

@@ -208,11 +208,11 @@ fn update_funding_refusals() {
 
     // Same second as the last update (here: the listing).
     let ix = mixs::update_funding(&g, &keys);
-    w.env.send_err(&[ix.clone()], &[], XmarginError::FundingNotDue, &watched);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::FundingNotDue, &watched);
     w.env.warp(1);
     w.refresh_prices();
-    w.env.send_ok(&[ix.clone()], &[]);
-    w.env.send_err(&[ix.clone()], &[], XmarginError::FundingNotDue, &watched);
+    w.env.send_ok(std::slice::from_ref(&ix), &[]);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::FundingNotDue, &watched);
 
     // A dated future has no funding.
     w.env.warp(10);
@@ -227,7 +227,7 @@ fn update_funding_refusals() {
 
     // A stale oracle: older than the 60 s max age.
     w.env.warp(61);
-    w.env.send_err(&[ix.clone()], &[], XmarginError::OracleStale, &watched);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::OracleStale, &watched);
     // Fresh again: accepted, even with the whole group paused (funding never is).
     w.refresh_prices();
     let admin = w.admin.insecure_clone();

@@ -47,6 +47,10 @@ fn scratch777() {
         let _ = reach::looks_liquidatable;
     }
     dump(&mut m, "after");
+    let liq = m.liquidator.account;
+    let acc = m.margin(&liq);
+    let pos: Vec<String> = acc.active_tokens().map(|p| format!("t{}:{:.1} (${:.0})", p.token_index, m.native(&liq, p.token_index as usize), m.native(&liq, p.token_index as usize) * m.unit_price(p.token_index as usize) / 1e6)).collect();
+    println!("liquidator {:?} view {:?}", pos, m.health_view(&liq, true).map(|h| (h.init, h.maint)));
 }
 
 fn analyse(m: &Market, user: usize) {

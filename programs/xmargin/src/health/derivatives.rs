@@ -16,7 +16,7 @@
 //! stable price. A settled future is worth its settlement price with no
 //! requirement; a closed position (realised PnL only) reads no price.
 use anchor_lang::prelude::*;
-use xmargin_risk::health::{DerivativeInfo, DerivativeKind, MarginRates};
+use xmargin_risk::health::{DerivativeInfo, DerivativeKind, HealthType, MarginRates};
 use xmargin_risk::perp::base_native;
 use xmargin_risk::perp_funding::settle_funding;
 use xmargin_risk::price::{pyth_conf_within, BiasedPrices, OraclePrice};
@@ -25,11 +25,15 @@ use xmargin_risk::Fixed;
 use super::{risk_error, HealthContext, UnpricedLiability};
 use crate::errors::XmarginError;
 use crate::oracle::PythReading;
-use crate::state::{market_kind, market_status, DerivativePosition, Market};
+use crate::state::{market_kind, market_status, DerivativePosition, Market, MarketRiskParams};
 
 /// Funding the position would settle now (quote native, floor).
 pub fn pending_funding(market: &Market, position: &DerivativePosition) -> Result<i64> {
-    if !market.is_perpetual() || position.base_contracts == 0 {
+    // Settled up to the index (every position an instruction touched): nothing owed.
+    if !market.is_perpetual()
+        || position.base_contracts == 0
+        || position.funding_snapshot == market.cum_funding
+    {
         return Ok(0);
     }
     settle_funding(position.base_contracts, market.cum_funding.get(), position.funding_snapshot.get())
@@ -100,13 +104,24 @@ fn position_price(
     Ok(OraclePrice { lo: price, hi: price, conf: Fixed::ZERO })
 }
 
-/// The risk engine's view of one derivative position.
-pub fn value_derivative(
+/// What valuing one position needs: its amounts, prices and the rates and
+/// PnL limits in force.
+struct Inputs<'m> {
+    kind: DerivativeKind,
+    base: Fixed,
+    cost_basis: Fixed,
+    funding: Fixed,
+    prices: BiasedPrices,
+    rates: MarginRates,
+    risk: &'m MarketRiskParams,
+}
+
+fn inputs<'m>(
     ctx: &HealthContext,
-    market: &Market,
+    market: &'m Market,
     reading: &PythReading,
     position: &DerivativePosition,
-) -> Result<DerivativeInfo> {
+) -> Result<Inputs<'m>> {
     let base = base_native(position.base_contracts, market.contract_size).map_err(risk_error)?;
     let funding = pending_funding(market, position)?;
     let cost_basis = Fixed::from_i64(position.quote_cost)
@@ -123,8 +138,11 @@ pub fn value_derivative(
             short_option_min_delta: Fixed::ZERO,
         };
         (BiasedPrices::flat(market.settlement_price.get()), zero)
-    } else if position.base_contracts == 0 {
+    } else if position.base_contracts == 0 && ctx.rules.strict_market != Some(market.market_index) {
         // Only realised PnL is left: it needs no price (value and requirement are 0).
+        // Not for the instruction's own market: trade and liquidate_position
+        // open the new base in this template (`HealthCache::adjust_derivative`),
+        // which must carry the oracle's prices, not a flat stable price.
         (BiasedPrices::flat(market.stable_price.get()), risk.margin_rates())
     } else {
         let price = position_price(ctx, market, reading, position.base_contracts > 0)?;
@@ -132,16 +150,159 @@ pub fn value_derivative(
             BiasedPrices::new(&price, market.stable_price.get(), market.bias(ctx.now)).map_err(risk_error)?;
         (prices, risk.margin_rates())
     };
+    Ok(Inputs { kind, base, cost_basis, funding: Fixed::from_i64(funding), prices, rates, risk })
+}
+
+/// The risk engine's view of one derivative position.
+pub fn value_derivative(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<DerivativeInfo> {
+    let v = inputs(ctx, market, reading, position)?;
     DerivativeInfo::new(
         market.market_index,
         market.underlying_token_index,
-        kind,
-        base,
-        cost_basis,
-        Fixed::from_i64(funding),
-        prices,
-        rates,
+        v.kind,
+        v.base,
+        v.cost_basis,
+        v.funding,
+        v.prices,
+        v.rates,
     )
-    .and_then(|d| d.with_pnl_limits(risk.pnl_limits()))
+    .and_then(|d| d.with_pnl_limits(v.risk.pnl_limits()))
     .map_err(risk_error)
+}
+
+/// Init contribution of one position, exactly
+/// `value_derivative(..).contribution(Init)` (same checks, units and
+/// roundings: `xmargin_risk::health::derivatives`) without building the
+/// `DerivativeInfo` and its units for all three health types: the
+/// Init-only path of risk-increasing instructions.
+pub fn init_contribution(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<Fixed> {
+    let v = inputs(ctx, market, reading, position)?;
+    let limits = v.risk.pnl_limits();
+    v.rates.validate().and_then(|_| limits.validate()).map_err(risk_error)?;
+    let init = HealthType::Init;
+    let contribution = || -> xmargin_risk::RiskResult<Fixed> {
+        let value = v.base.checked_mul_floor(v.prices.for_exposure(init, v.base.is_positive()))?;
+        let pnl = value.checked_sub(v.cost_basis)?.checked_add(v.funding)?;
+        let req_unit = v.prices.liab(init).checked_mul_ceil(v.rates.init)?;
+        let requirement = v.base.checked_abs()?.checked_mul_ceil(req_unit)?;
+        limits.weigh(pnl, init)?.checked_sub(requirement)
+    };
+    contribution().map_err(risk_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::PriceRules;
+    use crate::state::StoredFixed;
+    use anchor_lang::prelude::Pubkey;
+    use xmargin_risk::Rounding;
+
+    fn bps(b: i64) -> StoredFixed {
+        Fixed::from_ratio(b, 10_000, Rounding::Floor).unwrap().into()
+    }
+
+    /// A SOL perpetual as `sol_perp_args` lists it (0.01 SOL contracts, Init
+    /// 10 %, LiqEnd 7.5 %, Maint 5 %, PnL weights 50/75/90 %, Init cap 100 USDC).
+    fn market(kind: u8, status: u8) -> Market {
+        let mut m: Market = bytemuck::Zeroable::zeroed();
+        m.kind = kind;
+        m.status = status;
+        m.contract_size = 10_000_000;
+        m.underlying_decimals = 9;
+        m.risk.init_rate = bps(1_000);
+        m.risk.liq_end_rate = bps(750);
+        m.risk.maint_rate = bps(500);
+        m.risk.pnl_init_weight = bps(5_000);
+        m.risk.pnl_liq_end_weight = bps(7_500);
+        m.risk.pnl_maint_weight = bps(9_000);
+        m.risk.init_pnl_cap = 100_000_000;
+        m.safety.conf_multiplier = Fixed::ONE.into();
+        m.safety.max_conf_ratio = bps(200);
+        m.safety.max_oracle_age_secs = 60;
+        m.stable_price = Fixed::from_ratio(15, 100, Rounding::Floor).unwrap().into();
+        m.settlement_price = Fixed::from_ratio(1_431, 10_000, Rounding::Floor).unwrap().into();
+        m.cum_funding = Fixed::from_ratio(-123_457, 1_000, Rounding::Floor).unwrap().into();
+        m
+    }
+
+    /// The Init-only path gives exactly the `DerivativeInfo`'s Init
+    /// contribution: longs and shorts, profits under and over the cap,
+    /// losses, funding pending or settled, closed positions, a settled
+    /// future, and fallback prices under the liquidation rules.
+    #[test]
+    fn init_contribution_equals_the_derivative_info() {
+        let now = 1_750_000_000;
+        let fresh = |price: i64| PythReading { price, conf: 10_000_000, exponent: -8, publish_time: now - 5 };
+        let stale =
+            PythReading { price: 14_000_000_000, conf: 10_000_000, exponent: -8, publish_time: now - 61 };
+        let readings = [fresh(15_000_000_000), fresh(12_345_678_901), fresh(19_999_000_000)];
+        let markets = [
+            market(market_kind::PERPETUAL, market_status::ACTIVE),
+            market(market_kind::FUTURE, market_status::ACTIVE),
+            market(market_kind::FUTURE, market_status::SETTLED),
+        ];
+        let mut checked = 0;
+        for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE] {
+            let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules };
+            for m in &markets {
+                for (base, entry) in
+                    [(6_500i64, 1_500_000i64), (-6_500, 1_500_000), (3, 1_234_567), (-1, 2_000_001)]
+                {
+                    for realized in [0i64, -454_977_991, 86_333_000] {
+                        for snapshot in [m.cum_funding, StoredFixed::default()] {
+                            let p = DerivativePosition {
+                                base_contracts: base,
+                                quote_cost: base * entry,
+                                realized_pnl: realized,
+                                funding_snapshot: snapshot,
+                                in_use: 1,
+                                ..DerivativePosition::default()
+                            };
+                            let closed = DerivativePosition { base_contracts: 0, quote_cost: 0, ..p };
+                            for position in [p, closed] {
+                                let list =
+                                    if rules == PriceRules::VIEW { &readings[..] } else { &[stale][..] };
+                                for reading in list {
+                                    let full = value_derivative(&ctx, m, reading, &position)
+                                        .and_then(|d| d.contribution(HealthType::Init).map_err(risk_error));
+                                    let fast = init_contribution(&ctx, m, reading, &position);
+                                    match (full, fast) {
+                                        (Ok(a), Ok(b)) => assert_eq!(a, b, "{position:?} {reading:?}"),
+                                        (Err(_), Err(_)) => {}
+                                        (a, b) => panic!("{a:?} vs {b:?} for {position:?}"),
+                                    }
+                                    checked += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 300, "{checked}");
+        // The cap binds: 65 SOL bought at $100 and valued at 149.90 count
+        // min(65 · 49.90 · 50 %, 100) = 100 USDC against 65 · 150.10 · 10 % = 975.65.
+        let m = &markets[0];
+        let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules: PriceRules::VIEW };
+        let p = DerivativePosition {
+            base_contracts: 6_500,
+            quote_cost: 6_500 * 1_000_000,
+            in_use: 1,
+            funding_snapshot: m.cum_funding,
+            ..DerivativePosition::default()
+        };
+        let c = init_contribution(&ctx, m, &readings[0], &p).unwrap().to_i64(Rounding::Floor).unwrap();
+        assert_eq!(c, 100_000_000 - 975_650_000 - 1, "{c}");
+    }
 }

@@ -435,7 +435,15 @@ pub fn init_health<'info>(
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<Fixed> {
-    let health = split_health_accounts(account, health_accounts, true)?;
+    init_health_from(ctx, account, &split_health_accounts(account, health_accounts, true)?)
+}
+
+/// [`init_health`] from accounts already split (instructions that value two accounts).
+pub fn init_health_from<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+) -> Result<Fixed> {
     // Summed on the raw bits (overflow-checked) with `Fixed`'s symmetric-range
     // check once on the total instead of per addition: the total is exact either way.
     let total = core::cell::Cell::new(0i128);
@@ -446,12 +454,9 @@ pub fn init_health<'info>(
     for_each_position(
         ctx,
         account,
-        &health,
+        health,
         |bank, reading, shares| add(init_contribution(ctx, bank, reading, shares)?),
-        |market, reading, position| {
-            let d = value_derivative(ctx, market, reading, position)?;
-            add(d.contribution(HealthType::Init).map_err(risk_error)?)
-        },
+        |market, reading, position| add(derivatives::init_contribution(ctx, market, reading, position)?),
     )?;
     let total = total.get();
     if total == i128::MIN {

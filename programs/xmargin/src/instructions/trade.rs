@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::{Fixed, HealthType};
+use xmargin_risk::Fixed;
 
 use crate::derivatives::{
     check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark,
@@ -7,9 +7,10 @@ use crate::derivatives::{
 };
 use crate::errors::XmarginError;
 use crate::events::Traded;
+use crate::health::derivatives::init_contribution;
 use crate::health::{
-    build_health_cache_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native,
-    HealthContext, PriceRules,
+    init_health_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native, HealthContext,
+    PriceRules,
 };
 use crate::oracle::read_pyth;
 use crate::state::{account_flags, market_status, pause, Group, MarginAccount, Market};
@@ -95,7 +96,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     let mut seller = sides.seller.load_mut()?;
     // Checks, funding and slots with the market borrowed; released while the
     // health accounts (which list this market) are read.
-    let (hctx, oracle, slots) = {
+    let (hctx, oracle, reading, slots) = {
         let mut market = sides.market.load_mut()?;
         market.apply_due_params(now);
         let hctx = HealthContext {
@@ -110,20 +111,28 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
         if args.price == 0 {
             return err!(XmarginError::ZeroAmount);
         }
-        let oracle = market_oracle_price(&hctx, &market, &read_pyth(sides.oracle, &market.feed_id)?)?;
+        let reading = read_pyth(sides.oracle, &market.feed_id)?;
+        let oracle = market_oracle_price(&hctx, &market, &reading)?;
         check_price_band(&market, &oracle, args.price, now)?;
         let slots = (prepare_position(&mut buyer, &mut market)?, prepare_position(&mut seller, &mut market)?);
-        (hctx, oracle, slots)
+        (hctx, oracle, reading, slots)
     };
     let (buyer_slot, seller_slot) = slots;
     let size = i64::try_from(args.size).map_err(|_| error!(XmarginError::MathOverflow))?;
     let buyer_health = split_health_accounts(&buyer, sides.remaining, false)?;
     let seller_health = split_health_accounts(&seller, &sides.remaining[buyer_health.len()..], true)?;
-    let mut buyer_cache = build_health_cache_from(&hctx, &buyer, &buyer_health)?;
-    let mut seller_cache = build_health_cache_from(&hctx, &seller, &seller_health)?;
-    let before = (health(&buyer_cache)?, health(&seller_cache)?);
+    // Init health alone (no cache: two accounts of 16 + 16 positions would
+    // not fit the heap). The fill changes only this market's contribution, so
+    // after = before − its contribution before + its contribution after:
+    // exactly the sum recomputed.
+    let before =
+        (init_health_from(&hctx, &buyer, &buyer_health)?, init_health_from(&hctx, &seller, &seller_health)?);
 
     let mut market = sides.market.load_mut()?;
+    let contribution = |account: &MarginAccount, slot: usize, market: &Market| {
+        init_contribution(&hctx, market, &reading, &account.derivatives[slot])
+    };
+    let old = (contribution(&buyer, buyer_slot, &market)?, contribution(&seller, seller_slot, &market)?);
     let base_before =
         longs(buyer.derivatives[buyer_slot].base_contracts, seller.derivatives[seller_slot].base_contracts);
     let buyer_fill = fill_position(&mut buyer.derivatives[buyer_slot], size, args.price)?;
@@ -133,17 +142,8 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     let cap = market.risk_params(now).open_interest_cap;
     update_open_interest(&mut market, base_before, base_after, cap)?;
 
-    let base = crate::derivatives::base_of(&market, size)?;
-    let cash = Fixed::from_i64(size).checked_mul_floor(Fixed::from_u64(args.price)).map_err(risk_error)?;
-    buyer_cache.adjust_derivative(market.market_index, base, cash).map_err(risk_error)?;
-    seller_cache
-        .adjust_derivative(
-            market.market_index,
-            base.checked_neg().map_err(risk_error)?,
-            cash.checked_neg().map_err(risk_error)?,
-        )
-        .map_err(risk_error)?;
-    let after = (health(&buyer_cache)?, health(&seller_cache)?);
+    let new = (contribution(&buyer, buyer_slot, &market)?, contribution(&seller, seller_slot, &market)?);
+    let after = (shift(before.0, old.0, new.0)?, shift(before.1, old.1, new.1)?);
     check_side(before.0, after.0)?;
     check_side(before.1, after.1)?;
 
@@ -176,8 +176,9 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     Ok(())
 }
 
-fn health(cache: &xmargin_risk::HealthCache) -> Result<Fixed> {
-    cache.health(HealthType::Init).map_err(risk_error)
+/// `health − old + new`.
+fn shift(health: Fixed, old: Fixed, new: Fixed) -> Result<Fixed> {
+    health.checked_sub(old).and_then(|h| h.checked_add(new)).map_err(risk_error)
 }
 
 /// A side must end at Init ≥ 0, or not below where it started.
