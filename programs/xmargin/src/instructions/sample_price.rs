@@ -43,6 +43,7 @@ pub fn handle_sample_price(ctx: Context<SamplePrice>) -> Result<()> {
         return Err(error!(XmarginError::SampleOutsideWindow).with_values((now, window_start)));
     }
     store_samples(&mut market, &samples);
+    crate::derivatives::refresh_stable_price(&mut market, price.lo, now)?;
     emit!(PriceSampled {
         market: ctx.accounts.market.key(),
         market_index: market.market_index,

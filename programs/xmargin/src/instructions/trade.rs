@@ -3,7 +3,7 @@ use xmargin_risk::Fixed;
 
 use crate::derivatives::{
     check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark,
-    update_open_interest,
+    refresh_stable_price, update_open_interest,
 };
 use crate::errors::XmarginError;
 use crate::events::Traded;
@@ -157,6 +157,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     }
     let trade_price = per_native(&market, args.price)?;
     record_mark(&mut market, Some(trade_price), oracle.lo, now)?;
+    refresh_stable_price(&mut market, oracle.lo, now)?;
     emit!(Traded {
         market: sides.market.key(),
         market_index: market.market_index,
