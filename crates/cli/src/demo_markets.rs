@@ -5,6 +5,9 @@
 //! the samples' time-weighted mean, and the keeper liquidates Henry's
 //! leveraged long when SOL drops. Every number printed is read back from
 //! the chain; the comments give the hand calculation.
+use std::collections::BTreeMap;
+
+use anchor_lang::prelude::Pubkey;
 use xmargin::quote::{quote_side, QuoteTerms};
 use xmargin::state::MarginAccount;
 use xmargin_keeper::svm::SvmChain;
@@ -56,16 +59,16 @@ fn keeper(w: &mut World, bob: &User, config: &KeeperConfig) -> Result<CycleSumma
     let s = run_cycle(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, config).map_err(|e| e.to_string())?;
     w.assert_all_vaults();
     let mut done = Vec::new();
-    for (n, what) in [
-        (s.funding_updates, "funding update"),
-        (s.price_samples, "price sample"),
-        (s.expiries_settled, "expired position settled"),
-        (s.position_liquidations, "position liquidation"),
-        (s.liquidations_sent - s.position_liquidations, "token liquidation"),
-        (s.pnl_settlements, "PnL settlement"),
+    for (n, one, many) in [
+        (s.funding_updates, "funding update", "funding updates"),
+        (s.price_samples, "price sample", "price samples"),
+        (s.expiries_settled, "expired position settled", "expired positions settled"),
+        (s.position_liquidations, "position liquidation", "position liquidations"),
+        (s.liquidations_sent - s.position_liquidations, "token liquidation", "token liquidations"),
+        (s.pnl_settlements, "PnL settlement", "PnL settlements"),
     ] {
         if n > 0 {
-            done.push(format!("{n} {what}{}", if n > 1 { "s" } else { "" }));
+            done.push(format!("{n} {}", if n > 1 { many } else { one }));
         }
     }
     let done = if done.is_empty() { "nothing due".to_string() } else { done.join(", ") };
@@ -263,14 +266,18 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
         ui(0, i128::from(w.env.token_balance(&w.group.insurance_vault) - insurance))
     );
     show_health(w, "henry", &henry);
-    println!("  sized so henry's LiquidationEnd health is back at 0 and no further; PnL waits to settle until");
-    println!("  the stable price follows the oracle (a 5 % band: a spike cannot be cashed out)");
+    println!("  sized so henry's LiquidationEnd health is back at 0 and no further; the loss the step realised");
+    println!("  was settled against the winners in the same cycle ({} settlements)", s.pnl_settlements);
 
     println!("\n18. What `xmargin show` prints for these markets and positions");
     let snap = Snapshot::load(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, &w.group.group)
         .map_err(|e| e.to_string())?;
     print_markets(&snap);
-    print_positions(&snap, None);
+    let names: BTreeMap<Pubkey, String> = [("dave", &dave), ("erin", &erin), ("frank", &frank), ("grace", &grace), ("henry", &henry), ("bob", bob)]
+        .iter()
+        .map(|(n, u)| (u.account, n.to_string()))
+        .collect();
+    print_positions(&snap, &names);
     w.assert_all_vaults();
     Ok(())
 }

@@ -239,6 +239,45 @@ mod tests {
         assert!(SignedQuote::parse("{").unwrap_err().contains("quote JSON"));
     }
 
+    /// On the embedded SVM: the quote fills once, for the taker alone; a
+    /// replay is refused by the nonce, a tampered quote by the precompile.
+    #[test]
+    fn a_signed_quote_fills_once_on_the_embedded_svm() {
+        use xmargin_test_support::markets::{health_accounts_full, sol_perp_args};
+        use xmargin_test_support::world::{User, World};
+        let mut w = World::new();
+        w.add_market(sol_perp_args(0)).expect_ok();
+        let maker = w.user(10, [10_000_000_000, 0, 0]);
+        let taker = w.user(11, [10_000_000_000, 0, 0]);
+        w.deposit(&maker, 0, 10_000_000_000).expect_ok();
+        w.deposit(&taker, 0, 10_000_000_000).expect_ok();
+        let market = w.market_keys(0);
+        let terms = QuoteTerms {
+            side: quote_side::MAKER_SELLS,
+            size: 500,
+            price: 1_505_000,
+            expiry_slot: w.env.clock().slot + 10,
+            nonce: 3,
+        };
+        let q = SignedQuote::sign(&maker.wallet, w.group.group, market.market, maker.account, terms);
+        let q = SignedQuote::parse(&q.encode()).unwrap();
+        let take = |w: &mut World, q: &SignedQuote| {
+            let health = |u: &User| health_accounts_full(&w.env, &w.group.group, &u.account, &[], &[0]);
+            let ixs = q.take_instructions(market.oracle, &taker.account, &taker.wallet.pubkey(), health(&maker), health(&taker));
+            w.env.send(&ixs, &[&taker.wallet])
+        };
+        let mut tampered = q;
+        tampered.terms.price = 1_400_000;
+        let refused = take(&mut w, &tampered);
+        assert!(refused.result.is_err(), "the precompile refuses a signature over other terms");
+        assert_eq!(w.position(&taker, 0).base_contracts, 0);
+        take(&mut w, &q).expect_ok();
+        assert_eq!((w.position(&taker, 0).base_contracts, w.position(&maker, 0).base_contracts), (500, -500));
+        let replay = take(&mut w, &q);
+        assert_eq!(replay.result.unwrap_err().anchor_error_name().as_deref(), Some("QuoteNonceUsed"));
+        w.assert_all_vaults();
+    }
+
     /// The Ed25519 instruction carries the message `take_quote` rebuilds.
     #[test]
     fn the_ed25519_instruction_carries_the_quote() {

@@ -1,5 +1,7 @@
 //! `xmargin show`: a group's banks, its derivative markets, every account
 //! ranked by health (as the keeper values it), and every derivative position.
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use xmargin::health::pending_funding;
 use xmargin::state::{market_kind, market_status, Market};
@@ -17,9 +19,9 @@ fn floor(v: Fixed) -> i64 {
     v.to_i64(Rounding::Floor).unwrap_or(i64::MAX)
 }
 
-/// Quote native per contract of a price per underlying native unit.
+/// Quote native per contract of a price per underlying native unit (nearest).
 pub fn per_contract(market: &Market, price: Fixed) -> i64 {
-    price.checked_mul_int(market.contract_size as i64).map_or(i64::MAX, floor)
+    price.checked_mul_int(market.contract_size as i64).and_then(|v| v.checked_add(Fixed::HALF)).map_or(i64::MAX, floor)
 }
 
 pub fn kind_name(m: &Market) -> &'static str {
@@ -65,17 +67,17 @@ pub fn print_markets(snap: &Snapshot) {
     }
 }
 
-/// One line per derivative position: contracts, cost, realised PnL, funding
-/// not settled yet, and PnL at the oracle (quote native).
-pub fn print_positions(snap: &Snapshot, only: Option<&Pubkey>) {
+/// One line per derivative position: contracts, cost, realised PnL (what
+/// fills, funding and settlements moved), funding not settled yet, and the
+/// PnL not settled into tokens yet, at the oracle (quote native). Accounts
+/// named in `names` are shown by name.
+pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
     println!(
         "{:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {:>10}  {:>14}",
-        "account", "mkt", "contracts", "quote cost", "realised", "funding", "PnL at oracle"
+        "account", "mkt", "contracts", "quote cost", "realised", "funding", "unsettled PnL"
     );
     for (address, account) in &snap.accounts {
-        if only.is_some_and(|o| o != address) {
-            continue;
-        }
+        let who = names.get(address).cloned().unwrap_or_else(|| address.to_string());
         for p in account.active_derivatives() {
             let Some(entry) = snap.markets.get(&p.market_index) else { continue };
             let m = &entry.market;
@@ -92,7 +94,7 @@ pub fn print_positions(snap: &Snapshot, only: Option<&Pubkey>) {
                 (value - p.quote_cost + p.realized_pnl + funding).to_string()
             });
             println!(
-                "{address:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {funding:>10}  {pnl:>14}",
+                "{who:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {funding:>10}  {pnl:>14}",
                 p.market_index, p.base_contracts, p.quote_cost, p.realized_pnl
             );
         }
@@ -133,7 +135,7 @@ pub fn show(ctx: &mut Ctx, group: &Pubkey) -> Result<(), String> {
     }
     if snap.accounts.iter().any(|(_, a)| a.active_derivatives().next().is_some()) {
         println!("\nderivative positions:");
-        print_positions(&snap, None);
+        print_positions(&snap, &BTreeMap::new());
     }
     Ok(())
 }

@@ -188,3 +188,51 @@ fn a_cycle_samples_settles_and_pays_an_expired_future() {
     let after = cycle(&mut w, &keeper, &config);
     assert_eq!((after.expiries_settled, after.pnl_settlements, after.failures), (0, 0, 0));
 }
+
+/// A 10x long through a 13 % crash: the keeper takes the whole position (it
+/// cannot restore health), the realised loss (more than the collateral) is
+/// settled against the winners once the stable price has followed the
+/// oracle, and the quote debt left is paid by the insurance fund.
+#[test]
+fn a_position_loss_beyond_the_collateral_goes_to_the_insurance_fund() {
+    let mut w = World::new();
+    w.add_market(sol_perp_args(0)).expect_ok();
+    let keeper = w.user(1, [100_000 * MICRO, 0, 0]);
+    let alice = w.user(10, [1_000 * MICRO, 0, 0]);
+    let bob = w.user(11, [20_000 * MICRO, 0, 0]);
+    w.deposit(&keeper, USDC, 100_000 * MICRO).expect_ok();
+    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
+    w.deposit(&bob, USDC, 20_000 * MICRO).expect_ok();
+    w.trade(0, &alice, &bob, 6_500, PER_CONTRACT_150).expect_ok();
+    let insurance = w.group.insurance_vault;
+    w.env.mint_to(&w.group.quote_mint, &insurance, 2_000 * MICRO);
+    let config = keeper_config(&w, &keeper);
+
+    // $130: alice lost 65 × $20 = $1,300 of her 1,000 USDC.
+    sol_at(&mut w, 130);
+    let s = cycle(&mut w, &keeper, &config);
+    assert_eq!((s.position_liquidations, s.failures), (1, 0), "{s:?}");
+    assert_eq!(w.position(&alice, 0).base_contracts, 0, "the whole position goes");
+    assert_eq!(w.position(&keeper, 0).base_contracts, 6_500);
+    let loss = w.position(&alice, 0).realized_pnl;
+    assert!(loss < -(usdc(&w, &alice)), "the loss exceeds her USDC: {loss}");
+    assert_eq!(s.pnl_settlements, 0, "the oracle is 13 % from the stable price: settlement waits");
+
+    // An hour later the stable price has followed (at most 20 % an hour): the loss settles.
+    w.env.warp(3_600);
+    w.refresh_prices();
+    sol_at(&mut w, 130);
+    let s = cycle(&mut w, &keeper, &config);
+    assert_eq!((s.funding_updates, s.failures), (1, 0), "{s:?}");
+    assert!(s.pnl_settlements >= 1, "{s:?}");
+    let debt = -usdc(&w, &alice);
+    assert!(debt > 0, "alice owes the rest in USDC: {debt}");
+    let acc: MarginAccount = w.env.zero_copy(&alice.account);
+    assert!(acc.is_bankrupt());
+
+    let held = w.env.token_balance(&insurance);
+    let s = cycle(&mut w, &keeper, &config);
+    assert_eq!((s.bankrupt, s.bankruptcies_sent, s.failures), (1, 1, 0), "{s:?}");
+    assert_eq!(usdc(&w, &alice), 0);
+    assert_eq!(held - w.env.token_balance(&insurance), debt as u64, "the fund paid her debt");
+}

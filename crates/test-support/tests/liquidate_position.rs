@@ -13,7 +13,7 @@
 //! Alice deposits 1,000 USDC and buys 6,500 contracts (65 SOL) from Bob at
 //! $150, 1,500,000 µUSDC per contract. Her Init health is
 //! `1,000 + 65 · (149.90 − 150) − 65 · 150.10 · 10 % = 1,000 − 6.5 − 975.65
-//! = 17.85 USDC`: near the limit (65 SOL is 97 % of the most she could buy).
+//! = 17.85 USDC`: near the limit (1,000 / 15.11 = 66.18 SOL is the most she could buy).
 //! Bob deposits 10,000 USDC; Carol, the keeper, 2,000 USDC.
 //!
 //! # Worked example: SOL falls to $140 ± 0.10

@@ -6,7 +6,7 @@ use xmargin::errors::XmarginError;
 use xmargin::state::account_flags::BANKRUPT;
 use xmargin::state::MarginAccount;
 use xmargin_risk::{Fixed, Rounding};
-use xmargin_test_support::margin::native_balance;
+use xmargin_test_support::margin::{accrue_interest_ix, native_balance};
 use xmargin_test_support::world::{User, World};
 
 const USDC: u16 = 0;
@@ -103,4 +103,47 @@ fn a_stale_liability_is_valued_conservatively() {
     w.liquidate(&alice, &bob, SOL, USDC, u64::MAX).expect_ok();
     let btc_owed = balance(&w, &alice, BTC).checked_neg().unwrap();
     assert_eq!(btc_owed.to_u64(Rounding::Ceil).unwrap(), 1_000, "the stale debt itself is untouched");
+}
+
+/// Found by the long random run (seed 777, see `random_ops.rs`). Alice owes
+/// 800 USDC and 0.003 BTC ($300) on 10 SOL; a month later, with nobody
+/// cranking the BTC bank, SOL is at $111.50: $1,115 against about $1,100.1
+/// of debts, solvent by about $15, but Maint ≈ 1,002.6 − 800.1 − 330 < 0.
+/// Health grows a debt in a bank not accrued at its highest rate (100 %):
+/// the BTC debt counted $324.66, the equity −$9.8, so Alice paid the full
+/// 10 % bonus on the SOL/USDC pair and was left with 2.106 SOL ($234.87)
+/// against the $300 of BTC: 65 USDC of bad debt from a solvent account,
+/// and 621 M lamports less than had the keeper cranked the BTC bank first.
+/// The liquidatee is now valued as the banks would book it if accrued now:
+/// the bonus is capped at her equity over her debts (≈ 1.35 %), she keeps 2.727 SOL, still
+/// worth more than her debts, and the step is the same cranked or not.
+#[test]
+fn a_bank_nobody_cranked_does_not_make_a_solvent_account_pay_the_full_bonus() {
+    let month = |crank_btc: bool| {
+        let (mut w, alice, bob) = borrower(800, 0);
+        let carol = w.user(12, [0, 0, 100_000_000]);
+        w.deposit(&carol, BTC, 100_000_000).expect_ok(); // 1 BTC to lend
+        w.withdraw(&alice, BTC, 300_000).expect_ok(); // 0.003 BTC = $300 owed
+        w.env.warp(30 * 86_400);
+        w.refresh_prices();
+        w.set_price(SOL, 11_150_000_000, 10_000_000);
+        if crank_btc {
+            w.env.send_ok(&[accrue_interest_ix(&w.env, &w.group.group, BTC)], &[]);
+        }
+        w.liquidate(&alice, &bob, SOL, USDC, u64::MAX).expect_ok();
+        for token in [USDC, SOL, BTC] {
+            w.env.send_ok(&[accrue_interest_ix(&w.env, &w.group.group, token)], &[]);
+        }
+        let balances = [USDC, SOL, BTC].map(|t| [balance(&w, &alice, t), balance(&w, &bob, t)]);
+        (w, alice, balances)
+    };
+    let (w, alice, balances) = month(false);
+    let usd = |token: u16, price: f64, decimals: i32| {
+        xmargin_test_support::margin::approx_f64(balance(&w, &alice, token)) * price / 10f64.powi(decimals)
+    };
+    let net = usd(USDC, 1.0, 6) + usd(SOL, 111.5, 9) + usd(BTC, 100_000.0, 8);
+    assert!(net > 3.0, "Alice is still worth more than her debts after the step: ${net:.2}");
+    let sol_left = balance(&w, &alice, SOL);
+    assert!(sol_left > Fixed::from_u64(2_700_000_000), "the bonus was capped at her equity: {sol_left}");
+    assert_eq!(month(true).2, balances, "the same step whether or not the BTC bank was cranked");
 }
