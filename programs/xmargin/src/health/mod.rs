@@ -445,20 +445,26 @@ pub fn init_health_from<'a, 'info>(
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<Fixed> {
     // Summed on the raw bits (overflow-checked) with `Fixed`'s symmetric-range
-    // check once on the total instead of per addition: the total is exact either way.
-    let total = core::cell::Cell::new(0i128);
-    let add = |c: Fixed| -> Result<()> {
-        total.set(total.get().checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?);
-        Ok(())
-    };
-    for_each_position(
-        ctx,
-        account,
-        health,
-        |bank, reading, shares| add(init_contribution(ctx, bank, reading, shares)?),
-        |market, reading, position| add(derivatives::init_contribution(ctx, market, reading, position)?),
-    )?;
-    let total = total.get();
+    // check once on the total instead of per addition: the total is exact
+    // either way. The loops are `for_each_position`'s, written out: this is
+    // the hot path of every risk check.
+    let mut total: i128 = 0;
+    for ((position, bank), oracle) in account.active_tokens().zip(health.banks).zip(health.token_oracles) {
+        let shares = position.shares.get();
+        let c = with_position(ctx, position.token_index, bank, oracle, |bank, reading| {
+            init_contribution(ctx, bank, reading, shares)
+        })?;
+        total = total.checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?;
+    }
+    for (i, (position, market_info)) in account.active_derivatives().zip(health.markets).enumerate() {
+        let market = load_market(market_info)?;
+        if market.group != ctx.group {
+            return Err(error!(XmarginError::WrongGroup).with_pubkeys((market.group, ctx.group)));
+        }
+        let reading = read_pyth(health.oracle_of_market(i), &market.feed_id)?;
+        let c = derivatives::init_contribution(ctx, &market, &reading, position)?;
+        total = total.checked_add(c.to_bits()).ok_or_else(|| error!(XmarginError::MathOverflow))?;
+    }
     if total == i128::MIN {
         return err!(XmarginError::MathOverflow);
     }
