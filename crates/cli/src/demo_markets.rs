@@ -30,9 +30,9 @@ const LAMPORTS: u64 = 1_000_000_000;
 const MICRO: u64 = 1_000_000;
 const HOUR: i64 = 3_600;
 
-/// SOL at `cents` ± $0.10, published now.
-fn sol_at(w: &mut World, cents: i64) {
-    w.set_price(SOL, cents * 1_000_000, 10_000_000);
+/// SOL at `dollars` ± $0.10, published now.
+fn sol_at(w: &mut World, dollars: i64) {
+    w.set_price(SOL, dollars * 100_000_000, 10_000_000);
 }
 
 /// Moves the clock to `t` and republishes every price there.
@@ -56,7 +56,8 @@ fn contracts(w: &World, u: &User, market: u16) -> i64 {
 
 /// One keeper cycle, printed as the counters that moved; any failure stops the demo.
 fn keeper(w: &mut World, bob: &User, config: &KeeperConfig) -> Result<CycleSummary, String> {
-    let s = run_cycle(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, config).map_err(|e| e.to_string())?;
+    let s = run_cycle(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, config)
+        .map_err(|e| e.to_string())?;
     w.assert_all_vaults();
     let mut done = Vec::new();
     for (n, one, many) in [
@@ -66,6 +67,7 @@ fn keeper(w: &mut World, bob: &User, config: &KeeperConfig) -> Result<CycleSumma
         (s.position_liquidations, "position liquidation", "position liquidations"),
         (s.liquidations_sent - s.position_liquidations, "token liquidation", "token liquidations"),
         (s.pnl_settlements, "PnL settlement", "PnL settlements"),
+        (s.dust_settlements, "dust collection", "dust collections"),
     ] {
         if n > 0 {
             done.push(format!("{n} {}", if n > 1 { many } else { one }));
@@ -115,13 +117,17 @@ fn explain_funding(w: &World, cum_before: Fixed) {
 }
 
 pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
-    println!("\n9. Derivatives in the same accounts: SOL is back at $150; the group lists a SOL perpetual and");
+    println!(
+        "\n9. Derivatives in the same accounts: SOL is back at $150; the group lists a SOL perpetual and"
+    );
     println!("   a SOL future expiring in 4 hours, both on the SOL bank's oracle");
-    sol_at(w, 150_00);
+    sol_at(w, 150);
     let t0 = w.env.unix_time();
     step("list SOL-PERP (perpetual, contracts of 0.01 SOL)", &w.add_market(sol_perp_args(PERP)))?;
     step("list SOL-FUT (dated future, expiry in 4 h)", &w.add_market(sol_future_args(FUT, t0 + 4 * HOUR)))?;
-    println!("  margin on notional: Init 10 %, LiquidationEnd 7.5 %, Maint 5 %; trades within 5 % of the oracle;");
+    println!(
+        "  margin on notional: Init 10 %, LiquidationEnd 7.5 %, Maint 5 %; trades within 5 % of the oracle;"
+    );
     println!("  a profit counts at 50 % in Init (at most 100 USDC) and 90 % in Maint; liquidation 1 % + 0.5 % insurance");
     let dave = w.user(20, [0, 10 * LAMPORTS, 0]);
     let erin = w.user(21, [100_000 * MICRO, 0, 0]);
@@ -146,12 +152,16 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
     let out = w.trade(PERP, &erin, &dave, 1_000, 1_515_000);
     step("dave sells 1,000 contracts (10 SOL) to erin at $151.50", &out)?;
     println!("  dave's 10 SOL are hedged: as SOL moves his spot gains what his short loses");
-    for cents in [140_00, 150_00, 160_00] {
-        sol_at(w, cents);
+    for dollars in [140, 150, 160] {
+        sol_at(w, dollars);
         let v = health_view(&mut w.env, &w.group.group, &dave.account);
-        println!("  SOL at ${:<4}  dave's Maint health {} USDC (10 SOL alone would move $9 per $1)", cents / 100, usdc(v.maint));
+        println!(
+            "  SOL at ${:<4}  dave's Maint health {} USDC (10 SOL alone would move $9 per $1)",
+            dollars,
+            usdc(v.maint)
+        );
     }
-    sol_at(w, 150_00);
+    sol_at(w, 150);
     show_health(w, "henry", &henry);
 
     println!("\n11. An hour after listing the keeper cranks funding: dave's trade 1 % over the oracle");
@@ -181,7 +191,13 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
         quote.encode().len()
     );
     let health = |u: &User| health_accounts_full(&w.env, &w.group.group, &u.account, &[], &[PERP]);
-    let ixs = quote.take_instructions(market.oracle, &frank.account, &frank.wallet.pubkey(), health(&erin), health(&frank));
+    let ixs = quote.take_instructions(
+        market.oracle,
+        &frank.account,
+        &frank.wallet.pubkey(),
+        health(&erin),
+        health(&frank),
+    );
     step("frank sends the Ed25519 signature check + take_quote", &w.env.send(&ixs, &[&frank.wallet]))?;
     w.assert_all_vaults();
     let replay = w.env.send(&ixs, &[&frank.wallet]);
@@ -205,17 +221,20 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
     keeper(w, bob, &config)?;
     explain_funding(w, cum);
     println!("  settled: {}", changes(w, &who, &before));
-    println!("  funding over the two hours: {:.6} USDC per contract", approx(w.market(PERP).cum_funding.get()) / 1e6);
+    println!(
+        "  funding over the two hours: {:.6} USDC per contract",
+        approx(w.market(PERP).cum_funding.get()) / 1e6
+    );
 
     println!("\n14. The dated future: erin buys 500 contracts (5 SOL) from grace at $150.00");
     step("erin buys 500 SOL-FUT from grace", &w.trade(FUT, &erin, &grace, 500, 1_500_000))?;
 
     println!("\n15. Its last 30 minutes: the keeper samples the oracle every 5 minutes as SOL climbs");
     let expiry = t0 + 4 * HOUR;
-    for (i, cents) in [150_00i64, 151_00, 152_00, 153_00, 154_00, 155_00].into_iter().enumerate() {
+    for (i, dollars) in [150i64, 151, 152, 153, 154, 155].into_iter().enumerate() {
         at(w, expiry - 1_800 + 300 * i as i64);
-        sol_at(w, cents);
-        print!("  T−{:>2} min  SOL ${}  ", 30 - 5 * i, cents / 100);
+        sol_at(w, dollars);
+        print!("  T−{:>2} min  SOL ${}  ", 30 - 5 * i, dollars);
         keeper(w, bob, &config)?;
     }
     let m = w.market(FUT);
@@ -223,7 +242,7 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
 
     println!("\n16. Expiry: the keeper fixes the settlement price, settles both positions and pays the PnL");
     at(w, expiry);
-    sol_at(w, 155_00);
+    sol_at(w, 155);
     let who = [("erin", &erin), ("grace", &grace)];
     let before: Vec<i64> = who.iter().map(|(_, u)| cash(w, u)).collect();
     keeper(w, bob, &config)?;
@@ -242,7 +261,7 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
 
     println!("\n17. SOL drops to $140: dave's hedge holds; henry's 9.6x long is below maintenance");
     at(w, expiry + 60);
-    sol_at(w, 140_00);
+    sol_at(w, 140);
     show_health(w, "dave", &dave);
     show_health(w, "henry", &henry);
     println!("  henry: 16 SOL × ($139.90 − $150) lost, and 5 % of $2,241.60 required — more than his USDC");
@@ -257,26 +276,35 @@ pub fn run(w: &mut World, bob: &User) -> Result<(), String> {
     let took = bob_after.base_contracts - bob_before.base_contracts;
     let paid = (bob_after.quote_cost - bob_before.quote_cost) as f64 / took.max(1) as f64 / 1e6;
     println!(
-        "  the keeper (bob's account) took {took} of henry's {held} contracts at ${:.4} each: $140 × (1 − 1 %)",
-        paid
+        "  the keeper (bob's account) took {took} of henry's {held} contracts at ${paid:.4} a contract (${:.2} a SOL:",
+        paid * 100.0
     );
     println!(
-        "  less the rounding, = ${:.2} per SOL; the insurance fund gained {} USDC (0.5 % of the notional)",
-        paid * 100.0,
-        ui(0, i128::from(w.env.token_balance(&w.group.insurance_vault) - insurance))
+        "  the $140 oracle less the 1 % fee); the insurance fund gained {} USDC (0.5 % of ${:.2} of notional)",
+        ui(0, i128::from(w.env.token_balance(&w.group.insurance_vault) - insurance)),
+        took as f64 * 1.4
     );
     show_health(w, "henry", &henry);
-    println!("  sized so henry's LiquidationEnd health is back at 0 and no further; the loss the step realised");
+    println!(
+        "  sized so henry's LiquidationEnd health is back at 0 and no further; the loss the step realised"
+    );
     println!("  was settled against the winners in the same cycle ({} settlements)", s.pnl_settlements);
 
     println!("\n18. What `xmargin show` prints for these markets and positions");
     let snap = Snapshot::load(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, &w.group.group)
         .map_err(|e| e.to_string())?;
     print_markets(&snap);
-    let names: BTreeMap<Pubkey, String> = [("dave", &dave), ("erin", &erin), ("frank", &frank), ("grace", &grace), ("henry", &henry), ("bob", bob)]
-        .iter()
-        .map(|(n, u)| (u.account, n.to_string()))
-        .collect();
+    let names: BTreeMap<Pubkey, String> = [
+        ("dave", &dave),
+        ("erin", &erin),
+        ("frank", &frank),
+        ("grace", &grace),
+        ("henry", &henry),
+        ("bob", bob),
+    ]
+    .iter()
+    .map(|(n, u)| (u.account, n.to_string()))
+    .collect();
     print_positions(&snap, &names);
     w.assert_all_vaults();
     Ok(())

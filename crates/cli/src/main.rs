@@ -11,6 +11,8 @@ mod markets;
 mod quote;
 mod rpc;
 mod show;
+#[cfg(test)]
+mod svm_tests;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,8 +43,9 @@ fn print_usage() {
     println!(
         "xmargin — cross-margin clearing on Solana\n\n\
          USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\
-         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}",
+         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}\n{}",
         rpc::USAGE,
-        markets::USAGE
+        markets::USAGE,
+        rpc::COMMON
     );
 }

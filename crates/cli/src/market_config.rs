@@ -16,7 +16,9 @@
 //! A dated future adds `"kind": "future"`, `"expiryTs"` (unix seconds) and
 //! `"minSamples"`.
 use serde::Deserialize;
-use xmargin::instructions::{AddMarketArgs, BankOracleArgs, MarketFundingArgs, MarketRiskArgs, UpdateMarketArgs};
+use xmargin::instructions::{
+    AddMarketArgs, BankOracleArgs, MarketFundingArgs, MarketRiskArgs, UpdateMarketArgs,
+};
 use xmargin::state::market_kind;
 
 /// A `u64` written as a JSON number or a decimal string.
@@ -179,7 +181,10 @@ impl MarketUpdateConfig {
             funding: self.funding.map(|f| f.args()),
         };
         if args == UpdateMarketArgs::default() {
-            return Err("nothing to update: give risk, oracleConfig, liquidationFeeBps, insuranceFeeBps or funding".into());
+            return Err(
+                "nothing to update: give risk, oracleConfig, liquidationFeeBps, insuranceFeeBps or funding"
+                    .into(),
+            );
         }
         Ok(args)
     }
@@ -201,7 +206,8 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused_with_a_reason() {
-        let mut v: serde_json::Value = serde_json::from_str(include_str!("../configs/sol-perp.json")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../configs/sol-perp.json")).unwrap();
         v["kind"] = "swap".into();
         let c: MarketConfig = serde_json::from_value(v.clone()).unwrap();
         assert!(c.args(0).unwrap_err().contains("\"swap\""));

@@ -17,7 +17,7 @@ use xmargin_keeper::Snapshot;
 use crate::args::Args;
 use crate::market_config::{MarketConfig, MarketUpdateConfig};
 use crate::quote::SignedQuote;
-use crate::rpc::{read_keypair, Ctx};
+use crate::rpc::{read_keypair, Cluster, Ctx};
 
 pub const USAGE: &str = "\
 MARKETS (ADMIN):
@@ -126,7 +126,9 @@ pub fn parse(command: &str, a: &Args) -> Result<Option<Parsed>, String> {
     let account_num = || a.parsed::<u32>("--account-num").map(|n| n.unwrap_or(0));
     let command = match command {
         "add-market" => Command::AddMarket { config: a.req("--market-config")?.to_string() },
-        "update-market" => Command::UpdateMarket { market_index: index()?, update: a.req("--update")?.to_string() },
+        "update-market" => {
+            Command::UpdateMarket { market_index: index()?, update: a.req("--update")?.to_string() }
+        }
         "trade" => Command::Trade {
             market_index: index()?,
             size: a.parsed_req("--size")?,
@@ -166,7 +168,9 @@ pub fn parse(command: &str, a: &Args) -> Result<Option<Parsed>, String> {
         "take" => Command::Take { quote: a.req("--quote")?.to_string(), account_num: account_num()? },
         "update-funding" => Command::UpdateFunding { market_index: index()? },
         "sample-price" => Command::SamplePrice { market_index: index()? },
-        "settle-expired" => Command::SettleExpired { market_index: index()?, account: opt_pubkey(a, "--account")? },
+        "settle-expired" => {
+            Command::SettleExpired { market_index: index()?, account: opt_pubkey(a, "--account")? }
+        }
         _ => {
             let pair = match (opt_pubkey(a, "--winner")?, opt_pubkey(a, "--loser")?) {
                 (Some(w), Some(l)) => Some((w, l)),
@@ -179,7 +183,11 @@ pub fn parse(command: &str, a: &Args) -> Result<Option<Parsed>, String> {
     Ok(Some(Parsed { group, command }))
 }
 
-fn market_entry(markets: &BTreeMap<u16, MarketEntry>, index: u16, group: &Pubkey) -> Result<MarketEntry, String> {
+fn market_entry(
+    markets: &BTreeMap<u16, MarketEntry>,
+    index: u16,
+    group: &Pubkey,
+) -> Result<MarketEntry, String> {
     markets.get(&index).copied().ok_or_else(|| format!("no market {index} in {group}"))
 }
 
@@ -194,7 +202,7 @@ pub fn next_nonce(maker: &MarginAccount) -> u64 {
     maker.quote_nonce_base + free
 }
 
-pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
+pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
     let (group, me) = (p.group, ctx.me);
     match p.command {
         Command::AddMarket { config } => {
@@ -208,22 +216,38 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
                 .ok_or_else(|| format!("no bank {} in {group}", entry.underlying_token_index))?;
             let underlying = BankKeys { bank: b.address, vault: b.bank.vault, oracle: b.bank.oracle };
             let address = pda::market_address(&group, index).0;
-            ctx.send(&format!("add-market {index} {address}"), mixs::add_market(&group, &me, &me, &underlying, args))
+            ctx.send(
+                &format!("add-market {index} {address}"),
+                mixs::add_market(&group, &me, &me, &underlying, args),
+            )
         }
         Command::UpdateMarket { market_index, update } => {
             let text = std::fs::read_to_string(&update).map_err(|e| format!("{update}: {e}"))?;
-            let change: MarketUpdateConfig = serde_json::from_str(&text).map_err(|e| format!("{update}: {e}"))?;
+            let change: MarketUpdateConfig =
+                serde_json::from_str(&text).map_err(|e| format!("{update}: {e}"))?;
             let market = pda::market_address(&group, market_index).0;
-            ctx.send(&format!("update-market {market_index}"), mixs::update_market(&group, &me, &market, change.args()?))
+            ctx.send(
+                &format!("update-market {market_index}"),
+                mixs::update_market(&group, &me, &market, change.args()?),
+            )
         }
-        Command::Trade { market_index, size, price, buyer_keypair, seller_keypair, buyer_account_num, seller_account_num } => {
+        Command::Trade {
+            market_index,
+            size,
+            price,
+            buyer_keypair,
+            seller_keypair,
+            buyer_account_num,
+            seller_account_num,
+        } => {
             let (buyer_kp, seller_kp) = (read_keypair(&buyer_keypair)?, read_keypair(&seller_keypair)?);
             let buyer = pda::margin_account_address(&group, &buyer_kp.pubkey(), buyer_account_num).0;
             let seller = pda::margin_account_address(&group, &seller_kp.pubkey(), seller_account_num).0;
             let (banks, markets) = (ctx.banks(&group)?, ctx.markets(&group)?);
             let e = market_entry(&markets, market_index, &group)?;
             let metas = |acc: &MarginAccount| {
-                health_metas_with_markets(acc, &[], &[market_index], &banks, &markets).map_err(|e| e.to_string())
+                health_metas_with_markets(acc, &[], &[market_index], &banks, &markets)
+                    .map_err(|e| e.to_string())
             };
             let ix = mixs::trade(
                 &group,
@@ -236,13 +260,17 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
                 metas(&ctx.account(&buyer)?)?,
                 metas(&ctx.account(&seller)?)?,
             );
-            ctx.send_all(&format!("trade {size} contracts of market {market_index} at {price}"), &[ix], &[&buyer_kp, &seller_kp])
+            ctx.send_all(
+                &format!("trade {size} contracts of market {market_index} at {price}"),
+                &[ix],
+                &[&buyer_kp, &seller_kp],
+            )
         }
         Command::Quote { market_index, mut terms, expiry, nonce, account_num, out } => {
             let maker = pda::margin_account_address(&group, &me, account_num).0;
             terms.expiry_slot = match expiry {
                 Expiry::Slot(s) => s,
-                Expiry::After(n) => ctx.chain.slot().map_err(|e| e.to_string())?.saturating_add(n),
+                Expiry::After(n) => ctx.chain.slot()?.saturating_add(n),
             };
             terms.nonce = match nonce {
                 Some(n) => n,
@@ -267,7 +295,11 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
             }
             let taker = pda::margin_account_address(&group, &me, account_num).0;
             let (banks, markets) = (ctx.banks(&group)?, ctx.markets(&group)?);
-            let e = markets.values().find(|m| m.address == q.market).copied().ok_or("the quote's market is not in the group")?;
+            let e = markets
+                .values()
+                .find(|m| m.address == q.market)
+                .copied()
+                .ok_or("the quote's market is not in the group")?;
             let index = e.market.market_index;
             let metas = |acc: &MarginAccount| {
                 health_metas_with_markets(acc, &[], &[index], &banks, &markets).map_err(|e| e.to_string())
@@ -276,7 +308,11 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
             let taker_health = metas(&ctx.account(&taker)?)?;
             let ixs = q.take_instructions(e.market.oracle, &taker, &me, maker_health, taker_health);
             let verb = if q.maker_buys() { "sell" } else { "buy" };
-            ctx.send_all(&format!("take: {verb} {} contracts of market {index} at {}", q.terms.size, q.terms.price), &ixs, &[])
+            ctx.send_all(
+                &format!("take: {verb} {} contracts of market {index} at {}", q.terms.size, q.terms.price),
+                &ixs,
+                &[],
+            )
         }
         Command::UpdateFunding { market_index } => {
             let e = market_entry(&ctx.markets(&group)?, market_index, &group)?;
@@ -295,7 +331,8 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
                     .accounts
                     .iter()
                     .filter(|(_, acc)| {
-                        acc.derivative_position(market_index).is_some_and(|p| p.base_contracts != 0 || p.quote_cost != 0)
+                        acc.derivative_position(market_index)
+                            .is_some_and(|p| p.base_contracts != 0 || p.quote_cost != 0)
                     })
                     .map(|(a, _)| *a)
                     .collect(),
@@ -311,10 +348,12 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
         Command::SettlePnl { market_index, pair } => {
             let snap = Snapshot::load(&mut ctx.chain, &group).map_err(|e| e.to_string())?;
             let e = market_entry(&snap.markets, market_index, &group)?;
-            let quote = snap.quote_token.and_then(|t| snap.banks.get(&t)).ok_or("no quote-token bank")?.address;
+            let quote =
+                snap.quote_token.and_then(|t| snap.banks.get(&t)).ok_or("no quote-token bank")?.address;
             let pairs: Vec<(Pubkey, Pubkey)> = match pair {
                 Some(p) => vec![p],
                 None => xmargin_keeper::settle::plan(&snap, 0)
+                    .pairs
                     .into_iter()
                     .filter(|s| s.market == market_index)
                     .map(|s| (s.winner, s.loser))
@@ -324,7 +363,10 @@ pub fn execute(ctx: &mut Ctx, p: Parsed) -> Result<(), String> {
                 println!("settle-pnl: nothing due in market {market_index}");
             }
             for (winner, loser) in pairs {
-                ctx.send(&format!("settle-pnl {loser} → {winner}"), mixs::settle_pnl(&group, &keys(&e), &winner, &loser, &quote))?;
+                ctx.send(
+                    &format!("settle-pnl {loser} → {winner}"),
+                    mixs::settle_pnl(&group, &keys(&e), &winner, &loser, &quote),
+                )?;
             }
             Ok(())
         }
@@ -367,12 +409,28 @@ mod tests {
                 seller_account_num: 3
             }
         );
-        let p = parse_str("quote", &format!("--group {G} --market-index 1 --side sell --size 5 --price 7 --nonce 9")).unwrap();
+        let p = parse_str(
+            "quote",
+            &format!("--group {G} --market-index 1 --side sell --size 5 --price 7 --nonce 9"),
+        )
+        .unwrap();
         let Command::Quote { terms, expiry, nonce, .. } = p.command else { panic!() };
-        assert_eq!((terms.side, terms.size, terms.price, expiry, nonce), (quote_side::MAKER_SELLS, 5, 7, Expiry::After(150), Some(9)));
-        let p = parse_str("quote", &format!("--group {G} --market-index 1 --side buy --size 5 --price 7 --expiry-slot 88 --out q.json")).unwrap();
+        assert_eq!(
+            (terms.side, terms.size, terms.price, expiry, nonce),
+            (quote_side::MAKER_SELLS, 5, 7, Expiry::After(150), Some(9))
+        );
+        let p = parse_str(
+            "quote",
+            &format!(
+                "--group {G} --market-index 1 --side buy --size 5 --price 7 --expiry-slot 88 --out q.json"
+            ),
+        )
+        .unwrap();
         let Command::Quote { terms, expiry, out, .. } = p.command else { panic!() };
-        assert_eq!((terms.side, expiry, out.as_deref()), (quote_side::MAKER_BUYS, Expiry::Slot(88), Some("q.json")));
+        assert_eq!(
+            (terms.side, expiry, out.as_deref()),
+            (quote_side::MAKER_BUYS, Expiry::Slot(88), Some("q.json"))
+        );
         let p = parse_str("take", &format!("--group {G} --quote q.json --account-num 1")).unwrap();
         assert_eq!(p.command, Command::Take { quote: "q.json".into(), account_num: 1 });
         for (cmd, expected) in [
@@ -384,7 +442,8 @@ mod tests {
             assert_eq!(parse_str(cmd, &format!("--group {G} --market-index 4")).unwrap().command, expected);
         }
         let w = Pubkey::new_unique();
-        let p = parse_str("settle-pnl", &format!("--group {G} --market-index 0 --winner {w} --loser {G}")).unwrap();
+        let p = parse_str("settle-pnl", &format!("--group {G} --market-index 0 --winner {w} --loser {G}"))
+            .unwrap();
         assert_eq!(p.command, Command::SettlePnl { market_index: 0, pair: Some((w, Pubkey::default())) });
         let p = parse_str("settle-expired", &format!("--group {G} --market-index 0 --account {w}")).unwrap();
         assert_eq!(p.command, Command::SettleExpired { market_index: 0, account: Some(w) });
@@ -395,10 +454,16 @@ mod tests {
     #[test]
     fn bad_flags_are_refused_with_a_reason() {
         let err = |cmd: &str, s: &str| parse_str(cmd, &format!("--group {G} {s}")).unwrap_err();
-        assert!(err("trade", "--market-index 0 --size 1 --price 1 --buyer-keypair b").contains("--seller-keypair is required"));
+        assert!(err("trade", "--market-index 0 --size 1 --price 1 --buyer-keypair b")
+            .contains("--seller-keypair is required"));
         assert!(err("quote", "--market-index 0 --side long --size 1 --price 1").contains("buy or sell"));
-        assert!(err("quote", "--market-index 0 --side buy --size 1 --price 1 --expiry-slot 5 --valid-slots 5").contains("not both"));
-        assert!(err("settle-pnl", "--market-index 0 --winner 11111111111111111111111111111111").contains("both --winner and --loser"));
+        assert!(err(
+            "quote",
+            "--market-index 0 --side buy --size 1 --price 1 --expiry-slot 5 --valid-slots 5"
+        )
+        .contains("not both"));
+        assert!(err("settle-pnl", "--market-index 0 --winner 11111111111111111111111111111111")
+            .contains("both --winner and --loser"));
         assert!(err("sample-price", "--market-index x").contains("--market-index x"));
         assert!(err("update-funding", "--market-index 0 --size 3").contains("unknown flag --size"));
         assert!(parse_str("sample-price", "--market-index 0").unwrap_err().contains("--group is required"));

@@ -104,12 +104,15 @@ impl SignedQuote {
 
     fn check_side(self) -> Result<Self, String> {
         if self.terms.side != quote_side::MAKER_BUYS && self.terms.side != quote_side::MAKER_SELLS {
-            return Err(format!("quote: side {} is neither maker-buys (0) nor maker-sells (1)", self.terms.side));
+            return Err(format!(
+                "quote: side {} is neither maker-buys (0) nor maker-sells (1)",
+                self.terms.side
+            ));
         }
         Ok(self)
     }
 
-    pub fn to_json(&self) -> QuoteJson {
+    pub fn to_json(self) -> QuoteJson {
         let signature = solana_keypair::Signature::from(self.signature).to_string();
         QuoteJson {
             group: self.group.to_string(),
@@ -211,8 +214,20 @@ mod tests {
 
     fn quote() -> SignedQuote {
         let maker_wallet = Keypair::new_from_array([3; 32]);
-        let terms = QuoteTerms { side: quote_side::MAKER_SELLS, size: 500, price: 1_515_000, expiry_slot: 99, nonce: 7 };
-        SignedQuote::sign(&maker_wallet, Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), terms)
+        let terms = QuoteTerms {
+            side: quote_side::MAKER_SELLS,
+            size: 500,
+            price: 1_515_000,
+            expiry_slot: 99,
+            nonce: 7,
+        };
+        SignedQuote::sign(
+            &maker_wallet,
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            terms,
+        )
     }
 
     /// JSON and base58 round-trip; the signature is the wallet's over the
@@ -229,7 +244,10 @@ mod tests {
 
         let mut j = q.to_json();
         j.price += 1;
-        assert!(SignedQuote::from_json(&j).unwrap_err().contains("differ"), "fields must match the encoded form");
+        assert!(
+            SignedQuote::from_json(&j).unwrap_err().contains("differ"),
+            "fields must match the encoded form"
+        );
         j.encoded = None;
         let tampered = SignedQuote::from_json(&j).unwrap();
         assert!(!sig.verify(q.signer.as_ref(), &tampered.message()), "the signature no longer matches");
@@ -263,7 +281,13 @@ mod tests {
         let q = SignedQuote::parse(&q.encode()).unwrap();
         let take = |w: &mut World, q: &SignedQuote| {
             let health = |u: &User| health_accounts_full(&w.env, &w.group.group, &u.account, &[], &[0]);
-            let ixs = q.take_instructions(market.oracle, &taker.account, &taker.wallet.pubkey(), health(&maker), health(&taker));
+            let ixs = q.take_instructions(
+                market.oracle,
+                &taker.account,
+                &taker.wallet.pubkey(),
+                health(&maker),
+                health(&taker),
+            );
             w.env.send(&ixs, &[&taker.wallet])
         };
         let mut tampered = q;

@@ -35,11 +35,32 @@ USER:
     xmargin close-account  --group G [--account-num N]
 ANYONE:
     xmargin accrue-interest --group G --token-index I
-    xmargin show           --group G    (banks, markets, every account ranked by health, positions)
-Common: --rpc-url URL (http://127.0.0.1:8899), --keypair FILE (~/.config/solana/id.json).";
+    xmargin show           --group G    (banks, markets, every account ranked by health, positions)";
 
-pub struct Ctx {
-    pub chain: RpcChain,
+pub const COMMON: &str =
+    "Common: --rpc-url URL (http://127.0.0.1:8899), --keypair FILE (~/.config/solana/id.json).";
+
+/// What the commands need from a cluster beyond the keeper's [`Chain`]: the
+/// slot, and transactions with more signers. JSON-RPC here; the embedded
+/// SVM in the CLI's tests.
+pub trait Cluster: Chain {
+    fn slot(&mut self) -> Result<u64, String>;
+    /// Sends `ixs` signed by the cluster's key (fee payer) and `others`; returns the signature.
+    fn send_signed(&mut self, ixs: &[Instruction], others: &[&Keypair]) -> Result<String, String>;
+}
+
+impl Cluster for RpcChain {
+    fn slot(&mut self) -> Result<u64, String> {
+        RpcChain::slot(self).map_err(|e| e.to_string())
+    }
+
+    fn send_signed(&mut self, ixs: &[Instruction], others: &[&Keypair]) -> Result<String, String> {
+        RpcChain::send_signed(self, ixs, others).map(|s| s.signature).map_err(|e| e.to_string())
+    }
+}
+
+pub struct Ctx<C: Cluster = RpcChain> {
+    pub chain: C,
     /// The signer and fee payer (`--keypair`).
     pub signer: Keypair,
     pub me: Pubkey,
@@ -59,15 +80,15 @@ pub fn connect(a: &Args) -> Result<Ctx, String> {
     Ok(Ctx { chain: RpcChain::new(&url, signer.insecure_clone(), Duration::from_secs(30)), signer, me })
 }
 
-impl Ctx {
+impl<C: Cluster> Ctx<C> {
     pub fn send(&mut self, label: &str, ix: Instruction) -> Result<(), String> {
         self.send_all(label, &[ix], &[])
     }
 
     /// Sends `ixs` in one transaction, signed by `--keypair` and `others`.
     pub fn send_all(&mut self, label: &str, ixs: &[Instruction], others: &[&Keypair]) -> Result<(), String> {
-        let sent = self.chain.send_signed(ixs, others).map_err(|e| format!("{label}: {e}"))?;
-        println!("{label}: {}", sent.signature);
+        let signature = self.chain.send_signed(ixs, others).map_err(|e| format!("{label}: {e}"))?;
+        println!("{label}: {signature}");
         Ok(())
     }
 

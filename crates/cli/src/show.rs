@@ -8,7 +8,7 @@ use xmargin::state::{market_kind, market_status, Market};
 use xmargin_keeper::{rank_accounts, Snapshot};
 use xmargin_risk::{Fixed, Rounding};
 
-use crate::rpc::Ctx;
+use crate::rpc::{Cluster, Ctx};
 
 /// A fixed-point value as an `f64` (display only).
 pub fn approx(v: Fixed) -> f64 {
@@ -21,7 +21,10 @@ fn floor(v: Fixed) -> i64 {
 
 /// Quote native per contract of a price per underlying native unit (nearest).
 pub fn per_contract(market: &Market, price: Fixed) -> i64 {
-    price.checked_mul_int(market.contract_size as i64).and_then(|v| v.checked_add(Fixed::HALF)).map_or(i64::MAX, floor)
+    price
+        .checked_mul_int(market.contract_size as i64)
+        .and_then(|v| v.checked_add(Fixed::HALF))
+        .map_or(i64::MAX, floor)
 }
 
 pub fn kind_name(m: &Market) -> &'static str {
@@ -37,7 +40,16 @@ pub fn kind_name(m: &Market) -> &'static str {
 pub fn print_markets(snap: &Snapshot) {
     println!(
         "{:>4}  {:<16}  {:<9}  {:<8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>14}  {:>12}",
-        "mkt", "name", "kind", "status", "expiry", "oracle/ctr", "stable/ctr", "open int.", "funding/h", "cum funding"
+        "mkt",
+        "name",
+        "kind",
+        "status",
+        "expiry",
+        "oracle/ctr",
+        "stable/ctr",
+        "open int.",
+        "funding/h",
+        "cum funding"
     );
     for (i, e) in &snap.markets {
         let m = &e.market;
@@ -46,9 +58,11 @@ pub fn print_markets(snap: &Snapshot) {
             (_, true) => "expired",
             _ => "active",
         };
-        let oracle = snap.market_templates.get(i).and_then(|t| t.oracle).map_or("stale".to_string(), |o| {
-            per_contract(m, o.lo).to_string()
-        });
+        let oracle = snap
+            .market_templates
+            .get(i)
+            .and_then(|t| t.oracle)
+            .map_or("stale".to_string(), |o| per_contract(m, o.lo).to_string());
         let price = if m.status == market_status::SETTLED {
             format!("{} (settle)", per_contract(m, m.settlement_price.get()))
         } else {
@@ -76,6 +90,7 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
         "{:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {:>10}  {:>14}",
         "account", "mkt", "contracts", "quote cost", "realised", "funding", "unsettled PnL"
     );
+    let mut rows = Vec::new();
     for (address, account) in &snap.accounts {
         let who = names.get(address).cloned().unwrap_or_else(|| address.to_string());
         for p in account.active_derivatives() {
@@ -93,21 +108,34 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
                     .map_or(0, floor);
                 (value - p.quote_cost + p.realized_pnl + funding).to_string()
             });
-            println!(
-                "{who:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {funding:>10}  {pnl:>14}",
-                p.market_index, p.base_contracts, p.quote_cost, p.realized_pnl
-            );
+            rows.push((
+                (who.clone(), p.market_index),
+                format!(
+                    "{who:<44}  {:>4}  {:>12}  {:>14}  {:>12}  {funding:>10}  {pnl:>14}",
+                    p.market_index, p.base_contracts, p.quote_cost, p.realized_pnl
+                ),
+            ));
         }
+    }
+    rows.sort();
+    for (_, row) in rows {
+        println!("{row}");
     }
 }
 
-pub fn show(ctx: &mut Ctx, group: &Pubkey) -> Result<(), String> {
+pub fn show<C: Cluster>(ctx: &mut Ctx<C>, group: &Pubkey) -> Result<(), String> {
     let snap = Snapshot::load(&mut ctx.chain, group).map_err(|e| e.to_string())?;
     println!("group {group}   clock {}", snap.now);
     println!("{:>4}  {:<44}  {:<44}  {:>20}  {:>20}", "bank", "mint", "oracle", "deposits", "borrows");
     for (i, b) in &snap.banks {
         let (dep, bor) = b.bank.native_totals().map_err(|e| format!("{e:?}"))?;
-        println!("{i:>4}  {:<44}  {:<44}  {:>20}  {:>20}", b.bank.mint, b.bank.oracle, floor(dep), floor(bor));
+        println!(
+            "{i:>4}  {:<44}  {:<44}  {:>20}  {:>20}",
+            b.bank.mint,
+            b.bank.oracle,
+            floor(dep),
+            floor(bor)
+        );
     }
     if !snap.markets.is_empty() {
         println!("\n{} markets (prices in quote native units per contract):", snap.markets.len());

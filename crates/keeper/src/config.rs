@@ -132,7 +132,8 @@ mod tests {
             "rpc_url = \"http://node:8899\"\ngroup = \"G1\"\nmin_profit = 5\ndry_run = true\nsample_interval_secs = 30\n",
         )
         .unwrap();
-        let s = settings(&args("--config k.toml --min-profit 7 --once --funding-interval-secs 1800"), file).unwrap();
+        let s = settings(&args("--config k.toml --min-profit 7 --once --funding-interval-secs 1800"), file)
+            .unwrap();
         assert_eq!(s.rpc_url, "http://node:8899");
         assert_eq!(s.group, "G1");
         assert_eq!(s.min_profit, 7, "the flag wins");

@@ -25,10 +25,16 @@ pub enum Crank {
 
 /// The cranks `market` is due for at `now` (its oracle usable or not:
 /// the caller checks).
-pub fn due(market: &Market, now: i64, funding_interval_secs: u64, sample_interval_secs: u64) -> Option<Crank> {
+pub fn due(
+    market: &Market,
+    now: i64,
+    funding_interval_secs: u64,
+    sample_interval_secs: u64,
+) -> Option<Crank> {
     let interval = |secs: u64| i64::try_from(secs).unwrap_or(i64::MAX);
     match market.kind {
-        market_kind::PERPETUAL => (now.saturating_sub(market.last_funding_ts) >= interval(funding_interval_secs)
+        market_kind::PERPETUAL => (now.saturating_sub(market.last_funding_ts)
+            >= interval(funding_interval_secs)
             && now > market.last_funding_ts)
             .then_some(Crank::UpdateFunding),
         market_kind::FUTURE if market.is_expired(now) => Some(Crank::SettleExpired),
@@ -74,7 +80,13 @@ pub fn run(sender: &mut Sender, snap: &Snapshot) -> Touched {
 }
 
 /// `settle_expired` for every account with base or cost left in the market.
-fn settle_expired(sender: &mut Sender, snap: &Snapshot, index: u16, keys: &MarketKeys, touched: &mut Touched) {
+fn settle_expired(
+    sender: &mut Sender,
+    snap: &Snapshot,
+    index: u16,
+    keys: &MarketKeys,
+    touched: &mut Touched,
+) {
     let fixing_price = snap.markets[&index].market.status == market_status::ACTIVE;
     let open: Vec<Pubkey> = snap
         .accounts

@@ -9,7 +9,8 @@
 //!    largest debt (`liquidate_token`) — and resolves bankruptcies
 //!    ([`liquidate`]);
 //! 3. settles PnL ([`settle`]): `settle_pnl` pairing winners with losers in
-//!    every market, for settled futures and positions with realised PnL.
+//!    every market, for settled futures and positions with realised PnL,
+//!    and `settle_dust` for a closed position's last units of loss.
 //!
 //! The snapshot is refreshed (markets and touched accounts) between phases.
 //! It talks to the chain through the [`Chain`] trait: an RPC node in
@@ -93,6 +94,8 @@ pub struct CycleSummary {
     pub price_samples: usize,
     pub expiries_settled: usize,
     pub pnl_settlements: usize,
+    /// `settle_dust`: funding rounding collected from closed positions.
+    pub dust_settlements: usize,
     pub failures: usize,
     pub skipped_unprofitable: usize,
     /// Accounts that could not be valued (a debt or position without a usable price).
@@ -113,6 +116,7 @@ impl CycleSummary {
         self.price_samples += other.price_samples;
         self.expiries_settled += other.expiries_settled;
         self.pnl_settlements += other.pnl_settlements;
+        self.dust_settlements += other.dust_settlements;
         self.failures += other.failures;
         self.skipped_unprofitable += other.skipped_unprofitable;
         self.skipped_stale += other.skipped_stale;
@@ -210,6 +214,7 @@ pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSu
         samples = summary.price_samples,
         expiries = summary.expiries_settled,
         settlements = summary.pnl_settlements,
+        dust = summary.dust_settlements,
         failures = summary.failures,
         stale = summary.skipped_stale,
         "cycle"

@@ -110,7 +110,8 @@ pub fn run(sender: &mut Sender, snap: &Snapshot) -> Touched {
         }
         let (kind, ix) = if h.bankrupt {
             sender.summary.bankrupt += 1;
-            let Some(ix) = bankruptcy_ix(snap, &config.liqor_account, &config.liqor_authority, liqor.as_ref(), h)
+            let Some(ix) =
+                bankruptcy_ix(snap, &config.liqor_account, &config.liqor_authority, liqor.as_ref(), h)
             else {
                 continue; // only a closed position's loss: settled into a debt first
             };
@@ -128,7 +129,8 @@ pub fn run(sender: &mut Sender, snap: &Snapshot) -> Touched {
                 tracing::warn!(liqor = %config.liqor_account, "liquidator account not found; cannot liquidate");
                 continue;
             };
-            let Some(ix) = liquidation_ix(snap, &config.liqor_account, &config.liqor_authority, liqor, h) else {
+            let Some(ix) = liquidation_ix(snap, &config.liqor_account, &config.liqor_authority, liqor, h)
+            else {
                 continue;
             };
             let kind = match h.liquidation {

@@ -7,7 +7,9 @@
 use anchor_lang::prelude::Pubkey;
 use xmargin::health::{market_oracle_price, pending_funding, value_derivative, value_token, HealthContext};
 use xmargin::oracle::PythReading;
-use xmargin::state::{account_flags, market_kind, market_status, Bank, DerivativePosition, MarginAccount, Market};
+use xmargin::state::{
+    account_flags, market_kind, market_status, Bank, DerivativePosition, MarginAccount, Market,
+};
 use xmargin_risk::health::{DerivativeInfo, HealthCache, MarginMode, TokenInfo};
 use xmargin_risk::perp::base_native;
 use xmargin_risk::price::OraclePrice;
@@ -206,7 +208,11 @@ pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount
         liquidatable,
         bankrupt,
         largest_asset: largest_asset.map(|t| t.token_index),
-        largest_liability: if bankrupt { first_debt(account) } else { largest_liability.map(|t| t.token_index) },
+        largest_liability: if bankrupt {
+            first_debt(account)
+        } else {
+            largest_liability.map(|t| t.token_index)
+        },
         liquidation,
         bonus_value,
         derivative_positions,

@@ -15,7 +15,10 @@ fn reference(snap: &Snapshot, account: &MarginAccount) -> (i64, i64) {
         snap.banks.iter().map(|(t, e)| (*t, snap.readings[&e.bank.oracle])).collect();
     let cache = health_cache_with_markets(&snap.context(), account, &snap.banks, &snap.markets, &readings)
         .expect("valued");
-    (to_i64(cache.health(HealthType::Maint).unwrap()), to_i64(cache.health(HealthType::LiquidationEnd).unwrap()))
+    (
+        to_i64(cache.health(HealthType::Maint).unwrap()),
+        to_i64(cache.health(HealthType::LiquidationEnd).unwrap()),
+    )
 }
 
 fn assert_all_equal(snap: &Snapshot) -> usize {

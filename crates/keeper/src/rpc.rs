@@ -51,11 +51,20 @@ impl RpcChain {
     }
 
     /// Sends `instructions` signed by the keeper's key (fee payer) and `others`.
-    pub fn send_signed(&mut self, instructions: &[Instruction], others: &[&Keypair]) -> Result<Sent, ChainError> {
+    pub fn send_signed(
+        &mut self,
+        instructions: &[Instruction],
+        others: &[&Keypair],
+    ) -> Result<Sent, ChainError> {
         let blockhash = self.client.get_latest_blockhash().map_err(|e| rpc_error("getLatestBlockhash", e))?;
         let mut signers: Vec<&Keypair> = vec![&self.signer];
         signers.extend(others.iter().copied().filter(|k| k.pubkey() != self.signer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&self.signer.pubkey()), &signers, blockhash);
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.signer.pubkey()),
+            &signers,
+            blockhash,
+        );
         let signature =
             self.client.send_and_confirm_transaction(&tx).map_err(|e| rpc_error("sendTransaction", e))?;
         Ok(Sent { signature: signature.to_string(), compute_units: None })

@@ -21,14 +21,17 @@
 //! served first (a bankrupt account's loss becomes a quote debt the
 //! bankruptcy path can resolve), largest first, each against the largest
 //! winners; then winners with realised profit against the largest losers.
+//! A closed position's last units of loss that no winner is left to take
+//! (the payer's side of funding rounding) go to the protocol through
+//! `settle_dust`, up to the market's whole units of funding dust.
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
 use xmargin::health::pending_funding;
 use xmargin::instructions::SETTLE_WINDOW_SECS;
 use xmargin::state::{market_kind, market_status, DerivativePosition, Market};
-use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_client::instructions::BankKeys;
+use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::perp::base_native;
 use xmargin_risk::price::update_stable_price;
 use xmargin_risk::settlement::{settle_limit, settleable};
@@ -47,6 +50,22 @@ pub struct Settlement {
     pub amount: i64,
 }
 
+/// One `settle_dust` the keeper plans: the protocol's funding rounding taken
+/// from a closed position's last units of loss no winner is left to take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dust {
+    pub market: u16,
+    pub account: Pubkey,
+    pub amount: i64,
+}
+
+/// The keeper's settlements: pairs first, then dust.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub pairs: Vec<Settlement>,
+    pub dust: Vec<Dust>,
+}
+
 /// One side of a market's book of PnL.
 #[derive(Clone, Copy, Debug)]
 struct Side {
@@ -55,6 +74,8 @@ struct Side {
     left: i64,
     /// Must be settled (module docs).
     due: bool,
+    /// No base and no cost left: only realised PnL.
+    closed: bool,
 }
 
 /// How a market settles PnL now.
@@ -98,10 +119,16 @@ fn window_left(market: &Market, p: &DerivativePosition, stable: Fixed, now: i64)
 }
 
 /// A position as a winner (`Ok`) or loser (`Err`) at `price`, or neither.
-fn side_of(market: &Market, p: &DerivativePosition, t: &Terms, now: i64) -> Option<Result<(i64, bool), (i64, bool)>> {
+fn side_of(
+    market: &Market,
+    p: &DerivativePosition,
+    t: &Terms,
+    now: i64,
+) -> Option<Result<(i64, bool), (i64, bool)>> {
     let (price, unlimited) = (t.price, t.unlimited);
     let realized = p.realized_pnl.checked_add(pending_funding(market, p).ok()?)?;
-    let value = base_native(p.base_contracts, market.contract_size).ok()?.checked_mul(price, Rounding::Floor).ok()?;
+    let value =
+        base_native(p.base_contracts, market.contract_size).ok()?.checked_mul(price, Rounding::Floor).ok()?;
     let total =
         value.checked_sub(Fixed::from_i64(p.quote_cost)).ok()?.checked_add(Fixed::from_i64(realized)).ok()?;
     let floor = |v: Fixed| v.to_i64(Rounding::Floor).ok();
@@ -155,8 +182,10 @@ fn pair(market: u16, winners: &mut [Side], losers: &mut [Side], min: i64, out: &
     }
 }
 
-/// The settlements due now (module docs), market by market.
-pub fn plan(snap: &Snapshot, min_amount: u64) -> Vec<Settlement> {
+/// The settlements due now (module docs), market by market; a closed
+/// position's loss left over once the winners are paid is taken out of the
+/// market's whole units of funding dust (`settle_dust`).
+pub fn plan(snap: &Snapshot, min_amount: u64) -> Plan {
     let terms: BTreeMap<u16, Terms> =
         snap.markets.iter().filter_map(|(i, e)| terms(snap, &e.market).map(|t| (*i, t))).collect();
     let mut books: BTreeMap<u16, (Vec<Side>, Vec<Side>)> = BTreeMap::new();
@@ -165,19 +194,29 @@ pub fn plan(snap: &Snapshot, min_amount: u64) -> Vec<Settlement> {
             let Some(t) = terms.get(&p.market_index) else { continue };
             let market = &snap.markets[&p.market_index].market;
             let book = books.entry(p.market_index).or_default();
+            let closed = p.base_contracts == 0 && p.quote_cost == 0;
             match side_of(market, p, t, snap.now) {
-                Some(Ok((left, due))) => book.0.push(Side { account: *address, left, due }),
-                Some(Err((left, due))) => book.1.push(Side { account: *address, left, due }),
+                Some(Ok((left, due))) => book.0.push(Side { account: *address, left, due, closed }),
+                Some(Err((left, due))) => book.1.push(Side { account: *address, left, due, closed }),
                 None => {}
             }
         }
     }
     let min = i64::try_from(min_amount).unwrap_or(i64::MAX);
-    let mut out = Vec::new();
+    let mut out = Plan::default();
     for (market, (mut winners, mut losers)) in books {
         winners.sort_by_key(|s| std::cmp::Reverse(s.left));
         losers.sort_by_key(|s| std::cmp::Reverse(s.left));
-        pair(market, &mut winners, &mut losers, min, &mut out);
+        pair(market, &mut winners, &mut losers, min, &mut out.pairs);
+        let dust = snap.markets[&market].market.funding_dust.get().to_i64(Rounding::Floor).unwrap_or(0);
+        let mut budget = dust.max(0);
+        for l in losers.iter().filter(|l| l.closed && l.left > 0) {
+            let amount = l.left.min(budget);
+            if amount > 0 {
+                out.dust.push(Dust { market, account: l.account, amount });
+                budget -= amount;
+            }
+        }
     }
     out
 }
@@ -186,12 +225,20 @@ pub fn plan(snap: &Snapshot, min_amount: u64) -> Vec<Settlement> {
 pub fn run(sender: &mut Sender, snap: &Snapshot) {
     let Some(quote) = snap.quote_token.and_then(|t| snap.banks.get(&t)) else { return };
     let quote_bank = BankKeys { bank: quote.address, vault: quote.bank.vault, oracle: quote.bank.oracle };
-    for s in plan(snap, sender.config().min_settle_pnl) {
+    let plan = plan(snap, sender.config().min_settle_pnl);
+    for s in plan.pairs {
         let entry = &snap.markets[&s.market];
         let keys = MarketKeys { market: entry.address, oracle: entry.market.oracle };
         let ix = mixs::settle_pnl(&snap.group, &keys, &s.winner, &s.loser, &quote_bank.bank);
         if sender.send("settle_pnl", &s.loser, ix) {
             sender.summary.pnl_settlements += 1;
+        }
+    }
+    for d in plan.dust {
+        let market = snap.markets[&d.market].address;
+        let ix = mixs::settle_dust(&snap.group, &market, &d.account, &quote_bank.bank);
+        if sender.send("settle_dust", &d.account, ix) {
+            sender.summary.dust_settlements += 1;
         }
     }
 }
@@ -201,7 +248,7 @@ mod tests {
     use super::*;
 
     fn side(n: u8, left: i64, due: bool) -> Side {
-        Side { account: Pubkey::new_from_array([n; 32]), left, due }
+        Side { account: Pubkey::new_from_array([n; 32]), left, due, closed: false }
     }
 
     #[test]
@@ -211,7 +258,8 @@ mod tests {
         let mut l = [side(4, 50, true), side(5, 40, false), side(6, 8, false)];
         let mut out = Vec::new();
         pair(0, &mut w, &mut l, 0, &mut out);
-        let got: Vec<(u8, u8, i64)> = out.iter().map(|s| (s.winner.to_bytes()[0], s.loser.to_bytes()[0], s.amount)).collect();
+        let got: Vec<(u8, u8, i64)> =
+            out.iter().map(|s| (s.winner.to_bytes()[0], s.loser.to_bytes()[0], s.amount)).collect();
         // Loser 4 is due: paid to winner 1; winner 1 is due: its last 10 from loser 5.
         assert_eq!(got, vec![(1, 4, 50), (1, 5, 10)]);
         // Nothing due: nothing settles; a minimum skips small pairs.

@@ -140,7 +140,8 @@ impl Snapshot {
             markets.insert(market.market_index, MarketEntry { address, market });
         }
         // Each oracle once: markets share their underlying bank's.
-        let mut oracles: Vec<(Pubkey, [u8; 32])> = banks.values().map(|b| (b.bank.oracle, b.bank.feed_id)).collect();
+        let mut oracles: Vec<(Pubkey, [u8; 32])> =
+            banks.values().map(|b| (b.bank.oracle, b.bank.feed_id)).collect();
         for m in markets.values() {
             if !oracles.iter().any(|(o, _)| *o == m.market.oracle) {
                 oracles.push((m.market.oracle, m.market.feed_id));
@@ -157,6 +158,8 @@ impl Snapshot {
         for (address, data) in chain.program_accounts(&scan_filter::<MarginAccount>(group))? {
             accounts.push((address, decode::<MarginAccount>(&data).map_err(err)?));
         }
+        // A node returns them in no particular order: by address, every cycle sees the same.
+        accounts.sort_by_key(|(a, _)| *a);
         let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
         Ok(Snapshot::new(*group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token))
     }
@@ -178,7 +181,9 @@ impl Snapshot {
             }
         }
         for (key, got) in accounts.iter().zip(accs) {
-            let Some(acc) = got.as_ref().and_then(|f| decode::<MarginAccount>(&f.data).ok()) else { continue };
+            let Some(acc) = got.as_ref().and_then(|f| decode::<MarginAccount>(&f.data).ok()) else {
+                continue;
+            };
             match self.index.get(key) {
                 Some(&i) => self.accounts[i].1 = acc,
                 None => {

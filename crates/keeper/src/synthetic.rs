@@ -105,7 +105,8 @@ pub fn group(n: usize, perps: usize, now: i64) -> Snapshot {
         let oracle = Pubkey::new_unique();
         let mut b = bank(t as u16, *decimals, oracle);
         b.group = group;
-        let reading = PythReading { price: *price, conf: *price as u64 / 1_500, exponent: -8, publish_time: now };
+        let reading =
+            PythReading { price: *price, conf: *price as u64 / 1_500, exponent: -8, publish_time: now };
         let p = reading.to_oracle_price(*decimals, 6, b.max_conf_ratio.get()).expect("price");
         b.stable_price = p.lo.into();
         stables.push(p.lo);
@@ -143,7 +144,7 @@ pub fn account(i: usize, markets: &BTreeMap<u16, MarketEntry>) -> MarginAccount 
     a.tokens[2] = token(2, -(debt * 200)); // 20 % in BTC (sats at $100,000)
     a.tokens[3] = token(3, -(debt * 20_000 / 3)); // 20 % in ETH (1e-8 ETH at $3,000)
     for (slot, (m, e)) in markets.iter().enumerate() {
-        let long = (i + slot) % 2 == 0;
+        let long = (i + slot).is_multiple_of(2);
         // Notional ≈ 1..3 SOL ($150..450) at the market's price.
         let price_per_contract = e.market.stable_price.get().checked_mul_int(e.market.contract_size as i64);
         let ppc = price_per_contract.and_then(|p| p.to_i64(Rounding::Floor)).unwrap_or(1).max(1);

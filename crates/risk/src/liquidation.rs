@@ -159,6 +159,10 @@ fn improving_bonus(a: &TokenInfo, l: &TokenInfo, bonus: Fixed) -> RiskResult<(Fi
 /// oracle prices, `min(b, E / L)` (rounded down), while `E > 0` (module docs).
 /// A step at that rate leaves `E / L` unchanged, so the account stays
 /// solvent through every step and owes nothing once its assets are gone.
+///
+/// The cache must hold the balances as they are, not bounds: an overstated
+/// debt is not conservative here, since at `E ≤ 0` the full bonus applies
+/// (the program values a liquidatee's banks as if accrued now for this).
 pub fn equity_bonus(cache: &HealthCache, bonus: Fixed) -> RiskResult<Fixed> {
     let (assets, debts) = oracle_values(cache)?;
     let equity = assets.checked_sub(debts)?;

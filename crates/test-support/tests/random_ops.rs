@@ -87,3 +87,31 @@ fn an_oversized_bonus_no_longer_leaves_an_account_unreachable() {
     let played = play(777, &ops, &[]);
     assert!(played.failure.is_none(), "{:?}", played.failure.map(|(step, v)| (step, v.detail)));
 }
+
+/// Found by the long run (seed 777, step 11,646; first reported at 11,647,
+/// where the account was emptied). After a month in which nobody cranked
+/// them, a solvent account's SOL and BTC debts were valued at their banks'
+/// highest rates, as health bounds debts in banks not accrued; its equity
+/// looked negative, so a liquidation paid the full bonus instead of one
+/// capped at the equity, and the next left 1,925 USDC of bad debt from an
+/// account that had been worth 222 USDC more than its debts. A liquidation
+/// now values its liquidatee as the banks would book it if accrued now
+/// (`xmargin::health::build_liquidatee_cache_from`). The shrinker stopped at
+/// 1,589 steps; these six are the same case built by hand: a USDC and a BTC
+/// debt on SOL, a month unaccrued, SOL down 24 % (solvent by about 70 USDC),
+/// and a keeper pass that before the fix left it 140 USDC insolvent.
+#[test]
+fn a_bank_nobody_cranked_no_longer_makes_a_solvent_account_insolvent() {
+    use xmargin_test_support::random_ops::{play, Op};
+    let ops = [
+        Op::Deposit { user: 0, token: 1, bps: 10_000 },
+        Op::Borrow { user: 0, token: 0, bps: 6_000 },
+        Op::Borrow { user: 0, token: 2, bps: 9_900 },
+        Op::Warp { secs: 30 * 86_400, stale_mask: 0 },
+        Op::Price { token: 1, move_bps: -2_400 },
+        Op::Keeper,
+    ];
+    let played = play(777, &ops, &[]);
+    assert!(played.failure.is_none(), "{:?}", played.failure.map(|(step, v)| (step, v.detail)));
+    assert_eq!(played.stats.liquidations, 1, "the keeper liquidated the account");
+}

@@ -93,6 +93,7 @@ fn run() -> Result<(), String> {
             samples = totals.price_samples,
             expiries = totals.expiries_settled,
             settlements = totals.pnl_settlements,
+            dust = totals.dust_settlements,
             failures = totals.failures,
             cycle_errors = errors,
             "totals"

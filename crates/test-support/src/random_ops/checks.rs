@@ -223,6 +223,14 @@ fn has_assets(acc: &MarginAccount) -> bool {
 /// A liquidation of an account worth more than its debts must leave it so:
 /// not with debt (beyond rounding dust) and no assets, nor worth less than
 /// its debts (the bonus is capped at equity over debts so that it cannot).
+///
+/// Worth as the program can price it (`Market::net_value`): with an asset's
+/// price unusable it counts zero, the account may look insolvent to the
+/// program and pay the full bonus, and this check does not hold the program
+/// to a value it cannot see (shrunk from seed 777: SOL's confidence at 11 %,
+/// a USDC debt liquidated against ETH, solvent by 1.01 USDC at SOL's last
+/// price before and 3.48 short after). What the bonus should be then is a
+/// design question not settled here.
 fn solvent_kept(m: &Market, liqee: &Address, s: &Sent) -> Option<Violation> {
     let (net, debt) = s.before.liqee_net_value?;
     if net <= SOLVENCY_TOLERANCE_SHARE * debt {

@@ -247,18 +247,24 @@ impl Market {
     /// (assets at price − k·conf, liabilities at price + k·conf, k ≥ 1), in quote
     /// native, with every bank accrued to now: what the account is worth, not
     /// what stale indices say (seed 777 found a liquidatee "worth" +3,395 USDC
-    /// at its stored indices that owed 100 USDC more than it held).
+    /// at its stored indices that owed 100 USDC more than it held). A price
+    /// the program cannot use counts as a liquidation counts it: an asset
+    /// zero, a debt at least its stable price (the program knows no more).
     pub fn net_value(&self, account: &Address) -> f64 {
         let acc = self.margin(account);
         acc.active_tokens()
             .map(|p| {
                 let t = usize::from(p.token_index);
-                let r = self.reading(t);
-                let k = to_f64(self.bank(t).conf_multiplier.get()).max(1.0);
+                let (bank, r) = (self.bank(t), self.reading(t));
+                let k = to_f64(bank.conf_multiplier.get()).max(1.0);
                 let conf = k * r.conf as f64 / r.price as f64;
                 let n = self.native_now(account, t);
-                let side = if n >= 0.0 { 1.0 - conf } else { 1.0 + conf };
-                n * self.unit_price(t) * side
+                let price = self.unit_price(t) * if n >= 0.0 { 1.0 - conf } else { 1.0 + conf };
+                match (self.price_usable(t), n >= 0.0) {
+                    (true, _) => n * price,
+                    (false, true) => 0.0,
+                    (false, false) => n * price.max(to_f64(bank.stable_price.get())),
+                }
             })
             .sum()
     }

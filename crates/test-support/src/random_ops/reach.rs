@@ -104,7 +104,7 @@ pub fn unreachable(m: &mut Market, liqee: &Address) -> Option<Violation> {
     if !looks_liquidatable(m, liqee) {
         return None;
     }
-    if invariant == Invariant::LiquidationReachableDespiteStaleAsset && !liquidator_can_act(m) {
+    if !liquidator_can_act(m) {
         return None;
     }
     let maint = m.health_view(liqee, true)?.maint;
@@ -133,12 +133,15 @@ pub fn unreachable(m: &mut Market, liqee: &Address) -> Option<Violation> {
 }
 
 /// Whether the liquidator is at Init ≥ 0 (or owes nothing) before any step,
-/// valued as its own check values it: assets with a bad price at zero. With
-/// the quote token's price uncertain, a liquidator holding mostly quote
-/// tokens and owing anything is below zero however large its deposit (seed
-/// 777: 46.8 M USDC against 13.2 M USDC of SOL debt), and every step it
-/// tries is refused with LiquidatorHealthTooLow: a property of this
-/// liquidator, not of the account (another with priced collateral could act).
+/// valued as its own check values it: assets with a bad price at zero.
+/// Otherwise every step it tries is refused with LiquidatorHealthTooLow: a
+/// property of this liquidator, not of the account (another could act).
+/// Seed 777 reaches it twice: with the quote token's price uncertain a
+/// liquidator holding mostly quote tokens and owing anything is below zero
+/// however large its deposit (46.8 M USDC against 13.2 M USDC of SOL debt,
+/// step 15,833); and the run's one liquidator never repays the debts it
+/// takes over, so a SOL rally and 108 days at up to 320 % a year left it
+/// owing 56.9 M USDC of SOL on 47.3 M USDC (step 20,295).
 fn liquidator_can_act(m: &mut Market) -> bool {
     let liqor = m.liquidator.account;
     !m.margin(&liqor).has_liabilities() || m.health_view(&liqor, true).is_some_and(|h| h.init >= 0)
