@@ -558,6 +558,17 @@ export class XmarginClient {
       .instruction();
   }
 
+  /**
+   * `settle_dust`: the protocol collects its funding rounding (whole units of
+   * the market's dust) from `account`'s realised loss into the quote bank's fees.
+   */
+  async settleDustIx(marketIndex: number, account: PublicKey): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(marketIndex);
+    return this.program.methods.settleDust()
+      .accountsStrict({ group: this.group, market: m.address, account, quoteBank: this.quoteBank().address })
+      .instruction();
+  }
+
   /** `sample_price`: an oracle sample for a dated future's settlement, in the 30 minutes before expiry. */
   async samplePriceIx(marketIndex: number): Promise<TransactionInstruction> {
     const m = await this.marketLoaded(marketIndex);

@@ -1027,6 +1027,50 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "settleDust",
+      "docs": [
+        "Permissionless: the protocol collects its funding rounding dust from an",
+        "account's realised loss into the quote bank's fees (frees the slot a",
+        "payer's last unit of loss would otherwise keep open)."
+      ],
+      "discriminator": [
+        132,
+        70,
+        51,
+        119,
+        22,
+        29,
+        197,
+        250
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market",
+            "account",
+            "quoteBank"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "account",
+          "writable": true
+        },
+        {
+          "name": "quoteBank",
+          "docs": [
+            "The bank of the group's quote token: the dust goes to its collected fees."
+          ],
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "settleExpired",
       "docs": [
         "Permissionless after expiry: fixes the settlement price (first call)",
@@ -1649,6 +1693,19 @@ export type Xmargin = {
         35,
         100,
         57
+      ]
+    },
+    {
+      "name": "dustSettled",
+      "discriminator": [
+        20,
+        182,
+        207,
+        78,
+        34,
+        150,
+        150,
+        135
       ]
     },
     {
@@ -3368,6 +3425,43 @@ export type Xmargin = {
                 5
               ]
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "dustSettled",
+      "docs": [
+        "The protocol's funding rounding collected from an account's realised loss."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "account",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "docs": [
+              "Quote native moved into the quote bank's collected fees."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "borrowed",
+            "docs": [
+              "Part of `amount` the account borrowed."
+            ],
+            "type": "u64"
           }
         ]
       }
