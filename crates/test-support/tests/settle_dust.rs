@@ -47,7 +47,10 @@ fn the_protocol_collects_its_funding_dust() {
     w.refresh_prices();
     w.update_funding(PERP).expect_ok();
     w.trade(PERP, &bob, &alice, 100, 1_550_000).expect_ok();
-    assert_eq!((w.position(&alice, PERP).realized_pnl, w.position(&bob, PERP).realized_pnl), (-208_334, 208_333));
+    assert_eq!(
+        (w.position(&alice, PERP).realized_pnl, w.position(&bob, PERP).realized_pnl),
+        (-208_334, 208_333)
+    );
     assert_eq!(w.market(PERP).funding_dust.get(), Fixed::ONE);
     ledger.assert_conserved(&w);
     assert_eq!(ledger.settle(&mut w, &bob, &alice), 208_333);
