@@ -2285,6 +2285,11 @@ export type Xmargin = {
       "code": 6070,
       "name": "noPosition",
       "msg": "the account has no position in this market"
+    },
+    {
+      "code": 6071,
+      "name": "depositLostToRounding",
+      "msg": "the bank's deposit index is so large that this deposit would mint shares worth less than it (amount, claim)"
     }
   ],
   "types": [

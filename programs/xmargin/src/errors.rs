@@ -150,4 +150,6 @@ pub enum XmarginError {
     QuoteSignatureInvalid,
     #[msg("the account has no position in this market")]
     NoPosition,
+    #[msg("the bank's deposit index is so large that this deposit would mint shares worth less than it (amount, claim)")]
+    DepositLostToRounding,
 }

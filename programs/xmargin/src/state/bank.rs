@@ -366,6 +366,17 @@ impl Bank {
         if remaining > 0 {
             let minted =
                 deposit_shares_for(Fixed::from_u64(remaining), self.deposit_index.get()).map_err(overflow)?;
+            // A bank whose deposit index grew huge (a wiped-out deposit side
+            // still earning its borrowers' interest) mints shares too coarse
+            // to hold the amount: refuse rather than swallow the deposit.
+            let claim = minted
+                .checked_mul_floor(self.deposit_index.get())
+                .and_then(|v| v.to_u64(Rounding::Floor))
+                .map_err(overflow)?;
+            if claim.saturating_add(1) < remaining {
+                return Err(error!(crate::errors::XmarginError::DepositLostToRounding)
+                    .with_values((remaining, claim)));
+            }
             position = position.checked_add(minted).map_err(overflow)?;
             self.deposit_shares.set(self.deposit_shares.get().checked_add(minted).map_err(overflow)?);
             split.deposited = remaining;
@@ -448,5 +459,42 @@ impl Bank {
     pub fn native_balance(&self, shares: Fixed) -> Result<Fixed> {
         xmargin_risk::interest::native_balance(shares, self.deposit_index.get(), self.borrow_index.get())
             .map_err(overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bank(deposit_index: Fixed) -> Bank {
+        let mut b: Bank = bytemuck::Zeroable::zeroed();
+        b.deposit_index = deposit_index.into();
+        b.borrow_index = Fixed::ONE.into();
+        b
+    }
+
+    /// At a sane index a deposit mints shares worth it to the unit; at the
+    /// degenerate index the random-operation suite reached (seed 777, step
+    /// 54,750: 8.2e19 after a wiped-out deposit side kept earning interest;
+    /// 8.2e18 here, a u64)
+    /// 74,041 lamports would mint zero shares: refused, nothing changed.
+    #[test]
+    fn a_deposit_the_index_cannot_hold_is_refused() {
+        for index in [
+            Fixed::ONE,
+            Fixed::from_ratio(10_457, 10_000, Rounding::Floor).unwrap(),
+            Fixed::from_u64(1 << 14),
+        ] {
+            let mut b = bank(index);
+            let mut shares = StoredFixed::ZERO;
+            let split = b.deposit_into(&mut shares, 74_041).unwrap();
+            assert_eq!(split.deposited, 74_041);
+            let claim = shares.get().checked_mul_floor(index).unwrap().to_u64(Rounding::Floor).unwrap();
+            assert!(claim + 1 >= 74_041, "index {index}: claim {claim}");
+        }
+        let mut b = bank(Fixed::from_u64(8_200_000_000_000_000_000));
+        let mut shares = StoredFixed::ZERO;
+        assert!(b.deposit_into(&mut shares, 74_041).is_err());
+        assert_eq!((shares, b.deposit_shares), (StoredFixed::ZERO, StoredFixed::ZERO));
     }
 }
