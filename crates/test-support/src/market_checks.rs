@@ -21,40 +21,9 @@ pub fn sol_price(price: i64) -> Fixed {
     OraclePrice::from_pyth(price, 0, -8, 9, 6).expect("positive price").lo
 }
 
-/// Decodes base64 (standard alphabet, padded), as Solana logs carry event data.
-fn base64(s: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let n = chunk.len() * 6 / 8;
-        out.extend_from_slice(&acc.to_be_bytes()[1..1 + n]);
-    }
-    Some(out)
-}
-
-/// Every event of type `T` the transaction emitted, in order.
+/// Every event of type `T` the transaction emitted (`markets::events` on its logs).
 pub fn events<T: anchor_lang::Event>(out: &TxOutcome) -> Vec<T> {
-    out.logs
-        .iter()
-        .filter_map(|l| l.strip_prefix("Program data: "))
-        .filter_map(base64)
-        .filter(|d| d.len() >= 8 && d[..8] == *T::DISCRIMINATOR)
-        .filter_map(|d| T::deserialize(&mut &d[8..]).ok())
-        .collect()
+    crate::markets::events(&out.logs)
 }
 
 /// The one event of type `T` the transaction emitted.

@@ -113,17 +113,21 @@ pub fn per_native(market: &Market, price_per_contract: u64) -> Result<Fixed> {
     .map_err(risk_error)
 }
 
+/// Whole quote native per contract of a price per underlying native unit,
+/// rounded by `r` (the inverse of [`per_native`]; a negative price is 0).
+pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
+    let v = price
+        .checked_mul(Fixed::from_u64(market.contract_size), r)
+        .and_then(|v| v.to_i64(r))
+        .map_err(risk_error)?;
+    Ok(v.max(0).unsigned_abs())
+}
+
 /// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`.
 pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: i64) -> Result<()> {
     let band = market.risk_params(now).price_band.get();
-    let per_contract = |p: Fixed, r: Rounding| -> Result<u64> {
-        let v = p
-            .checked_mul(Fixed::from_u64(market.contract_size), r)
-            .and_then(|v| v.to_i64(r))
-            .map_err(risk_error)?;
-        Ok(v.max(0).unsigned_abs())
-    };
     let lo = per_contract(
+        market,
         oracle
             .lo
             .checked_mul(Fixed::ONE.checked_sub(band).map_err(risk_error)?, Rounding::Ceil)
@@ -131,6 +135,7 @@ pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: 
         Rounding::Ceil,
     )?;
     let hi = per_contract(
+        market,
         oracle
             .hi
             .checked_mul(Fixed::ONE.checked_add(band).map_err(risk_error)?, Rounding::Floor)

@@ -5,7 +5,7 @@ use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, HealthType, Rounding};
 
 use crate::derivatives::{
-    base_of, close_if_empty, existing_position, fill_position, longs, prepare_position,
+    base_of, close_if_empty, existing_position, fill_position, longs, per_contract, prepare_position,
 };
 use crate::errors::XmarginError;
 use crate::events::PositionLiquidated;
@@ -217,11 +217,9 @@ fn size_step(
     let contracts = whole.max(1).min(held.abs()).min(i64::try_from(max_contracts).unwrap_or(i64::MAX));
     let liq_part = liq_fee.min(bonus);
     let ins_part = bonus.checked_sub(liq_part).map_err(risk_error)?;
-    let per_contract = |p: Fixed, r: Rounding| {
-        p.checked_mul(size, r).and_then(|v| v.to_i64(r)).map(|v| v.max(0).unsigned_abs()).map_err(risk_error)
-    };
     let price = if held > 0 {
         per_contract(
+            market,
             oracle
                 .lo
                 .checked_mul_floor(Fixed::ONE.checked_sub(liq_part).map_err(risk_error)?)
@@ -230,6 +228,7 @@ fn size_step(
         )?
     } else {
         per_contract(
+            market,
             oracle
                 .hi
                 .checked_mul_ceil(Fixed::ONE.checked_add(liq_part).map_err(risk_error)?)
