@@ -24,7 +24,7 @@ import { Ed25519Program, Keypair, type PublicKey, TransactionInstruction } from 
 import { activeDerivativePositions, fixedRaw, marketName, PauseFlags } from "../app/src/accounts.ts";
 import { estimateAccountHealth, marketInput, parsePriceUpdate } from "../app/src/estimate.ts";
 import * as F from "../app/src/fixed.ts";
-import { fundingInput, predictFundingUpdate } from "../app/src/funding.ts";
+import { blendMarkPremium, fundingInput, markSample, predictFundingUpdate, tradePremium } from "../app/src/funding.ts";
 import { healthBand, pendingFunding, toQuoteNative } from "../app/src/health.ts";
 import { insuranceVaultAddress, marketAddress } from "../app/src/pda.ts";
 import {
@@ -137,6 +137,22 @@ function tradeIx(buyer: User, seller: User, size: bigint, price: bigint) {
   return w.client.tradeIx({ marketIndex: M, buyer: buyer.account, buyerAuthority: buyer.wallet.publicKey,
     seller: seller.account, sellerAuthority: seller.wallet.publicKey, size, price });
 }
+
+describe("mark premium: the engine's worked numbers (xmargin_risk::perp_funding)", () => {
+  test("size-weighted, oracle-relative, binary-exact", () => {
+    // A trade at 130 against an oracle of 128: +1/64; depth 1,024 contracts.
+    const p = tradePremium(F.fromInt(130), F.fromInt(128));
+    assert.equal(p, F.fromRatio(1n, 64n, "floor"));
+    assert.equal(tradePremium(F.fromInt(120), F.fromInt(128)), F.fromRatio(-1n, 16n, "floor"));
+    assert.equal(blendMarkPremium(0n, p, 1n, 1_024n), F.fromRatio(1n, 65_536n, "floor"), "1 contract: 1/1024 of the way");
+    assert.equal(blendMarkPremium(0n, p, 256n, 1_024n), F.fromRatio(1n, 256n, "floor"), "a quarter");
+    assert.equal(blendMarkPremium(0n, p, 5_000n, 1_024n), p, "depth or more: all of it");
+    const back = blendMarkPremium(p, F.fromRatio(-1n, 16n, "floor"), 512n, 1_024n);
+    assert.equal(back, F.fromRatio(-3n, 128n, "floor"));
+    assert.equal(markSample(F.fromInt(128), back), F.fromInt(125));
+    assert.throws(() => blendMarkPremium(0n, p, 1n, 0n), /zero mark depth/);
+  });
+});
 
 describe("a SOL perpetual through the TypeScript client", () => {
   test("add_market lists SOL-PERP on the SOL bank's oracle; bad listings refused", async () => {

@@ -66,7 +66,7 @@ export function solPerpArgs(marketIndex: number): AddMarketArgs {
       pnlMaintWeightBps: 9_000, priceBandBps: 500, settleFractionBps: 2_000, initPnlCap: bn(100_000_000),
       openInterestCap: bn(1_000_000_000),
     },
-    funding: { maxFundingPremiumBps: 1_000, twapWindowSecs: 3_600 },
+    funding: { maxFundingPremiumBps: 1_000, twapWindowSecs: 3_600, markDepth: bn(1) },
     liquidationFeeBps: 100, insuranceFeeBps: 50, minSamples: 0,
   };
 }

@@ -4278,18 +4278,29 @@ export type Xmargin = {
             "type": "u64"
           },
           {
-            "name": "lastMark",
+            "name": "markPremium",
             "docs": [
-              "The mark in force since `twap_ts` (quote native per underlying native",
-              "unit): the last trade's price, or the oracle after a funding update",
-              "(nobody traded since, so the mark decays to the oracle). The interval",
-              "up to the next update is folded into `mark_twap` at this price."
+              "The mark premium in force since `twap_ts` (signed fraction of the",
+              "oracle): each trade moves it toward its own premium",
+              "`price / oracle − 1` by `min(1, contracts / mark_depth)`, and a funding",
+              "update resets it to 0 (the mark decays to the oracle when nobody",
+              "trades). The interval up to the next update is folded into `mark_twap`",
+              "at `oracle · (1 + mark_premium)`. Size weighting is why a min-size",
+              "print at the band's edge cannot steer funding."
             ],
             "type": {
               "defined": {
                 "name": "storedFixed"
               }
             }
+          },
+          {
+            "name": "markDepth",
+            "docs": [
+              "Contracts a trade needs to set the mark premium to its own in one go",
+              "(> 0); smaller trades move it in proportion to their size."
+            ],
+            "type": "u64"
           },
           {
             "name": "reserved",
@@ -4299,7 +4310,7 @@ export type Xmargin = {
             "type": {
               "array": [
                 "u8",
-                488
+                480
               ]
             }
           }
@@ -4376,6 +4387,14 @@ export type Xmargin = {
               "Window of the time-weighted mark and oracle prices (seconds)."
             ],
             "type": "u32"
+          },
+          {
+            "name": "markDepth",
+            "docs": [
+              "Contracts a trade needs to move the mark premium all the way to its",
+              "own (> 0); smaller trades move it in proportion."
+            ],
+            "type": "u64"
           }
         ]
       }

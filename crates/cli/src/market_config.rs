@@ -10,7 +10,7 @@
 //!             "pnlInitWeightBps": 5000, "pnlLiqEndWeightBps": 7500, "pnlMaintWeightBps": 9000,
 //!             "priceBandBps": 500, "settleFractionBps": 2000,
 //!             "initPnlCap": "100000000", "openInterestCap": "1000000000" },
-//!   "funding": { "maxFundingPremiumBps": 1000, "twapWindowSecs": 3600 },
+//!   "funding": { "maxFundingPremiumBps": 1000, "twapWindowSecs": 3600, "markDepth": 10000 },
 //!   "liquidationFeeBps": 100, "insuranceFeeBps": 50 }
 //! ```
 //! A dated future adds `"kind": "future"`, `"expiryTs"` (unix seconds) and
@@ -75,6 +75,8 @@ impl MarketRiskConfig {
 pub struct FundingConfig {
     pub max_funding_premium_bps: u32,
     pub twap_window_secs: u32,
+    /// Contracts a trade needs to set the mark premium outright.
+    pub mark_depth: u64,
 }
 
 impl FundingConfig {
@@ -82,6 +84,7 @@ impl FundingConfig {
         MarketFundingArgs {
             max_funding_premium_bps: self.max_funding_premium_bps,
             twap_window_secs: self.twap_window_secs,
+            mark_depth: self.mark_depth,
         }
     }
 }
@@ -226,7 +229,7 @@ mod tests {
         let u: MarketUpdateConfig = serde_json::from_str(r#"{ "insuranceFeeBps": 25 }"#).unwrap();
         assert_eq!(u.args().unwrap(), UpdateMarketArgs { insurance_fee_bps: Some(25), ..Default::default() });
         let u: MarketUpdateConfig =
-            serde_json::from_str(r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 600 } }"#)
+            serde_json::from_str(r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 600, "markDepth": 2000 } }"#)
                 .unwrap();
         assert_eq!(u.args().unwrap().funding.unwrap().twap_window_secs, 600);
         assert!(MarketUpdateConfig::default().args().unwrap_err().contains("nothing to update"));

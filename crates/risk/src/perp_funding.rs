@@ -11,6 +11,18 @@
 //! credit     = ⌊exact⌋,   dust = exact − credit ∈ [0, 1)
 //! ```
 //!
+//! # Mark
+//! The mark sampled into `mark_twap` is `oracle · (1 + mark_premium)`, where
+//! the premium in force moves toward each trade's `price / oracle − 1` by
+//! `min(1, contracts / depth)` and returns to 0 at every funding update.
+//! Weighting by size is the defence against steering: with the last trade's
+//! price as the mark, one minimum-size print at the edge of the price band
+//! right after each update would hold funding at its cap for a whole hour.
+//! Now moving the mark by a fraction `f` of a premium takes `f · depth`
+//! contracts, margined at Init on both sides and counted in open interest.
+//! (Wash trades between two accounts of one holder still cost only margin;
+//! a trading fee would price them and is not built.)
+//!
 //! A positive rate (mark above oracle) makes longs pay shorts. The
 //! cumulative index is in quote native **per contract**, so settlement is an
 //! exact integer × `Fixed` product and one floor. ([`crate::funding`] is the
@@ -71,6 +83,40 @@ pub fn update_twap(twap: Fixed, sample: Fixed, dt_secs: u64, window_secs: u64) -
     let step =
         sample.checked_sub(twap)?.checked_mul_div(w_num, Fixed::from_u64(window_secs), Rounding::Floor)?;
     twap.checked_add(step)
+}
+
+/// Premium of a trade over the oracle, `price / oracle − 1` (signed
+/// fraction), rounded toward zero.
+pub fn trade_premium(price: Fixed, oracle: Fixed) -> RiskResult<Fixed> {
+    if !oracle.is_positive() || price.is_negative() {
+        return Err(RiskError::InvalidPrice);
+    }
+    let diff = price.checked_sub(oracle)?;
+    diff.checked_div(oracle, toward_zero(diff.is_negative()))
+}
+
+/// The mark premium in force after a trade of `contracts` at `premium`:
+/// `old + (premium − old) · min(1, contracts / depth)`, the step rounded
+/// toward zero (module docs, "Mark"). A trade of `depth` contracts or more
+/// sets the premium outright; a min-size print barely moves it.
+pub fn blend_mark_premium(old: Fixed, premium: Fixed, contracts: u64, depth: u64) -> RiskResult<Fixed> {
+    if depth == 0 {
+        return Err(RiskError::InvalidParameter);
+    }
+    let step = premium.checked_sub(old)?;
+    let weighted = step.checked_mul_div(
+        Fixed::from_u64(contracts.min(depth)),
+        Fixed::from_u64(depth),
+        toward_zero(step.is_negative()),
+    )?;
+    old.checked_add(weighted)
+}
+
+/// The mark sampled over an interval: `oracle · (1 + premium)`, floored,
+/// never negative.
+pub fn mark_sample(oracle: Fixed, premium: Fixed) -> RiskResult<Fixed> {
+    let factor = Fixed::ONE.checked_add(premium)?.max(Fixed::ZERO);
+    oracle.checked_mul_floor(factor)
 }
 
 /// Funding rate per hour from the two TWAPs: the premium over the oracle,

@@ -22,6 +22,26 @@ fn twap_worked_examples() {
 }
 
 #[test]
+fn mark_premium_worked_examples() {
+    // Binary-exact numbers. A trade at 130 against an oracle of 128: premium
+    // 2/128 = +1/64 (1.5625 %); at 120: −8/128 = −1/16.
+    let p = trade_premium(fx("130"), fx("128")).unwrap();
+    assert_eq!(p, fx("0.015625"));
+    assert_eq!(trade_premium(fx("120"), fx("128")).unwrap(), fx("-0.0625"));
+    // Depth 1,024 contracts: a 1-contract print moves a 0 premium 1/1024 of
+    // the way (1/65536); 256 contracts a quarter (1/256); 1,024 or more all.
+    assert_eq!(blend_mark_premium(Fixed::ZERO, p, 1, 1_024).unwrap(), fx("0.0000152587890625"));
+    assert_eq!(blend_mark_premium(Fixed::ZERO, p, 256, 1_024).unwrap(), fx("0.00390625"));
+    assert_eq!(blend_mark_premium(Fixed::ZERO, p, 5_000, 1_024).unwrap(), p);
+    // From +1/64, 512 contracts at −1/16: 1/64 + (−5/64) / 2 = −3/128.
+    assert_eq!(blend_mark_premium(p, fx("-0.0625"), 512, 1_024).unwrap(), fx("-0.0234375"));
+    // The sampled mark: 128 · (1 − 3/128) = 125.
+    assert_eq!(mark_sample(fx("128"), fx("-0.0234375")).unwrap(), fx("125"));
+    assert_eq!(blend_mark_premium(Fixed::ZERO, p, 1, 0), Err(RiskError::InvalidParameter));
+    assert_eq!(trade_premium(fx("1"), Fixed::ZERO), Err(RiskError::InvalidPrice));
+}
+
+#[test]
 fn two_hours_of_funding_worked_example() {
     // Cap 3/128 = 2.34375 % a day (→ at most 0.09765625 % an hour).
     let cap = fx("0.0234375");
@@ -98,6 +118,26 @@ proptest! {
         }
         prop_assert_eq!(Fixed::checked_from_i128(credits).unwrap().checked_add(dust).unwrap(), Fixed::ZERO);
         prop_assert!(credits <= 0);
+    }
+
+    /// The blended premium lies between the old one and the trade's, moves
+    /// no more than `contracts / depth` of the way, and never grows with a
+    /// smaller trade.
+    #[test]
+    fn blend_is_bounded_by_size(old_bp in -5_000i64..5_000, new_bp in -5_000i64..5_000,
+                                 c in 0u64..10_000, depth in 1u64..10_000) {
+        let old = Fixed::from_ratio(old_bp, 10_000, Rounding::Floor).unwrap();
+        let new = Fixed::from_ratio(new_bp, 10_000, Rounding::Floor).unwrap();
+        let b = blend_mark_premium(old, new, c, depth).unwrap();
+        prop_assert!(b >= old.min(new) && b <= old.max(new));
+        let moved = b.checked_sub(old).unwrap().checked_abs().unwrap();
+        let full = new.checked_sub(old).unwrap().checked_abs().unwrap();
+        let bound = full.checked_mul_div(Fixed::from_u64(c.min(depth)), Fixed::from_u64(depth), Rounding::Ceil).unwrap();
+        prop_assert!(moved <= bound);
+        if c > 0 {
+            let smaller = blend_mark_premium(old, new, c - 1, depth).unwrap();
+            prop_assert!(smaller.checked_sub(old).unwrap().checked_abs().unwrap() <= moved);
+        }
     }
 
     /// Rates are symmetric (mirrored premiums give opposite rates), bounded by

@@ -22,7 +22,8 @@ pub const SOL_CONTRACT: u64 = 10_000_000;
 /// A SOL perpetual (index `market_index`, underlying token 1): 0.01 SOL
 /// contracts; Init 10 %, LiquidationEnd 7.5 %, Maint 5 %; positive PnL at
 /// 50 / 75 / 90 %, at most 100 USDC in Init; band 5 %; settle 20 % a day;
-/// fees 1 % + 0.5 %; funding premium capped at 10 % a day, one-hour TWAP.
+/// fees 1 % + 0.5 %; funding premium capped at 10 % a day, one-hour TWAP,
+/// a trade of 100 contracts (1 SOL) or more sets the mark premium outright.
 pub fn sol_perp_args(market_index: u16) -> AddMarketArgs {
     AddMarketArgs {
         market_index,
@@ -43,7 +44,7 @@ pub fn sol_perp_args(market_index: u16) -> AddMarketArgs {
             init_pnl_cap: 100_000_000,
             open_interest_cap: 1_000_000_000,
         },
-        funding: MarketFundingArgs { max_funding_premium_bps: 1_000, twap_window_secs: 3_600 },
+        funding: MarketFundingArgs { max_funding_premium_bps: 1_000, twap_window_secs: 3_600, mark_depth: 100 },
         liquidation_fee_bps: 100,
         insurance_fee_bps: 50,
         min_samples: 0,

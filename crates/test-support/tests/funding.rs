@@ -11,7 +11,9 @@ use xmargin::events::FundingUpdated;
 use xmargin::state::pause;
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::perp::price_per_native;
-use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, update_twap};
+use xmargin_risk::perp_funding::{
+    blend_mark_premium, funding_delta_per_contract, hourly_funding_rate, mark_sample, trade_premium, update_twap,
+};
 use xmargin_risk::Fixed;
 use xmargin_test_support::margin::{approx_f64, set_pause_ix};
 use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
@@ -49,33 +51,38 @@ fn near(x: Fixed, expected: f64, tolerance: f64) -> bool {
     (approx_f64(x) - expected).abs() <= tolerance
 }
 
-/// The issue's worked example, two funding periods.
+/// The issue's worked example, two funding periods. The market's mark depth
+/// is 100 contracts: a trade of 100 or more sets the mark premium outright,
+/// a smaller one moves it in proportion.
 ///
 /// ```text
 /// t0        Alice buys 100 contracts (1 SOL) from Bob at $155 while the oracle
-///           reads $150: the mark in force becomes 0.155.
-/// t0 + 1 h  update_funding. The hour is folded at the mark in force:
+///           reads $150: premium 5/150 = 1/30, all of it (100 ≥ depth).
+/// t0 + 1 h  update_funding. The hour is folded at the mark in force,
+///           oracle · (1 + 1/30) = 0.155:
 ///             mark_twap = 0.155, oracle_twap = 0.15
 ///             premium   = (0.155 − 0.15) / 0.15 = 1/30 (3.33 %/day, under the 10 % cap)
 ///             rate      = (1/30) / 24 = 1/720 = 0.0013889 per hour
 ///             Δcum      = rate · 0.15 · 10^7 · 3600/3600 = 1,500,000 / 720 = 2083.333 µUSDC/contract
-///           Nothing moves into positions yet. Alice then buys 25 more at $157:
-///           the trade settles funding into both positions first:
+///           and the premium in force returns to 0. Nothing moves into
+///           positions yet. Alice then buys 25 more at $157: the trade settles
+///           funding into both positions first:
 ///             Alice (long 100)  −100 · 2083.333 = −208,333.33 → ⌊⌋ = −208,334 (pays the ulp)
 ///             Bob   (short 100) +208,333.33                  → ⌊⌋ = +208,333
 ///             funding_dust = 0.67 + 0.33 = 1 µUSDC exactly (Σ credits + dust = 0)
-///           and the mark in force becomes 0.157.
+///           and moves the premium a quarter of the way (25 of 100) to 7/150:
+///             premium in force = 7/600 = 1.1667 %
 /// t0 + 3 h  SOL falls to $140; update_funding two hours later charges one hour:
-///             mark_twap = 0.157, oracle_twap = 0.14
-///             premium   = 0.017 / 0.14 = 12.1 % > cap 10 % → rate = 0.1/24 = 0.0041667/h
-///             Δcum      = 0.0041667 · 1,400,000 · min(7200, 3600)/3600 = 5833.333
-///             cum       = 2083.333 + 5833.333 = 7916.667
+///             mark_twap = 0.14 · (1 + 7/600) = 0.141633, oracle_twap = 0.14
+///             premium   = 7/600 (the oracle's fall does not make a premium)
+///             rate      = (7/600) / 24 = 0.00048611/h
+///             Δcum      = 0.00048611 · 1,400,000 = 680.556
 ///           settle_pnl(Bob, Alice) settles funding first (Alice long 125):
-///             Alice −125 · 5833.333 = −729,166.67 → −729,167;  Bob +729,166;  dust = 2
+///             Alice −125 · 680.556 = −85,069.44 → −85,070;  Bob +85,069;  dust = 2
 ///           then PnL at $140 (Alice paid 155,000,000 + 39,250,000 = 194,250,000):
-///             Bob   194,250,000 − 175,000,000 + 208,333 + 729,166 = 20,187,499 (settles all)
-///             Alice 175,000,000 − 194,250,000 − 208,334 − 729,167 = −20,187,501
-///           20,187,499 µUSDC move from Alice's USDC to Bob's; Alice keeps −2 of
+///             Bob   194,250,000 − 175,000,000 + 208,333 + 85,069 = 19,543,402 (settles all)
+///             Alice 175,000,000 − 194,250,000 − 208,334 − 85,070 = −19,543,404
+///           19,543,402 µUSDC move from Alice's USDC to Bob's; Alice keeps −2 of
 ///           PnL: the two dust units the protocol holds.
 /// ```
 #[test]
@@ -86,10 +93,12 @@ fn funding_over_two_periods() {
     assert!(near(cap, 0.1, 1e-12));
     let p150 = sol_price(SOL_150);
     let m1 = price_per_native(1_550_000, SOL_CONTRACT).unwrap();
+    let premium1 = trade_premium(m1, p150).unwrap();
+    assert!(near(premium1, 1.0 / 30.0, 1e-12));
 
     w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
     ledger.assert_conserved(&w);
-    assert_eq!(w.market(PERP).last_mark.get(), m1);
+    assert_eq!(w.market(PERP).mark_premium.get(), premium1, "100 contracts: the whole premium");
 
     // Period 1.
     w.env.warp(HOUR);
@@ -97,16 +106,18 @@ fn funding_over_two_periods() {
     let out = w.update_funding(PERP);
     out.expect_ok();
     let m = w.market(PERP);
-    assert_eq!(m.mark_twap.get(), m1, "the hour stood at the trade price");
+    let mark1 = mark_sample(p150, premium1).unwrap();
+    assert!(near(mark1, 0.155, 1e-12));
+    assert_eq!(m.mark_twap.get(), mark1, "the hour stood at the trade's premium");
     assert_eq!(m.oracle_twap.get(), p150);
-    let rate1 = hourly_funding_rate(m1, p150, cap).unwrap();
+    let rate1 = hourly_funding_rate(mark1, p150, cap).unwrap();
     assert_eq!(m.last_funding_rate.get(), rate1);
     assert!(near(rate1, 1.0 / 720.0, 1e-12), "rate {}", approx_f64(rate1));
     let delta1 = funding_delta_per_contract(rate1, contract_price(p150), 3_600).unwrap();
     assert_eq!(m.cum_funding.get(), delta1);
     assert!(near(delta1, 2_083.333_333, 1e-5), "Δcum {}", approx_f64(delta1));
     assert_eq!(event::<FundingUpdated>(&out).applied_secs, 3_600);
-    assert_eq!(m.last_mark.get(), p150, "no trade since: the oracle is the mark in force");
+    assert_eq!(m.mark_premium.get(), Fixed::ZERO, "no trade since: the mark decays to the oracle");
     // Lazy: nothing settled into the positions yet.
     assert_eq!((w.position(&alice, PERP).realized_pnl, w.position(&bob, PERP).realized_pnl), (0, 0));
     assert_eq!(m.funding_dust.get(), Fixed::ZERO);
@@ -120,37 +131,83 @@ fn funding_over_two_periods() {
     assert_eq!((b.base_contracts, b.quote_cost), (-125, -194_250_000));
     assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (delta1, delta1));
     assert_eq!(w.market(PERP).funding_dust.get(), Fixed::ONE, "the payer's ulp");
+    let own = trade_premium(price_per_native(1_570_000, SOL_CONTRACT).unwrap(), p150).unwrap();
+    let premium2 = blend_mark_premium(Fixed::ZERO, own, 25, 100).unwrap();
+    assert_eq!(w.market(PERP).mark_premium.get(), premium2);
+    assert!(near(premium2, 7.0 / 600.0, 1e-12), "a quarter of 7/150: {}", approx_f64(premium2));
     ledger.assert_conserved(&w);
 
-    // Period 2: SOL at $140, two hours without a crank, premium over the cap.
+    // Period 2: SOL at $140, two hours without a crank.
     w.env.warp(2 * HOUR);
     w.refresh_prices();
     w.set_price(SOL, SOL_140, CONF);
     let out = w.update_funding(PERP);
     out.expect_ok();
     let m = w.market(PERP);
-    let (m2, p140) = (price_per_native(1_570_000, SOL_CONTRACT).unwrap(), sol_price(SOL_140));
+    let p140 = sol_price(SOL_140);
+    let m2 = mark_sample(p140, premium2).unwrap();
+    assert!(near(m2, 0.141_633_333, 1e-8));
     assert_eq!((m.mark_twap.get(), m.oracle_twap.get()), (m2, p140));
     let rate2 = hourly_funding_rate(m2, p140, cap).unwrap();
-    assert_eq!(rate2, cap.checked_div_floor(Fixed::from_u64(24)).unwrap(), "clamped to the cap");
+    assert!(near(rate2, 7.0 / 600.0 / 24.0, 1e-12), "rate {}", approx_f64(rate2));
     assert_eq!(m.last_funding_rate.get(), rate2);
     let delta2 = funding_delta_per_contract(rate2, contract_price(p140), 3_600).unwrap();
-    assert!(near(delta2, 5_833.333_333, 1e-5), "Δcum {}", approx_f64(delta2));
+    assert!(near(delta2, 680.555_556, 1e-5), "Δcum {}", approx_f64(delta2));
     assert_eq!(m.cum_funding.get(), delta1.checked_add(delta2).unwrap(), "one hour of two charged");
     assert_eq!(event::<FundingUpdated>(&out).applied_secs, 3_600);
     ledger.assert_conserved(&w);
 
     // settle_pnl settles period 2's funding, then the PnL at $140.
     let amount = ledger.settle(&mut w, &bob, &alice);
-    assert_eq!(amount, 20_187_499);
+    assert_eq!(amount, 19_543_402);
     let (a, b) = (w.position(&alice, PERP), w.position(&bob, PERP));
-    assert_eq!(a.realized_pnl, -208_334 - 729_167 + 20_187_499);
-    assert_eq!(b.realized_pnl, 208_333 + 729_166 - 20_187_499);
+    assert_eq!(a.realized_pnl, -208_334 - 85_070 + 19_543_402);
+    assert_eq!(b.realized_pnl, 208_333 + 85_069 - 19_543_402);
     assert_eq!(w.market(PERP).funding_dust.get(), Fixed::from_u64(2));
     let cum = w.market(PERP).cum_funding.get();
     assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (cum, cum));
     // Alice's PnL at $140 after paying: 175,000,000 − 194,250,000 + 19,249,998 = −2.
     assert_eq!(175_000_000 - a.quote_cost + a.realized_pnl, -2);
+}
+
+/// The manipulation the size weighting stops. Right after a funding update
+/// Alice and Bob (two accounts of one holder, say) print 1 contract near the
+/// top of the 5 % band, $157 (premium 7/150 = 4.667 %). With the last trade's
+/// price as the mark, the whole next hour would stand at +4.667 % and pay
+/// that premium's rate. Weighted by size (1 of 100 contracts) the premium in
+/// force is 4.667 % / 100 = 0.0467 %; printing back moves it 1 % of the
+/// remaining way (0.0929 %), and the hour's rate is 0.0929 %/24: a fiftieth.
+/// Moving it all the way takes a 100-contract trade, margined at Init on
+/// both sides.
+#[test]
+fn a_min_size_print_at_the_band_edge_does_not_steer_funding() {
+    let (mut w, alice, bob) = setup();
+    let cap = w.market(PERP).max_funding_premium.get();
+    let p150 = sol_price(SOL_150);
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    assert_eq!(w.market(PERP).last_funding_rate.get(), Fixed::ZERO);
+
+    w.trade(PERP, &alice, &bob, 1, 1_570_000).expect_ok();
+    let edge = trade_premium(price_per_native(1_570_000, SOL_CONTRACT).unwrap(), p150).unwrap();
+    assert!(near(edge, 7.0 / 150.0, 1e-12));
+    let premium = w.market(PERP).mark_premium.get();
+    assert_eq!(premium, blend_mark_premium(Fixed::ZERO, edge, 1, 100).unwrap());
+    assert!(near(premium, 7.0 / 15_000.0, 1e-12), "1/100 of 4.667 %: {}", approx_f64(premium));
+    w.trade(PERP, &bob, &alice, 1, 1_570_000).expect_ok(); // and back: flat again
+    let second = w.market(PERP).mark_premium.get();
+    assert_eq!(second, blend_mark_premium(premium, edge, 1, 100).unwrap());
+    assert!(near(second, 0.000_928_667, 1e-9), "1 % of the rest further: {}", approx_f64(second));
+
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    let rate = w.market(PERP).last_funding_rate.get();
+    assert_eq!(rate, hourly_funding_rate(mark_sample(p150, second).unwrap(), p150, cap).unwrap());
+    assert!(near(rate, 0.000_928_667 / 24.0, 1e-10), "rate {}", approx_f64(rate));
+    let unweighted = hourly_funding_rate(mark_sample(p150, edge).unwrap(), p150, cap).unwrap();
+    assert!(rate.checked_mul_int(50).unwrap() < unweighted, "{} vs {}", approx_f64(rate), approx_f64(unweighted));
 }
 
 /// With nobody trading the mark decays to the oracle: after the trade's hour
@@ -162,8 +219,9 @@ fn mark_decays_to_the_oracle_without_trades() {
     let (mut w, alice, bob) = setup();
     let ledger = PnlLedger::new(&w, PERP, &[&alice, &bob]);
     let cap = w.market(PERP).max_funding_premium.get();
-    let (p150, m1) = (sol_price(SOL_150), price_per_native(1_550_000, SOL_CONTRACT).unwrap());
+    let p150 = sol_price(SOL_150);
     w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
+    let m1 = mark_sample(p150, w.market(PERP).mark_premium.get()).unwrap();
     w.env.warp(HOUR);
     w.refresh_prices();
     w.update_funding(PERP).expect_ok();

@@ -355,7 +355,7 @@ fn refusals() {
 #[test]
 fn a_loss_left_after_the_position_is_gone_goes_through_bankruptcy() {
     let no_funding = AddMarketArgs {
-        funding: MarketFundingArgs { max_funding_premium_bps: 0, twap_window_secs: 3_600 },
+        funding: MarketFundingArgs { max_funding_premium_bps: 0, twap_window_secs: 3_600, mark_depth: 100 },
         ..sol_perp_args(PERP)
     };
     let Book { mut w, alice, bob, carol } = book_in(no_funding, true);

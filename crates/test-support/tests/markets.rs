@@ -90,14 +90,14 @@ fn add_market_stores_every_field() {
     assert_eq!(m.safety.activation_ts, 0);
     assert_eq!(m.pending_safety.activation_ts, 0);
     assert_eq!(m.insurance_fee.get(), bps(50));
-    assert_eq!((m.max_funding_premium.get(), m.twap_window_secs), (bps(1_000), 3_600));
+    assert_eq!((m.max_funding_premium.get(), m.twap_window_secs, m.mark_depth), (bps(1_000), 3_600, 100));
     // Prices seeded from the oracle reading at listing.
     let p = listed_price().lo;
     assert_eq!(p, Fixed::from_ratio(15, 100, Rounding::Floor).unwrap(), "0.15 quote native per lamport");
     for (name, v) in [("stable", m.stable_price), ("mark", m.mark_twap), ("oracle", m.oracle_twap)] {
         assert_eq!(v.get(), p, "{name} price");
     }
-    assert_eq!(m.last_mark.get(), p);
+    assert_eq!(m.mark_premium.get(), Fixed::ZERO, "the mark starts at the oracle");
     assert_eq!((m.stable_price_ts, m.twap_ts, m.last_funding_ts), (now, now, now));
     // Nothing accrued, sampled or open.
     for v in [m.cum_funding, m.last_funding_rate, m.funding_dust, m.sample_sum, m.settlement_price] {
@@ -152,6 +152,7 @@ fn add_market_refusals() {
         ("min size 0", |a, _| a.min_size = 0),
         ("liquidation fee above 25 %", |a, _| a.liquidation_fee_bps = 2_501),
         ("funding window below 60 s", |a, _| a.funding.twap_window_secs = 59),
+        ("zero mark depth", |a, _| a.funding.mark_depth = 0),
         ("funding premium above 100 %", |a, _| a.funding.max_funding_premium_bps = 10_001),
     ];
     for (name, change) in cases {
@@ -424,7 +425,7 @@ fn unrelated_updates_keep_the_pending_loosening() {
     let m = w.market(0);
     assert_eq!((m.pending_risk_activation_ts, m.pending_safety.activation_ts), (due, due));
     w.env.warp(100);
-    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200 };
+    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
     let unrelated = [
         UpdateMarketArgs { funding: Some(funding), ..Default::default() },
         UpdateMarketArgs { insurance_fee_bps: Some(40), ..Default::default() },
@@ -456,12 +457,12 @@ fn insurance_fee_only_falls_and_funding_applies_at_once() {
     assert_eq!(w.market(0).insurance_fee.get(), bps(30));
     assert_eq!(pending_ts(&w), 0);
 
-    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200 };
+    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
     w.update_market(0, UpdateMarketArgs { funding: Some(funding), ..Default::default() }).expect_ok();
     let m = w.market(0);
-    assert_eq!((m.max_funding_premium.get(), m.twap_window_secs), (bps(2_000), 7_200));
+    assert_eq!((m.max_funding_premium.get(), m.twap_window_secs, m.mark_depth), (bps(2_000), 7_200, 500));
     assert_eq!(pending_ts(&w), 0, "funding never waits");
-    let bad = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 59 };
+    let bad = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 59, mark_depth: 500 };
     let ix = mixs::update_market(
         &w.group.group,
         &admin.pubkey(),

@@ -3,7 +3,7 @@
 //! fill between two accounts, open interest and the time-weighted prices.
 use anchor_lang::prelude::*;
 use xmargin_risk::perp::{apply_fill, base_native, Fill, PerpPosition};
-use xmargin_risk::perp_funding::{settle_funding, update_twap};
+use xmargin_risk::perp_funding::{blend_mark_premium, mark_sample, settle_funding, trade_premium, update_twap};
 use xmargin_risk::price::{update_stable_price, OraclePrice};
 use xmargin_risk::{Fixed, Rounding};
 
@@ -151,22 +151,37 @@ pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: 
     Ok(())
 }
 
+/// A fill that moves the mark: its price (quote native per underlying native
+/// unit) and size in contracts.
+pub struct MarkPrint {
+    pub price: Fixed,
+    pub contracts: u64,
+}
+
 /// Folds the time since the last update into the market's time-weighted
-/// prices, then sets the mark in force from now on: the trade price, or with
-/// none (a funding update) the oracle, so the mark decays to the oracle when
-/// nobody trades. The elapsed interval counts at the mark that was in force
-/// during it (`last_mark`): a trade's price weighs the time it stands, and a
-/// funding update's oracle reading does not overwrite the trade before it.
-pub fn record_mark(market: &mut Market, trade_price: Option<Fixed>, oracle: Fixed, now: i64) -> Result<()> {
+/// prices, then sets the mark premium in force from now on. The elapsed
+/// interval counts at the mark that was in force during it,
+/// `oracle · (1 + mark_premium)`. A trade moves the premium toward its own by
+/// `min(1, contracts / mark_depth)` (`blend_mark_premium`: a min-size print at
+/// the band's edge cannot steer funding); a funding update (no print) resets
+/// it to 0, so the mark decays to the oracle when nobody trades.
+pub fn record_mark(market: &mut Market, print: Option<MarkPrint>, oracle: Fixed, now: i64) -> Result<()> {
     let dt = now.saturating_sub(market.twap_ts).max(0).unsigned_abs();
     let window = u64::from(market.twap_window_secs);
-    let last = market.last_mark.get();
-    let in_force = if last.is_positive() { last } else { oracle };
+    let in_force = mark_sample(oracle, market.mark_premium.get()).map_err(risk_error)?;
     let mark = update_twap(market.mark_twap.get(), in_force, dt, window).map_err(risk_error)?;
     let oracle_twap = update_twap(market.oracle_twap.get(), oracle, dt, window).map_err(risk_error)?;
     market.mark_twap.set(mark);
     market.oracle_twap.set(oracle_twap);
-    market.last_mark.set(trade_price.unwrap_or(oracle));
+    let premium = match print {
+        Some(print) => {
+            let own = trade_premium(print.price, oracle).map_err(risk_error)?;
+            blend_mark_premium(market.mark_premium.get(), own, print.contracts, market.mark_depth)
+                .map_err(risk_error)?
+        }
+        None => Fixed::ZERO,
+    };
+    market.mark_premium.set(premium);
     market.twap_ts = market.twap_ts.max(now);
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::errors::XmarginError;
 use crate::events::MarketAdded;
 use crate::health::{market_oracle_price, HealthContext, PriceRules};
 use crate::oracle::read_pyth;
-use crate::state::{market_kind, market_status, Bank, Group, Market, MARKET_SEED};
+use crate::state::{market_kind, market_status, Bank, Group, Market, StoredFixed, MARKET_SEED};
 
 /// Most markets one group may list.
 pub const MAX_MARKETS: u16 = 1_024;
@@ -101,7 +101,7 @@ pub fn handle_add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result
     market.stable_price_ts = now;
     market.mark_twap.set(price.lo);
     market.oracle_twap.set(price.lo);
-    market.last_mark.set(price.lo);
+    market.mark_premium = StoredFixed::ZERO;
     market.twap_ts = now;
     market.last_funding_ts = now;
     drop(market);

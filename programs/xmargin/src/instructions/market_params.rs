@@ -44,6 +44,9 @@ pub struct MarketFundingArgs {
     pub max_funding_premium_bps: u32,
     /// Window of the time-weighted mark and oracle prices (seconds).
     pub twap_window_secs: u32,
+    /// Contracts a trade needs to move the mark premium all the way to its
+    /// own (> 0); smaller trades move it in proportion.
+    pub mark_depth: u64,
 }
 
 pub(crate) fn bps(value: u32) -> Result<StoredFixed> {
@@ -106,12 +109,14 @@ impl MarketRiskArgs {
 impl MarketFundingArgs {
     pub fn validate(&self) -> Result<()> {
         let ok = self.max_funding_premium_bps <= MAX_FUNDING_PREMIUM_BPS
-            && (MIN_TWAP_WINDOW_SECS..=MAX_TWAP_WINDOW_SECS).contains(&self.twap_window_secs);
+            && (MIN_TWAP_WINDOW_SECS..=MAX_TWAP_WINDOW_SECS).contains(&self.twap_window_secs)
+            && self.mark_depth > 0;
         if !ok {
             msg!(
-                "funding: premium cap {} bps, twap window {} s",
+                "funding: premium cap {} bps, twap window {} s, mark depth {} contracts",
                 self.max_funding_premium_bps,
-                self.twap_window_secs
+                self.twap_window_secs,
+                self.mark_depth
             );
             return err!(XmarginError::InvalidMarketConfig);
         }
@@ -122,6 +127,7 @@ impl MarketFundingArgs {
         self.validate()?;
         market.max_funding_premium = bps(self.max_funding_premium_bps)?;
         market.twap_window_secs = self.twap_window_secs;
+        market.mark_depth = self.mark_depth;
         Ok(())
     }
 }

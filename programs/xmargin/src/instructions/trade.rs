@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use xmargin_risk::Fixed;
 
 use crate::derivatives::{
-    check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark,
+    check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark, MarkPrint,
     refresh_stable_price, update_open_interest,
 };
 use crate::errors::XmarginError;
@@ -156,7 +156,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
         close_if_empty(account, &mut market)?;
     }
     let trade_price = per_native(&market, args.price)?;
-    record_mark(&mut market, Some(trade_price), oracle.lo, now)?;
+    record_mark(&mut market, Some(MarkPrint { price: trade_price, contracts: args.size }), oracle.lo, now)?;
     refresh_stable_price(&mut market, oracle.lo, now)?;
     emit!(Traded {
         market: sides.market.key(),

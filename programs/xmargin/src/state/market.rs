@@ -170,13 +170,19 @@ pub struct Market {
     /// Margin accounts with a position slot in this market (open, or closed
     /// with PnL left to settle): the market closes only at zero.
     pub position_count: u64,
-    /// The mark in force since `twap_ts` (quote native per underlying native
-    /// unit): the last trade's price, or the oracle after a funding update
-    /// (nobody traded since, so the mark decays to the oracle). The interval
-    /// up to the next update is folded into `mark_twap` at this price.
-    pub last_mark: StoredFixed,
+    /// The mark premium in force since `twap_ts` (signed fraction of the
+    /// oracle): each trade moves it toward its own premium
+    /// `price / oracle − 1` by `min(1, contracts / mark_depth)`, and a funding
+    /// update resets it to 0 (the mark decays to the oracle when nobody
+    /// trades). The interval up to the next update is folded into `mark_twap`
+    /// at `oracle · (1 + mark_premium)`. Size weighting is why a min-size
+    /// print at the band's edge cannot steer funding.
+    pub mark_premium: StoredFixed,
+    /// Contracts a trade needs to set the mark premium to its own in one go
+    /// (> 0); smaller trades move it in proportion to their size.
+    pub mark_depth: u64,
     /// Issue 13: risk array (model value, Greeks, scenario values) and its age.
-    pub reserved: [u8; 488],
+    pub reserved: [u8; 480],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
