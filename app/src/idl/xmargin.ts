@@ -4602,7 +4602,15 @@ export type Xmargin = {
           {
             "name": "fallback",
             "docs": [
-              "True when the samples were too few and the first fresh price after expiry was used."
+              "True when the samples were too few: the oracle price after expiry,",
+              "or (with `timed_out`) the samples' mean or the stable price."
+            ],
+            "type": "bool"
+          },
+          {
+            "name": "timedOut",
+            "docs": [
+              "True when an hour passed after expiry with no price fixed."
             ],
             "type": "bool"
           },

@@ -228,9 +228,10 @@ mod tests {
 
         let u: MarketUpdateConfig = serde_json::from_str(r#"{ "insuranceFeeBps": 25 }"#).unwrap();
         assert_eq!(u.args().unwrap(), UpdateMarketArgs { insurance_fee_bps: Some(25), ..Default::default() });
-        let u: MarketUpdateConfig =
-            serde_json::from_str(r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 600, "markDepth": 2000 } }"#)
-                .unwrap();
+        let u: MarketUpdateConfig = serde_json::from_str(
+            r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 600, "markDepth": 2000 } }"#,
+        )
+        .unwrap();
         assert_eq!(u.args().unwrap().funding.unwrap().twap_window_secs, 600);
         assert!(MarketUpdateConfig::default().args().unwrap_err().contains("nothing to update"));
     }

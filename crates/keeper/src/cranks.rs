@@ -5,8 +5,9 @@
 //!   (`SETTLEMENT_WINDOW_SECS`), at most every `sample_interval_secs`;
 //! - `settle_expired` of every position (base or cost left) in an expired
 //!   future. The first call fixes the settlement price; if it fails (too few
-//!   samples and no fresh price published since expiry), the market waits
-//!   for the next cycle.
+//!   samples and no fresh price published in the oracle's max age after
+//!   expiry), the market waits for the next cycle, and an hour after expiry
+//!   (`SETTLEMENT_TIMEOUT_SECS`) it settles on its samples or stable price.
 use anchor_lang::prelude::Pubkey;
 use xmargin::state::{market_kind, market_status, Market};
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};

@@ -5,19 +5,32 @@
 //! A settlement price must not be one manipulable print. Permissionless
 //! cranks record oracle samples during the last [`SETTLEMENT_WINDOW_SECS`]
 //! before expiry; each sample stands for the time since the previous one
-//! (the first: since the window opened):
+//! (the first: since the window opened), at most [`MAX_SAMPLE_WEIGHT_SECS`]:
 //!
 //! ```text
 //! start   = max(window_start, expiry − 1800)
 //! accept  iff start ≤ now ≤ expiry  and  now > last_ts (after the first)
-//! dt_i    = now_i − (last_ts or start)
+//! dt_i    = min(now_i − (last_ts or start), 300)
 //! price   = ⌊Σ price_i · dt_i / Σ dt_i⌋      if count ≥ min_count and Σ dt_i > 0
 //! ```
 //!
+//! The cap is why a caller cannot pick its moment: while keepers sample,
+//! one sample taken after a quiet spell (or the first, late in the window)
+//! weighs five minutes at most, not the whole gap.
+//!
 //! Refused samples return `Ok(false)` (a crank racing another is not an
-//! error). With too few samples the caller falls back to the first fresh
-//! oracle price after expiry (DERIVATIVES.md). The mean is floored: a
-//! settlement price has no protocol side, and one ulp (2^-48) moves nothing.
+//! error). The mean is floored: a settlement price has no protocol side,
+//! and one ulp (2^-48) moves nothing.
+//!
+//! # Fallbacks ([`SettlementSource`])
+//! With fewer than `min_count` samples the price is the oracle's, published
+//! in `[expiry, expiry + max_age]` (fresh and certain): the first caller
+//! chooses among at most `max_age` seconds of prices, not any later one.
+//! If nobody could fix it so (the oracle was down, or stale, or nobody
+//! called in time), after [`SETTLEMENT_TIMEOUT_SECS`] the market settles on
+//! what it has: the mean of the samples if there is any, else the market's
+//! stable price. Either way the price is stored state, not the caller's
+//! choice, and an expired market never stays open for want of an oracle.
 //!
 //! # PnL settlement limit
 //! Unrealised profit becomes tokens only through settlement against a loser,
@@ -46,6 +59,51 @@ use crate::fixed::{Fixed, Rounding};
 /// on a 30-minute TWAP).
 pub const SETTLEMENT_WINDOW_SECS: u64 = 1_800;
 
+/// Longest time one sample stands for, in seconds (module docs).
+pub const MAX_SAMPLE_WEIGHT_SECS: u64 = 300;
+
+/// After expiry + this many seconds with no price fixed, a dated market
+/// settles on its samples or its stable price (module docs, "Fallbacks").
+pub const SETTLEMENT_TIMEOUT_SECS: i64 = 3_600;
+
+/// Where a settlement price comes from (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettlementSource {
+    /// The time-weighted mean of at least `min_count` samples.
+    Samples,
+    /// The oracle, published within `max_age` after expiry.
+    OracleAfterExpiry,
+    /// The timeout: the mean of fewer samples, or the stable price.
+    Timeout,
+}
+
+/// Which rule fixes the settlement price at `now`, and the price when it
+/// does not need an oracle reading: `Some((source, price))` for samples and
+/// the timeout, `None` when the caller must read the oracle (and accept
+/// it only if [`oracle_settles`]).
+pub fn stored_settlement_price(
+    samples: &PriceSamples,
+    min_count: u32,
+    stable_price: Fixed,
+    expiry: i64,
+    now: i64,
+) -> Option<(SettlementSource, Fixed)> {
+    if let Some(p) = samples.settlement_price(min_count) {
+        return Some((SettlementSource::Samples, p));
+    }
+    if now > expiry.saturating_add(SETTLEMENT_TIMEOUT_SECS) {
+        let p = samples.settlement_price(1).unwrap_or(stable_price);
+        return Some((SettlementSource::Timeout, p));
+    }
+    None
+}
+
+/// Whether an oracle reading published at `publish_time` may fix the
+/// settlement price: at or after expiry, at most `max_age_secs` after it.
+pub fn oracle_settles(publish_time: i64, expiry: i64, max_age_secs: u32) -> bool {
+    publish_time >= expiry && publish_time <= expiry.saturating_add(i64::from(max_age_secs))
+}
+
 /// Oracle samples recorded before expiry (module docs). `Default` is empty.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PriceSamples {
@@ -73,7 +131,7 @@ impl PriceSamples {
             return Ok(false);
         }
         let from = if self.count == 0 { start } else { self.last_ts.max(start) };
-        let dt = now.checked_sub(from).ok_or(RiskError::Overflow)?;
+        let dt = now.checked_sub(from).ok_or(RiskError::Overflow)?.min(MAX_SAMPLE_WEIGHT_SECS as i64);
         let sum = self.sum_price_secs.checked_add(price.checked_mul_int(dt)?)?;
         let dt = u64::try_from(dt).map_err(|_| RiskError::Overflow)?;
         let total = self.total_secs.checked_add(dt).ok_or(RiskError::Overflow)?;

@@ -13,8 +13,9 @@ fn settlement_price_worked_example() {
     // Before the window, or after expiry: refused.
     assert_eq!(s.record(fx("100"), 8_199, 0, EXPIRY), Ok(false));
     assert_eq!(s.record(fx("100"), 10_001, 0, EXPIRY), Ok(false));
-    // 100 at 8_500 stands for 300 s (since 8_200), 110 at 9_100 for 600 s,
-    // 105 at 10_000 for 900 s: (30_000 + 66_000 + 94_500) / 1_800 = 105.8333…
+    // 100 at 8_500 stands for 300 s (since 8_200); 110 at 9_100 and 105 at
+    // 10_000 follow gaps of 600 s and 900 s but stand for 300 s each (the
+    // cap): (30_000 + 33_000 + 31_500) / 900 = 105.
     assert_eq!(s.record(fx("100"), 8_500, 0, EXPIRY), Ok(true));
     assert_eq!(s.record(fx("110"), 9_100, 0, EXPIRY), Ok(true));
     // Not newer than the last sample: refused, nothing changes.
@@ -22,10 +23,8 @@ fn settlement_price_worked_example() {
     assert_eq!(s.record(fx("999"), 9_100, 0, EXPIRY), Ok(false));
     assert_eq!(s, before);
     assert_eq!(s.record(fx("105"), 10_000, 0, EXPIRY), Ok(true));
-    assert_eq!((s.sum_price_secs, s.total_secs, s.count, s.last_ts), (fx("190500"), 1_800, 3, 10_000));
-    let p = s.settlement_price(3).unwrap();
-    assert_eq!(p, fx("190500").checked_div(fx("1800"), Rounding::Floor).unwrap());
-    assert!(p > fx("105.833333333333") && p < fx("105.833333333334"));
+    assert_eq!((s.sum_price_secs, s.total_secs, s.count, s.last_ts), (fx("94500"), 900, 3, 10_000));
+    assert_eq!(s.settlement_price(3), Some(fx("105")));
     // Too few samples: the caller falls back to the first oracle price after expiry.
     assert_eq!(s.settlement_price(4), None);
     assert_eq!(s.record(Fixed::ZERO, 9_500, 0, EXPIRY), Err(RiskError::InvalidPrice));
@@ -44,6 +43,35 @@ fn late_window_start_and_zero_time() {
     let mut z = PriceSamples::default();
     assert_eq!(z.record(fx("120"), 8_200, 0, EXPIRY), Ok(true));
     assert_eq!((z.count, z.settlement_price(1)), (1, None));
+}
+
+#[test]
+fn settlement_sources_and_timeout() {
+    let mut s = PriceSamples::default();
+    assert!(s.record(fx("120"), 9_700, 0, EXPIRY).unwrap()); // 300 s (gap 1,500, capped)
+    assert!(s.record(fx("130"), 9_800, 0, EXPIRY).unwrap()); // 100 s
+    let stable = fx("111");
+    // Two samples meet a minimum of 2: their mean (120·300 + 130·100) / 400 = 122.5.
+    assert_eq!(
+        stored_settlement_price(&s, 2, stable, EXPIRY, EXPIRY + 1),
+        Some((SettlementSource::Samples, fx("122.5")))
+    );
+    // A minimum of 5: the oracle decides until the timeout…
+    assert_eq!(stored_settlement_price(&s, 5, stable, EXPIRY, EXPIRY + 3_600), None);
+    // …then the mean of what there is; with no sample at all, the stable price.
+    assert_eq!(
+        stored_settlement_price(&s, 5, stable, EXPIRY, EXPIRY + 3_601),
+        Some((SettlementSource::Timeout, fx("122.5")))
+    );
+    let none = PriceSamples::default();
+    assert_eq!(
+        stored_settlement_price(&none, 5, stable, EXPIRY, EXPIRY + 3_601),
+        Some((SettlementSource::Timeout, stable))
+    );
+    // The oracle counts only if published in [expiry, expiry + max age].
+    assert!(!oracle_settles(EXPIRY - 1, EXPIRY, 60));
+    assert!(oracle_settles(EXPIRY, EXPIRY, 60) && oracle_settles(EXPIRY + 60, EXPIRY, 60));
+    assert!(!oracle_settles(EXPIRY + 61, EXPIRY, 60));
 }
 
 #[test]

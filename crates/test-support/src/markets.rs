@@ -44,7 +44,11 @@ pub fn sol_perp_args(market_index: u16) -> AddMarketArgs {
             init_pnl_cap: 100_000_000,
             open_interest_cap: 1_000_000_000,
         },
-        funding: MarketFundingArgs { max_funding_premium_bps: 1_000, twap_window_secs: 3_600, mark_depth: 100 },
+        funding: MarketFundingArgs {
+            max_funding_premium_bps: 1_000,
+            twap_window_secs: 3_600,
+            mark_depth: 100,
+        },
         liquidation_fee_bps: 100,
         insurance_fee_bps: 50,
         min_samples: 0,

@@ -11,7 +11,7 @@ use xmargin::errors::XmarginError;
 use xmargin::events::{MarketSettled, PositionSettled};
 use xmargin::state::{market_status, pause};
 use xmargin_client::market_instructions as mixs;
-use xmargin_risk::settlement::PriceSamples;
+use xmargin_risk::settlement::{PriceSamples, SETTLEMENT_TIMEOUT_SECS};
 use xmargin_risk::Fixed;
 use xmargin_test_support::margin::{approx_f64, set_pause_ix};
 use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
@@ -76,8 +76,9 @@ fn at(w: &mut World, t: i64, price: i64) {
 ///
 /// ```text
 /// window [E − 1800, E]; each sample stands for the seconds since the previous
-/// one (the first: since the window opened):
-///   E − 1200  $150.00   600 s
+/// one (the first: since the window opened), at most 300 s:
+///   E − 1500  $150.00   300 s
+///   E − 1200  $150.00   300 s
 ///   E −  900  $153.00   300 s
 ///   E −  600  $153.00   300 s
 ///   E −  300  $151.50   300 s
@@ -111,8 +112,13 @@ fn future_settles_on_the_samples_mean() {
     w.trade(FUT, &bob, &alice, 10, 1_500_000).expect_ok();
     ledger.assert_conserved(&w);
 
-    let samples =
-        [(1_200, 15_000_000_000), (900, 15_300_000_000), (600, 15_300_000_000), (300, 15_150_000_000)];
+    let samples = [
+        (1_500, 15_000_000_000),
+        (1_200, 15_000_000_000),
+        (900, 15_300_000_000),
+        (600, 15_300_000_000),
+        (300, 15_150_000_000),
+    ];
     let mut expected = PriceSamples::default();
     for (before_expiry, price) in samples.into_iter().chain([(0, 15_150_000_000)]) {
         at(&mut w, expiry - before_expiry, price);
@@ -129,7 +135,7 @@ fn future_settles_on_the_samples_mean() {
         }
     }
     let m = w.market(FUT);
-    assert_eq!((m.sample_count, m.sample_secs, m.sample_sum.get()), (5, 1_800, expected.sum_price_secs));
+    assert_eq!((m.sample_count, m.sample_secs, m.sample_sum.get()), (6, 1_800, expected.sum_price_secs));
 
     // From expiry on: no trade, no sample.
     let trade_ix = w.trade_ix(FUT, &alice, &bob, 1, 1_515_000);
@@ -143,8 +149,8 @@ fn future_settles_on_the_samples_mean() {
     let out = w.settle_expired(FUT, &alice);
     out.expect_ok();
     let settled: MarketSettled = event(&out);
-    assert!(!settled.fallback);
-    assert_eq!(settled.sample_count, 5);
+    assert!(!settled.fallback && !settled.timed_out);
+    assert_eq!(settled.sample_count, 6);
     let m = w.market(FUT);
     assert_eq!(m.status, market_status::SETTLED);
     assert_eq!(m.settlement_price.get(), expected.settlement_price(5).unwrap());
@@ -219,7 +225,7 @@ fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
     let out = w.settle_expired(FUT, &alice);
     out.expect_ok();
     let settled: MarketSettled = event(&out);
-    assert!(settled.fallback);
+    assert!(settled.fallback && !settled.timed_out);
     assert_eq!(settled.sample_count, 2);
     assert_eq!(w.market(FUT).settlement_price.get(), sol_price(15_500_000_000));
     assert_eq!(w.position(&alice, FUT).realized_pnl, 5_000_000);
@@ -235,6 +241,85 @@ fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
     assert_eq!(ledger.settle(&mut w, &alice, &bob), 5_000_000);
     assert_eq!(ledger.settle(&mut w, &carol, &bob), 1);
     assert_eq!(w.market(FUT).position_count, 0);
+}
+
+/// The oracle fallback takes only a price published within the oracle's max
+/// age (60 s) after expiry, so the first caller cannot wait for a price it
+/// likes: two minutes after expiry a fresh $170 reading is refused with
+/// `MarketNotSettled`, nothing changed. An hour after expiry the market
+/// settles on what it holds, the two samples' mean:
+///
+/// ```text
+///   E − 900  $160   300 s (gap 900, capped)
+///   E −  10  $152   300 s (gap 890, capped)
+///   mean = (160 + 152) / 2 = $156 → 1,560,000 per contract
+///   Alice 100 · 1,560,000 − 150,000,000 = +6,000,000
+/// ```
+#[test]
+fn a_late_oracle_price_is_refused_and_the_timeout_settles_on_the_samples() {
+    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    at(&mut w, expiry - 900, 16_000_000_000);
+    w.sample_price(FUT).expect_ok();
+    at(&mut w, expiry - 10, 15_200_000_000);
+    w.sample_price(FUT).expect_ok();
+    assert_eq!(w.market(FUT).sample_secs, 600, "each gap capped at 300 s");
+
+    let keys = w.market_keys(FUT);
+    let watched = [keys.market, alice.account];
+    let ix = mixs::settle_expired(&w.group.group, &keys, &alice.account);
+    at(&mut w, expiry + 120, 17_000_000_000);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::MarketNotSettled, &watched);
+    // Still refused at the last second before the timeout.
+    at(&mut w, expiry + SETTLEMENT_TIMEOUT_SECS, 17_000_000_000);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::MarketNotSettled, &watched);
+
+    at(&mut w, expiry + SETTLEMENT_TIMEOUT_SECS + 1, 17_000_000_000);
+    let out = w.settle_expired(FUT, &alice);
+    out.expect_ok();
+    let settled: MarketSettled = event(&out);
+    assert!(settled.fallback && settled.timed_out);
+    assert_eq!(
+        w.market(FUT).settlement_price.get(),
+        mean_of(&[(16_000_000_000, 300), (15_200_000_000, 300)])
+    );
+    assert_eq!(w.position(&alice, FUT).realized_pnl, 6_000_000);
+    w.settle_expired(FUT, &carol).expect_ok();
+    w.settle_expired(FUT, &bob).expect_ok();
+    ledger.assert_conserved(&w);
+}
+
+/// With no sample and the oracle dead since before expiry, nothing could
+/// ever fix a price from the oracle: an hour after expiry the market settles
+/// on its stable price (here the listing's $150, never moved), so Alice's
+/// and Carol's longs settle at cost and Carol's 30 at $151 lose $0.30.
+#[test]
+fn a_dead_oracle_settles_on_the_stable_price_after_the_timeout() {
+    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let stable = w.market(FUT).stable_price.get();
+    let now = w.env.unix_time();
+    w.env.warp(expiry + SETTLEMENT_TIMEOUT_SECS + 1 - now); // no refresh: the oracle is hours old
+    let out = w.settle_expired(FUT, &alice);
+    out.expect_ok();
+    let settled: MarketSettled = event(&out);
+    assert!(settled.timed_out && settled.sample_count == 0);
+    assert_eq!(w.market(FUT).settlement_price.get(), stable);
+    assert_eq!(stable, sol_price(15_000_000_000));
+    assert_eq!(w.position(&alice, FUT).realized_pnl, 0);
+    w.settle_expired(FUT, &carol).expect_ok();
+    w.settle_expired(FUT, &bob).expect_ok();
+    assert_eq!(w.position(&carol, FUT).realized_pnl, -300_000);
+    assert_eq!(w.position(&bob, FUT).realized_pnl, 300_000);
+    ledger.assert_conserved(&w);
+}
+
+/// The time-weighted mean the program computes from `(price expo −8, seconds)`.
+fn mean_of(samples: &[(i64, i64)]) -> Fixed {
+    let (mut sum, mut secs) = (Fixed::ZERO, 0i64);
+    for &(price, dt) in samples {
+        sum = sum.checked_add(sol_price(price).checked_mul_int(dt).unwrap()).unwrap();
+        secs += dt;
+    }
+    sum.checked_div_floor(Fixed::from_i64(secs)).unwrap()
 }
 
 /// Sampling, expiry settlement and PnL settlement are never paused; trading is.

@@ -12,7 +12,8 @@ use xmargin::state::pause;
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::perp::price_per_native;
 use xmargin_risk::perp_funding::{
-    blend_mark_premium, funding_delta_per_contract, hourly_funding_rate, mark_sample, trade_premium, update_twap,
+    blend_mark_premium, funding_delta_per_contract, hourly_funding_rate, mark_sample, trade_premium,
+    update_twap,
 };
 use xmargin_risk::Fixed;
 use xmargin_test_support::margin::{approx_f64, set_pause_ix};
@@ -207,7 +208,12 @@ fn a_min_size_print_at_the_band_edge_does_not_steer_funding() {
     assert_eq!(rate, hourly_funding_rate(mark_sample(p150, second).unwrap(), p150, cap).unwrap());
     assert!(near(rate, 0.000_928_667 / 24.0, 1e-10), "rate {}", approx_f64(rate));
     let unweighted = hourly_funding_rate(mark_sample(p150, edge).unwrap(), p150, cap).unwrap();
-    assert!(rate.checked_mul_int(50).unwrap() < unweighted, "{} vs {}", approx_f64(rate), approx_f64(unweighted));
+    assert!(
+        rate.checked_mul_int(50).unwrap() < unweighted,
+        "{} vs {}",
+        approx_f64(rate),
+        approx_f64(unweighted)
+    );
 }
 
 /// With nobody trading the mark decays to the oracle: after the trade's hour

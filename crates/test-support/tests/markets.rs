@@ -425,7 +425,8 @@ fn unrelated_updates_keep_the_pending_loosening() {
     let m = w.market(0);
     assert_eq!((m.pending_risk_activation_ts, m.pending_safety.activation_ts), (due, due));
     w.env.warp(100);
-    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
+    let funding =
+        MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
     let unrelated = [
         UpdateMarketArgs { funding: Some(funding), ..Default::default() },
         UpdateMarketArgs { insurance_fee_bps: Some(40), ..Default::default() },
@@ -457,7 +458,8 @@ fn insurance_fee_only_falls_and_funding_applies_at_once() {
     assert_eq!(w.market(0).insurance_fee.get(), bps(30));
     assert_eq!(pending_ts(&w), 0);
 
-    let funding = MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
+    let funding =
+        MarketFundingArgs { max_funding_premium_bps: 2_000, twap_window_secs: 7_200, mark_depth: 500 };
     w.update_market(0, UpdateMarketArgs { funding: Some(funding), ..Default::default() }).expect_ok();
     let m = w.market(0);
     assert_eq!((m.max_funding_premium.get(), m.twap_window_secs, m.mark_depth), (bps(2_000), 7_200, 500));

@@ -3,7 +3,9 @@
 //! fill between two accounts, open interest and the time-weighted prices.
 use anchor_lang::prelude::*;
 use xmargin_risk::perp::{apply_fill, base_native, Fill, PerpPosition};
-use xmargin_risk::perp_funding::{blend_mark_premium, mark_sample, settle_funding, trade_premium, update_twap};
+use xmargin_risk::perp_funding::{
+    blend_mark_premium, mark_sample, settle_funding, trade_premium, update_twap,
+};
 use xmargin_risk::price::{update_stable_price, OraclePrice};
 use xmargin_risk::{Fixed, Rounding};
 

@@ -271,8 +271,11 @@ pub struct MarketSettled {
     pub market_index: u16,
     /// Quote native per underlying native unit.
     pub settlement_price: crate::state::StoredFixed,
-    /// True when the samples were too few and the first fresh price after expiry was used.
+    /// True when the samples were too few: the oracle price after expiry,
+    /// or (with `timed_out`) the samples' mean or the stable price.
     pub fallback: bool,
+    /// True when an hour passed after expiry with no price fixed.
+    pub timed_out: bool,
     pub sample_count: u32,
 }
 

@@ -1,4 +1,7 @@
 use anchor_lang::prelude::*;
+use xmargin_risk::settlement::{
+    oracle_settles, stored_settlement_price, SettlementSource, SETTLEMENT_TIMEOUT_SECS,
+};
 use xmargin_risk::{Fixed, Rounding};
 
 use super::sample_price::samples_of;
@@ -22,8 +25,9 @@ pub struct SettleExpired<'info> {
 
 /// Permissionless, after a dated future's expiry:
 /// 1. the first call fixes the settlement price: the time-weighted mean of
-///    the samples if there are at least `min_samples`, else the first fresh,
-///    certain oracle price published at or after expiry;
+///    the samples if there are at least `min_samples`, else a fresh, certain
+///    oracle price published within its max age after expiry, else (an hour
+///    after expiry) the mean of fewer samples or the stable price;
 /// 2. the account's position becomes realised PnL,
 ///    `contracts · price per contract − quote_cost`, with the settlement
 ///    price rounded once to the nearest whole quote native unit per contract
@@ -87,7 +91,10 @@ pub fn settlement_price_per_contract(market: &Market) -> Result<i64> {
         .map_err(risk_error)
 }
 
-/// Fixes the settlement price (samples or the fallback) and stops the market.
+/// Fixes the settlement price and stops the market
+/// (`xmargin_risk::settlement`, "Fallbacks"): the samples' mean; else the
+/// oracle published within its max age after expiry; else, an hour after
+/// expiry, the mean of fewer samples or the stable price.
 fn fix_settlement_price(
     ctx: &Context<SettleExpired>,
     market: &mut Market,
@@ -95,22 +102,16 @@ fn fix_settlement_price(
     now: i64,
 ) -> Result<()> {
     let samples = samples_of(market);
-    let (price, fallback) = match samples.settlement_price(market.min_samples) {
-        Some(p) => (p, false),
-        None => {
-            let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
-            if reading.publish_time < market.expiry_ts {
-                return Err(error!(XmarginError::MarketNotSettled)
-                    .with_values((reading.publish_time, market.expiry_ts)));
-            }
-            let hctx = HealthContext {
-                group: ctx.accounts.group.key(),
-                quote_decimals,
-                now,
-                rules: PriceRules::trade(market.market_index),
-            };
-            (market_oracle_price(&hctx, market, &reading)?.lo, true)
-        }
+    let stored = stored_settlement_price(
+        &samples,
+        market.min_samples,
+        market.stable_price.get(),
+        market.expiry_ts,
+        now,
+    );
+    let (source, price) = match stored {
+        Some(fixed) => fixed,
+        None => (SettlementSource::OracleAfterExpiry, oracle_after_expiry(ctx, market, quote_decimals, now)?),
     };
     market.settlement_price.set(price);
     market.status = market_status::SETTLED;
@@ -118,8 +119,38 @@ fn fix_settlement_price(
         market: ctx.accounts.market.key(),
         market_index: market.market_index,
         settlement_price: price.into(),
-        fallback,
+        fallback: source != SettlementSource::Samples,
+        timed_out: source == SettlementSource::Timeout,
         sample_count: samples.count,
     });
     Ok(())
+}
+
+/// A fresh, certain oracle price published in `[expiry, expiry + max age]`.
+fn oracle_after_expiry(
+    ctx: &Context<SettleExpired>,
+    market: &Market,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<Fixed> {
+    let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
+    let max_age = market.safety_params(now).max_oracle_age_secs;
+    if !oracle_settles(reading.publish_time, market.expiry_ts, max_age) {
+        msg!(
+            "settlement needs a price published in [{}, {}] (or the timeout at {})",
+            market.expiry_ts,
+            market.expiry_ts.saturating_add(i64::from(max_age)),
+            market.expiry_ts.saturating_add(SETTLEMENT_TIMEOUT_SECS)
+        );
+        return Err(
+            error!(XmarginError::MarketNotSettled).with_values((reading.publish_time, market.expiry_ts))
+        );
+    }
+    let hctx = HealthContext {
+        group: ctx.accounts.group.key(),
+        quote_decimals,
+        now,
+        rules: PriceRules::trade(market.market_index),
+    };
+    Ok(market_oracle_price(&hctx, market, &reading)?.lo)
 }

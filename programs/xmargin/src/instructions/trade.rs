@@ -2,8 +2,8 @@ use anchor_lang::prelude::*;
 use xmargin_risk::Fixed;
 
 use crate::derivatives::{
-    check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark, MarkPrint,
-    refresh_stable_price, update_open_interest,
+    check_price_band, close_if_empty, fill_position, longs, per_native, prepare_position, record_mark,
+    refresh_stable_price, update_open_interest, MarkPrint,
 };
 use crate::errors::XmarginError;
 use crate::events::Traded;
