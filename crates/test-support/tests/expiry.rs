@@ -197,13 +197,14 @@ fn future_settles_on_the_samples_mean() {
 ///
 /// ```text
 /// settle_expired(Alice): 100 · 1,550,000 − 150,000,000 = +5,000,000
-/// settle_pnl(Carol, Bob) before their own settle_expired: Carol's open 0.3 SOL
-///   at the settlement price 0.155 (a hair low) = 1,199,999.99… → 1,199,999
-///   settles at once although the market's 1 % window would allow only
-///   ⌊0.01 · 0.3 SOL · 0.15⌋ = 449,999: a settled market has no window
-/// settle_expired(Carol): −1,199,999 + 30 · 1,550,000 − 45,300,000 = +1
-/// settle_expired(Bob):   +1,199,999 − 130 · 1,550,000 + 195,300,000 = −5,000,001
-/// settle_pnl: 5,000,000 to Alice, 1 to Carol; every slot frees.
+/// settle_pnl(Carol, Bob) before their own settle_expired settles both
+///   positions first, at the same per-contract price:
+///   Carol  30 · 1,550,000 −  45,300,000 = +1,200,000
+///   Bob  −130 · 1,550,000 + 195,300,000 = −6,200,000
+///   then moves 1,200,000 at once although the market's 1 % window would
+///   allow only ⌊0.01 · 0.3 SOL · 0.15⌋ = 449,999: a settled market has no
+///   window. Carol's slot frees; settle_expired(Carol) finds no position.
+/// settle_pnl(Alice, Bob): 5,000,000; every slot frees, nothing left over.
 /// ```
 #[test]
 fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
@@ -232,14 +233,15 @@ fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
     ledger.assert_conserved(&w);
     // Fixed once: a later price does not move it, and no window applies.
     at(&mut w, expiry + 30, 20_000_000_000);
-    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1_199_999);
-    w.settle_expired(FUT, &carol).expect_ok();
-    w.settle_expired(FUT, &bob).expect_ok();
-    assert_eq!(w.position(&carol, FUT).realized_pnl, 1);
-    assert_eq!(w.position(&bob, FUT).realized_pnl, -5_000_001);
+    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1_200_000);
+    assert_eq!(w.position(&carol, FUT).in_use, 0, "Carol's slot freed");
+    let b = w.position(&bob, FUT);
+    assert_eq!((b.base_contracts, b.quote_cost, b.realized_pnl), (0, 0, -5_000_000));
+    assert_eq!(w.market(FUT).open_interest, 0);
+    let carol_ix = mixs::settle_expired(&w.group.group, &keys, &carol.account);
+    w.env.send_err(&[carol_ix], &[], XmarginError::NoPosition, &[keys.market, carol.account]);
     ledger.assert_conserved(&w);
     assert_eq!(ledger.settle(&mut w, &alice, &bob), 5_000_000);
-    assert_eq!(ledger.settle(&mut w, &carol, &bob), 1);
     assert_eq!(w.market(FUT).position_count, 0);
 }
 

@@ -54,16 +54,7 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
     }
     let mut account = ctx.accounts.account.load_mut()?;
     let slot = existing_position(&mut account, &mut market)?;
-    let position = &mut account.derivatives[slot];
-    let contracts = position.base_contracts;
-    let value = i64::try_from(i128::from(contracts) * i128::from(settlement_price_per_contract(&market)?))
-        .map_err(|_| error!(XmarginError::MathOverflow))?;
-    let realized = value.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
-    position.realized_pnl =
-        position.realized_pnl.checked_add(realized).ok_or(error!(XmarginError::MathOverflow))?;
-    position.base_contracts = 0;
-    position.quote_cost = 0;
-    market.open_interest = market.open_interest.saturating_sub(contracts.max(0).unsigned_abs());
+    let (contracts, realized) = settle_expired_position(&mut account, slot, &mut market)?;
     close_if_empty(&mut account, &mut market)?;
     emit!(PositionSettled {
         market: ctx.accounts.market.key(),
@@ -74,6 +65,30 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
         open_interest: market.open_interest,
     });
     Ok(())
+}
+
+/// Turns the position in slot `slot` of a settled market into realised PnL
+/// at the settlement price per contract; its base leaves the open
+/// interest. Returns the contracts it held and the PnL realised. Also used
+/// by `settle_pnl`, so PnL settles at the same rounded value whether or not
+/// the account's `settle_expired` ran first.
+pub fn settle_expired_position(
+    account: &mut MarginAccount,
+    slot: usize,
+    market: &mut Market,
+) -> Result<(i64, i64)> {
+    let price = settlement_price_per_contract(market)?;
+    let position = &mut account.derivatives[slot];
+    let contracts = position.base_contracts;
+    let value = i64::try_from(i128::from(contracts) * i128::from(price))
+        .map_err(|_| error!(XmarginError::MathOverflow))?;
+    let realized = value.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
+    position.realized_pnl =
+        position.realized_pnl.checked_add(realized).ok_or(error!(XmarginError::MathOverflow))?;
+    position.base_contracts = 0;
+    position.quote_cost = 0;
+    market.open_interest = market.open_interest.saturating_sub(contracts.max(0).unsigned_abs());
+    Ok((contracts, realized))
 }
 
 /// The settlement price per contract in whole quote native units, rounded

@@ -2,9 +2,10 @@ use anchor_lang::prelude::*;
 use xmargin_risk::settlement::{settle_limit, settleable};
 use xmargin_risk::{Fixed, Rounding};
 
+use super::settle_expired::settle_expired_position;
 use crate::derivatives::{base_of, close_if_empty, existing_position, refresh_stable_price};
 use crate::errors::XmarginError;
-use crate::events::PnlSettled;
+use crate::events::{PnlSettled, PositionSettled};
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
 use crate::oracle::read_pyth;
 use crate::state::{market_status, Bank, DerivativePosition, Group, MarginAccount, Market};
@@ -31,8 +32,9 @@ pub struct SettlePnl<'info> {
 
 /// Permissionless: moves PnL of one market into quote-token balances, from
 /// an account that lost to one that won, up to the smaller of the winner's
-/// settleable profit and the loser's loss (both at the oracle price; a
-/// settled future at its settlement price):
+/// settleable profit and the loser's loss (both at the oracle price; in a
+/// settled future both positions are first settled as `settle_expired`
+/// does, at the settlement price per contract):
 /// - realised profit always settles; unrealised profit only up to
 ///   `settle_fraction · |base| · stable price` per 24 h window;
 /// - refused while the oracle is further from the stable price than the
@@ -56,6 +58,9 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
     let mut loser = ctx.accounts.loser.load_mut()?;
     let ws = existing_position(&mut winner, &mut market)?;
     let ls = existing_position(&mut loser, &mut market)?;
+    if market.status == market_status::SETTLED {
+        settle_expired_positions(&ctx, &mut market, (&mut winner, ws), (&mut loser, ls))?;
+    }
 
     let (w_total, w_realized) = pnl_at(&market, &winner.derivatives[ws], price)?;
     let (l_total, _) = pnl_at(&market, &loser.derivatives[ls], price)?;
@@ -109,6 +114,32 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
         loser_borrowed: split.borrowed,
         price: price.into(),
     });
+    Ok(())
+}
+
+/// In a settled market, both positions first become realised PnL at the
+/// settlement price per contract, as `settle_expired` would: the amount then
+/// never depends on whether the accounts' own `settle_expired` ran.
+fn settle_expired_positions(
+    ctx: &Context<SettlePnl>,
+    market: &mut Market,
+    winner: (&mut MarginAccount, usize),
+    loser: (&mut MarginAccount, usize),
+) -> Result<()> {
+    for ((account, slot), key) in [(winner, ctx.accounts.winner.key()), (loser, ctx.accounts.loser.key())] {
+        if account.derivatives[slot].base_contracts == 0 && account.derivatives[slot].quote_cost == 0 {
+            continue;
+        }
+        let (contracts, realized) = settle_expired_position(account, slot, market)?;
+        emit!(PositionSettled {
+            market: ctx.accounts.market.key(),
+            market_index: market.market_index,
+            account: key,
+            base_contracts: contracts,
+            realized,
+            open_interest: market.open_interest,
+        });
+    }
     Ok(())
 }
 
