@@ -1,7 +1,8 @@
 /**
  * migrations/deploy.ts's logic (app/src/deploy.ts): a config deploys a group
  * and its banks; a second run changes nothing; `update` re-applies parameters;
- * a config that contradicts the chain is refused.
+ * a config that contradicts the chain is refused; the group's lookup table is
+ * created after the banks and extended when a market is listed.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,10 +10,14 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { Keypair, SystemProgram } from "@solana/web3.js";
-import { type DeployConfig, DeployMismatchError, deploy, pythFeedAccount } from "@xmargin/client";
+import {
+  type DeployConfig, DeployMismatchError, deploy, fetchLookupTable, groupLookupTableAddresses, missingAddresses,
+  pythFeedAccount, XmarginClient,
+} from "@xmargin/client";
 import { bankAddress } from "../app/src/pda.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
 import { FEED_IDS, oracleAddress } from "./support/pyth.ts";
+import { solPerpArgs } from "./support/world.ts";
 
 let h: Harness;
 let config: DeployConfig;
@@ -37,17 +42,36 @@ before(async () => {
 test("deploys once, then changes nothing; update re-applies; contradictions are refused", async () => {
   const first = await deploy(h.provider, config);
   assert.deepEqual(first.created, ["group", "USDC", "SOL", "wBTC"]);
+  assert.ok(first.lookupTable && first.lookupTableCreated, "the lookup table is created after the banks");
+  const client = new XmarginClient(h.provider, first.group);
+  await client.loadBanks();
+  const table = await fetchLookupTable(h.provider.connection, first.lookupTable);
+  assert.ok(table);
+  assert.equal(table.state.addresses.length, 7 + 3 * 3, "group, insurance vault, 5 programs; bank, oracle, vault of each bank");
+  assert.deepEqual(missingAddresses(table, groupLookupTableAddresses(client)), []);
   const banks = [0, 1, 2].map((i) => bankAddress(first.group, i));
   const snapshot = await Promise.all([first.group, ...banks].map((k) => h.getAccount(k)));
 
   const second = await deploy(h.provider, config);
   assert.deepEqual(second.created, []);
   assert.deepEqual(second.unchanged, ["group", "USDC", "SOL", "wBTC"]);
+  assert.ok(second.lookupTable?.equals(first.lookupTable) && !second.lookupTableCreated && second.lookupTableAdded === 0,
+    "the same table is found again (its authority, holding the group) and nothing is added");
   const after = await Promise.all([first.group, ...banks].map((k) => h.getAccount(k)));
   after.forEach((a, i) => assert.ok(a && snapshot[i] && a.data.equals(snapshot[i]!.data), "nothing changed"));
 
   const updated = await deploy(h.provider, config, { update: true });
   assert.deepEqual(updated.updated, ["USDC", "SOL", "wBTC"]);
+
+  // A market listed: the next run (the table pinned in the config) adds the market; its oracle is SOL's, already there.
+  await h.send([await client.addMarketIx({ admin: h.payer.publicKey, payer: h.payer.publicKey, underlyingTokenIndex: 1,
+    args: solPerpArgs(0) })]);
+  const pinned = await deploy(h.provider, { ...config, lookupTable: first.lookupTable.toBase58() });
+  assert.ok(pinned.lookupTable?.equals(first.lookupTable));
+  assert.equal(pinned.lookupTableAdded, 1);
+  await client.loadMarkets();
+  const extended = await fetchLookupTable(h.provider.connection, first.lookupTable);
+  assert.ok(extended && missingAddresses(extended, groupLookupTableAddresses(client)).length === 0);
 
   await assert.rejects(deploy(h.provider, { ...config, quoteMint: config.banks[1].mint }), DeployMismatchError);
   const swapped = { ...config, banks: [config.banks[1], config.banks[0], config.banks[2]] };

@@ -4,6 +4,7 @@
  * health-account order the program expects (see `programs/xmargin/src/health/`).
  */
 import type { BN, IdlAccounts, IdlTypes } from "@anchor-lang/core";
+import { Buffer } from "buffer";
 import type { Xmargin } from "./idl/xmargin.ts";
 
 export type GroupData = IdlAccounts<Xmargin>["group"];

@@ -10,6 +10,7 @@
  * no token position brought, each once.
  */
 import { BN, Program, type Provider } from "@anchor-lang/core";
+import { Buffer } from "buffer";
 import {
   type AccountMeta,
   PublicKey,

@@ -3,11 +3,15 @@
  * `migrations/deploy.ts` runs under `anchor migrate`): creates what is missing,
  * checks what exists against the config, and with `update` re-applies the
  * banks' parameters (update_bank: tightening at once, loosening after the
- * group's delay). Running it twice changes nothing the second time.
+ * group's delay). Then it creates the group's address lookup table, or extends
+ * it with what is missing (lookupTable.ts), so v0 transactions fit. Running it
+ * twice changes nothing the second time.
  */
 import { BN, type Provider } from "@anchor-lang/core";
+import { Buffer } from "buffer";
 import { PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
 import { type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient } from "./client.ts";
+import { syncGroupLookupTable } from "./lookupTable.ts";
 import { bankAddress, groupAddress } from "./pda.ts";
 
 /** Pyth push-oracle program: owner of the sponsored price feed accounts. */
@@ -39,6 +43,11 @@ export interface DeployConfig {
   loosenDelaySecs: number;
   /** In token-index order: bank i of the group is `banks[i]`. */
   banks: BankConfig[];
+  /**
+   * The group's address lookup table (base58), as a first run reported it;
+   * without it the deploying wallet's table for the group is looked up, or created.
+   */
+  lookupTable?: string;
 }
 
 export interface DeployReport {
@@ -46,6 +55,12 @@ export interface DeployReport {
   created: string[];
   unchanged: string[];
   updated: string[];
+  /** The group's address lookup table (created or extended by this run unless `lookupTable: false`). */
+  lookupTable: PublicKey | null;
+  /** The table was created by this run. */
+  lookupTableCreated: boolean;
+  /** Addresses this run added to the table. */
+  lookupTableAdded: number;
 }
 
 /** The config disagrees with what is on chain in a way a re-run cannot fix. */
@@ -75,13 +90,18 @@ async function send(provider: Provider, ix: TransactionInstruction): Promise<voi
 }
 
 /** Creates or checks the group and banks of `config`, signing with the provider's wallet (creator, payer, admin). */
-export async function deploy(provider: Provider, config: DeployConfig, opts: { update?: boolean; log?: (s: string) => void } = {}): Promise<DeployReport> {
+export async function deploy(
+  provider: Provider,
+  config: DeployConfig,
+  opts: { update?: boolean; log?: (s: string) => void; lookupTable?: boolean } = {},
+): Promise<DeployReport> {
   const log = opts.log ?? (() => undefined);
   const wallet = provider.publicKey;
   if (!wallet) throw new Error("the provider has no wallet");
   const group = groupAddress(wallet, config.groupNum);
   const client = new XmarginClient(provider, group);
-  const report: DeployReport = { group, created: [], unchanged: [], updated: [] };
+  const report: DeployReport = { group, created: [], unchanged: [], updated: [], lookupTable: null, lookupTableCreated: false,
+    lookupTableAdded: 0 };
   const admin = config.admin ? new PublicKey(config.admin) : wallet;
 
   const existing = await client.program.account.group.fetchNullable(group);
@@ -126,6 +146,21 @@ export async function deploy(provider: Provider, config: DeployConfig, opts: { u
     } else {
       report.unchanged.push(b.symbol);
       log(`${b.symbol} is bank ${index}`);
+    }
+  }
+  if (opts.lookupTable !== false) {
+    await client.loadBanks();
+    await client.loadMarkets();
+    const sync = await syncGroupLookupTable(provider, client, {
+      table: config.lookupTable ? new PublicKey(config.lookupTable) : undefined, log,
+    });
+    report.lookupTable = sync.table;
+    report.lookupTableCreated = sync.created;
+    report.lookupTableAdded = sync.added.length;
+    if (sync.created) {
+      log(`pin it in the config for later runs: "lookupTable": "${sync.table.toBase58()}"`);
+    } else if (!sync.created && sync.added.length === 0) {
+      log(`lookup table ${sync.table.toBase58()} holds the group's addresses`);
     }
   }
   return report;

@@ -4,7 +4,8 @@
  * program's identity checks) into the inputs of `health.ts`, which values them
  * bit for bit as the program does.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2";
+import { Buffer } from "buffer";
 import { type AccountInfo, PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
 import {
   activeDerivativePositions, activeTokenPositions, type BankData, fixedRaw, type MarginAccountData, type MarketData,
@@ -24,7 +25,7 @@ export class OracleAccountError extends Error {
   }
 }
 
-const PRICE_UPDATE_V2_DISCRIMINATOR = createHash("sha256").update("account:PriceUpdateV2").digest().subarray(0, 8);
+const PRICE_UPDATE_V2_DISCRIMINATOR = Buffer.from(sha256(new TextEncoder().encode("account:PriceUpdateV2")).subarray(0, 8));
 // After the discriminator: write authority (32), verification level (1 = Full), then the price message.
 const VERIFICATION_OFFSET = 40;
 const FEED_ID_OFFSET = 41;

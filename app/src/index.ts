@@ -8,16 +8,28 @@
  * - health.ts / fixed.ts: the health estimate (token and derivative positions), bit-exact with the program.
  * - funding.ts: the next funding update of a perpetual, bit-exact with `update_funding`.
  *   estimate.ts: that estimate on live accounts.
- * - deploy.ts: idempotent group and bank deployment from a config.
+ * - deploy.ts: idempotent group and bank deployment from a config, with the group's lookup table.
+ * - lookupTable.ts: the group's address lookup table (addresses, create, extend, find).
+ * - transaction.ts: v0 transactions with lookup tables and a compute budget; wire size and account locks.
+ * - view.ts: `computeHealth`, the program's valuation by simulating `compute_health`.
+ * - errors.ts: program errors by name (the IDL's and Anchor's). events.ts: events from transaction logs.
+ * - amounts.ts: native ↔ UI amounts, exact. limits.ts: max withdraw and max borrow (the engine's closed form).
  * - idl/: the IDL and its TypeScript type, generated from the program (scripts/idl).
  */
 export * from "./accounts.ts";
+export * from "./amounts.ts";
 export * from "./client.ts";
 export * from "./deploy.ts";
+export * from "./errors.ts";
 export * from "./estimate.ts";
+export * from "./events.ts";
 export * from "./funding.ts";
 export * from "./health.ts";
+export * from "./limits.ts";
+export * from "./lookupTable.ts";
 export * from "./pda.ts";
 export * from "./quote.ts";
+export * from "./transaction.ts";
+export * from "./view.ts";
 export * as fixed from "./fixed.ts";
 export type { Xmargin } from "./idl/xmargin.ts";

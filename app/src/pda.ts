@@ -2,6 +2,7 @@
  * Program-derived addresses, with the same seeds as `programs/xmargin/src/pda.rs`.
  * The program stores every bump, so clients only derive addresses.
  */
+import { Buffer } from "buffer";
 import { PublicKey } from "@solana/web3.js";
 
 /** The program id (Anchor.toml, `declare_id!`). */

@@ -13,7 +13,8 @@
  * delegate; a nonce fills once (a 128-nonce window per maker account), and a
  * quote never fills after its expiry slot.
  */
-import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
+import { ed25519 } from "@noble/curves/ed25519";
+import { Buffer } from "buffer";
 import { type Keypair, PublicKey, TransactionInstruction } from "@solana/web3.js";
 
 /** The domain prefix of every quote message. */
@@ -56,21 +57,22 @@ export function quoteMessage(group: PublicKey, market: PublicKey, makerAccount: 
   return m;
 }
 
-// PKCS#8 / SPKI DER prefixes of a raw Ed25519 seed / public key (RFC 8410).
-const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
-
-/** Ed25519 signature of `message` by `signer` (Node's crypto; no extra dependency). */
+/** Ed25519 signature of `message` by `signer` (RFC 8032, deterministic: `@noble/curves`, browser-safe). */
 export function signMessage(signer: Keypair, message: Uint8Array): Buffer {
-  const seed = Buffer.from(signer.secretKey.subarray(0, 32));
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" });
-  return sign(null, Buffer.from(message), key);
+  return Buffer.from(ed25519.sign(Uint8Array.from(message), signer.secretKey.subarray(0, 32)));
 }
 
-/** Whether `signature` is `signer`'s Ed25519 signature of `message`. */
+/**
+ * Whether `signature` is `signer`'s Ed25519 signature of `message`, under
+ * RFC 8032 / FIPS 186-5 rules (canonical encodings, cofactorless equation; not
+ * ZIP-215's looser ones), as Node's OpenSSL verify checks them.
+ */
 export function verifyMessage(signer: PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
-  const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, signer.toBuffer()]), format: "der", type: "spki" });
-  return verify(null, Buffer.from(message), key, Buffer.from(signature));
+  try {
+    return ed25519.verify(Uint8Array.from(signature), Uint8Array.from(message), signer.toBytes(), { zip215: false });
+  } catch {
+    return false;
+  }
 }
 
 /** A quote and its maker's signature, as a maker hands it to a taker. */

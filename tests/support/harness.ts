@@ -8,18 +8,24 @@
  *   in `ANCHOR_WALLET`; the test oracles must be preloaded (scripts/localnet).
  *
  * Every send returns the compute units, logs and return data, read from the
- * runtime (LiteSVM's metadata, or the confirmed transaction over RPC).
+ * runtime (LiteSVM's metadata, or the confirmed transaction over RPC), and the
+ * transaction's wire size. A send with `lookupTables` is a v0 transaction
+ * (app/src/transaction.ts); without, a legacy one.
  */
+import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AnchorProvider, type Provider, utils, Wallet } from "@anchor-lang/core";
 import {
-  type AccountInfo, ComputeBudgetProgram, Connection, Keypair, PublicKey, SendTransactionError, type Signer,
-  SystemProgram, Transaction, type TransactionInstruction, type TransactionSignature, VersionedTransaction,
+  type AccountInfo, type AddressLookupTableAccount, ComputeBudgetProgram, Connection, type GetProgramAccountsFilter, Keypair,
+  PublicKey, SendTransactionError, type Signer, SystemProgram, Transaction, type TransactionInstruction,
+  type TransactionSignature, VersionedTransaction,
 } from "@solana/web3.js";
 import { address, getTransactionDecoder, lamports } from "@solana/kit";
 import { Clock, FailedTransactionMetadata, LiteSVM } from "litesvm";
+import { describeProgramError, parseProgramError, type ProgramErrorInfo } from "../../app/src/errors.ts";
 import { PYTH_RECEIVER_PROGRAM_ID, XMARGIN_PROGRAM_ID } from "../../app/src/pda.ts";
+import { buildV0Transaction, messageWireStats, requiredSigners } from "../../app/src/transaction.ts";
 import { oracleAddress, PRICE_UPDATE_V2_LAMPORTS, priceUpdateV2, type PythQuote, TEST_FEEDS, type TestFeed } from "./pyth.ts";
 
 export const ROOT = join(__dirname, "../..");
@@ -32,27 +38,35 @@ export interface Sent {
   computeUnits: number;
   logs: string[];
   returnData: Buffer | null;
-  /** Serialised size of the (legacy) transaction in bytes: at most `PACKET_DATA_SIZE` (1,232). */
+  /** Serialised size of the transaction in bytes: at most `PACKET_DATA_SIZE` (1,232). */
   size: number;
+  /** Accounts the transaction locks (static keys and addresses loaded from tables). */
+  accountLocks: number;
+  version: "legacy" | 0;
+}
+
+/** How to send: a v0 transaction through `lookupTables` (the group's table), or legacy without. */
+export interface SendOptions {
+  lookupTables?: AddressLookupTableAccount[];
 }
 
 /** Largest serialised transaction a cluster accepts (`PACKET_DATA_SIZE`). */
 export const PACKET_DATA_SIZE = 1_232;
 
-/** A failed transaction: the runtime's error text and the program logs. */
+/** A failed transaction: the runtime's error text, the program logs and the program error by name. */
 export class TxFailure extends Error {
+  /** The custom program error, decoded by the client (app/src/errors.ts): name and message from the IDL. */
+  readonly programError: ProgramErrorInfo | null;
+
   constructor(readonly error: string, readonly logs: string[]) {
-    super(`${error}\n  ${logs.join("\n  ")}`);
+    const pe = parseProgramError(error, logs);
+    super(`${pe ? `${describeProgramError(pe)}: ` : ""}${error}\n  ${logs.join("\n  ")}`);
+    this.programError = pe;
   }
 
   /** The custom program error code of the failing instruction, if any. */
   get customCode(): number | null {
-    for (const l of this.logs) {
-      const m = /custom program error: 0x([0-9a-f]+)/i.exec(l);
-      if (m) return parseInt(m[1], 16);
-    }
-    const m = /Custom(?:\s*\{\s*code:|\"?:)\s*(\d+)/.exec(this.error);
-    return m ? Number(m[1]) : null;
+    return this.programError?.code ?? null;
   }
 }
 
@@ -60,8 +74,11 @@ export interface Harness {
   readonly mode: "svm" | "rpc";
   readonly provider: Provider;
   readonly payer: Keypair;
-  /** Signs with the payer and `signers`, sends, waits for confirmation; throws `TxFailure`. */
-  send(ixs: TransactionInstruction[], signers?: Signer[]): Promise<Sent>;
+  /**
+   * Signs with the payer and `signers`, sends, waits for confirmation; throws
+   * `TxFailure`. With `opts.lookupTables` a v0 transaction, else legacy.
+   */
+  send(ixs: TransactionInstruction[], signers?: Signer[], opts?: SendOptions): Promise<Sent>;
   getAccount(key: PublicKey): Promise<AccountInfo<Buffer> | null>;
   /** A new funded keypair. */
   newWallet(sol?: number): Promise<Keypair>;
@@ -71,6 +88,8 @@ export interface Harness {
   setOracle?(name: TestFeed, quote: PythQuote): void;
   /** The current slot. */
   slot(): Promise<bigint>;
+  /** Waits until the slot after the current one (a lookup table's new addresses are usable then). */
+  nextSlot(): Promise<void>;
 }
 
 // ------------------------------------------------------------------ svm
@@ -80,7 +99,8 @@ class SvmProvider implements Provider {
   readonly wallet: Wallet;
   readonly publicKey: PublicKey;
 
-  constructor(readonly svm: LiteSVM, readonly payer: Keypair, readonly run: (tx: Transaction, s: Signer[]) => Sent) {
+  constructor(readonly svm: LiteSVM, readonly payer: Keypair,
+    readonly run: (tx: Transaction | VersionedTransaction, s: Signer[]) => Sent) {
     this.publicKey = payer.publicKey;
     this.wallet = new Wallet(payer);
     const ctx = () => ({ slot: Number(svm.getClock().slot) });
@@ -94,13 +114,53 @@ class SvmProvider implements Provider {
       getMultipleAccountsInfoAndContext: async (as: PublicKey[]) => ({ context: ctx(), value: as.map(get) }),
       getMinimumBalanceForRentExemption: async (n: number) => Number(svm.minimumBalanceForRentExemption(BigInt(n))),
       getLatestBlockhash: async () => ({ blockhash: svm.latestBlockhash(), lastValidBlockHeight: 0 }),
+      getSlot: async () => Number(svm.getClock().slot),
+      getProgramAccounts: async (program: PublicKey, config?: { filters?: GetProgramAccountsFilter[] }) =>
+        svmProgramAccounts(svm, program, config?.filters ?? []),
+      simulateTransaction: async (tx: VersionedTransaction) => simulate(svm, tx),
     } as unknown as Connection;
   }
 
   async sendAndConfirm(tx: Transaction | VersionedTransaction, signers: Signer[] = []): Promise<TransactionSignature> {
-    if (tx instanceof VersionedTransaction) throw new Error("versioned transactions are not used by these tests");
     return this.run(tx, signers).signature;
   }
+}
+
+/** `getProgramAccounts` with `memcmp` (base58 bytes) and `dataSize` filters. */
+function svmProgramAccounts(svm: LiteSVM, program: PublicKey, filters: GetProgramAccountsFilter[]) {
+  return svm.getProgramAccounts(address(program.toBase58()))
+    .map((a) => ({ pubkey: new PublicKey(a.address), account: svmAccount(svm, new PublicKey(a.address))! }))
+    .filter(({ account }) => filters.every((f) => {
+      if ("dataSize" in f) return account.data.length === f.dataSize;
+      const want = Buffer.from(utils.bytes.bs58.decode(f.memcmp.bytes));
+      return account.data.subarray(f.memcmp.offset, f.memcmp.offset + want.length).equals(want);
+    }));
+}
+
+/** `simulateTransaction` as the RPC answers it (signatures not checked, the latest blockhash). */
+function simulate(svm: LiteSVM, tx: VersionedTransaction) {
+  tx.message.recentBlockhash = svm.latestBlockhash();
+  // LiteSVM wants every signature present; like the RPC's `sigVerify: false`, none is checked.
+  const unsigned = new VersionedTransaction(tx.message, tx.signatures.map(() => new Uint8Array(64).fill(1)));
+  svm.withSigverify(false);
+  let res;
+  try {
+    res = svm.simulateTransaction(getTransactionDecoder().decode(unsigned.serialize()));
+  } finally {
+    svm.withSigverify(true);
+  }
+  const meta = res instanceof FailedTransactionMetadata ? res.meta() : res.meta();
+  const rd = meta.returnData();
+  const data = Buffer.from(rd.data());
+  return {
+    context: { slot: Number(svm.getClock().slot) },
+    value: {
+      err: res instanceof FailedTransactionMetadata ? res.err().toString() : null,
+      logs: meta.logs(), accounts: null, unitsConsumed: Number(meta.computeUnitsConsumed()),
+      returnData: data.length > 0
+        ? { programId: new PublicKey(rd.programId()).toBase58(), data: [data.toString("base64"), "base64"] } : null,
+    },
+  };
 }
 
 function svmAccount(svm: LiteSVM, a: PublicKey): AccountInfo<Buffer> | null {
@@ -127,8 +187,13 @@ class SvmHarness implements Harness {
   }
 
   setOracle(name: TestFeed, quote: PythQuote): void {
-    const data = priceUpdateV2(TEST_FEEDS[name].feed, quote);
-    this.svm.setAccount({ address: address(oracleAddress(name).toBase58()), data,
+    this.setOracleAccount(oracleAddress(name), TEST_FEEDS[name].feed, quote);
+  }
+
+  /** Writes a `PriceUpdateV2` for feed `feedHex` at `key` (any address: more feeds than the test ones). */
+  setOracleAccount(key: PublicKey, feedHex: string, quote: PythQuote): void {
+    const data = priceUpdateV2(feedHex, quote);
+    this.svm.setAccount({ address: address(key.toBase58()), data,
       programAddress: address(PYTH_RECEIVER_PROGRAM_ID.toBase58()), lamports: lamports(BigInt(PRICE_UPDATE_V2_LAMPORTS)),
       executable: false, space: BigInt(data.length) });
   }
@@ -145,21 +210,39 @@ class SvmHarness implements Harness {
     this.svm.setClock(new Clock(c.slot + slots, c.epochStartTimestamp, c.epoch, c.leaderScheduleEpoch, c.unixTimestamp));
   }
 
-  execute(tx: Transaction, signers: Signer[]): Sent {
+  execute(tx: Transaction | VersionedTransaction, signers: Signer[]): Sent {
     this.svm.expireBlockhash(); // identical transactions must not collide as "already processed"
-    tx.feePayer ??= this.payer.publicKey;
-    tx.recentBlockhash = this.svm.latestBlockhash();
-    tx.sign(...uniqueSigners([this.payer, ...signers]));
-    const wire = tx.serialize();
+    let wire: Uint8Array;
+    let stats;
+    if (tx instanceof VersionedTransaction) {
+      tx.message.recentBlockhash = this.svm.latestBlockhash();
+      tx.sign(requiredSigners(tx, [this.payer, ...signers]));
+      stats = messageWireStats(tx.message);
+      wire = tx.serialize();
+    } else {
+      tx.feePayer ??= this.payer.publicKey;
+      tx.recentBlockhash = this.svm.latestBlockhash();
+      tx.sign(...uniqueSigners([this.payer, ...signers]));
+      stats = messageWireStats(tx.compileMessage());
+      wire = tx.serialize();
+    }
+    // LiteSVM takes any size: the cluster's limits are checked here.
+    assert(wire.length === stats.size, `wire size ${wire.length} ≠ computed ${stats.size}`);
+    assert(stats.fits, `transaction of ${stats.size} bytes locking ${stats.accountLocks} accounts would not be accepted by a cluster`);
     const res = this.svm.sendTransaction(getTransactionDecoder().decode(wire));
     if (res instanceof FailedTransactionMetadata) throw new TxFailure(res.err().toString(), res.meta().logs());
     const rd = res.returnData();
     const data = Buffer.from(rd.data());
     return { signature: utils.bytes.bs58.encode(res.signature()), computeUnits: Number(res.computeUnitsConsumed()),
-      logs: res.logs(), returnData: data.length > 0 ? data : null, size: wire.length };
+      logs: res.logs(), returnData: data.length > 0 ? data : null, size: wire.length, accountLocks: stats.accountLocks,
+      version: stats.version };
   }
 
-  async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
+  async send(ixs: TransactionInstruction[], signers: Signer[] = [], opts: SendOptions = {}): Promise<Sent> {
+    if (opts.lookupTables) {
+      return this.execute(buildV0Transaction({ payer: this.payer.publicKey, instructions: ixs,
+        recentBlockhash: this.svm.latestBlockhash(), lookupTables: opts.lookupTables, computeUnitLimit: 1_400_000 }), signers);
+    }
     return this.execute(withComputeLimit(ixs), signers);
   }
 
@@ -179,6 +262,10 @@ class SvmHarness implements Harness {
 
   async slot(): Promise<bigint> {
     return this.svm.getClock().slot;
+  }
+
+  async nextSlot(): Promise<void> {
+    this.advanceSlots(1n);
   }
 }
 
@@ -211,17 +298,29 @@ class RpcHarness implements Harness {
 
   private sends = 0;
 
-  async send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
+  async send(ixs: TransactionInstruction[], signers: Signer[] = [], opts: SendOptions = {}): Promise<Sent> {
     const c = this.provider.connection;
     // A distinct compute limit per send: the same instructions sent twice within one
     // blockhash's lifetime would otherwise be rejected as already processed.
-    const tx = withComputeLimit(ixs, 1_400_000 - (this.sends++ % 100_000));
+    const units = 1_400_000 - (this.sends++ % 100_000);
     const { blockhash, lastValidBlockHeight } = await c.getLatestBlockhash("confirmed");
-    tx.feePayer = this.payer.publicKey;
-    tx.recentBlockhash = blockhash;
-    tx.sign(...uniqueSigners([this.payer, ...signers]));
+    let wire: Uint8Array;
+    let stats;
+    if (opts.lookupTables) {
+      const vtx = buildV0Transaction({ payer: this.payer.publicKey, instructions: ixs, recentBlockhash: blockhash,
+        lookupTables: opts.lookupTables, computeUnitLimit: units });
+      vtx.sign(requiredSigners(vtx, [this.payer, ...signers]));
+      stats = messageWireStats(vtx.message);
+      wire = vtx.serialize();
+    } else {
+      const tx = withComputeLimit(ixs, units);
+      tx.feePayer = this.payer.publicKey;
+      tx.recentBlockhash = blockhash;
+      tx.sign(...uniqueSigners([this.payer, ...signers]));
+      stats = messageWireStats(tx.compileMessage());
+      wire = tx.serialize();
+    }
     let signature: string;
-    const wire = tx.serialize();
     try {
       signature = await c.sendRawTransaction(wire, { preflightCommitment: "confirmed" });
     } catch (e) {
@@ -234,7 +333,8 @@ class RpcHarness implements Harness {
     if (status.value.err) throw new TxFailure(JSON.stringify(status.value.err), logs);
     const rd = (got?.meta as { returnData?: { data: [string, string] } } | undefined)?.returnData;
     return { signature, computeUnits: got?.meta?.computeUnitsConsumed ?? 0, logs,
-      returnData: rd ? Buffer.from(rd.data[0], "base64") : null, size: wire.length };
+      returnData: rd ? Buffer.from(rd.data[0], "base64") : null, size: wire.length, accountLocks: stats.accountLocks,
+      version: stats.version };
   }
 
   getAccount(key: PublicKey) {
@@ -255,6 +355,11 @@ class RpcHarness implements Harness {
 
   async slot(): Promise<bigint> {
     return BigInt(await this.provider.connection.getSlot("confirmed"));
+  }
+
+  async nextSlot(): Promise<void> {
+    const start = await this.slot();
+    while ((await this.slot()) <= start) await new Promise((r) => setTimeout(r, 100));
   }
 }
 

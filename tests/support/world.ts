@@ -11,15 +11,16 @@ import {
   MINT_SIZE, TOKEN_PROGRAM_ID, unpackAccount,
 } from "@solana/spl-token";
 import { Keypair, PublicKey, SystemProgram, type Signer, TransactionInstruction } from "@solana/web3.js";
-import { BN, EventParser, LangErrorCode } from "@anchor-lang/core";
+import { BN, LangErrorCode } from "@anchor-lang/core";
 import {
   type AddMarketArgs, type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient, XmarginErrorCode,
 } from "../../app/src/client.ts";
 import {
   derivativePosition, type DerivativePositionView, fixedRaw, type HealthView, marketNameBytes, positionNativeBalance,
 } from "../../app/src/accounts.ts";
+import { parseEvents } from "../../app/src/events.ts";
 import { groupAddress } from "../../app/src/pda.ts";
-import { type Harness, PACKET_DATA_SIZE, type Sent, TxFailure } from "./harness.ts";
+import { type Harness, PACKET_DATA_SIZE, type SendOptions, type Sent, TxFailure } from "./harness.ts";
 import { feedIdBytes, oracleAddress, TEST_FEEDS, type TestFeed } from "./pyth.ts";
 
 export type Token = "usdc" | "sol" | "btc" | "eth";
@@ -154,20 +155,21 @@ export class World {
     await this.send([await this.addBankIx(t, risk)], [this.admin]);
   }
 
-  send(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
-    return this.h.send(ixs, signers);
+  send(ixs: TransactionInstruction[], signers: Signer[] = [], opts: SendOptions = {}): Promise<Sent> {
+    return this.h.send(ixs, signers, opts);
   }
 
-  /** A token account of `owner` for `token`, holding `amount` native units. */
-  async tokenAccount(owner: PublicKey, token: Token, amount: bigint): Promise<PublicKey> {
+  /** A token account of `owner` for `token` (or any mint of the payer's), holding `amount` native units. */
+  async tokenAccount(owner: PublicKey, token: Token | PublicKey, amount: bigint): Promise<PublicKey> {
+    const mint = token instanceof PublicKey ? token : this.mints[token];
     const acc = Keypair.generate();
     const rent = await this.h.provider.connection.getMinimumBalanceForRentExemption(ACCOUNT_SIZE);
     const ixs = [
       SystemProgram.createAccount({ fromPubkey: this.h.payer.publicKey, newAccountPubkey: acc.publicKey,
         space: ACCOUNT_SIZE, lamports: rent, programId: TOKEN_PROGRAM_ID }),
-      createInitializeAccount3Instruction(acc.publicKey, this.mints[token], owner),
+      createInitializeAccount3Instruction(acc.publicKey, mint, owner),
     ];
-    if (amount > 0n) ixs.push(createMintToInstruction(this.mints[token], acc.publicKey, this.h.payer.publicKey, amount));
+    if (amount > 0n) ixs.push(createMintToInstruction(mint, acc.publicKey, this.h.payer.publicKey, amount));
     await this.send(ixs, [acc]);
     return acc.publicKey;
   }
@@ -233,8 +235,8 @@ export class World {
   }
 
   /** Sends and asserts the transaction fits a packet (1,232 bytes). */
-  async sendFitting(ixs: TransactionInstruction[], signers: Signer[] = []): Promise<Sent> {
-    const sent = await this.send(ixs, signers);
+  async sendFitting(ixs: TransactionInstruction[], signers: Signer[] = [], opts: SendOptions = {}): Promise<Sent> {
+    const sent = await this.send(ixs, signers, opts);
     assert.ok(sent.size <= PACKET_DATA_SIZE, `transaction of ${sent.size} bytes exceeds ${PACKET_DATA_SIZE}`);
     return sent;
   }
@@ -248,8 +250,7 @@ export class World {
 
   /** The program's events in a transaction's logs, by name. */
   events(sent: Sent): { name: string; data: Record<string, unknown> }[] {
-    const parser = new EventParser(this.client.programId, this.client.program.coder);
-    return [...parser.parseLogs(sent.logs)].map((e) => ({ name: e.name, data: e.data as Record<string, unknown> }));
+    return parseEvents(this.client, sent.logs).map((e) => ({ name: e.name, data: e.data as Record<string, unknown> }));
   }
 
   /** The one event named `name` in a transaction's logs. */
@@ -307,6 +308,7 @@ export async function expectError(h: Harness, name: string, watched: PublicKey[]
   }
   assert.ok(failure, `expected ${name}, but the transaction succeeded`);
   assert.equal(failure.customCode, errorCode(name), `expected ${name} (${errorCode(name)}), got:\n${failure.message}`);
+  assert.equal(failure.programError?.name, name, `the client names error ${errorCode(name)} ${name}`);
   const after = await Promise.all(watched.map((k) => h.getAccount(k)));
   watched.forEach((k, i) => {
     assert.equal(after[i]?.lamports, before[i]?.lamports, `${k.toBase58()} lamports changed`);

@@ -1,0 +1,119 @@
+/**
+ * How much an account can withdraw or borrow of a token keeping Init health
+ * ≥ 0: a port of the risk engine's `HealthCache::max_withdraw` and
+ * `max_borrow` (crates/risk/src/health/cache.rs), bit for bit on the inputs
+ * of health.ts. Closed form: Init health is linear in the token's balance on
+ * each side of zero, so it solves on the deposit segment, then on the borrow
+ * segment, with two ulps of slack for the floor of the re-computed
+ * contribution. Linear margin mode; the instruction's own health check stays
+ * authoritative.
+ */
+import type { PublicKey } from "@solana/web3.js";
+import { activeDerivativePositions, activeTokenPositions, type BankData, type MarginAccountData, type MarketData } from "./accounts.ts";
+import type { XmarginClient } from "./client.ts";
+import { bankInput, clusterTime, marketInput, parsePriceUpdate } from "./estimate.ts";
+import * as F from "./fixed.ts";
+import {
+  assetPrice, estimateHealth, type HealthContextInput, type HealthDerivativeInput, type HealthPositionInput,
+  InvalidRiskParameterError, liabPrice, valueToken,
+} from "./health.ts";
+
+/** The account has no position in the token (pass the bank as a zero-share position to open one). */
+export class TokenNotInAccountError extends Error {
+  constructor(readonly tokenIndex: number) {
+    super(`no position in token ${tokenIndex}: add its bank with zero shares`);
+  }
+}
+
+/** `max_withdraw` in raw I80F48 (whole native units) and the token's balance. */
+function maxWithdrawRaw(
+  positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number, allowBorrow: boolean,
+  derivatives: HealthDerivativeInput[],
+): { amount: bigint; balance: bigint } {
+  const position = positions.find((p) => p.bank.tokenIndex === tokenIndex);
+  if (!position) throw new TokenNotInAccountError(tokenIndex);
+  const h = F.sub(estimateHealth(positions, ctx, derivatives).init, 2n);
+  const t = valueToken(position, ctx);
+  // An asset whose price is unusable counts 0 and cannot be withdrawn (the program wants its price).
+  if (!t) return { amount: 0n, balance: 0n };
+  if (h <= 0n) return { amount: 0n, balance: t.balance };
+  const au = F.mulFloor(assetPrice(t.prices, "init"), t.weights.initAsset);
+  const lu = F.mulCeil(liabPrice(t.prices, "init"), t.weights.initLiab);
+  const borrowPart = (room: bigint): bigint => {
+    if (!allowBorrow || room <= 0n) return 0n;
+    if (lu <= 0n) throw new InvalidRiskParameterError("liability unit value ≤ 0");
+    return F.div(room, lu, "floor");
+  };
+  let amount: bigint;
+  if (t.balance > 0n) {
+    const held = F.mulFloor(t.balance, au);
+    amount = h >= held ? F.add(t.balance, borrowPart(F.sub(h, held))) : F.min(F.div(h, au, "floor"), t.balance);
+  } else {
+    amount = borrowPart(h);
+  }
+  return { amount: F.floor(amount), balance: t.balance };
+}
+
+/**
+ * Largest whole native amount of `tokenIndex` the account can withdraw
+ * keeping Init health ≥ 0, borrowing beyond its deposit only if
+ * `allowBorrow` (default true). 0 when Init health is ≤ 0.
+ */
+export function maxWithdraw(
+  positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number,
+  opts: { allowBorrow?: boolean; derivatives?: HealthDerivativeInput[] } = {},
+): bigint {
+  const { amount } = maxWithdrawRaw(positions, ctx, tokenIndex, opts.allowBorrow ?? true, opts.derivatives ?? []);
+  return F.toInt(amount, "floor");
+}
+
+/** Largest whole native amount of `tokenIndex` the account can borrow (withdraw beyond its deposit). */
+export function maxBorrow(
+  positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number,
+  opts: { derivatives?: HealthDerivativeInput[] } = {},
+): bigint {
+  const { amount, balance } = maxWithdrawRaw(positions, ctx, tokenIndex, true, opts.derivatives ?? []);
+  return F.toInt(F.floor(F.positivePart(F.sub(amount, F.positivePart(balance)))), "floor");
+}
+
+/**
+ * {@link maxWithdraw} and {@link maxBorrow} of a live account at the
+ * cluster's clock (or `now`): reads the account, its banks, markets and
+ * oracles like `estimateAccountHealth`, opening a zero position in
+ * `tokenIndex` when the account holds none (as `withdraw` does).
+ */
+export async function accountWithdrawLimits(
+  client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
+): Promise<{ maxWithdraw: bigint; maxBorrow: bigint }> {
+  const data = "tokens" in account ? account : await client.fetchMarginAccount(account);
+  const tokens = activeTokenPositions(data).map((p) => ({ tokenIndex: p.tokenIndex, shares: p.shares }));
+  if (!tokens.some((p) => p.tokenIndex === tokenIndex)) tokens.push({ tokenIndex, shares: 0n });
+  const derivatives = activeDerivativePositions(data);
+  if (derivatives.some((d) => !client.markets.has(d.marketIndex))) await client.loadMarkets();
+  const bankKeys = tokens.map((p) => client.bank(p.tokenIndex).address);
+  const marketKeys = derivatives.map((d) => client.market(d.marketIndex).address);
+  const banks = await client.program.account.bank.fetchMultiple(bankKeys);
+  const markets = marketKeys.length > 0 ? await client.program.account.market.fetchMultiple(marketKeys) : [];
+  const oracleKeys = [...banks, ...markets].map((a, i) => {
+    if (!a) throw new Error(`account ${[...bankKeys, ...marketKeys][i].toBase58()} not found`);
+    return a.oracle;
+  });
+  const oracles = await client.program.provider.connection.getMultipleAccountsInfo(oracleKeys);
+  const positions: HealthPositionInput[] = tokens.map((p, i) => {
+    const bank = banks[i] as BankData;
+    return { bank: bankInput(bank), reading: parsePriceUpdate(oracleKeys[i], oracles[i], bank.feedId), shares: p.shares };
+  });
+  const derivativeInputs: HealthDerivativeInput[] = derivatives.map((d, i) => {
+    const market = markets[i] as MarketData;
+    const k = tokens.length + i;
+    return { market: marketInput(market), reading: parsePriceUpdate(oracleKeys[k], oracles[k], market.feedId),
+      baseContracts: d.baseContracts, quoteCost: d.quoteCost, realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
+  });
+  const group = await client.fetchGroup();
+  // The withdrawn token's price must be usable (`PriceRules::strict(token)`), as the instruction wants it.
+  const ctx: HealthContextInput = { quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)), strictToken: tokenIndex };
+  return {
+    maxWithdraw: maxWithdraw(positions, ctx, tokenIndex, { derivatives: derivativeInputs }),
+    maxBorrow: maxBorrow(positions, ctx, tokenIndex, { derivatives: derivativeInputs }),
+  };
+}
