@@ -13,7 +13,12 @@ import { test } from "node:test";
 import * as F from "../app/src/fixed.ts";
 import {
   biasedPrices,
+  derivativeRate,
+  derivativeRequirement,
   estimateHealth,
+  gridSqrt,
+  sizePremiumRate,
+  valueDerivative,
   healthBand,
   type HealthBankInput,
   type HealthContextInput,
@@ -120,6 +125,7 @@ function marketRisk(v: unknown): MarketRiskInput {
     pnlLiqEndWeight: big(r, "pnlLiqEndWeight"),
     pnlMaintWeight: big(r, "pnlMaintWeight"),
     initPnlCap: big(r, "initPnlCap"),
+    sizePremium: big(r, "sizePremium"),
   };
 }
 
@@ -344,6 +350,36 @@ test("derivative positions by hand: 100 SOL long from $100, profit counted at 50
   const pnl = 100n * 150_023_456_780n / 1_000n - 10_000_000_000n; // 5,002,345,678 µUSDC
   const maint = (pnl * 9n) / 10n - (100n * 150_223_456_780n / 1_000n) / 20n; // 4,502,111,110 − 751,117,284
   assert.ok(F.toInt(perpMaint, "floor") - maint <= 1n && maint - F.toInt(perpMaint, "floor") <= 1n);
+});
+
+test("size premium by hand: √ on the 2^-24 grid, 100 SOL at imf 0.001 pay 18 % in Init", () => {
+  // √10,000 = 100 exactly; √2 · 2^24 = 23,726,566.49…: up 23,726,567, down 23,726,566 (units of 2^-24).
+  assert.equal(gridSqrt(F.fromInt(10_000n), "ceil"), F.fromInt(100n));
+  assert.equal(gridSqrt(F.fromInt(2n), "ceil"), 23_726_567n << 24n);
+  assert.equal(gridSqrt(F.fromInt(2n), "floor"), 23_726_566n << 24n);
+  const tenPct = F.fromRatio(1_000n, 10_000n, "floor");
+  const imf = F.fromRatio(1_000n, 1_000_000n, "floor");
+  // No premium, or no size: the base rate, bit for bit; 100 contracts: max(10 %, 8 % + 1 %) = 10 %.
+  assert.equal(sizePremiumRate(tenPct, 0n, F.fromInt(10_000n)), tenPct);
+  assert.equal(sizePremiumRate(tenPct, imf, F.fromInt(100n)), tenPct);
+  // 10,000 contracts: 8 % + 0.001 · 100 = 18 % (each part rounded up); capped at 1 for 10^8 contracts.
+  const rate = sizePremiumRate(tenPct, imf, F.fromInt(10_000n));
+  assert.equal(rate, F.mulCeil(tenPct, ((4n << 48n) + 4n) / 5n) + F.mulCeil(imf, F.fromInt(100n)));
+  assert.ok(Math.abs(F.toNumber(rate) - 0.18) < 1e-12);
+  assert.equal(sizePremiumRate(tenPct, imf, F.fromInt(100_000_000n)), F.ONE);
+
+  const f = fixtures.find((x) => x.name === "perp_size_premium");
+  assert.ok(f !== undefined);
+  const [sol, btc] = f.derivatives.map((d) => valueDerivative(d, f.ctx));
+  assert.ok(sol !== undefined && btc !== undefined);
+  assert.equal(derivativeRate(sol, "init"), rate);
+  // 100 SOL at the Init liability price max(spot + conf, stable) = $150.22345678: 18 % is $2,704.02222204.
+  const req = F.toInt(derivativeRequirement(sol, "init"), "ceil");
+  assert.ok(req - 2_704_022_223n >= -1n && req - 2_704_022_223n <= 1n, `${req}`);
+  // BTC: the pending 0.0005 (due now) on 2,500 contracts: √ = 50, Init 8 % + 2.5 % = 10.5 %,
+  // Maint max(5 %, 4 % + 2.5 %) = 6.5 %.
+  assert.ok(Math.abs(F.toNumber(derivativeRate(btc, "init")) - 0.105) < 1e-12);
+  assert.ok(Math.abs(F.toNumber(derivativeRate(btc, "maint")) - 0.065) < 1e-12);
 });
 
 test("funding a position would settle: floored, so a payer pays the fraction and a receiver forgoes it", () => {

@@ -365,37 +365,46 @@ describe("a SOL perpetual through the TypeScript client", () => {
 
   test("update_funding after an hour: longs pay shorts, settled lazily, rounded to the protocol", async (t) => {
     if (svmOnly(t) || !isSvm(h)) return;
-    // Half an hour later bob buys 10 more from carol at $160.00: the mark in force was $156.25 (the
-    // last fill), so the mark TWAP stays 0.15625; from now the mark is 0.16.
+    // No funding update has run since listing, so the premium of every trade so far stands, each moved
+    // toward by size / open interest: the fills below the oracle left it at −3.2054 % (read below).
+    // Half an hour later bob buys 10 more from carol at $160.00 (+2.4 % over $156.25): the half hour
+    // folds at 0.15625 · (1 − 3.2054 %), so the mark TWAP halves its way there: 0.153746; the premium
+    // moves 10/47 of the way to +2.4 %: −3.2054 % + 5.6054 % · 10/47 = −2.0128 %.
     h.warp(1_800n);
+    const p0 = fixedRaw((await w.client.fetchMarket(M)).markPremium);
+    assert.equal(F.toDecimalString(p0, 6), "-0.032053");
     await w.trade(M, bob, carol, 10n, 1_600_000n);
     assert.deepEqual(await pos(bob), [47n, 71_130_000n, -1_696_249n]);
     assert.deepEqual(await pos(carol), [-20n, -31_625_000n, 0n]);
-    // Another half hour: update_funding folds 1,800 s at the 0.16 mark into the one-hour TWAP:
-    // mark = 0.15625 + (0.16 − 0.15625) / 2 = 0.158125, oracle TWAP 0.15625; premium
-    // 0.001875 / 0.15625 = 1.2 % a day (cap 10 %), 0.05 % an hour; one hour at 1,562,500 per contract:
-    // +781.25 µUSDC per contract on the index (a hair less: every step rounds toward zero).
+    const oracle = F.fromRatio(15_625n, 100_000n, "floor");
+    const p1 = blendMarkPremium(p0, tradePremium(F.fromRatio(16n, 100n, "floor"), oracle), 10n, 47n);
+    assert.equal(fixedRaw((await w.client.fetchMarket(M)).markPremium), p1, "the client's blend, bit for bit");
+    // Another half hour: update_funding folds 1,800 s at 0.15625 · (1 − 2.0128 %) = 0.153105:
+    // mark = 0.153746 + (0.153105 − 0.153746) / 2 = 0.153425, oracle TWAP 0.15625; premium
+    // −0.002825 / 0.15625 = −1.808 % a day (cap 10 %), −0.0753 % an hour; one hour at 1,562,500 per
+    // contract: −1,176.91 µUSDC per contract on the index: shorts pay longs.
     h.warp(1_800n);
     const before = await w.client.fetchMarket(M);
     const now = await h.now();
-    const predicted = predictFundingUpdate(fundingInput(before), F.fromRatio(15_625n, 100_000n, "floor"), now);
+    const predicted = predictFundingUpdate(fundingInput(before), oracle, now);
     const sent = await w.sendFitting([await w.client.updateFundingIx(M)]);
     const m = await w.client.fetchMarket(M);
     assert.equal(fixedRaw(m.markTwap), predicted.markTwap, "mark TWAP = the client's prediction, bit for bit");
     assert.equal(fixedRaw(m.oracleTwap), predicted.oracleTwap);
     assert.equal(fixedRaw(m.lastFundingRate), predicted.rate);
     assert.equal(fixedRaw(m.cumFunding), predicted.cumFunding);
+    assert.equal(fixedRaw(m.markPremium), 0n, "the update resets the premium");
     assert.equal(big(w.event(sent, "fundingUpdated").appliedSecs), 3_600n);
-    assert.equal(F.toDecimalString(fixedRaw(m.markTwap), 6), "0.158124"); // 0.158125 less the floors of 0.16
+    assert.equal(F.toDecimalString(fixedRaw(m.markTwap), 6), "0.153425");
     const perContract = fixedRaw(m.cumFunding);
-    assert.ok(perContract < F.fromRatio(78_125n, 100n, "floor") && perContract > F.fromInt(781n), "781.25⁻");
-    // Lazily settled: alice (27 short) gets ⌊27 · 781.25⁻⌋ = 21,093; bob (47 long) pays
-    // ⌊−36,718.75⌋ = −36,719; carol (20 short) gets ⌊15,625⁻⌋ = 15,624. Σ = −2: the dust is the protocol's.
+    assert.equal(F.toDecimalString(perContract, 6), "-1176.906069");
+    // Lazily settled: alice (27 short) pays ⌊−27 · 1,176.906⌋ = −31,777; bob (47 long) gets
+    // ⌊55,314.59⌋ = 55,314; carol (20 short) pays ⌊−23,538.12⌋ = −23,539. Σ = −2: the dust is the protocol's.
     const owed = async (u: User) => {
       const p = await w.position(u, M);
       return pendingFunding(marketInput(m), p.baseContracts, p.fundingSnapshot);
     };
-    assert.deepEqual([await owed(alice), await owed(bob), await owed(carol)], [21_093n, -36_719n, 15_624n]);
+    assert.deepEqual([await owed(alice), await owed(bob), await owed(carol)], [-31_777n, 55_314n, -23_539n]);
     // The estimate counts the unsettled funding exactly as compute_health does.
     for (const u of [alice, bob, carol]) await assertEstimateMatches(u, "unsettled funding");
     await expectError(h, "FundingNotDue", [market().address], async () =>
@@ -404,16 +413,17 @@ describe("a SOL perpetual through the TypeScript client", () => {
 
   test("settle_pnl after funding: carol's funding and profit from alice", async (t) => {
     if (svmOnly(t)) return;
-    // Funding settles into both positions first: carol realised 0 + 15,624, alice 898,749 + 21,093.
-    // carol: −20 · 1,562,500 + 31,625,000 + 15,624 = +390,624 (unrealised 375,000, within her
-    // ⌊0.02 · 2e8 · 0.15625⌋ = 624,999 window); alice: −42,187,500 + 40,302,500 + 919,842 = −965,158.
+    // Funding settles into both positions first: carol realised 0 − 23,539, alice 898,749 − 31,777.
+    // carol: −20 · 1,562,500 + 31,625,000 − 23,539 = +351,461 (unrealised 375,000 less the funding she
+    // paid, within her ⌊0.02 · 2e8 · 0.15625⌋ = 624,999 window); alice: −42,187,500 + 40,302,500 + 866,972
+    // = −1,018,028.
     const sent = await w.sendFitting([await w.client.settlePnlIx({ marketIndex: M, winner: carol.account,
       loser: alice.account })]);
     const ev = w.event(sent, "pnlSettled");
-    assert.equal(big(ev.amount), 390_624n);
-    assert.equal(big(ev.fromUnrealized), 375_000n);
-    assert.deepEqual(await pos(carol), [-20n, -31_625_000n, 15_624n - 390_624n]);
-    assert.deepEqual(await pos(alice), [-27n, -40_302_500n, 898_749n + 21_093n + 390_624n]);
+    assert.equal(big(ev.amount), 351_461n);
+    assert.equal(big(ev.fromUnrealized), 351_461n);
+    assert.deepEqual(await pos(carol), [-20n, -31_625_000n, -23_539n - 351_461n]);
+    assert.deepEqual(await pos(alice), [-27n, -40_302_500n, 898_749n - 31_777n + 351_461n]);
     await assertConserved();
   });
 
@@ -546,13 +556,15 @@ describe("a SOL dated future through expiry (SVM clock)", () => {
     // Sampling opens 30 minutes before expiry.
     await expectError(h, "SampleOutsideWindow", [fut().address], async () => fw.send([await fw.client.samplePriceIx(FUT)]));
     await expectError(h, "WrongMarketKind", [fut().address], async () => fw.send([await fw.client.updateFundingIx(FUT)]));
-    // In the window SOL trades at $164.0625 (0.1640625 per lamport, exact): five samples a minute apart.
-    h.warp(expiry - 1_800n + 60n - (await h.now()));
-    h.setOracle("sol", { ...SOL_156_25, price: 16_406_250_000n });
+    // In the window SOL trades at $164.0625 (0.1640625 per lamport, exact): five samples five minutes
+    // apart, each standing for 300 s (1,500 s covered: the mean needs 900).
+    h.warp(expiry - 1_500n - (await h.now()));
     for (let i = 0; i < 5; i++) {
+      h.setOracle("sol", { ...SOL_156_25, price: 16_406_250_000n });
       const sent = await fw.sendFitting([await fw.client.samplePriceIx(FUT)]);
       assert.equal(fw.event(sent, "priceSampled").sampleCount, i + 1);
-      h.warp(60n);
+      assert.equal(big(fw.event(sent, "priceSampled").sampleSecs), BigInt(300 * (i + 1)));
+      if (i < 4) h.warp(300n);
     }
     await expectError(h, "MarketNotSettled", [fut().address, long.account], async () =>
       fw.send([await fw.client.settleExpiredIx(FUT, long.account)]));

@@ -69,7 +69,8 @@ export function bankInput(b: BankData): HealthBankInput {
 function marketRiskInput(r: MarketData["risk"]): MarketRiskInput {
   return { initRate: fixedRaw(r.initRate), maintRate: fixedRaw(r.maintRate), liqEndRate: fixedRaw(r.liqEndRate),
     pnlInitWeight: fixedRaw(r.pnlInitWeight), pnlLiqEndWeight: fixedRaw(r.pnlLiqEndWeight),
-    pnlMaintWeight: fixedRaw(r.pnlMaintWeight), initPnlCap: BigInt(r.initPnlCap.toString()) };
+    pnlMaintWeight: fixedRaw(r.pnlMaintWeight), initPnlCap: BigInt(r.initPnlCap.toString()),
+    sizePremium: fixedRaw(r.sizePremium) };
 }
 
 function safetyInput(s: MarketData["safety"]): MarketSafetyInput {

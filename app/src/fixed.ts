@@ -95,6 +95,24 @@ export function div(a: bigint, b: bigint, rounding: Rounding): bigint {
   return checked(divRound(a << FRAC_BITS, b, rounding), "div");
 }
 
+/** `a / d` for a positive integer `d`, rounded once (`Fixed::checked_div_int`). */
+export function divInt(a: bigint, d: bigint, rounding: Rounding): bigint {
+  if (d <= 0n) throw new DivisionByZeroError("divInt");
+  return checked(divRound(a, d, rounding), "divInt");
+}
+
+/** `⌊√n⌋` of a non-negative integer (Newton's iteration from above; exact). */
+export function isqrt(n: bigint): bigint {
+  if (n < 0n) throw new RangeError("isqrt of a negative number");
+  if (n < 2n) return n;
+  let x = 1n << ((BigInt(n.toString(2).length) + 1n) / 2n);
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
+
 /**
  * Checked addition (`Fixed::checked_add`): the result must be in the
  * symmetric range `[−MAX, MAX]` (Rust refuses `i128::MIN` there too).

@@ -11,8 +11,8 @@
  * `fromStoredFixed`), integers as stored.
  */
 import {
-  abs, add, DELTA, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, MAX, max, min, mulCeil, mulDiv,
-  mulFloor, mulInt, neg, ONE, type Rounding, sub, toI64,
+  abs, add, DELTA, divInt, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, isqrt, MAX, max, min,
+  mulCeil, mulDiv, mulFloor, mulInt, neg, ONE, type Rounding, sub, toI64,
 } from "./fixed.ts";
 
 /** A bank's risk parameters (`BankRiskParams`): weights raw I80F48, caps and scale starts as stored (u64). */
@@ -477,6 +477,8 @@ export interface MarketRiskInput {
   pnlLiqEndWeight: bigint;
   pnlMaintWeight: bigint;
   initPnlCap: bigint;
+  /** Size premium `imf` per √contract (raw I80F48; 0: off), see {@link sizePremiumRate}. */
+  sizePremium: bigint;
 }
 
 /** The oracle rules of a market (`BankSafetyParams`) health reads. */
@@ -563,9 +565,12 @@ export interface DerivativeValuation {
   unsettledFunding: bigint;
   prices: BiasedPrices;
   rates: MarginRates;
-  /** Requirement per underlying native unit per health type: `liab price ·ceil rate`. */
+  /** Requirement per underlying native unit per health type at the base rates: `liab price ·ceil rate`. */
   reqUnit: Record<HealthType, bigint>;
   pnlLimits: PnlLimits;
+  /** Size premium per √contract (raw; 0: off) and the contract size it counts size in (underlying native). */
+  sizePremium: bigint;
+  contractSize: bigint;
 }
 
 /** Market risk parameters in force at `now` (`Market::risk_params`). */
@@ -615,11 +620,48 @@ function positionPrice(d: HealthDerivativeInput, ctx: HealthContextInput, long: 
   return { lo: price, hi: price, conf: 0n };
 }
 
-/** `MarginRates::validate`: `0 ≤ maint ≤ liq_end ≤ init ≤ 1`. */
-function validateRates(r: MarginRates): void {
+/** `MarginRates::validate`: `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ size premium ≤ 1` with a contract size. */
+function validateRates(r: MarginRates, sizePremium: bigint, contractSize: bigint): void {
   if (!(r.maint >= 0n && r.maint <= r.liqEnd && r.liqEnd <= r.init && r.init <= ONE)) {
     throw new InvalidRiskParameterError("margin rates out of order");
   }
+  if (sizePremium < 0n || sizePremium > ONE || (sizePremium !== 0n && contractSize <= 0n)) {
+    throw new InvalidRiskParameterError("size premium out of bounds");
+  }
+}
+
+/** Fraction bits of the size premium's square root (`size_premium::SQRT_FRAC_BITS`): `√x` is a multiple of `2^-24`. */
+export const SQRT_FRAC_BITS = FRAC_BITS / 2n;
+/** `0.8` rounded up to the binary grid (`size_premium::FOUR_FIFTHS_UP`). */
+export const FOUR_FIFTHS_UP = ((4n << FRAC_BITS) + 4n) / 5n;
+
+/**
+ * `√x` (raw) on the `2^-24` grid, rounded as asked (`size_premium::grid_sqrt`):
+ * `⌈√bits⌉ · 2^24` or `⌊√bits⌋ · 2^24`. `gridSqrt(fromInt(10_000n), "ceil")` is 100 exactly.
+ */
+export function gridSqrt(x: bigint, rounding: Rounding): bigint {
+  if (x < 0n) throw new InvalidRiskParameterError("square root of a negative size");
+  let r = isqrt(x);
+  if (rounding === "ceil" && r * r !== x) r += 1n;
+  return r << SQRT_FRAC_BITS;
+}
+
+/**
+ * The size premium (`MarginRates::rate_for_contracts`): the rate of `contracts`
+ * (raw, ≥ 0) contracts for base rate `r`, `min(1, max(r, ⌈0.8·r⌉ + ⌈imf·⌈√c⌉⌉))`;
+ * `r` itself when `imf = 0`. imf = 0.001, 10,000 contracts, Init 10 %:
+ * √ = 100, premium 0.1, max(10 %, 8 % + 10 %) = 18 %.
+ */
+export function sizePremiumRate(r: bigint, imf: bigint, contracts: bigint): bigint {
+  if (imf === 0n || contracts === 0n) return r;
+  const grown = add(mulCeil(r, FOUR_FIFTHS_UP), mulCeil(imf, gridSqrt(contracts, "ceil")));
+  return min(max(grown, r), ONE);
+}
+
+/** Rate in force for `ht` at the position's size (`DerivativeInfo::rate_in_force`): contracts = `|base| ÷ceil contract size`. */
+export function derivativeRate(d: DerivativeValuation, ht: HealthType): bigint {
+  if (d.sizePremium === 0n || d.base === 0n) return d.rates[ht];
+  return sizePremiumRate(d.rates[ht], d.sizePremium, divInt(abs(d.base), d.contractSize, "ceil"));
 }
 
 /** `PnlLimits::validate`: `0 ≤ init ≤ liq_end ≤ maint ≤ 1`, cap ≥ 0. */
@@ -658,7 +700,8 @@ export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInpu
     prices = biasedPrices(price, market.stablePrice, marketSafetyParams(market, ctx.now).confMultiplier);
     rates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
   }
-  validateRates(rates);
+  const sizePremium = market.status === MarketStatus.settled ? 0n : risk.sizePremium;
+  validateRates(rates, sizePremium, market.contractSize);
   const reqUnit = {
     init: mulCeil(liabPrice(prices, "init"), rates.init),
     maint: mulCeil(liabPrice(prices, "maint"), rates.maint),
@@ -670,7 +713,7 @@ export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInpu
   };
   validatePnlLimits(pnlLimits);
   return { marketIndex: market.marketIndex, base, costBasis, unsettledFunding: fromInt(funding), prices, rates, reqUnit,
-    pnlLimits };
+    pnlLimits, sizePremium, contractSize: market.contractSize };
 }
 
 /** Signed value for `ht`: `base ·floor` the conservative price of its direction (`DerivativeInfo::value`). */
@@ -692,9 +735,14 @@ export function weightedPnl(d: DerivativeValuation, ht: HealthType): bigint {
   return ht === "init" && d.pnlLimits.initCap !== null ? min(weighted, d.pnlLimits.initCap) : weighted;
 }
 
-/** Margin requirement for `ht`: `|base| ·ceil (liab price ·ceil rate)` (`DerivativeInfo::requirement`). */
+/**
+ * Margin requirement for `ht`: `|base| ·ceil (liab price ·ceil rate)`, the rate
+ * grown by the market's size premium ({@link derivativeRate}) (`DerivativeInfo::requirement`).
+ */
 export function derivativeRequirement(d: DerivativeValuation, ht: HealthType): bigint {
-  return mulCeil(abs(d.base), d.reqUnit[ht]);
+  const size = abs(d.base);
+  if (d.sizePremium === 0n || size === 0n) return mulCeil(size, d.reqUnit[ht]);
+  return mulCeil(size, mulCeil(liabPrice(d.prices, ht), derivativeRate(d, ht)));
 }
 
 /** Contribution to health `ht`: weighted PnL − requirement (`DerivativeInfo::contribution`). */

@@ -65,7 +65,7 @@ export function solPerpArgs(marketIndex: number): AddMarketArgs {
     risk: {
       initRateBps: 1_000, maintRateBps: 500, liqEndRateBps: 750, pnlInitWeightBps: 5_000, pnlLiqEndWeightBps: 7_500,
       pnlMaintWeightBps: 9_000, priceBandBps: 500, settleFractionBps: 2_000, initPnlCap: bn(100_000_000),
-      openInterestCap: bn(1_000_000_000),
+      openInterestCap: bn(1_000_000_000), sizePremiumPpm: 0,
     },
     funding: { maxFundingPremiumBps: 1_000, twapWindowSecs: 3_600, markDepth: bn(1) },
     liquidationFeeBps: 100, insuranceFeeBps: 50, minSamples: 0,

@@ -2244,7 +2244,7 @@ export type Xmargin = {
     {
       "code": 6062,
       "name": "fundingNotDue",
-      "msg": "funding was already updated this second"
+      "msg": "funding is updated at most once an hour (now, next due)"
     },
     {
       "code": 6063,
@@ -2290,6 +2290,11 @@ export type Xmargin = {
       "code": 6071,
       "name": "depositLostToRounding",
       "msg": "the bank's deposit index is so large that this deposit would mint shares worth less than it (amount, claim)"
+    },
+    {
+      "code": 6072,
+      "name": "sizePremiumTooLarge",
+      "msg": "the size premium exceeds 1 per square root of a contract (ppm, max ppm)"
     }
   ],
   "types": [
@@ -4310,7 +4315,7 @@ export type Xmargin = {
             "type": {
               "array": [
                 "u8",
-                480
+                448
               ]
             }
           }
@@ -4461,6 +4466,15 @@ export type Xmargin = {
               "Contracts per side (> 0)."
             ],
             "type": "u64"
+          },
+          {
+            "name": "sizePremiumPpm",
+            "docs": [
+              "Size premium `imf` in millionths per √contract, `0 ..= 1,000,000`",
+              "(0: off): each rate becomes `min(1, max(r, 0.8·r + imf·√contracts))`.",
+              "1,000 (0.001) at 10,000 contracts adds 0.1: Init 10 % → 18 %."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -4548,6 +4562,19 @@ export type Xmargin = {
             "docs": [
               "Share of a position's `|base| · stable price` its unrealised profit may",
               "settle into tokens per settle window."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "sizePremium",
+            "docs": [
+              "Size premium `imf` per √contract, `0 ≤ imf ≤ 1` (0: off): each rate",
+              "becomes `min(1, max(r, 0.8·r + imf·√contracts))`",
+              "(`xmargin_risk::health::size_premium`)."
             ],
             "type": {
               "defined": {
@@ -5240,7 +5267,8 @@ export type Xmargin = {
           {
             "name": "funding",
             "docs": [
-              "Applies at once (after funding up to now at the old settings)."
+              "Applies at once: the next fold and funding update use the new cap,",
+              "window and depth (the TWAPs and the premium in force are kept)."
             ],
             "type": {
               "option": {

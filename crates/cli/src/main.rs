@@ -6,6 +6,7 @@
 mod args;
 mod demo;
 mod demo_markets;
+mod lookup;
 mod market_config;
 mod markets;
 mod quote;
@@ -43,9 +44,10 @@ fn print_usage() {
     println!(
         "xmargin — cross-margin clearing on Solana\n\n\
          USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\
-         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}\n{}",
+         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}\n{}\n{}",
         rpc::USAGE,
         markets::USAGE,
+        lookup::USAGE,
         rpc::COMMON
     );
 }

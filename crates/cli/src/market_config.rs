@@ -9,12 +9,15 @@
 //!   "risk": { "initRateBps": 1000, "maintRateBps": 500, "liqEndRateBps": 750,
 //!             "pnlInitWeightBps": 5000, "pnlLiqEndWeightBps": 7500, "pnlMaintWeightBps": 9000,
 //!             "priceBandBps": 500, "settleFractionBps": 2000,
-//!             "initPnlCap": "100000000", "openInterestCap": "1000000000" },
+//!             "initPnlCap": "100000000", "openInterestCap": "1000000000",
+//!             "sizePremiumPpm": 0 },
 //!   "funding": { "maxFundingPremiumBps": 1000, "twapWindowSecs": 3600, "markDepth": 10000 },
 //!   "liquidationFeeBps": 100, "insuranceFeeBps": 50 }
 //! ```
 //! A dated future adds `"kind": "future"`, `"expiryTs"` (unix seconds) and
-//! `"minSamples"`.
+//! `"minSamples"`. `sizePremiumPpm` (optional, default 0 = off) is the size
+//! premium in millionths per √contract: 1000 charges `+0.001·√contracts`
+//! on each rate (10,000 contracts: Init 10 % → max(10 %, 8 % + 10 %) = 18 %).
 use serde::Deserialize;
 use xmargin::instructions::{
     AddMarketArgs, BankOracleArgs, MarketFundingArgs, MarketRiskArgs, UpdateMarketArgs,
@@ -51,6 +54,9 @@ pub struct MarketRiskConfig {
     pub settle_fraction_bps: u32,
     pub init_pnl_cap: U64,
     pub open_interest_cap: U64,
+    /// Size premium in millionths per √contract (0: off).
+    #[serde(default)]
+    pub size_premium_ppm: u32,
 }
 
 impl MarketRiskConfig {
@@ -66,6 +72,7 @@ impl MarketRiskConfig {
             settle_fraction_bps: self.settle_fraction_bps,
             init_pnl_cap: self.init_pnl_cap.get("initPnlCap")?,
             open_interest_cap: self.open_interest_cap.get("openInterestCap")?,
+            size_premium_ppm: self.size_premium_ppm,
         })
     }
 }
@@ -207,6 +214,20 @@ mod tests {
         assert_eq!(future.args(3).unwrap(), xmargin_test_support::markets::sol_future_args(3, expiry));
     }
 
+    /// `sizePremiumPpm` is optional (0 = off) and goes into the risk arguments as written.
+    #[test]
+    fn size_premium_is_optional() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../configs/sol-perp.json")).unwrap();
+        let off: MarketConfig = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(off.args(0).unwrap().risk.size_premium_ppm, 0);
+        v["risk"]["sizePremiumPpm"] = 1_000.into();
+        let on: MarketConfig = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(on.args(0).unwrap().risk.size_premium_ppm, 1_000);
+        let u: MarketUpdateConfig = serde_json::from_value(serde_json::json!({ "risk": v["risk"] })).unwrap();
+        assert_eq!(u.args().unwrap().risk.unwrap().size_premium_ppm, 1_000);
+    }
+
     #[test]
     fn bad_entries_are_refused_with_a_reason() {
         let mut v: serde_json::Value =
@@ -229,10 +250,10 @@ mod tests {
         let u: MarketUpdateConfig = serde_json::from_str(r#"{ "insuranceFeeBps": 25 }"#).unwrap();
         assert_eq!(u.args().unwrap(), UpdateMarketArgs { insurance_fee_bps: Some(25), ..Default::default() });
         let u: MarketUpdateConfig = serde_json::from_str(
-            r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 600, "markDepth": 2000 } }"#,
+            r#"{ "funding": { "maxFundingPremiumBps": 500, "twapWindowSecs": 7200, "markDepth": 2000 } }"#,
         )
         .unwrap();
-        assert_eq!(u.args().unwrap().funding.unwrap().twap_window_secs, 600);
+        assert_eq!(u.args().unwrap().funding.unwrap().twap_window_secs, 7_200);
         assert!(MarketUpdateConfig::default().args().unwrap_err().contains("nothing to update"));
     }
 }

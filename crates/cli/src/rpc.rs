@@ -2,7 +2,12 @@
 //! `RpcChain`), with the client crate's builders and off-chain health.
 //!
 //! Every command takes `--rpc-url` (default http://127.0.0.1:8899) and
-//! `--keypair` (default ~/.config/solana/id.json): the signer and fee payer.
+//! `--keypair` (default ~/.config/solana/id.json): the signer and fee payer;
+//! and `--lookup-table T`, the group's address lookup table
+//! (`create-lookup-table`, [`crate::lookup`]): with it every transaction is
+//! a v0 message through the table, without it a legacy one. Either way a
+//! transaction over 1,232 bytes or 64 accounts is refused before it is sent,
+//! and a program error is printed by name (`xmargin_client::errors`).
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -38,15 +43,22 @@ ANYONE:
     xmargin show           --group G    (banks, markets, every account ranked by health, positions)";
 
 pub const COMMON: &str =
-    "Common: --rpc-url URL (http://127.0.0.1:8899), --keypair FILE (~/.config/solana/id.json).";
+    "Common: --rpc-url URL (http://127.0.0.1:8899), --keypair FILE (~/.config/solana/id.json),
+        --lookup-table T (the group's table from create-lookup-table: v0 transactions; needed
+        past about 13 positions, where a legacy transaction is over the 1,232-byte limit).";
 
 /// What the commands need from a cluster beyond the keeper's [`Chain`]: the
 /// slot, and transactions with more signers. JSON-RPC here; the embedded
 /// SVM in the CLI's tests.
 pub trait Cluster: Chain {
     fn slot(&mut self) -> Result<u64, String>;
-    /// Sends `ixs` signed by the cluster's key (fee payer) and `others`; returns the signature.
+    /// Sends `ixs` signed by the cluster's key (fee payer) and `others`
+    /// (v0 with the lookup table when set); returns the signature.
     fn send_signed(&mut self, ixs: &[Instruction], others: &[&Keypair]) -> Result<String, String>;
+    /// A slot a new lookup table may derive from (in the recent `SlotHashes`).
+    fn lookup_table_slot(&mut self) -> Result<u64, String>;
+    /// Sends v0 transactions through the lookup table at `table` from now on.
+    fn set_lookup_table(&mut self, table: &Pubkey) -> Result<(), String>;
 }
 
 impl Cluster for RpcChain {
@@ -56,6 +68,14 @@ impl Cluster for RpcChain {
 
     fn send_signed(&mut self, ixs: &[Instruction], others: &[&Keypair]) -> Result<String, String> {
         RpcChain::send_signed(self, ixs, others).map(|s| s.signature).map_err(|e| e.to_string())
+    }
+
+    fn lookup_table_slot(&mut self) -> Result<u64, String> {
+        self.finalized_slot().map_err(|e| e.to_string())
+    }
+
+    fn set_lookup_table(&mut self, table: &Pubkey) -> Result<(), String> {
+        RpcChain::set_lookup_table(self, *table).map(|_| ()).map_err(|e| e.to_string())
     }
 }
 
@@ -73,11 +93,20 @@ pub fn read_keypair(path: &str) -> Result<Keypair, String> {
     read_keypair_file(&path).map_err(|e| format!("keypair {path}: {e}"))
 }
 
-pub fn connect(a: &Args) -> Result<Ctx, String> {
+/// [`connect`] ignoring `--lookup-table` (legacy transactions).
+fn connect_without_table(a: &Args) -> Result<Ctx, String> {
     let url = a.opt("--rpc-url").unwrap_or("http://127.0.0.1:8899").to_string();
     let signer = read_keypair(a.opt("--keypair").unwrap_or("~/.config/solana/id.json"))?;
     let me = signer.pubkey();
     Ok(Ctx { chain: RpcChain::new(&url, signer.insecure_clone(), Duration::from_secs(30)), signer, me })
+}
+
+pub fn connect(a: &Args) -> Result<Ctx, String> {
+    let mut ctx = connect_without_table(a)?;
+    if let Some(table) = a.opt("--lookup-table") {
+        Cluster::set_lookup_table(&mut ctx.chain, &parse_pubkey("--lookup-table", table)?)?;
+    }
+    Ok(ctx)
 }
 
 impl<C: Cluster> Ctx<C> {
@@ -231,6 +260,16 @@ fn parse_pubkey(what: &str, s: &str) -> Result<Pubkey, String> {
 /// Runs `command`; `Ok(false)` if it is not one of these.
 pub fn run(command: &str, raw: &[String]) -> Result<bool, String> {
     let a = Args::parse(raw)?;
+    if let Some(parsed) = crate::lookup::parse(command, &a)? {
+        // `create-lookup-table` must not read a table that does not exist yet.
+        let mut ctx = match parsed {
+            crate::lookup::Command::Create { .. } => connect_without_table(&a)?,
+            crate::lookup::Command::Extend { .. } => connect(&a)?,
+        };
+        a.finish()?;
+        crate::lookup::execute(&mut ctx, parsed)?;
+        return Ok(true);
+    }
     if let Some(parsed) = crate::markets::parse(command, &a)? {
         let mut ctx = connect(&a)?;
         a.finish()?;

@@ -136,7 +136,7 @@ fn reading_from(r: &Value) -> PythReading {
 }
 
 /// Fixed-point fields of `MarketRiskParams` and their JSON names.
-fn market_risk_fixed(r: &mut MarketRiskParams) -> [(&'static str, &mut StoredFixed); 8] {
+fn market_risk_fixed(r: &mut MarketRiskParams) -> [(&'static str, &mut StoredFixed); 9] {
     [
         ("initRate", &mut r.init_rate),
         ("maintRate", &mut r.maint_rate),
@@ -146,6 +146,7 @@ fn market_risk_fixed(r: &mut MarketRiskParams) -> [(&'static str, &mut StoredFix
         ("pnlMaintWeight", &mut r.pnl_maint_weight),
         ("priceBand", &mut r.price_band),
         ("settleFraction", &mut r.settle_fraction),
+        ("sizePremium", &mut r.size_premium),
     ]
 }
 
@@ -706,6 +707,7 @@ fn market_risk(rates: [i64; 3], weights: [i64; 3], init_pnl_cap: u64) -> MarketR
         pnl_maint_weight: bps(weights[2]),
         price_band: bps(500),
         settle_fraction: bps(2_000),
+        size_premium: StoredFixed::default(),
         init_pnl_cap,
         open_interest_cap: 1_000_000_000,
     }
@@ -803,6 +805,19 @@ fn derivative_cases() -> Vec<Value> {
     sol_loose.pending_safety =
         BankSafetyParams { conf_multiplier: ratio(3, 1).into(), activation_ts: NOW + 1, ..sol_loose.safety };
     let eth_below = market(2, &eth, market_kind::PERPETUAL, ETH_CONTRACT, usd(290_000, 8));
+    // A size premium of 0.001 per √contract (1,000 ppm, as add_market stores it) on the SOL perp, and
+    // 0.0005 pending (a loosening, due now) on the BTC perp.
+    let mut sol_premium = sol_perp;
+    sol_premium.risk.size_premium = Fixed::from_ratio(1_000, 1_000_000, Rounding::Floor).unwrap().into();
+    let mut btc_premium = btc_perp;
+    btc_premium.risk.size_premium = Fixed::from_ratio(1_000, 1_000_000, Rounding::Floor).unwrap().into();
+    (btc_premium.pending_risk, btc_premium.pending_risk_activation_ts) = (
+        MarketRiskParams {
+            size_premium: Fixed::from_ratio(500, 1_000_000, Rounding::Floor).unwrap().into(),
+            ..btc_premium.risk
+        },
+        NOW,
+    );
     let stale_sol = pyth(15_012_345_678, 10_000_000, -8, 61);
     let wide_eth = pyth(300_012_345_678, 9_000_000_000, -8, 5); // conf 3 %
     vec![
@@ -864,6 +879,19 @@ fn derivative_cases() -> Vec<Value> {
             &[
                 (sol_loose, sol_px, filled(&sol_loose, &[(-200, 1_450_000)], flat)),
                 (eth_below, eth_px, filled(&eth_below, &[(50, 29_000_000)], flat)),
+            ],
+            None,
+        ),
+        derivative_fixture(
+            "perp_size_premium",
+            "200,000 USDC; SOL perp with a size premium of 0.001 per √contract: 10,000 contracts (100 SOL) long \
+             from $140: √10,000 = 100, Init 8 % + 10 % = 18 % (Maint 14 %, LiqEnd 16 %) of notional; BTC perp \
+             (premium 0.0005 pending, due now) 2,500 contracts (2.5 BTC) short: √ = 50, Init 8 % + 2.5 % = 10.5 %, \
+             Maint max(5 %, 6.5 %); a 3-contract SOL position would pay none (the premium binds above 400 contracts)",
+            &[usdc_dep(200_000_000_000)],
+            &[
+                (sol_premium, sol_px, filled(&sol_premium, &[(10_000, 1_400_000)], flat)),
+                (btc_premium, btc_px, filled(&btc_premium, &[(-2_500, 99_000_000)], flat)),
             ],
             None,
         ),
@@ -930,6 +958,8 @@ fn derivative_refused() -> Vec<Value> {
     bad_rates.risk.maint_rate = bps(800); // above LiquidationEnd 7.5 %
     let mut bad_weights = perp;
     bad_weights.risk.pnl_maint_weight = bps(10_100);
+    let mut bad_premium = perp;
+    bad_premium.risk.size_premium = bps(10_001); // above 1 per √contract
     let mut no_stable = perp;
     no_stable.stable_price = StoredFixed::ZERO;
     let huge = filled(&perp, &[], Fixed::ZERO);
@@ -974,6 +1004,13 @@ fn derivative_refused() -> Vec<Value> {
             "InvalidWeights",
         ),
         ("invalid_pnl_weights", "Maint PnL weight 1.01", (bad_weights, sol_px, long), view, "InvalidWeights"),
+        (
+            "invalid_size_premium",
+            "size premium 1.0001 per √contract (add_market allows at most 1)",
+            (bad_premium, sol_px, long),
+            view,
+            "InvalidWeights",
+        ),
         (
             "derivative_base_overflow",
             "i64::MAX contracts of 0.01 SOL",

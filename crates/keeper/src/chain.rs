@@ -2,6 +2,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use xmargin_client::accounts::ScanFilter;
+use xmargin_client::transaction::WireSize;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainError(pub String);
@@ -19,6 +20,8 @@ impl std::error::Error for ChainError {}
 pub struct Sent {
     pub signature: String,
     pub compute_units: Option<u64>,
+    /// Its size on the wire (v0 with the lookup table when the chain has one).
+    pub wire: Option<WireSize>,
 }
 
 /// An account as fetched: its owner and data.
@@ -35,6 +38,15 @@ pub trait Chain {
     fn program_accounts(&mut self, filter: &ScanFilter) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError>;
     /// Several accounts at once (getMultipleAccounts); `None` where missing.
     fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<Fetched>>, ChainError>;
-    /// Signs with the keeper's key, sends and confirms.
+    /// Signs with the keeper's key, sends and confirms: a v0 message with
+    /// the group's lookup table when the chain was given one, else legacy;
+    /// refused before sending when over 1,232 bytes or 64 accounts
+    /// (`xmargin_client::transaction::check`). A program error comes back
+    /// by name (`xmargin_client::errors`).
     fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError>;
+    /// Re-reads the lookup table (once per cycle: a listing may have
+    /// extended it). Chains without one do nothing.
+    fn refresh_lookup_table(&mut self) -> Result<(), ChainError> {
+        Ok(())
+    }
 }

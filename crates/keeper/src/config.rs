@@ -13,7 +13,15 @@
 //! funding_interval_secs = 3600             # crank a perpetual's funding this often
 //! sample_interval_secs = 60                # futures: least time between settlement samples
 //! min_settle_pnl = 0                       # quote native: smallest settle_pnl worth sending
+//! lookup_table = "<address>"               # the group's address lookup table: v0 transactions
 //! ```
+//!
+//! Without `lookup_table` the keeper sends legacy transactions, which hold
+//! an account with up to about 13 token positions; it refuses (and counts as
+//! a failure) any transaction over 1,232 bytes or 64 accounts rather than
+//! have the cluster drop it. The table is the one `xmargin
+//! create-lookup-table` made; its address is not derivable from the group
+//! (it comes from its authority and a slot), so it is configured, not found.
 use serde::Deserialize;
 
 /// Settings as read from a file: every field optional (flags and defaults fill in).
@@ -32,6 +40,7 @@ pub struct FileSettings {
     pub funding_interval_secs: Option<u64>,
     pub sample_interval_secs: Option<u64>,
     pub min_settle_pnl: Option<u64>,
+    pub lookup_table: Option<String>,
 }
 
 /// Complete settings.
@@ -49,6 +58,8 @@ pub struct Settings {
     pub funding_interval_secs: u64,
     pub sample_interval_secs: u64,
     pub min_settle_pnl: u64,
+    /// The group's address lookup table (v0 transactions); `None`: legacy.
+    pub lookup_table: Option<String>,
     /// Stop after this many cycles (`--once` = 1); `None` runs until killed.
     pub cycles: Option<u64>,
 }
@@ -58,7 +69,7 @@ usage: xmargin-keeper [--config FILE] [--rpc-url URL] [--keypair FILE] [--group 
                       [--liqor-account ADDRESS] [--poll-interval-secs N] [--min-profit N]
                       [--dry-run] [--compute-unit-limit N] [--priority-fee N]
                       [--funding-interval-secs N] [--sample-interval-secs N] [--min-settle-pnl N]
-                      [--once | --cycles N]
+                      [--lookup-table ADDRESS] [--once | --cycles N]
 Flags override the config file; --group is required (flag or file).";
 
 /// Parses flags and merges them over `file` (read by the caller from `--config`).
@@ -89,6 +100,7 @@ pub fn settings(args: &[String], file: FileSettings) -> Result<Settings, String>
             "--funding-interval-secs" => f.funding_interval_secs = Some(number(flag, value(flag)?)?),
             "--sample-interval-secs" => f.sample_interval_secs = Some(number(flag, value(flag)?)?),
             "--min-settle-pnl" => f.min_settle_pnl = Some(number(flag, value(flag)?)?),
+            "--lookup-table" => f.lookup_table = Some(value(flag)?),
             "--once" => cycles = Some(1),
             "--cycles" => cycles = Some(number(flag, value(flag)?)?),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -109,6 +121,7 @@ pub fn settings(args: &[String], file: FileSettings) -> Result<Settings, String>
         funding_interval_secs: f.funding_interval_secs.unwrap_or(3_600),
         sample_interval_secs: f.sample_interval_secs.unwrap_or(60),
         min_settle_pnl: f.min_settle_pnl.unwrap_or(0),
+        lookup_table: f.lookup_table,
         cycles,
     })
 }
@@ -143,6 +156,10 @@ mod tests {
         assert_eq!(s.compute_unit_limit, 400_000);
         assert_eq!((s.funding_interval_secs, s.sample_interval_secs, s.min_settle_pnl), (1_800, 30, 0));
         assert_eq!(config_path(&args("--config k.toml --once")), Some("k.toml"));
+        assert_eq!(s.lookup_table, None, "legacy transactions unless a table is given");
+        let file: FileSettings = toml::from_str("group = \"G\"\nlookup_table = \"T1\"").unwrap();
+        assert_eq!(settings(&args(""), file.clone()).unwrap().lookup_table.as_deref(), Some("T1"));
+        assert_eq!(settings(&args("--lookup-table T2"), file).unwrap().lookup_table.as_deref(), Some("T2"));
     }
 
     #[test]

@@ -123,20 +123,7 @@ impl CycleSummary {
     }
 }
 
-const COMPUTE_BUDGET_PROGRAM: Pubkey =
-    anchor_lang::prelude::pubkey!("ComputeBudget111111111111111111111111111111");
-
-/// `SetComputeUnitLimit` and `SetComputeUnitPrice` (compute-budget program, by layout).
-pub fn compute_budget_ixs(limit: u32, micro_lamports: u64) -> Vec<Instruction> {
-    let mut limit_data = vec![2u8];
-    limit_data.extend_from_slice(&limit.to_le_bytes());
-    let mut price_data = vec![3u8];
-    price_data.extend_from_slice(&micro_lamports.to_le_bytes());
-    vec![
-        Instruction { program_id: COMPUTE_BUDGET_PROGRAM, accounts: vec![], data: limit_data },
-        Instruction { program_id: COMPUTE_BUDGET_PROGRAM, accounts: vec![], data: price_data },
-    ]
-}
+pub use xmargin_client::transaction::compute_budget_ixs;
 
 /// Sends the keeper's transactions (one instruction each, after the compute
 /// budget), honouring the dry run and counting failures.
@@ -172,7 +159,8 @@ impl<'a> Sender<'a> {
         tx.push(ix);
         match self.chain.send(&tx) {
             Ok(sent) => {
-                tracing::info!(%subject, kind, cu = sent.compute_units, "sent");
+                let (bytes, accounts) = sent.wire.map_or((None, None), |w| (Some(w.bytes), Some(w.accounts)));
+                tracing::info!(%subject, kind, cu = sent.compute_units, bytes, accounts, "sent");
                 true
             }
             Err(e) => {
@@ -186,6 +174,7 @@ impl<'a> Sender<'a> {
 
 /// One keeper cycle over `chain`.
 pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSummary, ChainError> {
+    chain.refresh_lookup_table()?;
     let mut snap = Snapshot::load(chain, &config.group)?;
     let mut sender = Sender::new(chain, config);
     sender.summary.accounts = snap.accounts.len();

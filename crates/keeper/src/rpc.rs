@@ -1,4 +1,10 @@
 //! [`Chain`] over a cluster's JSON-RPC API (the Solana Rust RPC client, blocking).
+//!
+//! Transactions are v0 messages with the group's address lookup table when
+//! one is set ([`RpcChain::set_lookup_table`], the keeper's and the CLI's
+//! `--lookup-table`), legacy ones otherwise; either is checked against the
+//! packet size and the account-lock limit before it is sent, and a program
+//! error comes back by name.
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
@@ -10,8 +16,10 @@ use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 use xmargin_client::accounts::ScanFilter;
+use xmargin_client::errors::{describe_transaction_error, name_custom_errors};
+use xmargin_client::lookup_table::{decode_lookup_table, AddressLookupTableAccount, LookupTableState};
+use xmargin_client::transaction;
 
 use crate::chain::{Chain, ChainError, Fetched, Sent};
 
@@ -24,10 +32,24 @@ const CLOCK_SYSVAR: Pubkey = anchor_lang::prelude::pubkey!("SysvarC1ock111111111
 pub struct RpcChain {
     client: RpcClient,
     signer: Keypair,
+    /// The lookup table's address, and its addresses as last read.
+    lookup_table: Option<(Pubkey, Option<AddressLookupTableAccount>)>,
 }
 
 fn rpc_error(what: &str, e: impl std::fmt::Display) -> ChainError {
-    ChainError(format!("{what}: {e}"))
+    ChainError(format!("{what}: {}", name_custom_errors(&e.to_string())))
+}
+
+/// A failed send: the program's error by name first, then the RPC's words.
+fn send_error(e: &solana_rpc_client_api::client_error::Error) -> ChainError {
+    match e.get_transaction_error() {
+        Some(tx) => ChainError(format!(
+            "sendTransaction: {} ({})",
+            describe_transaction_error(&tx),
+            name_custom_errors(&e.to_string())
+        )),
+        None => rpc_error("sendTransaction", e),
+    }
 }
 
 impl RpcChain {
@@ -38,7 +60,35 @@ impl RpcChain {
             timeout,
             CommitmentConfig::confirmed(),
         );
-        RpcChain { client, signer }
+        RpcChain { client, signer, lookup_table: None }
+    }
+
+    /// Sends v0 transactions with the lookup table at `table` from now on
+    /// (read at once, and again at each [`Chain::refresh_lookup_table`]).
+    pub fn set_lookup_table(&mut self, table: Pubkey) -> Result<LookupTableState, ChainError> {
+        self.lookup_table = Some((table, None));
+        let state = self.read_lookup_table(&table)?;
+        self.lookup_table = Some((table, Some(state.table.clone())));
+        Ok(state)
+    }
+
+    /// The lookup table in use, as last read.
+    pub fn lookup_table(&self) -> Option<&AddressLookupTableAccount> {
+        self.lookup_table.as_ref().and_then(|(_, t)| t.as_ref())
+    }
+
+    /// Reads and decodes the table at `table`.
+    pub fn read_lookup_table(&self, table: &Pubkey) -> Result<LookupTableState, ChainError> {
+        let acc = self.client.get_account(table).map_err(|e| rpc_error("getAccountInfo(lookup table)", e))?;
+        decode_lookup_table(table, &acc.owner, &acc.data).map_err(|e| ChainError(e.to_string()))
+    }
+
+    /// The slot a new lookup table may derive from: the finalized slot,
+    /// which every validator has in its recent `SlotHashes`.
+    pub fn finalized_slot(&self) -> Result<u64, ChainError> {
+        self.client
+            .get_slot_with_commitment(CommitmentConfig::finalized())
+            .map_err(|e| rpc_error("getSlot(finalized)", e))
     }
 
     pub fn signer(&self) -> Pubkey {
@@ -50,24 +100,20 @@ impl RpcChain {
         self.client.get_slot().map_err(|e| rpc_error("getSlot", e))
     }
 
-    /// Sends `instructions` signed by the keeper's key (fee payer) and `others`.
+    /// Sends `instructions` signed by the keeper's key (fee payer) and
+    /// `others`: v0 with the lookup table when set, after the wire checks.
     pub fn send_signed(
         &mut self,
         instructions: &[Instruction],
         others: &[&Keypair],
     ) -> Result<Sent, ChainError> {
         let blockhash = self.client.get_latest_blockhash().map_err(|e| rpc_error("getLatestBlockhash", e))?;
-        let mut signers: Vec<&Keypair> = vec![&self.signer];
-        signers.extend(others.iter().copied().filter(|k| k.pubkey() != self.signer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&self.signer.pubkey()),
-            &signers,
-            blockhash,
-        );
-        let signature =
-            self.client.send_and_confirm_transaction(&tx).map_err(|e| rpc_error("sendTransaction", e))?;
-        Ok(Sent { signature: signature.to_string(), compute_units: None })
+        let others: Vec<&dyn Signer> = others.iter().map(|k| *k as &dyn Signer).collect();
+        let tx = transaction::build(&self.signer, &others, instructions, self.lookup_table(), blockhash)
+            .map_err(|e| ChainError(e.to_string()))?;
+        let wire = transaction::measure(&tx.message);
+        let signature = self.client.send_and_confirm_transaction(&tx).map_err(|e| send_error(&e))?;
+        Ok(Sent { signature: signature.to_string(), compute_units: None, wire: Some(wire) })
     }
 }
 
@@ -125,5 +171,13 @@ impl Chain for RpcChain {
 
     fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError> {
         self.send_signed(instructions, &[])
+    }
+
+    fn refresh_lookup_table(&mut self) -> Result<(), ChainError> {
+        if let Some((table, _)) = self.lookup_table {
+            let state = self.read_lookup_table(&table)?;
+            self.lookup_table = Some((table, Some(state.table)));
+        }
+        Ok(())
     }
 }

@@ -78,6 +78,7 @@ pub fn perp(market_index: u16, underlying: &Bank, contract_size: u64, stable: Fi
         pnl_maint_weight: bps(9_000),
         price_band: bps(500),
         settle_fraction: bps(2_000),
+        size_premium: StoredFixed::default(),
         init_pnl_cap: 100_000_000,
         open_interest_cap: u64::MAX,
     };

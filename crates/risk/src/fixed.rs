@@ -324,6 +324,29 @@ impl Fixed {
         self.checked_div(o, Rounding::Ceil)
     }
 
+    /// Exact quotient by a positive integer, rounded once as asked. Native
+    /// `u64` divisions: four (base-`2^32` long division) when `d < 2^32`,
+    /// at most sixteen when `d < 2^56` (no `u128` division loop).
+    pub fn checked_div_int(self, d: u64, rounding: Rounding) -> RiskResult<Fixed> {
+        if d == 0 {
+            return Err(RiskError::DivisionByZero);
+        }
+        if d >> 32 == 0 {
+            let a = self.0.unsigned_abs();
+            let (mut q, mut rem) = (0u128, 0u64);
+            for shift in [96u32, 64, 32, 0] {
+                // rem < d < 2^32, so the running dividend fits 64 bits.
+                let x = (rem << 32) | ((a >> shift) as u64 & 0xffff_ffff);
+                q = (q << 32) | u128::from(x / d);
+                rem = x % d;
+            }
+            return finish(self.0 < 0, q, rem != 0, rounding);
+        }
+        let n = U256 { hi: 0, lo: self.0.unsigned_abs() };
+        let (q, r) = div_rem(n, u128::from(d)).ok_or(RiskError::Overflow)?;
+        finish(self.0 < 0, q, r != 0, rounding)
+    }
+
     /// `self · m / d` with a single rounding of the exact result (256-bit
     /// intermediate). Used for ratios such as `weight · threshold / total`.
     pub fn checked_mul_div(self, m: Fixed, d: Fixed, rounding: Rounding) -> RiskResult<Fixed> {

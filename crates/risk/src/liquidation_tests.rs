@@ -1,7 +1,8 @@
 //! Liquidation: worked examples and the no-overshoot invariant.
 
 use super::*;
-use crate::health::{DerivativeInfo, MarginMode, PerType, PnlLimits};
+use crate::health::{DerivativeInfo, MarginMode, MarginRates, PerType, PnlLimits};
+use crate::price::{BiasedPrices, OraclePrice, PriceBias};
 use crate::testutil::*;
 use crate::weights::TokenWeights;
 use proptest::prelude::*;
@@ -482,6 +483,173 @@ proptest! {
                 let h = after.health(HealthType::LiquidationEnd).unwrap();
                 prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
                 prop_assert!(h.to_f64() >= step.health_before.to_f64() - 1e-9, "{} < {}", h, step.health_before);
+            }
+            Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
+        }
+    }
+}
+
+/// Long 100 perp (contract size 1) bought at 100, price 100, with a size
+/// premium of 0.005 per √contract, and `collateral` USDC (market 7).
+fn premium_long(collateral: &str) -> HealthCache {
+    let rates = MarginRates { size_premium: fx("0.005"), contract_size: 1, ..perp_rates() };
+    let d = DerivativeInfo::new(
+        7,
+        1,
+        DerivativeKind::Perpetual,
+        fx("100"),
+        fx("10000"),
+        Fixed::ZERO,
+        BiasedPrices::flat(fx("100")),
+        rates,
+    )
+    .unwrap();
+    HealthCache::new(vec![usdc(0, fx(collateral))], vec![d], MarginMode::Linear).unwrap()
+}
+
+#[test]
+fn size_premium_liquidation_worked_example() {
+    // √100 = 10, premium 0.05: LiqEnd rate max(7.5 %, 6 % + 5 %) = 11 %,
+    // requirement 100 · 100 · 11 % = 1,100; Maint max(5 %, 4 % + 5 %) = 9 %,
+    // 900. USDC 712: Maint −188 (liquidatable), LiqEnd −388.
+    // Bonus 2 %: P = 98, each unit closed loses 2 of PnL.
+    // Exact answer: keep x = 64 (√64 = 8, rate 6 % + 4 % = 10 %, requirement
+    // 640) and close 36 (PnL −72): 712 − 72 − 640 = 0.
+    // The average requirement per unit (11) would give 388 / (11 − 2) = 43.1
+    // and overshoot: 56.9 left, rate 9.77 %, 712 − 86.2 − 555.9 = +69.9.
+    // Step 1 uses the tangent: R′ = p · (1.5 · 11 % − 0.4 · 7.5 %) = 13.5 per
+    // unit, 388 / (13.5 − 2) = 33.739 (lands at −22.73: 66.261 left, √ =
+    // 8.1401, rate 10.070 %, requirement 667.25, PnL −67.48); step 2 on the
+    // tangent there (1.5 · 10.070 % − 3 % → 12.105 − 2 per unit): +2.2492 =
+    // 35.988. (Each step also tries a guess beyond, on the average release,
+    // and comes back from it on the tangent there: the steps stop once the
+    // two are within one contract, here 1 unit.)
+    let c = premium_long("712");
+    assert!(near(c.health(HealthType::Maint).unwrap(), -188.0, 1e-9));
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -388.0, 1e-9));
+    let d = *c.derivative(7).unwrap();
+    let bound = d.release_bound(HealthType::LiquidationEnd).unwrap();
+    assert!(near(bound.slope, 13.5, 1e-9) && bound.limit == fx("100"), "{bound:?}");
+    assert!(bound.excess.to_f64() < 1e-6, "{bound:?}");
+    let first = concave_step(fx("-388"), Fixed::ZERO, fx("-2"), bound.slope, Fixed::ONE).unwrap();
+    assert!(near(first, 388.0 / 11.5, 1e-9));
+    let h1 = health_after_close(&c, first, fx("98"));
+    assert!(near(h1, -22.728, 0.001), "{h1}");
+    let average = concave_step(fx("-388"), Fixed::ZERO, fx("-2"), fx("11"), Fixed::ONE).unwrap();
+    assert!(near(health_after_close(&c, average, fx("98")), 69.9, 0.1), "the average slope overshoots");
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    // Below 36 by far less than the one contract the steps stop within.
+    let q = step.base_transferred;
+    assert!(q <= fx("36") && near(q, 36.0, 1e-3), "{q}");
+    let h = health_after_close(&c, q, step.price);
+    assert!(h.to_f64() <= 0.0 && h.to_f64() > -0.01, "{h}");
+}
+
+#[test]
+fn capped_position_liquidates_on_the_cap_slope_first() {
+    // imf 0.1 with 10,000 contracts: √ = 100, 6 % + 10 → capped at 100 %
+    // (requirement = notional). The cap starts at √c = (1 − 0.06) / 0.1 = 9.4,
+    // c = 88.36: above it each unit closed releases exactly its price (100).
+    let rates = MarginRates { size_premium: fx("0.1"), contract_size: 1, ..perp_rates() };
+    let d = DerivativeInfo::new(
+        7,
+        1,
+        DerivativeKind::Perpetual,
+        fx("10000"),
+        fx("1000000"),
+        Fixed::ZERO,
+        BiasedPrices::flat(fx("100")),
+        rates,
+    )
+    .unwrap();
+    let c = HealthCache::new(vec![usdc(0, fx("999000"))], vec![d], MarginMode::Linear).unwrap();
+    // LiqEnd: 999,000 − 1,000,000 = −1,000. Closing at 98 gains 98 per unit: 10.204 units.
+    assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -1_000.0, 1e-6));
+    let bound = c.derivative(7).unwrap().release_bound(HealthType::LiquidationEnd).unwrap();
+    assert!(near(bound.slope, 100.0, 1e-9) && near(bound.limit, 10_000.0 - 88.36, 1e-6), "{bound:?}");
+    let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
+    assert!(near(step.base_transferred, 1_000.0 / 98.0, 1e-9), "{}", step.base_transferred);
+    let h = health_after_close(&c, step.base_transferred, step.price);
+    assert!(h.to_f64() <= 0.0 && h.to_f64() > -1e-6, "{h}");
+}
+
+#[test]
+fn zero_premium_sizes_as_before() {
+    // The same account without a premium (already being liquidated: Maint
+    // 712 − 500 ≥ 0) takes the single closed-form step: LiqEnd 712 − 750 =
+    // −38 → 38 / (7.5 − 2) = 6.909.
+    let rates = MarginRates { size_premium: Fixed::ZERO, contract_size: 1, ..perp_rates() };
+    let d = DerivativeInfo::new(
+        7,
+        1,
+        DerivativeKind::Perpetual,
+        fx("100"),
+        fx("10000"),
+        Fixed::ZERO,
+        BiasedPrices::flat(fx("100")),
+        rates,
+    )
+    .unwrap();
+    let c = HealthCache::new(vec![usdc(0, fx("712"))], vec![d], MarginMode::Linear).unwrap();
+    let step = max_position_liquidation(&c, 7, fx("0.02"), true).unwrap();
+    let plain = max_position_liquidation(&premium_long("712"), 7, fx("0.02"), true).unwrap();
+    assert!(near(step.base_transferred, 38.0 / 5.5, 1e-9));
+    assert!(plain.base_transferred > step.base_transferred);
+}
+
+proptest! {
+    /// With a size premium a position step never leaves LiqEnd health above
+    /// 0 (beyond rounding) nor below where it started, and within
+    /// [`PREMIUM_LIQUIDATION_STEPS`] it reaches 0 (to one contract, 1e-6 of
+    /// the shortfall and the requirement's rounding) or closes the whole
+    /// position. Premiums
+    /// up to 0.1 per √contract on up to 100,000 contracts: rates from the
+    /// base rate to the cap (100 %) and beyond it.
+    #[test]
+    fn premium_position_step_never_overshoots_and_converges(
+        base in 1i64..100_000, entry in 1i64..1_000, p in 1i64..1_000, conf in 0i64..50,
+        coll in -1_000_000i64..10_000_000, w_pct in 0i64..=100, bonus_bp in 0i64..400, short in any::<bool>(),
+        imf_ppm in 1i64..100_000, cs in 1u64..1_000,
+    ) {
+        let w = Fixed::from_ratio(w_pct, 100, Rounding::Floor).unwrap();
+        let limits = PnlLimits { weights: PerType::splat(w), init_cap: None };
+        let imf = Fixed::from_ratio(imf_ppm, 1_000_000, Rounding::Floor).unwrap();
+        let rates = MarginRates { size_premium: imf, contract_size: cs, ..perp_rates() };
+        let b = if short { -base } else { base };
+        // Prices per native unit: `p / cs` per unit, so a contract is worth `p`.
+        let per = |v: i64| Fixed::from_i64(v).checked_div_int(cs, Rounding::Floor).unwrap();
+        let o = OraclePrice { lo: per(p), hi: per(p), conf: per(conf).checked_div_int(100, Rounding::Floor).unwrap() };
+        let prices = BiasedPrices::new(&o, per(p), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+        let native = Fixed::from_i64(b).checked_mul_int(cs as i64).unwrap();
+        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, native,
+            Fixed::from_i64(b * entry), Fixed::ZERO, prices, rates).unwrap()
+            .with_pnl_limits(limits).unwrap();
+        let c = HealthCache::new(vec![usdc(0, Fixed::from_i64(coll))], vec![d], MarginMode::Linear).unwrap();
+        let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
+        match max_position_liquidation(&c, 7, bonus, false) {
+            Ok(step) => {
+                let q = step.base_transferred;
+                let mut after = c.clone();
+                let (db, dc) = if short {
+                    (q, q.checked_mul_ceil(step.price).unwrap())
+                } else {
+                    (q.checked_neg().unwrap(), q.checked_mul_floor(step.price).unwrap().checked_neg().unwrap())
+                };
+                after.adjust_derivative(7, db, dc).unwrap();
+                let h = after.health(HealthType::LiquidationEnd).unwrap();
+                let before = step.health_before.to_f64();
+                prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
+                prop_assert!(h.to_f64() >= before - 1e-9, "{} < {}", h, step.health_before);
+                // Reached 0 up to one contract's gain (the steps stop within a
+                // contract: the program rounds up to whole ones; a contract is
+                // worth `p`, its gain at most 1.5·p of requirement and p of
+                // PnL), 1e-6 of the shortfall and the requirement's rounding
+                // (√ on the 2^-24 grid: < 6e-8 of notional), or closed the
+                // whole position.
+                let closed = q == native.checked_abs().unwrap();
+                let notional = native.checked_abs().unwrap().to_f64() * o.hi.to_f64();
+                let tol = 1e-6 * before.abs() + 1e-7 * notional + 2.5 * p as f64 + 1e-9;
+                prop_assert!(closed || h.to_f64() >= -tol, "stopped at {} from {} after {}", h, before, q);
             }
             Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
         }

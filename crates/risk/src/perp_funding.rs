@@ -14,14 +14,17 @@
 //! # Mark
 //! The mark sampled into `mark_twap` is `oracle · (1 + mark_premium)`, where
 //! the premium in force moves toward each trade's `price / oracle − 1` by
-//! `min(1, contracts / depth)` and returns to 0 at every funding update.
-//! Weighting by size is the defence against steering: with the last trade's
-//! price as the mark, one minimum-size print at the edge of the price band
-//! right after each update would hold funding at its cap for a whole hour.
-//! Now moving the mark by a fraction `f` of a premium takes `f · depth`
-//! contracts, margined at Init on both sides and counted in open interest.
-//! (Wash trades between two accounts of one holder still cost only margin;
-//! a trading fee would price them and is not built.)
+//! `min(1, contracts / depth)` and returns to 0 at every funding update
+//! (at most one per [`FUNDING_PERIOD_SECS`]). The program passes
+//! `depth = max(mark_depth, open interest)`. Weighting by size is the
+//! defence against steering: with the last trade's price as the mark, one
+//! minimum-size print at the edge of the price band right after each update
+//! would hold funding at its cap for a whole hour. Now moving the mark by a
+//! fraction `f` of a premium takes `f · depth` contracts, that is a trade
+//! the size of the market's open interest, margined at Init on both sides.
+//! (A wash round trip of that size between two accounts of one holder still
+//! costs only that transient margin; a trading fee would price it and is
+//! not built.)
 //!
 //! A positive rate (mark above oracle) makes longs pay shorts. The
 //! cumulative index is in quote native **per contract**, so settlement is an
@@ -54,6 +57,10 @@ use crate::fixed::{Fixed, Rounding};
 
 /// Longest interval one funding update accrues, in seconds.
 pub const MAX_FUNDING_STEP_SECS: u64 = 3_600;
+/// Least time between two funding updates, in seconds (the program refuses
+/// earlier ones): each update resets the mark premium, so a crank after
+/// every trade could otherwise erase real premiums.
+pub const FUNDING_PERIOD_SECS: i64 = 3_600;
 /// The premium is paid over a day: hourly rate = daily premium / 24.
 pub const FUNDING_HOURS_PER_DAY: u64 = 24;
 

@@ -22,15 +22,18 @@
 //! error). The mean is floored: a settlement price has no protocol side,
 //! and one ulp (2^-48) moves nothing.
 //!
-//! # Fallbacks ([`SettlementSource`])
-//! With fewer than `min_count` samples the price is the oracle's, published
-//! in `[expiry, expiry + max_age]` (fresh and certain): the first caller
-//! chooses among at most `max_age` seconds of prices, not any later one.
-//! If nobody could fix it so (the oracle was down, or stale, or nobody
-//! called in time), after [`SETTLEMENT_TIMEOUT_SECS`] the market settles on
-//! what it has: the mean of the samples if there is any, else the market's
-//! stable price. Either way the price is stored state, not the caller's
-//! choice, and an expired market never stays open for want of an oracle.
+//! # Fallbacks ([`settlement_rule`])
+//! The mean counts only with at least `min_count` samples that together
+//! cover [`MIN_SAMPLE_COVERAGE_SECS`] (a count alone could be met by five
+//! samples in the last five seconds, all timed by one caller). Otherwise
+//! the price is the oracle's, published in `[expiry, expiry + max_age]`
+//! (fresh and certain): the first caller chooses among at most `max_age`
+//! seconds of prices, not any later one. If nobody could fix it so (the
+//! oracle was down, or nobody called in time), after
+//! [`SETTLEMENT_TIMEOUT_SECS`] the market settles on what it holds: the mean
+//! of any samples; else its stable price, if that moved within the sampling
+//! window (a stable price last moved days before expiry is not a price at
+//! expiry); else the first fresh oracle reading once the oracle lives again.
 //!
 //! # PnL settlement limit
 //! Unrealised profit becomes tokens only through settlement against a loser,
@@ -62,46 +65,85 @@ pub const SETTLEMENT_WINDOW_SECS: u64 = 1_800;
 /// Longest time one sample stands for, in seconds (module docs).
 pub const MAX_SAMPLE_WEIGHT_SECS: u64 = 300;
 
+/// Least time the samples must cover for their mean to be the settlement
+/// price (half the window): a count alone could be met by five samples in
+/// the last five seconds, all timed by one caller.
+pub const MIN_SAMPLE_COVERAGE_SECS: u64 = 900;
+
 /// After expiry + this many seconds with no price fixed, a dated market
-/// settles on its samples or its stable price (module docs, "Fallbacks").
+/// settles on what it holds (module docs, "Fallbacks").
 pub const SETTLEMENT_TIMEOUT_SECS: i64 = 3_600;
 
 /// Where a settlement price comes from (module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettlementSource {
-    /// The time-weighted mean of at least `min_count` samples.
+    /// The time-weighted mean of at least `min_count` samples covering
+    /// [`MIN_SAMPLE_COVERAGE_SECS`].
     Samples,
     /// The oracle, published within `max_age` after expiry.
     OracleAfterExpiry,
-    /// The timeout: the mean of fewer samples, or the stable price.
+    /// After the timeout: the mean of fewer samples, the stable price if it
+    /// was refreshed in the sampling window, else the live oracle.
     Timeout,
 }
 
-/// Which rule fixes the settlement price at `now`, and the price when it
-/// does not need an oracle reading: `Some((source, price))` for samples and
-/// the timeout, `None` when the caller must read the oracle (and accept
-/// it only if [`oracle_settles`]).
-pub fn stored_settlement_price(
-    samples: &PriceSamples,
-    min_count: u32,
-    stable_price: Fixed,
-    expiry: i64,
-    now: i64,
-) -> Option<(SettlementSource, Fixed)> {
-    if let Some(p) = samples.settlement_price(min_count) {
-        return Some((SettlementSource::Samples, p));
-    }
-    if now > expiry.saturating_add(SETTLEMENT_TIMEOUT_SECS) {
-        let p = samples.settlement_price(1).unwrap_or(stable_price);
-        return Some((SettlementSource::Timeout, p));
-    }
-    None
+/// How the settlement price is fixed at `now` (module docs, "Fallbacks").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettlementRule {
+    /// From stored state: no oracle reading needed.
+    Stored(SettlementSource, Fixed),
+    /// From a fresh, certain oracle reading published at or after
+    /// `earliest_publish` and at most `latest_publish` (`i64::MAX`: any).
+    Oracle {
+        /// What the reading counts as.
+        source: SettlementSource,
+        /// Earliest accepted publish time (expiry).
+        earliest_publish: i64,
+        /// Latest accepted publish time.
+        latest_publish: i64,
+    },
 }
 
-/// Whether an oracle reading published at `publish_time` may fix the
-/// settlement price: at or after expiry, at most `max_age_secs` after it.
-pub fn oracle_settles(publish_time: i64, expiry: i64, max_age_secs: u32) -> bool {
-    publish_time >= expiry && publish_time <= expiry.saturating_add(i64::from(max_age_secs))
+/// The rule that fixes a dated market's settlement price at `now`:
+/// 1. samples: at least `min_count`, covering [`MIN_SAMPLE_COVERAGE_SECS`];
+/// 2. until the timeout: the oracle published in `[expiry, expiry + max_age]`;
+/// 3. after it: the mean of any samples; else the stable price if it moved
+///    (`stable_price_ts`) within the sampling window before expiry or
+///    later; else any fresh oracle price after expiry (the first reading of
+///    a revived oracle: nothing better exists).
+pub fn settlement_rule(
+    samples: &PriceSamples,
+    min_count: u32,
+    stable: (Fixed, i64),
+    expiry: i64,
+    max_age_secs: u32,
+    now: i64,
+) -> SettlementRule {
+    if samples.total_secs >= MIN_SAMPLE_COVERAGE_SECS {
+        if let Some(p) = samples.settlement_price(min_count) {
+            return SettlementRule::Stored(SettlementSource::Samples, p);
+        }
+    }
+    if now <= expiry.saturating_add(SETTLEMENT_TIMEOUT_SECS) {
+        return SettlementRule::Oracle {
+            source: SettlementSource::OracleAfterExpiry,
+            earliest_publish: expiry,
+            latest_publish: expiry.saturating_add(i64::from(max_age_secs)),
+        };
+    }
+    if let Some(p) = samples.settlement_price(1) {
+        return SettlementRule::Stored(SettlementSource::Timeout, p);
+    }
+    let (stable_price, stable_ts) = stable;
+    let window = i64::try_from(SETTLEMENT_WINDOW_SECS).unwrap_or(i64::MAX);
+    if stable_price.is_positive() && stable_ts >= expiry.saturating_sub(window) {
+        return SettlementRule::Stored(SettlementSource::Timeout, stable_price);
+    }
+    SettlementRule::Oracle {
+        source: SettlementSource::Timeout,
+        earliest_publish: expiry,
+        latest_publish: i64::MAX,
+    }
 }
 
 /// Oracle samples recorded before expiry (module docs). `Default` is empty.

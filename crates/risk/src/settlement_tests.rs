@@ -46,32 +46,38 @@ fn late_window_start_and_zero_time() {
 }
 
 #[test]
-fn settlement_sources_and_timeout() {
+fn settlement_rules_and_timeout() {
+    use SettlementRule::{Oracle, Stored};
+    use SettlementSource::{OracleAfterExpiry, Samples, Timeout};
     let mut s = PriceSamples::default();
-    assert!(s.record(fx("120"), 9_700, 0, EXPIRY).unwrap()); // 300 s (gap 1,500, capped)
-    assert!(s.record(fx("130"), 9_800, 0, EXPIRY).unwrap()); // 100 s
-    let stable = fx("111");
-    // Two samples meet a minimum of 2: their mean (120·300 + 130·100) / 400 = 122.5.
-    assert_eq!(
-        stored_settlement_price(&s, 2, stable, EXPIRY, EXPIRY + 1),
-        Some((SettlementSource::Samples, fx("122.5")))
-    );
-    // A minimum of 5: the oracle decides until the timeout…
-    assert_eq!(stored_settlement_price(&s, 5, stable, EXPIRY, EXPIRY + 3_600), None);
-    // …then the mean of what there is; with no sample at all, the stable price.
-    assert_eq!(
-        stored_settlement_price(&s, 5, stable, EXPIRY, EXPIRY + 3_601),
-        Some((SettlementSource::Timeout, fx("122.5")))
-    );
+    assert!(s.record(fx("120"), 9_100, 0, EXPIRY).unwrap()); // 300 s (gap 900, capped)
+    assert!(s.record(fx("130"), 9_400, 0, EXPIRY).unwrap()); // 300 s
+    assert!(s.record(fx("125"), 9_700, 0, EXPIRY).unwrap()); // 300 s: 900 s covered
+    let stable = (fx("111"), EXPIRY - 100);
+    let rule = |s: &PriceSamples, min: u32, stable: (Fixed, i64), now: i64| {
+        settlement_rule(s, min, stable, EXPIRY, 60, now)
+    };
+    // Three samples over 900 s meet a minimum of 3: their mean (120 + 130 + 125) / 3 = 125.
+    assert_eq!(rule(&s, 3, stable, EXPIRY + 1), Stored(Samples, fx("125")));
+    // A minimum of 5: the oracle published within a minute of expiry, until the timeout…
+    let minute = Oracle { source: OracleAfterExpiry, earliest_publish: EXPIRY, latest_publish: EXPIRY + 60 };
+    assert_eq!(rule(&s, 5, stable, EXPIRY + 3_600), minute);
+    // …then the mean of what there is.
+    assert_eq!(rule(&s, 5, stable, EXPIRY + 3_601), Stored(Timeout, fx("125")));
+    // Five samples in the last five seconds (5 s covered) are not enough.
+    let mut late = PriceSamples::default();
+    for t in EXPIRY - 4..=EXPIRY {
+        assert!(late.record(fx("200"), t, 0, EXPIRY).unwrap());
+    }
+    assert_eq!((late.count, late.total_secs), (5, 304));
+    assert_eq!(rule(&late, 5, stable, EXPIRY + 1), minute);
+    // No samples at the timeout: the stable price if it moved in the window…
     let none = PriceSamples::default();
-    assert_eq!(
-        stored_settlement_price(&none, 5, stable, EXPIRY, EXPIRY + 3_601),
-        Some((SettlementSource::Timeout, stable))
-    );
-    // The oracle counts only if published in [expiry, expiry + max age].
-    assert!(!oracle_settles(EXPIRY - 1, EXPIRY, 60));
-    assert!(oracle_settles(EXPIRY, EXPIRY, 60) && oracle_settles(EXPIRY + 60, EXPIRY, 60));
-    assert!(!oracle_settles(EXPIRY + 61, EXPIRY, 60));
+    assert_eq!(rule(&none, 5, stable, EXPIRY + 3_601), Stored(Timeout, fx("111")));
+    assert_eq!(rule(&none, 5, (fx("111"), EXPIRY - 1_800), EXPIRY + 3_601), Stored(Timeout, fx("111")));
+    // …not if it last moved before it: then any fresh oracle price after expiry.
+    let revived = Oracle { source: Timeout, earliest_publish: EXPIRY, latest_publish: i64::MAX };
+    assert_eq!(rule(&none, 5, (fx("111"), EXPIRY - 1_801), EXPIRY + 3_601), revived);
 }
 
 #[test]

@@ -45,6 +45,8 @@ pub(crate) fn perp_rates() -> MarginRates {
         maint: fx("0.05"),
         liq_end: fx("0.075"),
         short_option_min_delta: fx("0.1"),
+        size_premium: Fixed::ZERO,
+        contract_size: 1,
     }
 }
 

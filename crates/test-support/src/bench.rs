@@ -87,7 +87,7 @@ pub fn run_scenario() -> Vec<Row> {
 mod safety;
 
 #[path = "bench_markets.rs"]
-mod markets;
+pub mod markets;
 
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {

@@ -144,8 +144,8 @@ fn future_rows() -> Vec<Row> {
 /// Banks: token 0 is the group's quote token ($1, weights 1); tokens 1..=16
 /// are $(1 + i) ± 0.1 % with 6 decimals. Market m (0..16) is a perpetual on
 /// token m + 1 with contracts of one whole token.
-const TOKENS: u16 = 17;
-const MARKETS: u16 = 16;
+pub const TOKENS: u16 = 17;
+pub const MARKETS: u16 = 16;
 
 fn token_price(token: u16) -> i64 {
     100_000_000 * (1 + i64::from(token))
@@ -156,23 +156,25 @@ fn contract_price(market: u16) -> u64 {
     1_000_000 * (2 + u64::from(market))
 }
 
-struct Trader {
-    wallet: Keypair,
-    account: Address,
+pub struct Trader {
+    pub wallet: Keypair,
+    pub account: Address,
     /// Token accounts, by token index.
-    tokens: Vec<Address>,
+    pub tokens: Vec<Address>,
 }
 
-struct BigGroup {
-    env: Env,
-    group: GroupFixture,
-    oracles: Vec<(Address, BankSpec)>,
-    mints: Vec<Address>,
+/// The benchmark's largest group (also the wire-size tests'): 17 banks, 16 perpetuals.
+pub struct BigGroup {
+    pub env: Env,
+    pub group: GroupFixture,
+    pub oracles: Vec<(Address, BankSpec)>,
+    pub mints: Vec<Address>,
     next_seed: u8,
 }
 
 impl BigGroup {
-    fn new() -> Self {
+    #[allow(clippy::new_without_default)] // builds a whole VM: not a default
+    pub fn new() -> Self {
         let mut env = Env::new();
         let admin = env.new_wallet(1);
         let group = setup_group(&mut env, &admin);
@@ -214,7 +216,7 @@ impl BigGroup {
     }
 
     /// A new margin account holding these deposits (token, native amount).
-    fn trader(&mut self, deposits: &[(u16, u64)]) -> Trader {
+    pub fn trader(&mut self, deposits: &[(u16, u64)]) -> Trader {
         let wallet = self.env.new_wallet(self.next_seed);
         self.next_seed += 1;
         let g = self.group.group;
@@ -242,13 +244,13 @@ impl BigGroup {
         Trader { wallet, account, tokens }
     }
 
-    fn market_keys(&self, m: u16) -> MarketKeys {
+    pub fn market_keys(&self, m: u16) -> MarketKeys {
         let address = xmargin::pda::market_address(&self.group.group, m).0;
         MarketKeys { market: address, oracle: self.oracles[usize::from(m + 1)].0 }
     }
 
     /// `buyer` buys `size` contracts of market `m` from `seller` at the oracle price.
-    fn trade(&mut self, m: u16, buyer: &Trader, seller: &Trader, size: u64) -> u64 {
+    pub fn trade(&mut self, m: u16, buyer: &Trader, seller: &Trader, size: u64) -> u64 {
         let g = self.group.group;
         let ix = mixs::trade(
             &g,
@@ -265,7 +267,7 @@ impl BigGroup {
     }
 
     /// `trader` buys 10 contracts from `maker` in each of markets `0..k`.
-    fn open_positions(&mut self, maker: &Trader, trader: &Trader, k: u16) {
+    pub fn open_positions(&mut self, maker: &Trader, trader: &Trader, k: u16) {
         for m in 0..k {
             self.trade(m, trader, maker, 10);
         }
@@ -324,7 +326,7 @@ impl BigGroup {
     }
 
     /// A trader with deposits in tokens 0..16 and positions in all 16 markets.
-    fn full_trader(&mut self, maker: &Trader) -> Trader {
+    pub fn full_trader(&mut self, maker: &Trader) -> Trader {
         let deposits: Vec<(u16, u64)> =
             (0..16).map(|t| (t, if t == 0 { 10_000 * MICRO } else { 100 * MICRO })).collect();
         let t = self.trader(&deposits);

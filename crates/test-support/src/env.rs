@@ -9,7 +9,8 @@ use solana_clock::Clock;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
+use xmargin_client::lookup_table::{self as alt, AddressLookupTableAccount};
+use xmargin_client::transaction::{self as wire, WireSize};
 
 use crate::outcome::{TxFailure, TxOutcome};
 use crate::pyth::{receiver_program, PythPrice};
@@ -58,6 +59,11 @@ pub struct Env {
     /// Pays fees and rent; also the mint authority of every test mint.
     pub payer: Keypair,
     pub program_id: Address,
+    /// When set, [`Env::send`] compiles v0 messages against this table.
+    pub lookup_table: Option<AddressLookupTableAccount>,
+    /// The wire size of every transaction sent, in order (LiteSVM itself
+    /// checks neither the packet size nor the account-lock limit of 64).
+    pub sent_sizes: Vec<WireSize>,
 }
 
 impl Default for Env {
@@ -82,7 +88,7 @@ impl Env {
         svm.add_program(program_id, &so).expect("load xmargin.so");
         let payer = Keypair::new_from_array([7; 32]); // fixed: deterministic PDAs and CU
         svm.airdrop(&payer.pubkey(), 1_000 * WALLET_LAMPORTS).expect("airdrop");
-        let mut env = Self { svm, payer, program_id };
+        let mut env = Self { svm, payer, program_id, lookup_table: None, sent_sizes: Vec::new() };
         env.set_unix_time(START_UNIX_TIME);
         env
     }
@@ -201,27 +207,38 @@ impl Env {
 
     // ---- transactions ------------------------------------------------------
 
-    /// Signs with the payer plus `signers` and executes. Never panics on failure.
+    /// Signs with the payer plus `signers` and executes (a v0 message with
+    /// [`Env::lookup_table`] when set, else legacy). Never panics on failure.
     pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> TxOutcome {
+        let table = self.lookup_table.clone();
+        self.send_with_table(instructions, signers, table.as_ref())
+    }
+
+    /// [`Env::send`] compiled against `table` (v0), or legacy without one.
+    /// The outcome carries the transaction's wire size; nothing here refuses
+    /// an oversize one (see `xmargin_client::transaction::check`).
+    pub fn send_with_table(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        table: Option<&AddressLookupTableAccount>,
+    ) -> TxOutcome {
         self.svm.expire_blockhash(); // identical transactions would otherwise be "already processed"
-                                     // Only keys the instructions ask to sign: an extra keypair would make signing fail.
-        let required = |k: &Keypair| {
-            instructions.iter().flat_map(|ix| &ix.accounts).any(|m| m.is_signer && m.pubkey == k.pubkey())
-        };
-        let mut all: Vec<&Keypair> = vec![&self.payer];
-        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey() && required(k)));
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&self.payer.pubkey()),
-            &all,
-            self.svm.latest_blockhash(),
-        );
+        let payer = self.payer.pubkey();
+        let message = wire::message(&payer, instructions, table, self.svm.latest_blockhash())
+            .unwrap_or_else(|e| panic!("compile: {e}"));
+        let size = wire::measure(&message);
+        self.sent_sizes.push(size);
+        let mut all: Vec<&dyn Signer> = vec![&self.payer];
+        all.extend(signers.iter().map(|k| *k as &dyn Signer));
+        let tx = wire::sign(message, &all).unwrap_or_else(|e| panic!("sign: {e}"));
         match self.svm.send_transaction(tx) {
             Ok(meta) => TxOutcome {
                 result: Ok(()),
                 compute_units: meta.compute_units_consumed,
                 logs: meta.logs,
                 return_data: meta.return_data.data,
+                wire: size,
             },
             Err(failed) => {
                 let failure = TxFailure {
@@ -234,9 +251,62 @@ impl Env {
                     logs: failure.logs.clone(),
                     return_data: failed.meta.return_data.data,
                     result: Err(failure),
+                    wire: size,
                 }
             }
         }
+    }
+
+    // ---- address lookup tables -----------------------------------------------
+
+    /// Creates an address lookup table holding `addresses` through the real
+    /// lookup-table program, the payer its authority (one signer: each
+    /// extension of 30 fits the packet), and moves the clock one slot on so
+    /// every address is usable. Returns the table as a v0 message needs it.
+    pub fn create_lookup_table(&mut self, addresses: &[Address]) -> AddressLookupTableAccount {
+        let slot = self.lookup_table_slot();
+        let authority = self.payer.pubkey();
+        let (ix, table) = alt::create_lookup_table(&authority, &authority, slot);
+        self.send_with_table(&[ix], &[], None).expect_ok();
+        self.extend_lookup_table(&table, addresses)
+    }
+
+    /// The current slot, made a recent one in `SlotHashes` (LiteSVM keeps
+    /// only its first): the lookup-table program derives a new table from a
+    /// slot it finds there.
+    pub fn lookup_table_slot(&mut self) -> u64 {
+        use solana_slot_hashes::SlotHashes;
+        let slot = self.clock().slot;
+        self.svm.set_sysvar(&SlotHashes::new(&[(slot, self.svm.latest_blockhash())]));
+        slot
+    }
+
+    /// Adds `addresses` to a table the payer created (skipping those it
+    /// holds), then moves the clock one slot on; returns the table as read back.
+    pub fn extend_lookup_table(
+        &mut self,
+        table: &Address,
+        addresses: &[Address],
+    ) -> AddressLookupTableAccount {
+        let authority = self.payer.pubkey();
+        let have = self.lookup_table_account(table).addresses;
+        for ix in
+            alt::extend_lookup_table(table, &authority, &authority, &alt::missing_addresses(&have, addresses))
+        {
+            let out = self.send_with_table(&[ix], &[], None);
+            out.expect_ok();
+            wire::within_limits(out.wire).unwrap_or_else(|e| panic!("an extension must fit: {e}"));
+        }
+        let mut c = self.clock();
+        c.slot += 1;
+        self.svm.set_sysvar(&c);
+        self.lookup_table_account(table)
+    }
+
+    /// The table at `table` as stored.
+    pub fn lookup_table_account(&self, table: &Address) -> AddressLookupTableAccount {
+        let acc = self.account(table).unwrap_or_else(|| panic!("no lookup table at {table}"));
+        alt::decode_lookup_table(table, &acc.owner, &acc.data).expect("a lookup table").table
     }
 
     /// Sends, asserts success, returns the outcome (panics with logs on failure).

@@ -43,6 +43,7 @@ pub fn sol_perp_args(market_index: u16) -> AddMarketArgs {
             settle_fraction_bps: 2_000,
             init_pnl_cap: 100_000_000,
             open_interest_cap: 1_000_000_000,
+            size_premium_ppm: 0,
         },
         funding: MarketFundingArgs {
             max_funding_premium_bps: 1_000,

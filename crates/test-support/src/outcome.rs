@@ -33,7 +33,8 @@ impl TxFailure {
 
 impl std::fmt::Display for TxFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "transaction failed: {:?} ({} CU)", self.err, self.compute_units)?;
+        let err = xmargin_client::errors::describe_transaction_error(&self.err);
+        writeln!(f, "transaction failed: {err} ({} CU)", self.compute_units)?;
         for l in &self.logs {
             writeln!(f, "  {l}")?;
         }
@@ -47,6 +48,8 @@ pub struct TxOutcome {
     pub compute_units: u64,
     pub logs: Vec<String>,
     pub return_data: Vec<u8>,
+    /// Serialised size and accounts of the transaction as sent.
+    pub wire: xmargin_client::transaction::WireSize,
 }
 
 impl TxOutcome {

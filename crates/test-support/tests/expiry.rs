@@ -290,27 +290,63 @@ fn a_late_oracle_price_is_refused_and_the_timeout_settles_on_the_samples() {
     ledger.assert_conserved(&w);
 }
 
-/// With no sample and the oracle dead since before expiry, nothing could
-/// ever fix a price from the oracle: an hour after expiry the market settles
-/// on its stable price (here the listing's $150, never moved), so Alice's
-/// and Carol's longs settle at cost and Carol's 30 at $151 lose $0.30.
+/// With no sample and the oracle dead since ten minutes before expiry, an
+/// hour after expiry the market settles on its stable price, which last
+/// moved (a round trip between Dave and Erin at $150) inside the sampling
+/// window: Alice's long settles at cost, Carol's 30 at $151 lose $0.30.
 #[test]
-fn a_dead_oracle_settles_on_the_stable_price_after_the_timeout() {
+fn a_dead_oracle_settles_on_a_recent_stable_price_after_the_timeout() {
     let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
-    let stable = w.market(FUT).stable_price.get();
+    let (dave, erin) = (w.user(13, [1_000 * MICRO, 0, 0]), w.user(14, [1_000 * MICRO, 0, 0]));
+    for u in [&dave, &erin] {
+        w.deposit(u, USDC, 1_000 * MICRO).expect_ok();
+    }
+    at(&mut w, expiry - 600, 15_000_000_000);
+    w.trade(FUT, &dave, &erin, 1, 1_500_000).expect_ok();
+    w.trade(FUT, &erin, &dave, 1, 1_500_000).expect_ok();
+    let m = w.market(FUT);
+    assert_eq!((m.stable_price_ts, m.stable_price.get()), (expiry - 600, sol_price(15_000_000_000)));
+    assert_eq!(m.position_count, 3, "the round trip left no slot");
     let now = w.env.unix_time();
-    w.env.warp(expiry + SETTLEMENT_TIMEOUT_SECS + 1 - now); // no refresh: the oracle is hours old
+    w.env.warp(expiry + SETTLEMENT_TIMEOUT_SECS + 1 - now); // no refresh: the oracle is an hour old
     let out = w.settle_expired(FUT, &alice);
     out.expect_ok();
     let settled: MarketSettled = event(&out);
     assert!(settled.timed_out && settled.sample_count == 0);
-    assert_eq!(w.market(FUT).settlement_price.get(), stable);
-    assert_eq!(stable, sol_price(15_000_000_000));
+    assert_eq!(w.market(FUT).settlement_price.get(), sol_price(15_000_000_000));
     assert_eq!(w.position(&alice, FUT).realized_pnl, 0);
     w.settle_expired(FUT, &carol).expect_ok();
     w.settle_expired(FUT, &bob).expect_ok();
     assert_eq!(w.position(&carol, FUT).realized_pnl, -300_000);
     assert_eq!(w.position(&bob, FUT).realized_pnl, 300_000);
+    ledger.assert_conserved(&w);
+}
+
+/// A stable price that last moved at listing, two hours before expiry, is no
+/// price at expiry: with no samples and the oracle dead, the timeout refuses
+/// (`MarketNotSettled`, nothing changed) until the oracle lives again, then
+/// settles on its first fresh reading, $140: Alice 100 · 1,400,000 −
+/// 150,000,000 = −10,000,000.
+#[test]
+fn a_stale_stable_price_waits_for_the_oracle_to_revive() {
+    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    assert!(w.market(FUT).stable_price_ts < expiry - WINDOW);
+    let now = w.env.unix_time();
+    w.env.warp(expiry + SETTLEMENT_TIMEOUT_SECS + 1 - now);
+    let keys = w.market_keys(FUT);
+    let ix = mixs::settle_expired(&w.group.group, &keys, &alice.account);
+    w.env.send_err(&[ix], &[], XmarginError::MarketNotSettled, &[keys.market, alice.account]);
+    w.env.warp(86_400);
+    w.refresh_prices();
+    w.set_price(SOL, 14_000_000_000, CONF);
+    let out = w.settle_expired(FUT, &alice);
+    out.expect_ok();
+    let settled: MarketSettled = event(&out);
+    assert!(settled.fallback && settled.timed_out);
+    assert_eq!(w.market(FUT).settlement_price.get(), sol_price(14_000_000_000));
+    assert_eq!(w.position(&alice, FUT).realized_pnl, -10_000_000);
+    w.settle_expired(FUT, &carol).expect_ok();
+    w.settle_expired(FUT, &bob).expect_ok();
     ledger.assert_conserved(&w);
 }
 

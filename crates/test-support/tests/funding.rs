@@ -53,8 +53,8 @@ fn near(x: Fixed, expected: f64, tolerance: f64) -> bool {
 }
 
 /// The issue's worked example, two funding periods. The market's mark depth
-/// is 100 contracts: a trade of 100 or more sets the mark premium outright,
-/// a smaller one moves it in proportion.
+/// is 100 contracts: a trade of max(100, open interest) contracts or more
+/// sets the mark premium outright, a smaller one moves it in proportion.
 ///
 /// ```text
 /// t0        Alice buys 100 contracts (1 SOL) from Bob at $155 while the oracle
@@ -71,19 +71,19 @@ fn near(x: Fixed, expected: f64, tolerance: f64) -> bool {
 ///             Alice (long 100)  −100 · 2083.333 = −208,333.33 → ⌊⌋ = −208,334 (pays the ulp)
 ///             Bob   (short 100) +208,333.33                  → ⌊⌋ = +208,333
 ///             funding_dust = 0.67 + 0.33 = 1 µUSDC exactly (Σ credits + dust = 0)
-///           and moves the premium a quarter of the way (25 of 100) to 7/150:
-///             premium in force = 7/600 = 1.1667 %
+///           and moves the premium toward 7/150 by 25 / max(100, 125 open) = 1/5:
+///             premium in force = 7/750 = 0.9333 %
 /// t0 + 3 h  SOL falls to $140; update_funding two hours later charges one hour:
-///             mark_twap = 0.14 · (1 + 7/600) = 0.141633, oracle_twap = 0.14
-///             premium   = 7/600 (the oracle's fall does not make a premium)
-///             rate      = (7/600) / 24 = 0.00048611/h
-///             Δcum      = 0.00048611 · 1,400,000 = 680.556
+///             mark_twap = 0.14 · (1 + 7/750) = 0.141307, oracle_twap = 0.14
+///             premium   = 7/750 (the oracle's fall does not make a premium)
+///             rate      = (7/750) / 24 = 0.00038889/h
+///             Δcum      = 0.00038889 · 1,400,000 = 544.444
 ///           settle_pnl(Bob, Alice) settles funding first (Alice long 125):
-///             Alice −125 · 680.556 = −85,069.44 → −85,070;  Bob +85,069;  dust = 2
+///             Alice −125 · 544.444 = −68,055.56 → −68,056;  Bob +68,055;  dust = 2
 ///           then PnL at $140 (Alice paid 155,000,000 + 39,250,000 = 194,250,000):
-///             Bob   194,250,000 − 175,000,000 + 208,333 + 85,069 = 19,543,402 (settles all)
-///             Alice 175,000,000 − 194,250,000 − 208,334 − 85,070 = −19,543,404
-///           19,543,402 µUSDC move from Alice's USDC to Bob's; Alice keeps −2 of
+///             Bob   194,250,000 − 175,000,000 + 208,333 + 68,055 = 19,526,388 (settles all)
+///             Alice 175,000,000 − 194,250,000 − 208,334 − 68,056 = −19,526,390
+///           19,526,388 µUSDC move from Alice's USDC to Bob's; Alice keeps −2 of
 ///           PnL: the two dust units the protocol holds.
 /// ```
 #[test]
@@ -133,9 +133,9 @@ fn funding_over_two_periods() {
     assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (delta1, delta1));
     assert_eq!(w.market(PERP).funding_dust.get(), Fixed::ONE, "the payer's ulp");
     let own = trade_premium(price_per_native(1_570_000, SOL_CONTRACT).unwrap(), p150).unwrap();
-    let premium2 = blend_mark_premium(Fixed::ZERO, own, 25, 100).unwrap();
+    let premium2 = blend_mark_premium(Fixed::ZERO, own, 25, 125).unwrap();
     assert_eq!(w.market(PERP).mark_premium.get(), premium2);
-    assert!(near(premium2, 7.0 / 600.0, 1e-12), "a quarter of 7/150: {}", approx_f64(premium2));
+    assert!(near(premium2, 7.0 / 750.0, 1e-12), "a fifth of 7/150: {}", approx_f64(premium2));
     ledger.assert_conserved(&w);
 
     // Period 2: SOL at $140, two hours without a crank.
@@ -147,23 +147,23 @@ fn funding_over_two_periods() {
     let m = w.market(PERP);
     let p140 = sol_price(SOL_140);
     let m2 = mark_sample(p140, premium2).unwrap();
-    assert!(near(m2, 0.141_633_333, 1e-8));
+    assert!(near(m2, 0.141_306_667, 1e-8));
     assert_eq!((m.mark_twap.get(), m.oracle_twap.get()), (m2, p140));
     let rate2 = hourly_funding_rate(m2, p140, cap).unwrap();
-    assert!(near(rate2, 7.0 / 600.0 / 24.0, 1e-12), "rate {}", approx_f64(rate2));
+    assert!(near(rate2, 7.0 / 750.0 / 24.0, 1e-12), "rate {}", approx_f64(rate2));
     assert_eq!(m.last_funding_rate.get(), rate2);
     let delta2 = funding_delta_per_contract(rate2, contract_price(p140), 3_600).unwrap();
-    assert!(near(delta2, 680.555_556, 1e-5), "Δcum {}", approx_f64(delta2));
+    assert!(near(delta2, 544.444_444, 1e-5), "Δcum {}", approx_f64(delta2));
     assert_eq!(m.cum_funding.get(), delta1.checked_add(delta2).unwrap(), "one hour of two charged");
     assert_eq!(event::<FundingUpdated>(&out).applied_secs, 3_600);
     ledger.assert_conserved(&w);
 
     // settle_pnl settles period 2's funding, then the PnL at $140.
     let amount = ledger.settle(&mut w, &bob, &alice);
-    assert_eq!(amount, 19_543_402);
+    assert_eq!(amount, 19_526_388);
     let (a, b) = (w.position(&alice, PERP), w.position(&bob, PERP));
-    assert_eq!(a.realized_pnl, -208_334 - 85_070 + 19_543_402);
-    assert_eq!(b.realized_pnl, 208_333 + 85_069 - 19_543_402);
+    assert_eq!(a.realized_pnl, -208_334 - 68_056 + 19_526_388);
+    assert_eq!(b.realized_pnl, 208_333 + 68_055 - 19_526_388);
     assert_eq!(w.market(PERP).funding_dust.get(), Fixed::from_u64(2));
     let cum = w.market(PERP).cum_funding.get();
     assert_eq!((a.funding_snapshot.get(), b.funding_snapshot.get()), (cum, cum));
@@ -216,37 +216,77 @@ fn a_min_size_print_at_the_band_edge_does_not_steer_funding() {
     );
 }
 
-/// With nobody trading the mark decays to the oracle: after the trade's hour
-/// (rate 1/720), half an hour at the oracle halves the premium
-/// (mark_twap = (0.155 + 0.15)/2, rate ≈ 1/1440, Δcum = rate · 1,500,000 · 1800/3600
-/// ≈ 520.83), and a full hour more brings it to the oracle: rate 0, index unchanged.
+/// Depth grows with the market: against 1,000 open contracts (Carol long,
+/// Dave short, at the oracle), Alice and Bob's 100-contract round trip at
+/// $157 (+7/150) in one transaction moves the premium by 100/1,100 of the
+/// way on the way in and 100/1,000 of the rest on the way out:
+/// 7/150 · (1/11 + 10/11 · 1/10) = 7/150 · 2/11 = 0.85 %, not 4.67 %; and
+/// the hour's rate follows that.
+#[test]
+fn a_round_trip_moves_the_mark_in_proportion_to_open_interest() {
+    let mut w = World::new();
+    w.add_market(sol_perp_args(PERP)).expect_ok();
+    let users: Vec<User> = (20..24).map(|seed| w.user(seed, [100_000 * MICRO, 0, 0])).collect();
+    for u in &users {
+        w.deposit(u, USDC, 100_000 * MICRO).expect_ok();
+    }
+    let (alice, bob, carol, dave) = (&users[0], &users[1], &users[2], &users[3]);
+    let p150 = sol_price(SOL_150);
+    w.trade(PERP, carol, dave, 1_000, 1_500_000).expect_ok();
+    assert_eq!(w.market(PERP).open_interest, 1_000);
+    let before = w.market(PERP).mark_premium.get();
+    let round_trip =
+        [w.trade_ix(PERP, alice, bob, 100, 1_570_000), w.trade_ix(PERP, bob, alice, 100, 1_570_000)];
+    w.env.send_ok(&round_trip, &[&alice.wallet, &bob.wallet]);
+    assert_eq!(w.market(PERP).open_interest, 1_000);
+    let own = trade_premium(price_per_native(1_570_000, SOL_CONTRACT).unwrap(), p150).unwrap();
+    let first = blend_mark_premium(before, own, 100, 1_100).unwrap();
+    let second = blend_mark_premium(first, own, 100, 1_000).unwrap();
+    let premium = w.market(PERP).mark_premium.get();
+    assert_eq!(premium, second);
+    assert!(near(premium, 7.0 / 150.0 * 2.0 / 11.0, 1e-9), "premium {}", approx_f64(premium));
+
+    w.env.warp(HOUR);
+    w.refresh_prices();
+    w.update_funding(PERP).expect_ok();
+    let cap = w.market(PERP).max_funding_premium.get();
+    let rate = w.market(PERP).last_funding_rate.get();
+    assert_eq!(rate, hourly_funding_rate(mark_sample(p150, premium).unwrap(), p150, cap).unwrap());
+    assert!(near(rate, 7.0 / 150.0 * 2.0 / 11.0 / 24.0, 1e-9), "rate {}", approx_f64(rate));
+}
+
+/// A trade's premium counts for the time it stands, and with nobody trading
+/// the mark decays to the oracle. Alice buys 100 contracts at $155 half way
+/// through the first hour: the first half folds at the oracle (no premium
+/// since listing), the second at $155, so mark_twap = 0.15 + 0.005 · 1800/3600
+/// = 0.1525, rate ≈ (1/60)/24 = 1/1440 and Δcum ≈ 1,500,000/1440 = 1,041.67.
+/// The update resets the premium; the next hour has no trade: the whole
+/// window folds at the oracle, rate 0, the index stays.
 #[test]
 fn mark_decays_to_the_oracle_without_trades() {
     let (mut w, alice, bob) = setup();
     let ledger = PnlLedger::new(&w, PERP, &[&alice, &bob]);
     let cap = w.market(PERP).max_funding_premium.get();
     let p150 = sol_price(SOL_150);
-    w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
-    let m1 = mark_sample(p150, w.market(PERP).mark_premium.get()).unwrap();
-    w.env.warp(HOUR);
+    w.env.warp(HOUR / 2);
     w.refresh_prices();
-    w.update_funding(PERP).expect_ok();
-    let cum1 = w.market(PERP).cum_funding.get();
-    assert!(near(w.market(PERP).last_funding_rate.get(), 1.0 / 720.0, 1e-12));
-
+    w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();
+    assert_eq!(w.market(PERP).mark_twap.get(), p150, "half an hour at the oracle");
+    let m1 = mark_sample(p150, w.market(PERP).mark_premium.get()).unwrap();
     w.env.warp(HOUR / 2);
     w.refresh_prices();
     w.update_funding(PERP).expect_ok();
     let m = w.market(PERP);
-    let half = update_twap(m1, p150, 1_800, 3_600).unwrap();
+    let half = update_twap(p150, m1, 1_800, 3_600).unwrap();
     assert_eq!(m.mark_twap.get(), half);
     assert!(near(half, 0.1525, 1e-12));
     let rate = hourly_funding_rate(half, p150, cap).unwrap();
     assert_eq!(m.last_funding_rate.get(), rate);
     assert!(near(rate, 1.0 / 1440.0, 1e-12));
-    let delta = funding_delta_per_contract(rate, contract_price(p150), 1_800).unwrap();
-    assert!(near(delta, 520.833_333, 1e-5));
-    assert_eq!(m.cum_funding.get(), cum1.checked_add(delta).unwrap());
+    let delta = funding_delta_per_contract(rate, contract_price(p150), 3_600).unwrap();
+    assert!(near(delta, 1_041.666_667, 1e-5));
+    assert_eq!(m.cum_funding.get(), delta);
+    assert_eq!(m.mark_premium.get(), Fixed::ZERO);
     ledger.assert_conserved(&w);
 
     w.env.warp(HOUR);
@@ -255,7 +295,7 @@ fn mark_decays_to_the_oracle_without_trades() {
     let m = w.market(PERP);
     assert_eq!(m.mark_twap.get(), p150, "decayed to the oracle");
     assert_eq!(m.last_funding_rate.get(), Fixed::ZERO);
-    assert_eq!(m.cum_funding.get(), cum1.checked_add(delta).unwrap(), "nothing charged at rate 0");
+    assert_eq!(m.cum_funding.get(), delta, "nothing charged at rate 0");
     ledger.assert_conserved(&w);
 }
 
@@ -270,8 +310,12 @@ fn update_funding_refusals() {
     let keys = w.market_keys(PERP);
     let watched = [keys.market, keys.oracle];
 
-    // Same second as the last update (here: the listing).
+    // Less than an hour since the last update (here: the listing), even by
+    // a second: a crank after every trade cannot wipe its premium.
     let ix = mixs::update_funding(&g, &keys);
+    w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::FundingNotDue, &watched);
+    w.env.warp(HOUR - 1);
+    w.refresh_prices();
     w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::FundingNotDue, &watched);
     w.env.warp(1);
     w.refresh_prices();
@@ -289,8 +333,8 @@ fn update_funding_refusals() {
     let btc = MarketKeys { market: keys.market, oracle: w.banks[2].oracle };
     w.env.send_err(&[mixs::update_funding(&g, &btc)], &[], XmarginError::WrongOracle, &watched);
 
-    // A stale oracle: older than the 60 s max age.
-    w.env.warp(61);
+    // Due again, but the oracle is stale (an hour old, max age 60 s).
+    w.env.warp(HOUR);
     w.env.send_err(std::slice::from_ref(&ix), &[], XmarginError::OracleStale, &watched);
     // Fresh again: accepted, even with the whole group paused (funding never is).
     w.refresh_prices();

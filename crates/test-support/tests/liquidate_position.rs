@@ -42,7 +42,7 @@
 //! ```
 //! ≥ 0, and less than one contract's worth (0.01 · 8.5075 = 0.085075) above.
 use xmargin::errors::XmarginError;
-use xmargin::instructions::{AddMarketArgs, MarketFundingArgs};
+use xmargin::instructions::{AddMarketArgs, MarketFundingArgs, UpdateMarketArgs};
 use xmargin::state::account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use xmargin::state::{pause, MarginAccount};
 use xmargin_risk::Rounding;
@@ -398,4 +398,52 @@ fn a_loss_left_after_the_position_is_gone_goes_through_bankruptcy() {
     assert_eq!(fund - w.env.token_balance(&insurance), 246_684_563, "the fund paid the debt");
     assert_eq!(w.flags(&alice), 0);
     assert!(w.env.zero_copy::<MarginAccount>(&alice.account).is_empty());
+}
+
+/// A size premium raised on an open book applies at once, and the step is
+/// sized on the requirement's slope (the tangent), not its average, so it
+/// does not over-liquidate. SOL stays at $150 ± 0.10; the admin raises the
+/// premium to 1,000 ppm (0.001 per √contract; 0.01 per √SOL with 0.01 SOL
+/// contracts). Alice's 6,500 contracts: `√6,500 = 80.62`, `+8.0623 %`:
+/// ```text
+/// Maint   rate max(5 %,   4 % + 8.0623 %) = 12.0623 %: 1,000 − 6.5 − 65 · 150.10 · 12.0623 % = −183.354 USDC
+/// LiqEnd  rate max(7.5 %, 6 % + 8.0623 %) = 14.0623 %: 1,000 − 6.5 − 1,371.984            = −378.484 USDC
+/// ```
+/// Bonus 1.5 % (equity 1,000, no debts): each SOL closed at 147.75 changes
+/// the PnL by 147.75 − 149.90 = −2.15. Keeping `x` SOL the requirement is
+/// `x · 150.10 · (6 % + 0.01 · √x)`, so LiquidationEnd reaches 0 at
+/// `993.5 − 2.15 · (65 − x) = x · 150.10 · (0.06 + 0.01 · √x)`: `x = 49.131`,
+/// 15.869 SOL closed, **1,587 contracts** rounded up. After: 49.13 SOL left,
+/// `√4,913 = 70.09`, rate 6 % + 7.009 % = 13.009 %:
+/// ```text
+/// USDC      1,000 − 15.87 · 150 · 0.5 % (insurance)     = 988.0975
+/// realised  1,587 · (1.484999 − 1.5)                   = −23.806587
+/// left      49.13 · (149.90 − 150)                     = −4.913
+/// LiqEnd  = 988.0975 − 23.806587 − 4.913 − 49.13 · 150.10 · 13.009 %
+///         = 988.0975 − 28.719587 − 959.358003           = +0.019909 USDC
+/// ```
+/// (Carol pays `0.01 · 150 · 0.99` floored: 1,484,999 µUSDC a contract.) The
+/// average rate (14.0623 %, 21.107 per SOL) would have taken 19.965 SOL and
+/// left LiqEnd at +91.35 USDC. The first tangent step alone (slope
+/// `150.10 · (1.5 · 14.0623 % − 0.4 · 7.5 %) = 27.158`) takes
+/// `378.484 / (27.158 − 2.15) = 15.135` SOL; the next steps close the gap.
+#[test]
+fn a_raised_size_premium_liquidates_on_the_tangent() {
+    let Book { mut w, alice, carol, .. } = book(true);
+    let mut risk = sol_perp_args(PERP).risk;
+    risk.size_premium_ppm = 1_000;
+    w.update_market(PERP, UpdateMarketArgs { risk: Some(risk), ..Default::default() }).expect_ok();
+    let before = view(&mut w, &alice);
+    assert!((-183_354_179..=-183_354_177).contains(&before.maint), "{before:?}");
+    assert!((-378_484_179..=-378_484_177).contains(&before.liquidation_end), "{before:?}");
+
+    let cu = w.liquidate_position(PERP, &alice, &carol, u64::MAX).expect_ok();
+    println!("liquidate_position with a size premium: {cu} CU");
+    assert_eq!(w.position(&carol, PERP).base_contracts, 1_587);
+    assert_eq!(w.position(&alice, PERP).base_contracts, 6_500 - 1_587);
+    let after = view(&mut w, &alice);
+    // One contract is worth 0.01 · (150.10 · (1.5 · 13.009 % − 0.45 %) − 2.15) ≈ 0.27 USDC of LiqEnd.
+    assert!(after.liquidation_end >= 0 && after.liquidation_end < 270_000, "{after:?}");
+    assert_eq!(after.liquidation_end, 19_909, "+0.019909 USDC: {after:?}");
+    assert_eq!(w.flags(&alice) & BEING_LIQUIDATED, 0);
 }

@@ -9,6 +9,7 @@ use xmargin::instructions::{AddMarketArgs, BankOracleArgs, MarketFundingArgs, Up
 use xmargin::state::{market_kind, market_status, Market, MarketRiskParams};
 use xmargin_client::instructions::BankKeys;
 use xmargin_client::market_instructions as mixs;
+use xmargin_risk::perp_funding::FUNDING_PERIOD_SECS;
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, Rounding};
 use xmargin_test_support::fixtures::{default_bank_args, setup_bank, setup_group};
@@ -75,6 +76,7 @@ fn add_market_stores_every_field() {
         pnl_maint_weight: bps(9_000).into(),
         price_band: bps(500).into(),
         settle_fraction: bps(2_000).into(),
+        size_premium: Default::default(),
         init_pnl_cap: 100_000_000,
         open_interest_cap: 1_000_000_000,
     };
@@ -151,7 +153,7 @@ fn add_market_refusals() {
         ("contract size 0", |a, _| a.contract_size = 0),
         ("min size 0", |a, _| a.min_size = 0),
         ("liquidation fee above 25 %", |a, _| a.liquidation_fee_bps = 2_501),
-        ("funding window below 60 s", |a, _| a.funding.twap_window_secs = 59),
+        ("funding window below the hour", |a, _| a.funding.twap_window_secs = 3_599),
         ("zero mark depth", |a, _| a.funding.mark_depth = 0),
         ("funding premium above 100 %", |a, _| a.funding.max_funding_premium_bps = 10_001),
     ];
@@ -348,10 +350,16 @@ fn update(w: &mut World, change: Change) {
     w.update_market(0, args).expect_ok();
 }
 
-/// A writer of the market that applies due parameters (the funding crank).
+/// A writer of the market that applies due parameters: the funding crank
+/// when it is due (once an hour), else an update that changes nothing.
 fn poke(w: &mut World) {
     w.refresh_prices();
-    w.update_funding(0).expect_ok();
+    let due = w.market(0).last_funding_ts + FUNDING_PERIOD_SECS;
+    if w.env.unix_time() >= due {
+        w.update_funding(0).expect_ok();
+    } else {
+        w.update_market(0, UpdateMarketArgs::default()).expect_ok();
+    }
 }
 
 /// Stored (`risk`, `safety`) and in force now (`risk_params`, `safety_params`).
@@ -507,4 +515,54 @@ fn update_market_refusals() {
         let ix = mixs::update_market(&group, &admin.pubkey(), &keys[0], args);
         w.env.send_err(&[ix], &[&admin], code, &keys);
     }
+}
+
+/// The size premium (millionths per √contract, at most 1,000,000 = 1): a
+/// higher premium tightens at once, a lower one waits for the group's delay;
+/// above the bound both instructions fail with `SizePremiumTooLarge`, naming
+/// the value and the bound, and change nothing.
+#[test]
+fn size_premium_tightens_at_once_and_loosens_after_the_delay() {
+    let ppm = |v: i64| Fixed::from_ratio(v, 1_000_000, Rounding::Floor).unwrap();
+    let premium = |w: &World| {
+        let m = w.market(0);
+        let now = w.env.unix_time();
+        (m.risk.size_premium.get(), m.risk_params(now).size_premium.get())
+    };
+    let mut w = listed_world();
+    assert_eq!(premium(&w), (Fixed::ZERO, Fixed::ZERO), "off as listed");
+    update(&mut w, |u| risk(u).size_premium_ppm = 1_000);
+    assert_eq!(premium(&w), (ppm(1_000), ppm(1_000)), "raised: in force at once");
+    assert_eq!(pending_ts(&w), 0);
+    update(&mut w, |u| risk(u).size_premium_ppm = 400);
+    assert_eq!(premium(&w), (ppm(1_000), ppm(1_000)), "lowered: not yet");
+    assert_eq!(w.market(0).pending_risk.size_premium.get(), ppm(400));
+    assert_eq!(pending_ts(&w), w.env.unix_time() + DELAY);
+    w.env.warp(DELAY - 1);
+    assert_eq!(premium(&w), (ppm(1_000), ppm(1_000)), "one second early");
+    w.env.warp(1);
+    assert_eq!(premium(&w), (ppm(1_000), ppm(400)), "in force once due");
+    poke(&mut w);
+    assert_eq!(premium(&w), (ppm(400), ppm(400)), "applied by the crank");
+    assert_eq!(pending_ts(&w), 0);
+
+    // Above 1: refused with the values, the market untouched.
+    let keys = [market_address(&w, 0), w.group.group];
+    let admin = w.admin.insecure_clone();
+    let mut args = as_listed();
+    risk(&mut args).size_premium_ppm = 1_000_001;
+    let ix = mixs::update_market(&w.group.group, &admin.pubkey(), &keys[0], args);
+    let f = w.env.send_err(&[ix], &[&admin], XmarginError::SizePremiumTooLarge, &keys);
+    assert!(f.logs.iter().any(|l| l.contains("Left: 1000001")), "{f}");
+    assert!(f.logs.iter().any(|l| l.contains("Right: 1000000")), "{f}");
+    // The bound itself is accepted (a tightening: at once).
+    update(&mut w, |u| risk(u).size_premium_ppm = 1_000_000);
+    assert_eq!(premium(&w), (Fixed::ONE, Fixed::ONE));
+    // add_market checks the same bound.
+    let mut listing = sol_perp_args(1);
+    listing.risk.size_premium_ppm = 1_000_001;
+    refused_listing(&mut w, listing, XmarginError::SizePremiumTooLarge);
+    listing.risk.size_premium_ppm = 1_000;
+    w.add_market(listing).expect_ok();
+    assert_eq!(w.market(1).risk.size_premium.get(), ppm(1_000));
 }

@@ -164,9 +164,13 @@ pub struct MarkPrint {
 /// prices, then sets the mark premium in force from now on. The elapsed
 /// interval counts at the mark that was in force during it,
 /// `oracle · (1 + mark_premium)`. A trade moves the premium toward its own by
-/// `min(1, contracts / mark_depth)` (`blend_mark_premium`: a min-size print at
-/// the band's edge cannot steer funding); a funding update (no print) resets
-/// it to 0, so the mark decays to the oracle when nobody trades.
+/// `min(1, contracts / max(mark_depth, open interest))` (`blend_mark_premium`;
+/// open interest after the fill): a min-size print at the band's edge cannot
+/// steer funding, and moving it far takes a trade the size of the market's
+/// open interest, margined at Init on both sides for as long as it stands.
+/// A funding update (no print) resets it to 0, so the mark decays to the
+/// oracle when nobody trades; updates come once an hour at most, so nobody
+/// can wipe a real premium by cranking after every trade.
 pub fn record_mark(market: &mut Market, print: Option<MarkPrint>, oracle: Fixed, now: i64) -> Result<()> {
     let dt = now.saturating_sub(market.twap_ts).max(0).unsigned_abs();
     let window = u64::from(market.twap_window_secs);
@@ -178,8 +182,8 @@ pub fn record_mark(market: &mut Market, print: Option<MarkPrint>, oracle: Fixed,
     let premium = match print {
         Some(print) => {
             let own = trade_premium(print.price, oracle).map_err(risk_error)?;
-            blend_mark_premium(market.mark_premium.get(), own, print.contracts, market.mark_depth)
-                .map_err(risk_error)?
+            let depth = market.mark_depth.max(market.open_interest);
+            blend_mark_premium(market.mark_premium.get(), own, print.contracts, depth).map_err(risk_error)?
         }
         None => Fixed::ZERO,
     };

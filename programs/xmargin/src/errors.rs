@@ -130,7 +130,7 @@ pub enum XmarginError {
     WrongMarketKind,
     #[msg("a trade must leave Init health >= 0 or raise it (health before, after)")]
     TradeHealthTooLow,
-    #[msg("funding was already updated this second")]
+    #[msg("funding is updated at most once an hour (now, next due)")]
     FundingNotDue,
     #[msg("both accounts of a PnL settlement must differ and have profit and loss respectively (winner pnl, loser pnl)")]
     NoPnlToSettle,
@@ -152,4 +152,6 @@ pub enum XmarginError {
     NoPosition,
     #[msg("the bank's deposit index is so large that this deposit would mint shares worth less than it (amount, claim)")]
     DepositLostToRounding,
+    #[msg("the size premium exceeds 1 per square root of a contract (ppm, max ppm)")]
+    SizePremiumTooLarge,
 }

@@ -69,6 +69,16 @@ fn run() -> Result<(), String> {
     tracing::info!(rpc = %s.rpc_url, %group, liqor = %liqor_account, authority = %authority,
         dry_run = s.dry_run, min_profit = s.min_profit, "keeper starting");
     let mut chain = RpcChain::new(&s.rpc_url, signer, Duration::from_secs(30));
+    match &s.lookup_table {
+        Some(t) => {
+            let state = chain.set_lookup_table(pubkey("lookup table", t)?).map_err(|e| e.to_string())?;
+            tracing::info!(table = %t, addresses = state.table.addresses.len(), "v0 transactions with the lookup table");
+        }
+        None => tracing::warn!(
+            "no --lookup-table: legacy transactions, too large past about 13 token positions \
+             (xmargin create-lookup-table makes the group's table)"
+        ),
+    }
     let mut totals = CycleSummary::default();
     let mut cycle: u64 = 0;
     let mut errors: u64 = 0;

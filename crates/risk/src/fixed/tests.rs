@@ -228,3 +228,31 @@ fn fast_mul_path_edges() {
     let p = Fixed::from_ratio(1499, 10_000, Rounding::Floor).unwrap();
     assert_eq!(w.checked_mul_ceil(p).unwrap().to_bits() - w.checked_mul_floor(p).unwrap().to_bits(), 1);
 }
+
+proptest! {
+    /// Division by an integer equals the fixed-point division by the same
+    /// integer, in both directions and signs (small and large divisors).
+    #[test]
+    fn division_by_an_integer_matches_fixed_division(bits in -(i128::MAX)..i128::MAX, d in 1u64..u64::MAX, small in 1u64..1_000_000) {
+        let x = Fixed::from_bits(bits);
+        for d in [d, small] {
+            for r in [Rounding::Floor, Rounding::Ceil] {
+                prop_assert_eq!(x.checked_div_int(d, r), x.checked_div(Fixed::from_u64(d), r));
+            }
+        }
+    }
+}
+
+#[test]
+fn division_by_an_integer_worked_examples() {
+    // 10^11 lamports in 10^7-lamport contracts: exactly 10,000.
+    let base = Fixed::from_u64(100_000_000_000);
+    assert_eq!(base.checked_div_int(10_000_000, Rounding::Ceil).unwrap(), Fixed::from_u64(10_000));
+    // 7 / 2 = 3.5 exactly; 1 / 3 rounds: floor and ceil one ulp apart; −1 / 3 floors away from zero.
+    assert_eq!(Fixed::from_u64(7).checked_div_int(2, Rounding::Floor).unwrap(), "3.5".parse().unwrap());
+    let third_up = Fixed::ONE.checked_div_int(3, Rounding::Ceil).unwrap();
+    let third_down = Fixed::ONE.checked_div_int(3, Rounding::Floor).unwrap();
+    assert_eq!(third_up.to_bits() - third_down.to_bits(), 1);
+    assert_eq!(Fixed::NEG_ONE.checked_div_int(3, Rounding::Floor).unwrap(), third_up.checked_neg().unwrap());
+    assert_eq!(Fixed::ONE.checked_div_int(0, Rounding::Floor), Err(RiskError::DivisionByZero));
+}

@@ -213,6 +213,8 @@ impl HealthCache {
         d.cost_basis = d.cost_basis.checked_add(delta_cost_basis)?;
         if side_before != d.pricing_side() {
             d.recompute_units()?;
+        } else {
+            d.refresh_size()?;
         }
         Ok(())
     }

@@ -24,6 +24,9 @@
 //! `mark_T` is the conservative biased price for the position's direction
 //! ([`crate::price::BiasedPrices::for_exposure`]): longs at the asset price,
 //! shorts at the liability price. The requirement uses the liability price.
+//! `rate_T` is the market's rate, grown for large positions by the optional
+//! size premium: `min(1, max(r_T, 0.8·r_T + imf·√contracts))`
+//! ([`super::size_premium`]; `imf = 0` leaves `r_T` bit for bit).
 //! A long option's requirement never exceeds its value (it cannot lose more).
 //!
 //! # Positive PnL is not cash
@@ -39,6 +42,7 @@
 //! zero and `w_T ≤ 1` (or 0 above the cap) above it, which
 //! [`crate::liquidation::max_position_liquidation`] relies on.
 
+use super::size_premium::{self, ReleaseBound};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::{HealthType, PerType};
@@ -57,10 +61,34 @@ pub struct MarginRates {
     /// Options only: minimum |Δ| used for a *short* option's requirement, so
     /// a far out-of-the-money short is never free.
     pub short_option_min_delta: Fixed,
+    /// Size premium `imf` per √contract, `0 ≤ imf ≤ 1`: each rate becomes
+    /// `min(1, max(r, 0.8·r + imf·√contracts))` ([`super::size_premium`]).
+    /// 0: off (the rates apply as they are, nothing extra is computed).
+    pub size_premium: Fixed,
+    /// Underlying native units per contract, the unit of the size premium's
+    /// size (`> 0` when `size_premium > 0`; unused otherwise).
+    pub contract_size: u64,
 }
 
 impl MarginRates {
-    /// Rate for a health type.
+    /// Rates without a size premium.
+    pub const fn flat(
+        init: Fixed,
+        maint: Fixed,
+        liq_end: Fixed,
+        short_option_min_delta: Fixed,
+    ) -> MarginRates {
+        MarginRates {
+            init,
+            maint,
+            liq_end,
+            short_option_min_delta,
+            size_premium: Fixed::ZERO,
+            contract_size: 1,
+        }
+    }
+
+    /// Base rate for a health type (the rate of a small position).
     pub fn rate(&self, ht: HealthType) -> Fixed {
         match ht {
             HealthType::Init => self.init,
@@ -69,14 +97,44 @@ impl MarginRates {
         }
     }
 
-    /// `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ min_delta ≤ 1`.
+    /// Contracts in `|base|` underlying native units, rounded as asked
+    /// (exact for whole contracts).
+    pub fn contracts(&self, base: Fixed, rounding: Rounding) -> RiskResult<Fixed> {
+        base.checked_abs()?.checked_div_int(self.contract_size, rounding)
+    }
+
+    /// Rate for `ht` of a position of `contracts` (≥ 0) contracts:
+    /// `min(1, max(r, ⌈0.8·r⌉ + ⌈imf·√c⌉))` with the module's roundings
+    /// ([`super::size_premium`]); exactly `r` when the premium is off.
+    pub fn rate_for_contracts(&self, ht: HealthType, contracts: Fixed) -> RiskResult<Fixed> {
+        let r = self.rate(ht);
+        if self.size_premium.is_zero() {
+            return Ok(r);
+        }
+        size_premium::rate_in_force(r, self.size_premium, contracts)
+    }
+
+    /// Rate for `ht` of a position of `base` underlying native units
+    /// ([`MarginRates::rate_for_contracts`] of `|base| ÷ceil contract_size`).
+    pub fn rate_for_base(&self, ht: HealthType, base: Fixed) -> RiskResult<Fixed> {
+        if self.size_premium.is_zero() || base.is_zero() {
+            return Ok(self.rate(ht));
+        }
+        self.rate_for_contracts(ht, self.contracts(base, Rounding::Ceil)?)
+    }
+
+    /// `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ min_delta ≤ 1`,
+    /// `0 ≤ size_premium ≤ 1` with a contract size when it is on.
     pub fn validate(&self) -> RiskResult<()> {
         let ok = !self.maint.is_negative()
             && self.maint <= self.liq_end
             && self.liq_end <= self.init
             && self.init <= Fixed::ONE
             && !self.short_option_min_delta.is_negative()
-            && self.short_option_min_delta <= Fixed::ONE;
+            && self.short_option_min_delta <= Fixed::ONE
+            && !self.size_premium.is_negative()
+            && self.size_premium <= Fixed::ONE
+            && (self.size_premium.is_zero() || self.contract_size > 0);
         if ok {
             Ok(())
         } else {
@@ -183,8 +241,16 @@ pub struct DerivativeInfo {
     pub rates: MarginRates,
     /// Per-unit option value per health type (0 for perps/futures).
     opt_value: PerType<Fixed>,
-    /// Per-unit requirement per health type (quote native per base unit).
+    /// Per-unit requirement per health type (quote native per base unit) at
+    /// the base rates (the requirement without a size premium).
     req_unit: PerType<Fixed>,
+    /// Factor of the requirement after the rate: 1 for perps/futures, the
+    /// effective |Δ| for options.
+    req_delta: Fixed,
+    /// Per-unit requirement per health type at the current size: `req_unit`
+    /// with the rates grown by the size premium (equal without one).
+    /// Refreshed whenever `base` changes (`refresh_size`).
+    req_sized: PerType<Fixed>,
     /// Per-unit Greeks at the Maint price (Δ = 1 for perps/futures).
     greeks: Greeks,
     /// Positive-PnL weights and Init cap (validated by the builder).
@@ -217,6 +283,8 @@ impl DerivativeInfo {
             rates,
             opt_value: PerType::splat(Fixed::ZERO),
             req_unit: PerType::splat(Fixed::ZERO),
+            req_delta: Fixed::ONE,
+            req_sized: PerType::splat(Fixed::ZERO),
             greeks: Greeks::LINEAR,
             pnl_limits: PnlLimits::NONE,
         };
@@ -254,6 +322,8 @@ impl DerivativeInfo {
         d.unsettled_funding = unsettled_funding;
         if d.pricing_side() != self.pricing_side() {
             d.recompute_units()?;
+        } else {
+            d.refresh_size()?;
         }
         Ok(d)
     }
@@ -284,9 +354,9 @@ impl DerivativeInfo {
         let rising = self.gains_on_rise();
         match self.kind {
             DerivativeKind::Perpetual | DerivativeKind::Future => {
+                self.req_delta = Fixed::ONE;
                 for ht in HealthType::ALL {
-                    let p = self.prices.liab(ht);
-                    self.req_unit.set(ht, p.checked_mul_ceil(self.rates.rate(ht))?);
+                    self.req_unit.set(ht, self.unit_requirement(ht, self.rates.rate(ht))?);
                 }
             }
             DerivativeKind::Option(t) => {
@@ -305,6 +375,7 @@ impl DerivativeInfo {
                 if short {
                     eff_delta = eff_delta.max(self.rates.short_option_min_delta);
                 }
+                self.req_delta = eff_delta;
                 for ht in HealthType::ALL {
                     let s = self.prices.for_exposure(ht, rising);
                     // First-order move from the Maint price to this type's
@@ -317,16 +388,11 @@ impl DerivativeInfo {
                         v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
                     }
                     self.opt_value.set(ht, v.positive_part());
-                    let req = self
-                        .prices
-                        .liab(ht)
-                        .checked_mul_ceil(self.rates.rate(ht))?
-                        .checked_mul_ceil(eff_delta)?;
-                    self.req_unit.set(ht, req);
+                    self.req_unit.set(ht, self.unit_requirement(ht, self.rates.rate(ht))?);
                 }
             }
         }
-        Ok(())
+        self.refresh_size()
     }
 
     /// Signed position value for `ht` (quote native, rounded down).
@@ -343,13 +409,146 @@ impl DerivativeInfo {
         self.value(ht)?.checked_sub(self.cost_basis)?.checked_add(self.unsettled_funding)
     }
 
-    /// Margin requirement for `ht` (quote native, rounded up, ≥ 0).
+    /// Requirement per base unit at `rate`: `liab price ·ceil rate`
+    /// (options: `·ceil` the effective |Δ| too).
+    fn unit_requirement(&self, ht: HealthType, rate: Fixed) -> RiskResult<Fixed> {
+        self.prices.liab(ht).checked_mul_ceil(rate)?.checked_mul_ceil(self.req_delta)
+    }
+
+    /// Requirement rate in force for `ht` at the current size: the base rate,
+    /// or with a size premium `min(1, max(r, 0.8·r + imf·√contracts))`
+    /// ([`MarginRates::rate_for_base`]).
+    pub fn rate_in_force(&self, ht: HealthType) -> RiskResult<Fixed> {
+        self.rates.rate_for_base(ht, self.base)
+    }
+
+    /// Per-unit requirements at the current size (after `base` changed):
+    /// the base rates' units, or with a size premium the units at
+    /// [`MarginRates::rate_for_base`] (one division and at most one square
+    /// root for the three health types).
+    pub(crate) fn refresh_size(&mut self) -> RiskResult<()> {
+        if self.rates.size_premium.is_zero() || self.base.is_zero() {
+            self.req_sized = self.req_unit;
+            return Ok(());
+        }
+        let contracts = self.rates.contracts(self.base, Rounding::Ceil)?;
+        let mut root = None;
+        for ht in HealthType::ALL {
+            let r = self.rates.rate(ht);
+            let rate = size_premium::rate_in_force_sharing(r, self.rates.size_premium, contracts, &mut root)?;
+            let unit = if rate == r { self.req_unit.get(ht) } else { self.unit_requirement(ht, rate)? };
+            self.req_sized.set(ht, unit);
+        }
+        Ok(())
+    }
+
+    /// Margin requirement for `ht` (quote native, rounded up, ≥ 0):
+    /// `|base| ·ceil (liab price ·ceil rate)`, the rate grown by the size
+    /// premium if the market has one (the unit kept per size: no square root
+    /// here).
     pub fn requirement(&self, ht: HealthType) -> RiskResult<Fixed> {
-        let req = self.base.checked_abs()?.checked_mul_ceil(self.req_unit.get(ht))?;
+        let size = self.base.checked_abs()?;
+        let req = size.checked_mul_ceil(self.req_sized.get(ht))?;
         if let (DerivativeKind::Option(_), true) = (self.kind, self.base.is_positive()) {
             return Ok(req.min(self.value(ht)?.positive_part()));
         }
         Ok(req)
+    }
+
+    /// For liquidation sizing with a size premium (perps and futures): how
+    /// much requirement closing part of the position can release at most
+    /// ([`ReleaseBound`]). With `R(x) = x · p · rate(x)` (`p` the liab price,
+    /// rates exact) and `ρ = 0.8·r + imf·√(x / contract_size)` uncapped:
+    /// - `ρ(size) ≤ r`: `R` is linear below the size, slope `p · r`;
+    /// - `ρ(size) ≥ 1`: linear with slope `p` down to where the cap starts
+    ///   (`√c = (1 − 0.8·r) / imf`), the limit;
+    /// - otherwise `R′(x) = p · (1.5·ρ(x) − 0.4·r)` on the premium part, `p·r`
+    ///   below it and `p` at the cap, all at most
+    ///   `p · min(1.5·ρ(size) − 0.4·r, 1.5 − 0.4·r)`.
+    ///
+    /// Every bound is rounded up (and the cap's start up, so the linear part
+    /// is never overstated). `excess` is the requirement minus a lower bound
+    /// of its exact value at the current size (the same formula with every
+    /// step rounded down): the requirement at a smaller size is never below
+    /// its exact value, so the release is at most `q · slope + excess`.
+    /// `local_slope` is a lower bound of `R′` just above the current size
+    /// (`p·r`, `p · (1.5·ρ − 0.4·r)` or `p` at the cap, rounded down),
+    /// `chord` the requirement per unit now (a guess for a step beyond the
+    /// target) and `requirement` the requirement itself (for perps and
+    /// futures, equal to [`DerivativeInfo::requirement`]).
+    pub fn release_bound(&self, ht: HealthType) -> RiskResult<ReleaseBound> {
+        let size = self.base.checked_abs()?;
+        let r = self.rates.rate(ht);
+        let liab = self.prices.liab(ht);
+        let imf = self.rates.size_premium;
+        // Contracts both ways and their square roots, from one division and
+        // (for whole contracts) one integer square root.
+        let c_down = if imf.is_zero() { Fixed::ZERO } else { self.rates.contracts(size, Rounding::Floor)? };
+        let whole = c_down
+            .checked_mul_int(i64::try_from(self.rates.contract_size).map_err(|_| RiskError::Overflow)?)?;
+        let (root_down, root_up) = if whole == size {
+            size_premium::grid_sqrt_pair(c_down)?
+        } else {
+            let c_up = c_down.checked_add(Fixed::DELTA)?;
+            (
+                size_premium::grid_sqrt(c_down, Rounding::Floor)?,
+                size_premium::grid_sqrt(c_up, Rounding::Ceil)?,
+            )
+        };
+        let rho_up = size_premium::uncapped_rate_at_root(r, imf, root_up, Rounding::Ceil)?;
+        let rho_down = size_premium::uncapped_rate_at_root(r, imf, root_down, Rounding::Floor)?;
+        // The requirement as `requirement` computes it (`rate_for_base`).
+        let rate = if imf.is_zero() || size.is_zero() { r } else { size_premium::floor_and_cap(r, rho_up) };
+        let unit = self.unit_requirement(ht, rate)?;
+        let requirement = size.checked_mul_ceil(unit)?;
+        let unit_down = |rate: Fixed| -> RiskResult<Fixed> {
+            liab.checked_mul_floor(rate)?.checked_mul_floor(self.req_delta)
+        };
+        let rate_down = size_premium::floor_and_cap(r, rho_down);
+        let excess = requirement.checked_sub(size.checked_mul_floor(unit_down(rate_down)?)?)?.positive_part();
+        // R′ just above the current size, from below: `p·r` unless surely in
+        // the premium part (`p · (1.5·ρ − 0.4·r)`) or at the cap (`p`).
+        let two_fifths_up = r.checked_mul_ceil(size_premium::TWO_FIFTHS_UP)?;
+        let local_rate = if rho_down >= Fixed::ONE {
+            Fixed::ONE
+        } else if rho_down > r {
+            rho_down
+                .checked_mul_floor(size_premium::THREE_HALVES)?
+                .checked_sub(two_fifths_up)?
+                .min(Fixed::ONE)
+        } else {
+            r
+        };
+        let local_slope = unit_down(local_rate)?;
+        let bound = |slope: Fixed, limit: Fixed| ReleaseBound {
+            slope,
+            local_slope,
+            chord: unit,
+            limit,
+            excess,
+            requirement,
+        };
+        if rho_up <= r {
+            return Ok(bound(self.unit_requirement(ht, r)?, size));
+        }
+        let two_fifths_down = r.checked_mul_floor(size_premium::TWO_FIFTHS_DOWN)?;
+        if rho_down >= Fixed::ONE && imf.is_positive() {
+            // The cap starts at √c = (1 − 0.8·r) / imf (rounded up, so the
+            // segment above it is surely capped; beyond Fixed: no such segment).
+            let cap_start = || -> RiskResult<Fixed> {
+                let gap = Fixed::ONE.checked_sub(r.checked_mul_floor(size_premium::FOUR_FIFTHS_DOWN)?)?;
+                let root = gap.checked_div_ceil(imf)?;
+                root.checked_mul_ceil(root)?.checked_mul_ceil(Fixed::from_u64(self.rates.contract_size))
+            };
+            if let Ok(start) = cap_start() {
+                if start < size {
+                    return Ok(bound(self.unit_requirement(ht, Fixed::ONE)?, size.checked_sub(start)?));
+                }
+            }
+        }
+        let tangent = rho_up.checked_mul_ceil(size_premium::THREE_HALVES)?.checked_sub(two_fifths_down)?;
+        let ceiling = size_premium::THREE_HALVES.checked_sub(two_fifths_down)?;
+        Ok(bound(self.unit_requirement(ht, tangent.min(ceiling))?, size))
     }
 
     /// PnL as health counts it: losses in full, profits weighted and (Init)

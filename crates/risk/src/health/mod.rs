@@ -38,6 +38,7 @@
 
 mod cache;
 mod derivatives;
+pub mod size_premium;
 
 pub use cache::{keeper_maint_health, HealthCache, HealthSummary, MarginMode, TokenInfo};
 pub use derivatives::{DerivativeInfo, DerivativeKind, MarginRates, OptionTerms, PnlLimits};

@@ -5,8 +5,10 @@
 //! since its snapshot (settled lazily; read here as the integer it would
 //! settle to, rounded toward −∞). The risk engine's `DerivativeInfo` applies
 //! the market's requirement rates on notional at the conservative price side
-//! and counts positive PnL at the market's weights, capped per position in
-//! Init (`xmargin_risk::health::derivatives`).
+//! (grown by the market's size premium for large positions:
+//! `xmargin_risk::health::size_premium`) and counts positive PnL at the
+//! market's weights, capped per position in Init
+//! (`xmargin_risk::health::derivatives`).
 //!
 //! Prices follow the token rules (`PriceRules`): a stale or uncertain oracle
 //! refuses risk-increasing actions and views, and the market being
@@ -131,24 +133,19 @@ fn inputs<'m>(
         if market.kind == market_kind::FUTURE { DerivativeKind::Future } else { DerivativeKind::Perpetual };
     let risk = market.risk_params(ctx.now);
     let (prices, rates) = if market.status == market_status::SETTLED {
-        let zero = MarginRates {
-            init: Fixed::ZERO,
-            maint: Fixed::ZERO,
-            liq_end: Fixed::ZERO,
-            short_option_min_delta: Fixed::ZERO,
-        };
+        let zero = MarginRates::flat(Fixed::ZERO, Fixed::ZERO, Fixed::ZERO, Fixed::ZERO);
         (BiasedPrices::flat(market.settlement_price.get()), zero)
     } else if position.base_contracts == 0 && ctx.rules.strict_market != Some(market.market_index) {
         // Only realised PnL is left: it needs no price (value and requirement are 0).
         // Not for the instruction's own market: trade and liquidate_position
         // open the new base in this template (`HealthCache::adjust_derivative`),
         // which must carry the oracle's prices, not a flat stable price.
-        (BiasedPrices::flat(market.stable_price.get()), risk.margin_rates())
+        (BiasedPrices::flat(market.stable_price.get()), risk.margin_rates(market.contract_size))
     } else {
         let price = position_price(ctx, market, reading, position.base_contracts > 0)?;
         let prices =
             BiasedPrices::new(&price, market.stable_price.get(), market.bias(ctx.now)).map_err(risk_error)?;
-        (prices, risk.margin_rates())
+        (prices, risk.margin_rates(market.contract_size))
     };
     Ok(Inputs { kind, base, cost_basis, funding: Fixed::from_i64(funding), prices, rates, risk })
 }
@@ -193,7 +190,11 @@ pub fn init_contribution(
     let contribution = || -> xmargin_risk::RiskResult<Fixed> {
         let value = v.base.checked_mul_floor(v.prices.for_exposure(init, v.base.is_positive()))?;
         let pnl = value.checked_sub(v.cost_basis)?.checked_add(v.funding)?;
-        let req_unit = v.prices.liab(init).checked_mul_ceil(v.rates.init)?;
+        // The size premium's size is the contract count itself (`|base| /
+        // contract_size`, exact): no division, and no square root when off.
+        let rate =
+            v.rates.rate_for_contracts(init, Fixed::from_u64(position.base_contracts.unsigned_abs()))?;
+        let req_unit = v.prices.liab(init).checked_mul_ceil(rate)?;
         let requirement = v.base.checked_abs()?.checked_mul_ceil(req_unit)?;
         limits.weigh(pnl, init)?.checked_sub(requirement)
     };
@@ -247,10 +248,15 @@ mod tests {
         let stale =
             PythReading { price: 14_000_000_000, conf: 10_000_000, exponent: -8, publish_time: now - 61 };
         let readings = [fresh(15_000_000_000), fresh(12_345_678_901), fresh(19_999_000_000)];
+        // With a size premium of 0.001 per √contract: 6,500 contracts pay
+        // √6,500 · 0.001 = 8.06 % on top of 8 % (Init 16.06 %), 3 contracts none.
+        let mut premium = market(market_kind::PERPETUAL, market_status::ACTIVE);
+        premium.risk.size_premium = Fixed::from_ratio(1, 1_000, Rounding::Floor).unwrap().into();
         let markets = [
             market(market_kind::PERPETUAL, market_status::ACTIVE),
             market(market_kind::FUTURE, market_status::ACTIVE),
             market(market_kind::FUTURE, market_status::SETTLED),
+            premium,
         ];
         let mut checked = 0;
         for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE] {
@@ -290,7 +296,7 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 300, "{checked}");
+        assert!(checked > 400, "{checked}");
         // The cap binds: 65 SOL bought at $100 and valued at 149.90 count
         // min(65 · 49.90 · 50 %, 100) = 100 USDC against 65 · 150.10 · 10 % = 975.65.
         let m = &markets[0];
@@ -304,5 +310,11 @@ mod tests {
         };
         let c = init_contribution(&ctx, m, &readings[0], &p).unwrap().to_i64(Rounding::Floor).unwrap();
         assert_eq!(c, 100_000_000 - 975_650_000 - 1, "{c}");
+        // The same 6,500 contracts with a size premium of 0.001: Init rate
+        // 8 % + 0.001 · √6,500 = 8 % + 8.0623 % = 16.0623 %, requirement
+        // 9,756.50 · 16.0623 % = 1,567.114177 USDC: 100 − 1,567.114177.
+        let c =
+            init_contribution(&ctx, &markets[3], &readings[0], &p).unwrap().to_i64(Rounding::Floor).unwrap();
+        assert!((-1_467_114_179..=-1_467_114_177).contains(&c), "{c}");
     }
 }

@@ -12,11 +12,17 @@ use crate::state::{MarketRiskParams, StoredFixed};
 pub const MAX_PRICE_BAND_BPS: u32 = 5_000;
 /// Largest daily funding premium clamp (100 % per day).
 pub const MAX_FUNDING_PREMIUM_BPS: u32 = 10_000;
-/// Mark/oracle time-weighting window bounds (seconds).
-pub const MIN_TWAP_WINDOW_SECS: u32 = 60;
+/// Mark/oracle time-weighting window bounds (seconds). At least the funding
+/// period, so the last minute before an update cannot set the hour's rate.
+pub const MIN_TWAP_WINDOW_SECS: u32 = 3_600;
 pub const MAX_TWAP_WINDOW_SECS: u32 = 86_400;
 /// Most expiry samples a settlement may require (one per second of the window).
 pub const MAX_MIN_SAMPLES: u32 = 1_800;
+/// Parts per million of the size premium's unit.
+pub const PPM: u64 = 1_000_000;
+/// Largest size premium: 1 per √contract (a single contract may then carry
+/// a 100 % rate; the rate is capped at 1 in any case).
+pub const MAX_SIZE_PREMIUM_PPM: u32 = 1_000_000;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MarketRiskArgs {
@@ -36,6 +42,10 @@ pub struct MarketRiskArgs {
     pub init_pnl_cap: u64,
     /// Contracts per side (> 0).
     pub open_interest_cap: u64,
+    /// Size premium `imf` in millionths per √contract, `0 ..= 1,000,000`
+    /// (0: off): each rate becomes `min(1, max(r, 0.8·r + imf·√contracts))`.
+    /// 1,000 (0.001) at 10,000 contracts adds 0.1: Init 10 % → 18 %.
+    pub size_premium_ppm: u32,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,6 +65,12 @@ pub(crate) fn bps(value: u32) -> Result<StoredFixed> {
         .map_err(|_| error!(XmarginError::MathOverflow))
 }
 
+pub(crate) fn ppm(value: u32) -> Result<StoredFixed> {
+    Fixed::from_ratio(i64::from(value), PPM, Rounding::Floor)
+        .map(StoredFixed::from)
+        .map_err(|_| error!(XmarginError::MathOverflow))
+}
+
 impl MarketRiskArgs {
     /// Validated stored form; the liquidation and insurance fees together
     /// must stay below the maintenance rate, or a liquidation could not
@@ -64,6 +80,10 @@ impl MarketRiskArgs {
         let (i, m, l) = (self.init_rate_bps, self.maint_rate_bps, self.liq_end_rate_bps);
         let (wi, wm, wl) = (self.pnl_init_weight_bps, self.pnl_maint_weight_bps, self.pnl_liq_end_weight_bps);
         let fees = u64::from(liquidation_fee_bps) + u64::from(insurance_fee_bps);
+        if self.size_premium_ppm > MAX_SIZE_PREMIUM_PPM {
+            return Err(error!(XmarginError::SizePremiumTooLarge)
+                .with_values((self.size_premium_ppm, MAX_SIZE_PREMIUM_PPM)));
+        }
         let ok = m > 0
             && m <= l
             && l <= i
@@ -100,6 +120,7 @@ impl MarketRiskArgs {
             pnl_maint_weight: bps(wm)?,
             price_band: bps(self.price_band_bps)?,
             settle_fraction: bps(self.settle_fraction_bps)?,
+            size_premium: ppm(self.size_premium_ppm)?,
             init_pnl_cap: self.init_pnl_cap,
             open_interest_cap: self.open_interest_cap,
         })

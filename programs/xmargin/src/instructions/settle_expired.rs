@@ -1,7 +1,5 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::settlement::{
-    oracle_settles, stored_settlement_price, SettlementSource, SETTLEMENT_TIMEOUT_SECS,
-};
+use xmargin_risk::settlement::{settlement_rule, SettlementRule, SettlementSource, SETTLEMENT_TIMEOUT_SECS};
 use xmargin_risk::{Fixed, Rounding};
 
 use super::sample_price::samples_of;
@@ -25,9 +23,10 @@ pub struct SettleExpired<'info> {
 
 /// Permissionless, after a dated future's expiry:
 /// 1. the first call fixes the settlement price: the time-weighted mean of
-///    the samples if there are at least `min_samples`, else a fresh, certain
-///    oracle price published within its max age after expiry, else (an hour
-///    after expiry) the mean of fewer samples or the stable price;
+///    the samples if there are at least `min_samples` covering 15 minutes,
+///    else a fresh, certain oracle price published within its max age after
+///    expiry, else (an hour after expiry) the mean of fewer samples, the
+///    stable price if it moved in the sampling window, or a revived oracle;
 /// 2. the account's position becomes realised PnL,
 ///    `contracts · price per contract − quote_cost`, with the settlement
 ///    price rounded once to the nearest whole quote native unit per contract
@@ -107,9 +106,10 @@ pub fn settlement_price_per_contract(market: &Market) -> Result<i64> {
 }
 
 /// Fixes the settlement price and stops the market
-/// (`xmargin_risk::settlement`, "Fallbacks"): the samples' mean; else the
-/// oracle published within its max age after expiry; else, an hour after
-/// expiry, the mean of fewer samples or the stable price.
+/// (`xmargin_risk::settlement::settlement_rule`): the samples' mean if they
+/// are enough; else the oracle published within its max age after expiry;
+/// else, an hour after expiry, the mean of fewer samples, the stable price
+/// if it moved in the sampling window, or a revived oracle.
 fn fix_settlement_price(
     ctx: &Context<SettleExpired>,
     market: &mut Market,
@@ -117,16 +117,20 @@ fn fix_settlement_price(
     now: i64,
 ) -> Result<()> {
     let samples = samples_of(market);
-    let stored = stored_settlement_price(
+    let rule = settlement_rule(
         &samples,
         market.min_samples,
-        market.stable_price.get(),
+        (market.stable_price.get(), market.stable_price_ts),
         market.expiry_ts,
+        market.safety_params(now).max_oracle_age_secs,
         now,
     );
-    let (source, price) = match stored {
-        Some(fixed) => fixed,
-        None => (SettlementSource::OracleAfterExpiry, oracle_after_expiry(ctx, market, quote_decimals, now)?),
+    let (source, price) = match rule {
+        SettlementRule::Stored(source, price) => (source, price),
+        SettlementRule::Oracle { source, earliest_publish, latest_publish } => (
+            source,
+            oracle_price_published_in(ctx, market, quote_decimals, now, (earliest_publish, latest_publish))?,
+        ),
     };
     market.settlement_price.set(price);
     market.status = market_status::SETTLED;
@@ -141,20 +145,20 @@ fn fix_settlement_price(
     Ok(())
 }
 
-/// A fresh, certain oracle price published in `[expiry, expiry + max age]`.
-fn oracle_after_expiry(
+/// A fresh, certain oracle price published within `[earliest, latest]`.
+fn oracle_price_published_in(
     ctx: &Context<SettleExpired>,
     market: &Market,
     quote_decimals: u8,
     now: i64,
+    (earliest, latest): (i64, i64),
 ) -> Result<Fixed> {
     let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
-    let max_age = market.safety_params(now).max_oracle_age_secs;
-    if !oracle_settles(reading.publish_time, market.expiry_ts, max_age) {
+    if reading.publish_time < earliest || reading.publish_time > latest {
         msg!(
             "settlement needs a price published in [{}, {}] (or the timeout at {})",
-            market.expiry_ts,
-            market.expiry_ts.saturating_add(i64::from(max_age)),
+            earliest,
+            latest,
             market.expiry_ts.saturating_add(SETTLEMENT_TIMEOUT_SECS)
         );
         return Err(

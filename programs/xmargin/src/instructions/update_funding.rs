@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::perp_funding::{funding_delta_per_contract, hourly_funding_rate, MAX_FUNDING_STEP_SECS};
+use xmargin_risk::perp_funding::{
+    funding_delta_per_contract, hourly_funding_rate, FUNDING_PERIOD_SECS, MAX_FUNDING_STEP_SECS,
+};
 use xmargin_risk::Fixed;
 
 use crate::derivatives::{record_mark, refresh_stable_price};
@@ -18,11 +20,13 @@ pub struct UpdateFunding<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// Permissionless crank of a perpetual's funding:
+/// Permissionless crank of a perpetual's funding, at most once per
+/// `FUNDING_PERIOD_SECS` (an hour: a crank after every trade would otherwise
+/// wipe each trade's premium and steer when periods start):
 /// 1. folds the time since the last update into the time-weighted prices
-///    (the mark at the price in force: the last trade's, or the oracle's
-///    when nobody traded since the previous update, so the mark decays to
-///    the oracle), then makes the oracle the mark in force;
+///    (the mark at `oracle · (1 + premium in force)`, see `record_mark`),
+///    then resets the premium to 0, so the mark decays to the oracle when
+///    nobody trades;
 /// 2. hourly rate = clamp((mark_twap − oracle_twap) / oracle_twap, ±cap) / 24;
 /// 3. the cumulative index grows by rate · oracle_twap per contract for the
 ///    time since the last update, at most one hour (a longer gap is not
@@ -39,8 +43,9 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, 0)));
     }
     let elapsed = now.saturating_sub(market.last_funding_ts);
-    if elapsed <= 0 {
-        return Err(error!(XmarginError::FundingNotDue).with_values((now, market.last_funding_ts)));
+    if elapsed < FUNDING_PERIOD_SECS {
+        let due = market.last_funding_ts.saturating_add(FUNDING_PERIOD_SECS);
+        return Err(error!(XmarginError::FundingNotDue).with_values((now, due)));
     }
     let hctx = HealthContext {
         group: ctx.accounts.group.key(),

@@ -15,7 +15,8 @@ pub struct UpdateMarketArgs {
     pub liquidation_fee_bps: Option<u32>,
     /// May only be lowered (applies at once).
     pub insurance_fee_bps: Option<u32>,
-    /// Applies at once (after funding up to now at the old settings).
+    /// Applies at once: the next fold and funding update use the new cap,
+    /// window and depth (the TWAPs and the premium in force are kept).
     pub funding: Option<MarketFundingArgs>,
 }
 
@@ -31,8 +32,9 @@ pub struct UpdateMarket<'info> {
 /// Changes a market's parameters within `add_market`'s bounds, by the bank
 /// rule: the tightening part at once, the loosening part after
 /// `group.loosen_delay_secs` (a newer update replaces a pending one):
-/// - risk: higher rates, lower PnL weights and cap, a narrower band, a smaller
-///   settle fraction and a lower open-interest cap tighten;
+/// - risk: higher rates, a higher size premium, lower PnL weights and cap, a
+///   narrower band, a smaller settle fraction and a lower open-interest cap
+///   tighten;
 /// - oracle rules and the liquidation fee: as for banks.
 pub fn handle_update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;

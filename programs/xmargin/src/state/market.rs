@@ -52,21 +52,29 @@ pub struct MarketRiskParams {
     /// Share of a position's `|base| · stable price` its unrealised profit may
     /// settle into tokens per settle window.
     pub settle_fraction: StoredFixed,
+    /// Size premium `imf` per √contract, `0 ≤ imf ≤ 1` (0: off): each rate
+    /// becomes `min(1, max(r, 0.8·r + imf·√contracts))`
+    /// (`xmargin_risk::health::size_premium`).
+    pub size_premium: StoredFixed,
     /// Cap on one position's positive PnL in Init health (quote native).
     pub init_pnl_cap: u64,
     /// Open interest cap per side (contracts).
     pub open_interest_cap: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<MarketRiskParams>() == 8 * 16 + 2 * 8);
+const _: () = assert!(core::mem::size_of::<MarketRiskParams>() == 9 * 16 + 2 * 8);
 
 impl MarketRiskParams {
-    pub fn margin_rates(&self) -> MarginRates {
+    /// The rates for the risk engine; the size premium counts size in
+    /// contracts of `contract_size` underlying native units.
+    pub fn margin_rates(&self, contract_size: u64) -> MarginRates {
         MarginRates {
             init: self.init_rate.get(),
             maint: self.maint_rate.get(),
             liq_end: self.liq_end_rate.get(),
             short_option_min_delta: Fixed::ZERO,
+            size_premium: self.size_premium.get(),
+            contract_size,
         }
     }
 
@@ -78,8 +86,8 @@ impl MarketRiskParams {
         PnlLimits { weights, init_cap: Some(Fixed::from_u64(self.init_pnl_cap)) }
     }
 
-    /// Field-wise the more conservative: higher rates, lower PnL weights and
-    /// caps, a narrower band, a smaller settle fraction.
+    /// Field-wise the more conservative: higher rates and size premium, lower
+    /// PnL weights and caps, a narrower band, a smaller settle fraction.
     pub fn tightest(&self, other: &MarketRiskParams) -> MarketRiskParams {
         let lo = |a: StoredFixed, b: StoredFixed| if a.get() <= b.get() { a } else { b };
         let hi = |a: StoredFixed, b: StoredFixed| if a.get() >= b.get() { a } else { b };
@@ -92,6 +100,7 @@ impl MarketRiskParams {
             pnl_maint_weight: lo(self.pnl_maint_weight, other.pnl_maint_weight),
             price_band: lo(self.price_band, other.price_band),
             settle_fraction: lo(self.settle_fraction, other.settle_fraction),
+            size_premium: hi(self.size_premium, other.size_premium),
             init_pnl_cap: self.init_pnl_cap.min(other.init_pnl_cap),
             open_interest_cap: self.open_interest_cap.min(other.open_interest_cap),
         }
@@ -182,16 +191,18 @@ pub struct Market {
     /// (> 0); smaller trades move it in proportion to their size.
     pub mark_depth: u64,
     /// Issue 13: risk array (model value, Greeks, scenario values) and its age.
-    pub reserved: [u8; 480],
+    pub reserved: [u8; 448],
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
+// New fields come out of `reserved`: the account keeps its size.
+const _: () = assert!(Market::SIZE == 1_368);
 const _: () = assert!(core::mem::align_of::<Market>() == 8);
 
 impl Market {
     /// Byte size without Anchor's 8-byte discriminator.
     pub const SIZE: usize =
-        3 * 32 + 16 + 2 * 144 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 16 + 488;
+        3 * 32 + 16 + 2 * 160 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 16 + 8 + 448;
 
     pub fn is_perpetual(&self) -> bool {
         self.kind == market_kind::PERPETUAL
