@@ -259,7 +259,7 @@ fn too_few_samples_fall_back_to_the_first_price_after_expiry() {
 /// ```
 #[test]
 fn a_late_oracle_price_is_refused_and_the_timeout_settles_on_the_samples() {
-    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let Setup { mut w, alice, bob, carol, expiry, ledger } = setup();
     at(&mut w, expiry - 900, 16_000_000_000);
     w.sample_price(FUT).expect_ok();
     at(&mut w, expiry - 10, 15_200_000_000);
@@ -296,7 +296,7 @@ fn a_late_oracle_price_is_refused_and_the_timeout_settles_on_the_samples() {
 /// window: Alice's long settles at cost, Carol's 30 at $151 lose $0.30.
 #[test]
 fn a_dead_oracle_settles_on_a_recent_stable_price_after_the_timeout() {
-    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let Setup { mut w, alice, bob, carol, expiry, ledger } = setup();
     let (dave, erin) = (w.user(13, [1_000 * MICRO, 0, 0]), w.user(14, [1_000 * MICRO, 0, 0]));
     for u in [&dave, &erin] {
         w.deposit(u, USDC, 1_000 * MICRO).expect_ok();
@@ -329,7 +329,7 @@ fn a_dead_oracle_settles_on_a_recent_stable_price_after_the_timeout() {
 /// 150,000,000 = −10,000,000.
 #[test]
 fn a_stale_stable_price_waits_for_the_oracle_to_revive() {
-    let Setup { mut w, alice, bob, carol, expiry, mut ledger } = setup();
+    let Setup { mut w, alice, bob, carol, expiry, ledger } = setup();
     assert!(w.market(FUT).stable_price_ts < expiry - WINDOW);
     let now = w.env.unix_time();
     w.env.warp(expiry + SETTLEMENT_TIMEOUT_SECS + 1 - now);
