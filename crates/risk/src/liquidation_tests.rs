@@ -371,17 +371,23 @@ fn weighted_long(cost: &str, collateral: &str) -> HealthCache {
     HealthCache::new(vec![usdc(0, fx(collateral))], vec![d], MarginMode::Linear).unwrap()
 }
 
+/// LiqEnd health after a liquidator takes `q` of the position in market 7 at
+/// `price`: the liquidatee moves toward zero, its proceeds rounded against it
+/// (a long's down, a short's cost up).
+fn health_after_step(c: &HealthCache, q: Fixed, price: Fixed, short: bool) -> Fixed {
+    let (db, dc) = if short {
+        (q, q.checked_mul_ceil(price).unwrap())
+    } else {
+        (q.checked_neg().unwrap(), q.checked_mul_floor(price).unwrap().checked_neg().unwrap())
+    };
+    let mut after = c.clone();
+    after.adjust_derivative(7, db, dc).unwrap();
+    after.health(HealthType::LiquidationEnd).unwrap()
+}
+
 /// Closes `q` of the long at `price` (proceeds rounded down) and returns LiqEnd health.
 fn health_after_close(c: &HealthCache, q: Fixed, price: Fixed) -> Fixed {
-    let mut after = c.clone();
-    after
-        .adjust_derivative(
-            7,
-            q.checked_neg().unwrap(),
-            q.checked_mul_floor(price).unwrap().checked_neg().unwrap(),
-        )
-        .unwrap();
-    after.health(HealthType::LiquidationEnd).unwrap()
+    health_after_step(c, q, price, false)
 }
 
 #[test]
@@ -471,16 +477,7 @@ proptest! {
         let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
         match max_position_liquidation(&c, 7, bonus, false) {
             Ok(step) => {
-                let q = step.base_transferred;
-                let mut after = c.clone();
-                // The liquidatee moves toward zero; proceeds against the user.
-                let (db, dc) = if short {
-                    (q, q.checked_mul_ceil(step.price).unwrap())
-                } else {
-                    (q.checked_neg().unwrap(), q.checked_mul_floor(step.price).unwrap().checked_neg().unwrap())
-                };
-                after.adjust_derivative(7, db, dc).unwrap();
-                let h = after.health(HealthType::LiquidationEnd).unwrap();
+                let h = health_after_step(&c, step.base_transferred, step.price, short);
                 prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
                 prop_assert!(h.to_f64() >= step.health_before.to_f64() - 1e-9, "{} < {}", h, step.health_before);
             }
@@ -629,14 +626,7 @@ proptest! {
         match max_position_liquidation(&c, 7, bonus, false) {
             Ok(step) => {
                 let q = step.base_transferred;
-                let mut after = c.clone();
-                let (db, dc) = if short {
-                    (q, q.checked_mul_ceil(step.price).unwrap())
-                } else {
-                    (q.checked_neg().unwrap(), q.checked_mul_floor(step.price).unwrap().checked_neg().unwrap())
-                };
-                after.adjust_derivative(7, db, dc).unwrap();
-                let h = after.health(HealthType::LiquidationEnd).unwrap();
+                let h = health_after_step(&c, q, step.price, short);
                 let before = step.health_before.to_f64();
                 prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
                 prop_assert!(h.to_f64() >= before - 1e-9, "{} < {}", h, step.health_before);

@@ -56,6 +56,20 @@ pub fn sol_perp_args(market_index: u16) -> AddMarketArgs {
     }
 }
 
+/// A world with a SOL perpetual (market `market_index`) and Alice and Bob
+/// (wallet seeds 10 and 11) with 1,000 USDC deposited each.
+pub fn perp_desk(market_index: u16) -> (World, User, User) {
+    const USDC: u16 = 0;
+    const THOUSAND_USDC: u64 = 1_000_000_000;
+    let mut w = World::new();
+    w.add_market(sol_perp_args(market_index)).expect_ok();
+    let alice = w.user(10, [THOUSAND_USDC, 0, 0]);
+    let bob = w.user(11, [THOUSAND_USDC, 0, 0]);
+    w.deposit(&alice, USDC, THOUSAND_USDC).expect_ok();
+    w.deposit(&bob, USDC, THOUSAND_USDC).expect_ok();
+    (w, alice, bob)
+}
+
 /// A SOL dated future expiring at `expiry_ts`, otherwise as [`sol_perp_args`]
 /// (settlement needs 5 samples).
 pub fn sol_future_args(market_index: u16, expiry_ts: i64) -> AddMarketArgs {

@@ -18,7 +18,7 @@ use xmargin_risk::perp_funding::{
 use xmargin_risk::Fixed;
 use xmargin_test_support::margin::{approx_f64, set_pause_ix};
 use xmargin_test_support::market_checks::{event, sol_price, PnlLedger};
-use xmargin_test_support::markets::{sol_future_args, sol_perp_args, SOL_CONTRACT};
+use xmargin_test_support::markets::{perp_desk, sol_future_args, sol_perp_args, SOL_CONTRACT};
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::Signer;
 
@@ -34,13 +34,7 @@ const CONF: u64 = 10_000_000;
 
 /// A SOL perpetual (market 0) and Alice and Bob with 1,000 USDC deposited each.
 fn setup() -> (World, User, User) {
-    let mut w = World::new();
-    w.add_market(sol_perp_args(PERP)).expect_ok();
-    let alice = w.user(10, [1_000 * MICRO, 0, 0]);
-    let bob = w.user(11, [1_000 * MICRO, 0, 0]);
-    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
-    w.deposit(&bob, USDC, 1_000 * MICRO).expect_ok();
-    (w, alice, bob)
+    perp_desk(PERP)
 }
 
 /// The oracle price of one contract as `update_funding` takes it: `⌊twap · 10^7⌋`.

@@ -16,12 +16,11 @@ use xmargin::state::Bank;
 use xmargin_client::market_instructions as mixs;
 use xmargin_risk::Fixed;
 use xmargin_test_support::market_checks::PnlLedger;
-use xmargin_test_support::markets::sol_perp_args;
+use xmargin_test_support::markets::perp_desk;
 use xmargin_test_support::world::World;
 
 const USDC: u16 = 0;
 const PERP: u16 = 0;
-const MICRO: u64 = 1_000_000;
 
 fn fees(w: &World) -> Fixed {
     w.env.zero_copy::<Bank>(&w.banks[USDC as usize].bank).collected_fees.get()
@@ -29,12 +28,7 @@ fn fees(w: &World) -> Fixed {
 
 #[test]
 fn the_protocol_collects_its_funding_dust() {
-    let mut w = World::new();
-    w.add_market(sol_perp_args(PERP)).expect_ok();
-    let alice = w.user(10, [1_000 * MICRO, 0, 0]);
-    let bob = w.user(11, [1_000 * MICRO, 0, 0]);
-    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
-    w.deposit(&bob, USDC, 1_000 * MICRO).expect_ok();
+    let (mut w, alice, bob) = perp_desk(PERP);
     let mut ledger = PnlLedger::new(&w, PERP, &[&alice, &bob]);
 
     w.trade(PERP, &alice, &bob, 100, 1_550_000).expect_ok();

@@ -13,7 +13,9 @@ use xmargin_test_support::fixtures::{
     default_bank_args, set_delegate_ix, setup_account, setup_bank, setup_group,
 };
 use xmargin_test_support::margin::set_pause_ix;
-use xmargin_test_support::markets::{assert_market_conservation, health_accounts_full, sol_perp_args};
+use xmargin_test_support::markets::{
+    assert_market_conservation, health_accounts_full, perp_desk, sol_perp_args,
+};
 use xmargin_test_support::pyth::feeds;
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::{AccountMeta, Address, Instruction, Keypair, Signer};
@@ -26,13 +28,7 @@ const P150: u64 = 1_500_000;
 
 /// A SOL perpetual (market 0) and Alice and Bob with 1,000 USDC deposited each.
 fn desk() -> (World, User, User) {
-    let mut w = World::new();
-    w.add_market(sol_perp_args(PERP)).expect_ok();
-    let alice = w.user(10, [1_000 * MICRO, 0, 0]);
-    let bob = w.user(11, [1_000 * MICRO, 0, 0]);
-    w.deposit(&alice, USDC, 1_000 * MICRO).expect_ok();
-    w.deposit(&bob, USDC, 1_000 * MICRO).expect_ok();
-    (w, alice, bob)
+    perp_desk(PERP)
 }
 
 /// Both margin accounts and the market.
