@@ -53,29 +53,22 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
     }
     let mut account = ctx.accounts.account.load_mut()?;
     let slot = existing_position(&mut account, &mut market)?;
-    let (contracts, realized) = settle_expired_position(&mut account, slot, &mut market)?;
-    close_if_empty(&mut account, &mut market)?;
-    emit!(PositionSettled {
-        market: ctx.accounts.market.key(),
-        market_index: market.market_index,
-        account: ctx.accounts.account.key(),
-        base_contracts: contracts,
-        realized,
-        open_interest: market.open_interest,
-    });
-    Ok(())
+    let keys = (ctx.accounts.market.key(), ctx.accounts.account.key());
+    settle_expired_position(&mut account, slot, &mut market, keys)?;
+    close_if_empty(&mut account, &mut market)
 }
 
 /// Turns the position in slot `slot` of a settled market into realised PnL
 /// at the settlement price per contract; its base leaves the open
-/// interest. Returns the contracts it held and the PnL realised. Also used
-/// by `settle_pnl`, so PnL settles at the same rounded value whether or not
-/// the account's `settle_expired` ran first.
+/// interest; emits `PositionSettled` (`keys`: the market's and the
+/// account's addresses). Also used by `settle_pnl`, so PnL settles at the
+/// same rounded value whether or not the account's `settle_expired` ran first.
 pub fn settle_expired_position(
     account: &mut MarginAccount,
     slot: usize,
     market: &mut Market,
-) -> Result<(i64, i64)> {
+    (market_key, account_key): (Pubkey, Pubkey),
+) -> Result<()> {
     let price = settlement_price_per_contract(market)?;
     let position = &mut account.derivatives[slot];
     let contracts = position.base_contracts;
@@ -87,7 +80,15 @@ pub fn settle_expired_position(
     position.base_contracts = 0;
     position.quote_cost = 0;
     market.open_interest = market.open_interest.saturating_sub(contracts.max(0).unsigned_abs());
-    Ok((contracts, realized))
+    emit!(PositionSettled {
+        market: market_key,
+        market_index: market.market_index,
+        account: account_key,
+        base_contracts: contracts,
+        realized,
+        open_interest: market.open_interest,
+    });
+    Ok(())
 }
 
 /// The settlement price per contract in whole quote native units, rounded

@@ -5,7 +5,7 @@ use xmargin_risk::{Fixed, Rounding};
 use super::settle_expired::settle_expired_position;
 use crate::derivatives::{base_of, close_if_empty, existing_position, refresh_stable_price};
 use crate::errors::XmarginError;
-use crate::events::{PnlSettled, PositionSettled};
+use crate::events::PnlSettled;
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
 use crate::oracle::read_pyth;
 use crate::state::{market_status, Bank, DerivativePosition, Group, MarginAccount, Market};
@@ -130,15 +130,7 @@ fn settle_expired_positions(
         if account.derivatives[slot].base_contracts == 0 && account.derivatives[slot].quote_cost == 0 {
             continue;
         }
-        let (contracts, realized) = settle_expired_position(account, slot, market)?;
-        emit!(PositionSettled {
-            market: ctx.accounts.market.key(),
-            market_index: market.market_index,
-            account: key,
-            base_contracts: contracts,
-            realized,
-            open_interest: market.open_interest,
-        });
+        settle_expired_position(account, slot, market, (ctx.accounts.market.key(), key))?;
     }
     Ok(())
 }
