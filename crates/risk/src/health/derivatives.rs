@@ -120,7 +120,24 @@ impl MarginRates {
         if self.size_premium.is_zero() || base.is_zero() {
             return Ok(self.rate(ht));
         }
+        if let Some(c) = self.whole_contracts(base) {
+            return size_premium::rate_for_whole_contracts(self.rate(ht), self.size_premium, c);
+        }
         self.rate_for_contracts(ht, self.contracts(base, Rounding::Ceil)?)
+    }
+
+    /// `|base|` in contracts when it is a whole number of them below
+    /// [`size_premium::WHOLE_CONTRACTS_LIMIT`] (every position held
+    /// on-chain is whole contracts): then `contracts(base, Ceil)` is that
+    /// integer exactly, and the rate takes the native-arithmetic path.
+    pub fn whole_contracts(&self, base: Fixed) -> Option<u64> {
+        let bits = base.to_bits().unsigned_abs();
+        if bits & (Fixed::ONE.to_bits() as u128 - 1) != 0 || self.contract_size == 0 {
+            return None;
+        }
+        let units = u64::try_from(bits >> crate::fixed::FRAC_BITS).ok()?;
+        let c = units / self.contract_size;
+        (c * self.contract_size == units && c < size_premium::WHOLE_CONTRACTS_LIMIT).then_some(c)
     }
 
     /// `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ min_delta ≤ 1`,
@@ -431,11 +448,19 @@ impl DerivativeInfo {
             self.req_sized = self.req_unit;
             return Ok(());
         }
-        let contracts = self.rates.contracts(self.base, Rounding::Ceil)?;
-        let mut root = None;
+        let whole = self.rates.whole_contracts(self.base);
+        let contracts = match whole {
+            Some(c) => Fixed::from_u64(c),
+            None => self.rates.contracts(self.base, Rounding::Ceil)?,
+        };
+        let (mut root, mut whole_root) = (None, None);
         for ht in HealthType::ALL {
             let r = self.rates.rate(ht);
-            let rate = size_premium::rate_in_force_sharing(r, self.rates.size_premium, contracts, &mut root)?;
+            let imf = self.rates.size_premium;
+            let rate = match whole {
+                Some(c) => size_premium::rate_for_whole_contracts_sharing(r, imf, c, &mut whole_root)?,
+                None => size_premium::rate_in_force_sharing(r, imf, contracts, &mut root)?,
+            };
             let unit = if rate == r { self.req_unit.get(ht) } else { self.unit_requirement(ht, rate)? };
             self.req_sized.set(ht, unit);
         }

@@ -232,6 +232,75 @@ pub fn rate_in_force_sharing(
     Ok(floor_and_cap(r, eighty.checked_add(imf.checked_mul_ceil(root)?)?))
 }
 
+/// Sizes below this many whole contracts take the native-arithmetic path
+/// ([`rate_for_whole_contracts`]): `c · 2^48` fits a `u64`.
+pub const WHOLE_CONTRACTS_LIMIT: u64 = 1 << 16;
+
+/// [`rate_in_force`] for a whole number of contracts, bit for bit, in native
+/// `u64` arithmetic: the health of every position held on-chain (sizes are
+/// whole contracts) runs it, once per position on the Init path
+/// (`programs/xmargin/src/health/derivatives.rs`).
+///
+/// Same formula and roundings: `⌈r · ⌈0.8⌉⌉` is `⌈r_bits · 0.8_bits / 2^48⌉`;
+/// `⌈√c⌉` on the `2^-24` grid is `s · 2^-24` with `s = ⌈√(c · 2^48)⌉` (an
+/// integer square root below `2^64`); `⌈imf · √c⌉` is `⌈imf_bits · s /
+/// 2^24⌉`; then the floor at `r` and the cap at 1. No kink test: below the
+/// kink the full formula gives `r` itself ([`premium_below_kink`]), and the
+/// test costs more than it saves here. Sizes from
+/// [`WHOLE_CONTRACTS_LIMIT`] and rates outside `[0, 1]` take the general path.
+pub fn rate_for_whole_contracts(r: Fixed, imf: Fixed, contracts: u64) -> RiskResult<Fixed> {
+    rate_for_whole_contracts_sharing(r, imf, contracts, &mut None)
+}
+
+/// [`rate_for_whole_contracts`] keeping the root's integer `s` in `root`
+/// once computed (the three health types of one position share it).
+pub fn rate_for_whole_contracts_sharing(
+    r: Fixed,
+    imf: Fixed,
+    contracts: u64,
+    root: &mut Option<u64>,
+) -> RiskResult<Fixed> {
+    const ONE: i128 = Fixed::ONE.to_bits();
+    let (r_bits, imf_bits) = (r.to_bits(), imf.to_bits());
+    if imf_bits == 0 || contracts == 0 {
+        return Ok(r);
+    }
+    if !(0..=ONE).contains(&r_bits) || !(0..=ONE).contains(&imf_bits) || contracts >= WHOLE_CONTRACTS_LIMIT {
+        return rate_in_force(r, imf, Fixed::from_u64(contracts));
+    }
+    let (r, imf) = (r_bits as u64, imf_bits as u64);
+    let eighty = mul_shift_ceil(r, FOUR_FIFTHS_UP.to_bits() as u64, FRAC_BITS);
+    let s = match *root {
+        Some(s) => s,
+        None => *root.insert(whole_root(contracts)),
+    };
+    let premium = mul_shift_ceil(imf, s, SQRT_FRAC_BITS);
+    // eighty ≤ 2^48 and premium ≤ 2^(48 + 32 − 24): no overflow.
+    Ok(Fixed::from_bits(i128::from((eighty + premium).clamp(r, ONE as u64))))
+}
+
+/// `⌈√(c · 2^48)⌉` for whole contracts `c < 2^16`: the integer of `⌈√c⌉`
+/// on the `2^-24` grid.
+#[inline]
+fn whole_root(contracts: u64) -> u64 {
+    let n = contracts << FRAC_BITS;
+    let floor = isqrt_u64(n);
+    if floor * floor == n {
+        floor
+    } else {
+        floor + 1
+    }
+}
+
+/// `⌈a · b / 2^shift⌉` for a product below `2^(64 + shift)` (here `a ≤ 2^48`
+/// and `b < 2^33`, or both `≤ 2^48` with `shift = 48`).
+#[inline(always)]
+fn mul_shift_ceil(a: u64, b: u64, shift: u32) -> u64 {
+    let (hi, lo) = crate::fixed::wide::mul_u64_wide(a, b);
+    let truncated = (hi << (64 - shift)) | (lo >> shift);
+    truncated + u64::from(lo & ((1u64 << shift) - 1) != 0)
+}
+
 /// `min(1, max(r, rate))`: the floor at the base rate and the cap at 1
 /// (`r ≤ 1` is validated with the rates).
 #[inline]

@@ -176,6 +176,38 @@ fn requirement_worked_example() {
     assert!(near(small.requirement(INIT).unwrap(), 2_500.0 * 1.5 * 0.13, 1e-8));
 }
 
+/// The whole-contracts path at its edges: the worked Init rates of the
+/// module docs, the kink (400 contracts), the cap, the 2^16 switch,
+/// and rates at 0 and 1.
+#[test]
+fn whole_contracts_rate_at_its_edges() {
+    let r = fx("0.1");
+    assert_eq!(
+        rate_for_whole_contracts(r, fx("0.001"), 10_000).unwrap(),
+        rate_in_force(r, fx("0.001"), fx("10000")).unwrap()
+    );
+    assert!(near(rate_for_whole_contracts(r, fx("0.001"), 10_000).unwrap(), 0.18, 1e-12));
+    assert_eq!(rate_for_whole_contracts(r, fx("0.001"), 399).unwrap(), r, "below the kink: the base rate");
+    // At the kink exactly, 8 % + 2 % rounded up is a hair above 10 % (against the user).
+    assert!(rate_for_whole_contracts(r, fx("0.001"), 400).unwrap() > r);
+    assert_eq!(rate_for_whole_contracts(r, fx("1"), 1).unwrap(), Fixed::ONE, "capped at 1");
+    assert_eq!(rate_for_whole_contracts(r, Fixed::ZERO, 1 << 40).unwrap(), r, "off: the base rate");
+    for c in [0, 1, 2, 255, 256, 65_535, 65_536, 65_537, 1 << 32] {
+        for (r, imf) in [
+            (r, fx("0.001")),
+            (Fixed::ZERO, fx("0.000001")),
+            (Fixed::ONE, fx("1")),
+            (fx("0.05"), Fixed::DELTA),
+        ] {
+            assert_eq!(
+                rate_for_whole_contracts(r, imf, c).unwrap(),
+                rate_in_force(r, imf, Fixed::from_u64(c)).unwrap(),
+                "r {r} imf {imf} c {c}"
+            );
+        }
+    }
+}
+
 #[test]
 fn zero_premium_is_bit_for_bit_the_base_rate() {
     for base in ["1", "123.456", "-98765.4321", "100000000"] {
@@ -221,6 +253,50 @@ proptest! {
         // Against f64: within 1e-9 above the exact value, never below it.
         let exact = (0.8 * r.to_f64() + imf.to_f64() * small.to_f64().sqrt()).max(r.to_f64()).min(1.0);
         prop_assert!(a.to_f64() >= exact - 1e-12 * (1.0 + exact) && a.to_f64() <= exact + 1e-7, "{} vs {}", a, exact);
+    }
+
+    /// The whole-contracts path of the Init check gives the general rate bit
+    /// for bit: any rate and premium in [0, 1] on their full bit range
+    /// (not only round ppm), sizes across the 2^16 switch to the general path.
+    #[test]
+    fn whole_contracts_rate_is_the_general_rate(
+        r_bits in 0i128..=Fixed::ONE.to_bits(), imf_bits in 0i128..=Fixed::ONE.to_bits(),
+        c in prop_oneof![0u64..70_000, 0u64..u64::from(u32::MAX)],
+    ) {
+        let (r, imf) = (Fixed::from_bits(r_bits), Fixed::from_bits(imf_bits));
+        prop_assert_eq!(
+            rate_for_whole_contracts(r, imf, c).unwrap(),
+            rate_in_force(r, imf, Fixed::from_u64(c)).unwrap(),
+            "r {} imf {} c {}", r, imf, c
+        );
+    }
+
+    /// A base of whole contracts takes the native path with the same bits as
+    /// the general one (`contracts(base, Ceil)` is then that integer); any
+    /// other base (a part of a contract, a liquidation's trial size) the
+    /// general one.
+    #[test]
+    fn rate_for_base_on_whole_contracts_is_the_general_rate(
+        r_bp in 0i64..=10_000, imf_ppm in 0i64..=1_000_000, c in 0u64..100_000,
+        cs in 1u64..100_000_000, part in 0u64..3, short in any::<bool>(),
+    ) {
+        let r = Fixed::from_ratio(r_bp, 10_000, Rounding::Floor).unwrap();
+        let imf = Fixed::from_ratio(imf_ppm, 1_000_000, Rounding::Floor).unwrap();
+        let rates = MarginRates { init: r, maint: r, liq_end: r, size_premium: imf, contract_size: cs, ..perp_rates() };
+        // part 0: whole contracts; 1: one native unit more; 2: a 2^-48 more.
+        let units = Fixed::from_u64(c * cs);
+        let base = match part {
+            0 => units,
+            1 => units.checked_add(Fixed::ONE).unwrap(),
+            _ => units.checked_add(Fixed::DELTA).unwrap(),
+        };
+        let base = if short { base.checked_neg().unwrap() } else { base };
+        let whole = rates.whole_contracts(base);
+        prop_assert_eq!(whole.is_some(), part == 0 && c < WHOLE_CONTRACTS_LIMIT && (c > 0 || part == 0));
+        let general = if imf.is_zero() || base.is_zero() { r } else {
+            rates.rate_for_contracts(INIT, rates.contracts(base, Rounding::Ceil).unwrap()).unwrap()
+        };
+        prop_assert_eq!(rates.rate_for_base(INIT, base).unwrap(), general);
     }
 
     /// The grid square root brackets the exact root: ceil² ≥ x ≥ floor², one

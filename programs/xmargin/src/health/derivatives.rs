@@ -18,6 +18,7 @@
 //! stable price. A settled future is worth its settlement price with no
 //! requirement; a closed position (realised PnL only) reads no price.
 use anchor_lang::prelude::*;
+use xmargin_risk::health::size_premium::rate_for_whole_contracts;
 use xmargin_risk::health::{DerivativeInfo, DerivativeKind, HealthType, MarginRates};
 use xmargin_risk::perp::base_native;
 use xmargin_risk::perp_funding::settle_funding;
@@ -191,9 +192,10 @@ pub fn init_contribution(
         let value = v.base.checked_mul_floor(v.prices.for_exposure(init, v.base.is_positive()))?;
         let pnl = value.checked_sub(v.cost_basis)?.checked_add(v.funding)?;
         // The size premium's size is the contract count itself (`|base| /
-        // contract_size`, exact): no division, and no square root when off.
-        let rate =
-            v.rates.rate_for_contracts(init, Fixed::from_u64(position.base_contracts.unsigned_abs()))?;
+        // contract_size`, exact): no division, native integer arithmetic,
+        // and no square root when off.
+        let contracts = position.base_contracts.unsigned_abs();
+        let rate = rate_for_whole_contracts(v.rates.rate(init), v.rates.size_premium, contracts)?;
         let req_unit = v.prices.liab(init).checked_mul_ceil(rate)?;
         let requirement = v.base.checked_abs()?.checked_mul_ceil(req_unit)?;
         limits.weigh(pnl, init)?.checked_sub(requirement)
