@@ -7,8 +7,6 @@
  * the fixed-point helpers.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import * as F from "../app/src/fixed.ts";
 import {
@@ -20,191 +18,16 @@ import {
   sizePremiumRate,
   valueDerivative,
   healthBand,
-  type HealthBankInput,
-  type HealthContextInput,
-  type HealthDerivativeInput,
-  type HealthMarketInput,
   MarketOracleUnusableError,
-  type MarketRiskInput,
-  type MarketSafetyInput,
   nativeTotals,
   type HealthPositionInput,
   OracleUnusableError,
   pendingFunding,
   oraclePriceFromPyth,
   programErrorOf,
-  type RiskParamsInput,
   toQuoteNative,
 } from "../app/src/health.ts";
-
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown, what: string): Obj {
-  assert.ok(typeof v === "object" && v !== null && !Array.isArray(v), `${what}: object expected`);
-  return v as Obj;
-}
-
-function list(v: unknown, what: string): unknown[] {
-  assert.ok(Array.isArray(v), `${what}: array expected`);
-  return v;
-}
-
-/** A 64/128-bit value: the fixtures store them as decimal strings. */
-function big(o: Obj, key: string): bigint {
-  const v = o[key];
-  assert.equal(typeof v, "string", `${key}: decimal string expected`);
-  return BigInt(v as string);
-}
-
-function int(o: Obj, key: string): number {
-  const v = o[key];
-  assert.ok(Number.isSafeInteger(v), `${key}: integer expected`);
-  return v as number;
-}
-
-function text(o: Obj, key: string): string {
-  const v = o[key];
-  assert.equal(typeof v, "string", `${key}: string expected`);
-  return v as string;
-}
-
-function risk(v: unknown): RiskParamsInput {
-  const r = obj(v, "risk");
-  return {
-    initAssetWeight: big(r, "initAssetWeight"),
-    liqEndAssetWeight: big(r, "liqEndAssetWeight"),
-    maintAssetWeight: big(r, "maintAssetWeight"),
-    maintLiabWeight: big(r, "maintLiabWeight"),
-    liqEndLiabWeight: big(r, "liqEndLiabWeight"),
-    initLiabWeight: big(r, "initLiabWeight"),
-    depositCap: big(r, "depositCap"),
-    borrowLimit: big(r, "borrowLimit"),
-    depositWeightScaleStart: big(r, "depositWeightScaleStart"),
-    borrowWeightScaleStart: big(r, "borrowWeightScaleStart"),
-  };
-}
-
-function bank(v: unknown): HealthBankInput {
-  const b = obj(v, "bank");
-  return {
-    tokenIndex: int(b, "tokenIndex"),
-    mintDecimals: int(b, "mintDecimals"),
-    depositIndex: big(b, "depositIndex"),
-    borrowIndex: big(b, "borrowIndex"),
-    depositShares: big(b, "depositShares"),
-    borrowShares: big(b, "borrowShares"),
-    stablePrice: big(b, "stablePrice"),
-    confMultiplier: big(b, "confMultiplier"),
-    maxConfRatio: big(b, "maxConfRatio"),
-    maxOracleAgeSecs: int(b, "maxOracleAgeSecs"),
-    risk: risk(b.risk),
-    pendingRisk: risk(b.pendingRisk),
-    pendingActivationTs: big(b, "pendingActivationTs"),
-    maxRate: big(b, "maxRate"),
-    lastAccrualTs: big(b, "lastAccrualTs"),
-  };
-}
-
-function reading(v: unknown) {
-  const r = obj(v, "reading");
-  return { price: big(r, "price"), conf: big(r, "conf"), exponent: int(r, "exponent"), publishTime: big(r, "publishTime") };
-}
-
-function position(v: unknown): HealthPositionInput {
-  const p = obj(v, "position");
-  return { bank: bank(p.bank), reading: reading(p.reading), shares: big(p, "shares") };
-}
-
-function marketRisk(v: unknown): MarketRiskInput {
-  const r = obj(v, "market risk");
-  return {
-    initRate: big(r, "initRate"),
-    maintRate: big(r, "maintRate"),
-    liqEndRate: big(r, "liqEndRate"),
-    pnlInitWeight: big(r, "pnlInitWeight"),
-    pnlLiqEndWeight: big(r, "pnlLiqEndWeight"),
-    pnlMaintWeight: big(r, "pnlMaintWeight"),
-    initPnlCap: big(r, "initPnlCap"),
-    sizePremium: big(r, "sizePremium"),
-  };
-}
-
-function safety(v: unknown): MarketSafetyInput {
-  const s = obj(v, "safety");
-  return {
-    confMultiplier: big(s, "confMultiplier"),
-    maxConfRatio: big(s, "maxConfRatio"),
-    maxOracleAgeSecs: int(s, "maxOracleAgeSecs"),
-    activationTs: big(s, "activationTs"),
-  };
-}
-
-function market(v: unknown): HealthMarketInput {
-  const m = obj(v, "market");
-  return {
-    marketIndex: int(m, "marketIndex"),
-    underlyingTokenIndex: int(m, "underlyingTokenIndex"),
-    underlyingDecimals: int(m, "underlyingDecimals"),
-    kind: int(m, "kind"),
-    status: int(m, "status"),
-    contractSize: big(m, "contractSize"),
-    stablePrice: big(m, "stablePrice"),
-    cumFunding: big(m, "cumFunding"),
-    settlementPrice: big(m, "settlementPrice"),
-    risk: marketRisk(m.risk),
-    pendingRisk: marketRisk(m.pendingRisk),
-    pendingRiskActivationTs: big(m, "pendingRiskActivationTs"),
-    safety: safety(m.safety),
-    pendingSafety: safety(m.pendingSafety),
-  };
-}
-
-function derivative(v: unknown): HealthDerivativeInput {
-  const d = obj(v, "derivative");
-  const p = obj(d.position, "derivative position");
-  return {
-    market: market(d.market),
-    reading: reading(d.reading),
-    baseContracts: big(p, "baseContracts"),
-    quoteCost: big(p, "quoteCost"),
-    realizedPnl: big(p, "realizedPnl"),
-    fundingSnapshot: big(p, "fundingSnapshot"),
-  };
-}
-
-/** A fixture's price rules (`rules`; absent: the view rules of `compute_health`). */
-function rules(v: unknown): Partial<HealthContextInput> {
-  if (v === undefined) return {};
-  const r = obj(v, "rules");
-  const unpriced = text(r, "unpricedLiability");
-  assert.ok(unpriced === "refuse" || unpriced === "fallback");
-  const strictMarket = r.strictMarket === null ? undefined : int(r, "strictMarket");
-  const strictTokens = list(r.strictTokens, "strictTokens").map((t) => t as number);
-  return { strictTokens, strictMarket, unpricedLiability: unpriced };
-}
-
-interface Fixture {
-  name: string;
-  ctx: HealthContextInput;
-  positions: HealthPositionInput[];
-  derivatives: HealthDerivativeInput[];
-  raw: Obj;
-}
-
-function fixture(v: unknown): Fixture {
-  const f = obj(v, "fixture");
-  return {
-    name: text(f, "name"),
-    ctx: { quoteDecimals: int(f, "quoteDecimals"), now: big(f, "now"), ...rules(f.rules) },
-    positions: list(f.positions, "positions").map(position),
-    derivatives: f.derivatives === undefined ? [] : list(f.derivatives, "derivatives").map(derivative),
-    raw: f,
-  };
-}
-
-const file = obj(JSON.parse(readFileSync(join(__dirname, "fixtures/health.json"), "utf8")), "health.json");
-const fixtures = list(file.fixtures, "fixtures").map(fixture);
-const refused = list(file.refused, "refused").map(fixture);
+import { big, type Fixture, fixtures, obj, refused, text } from "./support/healthFixtures.ts";
 
 test("the shared fixtures are there (at least 8 valued accounts, with and without derivative positions)", () => {
   assert.ok(fixtures.length >= 8, `${fixtures.length} fixtures`);

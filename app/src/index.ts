@@ -14,6 +14,7 @@
  * - view.ts: `computeHealth`, the program's valuation by simulating `compute_health`.
  * - errors.ts: program errors by name (the IDL's and Anchor's). events.ts: events from transaction logs.
  * - amounts.ts: native ↔ UI amounts, exact. limits.ts: max withdraw and max borrow (the engine's closed form).
+ *   liquidationPrice.ts: the price of a token at which the account becomes liquidatable (the engine's search).
  * - idl/: the IDL and its TypeScript type, generated from the program (scripts/idl).
  */
 export * from "./accounts.ts";
@@ -26,6 +27,7 @@ export * from "./events.ts";
 export * from "./funding.ts";
 export * from "./health.ts";
 export * from "./limits.ts";
+export * from "./liquidationPrice.ts";
 export * from "./lookupTable.ts";
 export * from "./pda.ts";
 export * from "./quote.ts";

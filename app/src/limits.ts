@@ -76,18 +76,28 @@ export function maxBorrow(
   return F.toInt(F.floor(F.positivePart(F.sub(amount, F.positivePart(balance)))), "floor");
 }
 
+/** A live account's health inputs: its token and derivative positions with their banks, markets and oracle readings. */
+export interface AccountHealthInputs {
+  positions: HealthPositionInput[];
+  derivatives: HealthDerivativeInput[];
+  /** The group's quote decimals. */
+  quoteDecimals: number;
+}
+
 /**
- * {@link maxWithdraw} and {@link maxBorrow} of a live account at the
- * cluster's clock (or `now`): reads the account, its banks, markets and
- * oracles like `estimateAccountHealth`, opening a zero position in
- * `tokenIndex` when the account holds none (as `withdraw` does).
+ * Reads a live account's positions, their banks, markets and oracles (the
+ * inputs of `health.ts`, as `estimateAccountHealth` does), opening a zero
+ * position in `withToken` when the account holds none (as `withdraw` does).
  */
-export async function accountWithdrawLimits(
-  client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
-): Promise<{ maxWithdraw: bigint; maxBorrow: bigint }> {
+export async function accountHealthInputs(
+  client: XmarginClient, account: PublicKey | MarginAccountData, opts: { withToken?: number } = {},
+): Promise<AccountHealthInputs> {
   const data = "tokens" in account ? account : await client.fetchMarginAccount(account);
   const tokens = activeTokenPositions(data).map((p) => ({ tokenIndex: p.tokenIndex, shares: p.shares }));
-  if (!tokens.some((p) => p.tokenIndex === tokenIndex)) tokens.push({ tokenIndex, shares: 0n });
+  const { withToken } = opts;
+  if (withToken !== undefined && !tokens.some((p) => p.tokenIndex === withToken)) {
+    tokens.push({ tokenIndex: withToken, shares: 0n });
+  }
   const derivatives = activeDerivativePositions(data);
   if (derivatives.some((d) => !client.markets.has(d.marketIndex))) await client.loadMarkets();
   const bankKeys = tokens.map((p) => client.bank(p.tokenIndex).address);
@@ -110,10 +120,23 @@ export async function accountWithdrawLimits(
       baseContracts: d.baseContracts, quoteCost: d.quoteCost, realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
   });
   const group = await client.fetchGroup();
+  return { positions, derivatives: derivativeInputs, quoteDecimals: group.quoteDecimals };
+}
+
+/**
+ * {@link maxWithdraw} and {@link maxBorrow} of a live account at the
+ * cluster's clock (or `now`): reads the account, its banks, markets and
+ * oracles like `estimateAccountHealth` ({@link accountHealthInputs}), opening
+ * a zero position in `tokenIndex` when the account holds none (as `withdraw` does).
+ */
+export async function accountWithdrawLimits(
+  client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
+): Promise<{ maxWithdraw: bigint; maxBorrow: bigint }> {
+  const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, account, { withToken: tokenIndex });
   // The withdrawn token's price must be usable (`PriceRules::strict(token)`), as the instruction wants it.
-  const ctx: HealthContextInput = { quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)), strictToken: tokenIndex };
+  const ctx: HealthContextInput = { quoteDecimals, now: now ?? (await clusterTime(client)), strictToken: tokenIndex };
   return {
-    maxWithdraw: maxWithdraw(positions, ctx, tokenIndex, { derivatives: derivativeInputs }),
-    maxBorrow: maxBorrow(positions, ctx, tokenIndex, { derivatives: derivativeInputs }),
+    maxWithdraw: maxWithdraw(positions, ctx, tokenIndex, { derivatives }),
+    maxBorrow: maxBorrow(positions, ctx, tokenIndex, { derivatives }),
   };
 }

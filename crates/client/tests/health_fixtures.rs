@@ -5,6 +5,11 @@
 //! fixture's `rules`) the fallback rules of a liquidation, stored in
 //! `tests/fixtures/health.json` for the TypeScript estimate
 //! (`app/src/health.ts`, `tests/health.test.ts`) to reproduce bit for bit.
+//! Each valued account also records, per token it holds or trades
+//! derivatives on (`limits`), the engine's `max_withdraw` (borrowing
+//! allowed), `max_borrow` and `liquidation_price` under the fixture's rules,
+//! which `app/src/limits.ts` and `app/src/liquidationPrice.ts` must reproduce
+//! (`tests/liquidationPrice.test.ts`).
 //!
 //! `XMARGIN_WRITE_FIXTURES=1` (re)writes the file from [`cases`] and
 //! [`refused`]. Either way the test then reads the file and recomputes every
@@ -27,7 +32,7 @@ use xmargin::state::{
 use xmargin_client::health::{health_cache_with_markets, BankEntry, MarketEntry};
 use xmargin_risk::interest::{borrow_shares_for, deposit_shares_for};
 use xmargin_risk::perp::{apply_fill, PerpPosition};
-use xmargin_risk::{Fixed, HealthBand, HealthSummary, Rounding};
+use xmargin_risk::{Fixed, HealthBand, HealthCache, HealthSummary, RiskResult, Rounding};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/health.json");
 const NOW: i64 = 1_750_000_000;
@@ -322,7 +327,7 @@ struct Inputs {
 /// exactly as the program and the keeper do; `Err` where the program would fail.
 /// A market reads its underlying token's oracle, so a token position and a
 /// market on the same underlying share one reading.
-fn evaluate(i: &Inputs) -> anchor_lang::Result<HealthSummary> {
+fn evaluate(i: &Inputs) -> anchor_lang::Result<HealthCache> {
     let group = Pubkey::default();
     let ctx = HealthContext { group, quote_decimals: i.quote_decimals, now: i.now, rules: i.rules };
     let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
@@ -340,12 +345,46 @@ fn evaluate(i: &Inputs) -> anchor_lang::Result<HealthSummary> {
         let previous = readings.insert(market.underlying_token_index, reading);
         assert!(previous.is_none_or(|p| p == reading), "one reading per underlying (one oracle account)");
     }
-    health_cache_with_markets(&ctx, &account, &banks, &markets, &readings)?.summary().map_err(risk_error)
+    health_cache_with_markets(&ctx, &account, &banks, &markets, &readings)
+}
+
+/// A limit as JSON: raw bits, `null` (no liquidation price) or `{"error": name}` (`RiskError`).
+fn limit_json(r: RiskResult<Option<Fixed>>) -> Value {
+    match r {
+        Ok(Some(v)) => v.to_bits().to_string().into(),
+        Ok(None) => Value::Null,
+        Err(e) => json!({ "error": format!("{e:?}") }),
+    }
+}
+
+/// Per token the account holds or trades derivatives on (positions first, then new underlyings, in
+/// slot order): the engine's `max_withdraw` (borrowing allowed), `max_borrow` and `liquidation_price`.
+fn limits_json(cache: &HealthCache, i: &Inputs) -> Value {
+    let mut tokens: Vec<u16> = Vec::new();
+    let underlyings = i.derivatives.iter().map(|(m, _, _)| m.underlying_token_index);
+    for t in i.positions.iter().map(|(b, _, _)| b.token_index).chain(underlyings) {
+        if !tokens.contains(&t) {
+            tokens.push(t);
+        }
+    }
+    let limits: Vec<Value> = tokens
+        .into_iter()
+        .map(|t| {
+            json!({
+                "tokenIndex": t,
+                "maxWithdraw": limit_json(cache.max_withdraw(t, true).map(Some)),
+                "maxBorrow": limit_json(cache.max_borrow(t).map(Some)),
+                "liquidationPrice": limit_json(cache.liquidation_price(t)),
+            })
+        })
+        .collect();
+    limits.into()
 }
 
 /// What the engine makes of a fixture's inputs, re-read from its JSON (checked to
-/// round-trip unchanged): `("expected", health)` or `("expectedError", error name)`.
-fn outcome(f: &Value) -> (&'static str, Value) {
+/// round-trip unchanged): `("expected", health)` or `("expectedError", error name)`,
+/// and for a valued account its per-token limits ([`limits_json`]).
+fn outcome(f: &Value) -> (&'static str, Value, Option<Value>) {
     let positions: Vec<Position> =
         f["positions"].as_array().expect("positions").iter().map(position_from).collect();
     for (p, original) in positions.iter().zip(f["positions"].as_array().unwrap()) {
@@ -366,9 +405,9 @@ fn outcome(f: &Value) -> (&'static str, Value) {
     }
     let inputs =
         Inputs { now: get(f, "now"), quote_decimals: get(f, "quoteDecimals"), rules, positions, derivatives };
-    match evaluate(&inputs) {
-        Ok(s) => ("expected", expected_json(&s)),
-        Err(e) => ("expectedError", error_name(&e).into()),
+    match evaluate(&inputs).and_then(|c| Ok((c.summary().map_err(risk_error)?, c))) {
+        Ok((s, c)) => ("expected", expected_json(&s), Some(limits_json(&c, &inputs))),
+        Err(e) => ("expectedError", error_name(&e).into(), None),
     }
 }
 
@@ -1034,11 +1073,16 @@ fn write_fixtures() {
     let mut refused = refused();
     refused.extend(derivative_refused());
     for f in fixtures.iter_mut().chain(&mut refused) {
-        let (key, value) = outcome(f);
+        let (key, value, limits) = outcome(f);
         f[key] = value;
+        if let Some(l) = limits {
+            f["limits"] = l;
+        }
     }
     let about = "Written by crates/client/tests/health_fixtures.rs (XMARGIN_WRITE_FIXTURES=1). Raw I80F48 \
-                 bits and 64-bit integers as decimal strings; health in quote native units.";
+                 bits and 64-bit integers as decimal strings; health in quote native units; limits per token: \
+                 maxWithdraw and maxBorrow (raw, whole native units), liquidationPrice (raw, quote native per \
+                 native unit; null: none), {\"error\": RiskError} where the engine fails.";
     let file = json!({ "about": about, "fixtures": fixtures, "refused": refused });
     std::fs::create_dir_all(std::path::Path::new(PATH).parent().unwrap()).unwrap();
     std::fs::write(PATH, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
@@ -1073,7 +1117,7 @@ fn health_fixtures_match_the_engine() {
         [(fixtures, "expected", "expectedError"), (refused, "expectedError", "expected")]
     {
         for f in list {
-            assert_eq!(outcome(f), (key, f[key].clone()), "{}", f["name"]);
+            assert_eq!(outcome(f), (key, f[key].clone(), f.get("limits").cloned()), "{}", f["name"]);
             assert!(f.get(other).is_none(), "{}", f["name"]);
         }
     }

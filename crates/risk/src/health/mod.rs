@@ -38,10 +38,12 @@
 
 mod cache;
 mod derivatives;
+pub mod liquidation_price;
 pub mod size_premium;
 
 pub use cache::{keeper_maint_health, HealthCache, HealthSummary, MarginMode, TokenInfo};
 pub use derivatives::{DerivativeInfo, DerivativeKind, MarginRates, OptionTerms, PnlLimits};
+pub use liquidation_price::LIQUIDATION_PRICE_MAX_RISE_BITS;
 
 use crate::fixed::Fixed;
 
