@@ -10,14 +10,14 @@
 //! | [`price`]         | Pyth → native-unit prices; **all** price-bias rules                   |
 //! | [`weights`]       | per-bank weights, Init size scaling                                  |
 //! | [`health`]        | `HealthType`, bands, `HealthCache`, token and derivative positions  |
-//! | [`portfolio`]     | per-underlying netting, scenario-grid requirement                    |
+//! | [`portfolio`]     | per-underlying netting, full-revaluation scenario grid (≤ linear)    |
 //! | [`liquidation`]   | closed-form liquidation sizing, bonus, bankruptcy                    |
 //! | [`interest`]      | kinked rate curve, index accrual, share conversions                  |
 //! | [`funding`]       | perp funding rate and cumulative index                               |
 //! | [`perp`]          | integer position accounting of fills: cost, realised PnL, flips       |
 //! | [`perp_funding`]  | time-weighted marks, hourly funding per contract, floored settlement  |
 //! | [`settlement`]    | expiry price from time-weighted samples, PnL settlement limits        |
-//! | [`options`]       | `ln`/`exp`/`sqrt`/normal CDF and Black–Scholes with Greeks           |
+//! | [`options`]       | `ln`/`exp`/`sqrt`/normal CDF, Black–Scholes with Greeks, risk arrays |
 //!
 //! Rules that hold for every module:
 //! - no floats outside tests, no panics, no `unsafe`: every fallible

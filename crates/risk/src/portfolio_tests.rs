@@ -1,122 +1,212 @@
-//! Portfolio margin: hedged books need far less than the sum of their legs.
+//! Portfolio margin: hedged books need far less than the sum of their legs,
+//! and no book ever needs more than in linear mode.
 
 use super::*;
-use crate::health::{DerivativeInfo, MarginMode, OptionTerms, PerType, PnlLimits};
+use crate::health::{MarginMode, OptionTerms, PnlLimits, TokenInfo};
 use crate::price::BiasedPrices;
 use crate::testutil::*;
 use proptest::prelude::*;
 
+/// Grid ±10 % in 5 % steps × vol ±0.1; loss scale Init 2 / Maint 1 /
+/// LiqEnd 1.5, so a spot holding loses 20 / 10 / 15 %, the haircuts of
+/// [`sol_weights`] (a naked holding costs the same in both modes, plus the
+/// contingency); contingencies 1 % / 0.5 % / 0.75 % of delta-adjusted notional.
 pub(crate) fn params() -> PortfolioParams {
     PortfolioParams {
-        price_shocks: ["-0.15", "-0.075", "0", "0.075", "0.15"].map(fx).to_vec(),
+        price_shocks: ["-0.1", "-0.05", "0", "0.05", "0.1"].map(fx).to_vec(),
         vol_shocks: ["-0.1", "0", "0.1"].map(fx).to_vec(),
-        // Init 1.5×, Maint 1×, LiqEnd 1.25× the grid; floors 2 % / 1 % / 1.5 %.
-        shock_scale: PerType { init: fx("1.5"), maint: fx("1"), liq_end: fx("1.25") },
-        floor_rate: PerType { init: fx("0.02"), maint: fx("0.01"), liq_end: fx("0.015") },
+        shock_scale: PerType { init: fx("2"), maint: fx("1"), liq_end: fx("1.5") },
+        floor_rate: PerType { init: fx("0.01"), maint: fx("0.005"), liq_end: fx("0.0075") },
     }
 }
 
-/// Health lost to risk charges: (value of positions) − health.
-fn charge(c: &HealthCache, ht: HealthType, gross_value: f64) -> f64 {
-    gross_value - c.health(ht).unwrap().to_f64()
-}
+const SPOT: &str = "150";
+const DAY: i64 = 86_400;
 
-fn call(market: u16, base: &str, cost: &str) -> DerivativeInfo {
+/// An option on underlying 1 (SOL at a flat 150): `days` to expiry, σ 0.6.
+fn option(market: u16, call: bool, strike: &str, days: i64, base: Fixed, cost: Fixed) -> DerivativeInfo {
+    let terms = OptionTerms {
+        is_call: call,
+        strike: fx(strike),
+        seconds_to_expiry: days * DAY,
+        vol: fx("0.6"),
+        rate: Fixed::ZERO,
+    };
     DerivativeInfo::new(
         market,
         1,
-        DerivativeKind::Option(OptionTerms {
-            is_call: true,
-            strike: fx("150"),
-            seconds_to_expiry: 30 * 86_400,
-            vol: fx("0.6"),
-            rate: Fixed::ZERO,
-        }),
-        fx(base),
-        fx(cost),
+        DerivativeKind::Option(terms),
+        base,
+        cost,
         Fixed::ZERO,
-        BiasedPrices::flat(fx("150")),
+        BiasedPrices::flat(fx(SPOT)),
         perp_rates(),
     )
     .unwrap()
 }
 
-#[test]
-fn spot_perp_basis_trade() {
-    // Long 10 SOL spot @150 + short 10 SOL perp (cost −1500). Gross value 1500.
-    // Linear Maint: spot 1500·0.9 = 1350, perp pnl 0 − req 10·150·0.05 = 75
-    //   → health 1275, charge 225.
-    // Portfolio Maint: Δ = 10 − 10 = 0 → worst shock loss 0;
-    //   floor 1 %·(1500 + 1500) = 30 → health 1470, charge 30 (7.5× less).
-    // Init: linear 1500·0.8 − 150 = 1050 (charge 450) vs portfolio floor 2 %·3000 = 60.
-    let spot = token(1, fx("10"), fx("150"), &sol_weights()).with_underlying(1);
-    let mut c =
-        HealthCache::new(vec![spot], vec![perp(1, 1, "-10", "-1500", "150")], MarginMode::Linear).unwrap();
-    assert!((charge(&c, HealthType::Maint, 1500.0) - 225.0).abs() < 1e-9);
-    assert!((charge(&c, HealthType::Init, 1500.0) - 450.0).abs() < 1e-9);
-    c.set_mode(MarginMode::Portfolio(params())).unwrap();
-    assert!((charge(&c, HealthType::Maint, 1500.0) - 30.0).abs() < 1e-9);
-    assert!((charge(&c, HealthType::Init, 1500.0) - 60.0).abs() < 1e-9);
-    assert!((charge(&c, HealthType::LiquidationEnd, 1500.0) - 45.0).abs() < 1e-9);
+/// The same option bought or sold at its model value (PnL 0).
+fn option_at_model(market: u16, call: bool, strike: &str, days: i64, base: Fixed) -> DerivativeInfo {
+    let unit = option(market, call, strike, days, Fixed::ONE, Fixed::ZERO).unit_greeks().value;
+    option(market, call, strike, days, base, base.checked_mul_floor(unit).unwrap())
+}
+
+fn linear_leg(market: u16, kind: DerivativeKind, base: Fixed) -> DerivativeInfo {
+    let cost = base.checked_mul_floor(fx(SPOT)).unwrap();
+    DerivativeInfo::new(market, 1, kind, base, cost, Fixed::ZERO, BiasedPrices::flat(fx(SPOT)), perp_rates())
+        .unwrap()
+}
+
+fn sol(balance: Fixed) -> TokenInfo {
+    token(1, balance, fx(SPOT), &sol_weights()).with_underlying(1)
+}
+
+/// The one underlying's breakdown.
+fn book(c: &HealthCache, ht: HealthType) -> UnderlyingRequirement {
+    let r = underlying_requirements(c, &params(), ht, &[]).unwrap();
+    assert_eq!(r.len(), 1);
+    r[0]
+}
+
+fn portfolio(tokens: Vec<TokenInfo>, ds: Vec<DerivativeInfo>) -> HealthCache {
+    HealthCache::new(tokens, ds, MarginMode::Portfolio(params())).unwrap()
 }
 
 #[test]
-fn naked_perp_pays_the_worst_shock() {
-    // Long 10 perp @150 alone: Δ = 10; worst Maint shock −15 % → loss 10·22.5 = 225;
-    // floor 1 %·1500 = 15 → requirement 240. Init: 1.5× shocks → 337.5 + 30 = 367.5.
-    let c = HealthCache::new(vec![], vec![perp(1, 1, "10", "1500", "150")], MarginMode::Portfolio(params()))
-        .unwrap();
-    assert!(near(portfolio_requirement(&c, &params(), HealthType::Maint).unwrap(), 240.0, 1e-9));
-    assert!(near(portfolio_requirement(&c, &params(), HealthType::Init).unwrap(), 367.5, 1e-9));
+fn spot_perp_basis_trade() {
+    // Long 10 SOL spot @150 + short 10 SOL perp (cost −1500).
+    // Linear Maint: spot haircut 1500·(1 − 0.9) = 150 + perp 10·150·5 % = 75 → 225.
+    // Portfolio Maint: net notional 1500 − 1500 = 0 → no scenario loses;
+    //   contingency 0.5 %·(1500 + 1500) = 15 → 15 (15× less).
+    // Init: linear 1500·0.2 + 150 = 450 vs 1 %·3000 = 30; LiqEnd 0.75 %·3000 = 22.5.
+    let c = portfolio(vec![sol(fx("10"))], vec![perp(1, 1, "-10", "-1500", "150")]);
+    let m = book(&c, HealthType::Maint);
+    assert_eq!(m.worst_scenario, None);
+    assert!(near(m.contingency, 15.0, 1e-9) && near(m.linear, 225.0, 1e-9), "{m:?}");
+    assert_eq!(m.requirement, m.contingency);
+    assert!(near(book(&c, HealthType::Init).requirement, 30.0, 1e-9));
+    assert!(near(book(&c, HealthType::LiquidationEnd).requirement, 22.5, 1e-9));
+    assert!(near(c.health(HealthType::Maint).unwrap(), 1485.0, 1e-9));
+}
+
+#[test]
+fn naked_perp_is_never_charged_more_than_in_linear_mode() {
+    // Long 10 perp @150 alone: worst scenario −10 % → loss 150 (extended
+    // moves weigh to ¾ of that); contingency 0.5 %·1500 = 7.5 → scenario
+    // requirement 157.5. Linear charges 10·150·5 % = 75: charged 75.
+    // Init: 2·150 + 15 = 315 vs linear 150 → 150.
+    let c = portfolio(vec![], vec![perp(1, 1, "10", "1500", "150")]);
+    let m = book(&c, HealthType::Maint);
+    assert!(near(m.scenario, 157.5, 1e-9), "{}", m.scenario);
+    assert!(near(m.linear, 75.0, 1e-9));
+    assert_eq!(m.requirement, m.linear);
+    assert_eq!(m.worst_scenario, Some(1)); // (−10 %, vol −0.1), the first core scenario
+    let i = book(&c, HealthType::Init);
+    assert!(near(i.scenario, 315.0, 1e-9));
+    assert!(near(i.requirement, 150.0, 1e-9));
 }
 
 #[test]
 fn positive_pnl_keeps_its_weight_in_portfolio_mode() {
-    // Long 10 perp bought at 140, mark 150: pnl +100. Requirement as above
-    // (Maint 240, Init 367.5). Weights 0.5 / 0.75 / 0.625, Init cap 20:
-    // Maint 75 − 240 = −165; Init min(50, 20) − 367.5 = −347.5.
+    // Long 10 perp bought at 140, mark 150: pnl +100, requirement as above
+    // (Maint 75, Init 150). Weights 0.5 / 0.75 / 0.625, Init cap 20:
+    // Maint 75 − 75 = 0; Init min(50, 20) − 150 = −130.
     let limits = PnlLimits {
         weights: PerType { init: fx("0.5"), maint: fx("0.75"), liq_end: fx("0.625") },
         init_cap: Some(fx("20")),
     };
     let d = perp(1, 1, "10", "1400", "150").with_pnl_limits(limits).unwrap();
-    let c = HealthCache::new(vec![], vec![d], MarginMode::Portfolio(params())).unwrap();
-    assert!(near(c.health(HealthType::Maint).unwrap(), -165.0, 1e-9));
-    assert!(near(c.health(HealthType::Init).unwrap(), -347.5, 1e-9));
+    let c = portfolio(vec![], vec![d]);
+    assert!(near(c.health(HealthType::Maint).unwrap(), 0.0, 1e-9));
+    assert!(near(c.health(HealthType::Init).unwrap(), -130.0, 1e-9));
 }
 
 #[test]
-fn delta_hedged_option_book() {
-    // Long 10 calls (K 150, 30 d, σ 0.6; Δ ≈ 0.535, Γ ≈ 0.0154, vega ≈ 17.2 per unit)
-    // hedged with a short perp of 10·Δ. Portfolio charge vs linear charge:
-    let one = call(2, "1", "0");
-    let g = one.unit_greeks();
-    let hedge = g.delta.checked_mul_floor(fx("10")).unwrap();
-    let value = g.value.checked_mul_floor(fx("10")).unwrap();
-    let legs = vec![
-        DerivativeInfo::new(2, 1, one.kind, fx("10"), value, Fixed::ZERO, one.prices, perp_rates()).unwrap(),
-        DerivativeInfo::new(
-            1,
-            1,
-            DerivativeKind::Perpetual,
-            hedge.checked_neg().unwrap(),
-            hedge.checked_mul_floor(fx("150")).unwrap().checked_neg().unwrap(),
-            Fixed::ZERO,
-            BiasedPrices::flat(fx("150")),
-            perp_rates(),
-        )
-        .unwrap(),
-    ];
-    let lin = HealthCache::new(vec![], legs.clone(), MarginMode::Linear).unwrap();
-    let port = HealthCache::new(vec![], legs, MarginMode::Portfolio(params())).unwrap();
-    let lin_charge = -lin.health(HealthType::Maint).unwrap().to_f64();
-    let port_charge = -port.health(HealthType::Maint).unwrap().to_f64();
-    // Linear: option 10·150·0.05·0.535 ≈ 40.1 + perp 5.35·150·0.05 ≈ 40.1 → ≈ 80.3.
-    // Portfolio: Δ ≈ 0, loss from Γ only at ±15 %: −½Γ·22.5² < 0 (long gamma gains),
-    //   worst vol −0.1 → 10·17.2·0.1 ≈ 17.2; floors 1 %·(1500 + 802) ≈ 23 → ≈ 40.
-    assert!((lin_charge - 80.3).abs() < 0.5, "linear {lin_charge}");
-    assert!(port_charge < lin_charge * 0.6, "portfolio {port_charge} vs linear {lin_charge}");
-    assert!(port_charge > 30.0);
+fn worked_example_covered_call() {
+    // Long 10 SOL @150 + short 10 calls K 165, 30 days, σ 0.6, sold at model.
+    //   Black–Scholes (r = 0): V0 = 4.9054, Δ = 0.3199 per unit.
+    // Linear Maint: spot 1500·10 % = 150; short call 10·150·5 %·max(Δ, 0.1)
+    //   = 75·0.3199 = 23.99 → 173.99.
+    // Portfolio Maint, worst scenario k = 3 (−10 %, vol +0.1, one day later):
+    //   spot −150; the call at S 135, σ 0.7, 29 days is worth 2.3676, so the
+    //   short gains 10·(4.9054 − 2.3676) = 25.38 → loss 124.62.
+    //   Contingency 0.5 %·(1500 + 1500·0.3199) = 9.90 → 134.52 (77 % of linear).
+    let (spot, call) = (sol(fx("10")), option_at_model(2, true, "165", 30, fx("-10")));
+    let c = portfolio(vec![spot], vec![call]);
+    let lin = HealthCache::new(vec![spot], vec![call], MarginMode::Linear).unwrap();
+    let m = book(&c, HealthType::Maint);
+    let g = call.unit_greeks();
+    assert!(near(g.value, 4.9054, 5e-5) && near(g.delta, 0.3199, 5e-5), "{g:?}");
+    assert!(near(m.linear, 173.99, 0.005), "{}", m.linear);
+    assert_eq!(m.worst_scenario, Some(3));
+    assert!(near(m.worst_loss, 124.62, 0.005), "{}", m.worst_loss);
+    assert!(near(m.contingency, 9.90, 0.005), "{}", m.contingency);
+    assert!(near(m.requirement, 134.52, 0.005), "{}", m.requirement);
+    // Health differs by exactly the difference of the requirements.
+    let diff =
+        c.health(HealthType::Maint).unwrap().checked_sub(lin.health(HealthType::Maint).unwrap()).unwrap();
+    assert_eq!(diff, m.linear.checked_sub(m.requirement).unwrap());
+}
+
+#[test]
+fn worked_example_delta_hedged_option_book() {
+    // Long 10 calls K 150, 30 days, σ 0.6: V0 = 10.2809, Δ = 0.5343 per unit,
+    // hedged with a short perp of 10·Δ = 5.343 SOL.
+    // Linear Maint: option min(10·150·5 %·0.5343, 102.81) = 40.07;
+    //   perp 5.343·150·5 % = 40.07 → 80.14.
+    // Portfolio Maint: Δ ≈ 0 and long Γ, so price moves gain; the worst
+    //   scenario is k = 7 (flat price, vol −0.1, one day later): the call at
+    //   σ 0.5, 29 days is worth 8.4268, loss 10·(10.2809 − 8.4268) = 18.54.
+    //   Contingency 0.5 %·(1500·0.5343 + 801.4) = 8.01 → 26.55 (33 % of linear).
+    let opt = option_at_model(2, true, "150", 30, fx("10"));
+    let hedge = opt.unit_greeks().delta.checked_mul_floor(fx("-10")).unwrap();
+    let c = portfolio(vec![], vec![opt, linear_leg(1, DerivativeKind::Perpetual, hedge)]);
+    let m = book(&c, HealthType::Maint);
+    let g = opt.unit_greeks();
+    assert!(near(g.value, 10.2809, 5e-5) && near(g.delta, 0.5343, 5e-5), "{g:?}");
+    assert!(near(m.linear, 80.14, 0.005), "{}", m.linear);
+    assert_eq!(m.worst_scenario, Some(7));
+    assert!(near(m.worst_loss, 18.54, 0.005), "{}", m.worst_loss);
+    assert!(near(m.contingency, 8.01, 0.005), "{}", m.contingency);
+    assert!(near(m.requirement, 26.55, 0.005), "{}", m.requirement);
+    assert!(m.requirement.to_f64() < 0.5 * m.linear.to_f64());
+    // Init: 2·18.54 + 1 %·1602.8 = 53.11 vs linear 2·80.14 = 160.28 (33 %).
+    let i = book(&c, HealthType::Init);
+    assert!(near(i.requirement, 53.11, 0.005) && near(i.linear, 160.28, 0.005), "{i:?}");
+}
+
+#[test]
+fn long_option_never_requires_more_than_its_premium() {
+    // 100 long OTM calls K 180, 7 days: V0 = 0.06778, Δ = 0.01567 per unit,
+    // premium 6.778. At −10 % with vol −0.207 (the 0.1 shock × √(30/7)) it
+    // is worth ~0: worst loss ≈ 6.78. Init would charge 2·6.78 + 1 %·15,000·Δ
+    // = 15.9: more than the premium, so the long-only cap charges 6.778.
+    // The contingency is on delta-adjusted notional: 1 %·15,000·0.01567 =
+    // 2.35, not 1 %·15,000 = 150.
+    let d = option_at_model(2, true, "180", 7, fx("100"));
+    let premium = fx("100")
+        .checked_mul_ceil(option_risk_array(&d, &params().grid().unwrap()).unwrap().unwrap().value)
+        .unwrap();
+    assert!(near(premium, 6.778, 5e-4), "{premium}");
+    let c = portfolio(vec![], vec![d]);
+    for ht in HealthType::ALL {
+        let r = book(&c, ht);
+        assert!(r.scenario <= premium && r.requirement <= premium, "{ht:?}: {r:?} vs {premium}");
+        assert!(r.worst_loss <= premium);
+    }
+    let i = book(&c, HealthType::Init);
+    assert!(near(i.contingency, 2.35, 5e-3), "{i:?}");
+    assert_eq!(i.scenario, premium);
+}
+
+#[test]
+fn short_option_is_never_free() {
+    // Far OTM short call (K 400, 7 days, Δ ≈ 3e-32): no scenario loses, and
+    // the contingency uses max(|Δ|, min_delta 0.1): 0.5 %·10·150·0.1 = 0.75.
+    let c = portfolio(vec![], vec![option_at_model(2, true, "400", 7, fx("-10"))]);
+    let m = book(&c, HealthType::Maint);
+    assert!(near(m.contingency, 0.75, 1e-9), "{m:?}");
+    assert!(m.requirement >= m.contingency && m.requirement.is_positive());
 }
 
 #[test]
@@ -129,6 +219,23 @@ fn unnetted_tokens_keep_linear_weights() {
 }
 
 #[test]
+fn given_arrays_are_used_and_must_match_the_grid() {
+    let d = option_at_model(2, false, "140", 30, fx("-5"));
+    let c = portfolio(vec![sol(fx("3"))], vec![d]);
+    let grid = params().grid().unwrap();
+    let a = option_risk_array(&d, &grid).unwrap().unwrap();
+    let p = params();
+    let with = portfolio_health_with_arrays(&c, &p, HealthType::Maint, &[(2, a)]).unwrap();
+    assert_eq!(with, c.health(HealthType::Maint).unwrap());
+    let other = RiskGrid::new(&["-0.2", "0.2"].map(fx), &[]).unwrap();
+    let stale = option_risk_array(&d, &other).unwrap().unwrap();
+    assert_eq!(
+        portfolio_health_with_arrays(&c, &p, HealthType::Maint, &[(2, stale)]),
+        Err(RiskError::InvalidParameter)
+    );
+}
+
+#[test]
 fn params_validation() {
     let mut p = params();
     p.shock_scale = PerType { init: fx("1"), maint: fx("1.5"), liq_end: fx("1.2") };
@@ -136,39 +243,13 @@ fn params_validation() {
     let mut p = params();
     p.price_shocks.clear();
     assert!(HealthCache::new(vec![], vec![], MarginMode::Portfolio(p)).is_err());
+    // 8 price × 4 vol shocks do not fit a risk array (1 + 32 + 8 > 40).
+    let mut p = params();
+    p.price_shocks =
+        (1..=8).map(|i| Fixed::from_i64(i).checked_div_int(100, crate::Rounding::Floor).unwrap()).collect();
+    p.vol_shocks = ["-0.1", "0", "0.1", "0.2"].map(fx).to_vec();
+    assert_eq!(p.validate(), Err(RiskError::InvalidParameter));
 }
 
-proptest! {
-    /// The requirement of a combined book never exceeds the sum of the
-    /// requirements of each position held alone.
-    #[test]
-    fn portfolio_is_subadditive(
-        spot in -50i64..50, perp_b in -50i64..50, fut_b in -50i64..50, opt_b in -50i64..50,
-        ht_i in 0usize..3,
-    ) {
-        let ht = HealthType::ALL[ht_i];
-        let p = params();
-        let spot_t = token(1, Fixed::from_i64(spot), fx("150"), &sol_weights()).with_underlying(1);
-        let lin = |m: u16, kind: DerivativeKind, b: i64| {
-            DerivativeInfo::new(m, 1, kind, Fixed::from_i64(b), fx("150"), Fixed::ZERO, BiasedPrices::flat(fx("150")), perp_rates()).unwrap()
-        };
-        let perp_d = lin(1, DerivativeKind::Perpetual, perp_b);
-        let fut_d = lin(3, DerivativeKind::Future, fut_b);
-        let opt_d = DerivativeInfo::new(2, 1, call(2, "1", "0").kind, Fixed::from_i64(opt_b), Fixed::ZERO, Fixed::ZERO, BiasedPrices::flat(fx("150")), perp_rates()).unwrap();
-        let mode = MarginMode::Portfolio(p.clone());
-        let all = HealthCache::new(vec![spot_t], vec![perp_d, fut_d, opt_d], mode.clone()).unwrap();
-        let combined = portfolio_requirement(&all, &p, ht).unwrap();
-        let alone = [
-            HealthCache::new(vec![spot_t], vec![], mode.clone()).unwrap(),
-            HealthCache::new(vec![], vec![perp_d], mode.clone()).unwrap(),
-            HealthCache::new(vec![], vec![fut_d], mode.clone()).unwrap(),
-            HealthCache::new(vec![], vec![opt_d], mode.clone()).unwrap(),
-        ];
-        let mut sum = Fixed::ZERO;
-        for c in &alone {
-            sum = sum.checked_add(portfolio_requirement(c, &p, ht).unwrap()).unwrap();
-        }
-        // ulp slack: the per-position Greeks are rounded separately.
-        prop_assert!(combined <= sum.checked_add(Fixed::from_bits(64)).unwrap(), "{} > {}", combined, sum);
-    }
-}
+#[path = "portfolio_props.rs"]
+mod props;

@@ -81,6 +81,19 @@ fn mul(a: Fixed, b: Fixed) -> RiskResult<Fixed> {
 
 /// Black–Scholes value and Greeks (see module docs for formulas and cost).
 pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
+    bs_eval(inp, true)
+}
+
+/// Black–Scholes value only (the same arithmetic as [`bs_price_greeks`],
+/// so the same value to the last bit, without Γ, vega and θ: ≤ 80
+/// multiplies with `r = 0`). The risk-array crank revalues every scenario
+/// with it.
+pub fn bs_value(inp: &BsInput) -> RiskResult<Fixed> {
+    Ok(bs_eval(inp, false)?.value)
+}
+
+/// Value and Δ always; Γ, vega and θ only if `greeks`.
+fn bs_eval(inp: &BsInput, greeks: bool) -> RiskResult<Greeks> {
     let BsInput { spot: s, strike: k, vol, seconds_to_expiry, rate, is_call } = *inp;
     if !s.is_positive() || !k.is_positive() || vol.is_negative() {
         return Err(RiskError::Domain);
@@ -108,6 +121,10 @@ pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
         let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?.checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
         (v, n1.checked_sub(Fixed::ONE)?)
     };
+    let value = value.positive_part();
+    if !greeks {
+        return Ok(Greeks { value, delta, gamma: Fixed::ZERO, vega: Fixed::ZERO, theta: Fixed::ZERO });
+    }
     let gamma = mul(mul(pdf1, inv)?, recip(s)?)?;
     let vega = mul(mul(mul(gamma, s)?, s)?, mul(vol, t)?)?;
     // θ = −S·φ(d1)·σ²·inv/2 ∓ r·K_D·N(±d2)
@@ -120,7 +137,7 @@ pub fn bs_price_greeks(inp: &BsInput) -> RiskResult<Greeks> {
     } else {
         mul(mul(rate, kd)?, Fixed::ONE.checked_sub(n2)?)?
     };
-    Ok(Greeks { value: value.positive_part(), delta, gamma, vega, theta: carry.checked_sub(decay)? })
+    Ok(Greeks { value, delta, gamma, vega, theta: carry.checked_sub(decay)? })
 }
 
 /// Discounted intrinsic value for expired or zero-variance options.
@@ -144,3 +161,7 @@ fn intrinsic(s: Fixed, kd: Fixed, rate: Fixed, is_call: bool) -> RiskResult<Gree
 #[cfg(test)]
 #[path = "black_scholes_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "bs_reference_tests.rs"]
+mod reference_tests;

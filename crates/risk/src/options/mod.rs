@@ -3,12 +3,17 @@
 //! [`math`] provides `ln`, `exp`, `rsqrt`/`sqrt`, a division-free
 //! reciprocal and the normal CDF using only multiplies (plus one native
 //! `u64` division where a reciprocal is needed); [`black_scholes`] builds
-//! the price and Greeks on top. Every function documents its multiply count
-//! so the on-chain compute cost is bounded and predictable.
+//! the price and Greeks on top; [`risk_array`] revalues an option over the
+//! group's scenario grid once per market for portfolio margin. Every
+//! function documents its multiply count so the on-chain compute cost is
+//! bounded and predictable.
 
 pub mod black_scholes;
 pub mod math;
+pub mod risk_array;
 mod tables;
 
 #[cfg(test)]
 pub(crate) mod op_count;
+#[cfg(test)]
+mod standard_manager_tests;

@@ -1,0 +1,439 @@
+//! Risk arrays: an option's value change under every scenario of the
+//! group's grid, computed once per market by a permissionless crank with
+//! full Black–Scholes, then read by health with multiplies and adds only
+//! (CME SPAN's idea, on-chain).
+//!
+//! # Scenarios ([`RiskGrid`])
+//! Every scenario looks [`LOOK_AHEAD_SECS`] ahead (SPAN's one-day
+//! look-ahead), so time decay is in all of them:
+//!
+//! ```text
+//! k = 0              time decay only: S, σ unchanged, T − 1 day
+//! k = 1 … n·m        every (price shock s_i, vol shock v_j) of the grid
+//! k > n·m            extended moves (−66 % … +500 %), flat vol, weight w_k
+//!
+//! S_k = S·(1 + s)
+//! σ_k = max(σ + v·√(30 d / max(T, 1 d)), σ·MIN_VOL_FRACTION)
+//! w_k = ¾ · max_i |s_i| / |move_k|      (1 for core scenarios)
+//! ```
+//!
+//! Vol shocks grow for short-dated options and shrink for long-dated ones
+//! (Derive's `(30 d / T)^p` term structure, here with `p = ½` both ways).
+//! Extended moves are weighted so a linear position loses ¾ of its loss in
+//! the largest core shock in each of them (Derive: weight × |move| ≈ 0.14
+//! against a ±18 % core grid, 0.78): they never bind for linear books and
+//! catch the tails of convex ones, such as far out-of-the-money shorts.
+//!
+//! # What an array holds
+//! Model value, Δ, Γ, vega, θ at the oracle price, and per scenario the
+//! value change per unit of underlying *as a fraction of the reference
+//! spot*, `r_k = (V_k − V_0) / S`, stored as an `i64` of 2^-48 units (the
+//! bits of a [`Fixed`]; `|r_k| < 32,768`). Relative storage makes it
+//! independent of token decimals and prices; health turns it back into
+//! quote with one multiply per position, `qty·S`, then one per scenario.
+//! `r_k` is stored rounded down; [`RiskArray::add_position_pnl`] uses
+//! `r_k + 2^-48` for short holders, so every stored change is an upper
+//! bound of the loss of whichever side holds it.
+//!
+//! # Stored layout ([`RISK_ARRAY_BYTES`] = 448, the `Market.reserved` space)
+//! ```text
+//! offset size  field
+//!      0    8  computed_at   i64 unix seconds
+//!      8    4  grid_id       u32 (FNV-1a of the grid: a new grid invalidates every array)
+//!     12    2  scenario_count u16
+//!     14    2  (zero)
+//!     16   16  spot          Fixed (i128 LE = two u64 limbs, as StoredFixed)
+//!     32   16  vol           Fixed
+//!     48   16  value         Fixed, per underlying native unit
+//!     64   16  delta         Fixed
+//!     80   16  gamma         Fixed
+//!     96   16  vega          Fixed, per 1.00 of vol
+//!    112   16  theta         Fixed, per year
+//!    128  320  changes       [i64; 40]  r_k bits
+//! ```
+//! Every field is 8-byte aligned and no `i128` is needed (zero-copy safe).
+//! 40 scenarios hold 1 decay + a 5 × 3 or 7 × 3 core grid + 8 extended
+//! moves (24 or 30), or up to 31 core scenarios.
+
+use super::black_scholes::{bs_price_greeks, bs_value, BsInput};
+use super::math::{recip, sqrt};
+use crate::error::{RiskError, RiskResult};
+use crate::fixed::{Fixed, Rounding, FRAC_BITS};
+use alloc::vec::Vec;
+
+/// Scenarios an array can hold.
+pub const RISK_ARRAY_SCENARIOS: usize = 40;
+/// Bytes of the stored form (the `Market.reserved` space).
+pub const RISK_ARRAY_BYTES: usize = 448;
+const HEADER_BYTES: usize = 128;
+const _: () = assert!(HEADER_BYTES + 8 * RISK_ARRAY_SCENARIOS == RISK_ARRAY_BYTES);
+
+/// One-day look-ahead of every scenario.
+pub const LOOK_AHEAD_SECS: i64 = 86_400;
+/// Tenor at which a vol shock applies as given (30 days).
+pub const VOL_REF_SECS: i64 = 30 * 86_400;
+/// Shortest tenor used to scale vol shocks (1 day: at most √30 ≈ 5.5×).
+pub const MIN_VOL_HORIZON_SECS: i64 = 86_400;
+/// A vol-down scenario never takes vol below this fraction of the current vol.
+pub const MIN_VOL_FRACTION: Fixed = Fixed::from_bits(1 << (FRAC_BITS - 2)); // 0.25
+/// Extended price moves, in hundredths (−66 % … +500 %, Deribit's range).
+pub const EXTENDED_MOVES_PCT: [i64; 8] = [-66, -50, -33, 33, 50, 100, 200, 500];
+const PCT: u64 = 100;
+/// Weighted loss of a linear position in an extended move, as a fraction of
+/// its loss in the largest core shock: 3/4.
+pub const EXTENDED_WEIGHT_NUM: i64 = 3;
+/// Denominator of the extended-move weight fraction.
+pub const EXTENDED_WEIGHT_DEN: u64 = 4;
+
+/// One scenario of a grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Relative price move `s` (`S_k = S·(1 + s)`, `s > −1`).
+    pub price_shock: Fixed,
+    /// Absolute vol move at the 30-day tenor.
+    pub vol_shock: Fixed,
+    /// Weight of the scenario's loss (1 for core scenarios, < 1 extended).
+    pub weight: Fixed,
+}
+
+/// The group's scenario list (see module docs), built once per instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RiskGrid {
+    scenarios: Vec<Scenario>,
+    id: u32,
+}
+
+impl RiskGrid {
+    /// Decay scenario, core grid `price_shocks × vol_shocks` (no vol shocks:
+    /// vol flat), extended moves. Errors if a shock is ≤ −100 % or the list
+    /// exceeds [`RISK_ARRAY_SCENARIOS`]. Eight divisions (extended weights).
+    pub fn new(price_shocks: &[Fixed], vol_shocks: &[Fixed]) -> RiskResult<RiskGrid> {
+        let vols: &[Fixed] = if vol_shocks.is_empty() { &[Fixed::ZERO] } else { vol_shocks };
+        if price_shocks.iter().any(|s| *s <= Fixed::NEG_ONE) {
+            return Err(RiskError::InvalidParameter);
+        }
+        let core = price_shocks.len().checked_mul(vols.len()).ok_or(RiskError::CapacityExceeded)?;
+        let widest =
+            price_shocks.iter().try_fold(Fixed::ZERO, |m, s| Ok::<_, RiskError>(m.max(s.checked_abs()?)))?;
+        let extended = if widest.is_zero() { 0 } else { EXTENDED_MOVES_PCT.len() };
+        if 1 + core + extended > RISK_ARRAY_SCENARIOS {
+            return Err(RiskError::CapacityExceeded);
+        }
+        let mut scenarios = Vec::with_capacity(1 + core + extended);
+        scenarios.push(Scenario { price_shock: Fixed::ZERO, vol_shock: Fixed::ZERO, weight: Fixed::ONE });
+        for s in price_shocks {
+            for v in vols {
+                scenarios.push(Scenario { price_shock: *s, vol_shock: *v, weight: Fixed::ONE });
+            }
+        }
+        if extended > 0 {
+            for pct in EXTENDED_MOVES_PCT {
+                let mv = Fixed::from_ratio(pct, PCT, Rounding::Floor)?;
+                // w = ¾ · widest / |move|, rounded up, at most 1.
+                let w = widest
+                    .checked_mul_int(PCT as i64 * EXTENDED_WEIGHT_NUM)?
+                    .checked_div_int(pct.unsigned_abs() * EXTENDED_WEIGHT_DEN, Rounding::Ceil)?;
+                scenarios.push(Scenario {
+                    price_shock: mv,
+                    vol_shock: Fixed::ZERO,
+                    weight: w.min(Fixed::ONE),
+                });
+            }
+        }
+        let id = grid_id(&scenarios);
+        Ok(RiskGrid { scenarios, id })
+    }
+
+    /// The scenarios, decay first.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
+    /// Number of scenarios.
+    pub fn len(&self) -> usize {
+        self.scenarios.len()
+    }
+
+    /// Never true (the decay scenario is always there).
+    pub fn is_empty(&self) -> bool {
+        self.scenarios.is_empty()
+    }
+
+    /// FNV-1a of every scenario's bits: an array computed on another grid
+    /// has another id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+fn grid_id(scenarios: &[Scenario]) -> u32 {
+    const FNV_OFFSET: u32 = 0x811c_9dc5;
+    const FNV_PRIME: u32 = 0x0100_0193;
+    let mut h = FNV_OFFSET;
+    for sc in scenarios {
+        for f in [sc.price_shock, sc.vol_shock, sc.weight] {
+            for b in f.to_le_bytes() {
+                h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+            }
+        }
+    }
+    h
+}
+
+/// The terms an array depends on besides price, vol and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// Call (`true`) or put.
+    pub is_call: bool,
+    /// Strike, quote native per underlying native unit.
+    pub strike: Fixed,
+    /// Expiry, unix seconds.
+    pub expiry_ts: i64,
+    /// Annualised risk-free rate (usually 0).
+    pub rate: Fixed,
+}
+
+/// Is an array usable for health now (module docs of the issue: a stale or
+/// drifted array blocks risk-increasing actions like a stale oracle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Usable.
+    Fresh,
+    /// Older than `max_age` (or dated in the future).
+    Stale,
+    /// The oracle moved `max_drift` or more since it was computed.
+    Drifted,
+    /// Computed on another grid.
+    OtherGrid,
+}
+
+/// One option market's risk array (see module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RiskArray {
+    /// When it was computed (unix seconds).
+    pub computed_at: i64,
+    /// [`RiskGrid::id`] of the grid it was computed on.
+    pub grid_id: u32,
+    /// Scenarios filled (the grid's length).
+    pub scenario_count: u16,
+    /// Oracle price it was computed at (quote native per underlying native unit).
+    pub spot: Fixed,
+    /// Volatility used.
+    pub vol: Fixed,
+    /// Model value per underlying native unit at `spot`.
+    pub value: Fixed,
+    /// ∂V/∂S.
+    pub delta: Fixed,
+    /// ∂²V/∂S².
+    pub gamma: Fixed,
+    /// ∂V/∂σ per 1.00 of vol.
+    pub vega: Fixed,
+    /// ∂V/∂t per year.
+    pub theta: Fixed,
+    /// `r_k = (V_k − V_0)/spot` as `Fixed` bits, rounded down.
+    pub changes: [i64; RISK_ARRAY_SCENARIOS],
+}
+
+/// Values `opt` at `oracle` and every scenario of `grid`, `now` being the
+/// current unix time: 1 + `grid.len()` Black–Scholes evaluations (one with
+/// Greeks), one reciprocal, one square root.
+pub fn compute_risk_array(
+    opt: &OptionSpec,
+    oracle: Fixed,
+    vol: Fixed,
+    now: i64,
+    grid: &RiskGrid,
+) -> RiskResult<RiskArray> {
+    let secs = opt.expiry_ts.checked_sub(now).ok_or(RiskError::Overflow)?;
+    let input = |spot: Fixed, vol: Fixed, secs: i64| BsInput {
+        spot,
+        strike: opt.strike,
+        vol,
+        seconds_to_expiry: secs,
+        rate: opt.rate,
+        is_call: opt.is_call,
+    };
+    let g = bs_price_greeks(&input(oracle, vol, secs))?;
+    let inv_spot = recip(oracle)?;
+    let ahead = secs.saturating_sub(LOOK_AHEAD_SECS).max(0);
+    let vol_scale = if grid.scenarios.iter().all(|s| s.vol_shock.is_zero()) {
+        Fixed::ONE
+    } else {
+        let horizon = secs.max(MIN_VOL_HORIZON_SECS).unsigned_abs();
+        sqrt(Fixed::from_i64(VOL_REF_SECS).checked_div_int(horizon, Rounding::Ceil)?)?
+    };
+    let vol_floor = vol.checked_mul_floor(MIN_VOL_FRACTION)?;
+    let mut changes = [0i64; RISK_ARRAY_SCENARIOS];
+    if grid.len() > RISK_ARRAY_SCENARIOS {
+        return Err(RiskError::CapacityExceeded);
+    }
+    for (slot, sc) in changes.iter_mut().zip(grid.scenarios.iter()) {
+        let s_k = oracle.checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock)?)?;
+        let vol_k = if sc.vol_shock.is_zero() {
+            vol
+        } else {
+            vol.checked_add(sc.vol_shock.checked_mul_floor(vol_scale)?)?.max(vol_floor)
+        };
+        let v_k = bs_value(&input(s_k, vol_k, ahead))?;
+        let r = v_k.checked_sub(g.value)?.checked_mul_floor(inv_spot)?;
+        *slot = i64::try_from(r.to_bits()).map_err(|_| RiskError::Overflow)?;
+    }
+    Ok(RiskArray {
+        computed_at: now,
+        grid_id: grid.id,
+        scenario_count: u16::try_from(grid.len()).map_err(|_| RiskError::CapacityExceeded)?,
+        spot: oracle,
+        vol,
+        value: g.value,
+        delta: g.delta,
+        gamma: g.gamma,
+        vega: g.vega,
+        theta: g.theta,
+        changes,
+    })
+}
+
+impl RiskArray {
+    /// Whether the array may be used at `now` with the oracle at `oracle`:
+    /// age ≤ `max_age_secs`, `|oracle − spot| < max_drift·spot` (one
+    /// multiply), computed on `grid`.
+    pub fn freshness(
+        &self,
+        now: i64,
+        oracle: Fixed,
+        grid: &RiskGrid,
+        max_age_secs: u64,
+        max_drift: Fixed,
+    ) -> RiskResult<Freshness> {
+        if self.grid_id != grid.id || usize::from(self.scenario_count) != grid.len() {
+            return Ok(Freshness::OtherGrid);
+        }
+        let age = now.checked_sub(self.computed_at).ok_or(RiskError::Overflow)?;
+        if age < 0 || age.unsigned_abs() > max_age_secs {
+            return Ok(Freshness::Stale);
+        }
+        let moved = oracle.checked_sub(self.spot)?.checked_abs()?;
+        if moved >= self.spot.checked_mul_floor(max_drift)? {
+            return Ok(Freshness::Drifted);
+        }
+        Ok(Freshness::Fresh)
+    }
+
+    /// `r_k` (2^-48 units) of scenario `k`.
+    fn change(&self, k: usize) -> RiskResult<i64> {
+        if k >= usize::from(self.scenario_count) {
+            return Err(RiskError::Domain);
+        }
+        self.changes.get(k).copied().ok_or(RiskError::Domain)
+    }
+
+    /// Model value per underlying native unit in scenario `k`:
+    /// `value + spot·r_k` (rounded down, ≥ 0).
+    pub fn scenario_value(&self, k: usize) -> RiskResult<Fixed> {
+        let dv = self.spot.checked_mul_floor(Fixed::from_bits(i128::from(self.change(k)?)))?;
+        Ok(self.value.checked_add(dv)?.positive_part())
+    }
+
+    /// Adds the P&L of holding `qty` (signed) in every scenario to `acc`
+    /// (quote native, rounded down): `n = qty·spot` once (magnitude rounded
+    /// up), then `n·r_k` per scenario, with `r_k + 2^-48` when short. This
+    /// is the health path: `1 + scenario_count` multiplies.
+    pub fn add_position_pnl(&self, qty: Fixed, acc: &mut [Fixed]) -> RiskResult<()> {
+        let count = usize::from(self.scenario_count);
+        if acc.len() < count {
+            return Err(RiskError::CapacityExceeded);
+        }
+        if qty.is_zero() {
+            return Ok(());
+        }
+        let short = qty.is_negative();
+        let n = qty.checked_mul(self.spot, if short { Rounding::Floor } else { Rounding::Ceil })?;
+        let bump = i128::from(short);
+        for (a, r) in acc.iter_mut().zip(self.changes.iter()).take(count) {
+            let r = Fixed::from_bits(i128::from(*r).checked_add(bump).ok_or(RiskError::Overflow)?);
+            *a = a.checked_add(n.checked_mul_floor(r)?)?;
+        }
+        Ok(())
+    }
+
+    /// The stored form (layout in the module docs).
+    pub fn to_bytes(&self) -> [u8; RISK_ARRAY_BYTES] {
+        let mut out = [0u8; RISK_ARRAY_BYTES];
+        let mut w = Writer { buf: &mut out, at: 0 };
+        w.put(&self.computed_at.to_le_bytes());
+        w.put(&self.grid_id.to_le_bytes());
+        w.put(&self.scenario_count.to_le_bytes());
+        w.put(&[0, 0]);
+        for f in [self.spot, self.vol, self.value, self.delta, self.gamma, self.vega, self.theta] {
+            w.put(&f.to_le_bytes());
+        }
+        for c in self.changes {
+            w.put(&c.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads the stored form; errors if the scenario count exceeds the capacity.
+    pub fn from_bytes(b: &[u8; RISK_ARRAY_BYTES]) -> RiskResult<RiskArray> {
+        let mut r = Reader { buf: b, at: 0 };
+        let computed_at = i64::from_le_bytes(r.take()?);
+        let grid_id = u32::from_le_bytes(r.take()?);
+        let scenario_count = u16::from_le_bytes(r.take()?);
+        let _pad: [u8; 2] = r.take()?;
+        if usize::from(scenario_count) > RISK_ARRAY_SCENARIOS {
+            return Err(RiskError::CapacityExceeded);
+        }
+        let mut f = || r.take().map(Fixed::from_le_bytes);
+        let (spot, vol, value, delta, gamma, vega, theta) = (f()?, f()?, f()?, f()?, f()?, f()?, f()?);
+        let mut changes = [0i64; RISK_ARRAY_SCENARIOS];
+        for c in changes.iter_mut() {
+            *c = i64::from_le_bytes(r.take()?);
+        }
+        Ok(RiskArray {
+            computed_at,
+            grid_id,
+            scenario_count,
+            spot,
+            vol,
+            value,
+            delta,
+            gamma,
+            vega,
+            theta,
+            changes,
+        })
+    }
+}
+
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.at + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.at..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.at = end;
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> RiskResult<[u8; N]> {
+        let end = self.at.checked_add(N).ok_or(RiskError::Overflow)?;
+        let src = self.buf.get(self.at..end).ok_or(RiskError::CapacityExceeded)?;
+        self.at = end;
+        src.try_into().map_err(|_| RiskError::CapacityExceeded)
+    }
+}
+
+#[cfg(test)]
+#[path = "risk_array_tests.rs"]
+mod tests;
