@@ -88,19 +88,27 @@ test("xmargin CLI: admin and user commands over JSON-RPC", async (t) => {
   const myUsdc = await tokenAccount(me, usdc, 0n);
   const g = group.toBase58();
   cli("create-account", "--group", g);
-  cli("deposit", "--group", g, "--token-index", "1", "--amount", "10000000000", "--token-account", mySol.toBase58());
-  cli("withdraw", "--group", g, "--token-index", "0", "--amount", "500000000", "--token-account", myUsdc.toBase58());
+  // Amounts in UI units (the bank's mint decimals): 10 SOL, 500 USDC, 200 USDC.
+  cli("deposit", "--group", g, "--token-index", "1", "--amount", "10", "--token-account", mySol.toBase58());
+  cli("withdraw", "--group", g, "--token-index", "0", "--amount", "500", "--token-account", myUsdc.toBase58());
   const balance = async (k: typeof myUsdc) => unpackAccount(k, (await h.getAccount(k))!).amount;
   assert.equal(await balance(myUsdc), 500_000_000n, "borrowed 500 USDC");
-  cli("repay", "--group", g, "--token-index", "0", "--amount", "200000000", "--token-account", myUsdc.toBase58());
+  const repaid = JSON.parse(cli("repay", "--group", g, "--token-index", "0", "--amount-native", "200000000",
+    "--token-account", myUsdc.toBase58(), "--output", "json"));
+  assert.equal(repaid.amount, "200.000000");
+  assert.equal(typeof repaid.signature, "string");
   assert.equal(await balance(myUsdc), 300_000_000n);
   const shown = cli("show", "--group", g);
   assert.match(shown, new RegExp(client.marginAccountAddress(me.publicKey).toBase58()));
   assert.match(shown, /2 accounts, 2 valued/);
+  const mine = JSON.parse(cli("show", client.marginAccountAddress(me.publicKey).toBase58(), "--output", "json"));
+  assert.equal(mine.band, "healthy");
+  assert.equal(mine.tokens[1].balance, "10.000000000");
+  assert.ok(mine.tokens[1].liquidation_price.price > 0, "a SOL price liquidates the 300 USDC debt");
 
   // Bad input is refused with a reason and a non-zero exit.
   const bad = spawnSync(bin, ["deposit", "--group", g, "--token-index", "1", "--amount", "x",
     "--rpc-url", process.env.ANCHOR_PROVIDER_URL!, "--keypair", keypair], { encoding: "utf8" });
   assert.notEqual(bad.status, 0);
-  assert.match(bad.stderr, /--amount x/);
+  assert.match(bad.stderr, /invalid value 'x' for '--amount/);
 });

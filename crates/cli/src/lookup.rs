@@ -9,29 +9,12 @@ use xmargin_client::lookup_table::{
     LookupTableState, MAX_ADDRESSES,
 };
 
-use crate::args::Args;
 use crate::rpc::{Cluster, Ctx};
-
-pub const USAGE: &str = "\
-LOOKUP TABLE (the group's address lookup table: v0 transactions for accounts with many positions):
-    xmargin create-lookup-table --group G   (prints its address; the signer is its authority)
-    xmargin extend-lookup-table --group G --lookup-table T   (adds banks and markets listed since)";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Create { group: Pubkey },
     Extend { group: Pubkey, table: Pubkey },
-}
-
-/// Parses a lookup-table command (`Ok(None)`: not one).
-pub fn parse(command: &str, a: &Args) -> Result<Option<Command>, String> {
-    Ok(Some(match command {
-        "create-lookup-table" => Command::Create { group: a.pubkey("--group")? },
-        "extend-lookup-table" => {
-            Command::Extend { group: a.pubkey("--group")?, table: a.pubkey("--lookup-table")? }
-        }
-        _ => return Ok(None),
-    }))
 }
 
 /// Reads the lookup table at `table`.
@@ -60,7 +43,11 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, command: Command) -> Result<Pubkey,
             (group, table, state.table.addresses)
         }
     };
-    let wanted = group_addresses(&group, &ctx.banks(&group)?, &ctx.markets(&group)?);
+    ctx.program.insurance_vault(&group);
+    let wanted: Vec<Pubkey> = group_addresses(&group, &ctx.banks(&group)?, &ctx.markets(&group)?)
+        .iter()
+        .map(|k| ctx.program.map_key(k))
+        .collect();
     let missing = missing_addresses(&have, &wanted);
     if have.len() + missing.len() > MAX_ADDRESSES {
         return Err(format!(
@@ -72,31 +59,15 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, command: Command) -> Result<Pubkey,
     for (i, ix) in extend_lookup_table(&table, &me, &me, &missing).into_iter().enumerate() {
         ctx.send(&format!("extend-lookup-table {table} (part {})", i + 1), ix)?;
     }
-    if missing.is_empty() {
-        println!("lookup table {table}: up to date ({total} addresses)");
-    } else {
-        println!("lookup table {table}: {} addresses added, {total} in all", missing.len());
-    }
-    println!("lookup table: {table}   (pass --lookup-table {table} to every command and the keeper)");
+    let added = missing.len();
+    let status = match added {
+        0 => format!("lookup table {table}: up to date ({total} addresses)"),
+        n => format!("lookup table {table}: {n} addresses added, {total} in all"),
+    };
+    ctx.out.note("added", added, status);
+    ctx.out.field("addresses", total);
+    let hint =
+        format!("lookup table: {table}   (pass --lookup-table {table} to every command and the keeper)");
+    ctx.out.note("lookup_table", table.to_string(), hint);
     Ok(table)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_commands_parse() {
-        let g = Pubkey::new_unique();
-        let t = Pubkey::new_unique();
-        let raw = |s: String| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let a = Args::parse(&raw(format!("--group {g}"))).unwrap();
-        assert_eq!(parse("create-lookup-table", &a).unwrap(), Some(Command::Create { group: g }));
-        assert!(a.finish().is_ok());
-        let a = Args::parse(&raw(format!("--group {g} --lookup-table {t}"))).unwrap();
-        assert_eq!(parse("extend-lookup-table", &a).unwrap(), Some(Command::Extend { group: g, table: t }));
-        let a = Args::parse(&raw(format!("--group {g}"))).unwrap();
-        assert!(parse("extend-lookup-table", &a).unwrap_err().contains("--lookup-table is required"));
-        assert_eq!(parse("deposit", &a).unwrap(), None);
-    }
 }

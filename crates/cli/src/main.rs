@@ -1,53 +1,73 @@
 //! `xmargin` — command line for the xmargin program.
 //!
 //! `xmargin demo` plays a scenario on an embedded SVM (LiteSVM running the real
-//! SBF build of the program) and prints what happened; the admin and user
-//! commands (`rpc.rs`) work against a cluster's JSON-RPC.
-mod args;
+//! SBF build of the program) and prints what happened; the admin, user and
+//! market commands work against a cluster's JSON-RPC, with the Solana CLI's
+//! conventions (`settings.rs`: `-u`, `-k`, `--commitment`, its config file).
+mod amount;
+mod bank_config;
+mod cli;
+mod commands;
 mod demo;
 mod demo_markets;
 mod lookup;
 mod market_config;
+mod market_flags;
 mod markets;
+mod output;
+mod program_id;
 mod quote;
 mod rpc;
+mod rpc_cluster;
+mod settings;
 mod show;
+mod show_account;
 #[cfg(test)]
 mod svm_tests;
+#[cfg(test)]
+mod svm_user_tests;
+mod update_bank;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("demo") => {
-            if let Err(e) = demo::run() {
-                eprintln!("demo failed: {e}");
-                std::process::exit(1);
-            }
-        }
-        Some("-h" | "--help") | None => print_usage(),
-        Some(command) => match rpc::run(command, &args[1..]) {
-            Ok(true) => {}
-            Ok(false) => {
-                eprintln!("unknown command `{command}`\n");
-                print_usage();
-                std::process::exit(2);
-            }
-            Err(e) => {
-                eprintln!("{command}: {e}");
-                std::process::exit(1);
-            }
-        },
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+use crate::program_id::ProgramTarget;
+
+/// Connects as the settings say and runs `cli.command`.
+fn run(cli: Cli) -> Result<(), String> {
+    let settings =
+        settings::resolve(&cli.global.overrides(), &settings::home_dir()).map_err(|e| e.to_string())?;
+    let program = ProgramTarget::new(cli.global.program_id.unwrap_or(xmargin::ID));
+    let out = Output::new(cli.global.output, &cli.command.name());
+    let mut ctx = rpc::connect(&settings, program, out)?;
+    // The lookup-table commands send small transactions without the table
+    // (create: it does not exist yet; extend: its newest addresses are not
+    // usable until the next slot).
+    if let (Some(table), false) = (
+        cli.global.lookup_table,
+        matches!(cli.command, Command::CreateLookupTable { .. } | Command::ExtendLookupTable { .. }),
+    ) {
+        rpc::Cluster::set_lookup_table(&mut ctx.chain, &table)?;
     }
+    commands::execute(&mut ctx, cli.command, cli.global.lookup_table)?;
+    ctx.out.finish();
+    Ok(())
 }
 
-fn print_usage() {
-    println!(
-        "xmargin — cross-margin clearing on Solana\n\n\
-         USAGE:\n    xmargin demo     play a scenario on an embedded SVM and print what happened\n\
-         \x20                    (the program is read from $XMARGIN_SO or target/deploy/xmargin.so)\n\n{}\n{}\n{}\n{}",
-        rpc::USAGE,
-        markets::USAGE,
-        lookup::USAGE,
-        rpc::COMMON
-    );
+fn main() {
+    let cli = Cli::parse();
+    let name = cli.command.name();
+    let json = cli.global.output == output::OutputFormat::Json;
+    let result = match cli.command {
+        Command::Demo => demo::run().map_err(|e| format!("demo failed: {e}")),
+        _ => run(cli),
+    };
+    if let Err(e) = result {
+        if json {
+            println!("{}", serde_json::json!({ "command": name, "error": e }));
+        }
+        eprintln!("{name}: {e}");
+        std::process::exit(1);
+    }
 }

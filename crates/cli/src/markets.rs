@@ -1,42 +1,20 @@
 //! Derivative-market commands over JSON-RPC: listing and updating markets,
 //! block trades, signed quotes (sign off-chain, take on-chain), and the
-//! permissionless cranks. Parsing ([`parse`]) is separate from sending
-//! ([`execute`]) so flags are checked without a cluster.
+//! permissionless cranks. Flags are parsed by `crate::market_flags`.
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Signer;
-use xmargin::quote::{quote_side, QuoteTerms, NONCE_WINDOW};
+use xmargin::quote::{QuoteTerms, NONCE_WINDOW};
 use xmargin::state::MarginAccount;
 use xmargin_client::health::{health_metas_with_markets, MarketEntry};
 use xmargin_client::instructions::BankKeys;
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
-use xmargin_client::pda;
 use xmargin_keeper::Snapshot;
 
-use crate::args::Args;
 use crate::market_config::{MarketConfig, MarketUpdateConfig};
 use crate::quote::SignedQuote;
 use crate::rpc::{read_keypair, Cluster, Ctx};
-
-pub const USAGE: &str = "\
-MARKETS (ADMIN):
-    xmargin add-market     --group G --market-config FILE.json   (crates/cli/configs/sol-perp.json)
-    xmargin update-market  --group G --market-index M --update FILE.json   (any of risk, oracleConfig,
-                           liquidationFeeBps, insuranceFeeBps, funding)
-TRADING:
-    xmargin trade          --group G --market-index M --size CONTRACTS --price QUOTE_NATIVE_PER_CONTRACT
-                           --buyer-keypair FILE --seller-keypair FILE [--buyer-account-num N] [--seller-account-num N]
-    xmargin quote          --group G --market-index M --side buy|sell --size C --price P
-                           [--valid-slots N (150) | --expiry-slot S] [--nonce N] [--account-num N] [--out FILE]
-                           (the maker signs with --keypair; prints the quote as JSON with a base58 form)
-    xmargin take           --group G --quote FILE|JSON|BASE58 [--account-num N]
-                           (the taker submits the Ed25519 instruction and take_quote)
-ANYONE (the keeper cranks these too):
-    xmargin update-funding --group G --market-index M
-    xmargin sample-price   --group G --market-index M
-    xmargin settle-expired --group G --market-index M [--account A]   (default: every open position)
-    xmargin settle-pnl     --group G --market-index M [--winner A --loser B]   (default: the keeper's pairs)";
 
 /// How long a quote stays valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,89 +78,6 @@ pub struct Parsed {
     pub command: Command,
 }
 
-fn opt_pubkey(a: &Args, flag: &str) -> Result<Option<Pubkey>, String> {
-    a.opt(flag).map(|v| v.parse().map_err(|e| format!("{flag} {v}: {e}"))).transpose()
-}
-
-/// Parses a market command's flags (`Ok(None)`: not a market command). The
-/// caller reads `--rpc-url` and `--keypair`, then checks for unread flags.
-pub fn parse(command: &str, a: &Args) -> Result<Option<Parsed>, String> {
-    const COMMANDS: [&str; 9] = [
-        "add-market",
-        "update-market",
-        "trade",
-        "quote",
-        "take",
-        "update-funding",
-        "sample-price",
-        "settle-expired",
-        "settle-pnl",
-    ];
-    if !COMMANDS.contains(&command) {
-        return Ok(None);
-    }
-    let group = a.pubkey("--group")?;
-    let index = || a.parsed_req::<u16>("--market-index");
-    let account_num = || a.parsed::<u32>("--account-num").map(|n| n.unwrap_or(0));
-    let command = match command {
-        "add-market" => Command::AddMarket { config: a.req("--market-config")?.to_string() },
-        "update-market" => {
-            Command::UpdateMarket { market_index: index()?, update: a.req("--update")?.to_string() }
-        }
-        "trade" => Command::Trade {
-            market_index: index()?,
-            size: a.parsed_req("--size")?,
-            price: a.parsed_req("--price")?,
-            buyer_keypair: a.req("--buyer-keypair")?.to_string(),
-            seller_keypair: a.req("--seller-keypair")?.to_string(),
-            buyer_account_num: a.parsed("--buyer-account-num")?.unwrap_or(0),
-            seller_account_num: a.parsed("--seller-account-num")?.unwrap_or(0),
-        },
-        "quote" => {
-            let side = match a.req("--side")? {
-                "buy" => quote_side::MAKER_BUYS,
-                "sell" => quote_side::MAKER_SELLS,
-                other => return Err(format!("--side {other}: buy or sell (the maker's side)")),
-            };
-            let expiry = match (a.parsed::<u64>("--expiry-slot")?, a.parsed::<u64>("--valid-slots")?) {
-                (Some(_), Some(_)) => return Err("give --expiry-slot or --valid-slots, not both".into()),
-                (Some(slot), None) => Expiry::Slot(slot),
-                (None, slots) => Expiry::After(slots.unwrap_or(150)),
-            };
-            let terms = QuoteTerms {
-                side,
-                size: a.parsed_req("--size")?,
-                price: a.parsed_req("--price")?,
-                expiry_slot: 0,
-                nonce: 0,
-            };
-            Command::Quote {
-                market_index: index()?,
-                terms,
-                expiry,
-                nonce: a.parsed("--nonce")?,
-                account_num: account_num()?,
-                out: a.opt("--out").map(str::to_string),
-            }
-        }
-        "take" => Command::Take { quote: a.req("--quote")?.to_string(), account_num: account_num()? },
-        "update-funding" => Command::UpdateFunding { market_index: index()? },
-        "sample-price" => Command::SamplePrice { market_index: index()? },
-        "settle-expired" => {
-            Command::SettleExpired { market_index: index()?, account: opt_pubkey(a, "--account")? }
-        }
-        _ => {
-            let pair = match (opt_pubkey(a, "--winner")?, opt_pubkey(a, "--loser")?) {
-                (Some(w), Some(l)) => Some((w, l)),
-                (None, None) => None,
-                _ => return Err("give both --winner and --loser, or neither".into()),
-            };
-            Command::SettlePnl { market_index: index()?, pair }
-        }
-    };
-    Ok(Some(Parsed { group, command }))
-}
-
 fn market_entry(
     markets: &BTreeMap<u16, MarketEntry>,
     index: u16,
@@ -215,7 +110,7 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
                 .get(&entry.underlying_token_index)
                 .ok_or_else(|| format!("no bank {} in {group}", entry.underlying_token_index))?;
             let underlying = BankKeys { bank: b.address, vault: b.bank.vault, oracle: b.bank.oracle };
-            let address = pda::market_address(&group, index).0;
+            let address = ctx.program.market(&group, index);
             ctx.send(
                 &format!("add-market {index} {address}"),
                 mixs::add_market(&group, &me, &me, &underlying, args),
@@ -225,7 +120,7 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
             let text = std::fs::read_to_string(&update).map_err(|e| format!("{update}: {e}"))?;
             let change: MarketUpdateConfig =
                 serde_json::from_str(&text).map_err(|e| format!("{update}: {e}"))?;
-            let market = pda::market_address(&group, market_index).0;
+            let market = ctx.program.market(&group, market_index);
             ctx.send(
                 &format!("update-market {market_index}"),
                 mixs::update_market(&group, &me, &market, change.args()?),
@@ -241,8 +136,8 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
             seller_account_num,
         } => {
             let (buyer_kp, seller_kp) = (read_keypair(&buyer_keypair)?, read_keypair(&seller_keypair)?);
-            let buyer = pda::margin_account_address(&group, &buyer_kp.pubkey(), buyer_account_num).0;
-            let seller = pda::margin_account_address(&group, &seller_kp.pubkey(), seller_account_num).0;
+            let buyer = ctx.program.margin_account(&group, &buyer_kp.pubkey(), buyer_account_num);
+            let seller = ctx.program.margin_account(&group, &seller_kp.pubkey(), seller_account_num);
             let (banks, markets) = (ctx.banks(&group)?, ctx.markets(&group)?);
             let e = market_entry(&markets, market_index, &group)?;
             let metas = |acc: &MarginAccount| {
@@ -267,7 +162,7 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
             )
         }
         Command::Quote { market_index, mut terms, expiry, nonce, account_num, out } => {
-            let maker = pda::margin_account_address(&group, &me, account_num).0;
+            let maker = ctx.program.margin_account(&group, &me, account_num);
             terms.expiry_slot = match expiry {
                 Expiry::Slot(s) => s,
                 Expiry::After(n) => ctx.chain.slot()?.saturating_add(n),
@@ -276,15 +171,21 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
                 Some(n) => n,
                 None => next_nonce(&ctx.account(&maker)?),
             };
-            let market = pda::market_address(&group, market_index).0;
+            let market = ctx.program.market(&group, market_index);
             let quote = SignedQuote::sign(&ctx.signer, group, market, maker, terms);
             let json = serde_json::to_string_pretty(&quote.to_json()).map_err(|e| e.to_string())?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, format!("{json}\n")).map_err(|e| format!("{path}: {e}"))?;
-                    println!("quote written to {path}\n{}", quote.encode());
+            if let Some(path) = &out {
+                std::fs::write(path, format!("{json}\n")).map_err(|e| format!("{path}: {e}"))?;
+            }
+            if ctx.out.is_json() {
+                let mut doc = serde_json::to_value(quote.to_json()).map_err(|e| e.to_string())?;
+                doc["out"] = out.into();
+                ctx.out.set_document(doc);
+            } else {
+                match out {
+                    Some(path) => println!("quote written to {path}\n{}", quote.encode()),
+                    None => println!("{json}"),
                 }
-                None => println!("{json}"),
             }
             Ok(())
         }
@@ -293,7 +194,7 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
             if q.group != group {
                 return Err(format!("the quote is for group {}, not {group}", q.group));
             }
-            let taker = pda::margin_account_address(&group, &me, account_num).0;
+            let taker = ctx.program.margin_account(&group, &me, account_num);
             let (banks, markets) = (ctx.banks(&group)?, ctx.markets(&group)?);
             let e = markets
                 .values()
@@ -338,7 +239,8 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
                     .collect(),
             };
             if accounts.is_empty() {
-                println!("settle-expired: no open position in market {market_index}");
+                let text = format!("settle-expired: no open position in market {market_index}");
+                ctx.out.note("nothing_due", true, text);
             }
             for a in accounts {
                 ctx.send(&format!("settle-expired {a}"), mixs::settle_expired(&group, &keys(&e), &a))?;
@@ -360,7 +262,11 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
                     .collect(),
             };
             if pairs.is_empty() {
-                println!("settle-pnl: nothing due in market {market_index}");
+                ctx.out.note(
+                    "nothing_due",
+                    true,
+                    format!("settle-pnl: nothing due in market {market_index}"),
+                );
             }
             for (winner, loser) in pairs {
                 ctx.send(
@@ -376,98 +282,6 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parse_str(command: &str, s: &str) -> Result<Parsed, String> {
-        let a = Args::parse(&s.split_whitespace().map(String::from).collect::<Vec<_>>())?;
-        let p = parse(command, &a)?.expect("a market command");
-        a.finish()?;
-        Ok(p)
-    }
-
-    const G: &str = "11111111111111111111111111111111";
-
-    #[test]
-    fn every_command_parses_its_flags() {
-        let p = parse_str("add-market", &format!("--group {G} --market-config m.json")).unwrap();
-        assert_eq!(p.command, Command::AddMarket { config: "m.json".into() });
-        let p = parse_str("update-market", &format!("--group {G} --market-index 2 --update u.json")).unwrap();
-        assert_eq!(p.command, Command::UpdateMarket { market_index: 2, update: "u.json".into() });
-        let p = parse_str(
-            "trade",
-            &format!("--group {G} --market-index 0 --size 1000 --price 1515000 --buyer-keypair b.json --seller-keypair s.json --seller-account-num 3"),
-        )
-        .unwrap();
-        assert_eq!(
-            p.command,
-            Command::Trade {
-                market_index: 0,
-                size: 1_000,
-                price: 1_515_000,
-                buyer_keypair: "b.json".into(),
-                seller_keypair: "s.json".into(),
-                buyer_account_num: 0,
-                seller_account_num: 3
-            }
-        );
-        let p = parse_str(
-            "quote",
-            &format!("--group {G} --market-index 1 --side sell --size 5 --price 7 --nonce 9"),
-        )
-        .unwrap();
-        let Command::Quote { terms, expiry, nonce, .. } = p.command else { panic!() };
-        assert_eq!(
-            (terms.side, terms.size, terms.price, expiry, nonce),
-            (quote_side::MAKER_SELLS, 5, 7, Expiry::After(150), Some(9))
-        );
-        let p = parse_str(
-            "quote",
-            &format!(
-                "--group {G} --market-index 1 --side buy --size 5 --price 7 --expiry-slot 88 --out q.json"
-            ),
-        )
-        .unwrap();
-        let Command::Quote { terms, expiry, out, .. } = p.command else { panic!() };
-        assert_eq!(
-            (terms.side, expiry, out.as_deref()),
-            (quote_side::MAKER_BUYS, Expiry::Slot(88), Some("q.json"))
-        );
-        let p = parse_str("take", &format!("--group {G} --quote q.json --account-num 1")).unwrap();
-        assert_eq!(p.command, Command::Take { quote: "q.json".into(), account_num: 1 });
-        for (cmd, expected) in [
-            ("update-funding", Command::UpdateFunding { market_index: 4 }),
-            ("sample-price", Command::SamplePrice { market_index: 4 }),
-            ("settle-expired", Command::SettleExpired { market_index: 4, account: None }),
-            ("settle-pnl", Command::SettlePnl { market_index: 4, pair: None }),
-        ] {
-            assert_eq!(parse_str(cmd, &format!("--group {G} --market-index 4")).unwrap().command, expected);
-        }
-        let w = Pubkey::new_unique();
-        let p = parse_str("settle-pnl", &format!("--group {G} --market-index 0 --winner {w} --loser {G}"))
-            .unwrap();
-        assert_eq!(p.command, Command::SettlePnl { market_index: 0, pair: Some((w, Pubkey::default())) });
-        let p = parse_str("settle-expired", &format!("--group {G} --market-index 0 --account {w}")).unwrap();
-        assert_eq!(p.command, Command::SettleExpired { market_index: 0, account: Some(w) });
-        let a = Args::parse(&["--group".into(), G.into()]).unwrap();
-        assert_eq!(parse("deposit", &a).unwrap(), None, "not a market command");
-    }
-
-    #[test]
-    fn bad_flags_are_refused_with_a_reason() {
-        let err = |cmd: &str, s: &str| parse_str(cmd, &format!("--group {G} {s}")).unwrap_err();
-        assert!(err("trade", "--market-index 0 --size 1 --price 1 --buyer-keypair b")
-            .contains("--seller-keypair is required"));
-        assert!(err("quote", "--market-index 0 --side long --size 1 --price 1").contains("buy or sell"));
-        assert!(err(
-            "quote",
-            "--market-index 0 --side buy --size 1 --price 1 --expiry-slot 5 --valid-slots 5"
-        )
-        .contains("not both"));
-        assert!(err("settle-pnl", "--market-index 0 --winner 11111111111111111111111111111111")
-            .contains("both --winner and --loser"));
-        assert!(err("sample-price", "--market-index x").contains("--market-index x"));
-        assert!(err("update-funding", "--market-index 0 --size 3").contains("unknown flag --size"));
-        assert!(parse_str("sample-price", "--market-index 0").unwrap_err().contains("--group is required"));
-    }
 
     #[test]
     fn the_next_nonce_is_the_first_unspent() {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
+use serde_json::json;
 use xmargin::health::pending_funding;
 use xmargin::state::{market_kind, market_status, Market};
 use xmargin_keeper::{rank_accounts, Snapshot};
@@ -123,8 +124,52 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
     }
 }
 
+fn state_name(h: &xmargin_keeper::AccountHealth) -> &'static str {
+    if h.bankrupt {
+        "bankrupt"
+    } else if h.liquidatable {
+        "liquidatable"
+    } else {
+        "ok"
+    }
+}
+
+/// The group as one JSON document (`--output json`): amounts in native units.
+pub fn group_json(snap: &Snapshot) -> Result<serde_json::Value, String> {
+    let mut banks = Vec::new();
+    for (i, b) in &snap.banks {
+        let (dep, bor) = b.bank.native_totals().map_err(|e| format!("{e:?}"))?;
+        banks.push(json!({
+            "token_index": i, "address": b.address.to_string(), "mint": b.bank.mint.to_string(),
+            "oracle": b.bank.oracle.to_string(), "decimals": b.bank.mint_decimals,
+            "deposits_native": floor(dep), "borrows_native": floor(bor),
+        }));
+    }
+    let markets: Vec<_> = snap
+        .markets
+        .iter()
+        .map(|(i, e)| {
+            json!({ "market_index": i, "address": e.address.to_string(), "name": e.market.name_str(),
+                    "kind": kind_name(&e.market), "open_interest": e.market.open_interest })
+        })
+        .collect();
+    let accounts: Vec<_> = rank_accounts(snap)
+        .iter()
+        .map(|h| {
+            json!({ "address": h.address.to_string(), "maint": h.maint, "liquidation_end": h.liquidation_end,
+                    "derivative_positions": h.derivative_positions, "state": state_name(h) })
+        })
+        .collect();
+    Ok(json!({ "group": snap.group.to_string(), "clock": snap.now, "banks": banks, "markets": markets,
+               "accounts_total": snap.accounts.len(), "accounts": accounts }))
+}
+
 pub fn show<C: Cluster>(ctx: &mut Ctx<C>, group: &Pubkey) -> Result<(), String> {
     let snap = Snapshot::load(&mut ctx.chain, group).map_err(|e| e.to_string())?;
+    if ctx.out.is_json() {
+        ctx.out.set_document(group_json(&snap)?);
+        return Ok(());
+    }
     println!("group {group}   clock {}", snap.now);
     println!("{:>4}  {:<44}  {:<44}  {:>20}  {:>20}", "bank", "mint", "oracle", "deposits", "borrows");
     for (i, b) in &snap.banks {
@@ -149,13 +194,7 @@ pub fn show<C: Cluster>(ctx: &mut Ctx<C>, group: &Pubkey) -> Result<(), String> 
     );
     println!("{:<44}  {:>16}  {:>16}  {:>9}  state", "account", "maint", "liq-end", "positions");
     for h in &ranked {
-        let state = if h.bankrupt {
-            "bankrupt"
-        } else if h.liquidatable {
-            "liquidatable"
-        } else {
-            "ok"
-        };
+        let state = state_name(h);
         println!(
             "{:<44}  {:>16}  {:>16}  {:>9}  {state}",
             h.address, h.maint, h.liquidation_end, h.derivative_positions

@@ -15,9 +15,13 @@ use xmargin_test_support::fixtures::{default_bank_args, setup_bank};
 use xmargin_test_support::margin::banks;
 use xmargin_test_support::world::BTC;
 
-use crate::args::Args;
+use clap::Parser;
+use serde_json::Value;
+
+use crate::cli::{Cli, Command};
+use crate::output::Output;
+use crate::program_id::ProgramTarget;
 use crate::rpc::{Cluster, Ctx};
-use crate::{lookup, markets};
 
 impl Cluster for SvmChain<'_> {
     fn slot(&mut self) -> Result<u64, String> {
@@ -52,21 +56,31 @@ impl Cluster for SvmChain<'_> {
     }
 }
 
-/// Runs `xmargin <command> <flags>` as `who` on the world's VM.
-fn xmargin(w: &mut World, who: &Keypair, command: &str, flags: &str) -> Result<(), String> {
-    let raw: Vec<String> =
-        format!("--group {} {flags}", w.group.group).split_whitespace().map(String::from).collect();
-    let a = Args::parse(&raw)?;
-    let parsed = markets::parse(command, &a)?.expect("a market command");
-    a.finish()?;
-    let mut ctx = Ctx {
-        chain: SvmChain { env: &mut w.env, signer: who },
-        signer: who.insecure_clone(),
-        me: who.pubkey(),
-    };
-    let result = markets::execute(&mut ctx, parsed);
+/// Runs the command line `line` (without `xmargin`) as `who` on the
+/// world's VM, as `main` does over JSON-RPC; returns the JSON document
+/// (with `--output json`).
+pub(crate) fn run_as(w: &mut World, who: &Keypair, line: &str) -> Result<Option<Value>, String> {
+    let cli = Cli::try_parse_from(std::iter::once("xmargin").chain(line.split_whitespace()))
+        .map_err(|e| e.to_string())?;
+    let out = Output::new(cli.global.output, &cli.command.name());
+    let program = ProgramTarget::new(cli.global.program_id.unwrap_or(xmargin::ID));
+    let mut ctx = Ctx::new(SvmChain { env: &mut w.env, signer: who }, who.insecure_clone(), program, out);
+    if let (Some(table), false) = (
+        cli.global.lookup_table,
+        matches!(cli.command, Command::CreateLookupTable { .. } | Command::ExtendLookupTable { .. }),
+    ) {
+        ctx.chain.set_lookup_table(&table)?;
+    }
+    let result = crate::commands::execute(&mut ctx, cli.command, cli.global.lookup_table);
+    let document = ctx.out.document();
     w.assert_all_vaults();
-    result
+    result.map(|()| document)
+}
+
+/// Runs `xmargin <command> --group G <flags>` as `who` on the world's VM.
+fn xmargin(w: &mut World, who: &Keypair, command: &str, flags: &str) -> Result<(), String> {
+    let line = format!("{command} --group {} {flags}", w.group.group);
+    run_as(w, who, &line).map(|_| ())
 }
 
 fn dir() -> PathBuf {
@@ -120,7 +134,7 @@ fn the_market_commands_on_the_embedded_svm() {
     let code = u32::from(xmargin::errors::XmarginError::QuoteNonceUsed);
     assert!(replay.contains(&format!("XmarginError::QuoteNonceUsed ({code}): ")), "by name: {replay}");
     let next = w.env.zero_copy::<MarginAccount>(&erin.account);
-    assert_eq!(markets::next_nonce(&next), 1);
+    assert_eq!(crate::markets::next_nonce(&next), 1);
 
     // An hour later anyone cranks funding. The premium in force is +1 %
     // (1,000 at $1.515 over $1.50) moved a third of the way back by the 500
@@ -178,29 +192,19 @@ fn the_market_commands_on_the_embedded_svm() {
         assert!(acc.derivative_position(1).is_none(), "settled at the sampled price, paid, closed");
     }
 
-    let mut ctx = Ctx {
-        chain: SvmChain { env: &mut w.env, signer: &frank.wallet },
-        signer: frank.wallet.insecure_clone(),
-        me: frank.wallet.pubkey(),
-    };
-    let group = w.group.group;
-    crate::show::show(&mut ctx, &group).unwrap();
+    let line = format!("show --group {} --output json", w.group.group);
+    let shown = run_as(&mut w, &frank.wallet, &line);
+    let shown = shown.unwrap().unwrap();
+    assert_eq!(shown["markets"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["accounts"].as_array().unwrap().len(), 2);
     let _ = std::fs::remove_dir_all(dir());
 }
 
-/// Runs `xmargin <lookup command> <flags>` as `who`; returns the table.
+/// Runs `xmargin <lookup command> --group G <flags>` as `who`; returns the table.
 fn xmargin_table(w: &mut World, who: &Keypair, command: &str, flags: &str) -> Result<Pubkey, String> {
-    let raw: Vec<String> =
-        format!("--group {} {flags}", w.group.group).split_whitespace().map(String::from).collect();
-    let a = Args::parse(&raw)?;
-    let parsed = lookup::parse(command, &a)?.expect("a lookup-table command");
-    a.finish()?;
-    let mut ctx = Ctx {
-        chain: SvmChain { env: &mut w.env, signer: who },
-        signer: who.insecure_clone(),
-        me: who.pubkey(),
-    };
-    lookup::execute(&mut ctx, parsed)
+    let line = format!("{command} --group {} {flags} --output json", w.group.group);
+    let doc = run_as(w, who, &line)?.expect("a JSON document");
+    Ok(doc["lookup_table"].as_str().expect("the table").parse().expect("an address"))
 }
 
 /// create-lookup-table fills the group's table; after add-bank,

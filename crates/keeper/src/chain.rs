@@ -4,6 +4,8 @@ use anchor_lang::solana_program::instruction::Instruction;
 use xmargin_client::accounts::ScanFilter;
 use xmargin_client::transaction::WireSize;
 
+use crate::budget::Budget;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainError(pub String);
 
@@ -31,11 +33,19 @@ pub struct Fetched {
     pub data: Vec<u8>,
 }
 
+/// Accounts of a `getProgramAccounts` answer: address and data.
+pub type ProgramAccounts = Vec<(Pubkey, Vec<u8>)>;
+
 pub trait Chain {
     /// Cluster time (the clock sysvar's unix timestamp).
     fn unix_time(&mut self) -> Result<i64, ChainError>;
     /// Accounts of the xmargin program passing `filter` (getProgramAccounts).
     fn program_accounts(&mut self, filter: &ScanFilter) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError>;
+    /// [`Chain::program_accounts`] and the slot the answer was read at (0
+    /// where the chain cannot tell: every later update then applies).
+    fn program_accounts_at(&mut self, filter: &ScanFilter) -> Result<(u64, ProgramAccounts), ChainError> {
+        Ok((0, self.program_accounts(filter)?))
+    }
     /// Several accounts at once (getMultipleAccounts); `None` where missing.
     fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<Fetched>>, ChainError>;
     /// Signs with the keeper's key, sends and confirms: a v0 message with
@@ -44,6 +54,18 @@ pub trait Chain {
     /// (`xmargin_client::transaction::check`). A program error comes back
     /// by name (`xmargin_client::errors`).
     fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError>;
+    /// The compute budget of a transaction of `instructions` (the compute
+    /// budget instructions not yet in it). Default: `fixed`, the keeper's
+    /// configured limit and fee; the RPC chain simulates and asks for recent
+    /// fees when its policy says so ([`crate::budget`]).
+    fn budget(&mut self, instructions: &[Instruction], fixed: Budget) -> Result<Budget, ChainError> {
+        let _ = instructions;
+        Ok(fixed)
+    }
+    /// A stop was requested: send nothing new.
+    fn stopping(&self) -> bool {
+        false
+    }
     /// Re-reads the lookup table (once per cycle: a listing may have
     /// extended it). Chains without one do nothing.
     fn refresh_lookup_table(&mut self) -> Result<(), ChainError> {

@@ -16,19 +16,33 @@
 //! It talks to the chain through the [`Chain`] trait: an RPC node in
 //! production ([`rpc::RpcChain`], the `xmargin-keeper` binary), the embedded
 //! SVM ([`svm::SvmChain`]) in tests and the demo.
+pub mod broadcast;
+pub mod budget;
 pub mod chain;
 #[cfg(feature = "rpc")]
 pub mod config;
+#[cfg(feature = "rpc")]
+pub mod config_env;
 pub mod cranks;
+pub mod http;
 pub mod liquidate;
+pub mod metrics;
 pub mod rank;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+#[cfg(feature = "rpc")]
+pub mod rpc_send;
+pub mod runner;
 pub mod settle;
 pub mod snapshot;
+pub mod stop;
+#[cfg(feature = "rpc")]
+pub mod subscribe;
 #[cfg(feature = "svm")]
 pub mod svm;
 pub mod synthetic;
+pub mod view;
+pub mod watched;
 
 pub use chain::{Chain, ChainError, Sent};
 pub use rank::{rank_accounts, AccountHealth, BankTemplates, Liquidation, MarketTemplates};
@@ -48,7 +62,9 @@ pub struct KeeperConfig {
     pub min_profit: u64,
     /// Log what would be sent; send nothing.
     pub dry_run: bool,
-    /// Compute-unit limit and priority fee (micro-lamports per CU) per transaction.
+    /// Compute-unit limit and priority fee (micro-lamports per CU) per
+    /// transaction, unless the chain chooses them ([`Chain::budget`]: the
+    /// RPC chain from simulation and recent fees, by its policy).
     pub compute_unit_limit: u32,
     pub priority_fee_micro_lamports: u64,
     /// Crank a perpetual's funding once this long has passed since its last
@@ -89,6 +105,8 @@ pub struct CycleSummary {
     /// Liquidations sent: token and position (`position_liquidations` of them).
     pub liquidations_sent: usize,
     pub position_liquidations: usize,
+    /// Liquidations (token and position) that did not land.
+    pub liquidations_failed: usize,
     pub bankruptcies_sent: usize,
     pub funding_updates: usize,
     pub price_samples: usize,
@@ -96,6 +114,8 @@ pub struct CycleSummary {
     pub pnl_settlements: usize,
     /// `settle_dust`: funding rounding collected from closed positions.
     pub dust_settlements: usize,
+    /// Transactions that landed, and those that did not (any kind).
+    pub transactions_sent: usize,
     pub failures: usize,
     pub skipped_unprofitable: usize,
     /// Accounts that could not be valued (a debt or position without a usable price).
@@ -111,6 +131,8 @@ impl CycleSummary {
         self.bankrupt += other.bankrupt;
         self.liquidations_sent += other.liquidations_sent;
         self.position_liquidations += other.position_liquidations;
+        self.liquidations_failed += other.liquidations_failed;
+        self.transactions_sent += other.transactions_sent;
         self.bankruptcies_sent += other.bankruptcies_sent;
         self.funding_updates += other.funding_updates;
         self.price_samples += other.price_samples;
@@ -126,18 +148,17 @@ impl CycleSummary {
 pub use xmargin_client::transaction::compute_budget_ixs;
 
 /// Sends the keeper's transactions (one instruction each, after the compute
-/// budget), honouring the dry run and counting failures.
+/// budget the chain chooses), honouring the dry run and a stop request and
+/// counting failures.
 pub struct Sender<'a> {
     chain: &'a mut dyn Chain,
     config: &'a KeeperConfig,
-    budget: Vec<Instruction>,
     pub summary: CycleSummary,
 }
 
 impl<'a> Sender<'a> {
     pub fn new(chain: &'a mut dyn Chain, config: &'a KeeperConfig) -> Self {
-        let budget = compute_budget_ixs(config.compute_unit_limit, config.priority_fee_micro_lamports);
-        Sender { chain, config, budget, summary: CycleSummary::default() }
+        Sender { chain, config, summary: CycleSummary::default() }
     }
 
     pub fn config(&self) -> &KeeperConfig {
@@ -155,20 +176,38 @@ impl<'a> Sender<'a> {
             tracing::info!(%subject, kind, "dry run: would send");
             return false;
         }
-        let mut tx = self.budget.clone();
-        tx.push(ix);
-        match self.chain.send(&tx) {
+        if self.chain.stopping() {
+            tracing::info!(%subject, kind, "stopping: not sent");
+            return false;
+        }
+        match self.budgeted(ix).and_then(|tx| self.chain.send(&tx)) {
             Ok(sent) => {
+                self.summary.transactions_sent += 1;
                 let (bytes, accounts) = sent.wire.map_or((None, None), |w| (Some(w.bytes), Some(w.accounts)));
-                tracing::info!(%subject, kind, cu = sent.compute_units, bytes, accounts, "sent");
+                tracing::info!(%subject, kind, signature = %sent.signature, cu = sent.compute_units, bytes, accounts, "sent");
                 true
             }
             Err(e) => {
                 self.summary.failures += 1;
+                if kind.starts_with("liquidate_") {
+                    self.summary.liquidations_failed += 1;
+                }
                 tracing::warn!(%subject, kind, error = %e, "failed");
                 false
             }
         }
+    }
+
+    /// `ix` after the compute-budget instructions the chain chooses for it.
+    fn budgeted(&mut self, ix: Instruction) -> Result<Vec<Instruction>, ChainError> {
+        let fixed = budget::Budget {
+            compute_unit_limit: self.config.compute_unit_limit,
+            micro_lamports: self.config.priority_fee_micro_lamports,
+        };
+        let b = self.chain.budget(std::slice::from_ref(&ix), fixed)?;
+        let mut tx = compute_budget_ixs(b.compute_unit_limit, b.micro_lamports);
+        tx.push(ix);
+        Ok(tx)
     }
 }
 
@@ -197,6 +236,7 @@ pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSu
         liquidatable = summary.liquidatable,
         bankrupt = summary.bankrupt,
         liquidations = summary.liquidations_sent,
+        liquidations_failed = summary.liquidations_failed,
         positions = summary.position_liquidations,
         bankruptcies = summary.bankruptcies_sent,
         funding = summary.funding_updates,

@@ -4,8 +4,13 @@
 //! one is set ([`RpcChain::set_lookup_table`], the keeper's and the CLI's
 //! `--lookup-table`), legacy ones otherwise; either is checked against the
 //! packet size and the account-lock limit before it is sent, and a program
-//! error comes back by name.
-use std::time::Duration;
+//! error comes back by name. A transaction is sent, then rebroadcast until
+//! it is confirmed, fails, or its blockhash expires ([`crate::broadcast`]);
+//! with a [`SendPolicy`] ([`RpcChain::set_send_policy`], the keeper binary)
+//! its compute budget comes from simulation and recent fees
+//! ([`crate::budget`]).
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -15,13 +20,21 @@ use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+use solana_rpc_client_api::request::RpcRequest;
+use solana_rpc_client_api::response::{OptionalContext, RpcKeyedAccount};
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
 use xmargin_client::accounts::ScanFilter;
-use xmargin_client::errors::{describe_transaction_error, name_custom_errors};
+use xmargin_client::errors::name_custom_errors;
 use xmargin_client::lookup_table::{decode_lookup_table, AddressLookupTableAccount, LookupTableState};
 use xmargin_client::transaction;
 
-use crate::chain::{Chain, ChainError, Fetched, Sent};
+use crate::broadcast::{broadcast, Outcome};
+use crate::budget::Budget;
+use crate::chain::{Chain, ChainError, Fetched, ProgramAccounts, Sent};
+use crate::metrics::{Metric, Metrics};
+use crate::rpc_send::{choose_fee, choose_limit, simulate_units, RpcBroadcast, SendPolicy, DEFAULT_SCHEDULE};
+use crate::stop::Stop;
 
 /// `getMultipleAccounts` takes at most 100 keys per call.
 const MAX_MULTIPLE_ACCOUNTS: usize = 100;
@@ -34,22 +47,38 @@ pub struct RpcChain {
     signer: Keypair,
     /// The lookup table's address, and its addresses as last read.
     lookup_table: Option<(Pubkey, Option<AddressLookupTableAccount>)>,
+    /// How the keeper's transactions are budgeted and rebroadcast; `None`:
+    /// the caller's own budget, the default schedule.
+    policy: Option<SendPolicy>,
+    stop: Stop,
+    metrics: Option<Arc<Metrics>>,
+    /// Units the last budgeted transaction consumed in simulation.
+    simulated_units: Option<u64>,
+}
+
+/// `getProgramAccounts` (and `programSubscribe`) settings for `filter`:
+/// base64 data at confirmed commitment.
+pub fn program_accounts_config(filter: &ScanFilter) -> RpcProgramAccountsConfig {
+    let mut filters = vec![RpcFilterType::DataSize(filter.data_size)];
+    filters.extend(
+        filter
+            .memcmp
+            .iter()
+            .map(|(offset, bytes)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone()))),
+    );
+    RpcProgramAccountsConfig {
+        filters: Some(filters),
+        account_config: RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            ..RpcAccountInfoConfig::default()
+        },
+        ..RpcProgramAccountsConfig::default()
+    }
 }
 
 fn rpc_error(what: &str, e: impl std::fmt::Display) -> ChainError {
     ChainError(format!("{what}: {}", name_custom_errors(&e.to_string())))
-}
-
-/// A failed send: the program's error by name first, then the RPC's words.
-fn send_error(e: &solana_rpc_client_api::client_error::Error) -> ChainError {
-    match e.get_transaction_error() {
-        Some(tx) => ChainError(format!(
-            "sendTransaction: {} ({})",
-            describe_transaction_error(&tx),
-            name_custom_errors(&e.to_string())
-        )),
-        None => rpc_error("sendTransaction", e),
-    }
 }
 
 impl RpcChain {
@@ -60,7 +89,49 @@ impl RpcChain {
             timeout,
             CommitmentConfig::confirmed(),
         );
-        RpcChain { client, signer, lookup_table: None }
+        RpcChain {
+            client,
+            signer,
+            lookup_table: None,
+            policy: None,
+            stop: Stop::new(),
+            metrics: None,
+            simulated_units: None,
+        }
+    }
+
+    /// Budgets (fee and limit) and rebroadcasts the keeper's transactions by `policy`.
+    pub fn set_send_policy(&mut self, policy: SendPolicy) {
+        self.policy = Some(policy);
+    }
+
+    /// Sends nothing new once `stop` is requested, and gives an in-flight
+    /// transaction the policy's grace time.
+    pub fn set_stop(&mut self, stop: Stop) {
+        self.stop = stop;
+    }
+
+    /// Records fees, limits, rebroadcasts and expiries in `metrics`.
+    pub fn set_metrics(&mut self, metrics: Arc<Metrics>) {
+        self.metrics = Some(metrics);
+    }
+
+    fn count(&self, m: Metric, n: u64) {
+        if let Some(metrics) = &self.metrics {
+            metrics.add(m, n);
+        }
+    }
+
+    fn gauge(&self, m: Metric, v: u64) {
+        if let Some(metrics) = &self.metrics {
+            metrics.set(m, v);
+        }
+    }
+
+    /// `instructions` signed by the keeper alone, for simulation (any blockhash).
+    fn unsent(&self, instructions: &[Instruction]) -> Result<VersionedTransaction, ChainError> {
+        transaction::build(&self.signer, &[], instructions, self.lookup_table(), Default::default())
+            .map_err(|e| ChainError(e.to_string()))
     }
 
     /// Sends v0 transactions with the lookup table at `table` from now on
@@ -107,13 +178,68 @@ impl RpcChain {
         instructions: &[Instruction],
         others: &[&Keypair],
     ) -> Result<Sent, ChainError> {
-        let blockhash = self.client.get_latest_blockhash().map_err(|e| rpc_error("getLatestBlockhash", e))?;
+        let (blockhash, last_valid_block_height) = self
+            .client
+            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .map_err(|e| rpc_error("getLatestBlockhash", e))?;
         let others: Vec<&dyn Signer> = others.iter().map(|k| *k as &dyn Signer).collect();
         let tx = transaction::build(&self.signer, &others, instructions, self.lookup_table(), blockhash)
             .map_err(|e| ChainError(e.to_string()))?;
         let wire = transaction::measure(&tx.message);
-        let signature = self.client.send_and_confirm_transaction(&tx).map_err(|e| send_error(&e))?;
-        Ok(Sent { signature: signature.to_string(), compute_units: None, wire: Some(wire) })
+        let signature = tx.signatures[0].to_string();
+        let schedule = self.policy.map_or(DEFAULT_SCHEDULE, |p| p.schedule);
+        let mut rpc =
+            RpcBroadcast { client: &self.client, tx: &tx, last_valid_block_height, started: Instant::now() };
+        let outcome = broadcast(&mut rpc, &schedule, &self.stop);
+        self.report(&signature, &outcome, last_valid_block_height);
+        match outcome {
+            Outcome::Confirmed { .. } => {
+                Ok(Sent { signature, compute_units: self.simulated_units.take(), wire: Some(wire) })
+            }
+            Outcome::Failed { error, .. } => {
+                Err(ChainError(format!("transaction {signature} failed: {error}")))
+            }
+            Outcome::Expired { sends } => Err(ChainError(format!(
+                "transaction {signature} expired: sent {sends} times, not landed by block height \
+                 {last_valid_block_height} (its blockhash's last valid one)"
+            ))),
+            Outcome::Abandoned { sends } => Err(ChainError(format!(
+                "transaction {signature} abandoned on stop after {sends} sends: it may still land"
+            ))),
+        }
+    }
+
+    /// Counts rebroadcasts and expiries; on a stop, says what became of the transaction.
+    fn report(&self, signature: &str, outcome: &Outcome, last_valid_block_height: u64) {
+        let sends = match outcome {
+            Outcome::Confirmed { sends } | Outcome::Expired { sends } | Outcome::Abandoned { sends } => {
+                *sends
+            }
+            Outcome::Failed { sends, .. } => *sends,
+        };
+        self.count(Metric::Rebroadcasts, u64::from(sends.saturating_sub(1)));
+        match outcome {
+            Outcome::Expired { .. } => {
+                self.count(Metric::TransactionsExpired, 1);
+                tracing::warn!(
+                    signature,
+                    sends,
+                    last_valid_block_height,
+                    "expired: the blockhash passed its last valid block height"
+                );
+            }
+            Outcome::Abandoned { .. } => {
+                tracing::warn!(
+                    signature,
+                    sends,
+                    "stop: abandoned the in-flight transaction (it may still land)"
+                );
+            }
+            Outcome::Confirmed { .. } | Outcome::Failed { .. } if self.stop.requested() => {
+                tracing::info!(signature, sends, "stop: the in-flight transaction finished before stopping");
+            }
+            _ => {}
+        }
     }
 }
 
@@ -129,34 +255,35 @@ impl Chain for RpcChain {
     }
 
     fn program_accounts(&mut self, filter: &ScanFilter) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
-        let mut filters = vec![RpcFilterType::DataSize(filter.data_size)];
-        filters.extend(
-            filter
-                .memcmp
-                .iter()
-                .map(|(offset, bytes)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone()))),
-        );
-        let config = RpcProgramAccountsConfig {
-            filters: Some(filters),
-            account_config: RpcAccountInfoConfig {
-                encoding: Some(UiAccountEncoding::Base64),
-                commitment: Some(CommitmentConfig::confirmed()),
-                ..RpcAccountInfoConfig::default()
-            },
-            ..RpcProgramAccountsConfig::default()
-        };
-        let accounts = self
+        Ok(self.program_accounts_at(filter)?.1)
+    }
+
+    fn program_accounts_at(&mut self, filter: &ScanFilter) -> Result<(u64, ProgramAccounts), ChainError> {
+        let config = RpcProgramAccountsConfig { with_context: Some(true), ..program_accounts_config(filter) };
+        let answer: OptionalContext<Vec<RpcKeyedAccount>> = self
             .client
-            .get_program_ui_accounts_with_config(&xmargin::ID, config)
+            .send(RpcRequest::GetProgramAccounts, serde_json::json!([xmargin::ID.to_string(), config]))
             .map_err(|e| rpc_error("getProgramAccounts", e))?;
-        accounts
+        let (slot, accounts) = match answer {
+            OptionalContext::Context(r) => (r.context.slot, r.value),
+            OptionalContext::NoContext(v) => (0, v),
+        };
+        let decoded = accounts
             .into_iter()
-            .map(|(key, ui)| {
-                let data =
-                    ui.data.decode().ok_or_else(|| ChainError(format!("undecodable account {key}")))?;
+            .map(|keyed| {
+                let key = keyed
+                    .pubkey
+                    .parse::<Pubkey>()
+                    .map_err(|e| ChainError(format!("account {}: {e}", keyed.pubkey)))?;
+                let data = keyed
+                    .account
+                    .data
+                    .decode()
+                    .ok_or_else(|| ChainError(format!("undecodable account {key}")))?;
                 Ok((key, data))
             })
-            .collect()
+            .collect::<Result<Vec<_>, ChainError>>()?;
+        Ok((slot, decoded))
     }
 
     fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<Fetched>>, ChainError> {
@@ -171,6 +298,24 @@ impl Chain for RpcChain {
 
     fn send(&mut self, instructions: &[Instruction]) -> Result<Sent, ChainError> {
         self.send_signed(instructions, &[])
+    }
+
+    fn budget(&mut self, instructions: &[Instruction], fixed: Budget) -> Result<Budget, ChainError> {
+        let Some(policy) = self.policy else {
+            return Ok(fixed);
+        };
+        let simulate = || simulate_units(&self.client, &|ixs| self.unsent(ixs), instructions);
+        let (compute_unit_limit, units) = choose_limit(policy.limit, simulate, fixed.compute_unit_limit)?;
+        let micro_lamports = choose_fee(&self.client, policy.fee, instructions, &self.signer.pubkey())?;
+        self.simulated_units = units;
+        self.gauge(Metric::ComputeUnitLimit, u64::from(compute_unit_limit));
+        self.gauge(Metric::PriorityFee, micro_lamports);
+        tracing::debug!(compute_unit_limit, micro_lamports, simulated = units, "budget");
+        Ok(Budget { compute_unit_limit, micro_lamports })
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.requested()
     }
 
     fn refresh_lookup_table(&mut self) -> Result<(), ChainError> {
