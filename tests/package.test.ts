@@ -92,7 +92,9 @@ describe("the built package", () => {
     assert.equal(got.path, join(APP, "dist/index.js"));
     assert.deepEqual(got.sources, [], "no TypeScript source loaded");
     for (const name of ["XmarginClient", "buildV0Transaction", "groupLookupTableAddresses", "syncGroupLookupTable", "computeHealth",
-      "parseProgramError", "parseEvents", "toUiAmount", "fromUiAmount", "estimateAccountHealth", "signQuote", "deploy", "fixed"]) {
+      "parseProgramError", "parseEvents", "toUiAmount", "fromUiAmount", "estimateAccountHealth", "signQuote", "deploy", "fixed",
+      "maxWithdraw", "maxBorrow", "accountWithdrawLimits", "liquidationPrice", "accountLiquidationPrice", "accountLiquidationPrices",
+      "maintHealthAtPrice", "priceToUi"]) {
       assert.ok(got.exports.includes(name), `the package exports ${name}`);
     }
     const kp = Keypair.fromSeed(new Uint8Array(32).fill(3));

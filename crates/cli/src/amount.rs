@@ -121,16 +121,18 @@ impl UiAmount {
     }
 }
 
-/// `native` at `decimals` as a UI amount, every decimal shown (`-1.500000`).
+/// `native` at `decimals` as a UI amount, every decimal shown (`-1.500000`),
+/// by moving the point in the digits (any `u8` of decimals: no power of ten
+/// to overflow).
 pub fn ui(native: i128, decimals: u8) -> String {
     if decimals == 0 {
         return native.to_string();
     }
-    let scale = 10i128.pow(u32::from(decimals));
     let sign = if native < 0 { "-" } else { "" };
-    let n = native.unsigned_abs();
-    let scale = scale as u128;
-    format!("{sign}{}.{:0width$}", n / scale, n % scale, width = usize::from(decimals))
+    let width = usize::from(decimals);
+    let digits = format!("{:0>w$}", native.unsigned_abs(), w = width + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - width);
+    format!("{sign}{whole}.{fraction}")
 }
 
 /// `--amount` or `--amount-native` (clap makes them exclusive and one required).
@@ -205,6 +207,12 @@ mod tests {
         assert_eq!(ui(1_500_000_000, 9), "1.500000000");
         assert_eq!(ui(-1, 6), "-0.000001");
         assert_eq!(ui(42, 0), "42");
+        assert_eq!(ui(0, 6), "0.000000");
+        assert_eq!(ui(123_456, 3), "123.456");
+        assert_eq!(ui(i128::MIN, 2), "-1701411834604692317316873037158841057.28");
+        // Past 38 decimals a power of ten no longer fits in an i128: still exact.
+        assert_eq!(ui(5, 40), format!("0.{}5", "0".repeat(39)));
+        assert_eq!(native(&ui(1_500_000_000, 9), 9), Ok(1_500_000_000), "round trip");
         assert_eq!(Amount::from_flags(None, Some(5)).to_native(9), Ok(5));
     }
 

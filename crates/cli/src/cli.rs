@@ -5,6 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::amount::{Amount, UiAmount};
+use crate::compute_budget::{parse_limit, BudgetFlags};
 use crate::market_flags::MarketCommand;
 use crate::output::OutputFormat;
 use crate::settings::{Commitment, Overrides};
@@ -60,9 +61,22 @@ pub struct GlobalOpts {
     /// Output format: text, or one JSON document per command
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub output: OutputFormat,
+    /// Compute-unit limit of each transaction [default: its simulated consumption + 10 % + 1,000]
+    #[arg(long, global = true, value_parser = parse_limit, value_name = "COMPUTE_UNIT_LIMIT")]
+    pub compute_unit_limit: Option<u32>,
+    /// Priority fee: the compute-unit price in micro-lamports [default: none]
+    #[arg(long, global = true, value_name = "COMPUTE_UNIT_PRICE")]
+    pub with_compute_unit_price: Option<u64>,
 }
 
 impl GlobalOpts {
+    pub fn budget(&self) -> BudgetFlags {
+        BudgetFlags {
+            compute_unit_limit: self.compute_unit_limit,
+            compute_unit_price: self.with_compute_unit_price,
+        }
+    }
+
     pub fn overrides(&self) -> Overrides {
         Overrides {
             config: self.config.clone(),

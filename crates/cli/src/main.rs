@@ -8,6 +8,7 @@ mod amount;
 mod bank_config;
 mod cli;
 mod commands;
+mod compute_budget;
 mod demo;
 mod demo_markets;
 mod lookup;
@@ -16,9 +17,10 @@ mod market_flags;
 mod markets;
 mod output;
 mod program_id;
+#[cfg(test)]
+mod program_id_tests;
 mod quote;
 mod rpc;
-mod rpc_cluster;
 mod settings;
 mod show;
 mod show_account;
@@ -34,13 +36,26 @@ use crate::cli::{Cli, Command};
 use crate::output::Output;
 use crate::program_id::ProgramTarget;
 
+/// Why a command failed, and whether its JSON document (with what it sent
+/// before failing) was printed already.
+struct Failure {
+    error: String,
+    printed: bool,
+}
+
+impl From<String> for Failure {
+    fn from(error: String) -> Self {
+        Failure { error, printed: false }
+    }
+}
+
 /// Connects as the settings say and runs `cli.command`.
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), Failure> {
     let settings =
         settings::resolve(&cli.global.overrides(), &settings::home_dir()).map_err(|e| e.to_string())?;
     let program = ProgramTarget::new(cli.global.program_id.unwrap_or(xmargin::ID));
     let out = Output::new(cli.global.output, &cli.command.name());
-    let mut ctx = rpc::connect(&settings, program, out)?;
+    let mut ctx = rpc::connect(&settings, program, cli.global.budget(), out)?;
     // The lookup-table commands send small transactions without the table
     // (create: it does not exist yet; extend: its newest addresses are not
     // usable until the next slot).
@@ -50,7 +65,13 @@ fn run(cli: Cli) -> Result<(), String> {
     ) {
         rpc::Cluster::set_lookup_table(&mut ctx.chain, &table)?;
     }
-    commands::execute(&mut ctx, cli.command, cli.global.lookup_table)?;
+    if let Err(error) = commands::execute(&mut ctx, cli.command, cli.global.lookup_table) {
+        let document = ctx.out.failed_document(&error);
+        if let Some(doc) = &document {
+            println!("{}", serde_json::to_string_pretty(doc).expect("JSON values serialise"));
+        }
+        return Err(Failure { error, printed: document.is_some() });
+    }
     ctx.out.finish();
     Ok(())
 }
@@ -60,11 +81,11 @@ fn main() {
     let name = cli.command.name();
     let json = cli.global.output == output::OutputFormat::Json;
     let result = match cli.command {
-        Command::Demo => demo::run().map_err(|e| format!("demo failed: {e}")),
+        Command::Demo => demo::run().map_err(|e| Failure::from(format!("demo failed: {e}"))),
         _ => run(cli),
     };
-    if let Err(e) = result {
-        if json {
+    if let Err(Failure { error: e, printed }) = result {
+        if json && !printed {
             println!("{}", serde_json::json!({ "command": name, "error": e }));
         }
         eprintln!("{name}: {e}");

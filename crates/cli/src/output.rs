@@ -77,6 +77,18 @@ impl Output {
         Some(Value::Object(doc))
     }
 
+    /// The JSON document of a command that failed with `error`: what it
+    /// sent before the failure stays in it (those transactions landed, so
+    /// running the command again would repeat them).
+    pub fn failed_document(&self, error: &str) -> Option<Value> {
+        let mut doc = self.document()?;
+        if let Value::Object(map) = &mut doc {
+            map.insert("command".into(), self.command.clone().into());
+            map.insert("error".into(), error.into());
+        }
+        Some(doc)
+    }
+
     /// Prints the JSON document (JSON mode).
     pub fn finish(&self) {
         if let Some(doc) = self.document() {
@@ -103,5 +115,20 @@ mod tests {
         assert!(Output::new(OutputFormat::Text, "x").document().is_none());
         let none = Output::new(OutputFormat::Json, "settle-pnl").document().unwrap();
         assert_eq!(none["signature"], Value::Null);
+    }
+
+    #[test]
+    fn a_failed_command_keeps_what_it_sent() {
+        let mut out = Output::new(OutputFormat::Json, "extend-lookup-table");
+        out.sent("extend-lookup-table T (part 1)", "5first");
+        out.field("table", "T");
+        let doc = out.failed_document("extend-lookup-table T (part 2): expired").unwrap();
+        assert_eq!(doc["error"], "extend-lookup-table T (part 2): expired");
+        assert_eq!(doc["signatures"][0]["signature"], "5first", "the part that landed is reported");
+        assert_eq!(
+            (doc["command"].as_str(), doc["table"].as_str()),
+            (Some("extend-lookup-table"), Some("T"))
+        );
+        assert!(Output::new(OutputFormat::Text, "x").failed_document("e").is_none());
     }
 }

@@ -1,11 +1,13 @@
-//! What the commands share: the [`Cluster`] they run against (JSON-RPC,
-//! `crate::rpc_cluster`; the embedded SVM in the tests) and [`Ctx`]: the
-//! signer, the program target (`--program-id`, `crate::program_id`) and the
-//! output (`--output`, `crate::output`). With `--lookup-table T` every
-//! transaction is a v0 message through the table, without it a legacy one.
-//! Either way a transaction over 1,232 bytes or 64 accounts is refused
-//! before it is sent, and a program error is printed by name
-//! (`xmargin_client::errors`).
+//! What the commands share: the [`Cluster`] they run against (JSON-RPC:
+//! the keeper's [`RpcChain`] at `--commitment` under `--program-id`; the
+//! embedded SVM in the tests) and [`Ctx`]: the signer, the program target
+//! (`--program-id`, `crate::program_id`), the compute budget
+//! (`crate::compute_budget`) and the output (`--output`, `crate::output`).
+//! With `--lookup-table T` every transaction is a v0 message through the
+//! table, without it a legacy one. Either way a transaction over 1,232
+//! bytes or 64 accounts is refused before it is sent, it is rebroadcast
+//! until it lands or its blockhash expires (`xmargin_keeper::broadcast`),
+//! and a program error is printed by name (`xmargin_client::errors`).
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -14,11 +16,12 @@ use solana_keypair::{read_keypair_file, Keypair, Signer};
 use xmargin::state::{Group, MarginAccount};
 use xmargin_client::accounts::decode;
 use xmargin_client::health::{BankEntry, MarketEntry};
+use xmargin_keeper::rpc::{RpcChain, RpcOptions};
 use xmargin_keeper::Chain;
 
+use crate::compute_budget::BudgetFlags;
 use crate::output::Output;
 use crate::program_id::ProgramTarget;
-use crate::rpc_cluster::RpcCluster;
 use crate::settings::Settings;
 
 /// What the commands need from a cluster beyond the keeper's [`Chain`]: the
@@ -35,13 +38,33 @@ pub trait Cluster: Chain {
     fn set_lookup_table(&mut self, table: &Pubkey) -> Result<(), String>;
 }
 
-pub struct Ctx<C: Cluster = RpcCluster> {
+impl Cluster for RpcChain {
+    fn slot(&mut self) -> Result<u64, String> {
+        RpcChain::slot(self).map_err(|e| e.0)
+    }
+
+    fn send_signed(&mut self, ixs: &[Instruction], others: &[&Keypair]) -> Result<String, String> {
+        RpcChain::send_signed(self, ixs, others).map(|sent| sent.signature).map_err(|e| e.0)
+    }
+
+    fn lookup_table_slot(&mut self) -> Result<u64, String> {
+        self.finalized_slot().map_err(|e| e.0)
+    }
+
+    fn set_lookup_table(&mut self, table: &Pubkey) -> Result<(), String> {
+        RpcChain::set_lookup_table(self, *table).map(|_| ()).map_err(|e| e.0)
+    }
+}
+
+pub struct Ctx<C: Cluster = RpcChain> {
     pub chain: C,
     /// The signer and fee payer (`--keypair`).
     pub signer: Keypair,
     pub me: Pubkey,
     /// The program addressed (`--program-id`).
     pub program: ProgramTarget,
+    /// `--compute-unit-limit`, `--with-compute-unit-price`.
+    pub budget: BudgetFlags,
     pub out: Output,
 }
 
@@ -52,26 +75,46 @@ pub fn read_keypair(path: &str) -> Result<Keypair, String> {
 }
 
 /// A context on the cluster of `settings`, without a lookup table yet.
-pub fn connect(settings: &Settings, program: ProgramTarget, out: Output) -> Result<Ctx, String> {
+pub fn connect(
+    settings: &Settings,
+    program: ProgramTarget,
+    budget: BudgetFlags,
+    out: Output,
+) -> Result<Ctx, String> {
     let signer = read_keypair(&settings.keypair.display().to_string())?;
-    let chain = RpcCluster::new(&settings.url, signer.insecure_clone(), settings.commitment, program.id);
-    Ok(Ctx::new(chain, signer, program, out))
+    let options = RpcOptions {
+        commitment: settings.commitment.config(),
+        program_id: program.id,
+        ..RpcOptions::default()
+    };
+    let mut chain = RpcChain::with_options(&settings.url, signer.insecure_clone(), options);
+    chain.set_send_policy(budget.policy());
+    Ok(Ctx::new(chain, signer, program, out).with_budget(budget))
 }
 
 impl<C: Cluster> Ctx<C> {
     pub fn new(chain: C, signer: Keypair, program: ProgramTarget, out: Output) -> Self {
         let me = signer.pubkey();
-        Ctx { chain, signer, me, program, out }
+        Ctx { chain, signer, me, program, budget: BudgetFlags::default(), out }
+    }
+
+    pub fn with_budget(mut self, budget: BudgetFlags) -> Self {
+        self.budget = budget;
+        self
     }
 
     pub fn send(&mut self, label: &str, ix: Instruction) -> Result<(), String> {
         self.send_all(label, &[ix], &[])
     }
 
-    /// Sends `ixs` in one transaction, signed by `--keypair` and `others`.
+    /// Sends `ixs` in one transaction after its compute budget
+    /// (`crate::compute_budget`), signed by `--keypair` and `others`.
     pub fn send_all(&mut self, label: &str, ixs: &[Instruction], others: &[&Keypair]) -> Result<(), String> {
         let ixs: Vec<Instruction> = ixs.iter().map(|ix| self.program.retarget(ix.clone())).collect();
-        let signature = self.chain.send_signed(&ixs, others).map_err(|e| format!("{label}: {e}"))?;
+        let budget = self.chain.budget(&ixs, self.budget.fixed()).map_err(|e| format!("{label}: {e}"))?;
+        let mut tx = self.budget.instructions(budget);
+        tx.extend(ixs);
+        let signature = self.chain.send_signed(&tx, others).map_err(|e| format!("{label}: {e}"))?;
         self.out.sent(label, &signature);
         Ok(())
     }

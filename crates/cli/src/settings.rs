@@ -20,6 +20,18 @@ pub enum Commitment {
     Finalized,
 }
 
+impl Commitment {
+    /// The RPC client's form.
+    pub fn config(self) -> solana_commitment_config::CommitmentConfig {
+        use solana_commitment_config::CommitmentConfig;
+        match self {
+            Commitment::Processed => CommitmentConfig::processed(),
+            Commitment::Confirmed => CommitmentConfig::confirmed(),
+            Commitment::Finalized => CommitmentConfig::finalized(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SettingsError {
     /// `-C FILE` names a file that cannot be read.

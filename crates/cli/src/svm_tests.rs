@@ -64,7 +64,8 @@ pub(crate) fn run_as(w: &mut World, who: &Keypair, line: &str) -> Result<Option<
         .map_err(|e| e.to_string())?;
     let out = Output::new(cli.global.output, &cli.command.name());
     let program = ProgramTarget::new(cli.global.program_id.unwrap_or(xmargin::ID));
-    let mut ctx = Ctx::new(SvmChain { env: &mut w.env, signer: who }, who.insecure_clone(), program, out);
+    let mut ctx = Ctx::new(SvmChain { env: &mut w.env, signer: who }, who.insecure_clone(), program, out)
+        .with_budget(cli.global.budget());
     if let (Some(table), false) = (
         cli.global.lookup_table,
         matches!(cli.command, Command::CreateLookupTable { .. } | Command::ExtendLookupTable { .. }),
@@ -83,8 +84,10 @@ fn xmargin(w: &mut World, who: &Keypair, command: &str, flags: &str) -> Result<(
     run_as(w, who, &line).map(|_| ())
 }
 
+/// This test's own folder (tests run in parallel and each removes its folder at the end).
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("xmargin-cli-svm-{}", std::process::id()));
+    let test = std::thread::current().name().unwrap_or("main").replace("::", "-");
+    let d = std::env::temp_dir().join(format!("xmargin-cli-svm-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

@@ -6,7 +6,9 @@
 //! `#[error_code]` gives each variant a `name()` and its `#[msg]` as
 //! `Display`, but no way back from a number, so the variants are listed here
 //! in order; the test `every_xmargin_error_is_listed` fails when
-//! `programs/xmargin/src/errors.rs` gains one this list lacks.
+//! `programs/xmargin/src/errors.rs` gains one this list lacks, and
+//! `every_anchor_error_is_listed` when the `anchor-lang-error` crate in
+//! `Cargo.lock` declares a framework error (name, code, message) otherwise.
 use anchor_lang::error::ErrorCode;
 use solana_transaction_error::TransactionError;
 use xmargin::errors::XmarginError;
@@ -88,6 +90,16 @@ pub const XMARGIN_ERRORS: &[XmarginError] = {
         NoPosition,
         DepositLostToRounding,
         SizePremiumTooLarge,
+        InvalidOptionKind,
+        InvalidOptionStrike,
+        InvalidOptionExpiry,
+        InvalidVolatilityConfig,
+        VolatilityOutOfBounds,
+        VolatilityChangeTooLarge,
+        NotOptionMarket,
+        RiskArrayStale,
+        RiskArrayDrifted,
+        RiskArrayOtherGrid,
     ]
 };
 
@@ -275,6 +287,64 @@ mod tests {
         for (i, e) in XMARGIN_ERRORS.iter().enumerate() {
             assert_eq!(u32::from(*e), 6_000 + i as u32, "{}", e.name());
         }
+    }
+
+    /// `(name, documented code, message)` of each variant of anchor-lang's
+    /// `ErrorCode`, read from the `anchor-lang-error` source cargo resolved
+    /// for this workspace.
+    fn anchor_declared_variants() -> Vec<(String, Option<u32>, String)> {
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["metadata", "--format-version", "1", "--offline", "--manifest-path", manifest])
+            .output()
+            .expect("cargo metadata runs");
+        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let packages = meta["packages"].as_array().unwrap();
+        let ours = packages.iter().find(|p| p["name"] == "anchor-lang").expect("anchor-lang");
+        let version = ours["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "anchor-lang-error")
+            .map(|d| d["req"].as_str().unwrap().trim_start_matches('=').to_string())
+            .expect("anchor-lang depends on anchor-lang-error");
+        let error_crate = packages
+            .iter()
+            .find(|p| p["name"] == "anchor-lang-error" && version.contains(p["version"].as_str().unwrap()))
+            .expect("the anchor-lang-error anchor-lang uses");
+        let manifest = std::path::Path::new(error_crate["manifest_path"].as_str().unwrap());
+        let src = std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap();
+        let body = src.split("pub enum ErrorCode {").nth(1).expect("the enum").split("\n}").next().unwrap();
+        let (mut code, mut msg) = (None, String::new());
+        let mut out = Vec::new();
+        for line in body.lines().map(str::trim) {
+            if let Some(doc) = line.strip_prefix("/// ") {
+                code = doc.split(" - ").next().and_then(|n| n.trim().parse().ok()).or(code);
+            } else if let Some(m) = line.strip_prefix("#[msg(\"") {
+                msg = m.trim_end_matches("\")]").to_string();
+            } else if line.starts_with(|c: char| c.is_ascii_uppercase()) {
+                let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                out.push((name, code.take(), std::mem::take(&mut msg)));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_anchor_error_is_listed() {
+        let declared = anchor_declared_variants();
+        let listed: Vec<String> = ANCHOR_ERRORS.iter().map(ErrorCode::name).collect();
+        let names: Vec<String> = declared.iter().map(|(n, _, _)| n.clone()).collect();
+        assert_eq!(listed, names, "ANCHOR_ERRORS must list every anchor ErrorCode variant, in order");
+        for (e, (name, code, msg)) in ANCHOR_ERRORS.iter().zip(&declared) {
+            if let Some(code) = code {
+                assert_eq!(u32::from(*e), *code, "{name}: the documented code");
+            }
+            assert_eq!(&e.to_string(), msg, "{name}: the message");
+            assert_eq!(named(u32::from(*e)).unwrap().name, format!("anchor::{name}"));
+        }
+        assert!(declared.len() > 70, "the parse found the enum: {}", declared.len());
     }
 
     #[test]

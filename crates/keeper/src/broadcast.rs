@@ -107,12 +107,16 @@ pub fn broadcast(rpc: &mut dyn Broadcast, schedule: &Schedule, stop: &Stop) -> O
             return Outcome::Abandoned { sends };
         }
         if let Ok(false) = rpc.blockhash_valid() {
-            // It may have landed in the last valid block: one last look.
-            return match rpc.status() {
-                Ok(Status::Confirmed) => Outcome::Confirmed { sends },
-                Ok(Status::Failed(error)) => Outcome::Failed { error, sends },
-                _ => Outcome::Expired { sends },
-            };
+            // It may have landed in the last valid block: one last look. Only
+            // a status the cluster answered says it never will; a status that
+            // could not be read is asked again (an "expired" that landed
+            // would invite a second, double-applying send).
+            match rpc.status() {
+                Ok(Status::Confirmed) => return Outcome::Confirmed { sends },
+                Ok(Status::Failed(error)) => return Outcome::Failed { error, sends },
+                Ok(Status::Pending) => return Outcome::Expired { sends },
+                Err(e) => tracing::debug!(error = %e, "status after expiry unknown; asking again"),
+            }
         }
         if now.saturating_sub(last_send) >= schedule.rebroadcast {
             if let Err(e) = rpc.send(false) {
@@ -139,6 +143,8 @@ mod tests {
         first_send: Result<(), SendError>,
         sends: u32,
         stop_at: Option<(Duration, Stop)>,
+        /// `getSignatureStatuses` fails this many times from `status_errors_at` on.
+        status_errors: (Duration, u32),
     }
 
     impl Fake {
@@ -151,6 +157,7 @@ mod tests {
                 first_send: Ok(()),
                 sends: 0,
                 stop_at: None,
+                status_errors: (Duration::MAX, 0),
             }
         }
     }
@@ -165,6 +172,10 @@ mod tests {
             Ok(())
         }
         fn status(&mut self) -> Result<Status, String> {
+            if self.clock >= self.status_errors.0 && self.status_errors.1 > 0 {
+                self.status_errors.1 -= 1;
+                return Err("connection reset".into());
+            }
             Ok(match self.lands_at {
                 Some(at) if self.clock >= at => match &self.error {
                     Some(e) => Status::Failed(e.clone()),
@@ -231,6 +242,20 @@ mod tests {
         // Landing in the last valid block is not an expiry.
         let mut rpc = Fake::new(Some(4_500), 4_200);
         assert_eq!(broadcast(&mut rpc, &schedule(), &Stop::new()), Outcome::Confirmed { sends: 5 });
+    }
+
+    #[test]
+    fn an_unreadable_status_at_expiry_is_not_an_expiry() {
+        // Landed at 4,100 in the last valid block; the blockhash is seen expired at 4,500,
+        // when getSignatureStatuses fails twice: asked again, it is confirmed, not expired.
+        let mut rpc = Fake::new(Some(4_100), 4_200);
+        rpc.status_errors = (Duration::from_millis(4_500), 2);
+        assert_eq!(broadcast(&mut rpc, &schedule(), &Stop::new()), Outcome::Confirmed { sends: 5 });
+        assert_eq!(rpc.status_errors.1, 0);
+        // Never landed: once the status answers, an expiry.
+        let mut rpc = Fake::new(None, 4_200);
+        rpc.status_errors = (Duration::from_millis(4_500), 3);
+        assert!(matches!(broadcast(&mut rpc, &schedule(), &Stop::new()), Outcome::Expired { .. }));
     }
 
     #[test]

@@ -204,13 +204,27 @@ fn flag(
 fn fee_policy(f: &FileSettings) -> Result<FeePolicy, String> {
     let fixed = f.priority_fee_micro_lamports;
     let mode = f.priority_fee_mode.unwrap_or(if fixed.is_some() { FeeMode::Fixed } else { FeeMode::Recent });
+    let cap = f.max_priority_fee_micro_lamports;
     let policy = match mode {
-        FeeMode::Fixed => FeePolicy::Fixed(fixed.unwrap_or(DEFAULT_FIXED_FEE)),
-        FeeMode::Recent => FeePolicy::Recent {
-            percentile: f.priority_fee_percentile.unwrap_or(75),
-            floor: f.min_priority_fee_micro_lamports.unwrap_or(DEFAULT_FIXED_FEE),
-            max: f.max_priority_fee_micro_lamports.unwrap_or(1_000_000),
-        },
+        FeeMode::Fixed => {
+            // The cap holds whatever the mode: a fixed fee above it is refused, not paid.
+            let fee = fixed.unwrap_or(DEFAULT_FIXED_FEE);
+            if let Some(max) = cap.filter(|max| fee > *max) {
+                return Err(format!(
+                    "priority_fee_micro_lamports {fee} is above max_priority_fee_micro_lamports {max}"
+                ));
+            }
+            FeePolicy::Fixed(fee)
+        }
+        FeeMode::Recent => {
+            let max = cap.unwrap_or(DEFAULT_MAX_FEE);
+            FeePolicy::Recent {
+                percentile: f.priority_fee_percentile.unwrap_or(75),
+                // A cap below the default floor lowers the floor (only an explicit floor above it is an error).
+                floor: f.min_priority_fee_micro_lamports.unwrap_or(DEFAULT_FIXED_FEE.min(max)),
+                max,
+            }
+        }
     };
     policy.validated().map_err(|e| e.to_string())
 }
@@ -234,6 +248,7 @@ fn limit_policy(f: &FileSettings) -> Result<LimitPolicy, String> {
 }
 
 const DEFAULT_FIXED_FEE: u64 = 1_000;
+const DEFAULT_MAX_FEE: u64 = 1_000_000;
 const DEFAULT_FIXED_LIMIT: u32 = 400_000;
 
 fn positive(name: &str, v: u64) -> Result<u64, String> {

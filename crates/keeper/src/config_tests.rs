@@ -69,6 +69,24 @@ fn the_default_policies_are_recent_fees_and_simulation() {
 }
 
 #[test]
+fn the_fee_cap_holds_in_either_mode() {
+    let refused = |a: &str| settings(&args(a), FileSettings::default()).unwrap_err();
+    let e = refused("--group G --priority-fee 50000 --max-priority-fee 20000");
+    assert!(
+        e.contains("priority_fee_micro_lamports 50000 is above max_priority_fee_micro_lamports 20000"),
+        "{e}"
+    );
+    let e = refused("--group G --priority-fee 50000 --priority-fee-mode fixed --max-priority-fee 20000");
+    assert!(e.contains("above max_priority_fee_micro_lamports"), "{e}");
+    let ok =
+        settings(&args("--group G --priority-fee 20000 --max-priority-fee 20000"), FileSettings::default());
+    assert_eq!(ok.unwrap().fee, FeePolicy::Fixed(20_000));
+    // A cap under the default floor (1,000) lowers the floor rather than refusing the settings.
+    let s = settings(&args("--group G --max-priority-fee 500"), FileSettings::default()).unwrap();
+    assert_eq!(s.fee, FeePolicy::Recent { percentile: 75, floor: 500, max: 500 });
+}
+
+#[test]
 fn bad_input_is_refused_with_a_reason() {
     let refused = |a: &str| settings(&args(a), FileSettings::default()).unwrap_err();
     assert!(refused("--min-profit x --group G").contains("not a number"));

@@ -1,5 +1,8 @@
 //! [`Chain`] over a cluster's JSON-RPC API (the Solana Rust RPC client, blocking).
 //!
+//! Reads, simulations and confirmations are at the chain's commitment and
+//! scans under its program id ([`RpcOptions`]: confirmed and the built-in
+//! id by default; the CLI's `--commitment` and `--program-id`).
 //! Transactions are v0 messages with the group's address lookup table when
 //! one is set ([`RpcChain::set_lookup_table`], the keeper's and the CLI's
 //! `--lookup-table`), legacy ones otherwise; either is checked against the
@@ -42,9 +45,32 @@ const MAX_MULTIPLE_ACCOUNTS: usize = 100;
 const CLOCK_UNIX_TIMESTAMP_OFFSET: usize = 32;
 const CLOCK_SYSVAR: Pubkey = anchor_lang::prelude::pubkey!("SysvarC1ock11111111111111111111111111111111");
 
+/// Where an [`RpcChain`] reads and what it waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcOptions {
+    pub timeout: Duration,
+    /// Reads, simulations, confirmations and expiry (the block height) at this commitment.
+    pub commitment: CommitmentConfig,
+    /// The xmargin program scanned and subscribed to.
+    pub program_id: Pubkey,
+}
+
+impl Default for RpcOptions {
+    /// 30 s, confirmed, the built-in program id.
+    fn default() -> Self {
+        RpcOptions {
+            timeout: Duration::from_secs(30),
+            commitment: CommitmentConfig::confirmed(),
+            program_id: xmargin::ID,
+        }
+    }
+}
+
 pub struct RpcChain {
     client: RpcClient,
     signer: Keypair,
+    commitment: CommitmentConfig,
+    program_id: Pubkey,
     /// The lookup table's address, and its addresses as last read.
     lookup_table: Option<(Pubkey, Option<AddressLookupTableAccount>)>,
     /// How the keeper's transactions are budgeted and rebroadcast; `None`:
@@ -57,8 +83,11 @@ pub struct RpcChain {
 }
 
 /// `getProgramAccounts` (and `programSubscribe`) settings for `filter`:
-/// base64 data at confirmed commitment.
-pub fn program_accounts_config(filter: &ScanFilter) -> RpcProgramAccountsConfig {
+/// base64 data at `commitment`.
+pub fn program_accounts_config(
+    filter: &ScanFilter,
+    commitment: CommitmentConfig,
+) -> RpcProgramAccountsConfig {
     let mut filters = vec![RpcFilterType::DataSize(filter.data_size)];
     filters.extend(
         filter
@@ -70,7 +99,7 @@ pub fn program_accounts_config(filter: &ScanFilter) -> RpcProgramAccountsConfig 
         filters: Some(filters),
         account_config: RpcAccountInfoConfig {
             encoding: Some(UiAccountEncoding::Base64),
-            commitment: Some(CommitmentConfig::confirmed()),
+            commitment: Some(commitment),
             ..RpcAccountInfoConfig::default()
         },
         ..RpcProgramAccountsConfig::default()
@@ -82,16 +111,20 @@ fn rpc_error(what: &str, e: impl std::fmt::Display) -> ChainError {
 }
 
 impl RpcChain {
-    /// A chain at `url` (confirmed commitment) signing with `signer`.
+    /// A chain at `url` (confirmed commitment, the built-in program id) signing with `signer`.
     pub fn new(url: &str, signer: Keypair, timeout: Duration) -> RpcChain {
-        let client = RpcClient::new_with_timeout_and_commitment(
-            url.to_string(),
-            timeout,
-            CommitmentConfig::confirmed(),
-        );
+        RpcChain::with_options(url, signer, RpcOptions { timeout, ..RpcOptions::default() })
+    }
+
+    /// A chain at `url` signing with `signer`, reading as `options` say.
+    pub fn with_options(url: &str, signer: Keypair, options: RpcOptions) -> RpcChain {
+        let client =
+            RpcClient::new_with_timeout_and_commitment(url.to_string(), options.timeout, options.commitment);
         RpcChain {
             client,
             signer,
+            commitment: options.commitment,
+            program_id: options.program_id,
             lookup_table: None,
             policy: None,
             stop: Stop::new(),
@@ -128,10 +161,27 @@ impl RpcChain {
         }
     }
 
-    /// `instructions` signed by the keeper alone, for simulation (any blockhash).
+    pub fn commitment(&self) -> CommitmentConfig {
+        self.commitment
+    }
+
+    pub fn program_id(&self) -> Pubkey {
+        self.program_id
+    }
+
+    /// `instructions` unsigned (empty signatures: the simulation replaces the
+    /// blockhash and skips signature checks, so other signers need not be here).
     fn unsent(&self, instructions: &[Instruction]) -> Result<VersionedTransaction, ChainError> {
-        transaction::build(&self.signer, &[], instructions, self.lookup_table(), Default::default())
-            .map_err(|e| ChainError(e.to_string()))
+        let message = transaction::message(
+            &self.signer.pubkey(),
+            instructions,
+            self.lookup_table(),
+            Default::default(),
+        )
+        .map_err(|e| ChainError(e.to_string()))?;
+        transaction::check(&message).map_err(|e| ChainError(e.to_string()))?;
+        let signatures = usize::from(message.header().num_required_signatures);
+        Ok(VersionedTransaction { signatures: vec![Default::default(); signatures], message })
     }
 
     /// Sends v0 transactions with the lookup table at `table` from now on
@@ -166,7 +216,7 @@ impl RpcChain {
         self.signer.pubkey()
     }
 
-    /// The cluster's current slot (confirmed).
+    /// The cluster's current slot (at the chain's commitment).
     pub fn slot(&self) -> Result<u64, ChainError> {
         self.client.get_slot().map_err(|e| rpc_error("getSlot", e))
     }
@@ -180,7 +230,7 @@ impl RpcChain {
     ) -> Result<Sent, ChainError> {
         let (blockhash, last_valid_block_height) = self
             .client
-            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .get_latest_blockhash_with_commitment(self.commitment)
             .map_err(|e| rpc_error("getLatestBlockhash", e))?;
         let others: Vec<&dyn Signer> = others.iter().map(|k| *k as &dyn Signer).collect();
         let tx = transaction::build(&self.signer, &others, instructions, self.lookup_table(), blockhash)
@@ -188,8 +238,13 @@ impl RpcChain {
         let wire = transaction::measure(&tx.message);
         let signature = tx.signatures[0].to_string();
         let schedule = self.policy.map_or(DEFAULT_SCHEDULE, |p| p.schedule);
-        let mut rpc =
-            RpcBroadcast { client: &self.client, tx: &tx, last_valid_block_height, started: Instant::now() };
+        let mut rpc = RpcBroadcast {
+            client: &self.client,
+            tx: &tx,
+            commitment: self.commitment,
+            last_valid_block_height,
+            started: Instant::now(),
+        };
         let outcome = broadcast(&mut rpc, &schedule, &self.stop);
         self.report(&signature, &outcome, last_valid_block_height);
         match outcome {
@@ -259,10 +314,13 @@ impl Chain for RpcChain {
     }
 
     fn program_accounts_at(&mut self, filter: &ScanFilter) -> Result<(u64, ProgramAccounts), ChainError> {
-        let config = RpcProgramAccountsConfig { with_context: Some(true), ..program_accounts_config(filter) };
+        let config = RpcProgramAccountsConfig {
+            with_context: Some(true),
+            ..program_accounts_config(filter, self.commitment)
+        };
         let answer: OptionalContext<Vec<RpcKeyedAccount>> = self
             .client
-            .send(RpcRequest::GetProgramAccounts, serde_json::json!([xmargin::ID.to_string(), config]))
+            .send(RpcRequest::GetProgramAccounts, serde_json::json!([self.program_id.to_string(), config]))
             .map_err(|e| rpc_error("getProgramAccounts", e))?;
         let (slot, accounts) = match answer {
             OptionalContext::Context(r) => (r.context.slot, r.value),
@@ -289,8 +347,11 @@ impl Chain for RpcChain {
     fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<Fetched>>, ChainError> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_MULTIPLE_ACCOUNTS) {
-            let got =
-                self.client.get_multiple_accounts(chunk).map_err(|e| rpc_error("getMultipleAccounts", e))?;
+            let got = self
+                .client
+                .get_multiple_accounts_with_commitment(chunk, self.commitment)
+                .map_err(|e| rpc_error("getMultipleAccounts", e))?
+                .value;
             out.extend(got.into_iter().map(|a| a.map(|a| Fetched { owner: a.owner, data: a.data })));
         }
         Ok(out)
@@ -304,7 +365,8 @@ impl Chain for RpcChain {
         let Some(policy) = self.policy else {
             return Ok(fixed);
         };
-        let simulate = || simulate_units(&self.client, &|ixs| self.unsent(ixs), instructions);
+        let simulate =
+            || simulate_units(&self.client, self.commitment, &|ixs| self.unsent(ixs), instructions);
         let (compute_unit_limit, units) = choose_limit(policy.limit, simulate, fixed.compute_unit_limit)?;
         let micro_lamports = choose_fee(&self.client, policy.fee, instructions, &self.signer.pubkey())?;
         self.simulated_units = units;

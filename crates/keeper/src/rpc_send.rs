@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
+use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
 use solana_rpc_client_api::config::{RpcSendTransactionConfig, RpcSimulateTransactionConfig};
@@ -49,6 +49,7 @@ fn named(what: &str, e: &ClientError) -> String {
 /// fee), or the program's error by name.
 pub fn simulate_units(
     client: &RpcClient,
+    commitment: CommitmentConfig,
     build: &dyn Fn(&[Instruction]) -> Result<VersionedTransaction, ChainError>,
     instructions: &[Instruction],
 ) -> Result<Option<u64>, ChainError> {
@@ -58,7 +59,7 @@ pub fn simulate_units(
     let config = RpcSimulateTransactionConfig {
         sig_verify: false,
         replace_recent_blockhash: true,
-        commitment: Some(CommitmentConfig::confirmed()),
+        commitment: Some(commitment),
         ..RpcSimulateTransactionConfig::default()
     };
     let result = client
@@ -119,6 +120,9 @@ pub fn choose_fee(
 pub struct RpcBroadcast<'a> {
     pub client: &'a RpcClient,
     pub tx: &'a VersionedTransaction,
+    /// Landed means at this commitment; expiry is judged on the block height at it too, so
+    /// once that height passes the last valid one, the status at it is final.
+    pub commitment: CommitmentConfig,
     /// The blockhash's last valid block height (`getLatestBlockhash`).
     pub last_valid_block_height: u64,
     pub started: Instant,
@@ -128,7 +132,7 @@ impl Broadcast for RpcBroadcast<'_> {
     fn send(&mut self, first: bool) -> Result<(), SendError> {
         let config = RpcSendTransactionConfig {
             skip_preflight: !first,
-            preflight_commitment: Some(CommitmentLevel::Confirmed),
+            preflight_commitment: Some(self.commitment.commitment),
             max_retries: Some(0),
             ..RpcSendTransactionConfig::default()
         };
@@ -153,7 +157,7 @@ impl Broadcast for RpcBroadcast<'_> {
         let Some(Some(status)) = statuses.into_iter().next() else {
             return Ok(Status::Pending);
         };
-        if !status.satisfies_commitment(CommitmentConfig::confirmed()) {
+        if !status.satisfies_commitment(self.commitment) {
             return Ok(Status::Pending);
         }
         Ok(match &status.err {
@@ -165,7 +169,7 @@ impl Broadcast for RpcBroadcast<'_> {
     fn blockhash_valid(&mut self) -> Result<bool, String> {
         let height = self
             .client
-            .get_block_height_with_commitment(CommitmentConfig::confirmed())
+            .get_block_height_with_commitment(self.commitment)
             .map_err(|e| named("getBlockHeight", &e))?;
         Ok(height <= self.last_valid_block_height)
     }

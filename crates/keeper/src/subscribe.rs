@@ -3,7 +3,8 @@
 //! filter, as an [`UpdateSource`] for [`crate::watched::WatchedChain`].
 //!
 //! Each subscription runs on its own thread: it connects, subscribes with
-//! the filter (base64 data, confirmed), and forwards every notification as
+//! the filter under the chain's program id (base64 data, the chain's
+//! commitment: [`PubsubSource::new`]), and forwards every notification as
 //! an [`Event::Update`] (an account no longer owned by the program, or
 //! without lamports, as a deletion) until the websocket ends, then reports
 //! [`Event::Failed`]. A subscription is (re)started at most every
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
+use solana_commitment_config::CommitmentConfig;
 use solana_pubsub_client::pubsub_client::PubsubClient;
 use solana_rpc_client_api::response::{Response, RpcKeyedAccount};
 use xmargin_client::accounts::ScanFilter;
@@ -41,6 +43,8 @@ struct Subscription {
 
 pub struct PubsubSource {
     ws_url: String,
+    program_id: Pubkey,
+    commitment: CommitmentConfig,
     events: Sender<Event>,
     received: Receiver<Event>,
     subscriptions: HashMap<usize, Subscription>,
@@ -83,32 +87,35 @@ pub fn websocket_url(http_url: &str) -> Result<String, BadUrl> {
     Ok(format!("{ws_scheme}://{authority}{path}"))
 }
 
-/// A notification as an update: deleted when the program no longer owns it.
-pub fn update_of(n: &Response<RpcKeyedAccount>) -> Option<AccountUpdate> {
+/// A notification as an update: deleted when `program_id` no longer owns it.
+pub fn update_of(n: &Response<RpcKeyedAccount>, program_id: &Pubkey) -> Option<AccountUpdate> {
     let key = Pubkey::from_str(&n.value.pubkey).ok()?;
     let account = &n.value.account;
-    let owned = account.lamports > 0 && account.owner == xmargin::ID.to_string();
+    let owned = account.lamports > 0 && account.owner == program_id.to_string();
     let data = if owned { Some(account.data.decode()?) } else { None };
     Some(AccountUpdate { key, slot: n.context.slot, data })
 }
 
 impl PubsubSource {
-    pub fn new(ws_url: String) -> PubsubSource {
+    /// Subscriptions at `ws_url` to the accounts of `program_id` at
+    /// `commitment` (the RPC chain's: [`crate::rpc::RpcChain::program_id`], `commitment`).
+    pub fn new(ws_url: String, program_id: Pubkey, commitment: CommitmentConfig) -> PubsubSource {
         let (events, received) = channel();
-        PubsubSource { ws_url, events, received, subscriptions: HashMap::new() }
+        PubsubSource { ws_url, program_id, commitment, events, received, subscriptions: HashMap::new() }
     }
 
     fn start(&mut self, id: usize, filter: &ScanFilter) -> Arc<AtomicU8> {
         let state = Arc::new(AtomicU8::new(CONNECTING));
         let (url, events, thread_state) = (self.ws_url.clone(), self.events.clone(), Arc::clone(&state));
-        let config = program_accounts_config(filter);
+        let config = program_accounts_config(filter, self.commitment);
+        let program_id = self.program_id;
         let spawned = std::thread::Builder::new().name(format!("subscribe-{id}")).spawn(move || {
-            let reason = match PubsubClient::program_subscribe(url.as_str(), &xmargin::ID, Some(config)) {
+            let reason = match PubsubClient::program_subscribe(url.as_str(), &program_id, Some(config)) {
                 Ok((_subscription, receiver)) => {
                     thread_state.store(RUNNING, Ordering::SeqCst);
                     tracing::info!(filter = id, %url, "account subscription running");
                     for n in receiver.iter() {
-                        if let Some(u) = update_of(&n) {
+                        if let Some(u) = update_of(&n, &program_id) {
                             if events.send(Event::Update(id, u)).is_err() {
                                 return;
                             }
@@ -199,9 +206,18 @@ mod tests {
 
     #[test]
     fn notifications_become_updates_or_deletions() {
-        let u = update_of(&notification(xmargin::ID, 10, "AQID")).unwrap();
+        let id = xmargin::ID;
+        let u = update_of(&notification(id, 10, "AQID"), &id).unwrap();
         assert_eq!((u.key, u.slot, u.data), (Pubkey::new_from_array([9; 32]), 77, Some(vec![1, 2, 3])));
-        assert_eq!(update_of(&notification(xmargin::ID, 0, "")).unwrap().data, None, "closed");
-        assert_eq!(update_of(&notification(Pubkey::default(), 5, "AQID")).unwrap().data, None, "reassigned");
+        assert_eq!(update_of(&notification(id, 0, ""), &id).unwrap().data, None, "closed");
+        assert_eq!(
+            update_of(&notification(Pubkey::default(), 5, "AQID"), &id).unwrap().data,
+            None,
+            "reassigned"
+        );
+        // Under another program id (--program-id), that program's accounts are the live ones.
+        let other = Pubkey::new_unique();
+        assert_eq!(update_of(&notification(other, 10, "AQID"), &other).unwrap().data, Some(vec![1, 2, 3]));
+        assert_eq!(update_of(&notification(id, 10, "AQID"), &other).unwrap().data, None);
     }
 }

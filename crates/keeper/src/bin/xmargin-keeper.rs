@@ -108,9 +108,8 @@ fn chain(s: &Settings, rpc: RpcChain, metrics: &Arc<Metrics>) -> Result<Box<dyn 
     };
     tracing::info!(%ws_url, rescan_secs = s.rescan_interval_secs, "account subscriptions");
     let rescan = Duration::from_secs(s.rescan_interval_secs);
-    Ok(Box::new(
-        WatchedChain::new(rpc, Box::new(PubsubSource::new(ws_url)), rescan).with_metrics(Arc::clone(metrics)),
-    ))
+    let source = PubsubSource::new(ws_url, rpc.program_id(), rpc.commitment());
+    Ok(Box::new(WatchedChain::new(rpc, Box::new(source), rescan).with_metrics(Arc::clone(metrics))))
 }
 
 fn run(s: &Settings) -> Result<(), String> {
