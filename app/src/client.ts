@@ -50,6 +50,7 @@ export type BankInterestArgs = Parameters<Program<Xmargin>["methods"]["addBank"]
 export type AddMarketArgs = Parameters<Program<Xmargin>["methods"]["addMarket"]>[0];
 export type MarketRiskArgs = AddMarketArgs["risk"];
 export type MarketFundingArgs = AddMarketArgs["funding"];
+export type AddOptionMarketArgs = Parameters<Program<Xmargin>["methods"]["addOptionMarket"]>[0];
 export type UpdateMarketArgs = Parameters<Program<Xmargin>["methods"]["updateMarket"]>[0];
 
 /** A listed market: its index, address, oracle (its underlying bank's) and decoded state. */
@@ -458,6 +459,33 @@ export class XmarginClient {
         market: marketAddress(this.group, p.args.marketIndex, this.programId), systemProgram: SystemProgram.programId,
       })
       .instruction();
+  }
+
+  /** `add_option_market`: a European call or put on a listed bank's underlying (strike per contract). */
+  addOptionMarketIx(p: { admin: PublicKey; payer: PublicKey; underlyingTokenIndex: number; args: AddOptionMarketArgs }): Promise<TransactionInstruction> {
+    const bank = this.bank(p.underlyingTokenIndex);
+    return this.program.methods
+      .addOptionMarket(p.args)
+      .accountsStrict({
+        group: this.group, admin: p.admin, payer: p.payer, underlyingBank: bank.address, oracle: bank.oracle,
+        market: marketAddress(this.group, p.args.marketIndex, this.programId), systemProgram: SystemProgram.programId,
+      })
+      .instruction();
+  }
+
+  /** `set_volatility` (admin): `volatilityBps` 10,000 = 100 %; a raise at once, a lowering after the group's delay. */
+  setVolatilityIx(p: { admin: PublicKey; marketIndex: number; volatilityBps: number }): Promise<TransactionInstruction> {
+    return this.program.methods
+      .setVolatility(p.volatilityBps)
+      .accountsStrict({ group: this.group, admin: p.admin, market: marketAddress(this.group, p.marketIndex, this.programId) })
+      .instruction();
+  }
+
+  /** Permissionless `update_risk_array` of an option market. */
+  async updateRiskArrayIx(marketIndex: number): Promise<TransactionInstruction> {
+    const m = await this.marketLoaded(marketIndex);
+    return this.program.methods.updateRiskArray()
+      .accountsStrict({ group: this.group, market: m.address, oracle: m.oracle }).instruction();
   }
 
   /** `update_market`: tightening applies at once, loosening after the group's delay. Unset fields stay. */

@@ -680,6 +680,10 @@ function validatePnlLimits(l: PnlLimits): void {
  */
 export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInput): DerivativeValuation {
   const { market } = d;
+  if (market.kind === MarketKind.option && d.baseContracts !== 0n) {
+    // The program values options from their market's risk array (`health::options`); not ported yet.
+    throw new Error(`market ${market.marketIndex}: option positions are not valued off-chain yet (use compute_health)`);
+  }
   const base = baseNative(d.baseContracts, market.contractSize);
   const funding = pendingFunding(market, d.baseContracts, d.fundingSnapshot);
   const costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));

@@ -279,6 +279,97 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "addOptionMarket",
+      "docs": [
+        "Lists a European call or put on a listed bank's underlying,",
+        "cash-settled in the quote token. Admin only."
+      ],
+      "discriminator": [
+        142,
+        188,
+        139,
+        109,
+        122,
+        17,
+        231,
+        132
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "writable": true,
+          "relations": [
+            "underlyingBank"
+          ]
+        },
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "payer",
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "underlyingBank",
+          "docs": [
+            "The bank of the underlying: the market uses its oracle and decimals."
+          ]
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "underlyingBank"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  109,
+                  97,
+                  114,
+                  107,
+                  101,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "group"
+              },
+              {
+                "kind": "arg",
+                "path": "args.market_index"
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "addOptionMarketArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "closeAccount",
       "docs": [
         "Closes an empty margin account and returns its rent."
@@ -1027,6 +1118,51 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "setVolatility",
+      "docs": [
+        "Sets an option market's volatility within its bounds: a raise at",
+        "once, a lowering after the group's delay. Admin only."
+      ],
+      "discriminator": [
+        253,
+        115,
+        211,
+        92,
+        223,
+        46,
+        55,
+        28
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "admin",
+          "docs": [
+            "The group's admin (its risk authority)."
+          ],
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "volatilityBps",
+          "type": "u32"
+        }
+      ]
+    },
+    {
       "name": "settleDust",
       "docs": [
         "Permissionless: the protocol collects its funding rounding dust from an",
@@ -1429,6 +1565,42 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "updateRiskArray",
+      "docs": [
+        "Permissionless: revalues an option market at the oracle (Black–Scholes",
+        "over the scenario grid) and stores its risk array."
+      ],
+      "discriminator": [
+        80,
+        177,
+        90,
+        125,
+        54,
+        43,
+        5,
+        133
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "withdraw",
       "docs": [
         "Withdraws tokens; beyond the account's deposit it is a borrow, allowed",
@@ -1826,6 +1998,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "optionMarketAdded",
+      "discriminator": [
+        120,
+        35,
+        184,
+        132,
+        175,
+        9,
+        154,
+        20
+      ]
+    },
+    {
       "name": "pauseFlagsSet",
       "discriminator": [
         67,
@@ -1891,6 +2076,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "riskArrayUpdated",
+      "discriminator": [
+        197,
+        170,
+        145,
+        193,
+        13,
+        137,
+        30,
+        35
+      ]
+    },
+    {
       "name": "tokenLiquidated",
       "discriminator": [
         106,
@@ -1914,6 +2112,19 @@ export type Xmargin = {
         43,
         160,
         150
+      ]
+    },
+    {
+      "name": "volatilitySet",
+      "discriminator": [
+        74,
+        164,
+        50,
+        166,
+        154,
+        134,
+        204,
+        67
       ]
     },
     {
@@ -2295,6 +2506,56 @@ export type Xmargin = {
       "code": 6072,
       "name": "sizePremiumTooLarge",
       "msg": "the size premium exceeds 1 per square root of a contract (ppm, max ppm)"
+    },
+    {
+      "code": 6073,
+      "name": "invalidOptionKind",
+      "msg": "an option is a call (1) or a put (0) (given)"
+    },
+    {
+      "code": 6074,
+      "name": "invalidOptionStrike",
+      "msg": "the strike must lie within 1/10 and 10 times the oracle price at listing (strike, oracle, quote native per contract)"
+    },
+    {
+      "code": 6075,
+      "name": "invalidOptionExpiry",
+      "msg": "an option expires after the 30-minute settlement window and within 366 days (expiry, now)"
+    },
+    {
+      "code": 6076,
+      "name": "invalidVolatilityConfig",
+      "msg": "volatility settings out of bounds: 0 < min <= volatility <= max <= 500 %, 0 < max change <= 100 % (volatility, max in bps; all four logged)"
+    },
+    {
+      "code": 6077,
+      "name": "volatilityOutOfBounds",
+      "msg": "volatility outside the market's bounds (new, the bound it crosses, in bps)"
+    },
+    {
+      "code": 6078,
+      "name": "volatilityChangeTooLarge",
+      "msg": "volatility change larger than one update may make (new, in force, in bps; the bound is logged)"
+    },
+    {
+      "code": 6079,
+      "name": "notOptionMarket",
+      "msg": "this instruction applies to option markets only (market kind)"
+    },
+    {
+      "code": 6080,
+      "name": "riskArrayStale",
+      "msg": "the option market's risk array is too old or predates a volatility change: update_risk_array first (age, max age in seconds)"
+    },
+    {
+      "code": 6081,
+      "name": "riskArrayDrifted",
+      "msg": "the oracle moved too far since the risk array was computed: update_risk_array first (move, max move in bps)"
+    },
+    {
+      "code": 6082,
+      "name": "riskArrayOtherGrid",
+      "msg": "the risk array was never computed or on another scenario grid: update_risk_array first (grid id, expected)"
     }
   ],
   "types": [
@@ -2408,7 +2669,7 @@ export type Xmargin = {
           {
             "name": "kind",
             "docs": [
-              "`market_kind::PERPETUAL` or `market_kind::FUTURE` (options: issue 13)."
+              "`market_kind::PERPETUAL` or `market_kind::FUTURE` (options: `add_option_market`)."
             ],
             "type": "u8"
           },
@@ -2481,6 +2742,108 @@ export type Xmargin = {
             "docs": [
               "Futures: samples needed for a time-weighted settlement price (1..=1,800)."
             ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "addOptionMarketArgs",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marketIndex",
+            "docs": [
+              "Must equal the group's current market count (PDA seed)."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "name",
+            "docs": [
+              "UTF-8, zero padded (e.g. `SOL-165-C`)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "isCall",
+            "docs": [
+              "1: call, 0: put."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "strike",
+            "docs": [
+              "Strike, quote native per contract (within 1/10 … 10 times the oracle)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "expiryTs",
+            "docs": [
+              "Expiry (unix seconds): after the 30-minute settlement window, within 366 days."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "contractSize",
+            "docs": [
+              "Underlying native units per contract (> 0)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minSize",
+            "docs": [
+              "Smallest trade in contracts (> 0)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "risk",
+            "docs": [
+              "Long options: requirement `rate · spot · |Δ|` (never above their",
+              "value); PnL weights and cap, trade band (around the model value),",
+              "settle fraction, open-interest cap. No size premium (0)."
+            ],
+            "type": {
+              "defined": {
+                "name": "marketRiskArgs"
+              }
+            }
+          },
+          {
+            "name": "short",
+            "docs": [
+              "Short options: Derive's shape (`ShortOptionArgs::default()`)."
+            ],
+            "type": {
+              "defined": {
+                "name": "shortOptionArgs"
+              }
+            }
+          },
+          {
+            "name": "volatility",
+            "type": {
+              "defined": {
+                "name": "volatilityArgs"
+              }
+            }
+          },
+          {
+            "name": "liquidationFeeBps",
+            "type": "u32"
+          },
+          {
+            "name": "insuranceFeeBps",
             "type": "u32"
           }
         ]
@@ -4152,7 +4515,9 @@ export type Xmargin = {
           {
             "name": "strike",
             "docs": [
-              "Options (issue 13): strike and volatility."
+              "Options: strike (quote native per underlying native unit, rounded",
+              "down from `option.strike_per_contract`) and the volatility in force",
+              "(a lowering waits in `option.pending_volatility`)."
             ],
             "type": {
               "defined": {
@@ -4253,7 +4618,7 @@ export type Xmargin = {
           {
             "name": "optionIsCall",
             "docs": [
-              "Options: 1 = call, 0 = put (issue 13)."
+              "Options: 1 = call, 0 = put."
             ],
             "type": "u8"
           },
@@ -4308,15 +4673,26 @@ export type Xmargin = {
             "type": "u64"
           },
           {
-            "name": "reserved",
+            "name": "riskArray",
             "docs": [
-              "Issue 13: risk array (model value, Greeks, scenario values) and its age."
+              "Options: the risk array `update_risk_array` stores (model value,",
+              "Greeks, scenario changes, when and at which spot)."
             ],
             "type": {
-              "array": [
-                "u8",
-                448
-              ]
+              "defined": {
+                "name": "storedRiskArray"
+              }
+            }
+          },
+          {
+            "name": "option",
+            "docs": [
+              "Options: short-option rates, volatility bounds and pending change, strike per contract."
+            ],
+            "type": {
+              "defined": {
+                "name": "optionParams"
+              }
             }
           }
         ]
@@ -4680,6 +5056,158 @@ export type Xmargin = {
       }
     },
     {
+      "name": "optionMarketAdded",
+      "docs": [
+        "An option market listed (`add_option_market`)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "group",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "underlyingBank",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracle",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "args",
+            "type": {
+              "defined": {
+                "name": "addOptionMarketArgs"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "optionParams",
+      "docs": [
+        "Option terms and risk settings of an option market (zero elsewhere)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "shortInitBase",
+            "docs": [
+              "Short-option requirement, fractions of spot",
+              "(`xmargin_risk::health::option_margin`): Init",
+              "`max(init_base · S − OTM, init_floor · S)`, LiquidationEnd, Maint."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "shortInitFloor",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "shortLiqEnd",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "shortMaint",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "minVolatility",
+            "docs": [
+              "Bounds of `Market::volatility`."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maxVolatility",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "maxVolatilityChange",
+            "docs": [
+              "Largest change of one `set_volatility`, relative to the volatility in force."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pendingVolatility",
+            "docs": [
+              "A lower volatility waiting for `pending_volatility_ts` (0: none)."
+            ],
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "pendingVolatilityTs",
+            "type": "i64"
+          },
+          {
+            "name": "strikePerContract",
+            "docs": [
+              "Strike, quote native per contract (as listed)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "pauseFlagsSet",
       "type": {
         "kind": "struct",
@@ -4943,6 +5471,104 @@ export type Xmargin = {
       }
     },
     {
+      "name": "riskArrayUpdated",
+      "docs": [
+        "`update_risk_array`: the array stored (values per underlying native unit,",
+        "the model value also per contract, rounded down)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "computedAt",
+            "type": "i64"
+          },
+          {
+            "name": "gridId",
+            "type": "u32"
+          },
+          {
+            "name": "scenarioCount",
+            "type": "u16"
+          },
+          {
+            "name": "spot",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "volatility",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "value",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "delta",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "valuePerContract",
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "shortOptionArgs",
+      "docs": [
+        "Short-option requirement rates in bps of spot",
+        "(`xmargin_risk::health::option_margin`): Init",
+        "`max(init_base − OTM %, init_floor)`, LiquidationEnd, Maint;",
+        "`maint ≤ liq_end ≤ init_floor ≤ init_base ≤ 100 %`, fees below `maint`."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "initBaseBps",
+            "type": "u32"
+          },
+          {
+            "name": "initFloorBps",
+            "type": "u32"
+          },
+          {
+            "name": "liqEndBps",
+            "type": "u32"
+          },
+          {
+            "name": "maintBps",
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
       "name": "storedFixed",
       "repr": {
         "kind": "c"
@@ -4956,6 +5582,112 @@ export type Xmargin = {
               "array": [
                 "u64",
                 2
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "storedRiskArray",
+      "docs": [
+        "A risk array as stored (`xmargin_risk::options::risk_array`, 448 bytes):",
+        "the header fields typed, so health reads them without decoding, and the",
+        "scenario changes as their little-endian bytes."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "computedAt",
+            "type": "i64"
+          },
+          {
+            "name": "gridId",
+            "type": "u32"
+          },
+          {
+            "name": "scenarioCount",
+            "type": "u16"
+          },
+          {
+            "name": "padding",
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
+          },
+          {
+            "name": "spot",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "volatility",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "value",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "delta",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "gamma",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "vega",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "theta",
+            "type": {
+              "defined": {
+                "name": "storedFixed"
+              }
+            }
+          },
+          {
+            "name": "changes",
+            "docs": [
+              "`r_k` of every scenario: 40 × i64 LE."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                320
               ]
             }
           }
@@ -5277,6 +6009,75 @@ export type Xmargin = {
                 }
               }
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "volatilityArgs",
+      "docs": [
+        "Volatility at listing and its bounds, in bps (10,000 = 100 %)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "volatilityBps",
+            "type": "u32"
+          },
+          {
+            "name": "minVolatilityBps",
+            "docs": [
+              "`0 < min ≤ volatility ≤ max ≤ MAX_VOLATILITY_BPS`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxVolatilityBps",
+            "type": "u32"
+          },
+          {
+            "name": "maxChangeBps",
+            "docs": [
+              "Largest change of one `set_volatility`, in bps of the volatility in",
+              "force (`1 ..= 10,000`): 2,500 lets 60 % move to 45 % … 75 %."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "volatilitySet",
+      "docs": [
+        "`set_volatility`: a raise applies at once (`activation_ts` 0), a",
+        "lowering at `activation_ts`."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "previousBps",
+            "docs": [
+              "Volatility in force before (bps, rounded down)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "volatilityBps",
+            "type": "u32"
+          },
+          {
+            "name": "activationTs",
+            "type": "i64"
           }
         ]
       }

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use xmargin::instructions::{AddMarketArgs, TradeArgs, UpdateMarketArgs};
+use xmargin::instructions::{AddMarketArgs, AddOptionMarketArgs, TradeArgs, UpdateMarketArgs};
 use xmargin::pda;
 use xmargin::token::TOKEN_PROGRAM_ID;
 
@@ -47,6 +47,39 @@ pub fn add_market(
         system_program: system_program::ID,
     };
     ix(accounts, xmargin::instruction::AddMarket { args }, vec![])
+}
+
+/// `add_option_market` on the underlying bank `underlying` (its oracle is the market's).
+pub fn add_option_market(
+    group: &Pubkey,
+    admin: &Pubkey,
+    payer: &Pubkey,
+    underlying: &BankKeys,
+    args: AddOptionMarketArgs,
+) -> Instruction {
+    let accounts = xmargin::accounts::AddOptionMarket {
+        group: *group,
+        admin: *admin,
+        payer: *payer,
+        underlying_bank: underlying.bank,
+        oracle: underlying.oracle,
+        market: pda::market_address(group, args.market_index).0,
+        system_program: system_program::ID,
+    };
+    ix(accounts, xmargin::instruction::AddOptionMarket { args }, vec![])
+}
+
+/// `set_volatility` (admin): `volatility_bps` 10,000 = 100 %.
+pub fn set_volatility(group: &Pubkey, admin: &Pubkey, market: &Pubkey, volatility_bps: u32) -> Instruction {
+    let accounts = xmargin::accounts::SetVolatility { group: *group, admin: *admin, market: *market };
+    ix(accounts, xmargin::instruction::SetVolatility { volatility_bps }, vec![])
+}
+
+/// Permissionless `update_risk_array` of an option market.
+pub fn update_risk_array(group: &Pubkey, market: &MarketKeys) -> Instruction {
+    let accounts =
+        xmargin::accounts::UpdateRiskArray { group: *group, market: market.market, oracle: market.oracle };
+    ix(accounts, xmargin::instruction::UpdateRiskArray {}, vec![])
 }
 
 pub fn update_market(group: &Pubkey, admin: &Pubkey, market: &Pubkey, args: UpdateMarketArgs) -> Instruction {

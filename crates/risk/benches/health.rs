@@ -40,6 +40,7 @@ fn rates() -> MarginRates {
         short_option_min_delta: fx("0.1"),
         size_premium: Fixed::ZERO,
         contract_size: 1,
+        short_option: xmargin_risk::health::option_margin::ShortOptionRates::derive(),
     }
 }
 

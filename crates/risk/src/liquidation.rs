@@ -54,8 +54,11 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::size_premium::ReleaseBound;
-use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, MarginMode, TokenInfo};
+use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode, TokenInfo};
+
+#[path = "liquidation_premium.rs"]
+mod premium;
+pub use premium::{PREMIUM_LIQUIDATION_STEPS, WHOLE_CONTRACT_EVALUATIONS};
 
 const LE: HealthType = HealthType::LiquidationEnd;
 
@@ -304,7 +307,7 @@ pub fn max_position_liquidation(
         let req_unit = d.requirement(LE)?.checked_div(size, Rounding::Floor)?;
         concave_step(h, d.pnl(LE)?, pnl_unit, req_unit, w)?.min(size)
     } else {
-        premium_steps(d, h, price, pnl_unit, w)?
+        premium::size_step(d, h, price, pnl_unit, w)?
     };
     // The liquidatee's position moves toward zero by q at `price` (a long sells, a short buys).
     let delta_base = if long { q.checked_neg()? } else { q };
@@ -312,194 +315,6 @@ pub fn max_position_liquidation(
         after.adjust_derivative(market_index, delta_base, delta_base.checked_mul_ceil(price)?)
     })?;
     Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
-}
-
-/// Most steps [`max_position_liquidation`] takes on a position with a size
-/// premium (the first one included).
-pub const PREMIUM_LIQUIDATION_STEPS: usize = 4;
-
-/// Sizing with a size premium. Closing `q` of size `s` releases
-/// `R(s) − R(s − q)` of requirement, and `R` is convex below the rate's cap
-/// (linear at it), so health is concave in `q` on each segment
-/// [`DerivativeInfo::release_bound`](crate::health::DerivativeInfo::release_bound)
-/// gives. From a point `q_L` whose health is known exactly and ≤ 0, with
-/// `F(q) ≥` health after closing `q` (the exact requirement's curve, plus the
-/// rounding `excess`), concave:
-/// - left: the line through `q_L` with the requirement's largest slope on the
-///   segment (its slope at the current size, the tangent; the cap's while
-///   capped) lies above `F`, so its root (by [`concave_step`]) is safe;
-/// - right: a guess `q_R` at the target ([`model_root`]: Newton's iteration on
-///   the requirement's formula, cheap, no bounds; or, if it fails, the step
-///   sized on the requirement per unit); if `F(q_R) ≤ 0` it is safe itself,
-///   else the line through `F(q_R)` with a lower bound of `F`'s slope there
-///   lies above `F` left of `q_R`, so its root is safe (Newton's step back
-///   from the far side).
-///
-/// The larger of the two is the next point; its health is computed exactly,
-/// as the cache would. Usually one step lands within a contract of the
-/// target (one exact check of the guess); the steps stop once the
-/// guess is within one contract of the safe point (the program rounds a step
-/// up to whole contracts: more precision would not change it), on a linear
-/// segment after its exact step, when the position closes or a step stops
-/// helping, or after [`PREMIUM_LIQUIDATION_STEPS`]. Health after their sum is
-/// the last point's, ≤ 0.
-///
-/// Not inlined, and each trial position is a copy in its own frame: SBF
-/// frames hold 4 KiB and a `DerivativeInfo` is several hundred bytes.
-#[inline(never)]
-fn premium_steps(d: &DerivativeInfo, h: Fixed, price: Fixed, pnl_unit: Fixed, w: Fixed) -> RiskResult<Fixed> {
-    // A lower bound of the PnL's slope in q: `u·w` while it gains, `u` while it loses.
-    let pnl_slope_low = if pnl_unit.is_negative() { pnl_unit } else { pnl_unit.checked_mul_floor(w)? };
-    let mut cur = *d;
-    let mut bound = cur.release_bound(LE)?;
-    // Health without this position: the steps change nothing else.
-    let rest = h.checked_sub(cur.weighted_pnl(LE)?.checked_sub(bound.requirement)?)?;
-    let mut h_cur = h;
-    let mut total = Fixed::ZERO;
-    let one_contract = Fixed::from_u64(d.rates.contract_size);
-    for step in 0..PREMIUM_LIQUIDATION_STEPS {
-        let size = cur.base.checked_abs()?;
-        let target = h_cur.checked_add(bound.excess)?;
-        if size.is_zero() || !target.is_negative() {
-            break;
-        }
-        let reach = bound.limit.min(size);
-        let p0 = cur.pnl(LE)?;
-        let mut q = match concave_step(target, p0, pnl_unit, bound.slope, w) {
-            Ok(q) => q.min(reach),
-            Err(e) if step == 0 => return Err(e),
-            Err(_) => break,
-        };
-        // The guess beyond the target: within a contract of the safe step
-        // (the program rounds a step up to whole contracts) or not beyond it
-        // (a linear segment, solved exactly), this is the last step, unless
-        // the step stopped where the cap ends (the premium part follows).
-        let mut last = q < reach || reach == size;
-        let guess = model_root(&cur, h_cur, p0, pnl_unit, w, q, reach, bound.requirement, one_contract)
-            .or_else(|_| concave_step(target, p0, pnl_unit, bound.chord, w).map(|q| (q, false)));
-        if let Ok((guess, converged)) = guess {
-            let q_r = guess.min(reach);
-            if q_r.checked_sub(q)? > one_contract {
-                let (h_r, far) = probe(&cur, q_r, price, rest)?;
-                let upper = h_r.checked_add(bound.excess)?.checked_add(far.excess)?;
-                if !upper.is_positive() {
-                    q = q_r;
-                } else {
-                    let m = pnl_slope_low.checked_add(far.local_slope)?;
-                    if m.is_positive() {
-                        q = q.max(q_r.checked_sub(upper.checked_div_ceil(m)?)?);
-                    }
-                }
-                // A converged guess is at the target up to rounding: back
-                // within a contract of it, this is as close as it gets.
-                last = converged && q_r.checked_sub(q)? <= one_contract && (q_r < reach || reach == size);
-            }
-        }
-        if !q.is_positive() {
-            break;
-        }
-        close_part(&mut cur, q, price)?;
-        total = total.checked_add(q)?;
-        if !last && step + 1 < PREMIUM_LIQUIDATION_STEPS {
-            bound = cur.release_bound(LE)?;
-            h_cur = rest.checked_add(cur.weighted_pnl(LE)?.checked_sub(bound.requirement)?)?;
-        }
-        if last {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// Most Newton steps [`model_root`] takes.
-const MODEL_STEPS: usize = 6;
-
-/// A guess for the step that brings LiquidationEnd health to 0: Newton's
-/// iteration from the safe step `q0` on the position's health as a function
-/// of the units closed, `h + wpnl(p0 + q·u) − wpnl(p0) + requirement −
-/// R(size − q)`, with `R` the requirement's formula (its roundings, no
-/// copy of the position) and its slope `p·r`, `p · (1.5·ρ − 0.4·r)` or `p`.
-/// Cheap (a square root and a few products a step), and only a guess:
-/// [`premium_steps`] checks it exactly. Stops when a step moves less than
-/// `precision / 64` (a 64th of a contract: converged, the flag returned), at
-/// `reach`, or after [`MODEL_STEPS`].
-#[allow(clippy::too_many_arguments)]
-fn model_root(
-    d: &DerivativeInfo,
-    h: Fixed,
-    p0: Fixed,
-    u: Fixed,
-    w: Fixed,
-    q0: Fixed,
-    reach: Fixed,
-    requirement: Fixed,
-    precision: Fixed,
-) -> RiskResult<(Fixed, bool)> {
-    let size = d.base.checked_abs()?;
-    let (r, imf, liab) = (d.rates.rate(LE), d.rates.size_premium, d.prices.liab(LE));
-    let wpnl = |p: Fixed| if p.is_positive() { p.checked_mul_floor(w) } else { Ok(p) };
-    let w0 = wpnl(p0)?;
-    let two_fifths = r.checked_mul_floor(crate::health::size_premium::TWO_FIFTHS_DOWN)?;
-    let tolerance = precision.checked_div_int(64, Rounding::Floor)?;
-    let mut q = q0;
-    for _ in 0..MODEL_STEPS {
-        let x = size.checked_sub(q)?;
-        let c = d.rates.contracts(x, Rounding::Ceil)?;
-        let rho = crate::health::size_premium::uncapped_rate(r, imf, c, Rounding::Ceil)?;
-        let rate = crate::health::size_premium::floor_and_cap(r, rho);
-        let req_x = x.checked_mul_ceil(liab.checked_mul_ceil(rate)?)?;
-        let pnl = p0.checked_add(q.checked_mul_floor(u)?)?;
-        let f = h.checked_add(wpnl(pnl)?)?.checked_sub(w0)?.checked_add(requirement)?.checked_sub(req_x)?;
-        let slope_rate = if rho <= r {
-            r
-        } else if rho >= Fixed::ONE {
-            Fixed::ONE
-        } else {
-            rho.checked_mul_ceil(crate::health::size_premium::THREE_HALVES)?.checked_sub(two_fifths)?
-        };
-        let pnl_slope = if pnl.is_positive() { u.checked_mul_floor(w)? } else { u };
-        let slope = pnl_slope.checked_add(liab.checked_mul_ceil(slope_rate)?)?;
-        if !slope.is_positive() {
-            break;
-        }
-        let step = f.checked_div_floor(slope)?.checked_neg()?;
-        let next = q.checked_add(step)?.max(Fixed::ZERO).min(reach);
-        let moved = next.checked_sub(q)?.checked_abs()?;
-        q = next;
-        if moved <= tolerance {
-            return Ok((q, true));
-        }
-        if q == reach {
-            break;
-        }
-    }
-    Ok((q, false))
-}
-
-/// Moves the position `q` toward zero at `price` (a long sells, a short
-/// buys; the cost basis changes by `delta ·ceil price`, as the cache's
-/// `adjust_derivative` does). The units kept per size are not refreshed:
-/// the sizing reads the requirement from
-/// [`DerivativeInfo::release_bound`], which computes it.
-fn close_part(d: &mut DerivativeInfo, q: Fixed, price: Fixed) -> RiskResult<()> {
-    let delta_base = if d.base.is_positive() { q.checked_neg()? } else { q };
-    let side = d.pricing_side();
-    d.base = d.base.checked_add(delta_base)?;
-    d.cost_basis = d.cost_basis.checked_add(delta_base.checked_mul_ceil(price)?)?;
-    if side != d.pricing_side() {
-        d.recompute_units()?;
-    }
-    Ok(())
-}
-
-/// Health after closing `q` (`rest` = health without this position's
-/// contribution) and the release bound there, on a copy.
-#[inline(never)]
-fn probe(d: &DerivativeInfo, q: Fixed, price: Fixed, rest: Fixed) -> RiskResult<(Fixed, ReleaseBound)> {
-    let mut trial = *d;
-    close_part(&mut trial, q, price)?;
-    let bound = trial.release_bound(LE)?;
-    Ok((rest.checked_add(trial.weighted_pnl(LE)?.checked_sub(bound.requirement)?)?, bound))
 }
 
 /// Units `q ≥ 0` that bring `h + wpnl(p0 + q·u) − wpnl(p0) + q·r` to 0 (or,

@@ -534,11 +534,20 @@ fn size_premium_liquidation_worked_example() {
     assert!(near(h1, -22.728, 0.001), "{h1}");
     let average = concave_step(fx("-388"), Fixed::ZERO, fx("-2"), fx("11"), Fixed::ONE).unwrap();
     assert!(near(health_after_close(&c, average, fx("98")), 69.9, 0.1), "the average slope overshoots");
+    // Whole contracts (as on-chain): Newton from below on exact points.
+    // LiqEnd after 36 is 0 up to the roundings (+3.8e-11), after 35 it is
+    // −10.0234 (one contract releases about 12 of requirement and loses 2):
+    // 36 is the smallest count reaching 0.
     let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
-    // Below 36 by far less than the one contract the steps stop within.
-    let q = step.base_transferred;
+    assert_eq!(step.base_transferred, fx("36"));
+    assert!(!health_after_close(&c, fx("36"), step.price).is_negative());
+    assert!(near(health_after_close(&c, fx("35"), step.price), -10.0234, 1e-4));
+    // The general steps (any size, in fractions of a contract): below 36 by
+    // far less than the one contract they stop within.
+    let (price, pnl_unit) = (fx("98"), fx("-2"));
+    let q = super::premium::premium_steps(&d, fx("-388"), price, pnl_unit, Fixed::ONE).unwrap();
     assert!(q <= fx("36") && near(q, 36.0, 1e-3), "{q}");
-    let h = health_after_close(&c, q, step.price);
+    let h = health_after_close(&c, q, price);
     assert!(h.to_f64() <= 0.0 && h.to_f64() > -0.01, "{h}");
 }
 
@@ -564,9 +573,17 @@ fn capped_position_liquidates_on_the_cap_slope_first() {
     assert!(near(c.health(HealthType::LiquidationEnd).unwrap(), -1_000.0, 1e-6));
     let bound = c.derivative(7).unwrap().release_bound(HealthType::LiquidationEnd).unwrap();
     assert!(near(bound.slope, 100.0, 1e-9) && near(bound.limit, 10_000.0 - 88.36, 1e-6), "{bound:?}");
+    // Whole contracts: the capped slope (98 a contract) to 10.204, so 11:
+    // LiqEnd −1,000 + 10 · 98 = −20 after 10, +78 after 11.
     let step = max_position_liquidation(&c, 7, fx("0.02"), false).unwrap();
-    assert!(near(step.base_transferred, 1_000.0 / 98.0, 1e-9), "{}", step.base_transferred);
-    let h = health_after_close(&c, step.base_transferred, step.price);
+    assert_eq!(step.base_transferred, fx("11"));
+    assert!(near(health_after_close(&c, fx("10"), step.price), -20.0, 1e-6));
+    assert!(near(health_after_close(&c, fx("11"), step.price), 78.0, 1e-6));
+    // The general steps: exactly 1,000 / 98 units.
+    let d = *c.derivative(7).unwrap();
+    let q = super::premium::premium_steps(&d, fx("-1000"), fx("98"), fx("-2"), Fixed::ONE).unwrap();
+    assert!(near(q, 1_000.0 / 98.0, 1e-9), "{q}");
+    let h = health_after_close(&c, q, fx("98"));
     assert!(h.to_f64() <= 0.0 && h.to_f64() > -1e-6, "{h}");
 }
 
@@ -595,32 +612,41 @@ fn zero_premium_sizes_as_before() {
 }
 
 proptest! {
-    /// With a size premium a position step never leaves LiqEnd health above
-    /// 0 (beyond rounding) nor below where it started, and within
-    /// [`PREMIUM_LIQUIDATION_STEPS`] it reaches 0 (to one contract, 1e-6 of
-    /// the shortfall and the requirement's rounding) or closes the whole
-    /// position. Premiums
-    /// up to 0.1 per √contract on up to 100,000 contracts: rates from the
-    /// base rate to the cap (100 %) and beyond it.
+    /// With a size premium, on any size: premiums up to 0.1 per √contract on
+    /// up to 100,000 contracts (rates from the base rate to the cap and
+    /// beyond it), any PnL weight, bonus and side.
+    ///
+    /// Whole contracts (every on-chain position): the step is a whole number
+    /// of contracts, the smallest after which LiqEnd health is ≥ 0 (one
+    /// contract fewer leaves it < 0), or the whole position when closing it
+    /// all does not reach 0; never below where it started.
+    ///
+    /// A size in fractions of a contract (the general steps): LiqEnd health
+    /// after the step is ≤ 0 (never over-liquidated) and within one
+    /// contract's gain of 0 (1e-6 of the shortfall and the requirement's
+    /// rounding), or the whole position is closed.
     #[test]
-    fn premium_position_step_never_overshoots_and_converges(
+    fn premium_position_step_lands_on_zero(
         base in 1i64..100_000, entry in 1i64..1_000, p in 1i64..1_000, conf in 0i64..50,
         coll in -1_000_000i64..10_000_000, w_pct in 0i64..=100, bonus_bp in 0i64..400, short in any::<bool>(),
-        imf_ppm in 1i64..100_000, cs in 1u64..1_000,
+        imf_ppm in 1i64..100_000, cs in 1u64..1_000, fractional in any::<bool>(),
     ) {
         let w = Fixed::from_ratio(w_pct, 100, Rounding::Floor).unwrap();
         let limits = PnlLimits { weights: PerType::splat(w), init_cap: None };
         let imf = Fixed::from_ratio(imf_ppm, 1_000_000, Rounding::Floor).unwrap();
         let rates = MarginRates { size_premium: imf, contract_size: cs, ..perp_rates() };
-        let b = if short { -base } else { base };
         // Prices per native unit: `p / cs` per unit, so a contract is worth `p`.
         let per = |v: i64| Fixed::from_i64(v).checked_div_int(cs, Rounding::Floor).unwrap();
         let o = OraclePrice { lo: per(p), hi: per(p), conf: per(conf).checked_div_int(100, Rounding::Floor).unwrap() };
         let prices = BiasedPrices::new(&o, per(p), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
-        let native = Fixed::from_i64(b).checked_mul_int(cs as i64).unwrap();
-        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, native,
-            Fixed::from_i64(b * entry), Fixed::ZERO, prices, rates).unwrap()
-            .with_pnl_limits(limits).unwrap();
+        let whole = Fixed::from_i64(base).checked_mul_int(cs as i64).unwrap();
+        let size = if fractional { whole.checked_add(Fixed::HALF).unwrap() } else { whole };
+        let native = if short { size.checked_neg().unwrap() } else { size };
+        let cost = Fixed::from_i64(if short { -base } else { base } * entry);
+        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, native, cost, Fixed::ZERO, prices, rates)
+            .unwrap()
+            .with_pnl_limits(limits)
+            .unwrap();
         let c = HealthCache::new(vec![usdc(0, Fixed::from_i64(coll))], vec![d], MarginMode::Linear).unwrap();
         let bonus = Fixed::from_ratio(bonus_bp, 10_000, Rounding::Floor).unwrap();
         match max_position_liquidation(&c, 7, bonus, false) {
@@ -628,18 +654,25 @@ proptest! {
                 let q = step.base_transferred;
                 let h = health_after_step(&c, q, step.price, short);
                 let before = step.health_before.to_f64();
-                prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
                 prop_assert!(h.to_f64() >= before - 1e-9, "{} < {}", h, step.health_before);
-                // Reached 0 up to one contract's gain (the steps stop within a
-                // contract: the program rounds up to whole ones; a contract is
-                // worth `p`, its gain at most 1.5·p of requirement and p of
-                // PnL), 1e-6 of the shortfall and the requirement's rounding
-                // (√ on the 2^-24 grid: < 6e-8 of notional), or closed the
-                // whole position.
-                let closed = q == native.checked_abs().unwrap();
-                let notional = native.checked_abs().unwrap().to_f64() * o.hi.to_f64();
-                let tol = 1e-6 * before.abs() + 1e-7 * notional + 2.5 * p as f64 + 1e-9;
-                prop_assert!(closed || h.to_f64() >= -tol, "stopped at {} from {} after {}", h, before, q);
+                let closed = q == size;
+                if fractional {
+                    prop_assert!(h.to_f64() <= OVERSHOOT_EPS, "overshoot {}", h);
+                    // One contract is worth `p`: its gain is at most 1.5·p of
+                    // requirement and p of PnL; √ on the 2^-24 grid: < 6e-8 of notional.
+                    let notional = size.to_f64() * o.hi.to_f64();
+                    let tol = 1e-6 * before.abs() + 1e-7 * notional + 2.5 * p as f64 + 1e-9;
+                    prop_assert!(closed || h.to_f64() >= -tol, "stopped at {} from {} after {}", h, before, q);
+                } else {
+                    let contracts = q.checked_div_int(cs, Rounding::Floor).unwrap();
+                    prop_assert_eq!(contracts.floor(), contracts, "not whole contracts: {}", q);
+                    prop_assert!(closed || !h.is_negative(), "stopped at {} from {} after {}", h, before, q);
+                    if q.is_positive() && !h.is_negative() {
+                        let fewer = q.checked_sub(Fixed::from_u64(cs)).unwrap();
+                        let h_fewer = health_after_step(&c, fewer, step.price, short);
+                        prop_assert!(h_fewer.is_negative(), "{} contracts fewer already reach {}", cs, h_fewer);
+                    }
+                }
             }
             Err(e) => prop_assert!(matches!(e, RiskError::NotLiquidatable | RiskError::LiquidationNotImproving)),
         }

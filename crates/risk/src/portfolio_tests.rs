@@ -125,19 +125,19 @@ fn positive_pnl_keeps_its_weight_in_portfolio_mode() {
 fn worked_example_covered_call() {
     // Long 10 SOL @150 + short 10 calls K 165, 30 days, σ 0.6, sold at model.
     //   Black–Scholes (r = 0): V0 = 4.9054, Δ = 0.3199 per unit.
-    // Linear Maint: spot 1500·10 % = 150; short call 10·150·5 %·max(Δ, 0.1)
-    //   = 75·0.3199 = 23.99 → 173.99.
+    // Linear Maint: spot 1500·10 % = 150; short call 10·150·9 % = 135
+    //   (`option_margin`, Derive's Maint) → 285.
     // Portfolio Maint, worst scenario k = 3 (−10 %, vol +0.1, one day later):
     //   spot −150; the call at S 135, σ 0.7, 29 days is worth 2.3676, so the
     //   short gains 10·(4.9054 − 2.3676) = 25.38 → loss 124.62.
-    //   Contingency 0.5 %·(1500 + 1500·0.3199) = 9.90 → 134.52 (77 % of linear).
+    //   Contingency 0.5 %·(1500 + 1500·0.3199) = 9.90 → 134.52 (47 % of linear).
     let (spot, call) = (sol(fx("10")), option_at_model(2, true, "165", 30, fx("-10")));
     let c = portfolio(vec![spot], vec![call]);
     let lin = HealthCache::new(vec![spot], vec![call], MarginMode::Linear).unwrap();
     let m = book(&c, HealthType::Maint);
     let g = call.unit_greeks();
     assert!(near(g.value, 4.9054, 5e-5) && near(g.delta, 0.3199, 5e-5), "{g:?}");
-    assert!(near(m.linear, 173.99, 0.005), "{}", m.linear);
+    assert!(near(m.linear, 285.0, 1e-9), "{}", m.linear);
     assert_eq!(m.worst_scenario, Some(3));
     assert!(near(m.worst_loss, 124.62, 0.005), "{}", m.worst_loss);
     assert!(near(m.contingency, 9.90, 0.005), "{}", m.contingency);

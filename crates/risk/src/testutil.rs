@@ -47,6 +47,7 @@ pub(crate) fn perp_rates() -> MarginRates {
         short_option_min_delta: fx("0.1"),
         size_premium: Fixed::ZERO,
         contract_size: 1,
+        short_option: crate::health::option_margin::ShortOptionRates::derive(),
     }
 }
 

@@ -49,6 +49,7 @@ fn rates() -> MarginRates {
         short_option_min_delta: fx("0.1"),
         size_premium: Fixed::ZERO,
         contract_size: 1,
+        short_option: xmargin_risk::health::option_margin::ShortOptionRates::derive(),
     }
 }
 
@@ -90,12 +91,14 @@ fn portfolio_params() -> PortfolioParams {
 /// for base 0 and base < 0 (calls: both false; puts: both true). Opening a
 /// short from a flat position (or stamping a short from a base-0 template)
 /// keeps the long-side units: 10 short far-OTM calls need
-/// 10·100·0.05·max(Δ, 0.1) = 5 of Maint margin, but get 10·100·0.05·Δ ≈ 0.
+/// 10·100·9 % = 90 of Maint margin (the short-option rates of
+/// `health::option_margin`; 10·100·0.05·max(Δ, 0.1) = 5 before them), but
+/// got the long side's 10·100·0.05·Δ ≈ 0.
 #[test]
 fn fixed_option_opened_short_from_flat_gets_short_margin() {
     let fresh = otm_call("-10", "-0.01");
     let want = fresh.requirement(HealthType::Maint).unwrap();
-    let diff = want.checked_sub(fx("5")).unwrap().checked_abs().unwrap();
+    let diff = want.checked_sub(fx("90")).unwrap().checked_abs().unwrap();
     assert!(diff < fx("0.000000001"), "reference requirement {want}");
 
     let mut c =

@@ -89,6 +89,9 @@ mod safety;
 #[path = "bench_markets.rs"]
 pub mod markets;
 
+#[path = "bench_options.rs"]
+pub mod options;
+
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {
     use crate::margin::{liquidate_token_ix, resolve_bankruptcy_ix};

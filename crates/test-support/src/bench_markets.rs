@@ -37,6 +37,7 @@ pub fn market_rows() -> Vec<Row> {
     rows.extend(big.largest_account_rows(&maker));
     rows.extend(big.liquidation_rows(&maker));
     rows.extend(big.size_premium_rows(&maker));
+    rows.extend(super::options::option_rows());
     rows
 }
 

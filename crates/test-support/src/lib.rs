@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod margin;
 pub mod market_checks;
 pub mod markets;
+pub mod options;
 pub mod outcome;
 pub mod pyth;
 pub mod random_ops;

@@ -125,21 +125,27 @@ pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
     Ok(v.max(0).unsigned_abs())
 }
 
-/// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`.
+/// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`;
+/// options: around the model value of a fresh risk array instead
+/// (`crate::options`), `value · [1 − band, 1 + band]`.
 pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: i64) -> Result<()> {
     let band = market.risk_params(now).price_band.get();
+    let (center_lo, center_hi) = if market.is_option() {
+        crate::options::check_array_fresh(market, now, oracle.lo)?;
+        (market.risk_array.value.get(), market.risk_array.value.get())
+    } else {
+        (oracle.lo, oracle.hi)
+    };
     let lo = per_contract(
         market,
-        oracle
-            .lo
+        center_lo
             .checked_mul(Fixed::ONE.checked_sub(band).map_err(risk_error)?, Rounding::Ceil)
             .map_err(risk_error)?,
         Rounding::Ceil,
     )?;
     let hi = per_contract(
         market,
-        oracle
-            .hi
+        center_hi
             .checked_mul(Fixed::ONE.checked_add(band).map_err(risk_error)?, Rounding::Floor)
             .map_err(risk_error)?,
         Rounding::Floor,

@@ -154,4 +154,24 @@ pub enum XmarginError {
     DepositLostToRounding,
     #[msg("the size premium exceeds 1 per square root of a contract (ppm, max ppm)")]
     SizePremiumTooLarge,
+    #[msg("an option is a call (1) or a put (0) (given)")]
+    InvalidOptionKind,
+    #[msg("the strike must lie within 1/10 and 10 times the oracle price at listing (strike, oracle, quote native per contract)")]
+    InvalidOptionStrike,
+    #[msg("an option expires after the 30-minute settlement window and within 366 days (expiry, now)")]
+    InvalidOptionExpiry,
+    #[msg("volatility settings out of bounds: 0 < min <= volatility <= max <= 500 %, 0 < max change <= 100 % (volatility, max in bps; all four logged)")]
+    InvalidVolatilityConfig,
+    #[msg("volatility outside the market's bounds (new, the bound it crosses, in bps)")]
+    VolatilityOutOfBounds,
+    #[msg("volatility change larger than one update may make (new, in force, in bps; the bound is logged)")]
+    VolatilityChangeTooLarge,
+    #[msg("this instruction applies to option markets only (market kind)")]
+    NotOptionMarket,
+    #[msg("the option market's risk array is too old or predates a volatility change: update_risk_array first (age, max age in seconds)")]
+    RiskArrayStale,
+    #[msg("the oracle moved too far since the risk array was computed: update_risk_array first (move, max move in bps)")]
+    RiskArrayDrifted,
+    #[msg("the risk array was never computed or on another scenario grid: update_risk_array first (grid id, expected)")]
+    RiskArrayOtherGrid,
 }

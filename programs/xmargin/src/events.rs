@@ -328,3 +328,42 @@ pub struct DustSettled {
     /// Part of `amount` the account borrowed.
     pub borrowed: u64,
 }
+
+/// An option market listed (`add_option_market`).
+#[event]
+pub struct OptionMarketAdded {
+    pub group: Pubkey,
+    pub market: Pubkey,
+    pub underlying_bank: Pubkey,
+    pub oracle: Pubkey,
+    pub market_index: u16,
+    pub args: crate::instructions::AddOptionMarketArgs,
+}
+
+/// `set_volatility`: a raise applies at once (`activation_ts` 0), a
+/// lowering at `activation_ts`.
+#[event]
+pub struct VolatilitySet {
+    pub market: Pubkey,
+    pub market_index: u16,
+    /// Volatility in force before (bps, rounded down).
+    pub previous_bps: u32,
+    pub volatility_bps: u32,
+    pub activation_ts: i64,
+}
+
+/// `update_risk_array`: the array stored (values per underlying native unit,
+/// the model value also per contract, rounded down).
+#[event]
+pub struct RiskArrayUpdated {
+    pub market: Pubkey,
+    pub market_index: u16,
+    pub computed_at: i64,
+    pub grid_id: u32,
+    pub scenario_count: u16,
+    pub spot: crate::state::StoredFixed,
+    pub volatility: crate::state::StoredFixed,
+    pub value: crate::state::StoredFixed,
+    pub delta: crate::state::StoredFixed,
+    pub value_per_contract: u64,
+}

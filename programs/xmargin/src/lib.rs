@@ -15,6 +15,7 @@ pub mod events;
 pub mod health;
 pub mod instructions;
 pub mod liquidation;
+pub mod options;
 pub mod oracle;
 pub mod pda;
 pub mod quote;
@@ -184,6 +185,24 @@ pub mod xmargin {
     /// Admin: closes a settled market no account holds a slot in.
     pub fn close_market(ctx: Context<CloseMarket>) -> Result<()> {
         handle_close_market(ctx)
+    }
+
+    /// Lists a European call or put on a listed bank's underlying,
+    /// cash-settled in the quote token. Admin only.
+    pub fn add_option_market(ctx: Context<AddOptionMarket>, args: AddOptionMarketArgs) -> Result<()> {
+        handle_add_option_market(ctx, args)
+    }
+
+    /// Sets an option market's volatility within its bounds: a raise at
+    /// once, a lowering after the group's delay. Admin only.
+    pub fn set_volatility(ctx: Context<SetVolatility>, volatility_bps: u32) -> Result<()> {
+        handle_set_volatility(ctx, volatility_bps)
+    }
+
+    /// Permissionless: revalues an option market at the oracle (Black–Scholes
+    /// over the scenario grid) and stores its risk array.
+    pub fn update_risk_array(ctx: Context<UpdateRiskArray>) -> Result<()> {
+        handle_update_risk_array(ctx)
     }
 
     /// Read-only: Init, Maint and LiquidationEnd health and the band, as return data.

@@ -14,7 +14,9 @@
 //!          = base · option_value_T               (option)
 //! pnl_T    = value_T − cost_basis + unsettled_funding
 //! req_T    = |base| · price_T · rate_T           (perp / future)
-//!          = |base| · price_T · rate_T · δ        (option, δ = |Δ|, ≥ min_delta if short)
+//!          = |base| · price_T · rate_T · |Δ|      (long option, ≤ its value)
+//!          = |base| · short_unit_T                (short option: Derive's shape,
+//!                                                 [`super::option_margin`])
 //! wpnl_T   = pnl_T                               if pnl_T ≤ 0  (losses 1:1)
 //!          = pnl_T ·floor w_T                    if pnl_T > 0, T ≠ Init
 //!          = min(pnl_T ·floor w_Init, cap)       if pnl_T > 0, T = Init
@@ -42,6 +44,7 @@
 //! zero and `w_T ≤ 1` (or 0 above the cap) above it, which
 //! [`crate::liquidation::max_position_liquidation`] relies on.
 
+use super::option_margin::{ArrayValue, ShortOptionRates};
 use super::size_premium::{self, ReleaseBound};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
@@ -68,6 +71,8 @@ pub struct MarginRates {
     /// Underlying native units per contract, the unit of the size premium's
     /// size (`> 0` when `size_premium > 0`; unused otherwise).
     pub contract_size: u64,
+    /// Options only: the short-option requirement ([`super::option_margin`]).
+    pub short_option: ShortOptionRates,
 }
 
 impl MarginRates {
@@ -85,6 +90,7 @@ impl MarginRates {
             short_option_min_delta,
             size_premium: Fixed::ZERO,
             contract_size: 1,
+            short_option: ShortOptionRates::ZERO,
         }
     }
 
@@ -131,13 +137,18 @@ impl MarginRates {
     /// on-chain is whole contracts): then `contracts(base, Ceil)` is that
     /// integer exactly, and the rate takes the native-arithmetic path.
     pub fn whole_contracts(&self, base: Fixed) -> Option<u64> {
+        self.contract_count(base).filter(|&c| c < size_premium::WHOLE_CONTRACTS_LIMIT)
+    }
+
+    /// `|base|` in contracts when it is a whole number of them.
+    pub fn contract_count(&self, base: Fixed) -> Option<u64> {
         let bits = base.to_bits().unsigned_abs();
         if bits & (Fixed::ONE.to_bits() as u128 - 1) != 0 || self.contract_size == 0 {
             return None;
         }
         let units = u64::try_from(bits >> crate::fixed::FRAC_BITS).ok()?;
         let c = units / self.contract_size;
-        (c * self.contract_size == units && c < size_premium::WHOLE_CONTRACTS_LIMIT).then_some(c)
+        (c * self.contract_size == units).then_some(c)
     }
 
     /// `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ min_delta ≤ 1`,
@@ -151,7 +162,8 @@ impl MarginRates {
             && self.short_option_min_delta <= Fixed::ONE
             && !self.size_premium.is_negative()
             && self.size_premium <= Fixed::ONE
-            && (self.size_premium.is_zero() || self.contract_size > 0);
+            && (self.size_premium.is_zero() || self.contract_size > 0)
+            && self.short_option.validate().is_ok();
         if ok {
             Ok(())
         } else {
@@ -272,6 +284,9 @@ pub struct DerivativeInfo {
     greeks: Greeks,
     /// Positive-PnL weights and Init cap (validated by the builder).
     pnl_limits: PnlLimits,
+    /// Options valued from a risk array ([`DerivativeInfo::new_option_from_array`]):
+    /// the model value and Δ, used instead of Black–Scholes.
+    array: Option<ArrayValue>,
 }
 
 impl DerivativeInfo {
@@ -288,7 +303,26 @@ impl DerivativeInfo {
         prices: BiasedPrices,
         rates: MarginRates,
     ) -> RiskResult<DerivativeInfo> {
+        let position = (base, cost_basis, unsettled_funding);
+        Self::build(market_index, underlying, kind, position, prices, rates, None)
+    }
+
+    /// [`DerivativeInfo::new`], or with `array` an option valued from its
+    /// market's risk array ([`DerivativeInfo::new_option_from_array`]).
+    pub(super) fn build(
+        market_index: u16,
+        underlying: u16,
+        kind: DerivativeKind,
+        (base, cost_basis, unsettled_funding): (Fixed, Fixed, Fixed),
+        prices: BiasedPrices,
+        rates: MarginRates,
+        array: Option<ArrayValue>,
+    ) -> RiskResult<DerivativeInfo> {
         rates.validate()?;
+        // The short-option requirement is not a rate on notional: no size premium on options.
+        if matches!(kind, DerivativeKind::Option(_)) && !rates.size_premium.is_zero() {
+            return Err(RiskError::InvalidParameter);
+        }
         let mut d = DerivativeInfo {
             market_index,
             underlying,
@@ -304,6 +338,7 @@ impl DerivativeInfo {
             req_sized: PerType::splat(Fixed::ZERO),
             greeks: Greeks::LINEAR,
             pnl_limits: PnlLimits::NONE,
+            array,
         };
         d.recompute_units()?;
         Ok(d)
@@ -377,35 +412,50 @@ impl DerivativeInfo {
                 }
             }
             DerivativeKind::Option(t) => {
-                let s_m = self.prices.for_exposure(HealthType::Maint, rising);
-                let g = bs_price_greeks(&BsInput {
-                    spot: s_m,
-                    strike: t.strike,
-                    vol: t.vol,
-                    seconds_to_expiry: t.seconds_to_expiry,
-                    rate: t.rate,
-                    is_call: t.is_call,
-                })?;
-                self.greeks = g;
                 let short = self.base.is_negative();
+                let s_m = self.prices.for_exposure(HealthType::Maint, rising);
+                let g = match self.array {
+                    Some(a) => a.greeks(),
+                    None => bs_price_greeks(&BsInput {
+                        spot: s_m,
+                        strike: t.strike,
+                        vol: t.vol,
+                        seconds_to_expiry: t.seconds_to_expiry,
+                        rate: t.rate,
+                        is_call: t.is_call,
+                    })?,
+                };
+                self.greeks = g;
                 let mut eff_delta = g.delta.checked_abs()?;
                 if short {
                     eff_delta = eff_delta.max(self.rates.short_option_min_delta);
                 }
                 self.req_delta = eff_delta;
                 for ht in HealthType::ALL {
-                    let s = self.prices.for_exposure(ht, rising);
-                    // First-order move from the Maint price to this type's
-                    // price; exact-conservative for longs (convexity), and
-                    // shorts add the ½Γ·dS² term.
-                    let ds = s.checked_sub(s_m)?;
-                    let mut v = g.value.checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
-                    if short && !ds.is_zero() {
-                        let g_ds2 = g.gamma.checked_mul_ceil(ds.checked_mul_ceil(ds)?)?;
-                        v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
-                    }
+                    let v = match self.array {
+                        Some(a) => a.unit_value(short)?,
+                        None => {
+                            // First-order move from the Maint price to this
+                            // type's price; exact-conservative for longs
+                            // (convexity), and shorts add the ½Γ·dS² term.
+                            let s = self.prices.for_exposure(ht, rising);
+                            let ds = s.checked_sub(s_m)?;
+                            let mut v =
+                                g.value.checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
+                            if short && !ds.is_zero() {
+                                let g_ds2 = g.gamma.checked_mul_ceil(ds.checked_mul_ceil(ds)?)?;
+                                v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
+                            }
+                            v
+                        }
+                    };
                     self.opt_value.set(ht, v.positive_part());
-                    self.req_unit.set(ht, self.unit_requirement(ht, self.rates.rate(ht))?);
+                    let req = if short {
+                        self.rates.short_option.unit_requirement(ht, t.is_call, t.strike, &self.prices)?
+                    } else {
+                        self.unit_requirement(ht, self.rates.rate(ht))?
+                    };
+                    self.req_unit.set(ht, req);
                 }
             }
         }
@@ -465,6 +515,18 @@ impl DerivativeInfo {
             self.req_sized.set(ht, unit);
         }
         Ok(())
+    }
+
+    /// The requirement for `ht` and the rate in force at `m` whole contracts
+    /// on this position's pricing side: bit for bit [`Self::requirement`] of
+    /// the position resized to `m` contracts (perpetuals and futures), without
+    /// resizing it (liquidation sizing evaluates many sizes).
+    pub fn requirement_at_whole_contracts(&self, ht: HealthType, m: u64) -> RiskResult<(Fixed, Fixed)> {
+        let r = self.rates.rate(ht);
+        let rate = size_premium::rate_for_whole_contracts(r, self.rates.size_premium, m)?;
+        let unit = if rate == r { self.req_unit.get(ht) } else { self.unit_requirement(ht, rate)? };
+        let cs = i64::try_from(self.rates.contract_size).map_err(|_| RiskError::Overflow)?;
+        Ok((Fixed::from_u64(m).checked_mul_int(cs)?.checked_mul_ceil(unit)?, rate))
     }
 
     /// Margin requirement for `ht` (quote native, rounded up, ≥ 0):

@@ -99,10 +99,12 @@ fn long_call_worked_example() {
 
 #[test]
 fn short_otm_option_is_never_free() {
-    // Short 10 calls at K = 200 (Δ ≈ 0.0006): min delta 0.1 applies:
-    // Maint req = 10·100·0.05·0.1 = 5.
+    // Short 10 calls at K = 200 (Δ ≈ 0.0006): the short-option rates apply
+    // whatever Δ (`option_margin`): Maint req = 10·100·9 % = 90, Init
+    // 10·100·max(15 % − 100 %, 13 %) = 130.
     let d = option(2, "-10", "-0.01", "200", true, BiasedPrices::flat(fx("100")));
-    assert!(near(d.requirement(HealthType::Maint).unwrap(), 5.0, 1e-9));
+    assert!(near(d.requirement(HealthType::Maint).unwrap(), 90.0, 1e-9));
+    assert!(near(d.requirement(HealthType::Init).unwrap(), 130.0, 1e-9));
     // A long of the same option needs at most its (tiny) value.
     let l = option(2, "10", "0.01", "200", true, BiasedPrices::flat(fx("100")));
     assert!(l.requirement(HealthType::Maint).unwrap() <= l.value(HealthType::Maint).unwrap());

@@ -39,6 +39,7 @@
 mod cache;
 mod derivatives;
 pub mod liquidation_price;
+pub mod option_margin;
 pub mod size_premium;
 
 pub use cache::{keeper_maint_health, HealthCache, HealthSummary, MarginMode, TokenInfo};

@@ -92,39 +92,122 @@ pub fn bs_value(inp: &BsInput) -> RiskResult<Fixed> {
     Ok(bs_eval(inp, false)?.value)
 }
 
+/// What a valuation takes from the strike and the time to expiry alone:
+/// every scenario of a risk array (same strike, same one-day look-ahead)
+/// shares it, so the crank computes `T`, the discount, `ln K_D` and `1/K_D`
+/// once instead of once per scenario ([`StrikeTerms::value`]).
+#[derive(Clone, Copy, Debug)]
+pub struct StrikeTerms {
+    t: Fixed,
+    kd: Fixed,
+    rate: Fixed,
+    is_call: bool,
+    /// `(ln K_D, 1/K_D)`, computed on the first valuation that needs them
+    /// (an option valued at intrinsic never does).
+    logs: Option<(Fixed, Fixed)>,
+}
+
+/// What a valuation takes from the volatility and the time:
+/// `x = σ²T`, `1/√x`, `√x`, `x/2` (`None`: below the intrinsic threshold).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VolTerms {
+    var: Fixed,
+    inv: Fixed,
+    sd: Fixed,
+    half_var: Fixed,
+}
+
+impl StrikeTerms {
+    /// Terms of strike `k` (> 0) expiring in `seconds_to_expiry`.
+    pub fn new(k: Fixed, seconds_to_expiry: i64, rate: Fixed, is_call: bool) -> RiskResult<StrikeTerms> {
+        if !k.is_positive() {
+            return Err(RiskError::Domain);
+        }
+        let t = years_from_secs(seconds_to_expiry)?;
+        let disc =
+            if rate.is_zero() || t.is_zero() { Fixed::ONE } else { exp(mul(rate, t)?.checked_neg()?)? };
+        Ok(StrikeTerms { t, kd: mul(k, disc)?, rate, is_call, logs: None })
+    }
+
+    /// The volatility's terms at this time (`None`: value at intrinsic).
+    pub fn vol_terms(&self, vol: Fixed) -> RiskResult<Option<VolTerms>> {
+        if vol.is_negative() {
+            return Err(RiskError::Domain);
+        }
+        let var = mul(mul(vol, vol)?, self.t)?;
+        if var.to_bits() < MIN_VAR_BITS {
+            return Ok(None);
+        }
+        let inv = rsqrt(var)?; // 1/(σ√T)
+        let sd = mul(var, inv)?; // σ√T
+        Ok(Some(VolTerms { var, inv, sd, half_var: Fixed::from_bits(var.to_bits() >> 1) }))
+    }
+
+    fn logs(&mut self) -> RiskResult<(Fixed, Fixed)> {
+        if let Some(l) = self.logs {
+            return Ok(l);
+        }
+        let l = (ln(self.kd)?, recip(self.kd)?);
+        self.logs = Some(l);
+        Ok(l)
+    }
+
+    /// Value at spot `s` (> 0) with volatility terms `vol` (from
+    /// [`StrikeTerms::vol_terms`]): the same arithmetic as [`bs_value`].
+    pub fn value(&mut self, s: Fixed, vol: Option<&VolTerms>) -> RiskResult<Fixed> {
+        if !s.is_positive() {
+            return Err(RiskError::Domain);
+        }
+        match vol {
+            None => Ok(intrinsic(s, self.kd, self.rate, self.is_call)?.value),
+            Some(v) => Ok(self.core(s, v)?.value),
+        }
+    }
+
+    /// Value and Δ, with `(φ(d1), N(d2))` for the Greeks.
+    fn core(&mut self, s: Fixed, v: &VolTerms) -> RiskResult<Core> {
+        let (ln_kd, inv_kd) = self.logs()?;
+        let kd = self.kd;
+        let d1 = mul(ln(s)?.checked_sub(ln_kd)?.checked_add(v.half_var)?, v.inv)?;
+        let d2 = d1.checked_sub(v.sd)?;
+        let pdf1 = norm_pdf(d1)?;
+        let n1 = norm_cdf_given_pdf(d1, pdf1)?;
+        let pdf2 = mul(mul(pdf1, s)?, inv_kd)?;
+        let n2 = norm_cdf_given_pdf(d2, pdf2)?;
+        let (value, delta) = if self.is_call {
+            let v = mul(s, n1)?.checked_sub(mul(kd, n2)?)?;
+            (v, n1)
+        } else {
+            let v =
+                mul(kd, Fixed::ONE.checked_sub(n2)?)?.checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
+            (v, n1.checked_sub(Fixed::ONE)?)
+        };
+        Ok(Core { value: value.positive_part(), delta, pdf1, n2 })
+    }
+}
+
+struct Core {
+    value: Fixed,
+    delta: Fixed,
+    pdf1: Fixed,
+    n2: Fixed,
+}
+
 /// Value and Δ always; Γ, vega and θ only if `greeks`.
 fn bs_eval(inp: &BsInput, greeks: bool) -> RiskResult<Greeks> {
     let BsInput { spot: s, strike: k, vol, seconds_to_expiry, rate, is_call } = *inp;
     if !s.is_positive() || !k.is_positive() || vol.is_negative() {
         return Err(RiskError::Domain);
     }
-    let t = years_from_secs(seconds_to_expiry)?;
-    let disc = if rate.is_zero() || t.is_zero() { Fixed::ONE } else { exp(mul(rate, t)?.checked_neg()?)? };
-    let kd = mul(k, disc)?;
-    let var = mul(mul(vol, vol)?, t)?;
-    if var.to_bits() < MIN_VAR_BITS {
-        return intrinsic(s, kd, rate, is_call);
-    }
-    let inv = rsqrt(var)?; // 1/(σ√T)
-    let sd = mul(var, inv)?; // σ√T
-    let half_var = Fixed::from_bits(var.to_bits() >> 1);
-    let d1 = mul(ln(s)?.checked_sub(ln(kd)?)?.checked_add(half_var)?, inv)?;
-    let d2 = d1.checked_sub(sd)?;
-    let pdf1 = norm_pdf(d1)?;
-    let n1 = norm_cdf_given_pdf(d1, pdf1)?;
-    let pdf2 = mul(mul(pdf1, s)?, recip(kd)?)?;
-    let n2 = norm_cdf_given_pdf(d2, pdf2)?;
-    let (value, delta) = if is_call {
-        let v = mul(s, n1)?.checked_sub(mul(kd, n2)?)?;
-        (v, n1)
-    } else {
-        let v = mul(kd, Fixed::ONE.checked_sub(n2)?)?.checked_sub(mul(s, Fixed::ONE.checked_sub(n1)?)?)?;
-        (v, n1.checked_sub(Fixed::ONE)?)
+    let mut st = StrikeTerms::new(k, seconds_to_expiry, rate, is_call)?;
+    let Some(v) = st.vol_terms(vol)? else {
+        return intrinsic(s, st.kd, rate, is_call);
     };
-    let value = value.positive_part();
+    let Core { value, delta, pdf1, n2 } = st.core(s, &v)?;
     if !greeks {
         return Ok(Greeks { value, delta, gamma: Fixed::ZERO, vega: Fixed::ZERO, theta: Fixed::ZERO });
     }
+    let (t, kd, inv) = (st.t, st.kd, v.inv);
     let gamma = mul(mul(pdf1, inv)?, recip(s)?)?;
     let vega = mul(mul(mul(gamma, s)?, s)?, mul(vol, t)?)?;
     // θ = −S·φ(d1)·σ²·inv/2 ∓ r·K_D·N(±d2)

@@ -55,7 +55,7 @@
 //! 40 scenarios hold 1 decay + a 5 × 3 or 7 × 3 core grid + 8 extended
 //! moves (24 or 30), or up to 31 core scenarios.
 
-use super::black_scholes::{bs_price_greeks, bs_value, BsInput};
+use super::black_scholes::{bs_price_greeks, BsInput, StrikeTerms, VolTerms};
 use super::math::{recip, sqrt};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding, FRAC_BITS};
@@ -207,6 +207,50 @@ pub enum Freshness {
     OtherGrid,
 }
 
+/// What [`Freshness`] depends on: when, on which grid and at which spot an
+/// array was computed. The program reads these fields of a stored array
+/// without decoding the scenarios.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArrayHeader {
+    /// When it was computed (unix seconds).
+    pub computed_at: i64,
+    /// [`RiskGrid::id`] of its grid.
+    pub grid_id: u32,
+    /// Scenarios filled.
+    pub scenario_count: u16,
+    /// Oracle price it was computed at.
+    pub spot: Fixed,
+}
+
+impl ArrayHeader {
+    /// Usable at `now` with the oracle at `oracle` for the grid
+    /// `(id, len)`: computed on that grid, age in `0 ..= max_age_secs`,
+    /// `|oracle − spot| < max_drift·spot` (one multiply). The grid's id and
+    /// length are passed so a caller can keep them as constants instead of
+    /// building the grid.
+    pub fn freshness(
+        &self,
+        now: i64,
+        oracle: Fixed,
+        (grid_id, grid_len): (u32, usize),
+        max_age_secs: u64,
+        max_drift: Fixed,
+    ) -> RiskResult<Freshness> {
+        if self.grid_id != grid_id || usize::from(self.scenario_count) != grid_len {
+            return Ok(Freshness::OtherGrid);
+        }
+        let age = now.checked_sub(self.computed_at).ok_or(RiskError::Overflow)?;
+        if age < 0 || age.unsigned_abs() > max_age_secs {
+            return Ok(Freshness::Stale);
+        }
+        let moved = oracle.checked_sub(self.spot)?.checked_abs()?;
+        if moved >= self.spot.checked_mul_floor(max_drift)? {
+            return Ok(Freshness::Drifted);
+        }
+        Ok(Freshness::Fresh)
+    }
+}
+
 /// One option market's risk array (see module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RiskArray {
@@ -267,6 +311,11 @@ pub fn compute_risk_array(
     if grid.len() > RISK_ARRAY_SCENARIOS {
         return Err(RiskError::CapacityExceeded);
     }
+    // Every scenario has the same strike and look-ahead, and few distinct
+    // volatilities: their terms are computed once (`StrikeTerms`), the
+    // values are bit for bit `bs_value`'s.
+    let mut terms = StrikeTerms::new(opt.strike, ahead, opt.rate, opt.is_call)?;
+    let mut vols: Vec<(Fixed, Option<VolTerms>)> = Vec::with_capacity(4);
     for (slot, sc) in changes.iter_mut().zip(grid.scenarios.iter()) {
         let s_k = oracle.checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock)?)?;
         let vol_k = if sc.vol_shock.is_zero() {
@@ -274,7 +323,15 @@ pub fn compute_risk_array(
         } else {
             vol.checked_add(sc.vol_shock.checked_mul_floor(vol_scale)?)?.max(vol_floor)
         };
-        let v_k = bs_value(&input(s_k, vol_k, ahead))?;
+        let vt = match vols.iter().find(|(v, _)| *v == vol_k) {
+            Some((_, vt)) => *vt,
+            None => {
+                let vt = terms.vol_terms(vol_k)?;
+                vols.push((vol_k, vt));
+                vt
+            }
+        };
+        let v_k = terms.value(s_k, vt.as_ref())?;
         let r = v_k.checked_sub(g.value)?.checked_mul_floor(inv_spot)?;
         *slot = i64::try_from(r.to_bits()).map_err(|_| RiskError::Overflow)?;
     }
@@ -296,7 +353,7 @@ pub fn compute_risk_array(
 impl RiskArray {
     /// Whether the array may be used at `now` with the oracle at `oracle`:
     /// age ≤ `max_age_secs`, `|oracle − spot| < max_drift·spot` (one
-    /// multiply), computed on `grid`.
+    /// multiply), computed on `grid` ([`ArrayHeader::freshness`]).
     pub fn freshness(
         &self,
         now: i64,
@@ -305,18 +362,17 @@ impl RiskArray {
         max_age_secs: u64,
         max_drift: Fixed,
     ) -> RiskResult<Freshness> {
-        if self.grid_id != grid.id || usize::from(self.scenario_count) != grid.len() {
-            return Ok(Freshness::OtherGrid);
+        self.header().freshness(now, oracle, (grid.id, grid.len()), max_age_secs, max_drift)
+    }
+
+    /// The fields freshness reads.
+    pub fn header(&self) -> ArrayHeader {
+        ArrayHeader {
+            computed_at: self.computed_at,
+            grid_id: self.grid_id,
+            scenario_count: self.scenario_count,
+            spot: self.spot,
         }
-        let age = now.checked_sub(self.computed_at).ok_or(RiskError::Overflow)?;
-        if age < 0 || age.unsigned_abs() > max_age_secs {
-            return Ok(Freshness::Stale);
-        }
-        let moved = oracle.checked_sub(self.spot)?.checked_abs()?;
-        if moved >= self.spot.checked_mul_floor(max_drift)? {
-            return Ok(Freshness::Drifted);
-        }
-        Ok(Freshness::Fresh)
     }
 
     /// `r_k` (2^-48 units) of scenario `k`.

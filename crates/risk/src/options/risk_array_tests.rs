@@ -202,3 +202,47 @@ fn crank_cost() {
     let ((), muls) = count(|| a.add_position_pnl(fx("-3"), &mut acc).unwrap());
     assert_eq!(muls, 25);
 }
+
+#[test]
+fn cached_terms_give_bs_value_to_the_bit() {
+    // The crank computes the strike's and each volatility's terms once
+    // (`StrikeTerms`); every scenario change is still exactly
+    // `bs_value(S_k, σ_k, T − 1 day) − V_0`, rounded as documented.
+    use crate::options::black_scholes::bs_value;
+    let g = grid_5x3();
+    for (call, strike, days) in
+        [(true, "0.165", 30), (false, "0.135", 7), (true, "0.15", 1), (false, "0.2", 200)]
+    {
+        let spec =
+            OptionSpec { is_call: call, strike: fx(strike), expiry_ts: NOW + days * DAY, rate: Fixed::ZERO };
+        let a = compute_risk_array(&spec, fx("0.15"), fx("0.6"), NOW, &g).unwrap();
+        let secs = days * DAY;
+        let horizon = secs.max(MIN_VOL_HORIZON_SECS).unsigned_abs();
+        let scale =
+            sqrt(Fixed::from_i64(VOL_REF_SECS).checked_div_int(horizon, Rounding::Ceil).unwrap()).unwrap();
+        let inv = recip(fx("0.15")).unwrap();
+        for (k, sc) in g.scenarios().iter().enumerate() {
+            let s_k = fx("0.15").checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock).unwrap()).unwrap();
+            let vol_k = if sc.vol_shock.is_zero() {
+                fx("0.6")
+            } else {
+                let floor = fx("0.6").checked_mul_floor(MIN_VOL_FRACTION).unwrap();
+                fx("0.6").checked_add(sc.vol_shock.checked_mul_floor(scale).unwrap()).unwrap().max(floor)
+            };
+            let input = BsInput {
+                spot: s_k,
+                strike: fx(strike),
+                vol: vol_k,
+                seconds_to_expiry: (secs - LOOK_AHEAD_SECS).max(0),
+                rate: Fixed::ZERO,
+                is_call: call,
+            };
+            let r = bs_value(&input).unwrap().checked_sub(a.value).unwrap().checked_mul_floor(inv).unwrap();
+            assert_eq!(
+                a.changes[k],
+                i64::try_from(r.to_bits()).unwrap(),
+                "{call} {strike} {days} d, scenario {k}"
+            );
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! Valuing derivative positions (perpetuals, dated futures) for health.
+//! Valuing derivative positions (perpetuals, dated futures) for health;
+//! options in [`super::options`].
 //!
 //! A position of `c` contracts of size `s` is `base = c·s` underlying native
 //! units with cost basis `quote_cost − realized_pnl` and the funding owed
@@ -56,29 +57,40 @@ pub fn market_oracle_price(
     reading.to_oracle_price(market.underlying_decimals, ctx.quote_decimals, safety.max_conf_ratio.get())
 }
 
-/// Usable price, or under fallback rules the conservative stand-in for a
-/// position long (`true`) or short.
-fn position_price(
+/// The oracle price if it passes the market's freshness and confidence rules.
+pub(super) fn usable_price(
     ctx: &HealthContext,
     market: &Market,
     reading: &PythReading,
-    long: bool,
-) -> Result<OraclePrice> {
+) -> Option<OraclePrice> {
     let safety = market.safety_params(ctx.now);
     let fresh = ctx.now.saturating_sub(reading.publish_time) <= i64::from(safety.max_oracle_age_secs);
     if fresh
         && reading.price > 0
         && pyth_conf_within(reading.price, reading.conf, safety.max_conf_ratio.get())
     {
-        if let Ok(p) = OraclePrice::from_pyth(
+        return OraclePrice::from_pyth(
             reading.price,
             reading.conf,
             reading.exponent,
             market.underlying_decimals,
             ctx.quote_decimals,
-        ) {
-            return Ok(p);
-        }
+        )
+        .ok();
+    }
+    None
+}
+
+/// Usable price, or under fallback rules the conservative stand-in for a
+/// position long (`true`) or short.
+pub(super) fn position_price(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    long: bool,
+) -> Result<OraclePrice> {
+    if let Some(p) = usable_price(ctx, market, reading) {
+        return Ok(p);
     }
     let strict = ctx.rules.strict_market == Some(market.market_index);
     if strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse {
@@ -107,16 +119,27 @@ fn position_price(
     Ok(OraclePrice { lo: price, hi: price, conf: Fixed::ZERO })
 }
 
-/// What valuing one position needs: its amounts, prices and the rates and
-/// PnL limits in force.
+/// What valuing one position needs: its amounts, prices and the risk
+/// parameters in force (a settled future has no requirement).
 struct Inputs<'m> {
     kind: DerivativeKind,
     base: Fixed,
     cost_basis: Fixed,
     funding: Fixed,
     prices: BiasedPrices,
-    rates: MarginRates,
     risk: &'m MarketRiskParams,
+    settled: bool,
+}
+
+impl Inputs<'_> {
+    /// The requirement rates for the risk engine (all zero once settled).
+    fn margin_rates(&self, contract_size: u64) -> MarginRates {
+        if self.settled {
+            MarginRates::flat(Fixed::ZERO, Fixed::ZERO, Fixed::ZERO, Fixed::ZERO)
+        } else {
+            self.risk.margin_rates(contract_size)
+        }
+    }
 }
 
 fn inputs<'m>(
@@ -133,22 +156,20 @@ fn inputs<'m>(
     let kind =
         if market.kind == market_kind::FUTURE { DerivativeKind::Future } else { DerivativeKind::Perpetual };
     let risk = market.risk_params(ctx.now);
-    let (prices, rates) = if market.status == market_status::SETTLED {
-        let zero = MarginRates::flat(Fixed::ZERO, Fixed::ZERO, Fixed::ZERO, Fixed::ZERO);
-        (BiasedPrices::flat(market.settlement_price.get()), zero)
+    let settled = market.status == market_status::SETTLED;
+    let prices = if settled {
+        BiasedPrices::flat(market.settlement_price.get())
     } else if position.base_contracts == 0 && ctx.rules.strict_market != Some(market.market_index) {
         // Only realised PnL is left: it needs no price (value and requirement are 0).
         // Not for the instruction's own market: trade and liquidate_position
         // open the new base in this template (`HealthCache::adjust_derivative`),
         // which must carry the oracle's prices, not a flat stable price.
-        (BiasedPrices::flat(market.stable_price.get()), risk.margin_rates(market.contract_size))
+        BiasedPrices::flat(market.stable_price.get())
     } else {
         let price = position_price(ctx, market, reading, position.base_contracts > 0)?;
-        let prices =
-            BiasedPrices::new(&price, market.stable_price.get(), market.bias(ctx.now)).map_err(risk_error)?;
-        (prices, risk.margin_rates(market.contract_size))
+        BiasedPrices::new(&price, market.stable_price.get(), market.bias(ctx.now)).map_err(risk_error)?
     };
-    Ok(Inputs { kind, base, cost_basis, funding: Fixed::from_i64(funding), prices, rates, risk })
+    Ok(Inputs { kind, base, cost_basis, funding: Fixed::from_i64(funding), prices, risk, settled })
 }
 
 /// The risk engine's view of one derivative position.
@@ -158,6 +179,9 @@ pub fn value_derivative(
     reading: &PythReading,
     position: &DerivativePosition,
 ) -> Result<DerivativeInfo> {
+    if market.is_option() {
+        return super::options::value_option(ctx, market, reading, position);
+    }
     let v = inputs(ctx, market, reading, position)?;
     DerivativeInfo::new(
         market.market_index,
@@ -167,26 +191,39 @@ pub fn value_derivative(
         v.cost_basis,
         v.funding,
         v.prices,
-        v.rates,
+        v.margin_rates(market.contract_size),
     )
     .and_then(|d| d.with_pnl_limits(v.risk.pnl_limits()))
     .map_err(risk_error)
 }
 
 /// Init contribution of one position, exactly
-/// `value_derivative(..).contribution(Init)` (same checks, units and
-/// roundings: `xmargin_risk::health::derivatives`) without building the
+/// `value_derivative(..).contribution(Init)` (same units and roundings:
+/// `xmargin_risk::health::derivatives`) without building the
 /// `DerivativeInfo` and its units for all three health types: the
-/// Init-only path of risk-increasing instructions.
+/// Init-only path of risk-increasing instructions. The parameters' ordering
+/// and bounds are validated when they are written (`market_params.rs`) and
+/// again by the full valuation; this path checks only the bounds its own
+/// formula relies on (`0 ≤ init rate, size premium ≤ 1`).
 pub fn init_contribution(
     ctx: &HealthContext,
     market: &Market,
     reading: &PythReading,
     position: &DerivativePosition,
 ) -> Result<Fixed> {
+    if market.is_option() {
+        return super::options::option_init_contribution(ctx, market, reading, position);
+    }
     let v = inputs(ctx, market, reading, position)?;
-    let limits = v.risk.pnl_limits();
-    v.rates.validate().and_then(|_| limits.validate()).map_err(risk_error)?;
+    let (rate, imf) = if v.settled {
+        (Fixed::ZERO, Fixed::ZERO)
+    } else {
+        (v.risk.init_rate.get(), v.risk.size_premium.get())
+    };
+    let unit_interval = |x: Fixed| !x.is_negative() && x <= Fixed::ONE;
+    if !unit_interval(rate) || !unit_interval(imf) {
+        return Err(risk_error(xmargin_risk::RiskError::InvalidParameter));
+    }
     let init = HealthType::Init;
     let contribution = || -> xmargin_risk::RiskResult<Fixed> {
         let value = v.base.checked_mul_floor(v.prices.for_exposure(init, v.base.is_positive()))?;
@@ -195,10 +232,16 @@ pub fn init_contribution(
         // contract_size`, exact): no division, native integer arithmetic,
         // and no square root when off.
         let contracts = position.base_contracts.unsigned_abs();
-        let rate = rate_for_whole_contracts(v.rates.rate(init), v.rates.size_premium, contracts)?;
+        let rate = rate_for_whole_contracts(rate, imf, contracts)?;
         let req_unit = v.prices.liab(init).checked_mul_ceil(rate)?;
         let requirement = v.base.checked_abs()?.checked_mul_ceil(req_unit)?;
-        limits.weigh(pnl, init)?.checked_sub(requirement)
+        // `PnlLimits::weigh` for Init: a profit at the Init weight, capped.
+        let weighted = if pnl.is_positive() {
+            pnl.checked_mul_floor(v.risk.pnl_init_weight.get())?.min(Fixed::from_u64(v.risk.init_pnl_cap))
+        } else {
+            pnl
+        };
+        weighted.checked_sub(requirement)
     };
     contribution().map_err(risk_error)
 }

@@ -42,6 +42,7 @@ use crate::state::{Bank, MarginAccount};
 
 pub mod accounts;
 pub mod derivatives;
+pub mod options;
 
 pub use accounts::{load_market, split_health_accounts, HealthAccounts};
 pub use derivatives::{market_oracle_price, pending_funding, value_derivative};

@@ -15,7 +15,7 @@ pub const MAX_MARKETS: u16 = 1_024;
 pub struct AddMarketArgs {
     /// Must equal the group's current market count (PDA seed).
     pub market_index: u16,
-    /// `market_kind::PERPETUAL` or `market_kind::FUTURE` (options: issue 13).
+    /// `market_kind::PERPETUAL` or `market_kind::FUTURE` (options: `add_option_market`).
     pub kind: u8,
     /// UTF-8, zero padded.
     pub name: [u8; 16],
@@ -70,15 +70,7 @@ pub fn handle_add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result
     let risk = args.risk.to_params(args.liquidation_fee_bps, args.insurance_fee_bps)?;
 
     let mut market = ctx.accounts.market.load_init()?;
-    {
-        let bank = ctx.accounts.underlying_bank.load()?;
-        market.oracle = bank.oracle;
-        market.feed_id = bank.feed_id;
-        market.underlying_token_index = bank.token_index;
-        market.underlying_decimals = bank.mint_decimals;
-        market.safety = bank.safety_params();
-        market.safety.activation_ts = 0;
-    }
+    list_on_bank(&mut market, &*ctx.accounts.underlying_bank.load()?);
     market.safety.liquidation_fee = bps(args.liquidation_fee_bps)?;
     market.insurance_fee = bps(args.insurance_fee_bps)?;
     args.funding.apply(&mut market)?;
@@ -97,13 +89,7 @@ pub fn handle_add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result
     let hctx = HealthContext { group: group_key, quote_decimals, now, rules: PriceRules::VIEW };
     let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
     let price = market_oracle_price(&hctx, &market, &reading)?;
-    market.stable_price.set(price.lo);
-    market.stable_price_ts = now;
-    market.mark_twap.set(price.lo);
-    market.oracle_twap.set(price.lo);
-    market.mark_premium = StoredFixed::ZERO;
-    market.twap_ts = now;
-    market.last_funding_ts = now;
+    seed_prices(&mut market, price.lo, now);
     drop(market);
     ctx.accounts.group.load_mut()?.market_count += 1;
 
@@ -118,8 +104,29 @@ pub fn handle_add_market(ctx: Context<AddMarket>, args: AddMarketArgs) -> Result
     Ok(())
 }
 
+/// The underlying bank's oracle, feed, token, decimals and oracle rules.
+pub(crate) fn list_on_bank(market: &mut Market, bank: &Bank) {
+    market.oracle = bank.oracle;
+    market.feed_id = bank.feed_id;
+    market.underlying_token_index = bank.token_index;
+    market.underlying_decimals = bank.mint_decimals;
+    market.safety = bank.safety_params();
+    market.safety.activation_ts = 0;
+}
+
+/// The stable price and both time-weighted prices start at the oracle `price`.
+pub(crate) fn seed_prices(market: &mut Market, price: xmargin_risk::Fixed, now: i64) {
+    market.stable_price.set(price);
+    market.stable_price_ts = now;
+    market.mark_twap.set(price);
+    market.oracle_twap.set(price);
+    market.mark_premium = StoredFixed::ZERO;
+    market.twap_ts = now;
+    market.last_funding_ts = now;
+}
+
 /// The index must be the group's next one; returns the quote decimals.
-fn check_market_index(group: &AccountLoader<Group>, market_index: u16) -> Result<u8> {
+pub(crate) fn check_market_index(group: &AccountLoader<Group>, market_index: u16) -> Result<u8> {
     let group = group.load()?;
     if group.market_count >= MAX_MARKETS {
         return err!(XmarginError::TooManyMarkets);

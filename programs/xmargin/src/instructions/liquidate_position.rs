@@ -17,7 +17,9 @@ use crate::liquidation::{
     check_liquidator, check_liquidator_init, quote_decimals_if_unpaused, update_liqee_flags,
 };
 use crate::oracle::read_pyth;
-use crate::state::{account_flags, market_status, Bank, Group, MarginAccount, Market, GROUP_SEED};
+use crate::state::{
+    account_flags, market_kind, market_status, Bank, Group, MarginAccount, Market, GROUP_SEED,
+};
 use crate::token::{self, TOKEN_PROGRAM_ID};
 
 /// Remaining accounts: the liquidatee's health accounts (its quote-token
@@ -162,6 +164,11 @@ fn prepare(
 ) -> Result<Prepared> {
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
+    // Option positions are not liquidated by position yet (issue 13, later):
+    // liquidate_token takes such an account's collateral.
+    if market.is_option() {
+        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
+    }
     // An expired future settles at its settlement price (settle_expired), never by liquidation.
     if market.status != market_status::ACTIVE || market.is_expired(now) {
         return Err(error!(XmarginError::MarketExpired).with_values((now, market.expiry_ts)));

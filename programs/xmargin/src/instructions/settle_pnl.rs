@@ -8,7 +8,7 @@ use crate::errors::XmarginError;
 use crate::events::PnlSettled;
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
 use crate::oracle::read_pyth;
-use crate::state::{market_status, Bank, DerivativePosition, Group, MarginAccount, Market};
+use crate::state::{market_kind, market_status, Bank, DerivativePosition, Group, MarginAccount, Market};
 
 /// Unrealised profit settles at most `settle_fraction · |base| · stable`
 /// per window of this length.
@@ -53,6 +53,10 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
     let group = ctx.accounts.group.load()?;
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
+    // Option PnL is valued at the model, not the oracle: not settled here yet.
+    if market.is_option() {
+        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
+    }
     let price = settle_price(&ctx, &group, &mut market, now)?;
     let mut winner = ctx.accounts.winner.load_mut()?;
     let mut loser = ctx.accounts.loser.load_mut()?;

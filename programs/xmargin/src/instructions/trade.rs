@@ -155,8 +155,16 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
         }
         close_if_empty(account, &mut market)?;
     }
-    let trade_price = per_native(&market, args.price)?;
-    record_mark(&mut market, Some(MarkPrint { price: trade_price, contracts: args.size }), oracle.lo, now)?;
+    if !market.is_option() {
+        // An option's price is no mark of the underlying: options have no funding.
+        let trade_price = per_native(&market, args.price)?;
+        record_mark(
+            &mut market,
+            Some(MarkPrint { price: trade_price, contracts: args.size }),
+            oracle.lo,
+            now,
+        )?;
+    }
     refresh_stable_price(&mut market, oracle.lo, now)?;
     emit!(Traded {
         market: sides.market.key(),

@@ -66,6 +66,10 @@ pub fn handle_update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) 
         market.insurance_fee = new;
     }
     let target_risk = match args.risk {
+        Some(risk) if market.is_option() && risk.size_premium_ppm != 0 => {
+            msg!("option markets take no size premium");
+            return err!(XmarginError::InvalidMarketConfig);
+        }
         Some(risk) => {
             let (liq_fee, ins_fee) =
                 (to_bps(target_safety.liquidation_fee.get())?, to_bps(market.insurance_fee.get())?);

@@ -1,6 +1,5 @@
-//! Derivative markets: perpetuals and dated futures now, European options
-//! next (issue 13) in the same account without a migration (`kind`, `strike`,
-//! `volatility` and the reserved risk-array space are already laid out).
+//! Derivative markets: perpetuals, dated futures and European options (the
+//! option part: `state/option.rs`).
 //!
 //! Units: the market keeps prices as the risk engine does, in quote native
 //! per *underlying native unit* (`Fixed`); instruction arguments and events
@@ -13,7 +12,7 @@ use xmargin_risk::health::{MarginRates, PnlLimits};
 use xmargin_risk::price::PriceBias;
 use xmargin_risk::Fixed;
 
-use super::{BankSafetyParams, StoredFixed};
+use super::{BankSafetyParams, OptionParams, StoredFixed, StoredRiskArray};
 
 /// PDA seed prefix of [`Market`]: `[MARKET_SEED, group, market_index (u16 LE)]`.
 pub const MARKET_SEED: &[u8] = b"market";
@@ -22,7 +21,7 @@ pub const MARKET_SEED: &[u8] = b"market";
 pub mod market_kind {
     pub const PERPETUAL: u8 = 0;
     pub const FUTURE: u8 = 1;
-    /// Reserved for issue 13 (European options).
+    /// European option, cash-settled in the quote token (`add_option_market`).
     pub const OPTION: u8 = 2;
 }
 
@@ -75,6 +74,7 @@ impl MarketRiskParams {
             short_option_min_delta: Fixed::ZERO,
             size_premium: self.size_premium.get(),
             contract_size,
+            short_option: xmargin_risk::health::option_margin::ShortOptionRates::ZERO,
         }
     }
 
@@ -145,7 +145,9 @@ pub struct Market {
     pub sample_sum: StoredFixed,
     /// Settlement price once expired (quote native per underlying native unit).
     pub settlement_price: StoredFixed,
-    /// Options (issue 13): strike and volatility.
+    /// Options: strike (quote native per underlying native unit, rounded
+    /// down from `option.strike_per_contract`) and the volatility in force
+    /// (a lowering waits in `option.pending_volatility`).
     pub strike: StoredFixed,
     pub volatility: StoredFixed,
 
@@ -171,7 +173,7 @@ pub struct Market {
     pub kind: u8,
     /// See [`market_status`].
     pub status: u8,
-    /// Options: 1 = call, 0 = put (issue 13).
+    /// Options: 1 = call, 0 = put.
     pub option_is_call: u8,
     pub underlying_decimals: u8,
     pub bump: u8,
@@ -190,19 +192,22 @@ pub struct Market {
     /// Contracts a trade needs to set the mark premium to its own in one go
     /// (> 0); smaller trades move it in proportion to their size.
     pub mark_depth: u64,
-    /// Issue 13: risk array (model value, Greeks, scenario values) and its age.
-    pub reserved: [u8; 448],
+    /// Options: the risk array `update_risk_array` stores (model value,
+    /// Greeks, scenario changes, when and at which spot).
+    pub risk_array: StoredRiskArray,
+    /// Options: short-option rates, volatility bounds and pending change, strike per contract.
+    pub option: OptionParams,
 }
 
 const _: () = assert!(core::mem::size_of::<Market>() == Market::SIZE);
-// New fields come out of `reserved`: the account keeps its size.
-const _: () = assert!(Market::SIZE == 1_368);
+// 1,368 bytes for perpetuals and futures (issue 12), + 208 of option parameters.
+const _: () = assert!(Market::SIZE == 1_576);
 const _: () = assert!(core::mem::align_of::<Market>() == 8);
 
 impl Market {
     /// Byte size without Anchor's 8-byte discriminator.
     pub const SIZE: usize =
-        3 * 32 + 16 + 2 * 160 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 16 + 8 + 448;
+        3 * 32 + 16 + 2 * 160 + 8 + 2 * 80 + 12 * 16 + 9 * 8 + 3 * 4 + 2 * 2 + 5 + 3 + 8 + 16 + 8 + 448 + 208;
 
     pub fn is_perpetual(&self) -> bool {
         self.kind == market_kind::PERPETUAL
@@ -243,7 +248,7 @@ impl Market {
         PriceBias { conf_multiplier: self.safety_params(now).conf_multiplier.get() }
     }
 
-    /// Expired at `now` (dated futures; perpetuals never expire).
+    /// Expired at `now` (dated futures and options; perpetuals never expire).
     pub fn is_expired(&self, now: i64) -> bool {
         self.expiry_ts != 0 && now >= self.expiry_ts
     }

@@ -6,9 +6,11 @@ pub mod fixed;
 pub mod group;
 pub mod margin_account;
 pub mod market;
+pub mod option;
 
 pub use bank::*;
 pub use fixed::*;
 pub use group::*;
 pub use margin_account::*;
 pub use market::*;
+pub use option::*;

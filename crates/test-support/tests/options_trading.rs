@@ -1,0 +1,238 @@
+//! Option positions in linear mode: trading at the model value, the
+//! requirement of shorts (Derive's shape) and longs (never above their
+//! value) in `compute_health`, a stale or drifted risk array refusing
+//! risk-increasing actions and never deposits or repays, and every refused
+//! trade with its exact error and nothing changed.
+use xmargin::derivatives::per_contract;
+use xmargin::errors::XmarginError;
+use xmargin::options::RISK_ARRAY_MAX_AGE_SECS;
+use xmargin_client::market_instructions as mixs;
+use xmargin_test_support::margin::{approx_f64, bank_keys, health_view, withdraw_ix};
+use xmargin_test_support::markets::assert_market_conservation;
+use xmargin_test_support::options::{option_desk, sol_call_args, sol_put_args, STRIKE_165, THIRTY_DAYS};
+use xmargin_test_support::world::{User, World};
+use xmargin_test_support::{Address, Signer};
+
+const USDC: u16 = 0;
+const SOL: u16 = 1;
+const CALL: u16 = 0;
+/// Model value of the $165 call per 0.01 SOL contract at $150 (µUSDC, `options_listing`).
+const MODEL: u64 = 49_053;
+
+fn market_address(w: &World, index: u16) -> Address {
+    xmargin::pda::market_address(&w.group.group, index).0
+}
+
+/// The accounts a refused instruction on `users` must leave untouched.
+fn watched(w: &World, users: &[&User]) -> Vec<Address> {
+    let mut keys: Vec<Address> = users.iter().map(|u| u.account).collect();
+    keys.extend([
+        market_address(w, CALL),
+        w.banks[0].bank,
+        w.banks[0].vault,
+        w.banks[1].bank,
+        w.banks[1].vault,
+    ]);
+    keys
+}
+
+#[track_caller]
+fn refused_trade(
+    w: &mut World,
+    m: u16,
+    buyer: &User,
+    seller: &User,
+    size: u64,
+    price: u64,
+    code: XmarginError,
+) {
+    let keys = watched(w, &[buyer, seller]);
+    let ix = w.trade_ix(m, buyer, seller, size, price);
+    w.env.send_err(&[ix], &[&buyer.wallet, &seller.wallet], code, &keys);
+}
+
+#[track_caller]
+fn refused_withdraw(w: &mut World, user: &User, token: u16, amount: u64, code: XmarginError) {
+    let keys = watched(w, &[user]);
+    let g = w.group.group;
+    let ix = withdraw_ix(
+        &w.env,
+        &g,
+        &user.account,
+        token,
+        &user.tokens[token as usize],
+        &user.wallet.pubkey(),
+        amount,
+    );
+    w.env.send_err(&[ix], &[&user.wallet], code, &keys);
+}
+
+/// Alice buys 100 calls (1 SOL) from Bob at the model value. Bob's short
+/// pays 13 % of the Init price (the call is 10 % out of the money: Derive's
+/// floor) and 9 % in Maint; Alice's long `10 % · S · Δ`, below its value.
+#[test]
+fn a_short_call_pays_derives_floor_and_a_long_at_most_its_value() {
+    let (mut w, alice, bob) = option_desk(CALL);
+    w.trade(CALL, &alice, &bob, 100, MODEL).expect_ok();
+    assert_market_conservation(&w, CALL, &[&alice, &bob]);
+    assert_eq!((w.position(&alice, CALL).base_contracts, w.position(&bob, CALL).base_contracts), (100, -100));
+    let g = w.group.group;
+
+    // Bob: 1,000 USDC; the call owed at its model value (+1 ulp) against the
+    // 4.9053 USDC received: PnL a few units below 0. Init price 150.10
+    // (oracle + confidence): 13 % · 150.10 = 19.513 USDC; Maint 9 % = 13.509.
+    let b = health_view(&mut w.env, &g, &bob.account);
+    assert!((980_486_800..=980_487_000).contains(&b.init), "{b:?}");
+    assert!((986_490_800..=986_491_000).contains(&b.maint), "{b:?}");
+    // LiquidationEnd 11 % · 150.10 = 16.511.
+    assert!((983_488_800..=983_489_000).contains(&b.liquidation_end), "{b:?}");
+    // Alice: requirement 10 % · 150.10 · Δ per SOL (Δ ≈ 0.32): ≈ 4.80 USDC < 4.9053 of value.
+    let delta = approx_f64(w.market(CALL).risk_array.delta.get());
+    assert!((0.31..0.33).contains(&delta), "{delta}");
+    let req = 150.10 * 0.10 * delta * 1e6;
+    // Plus the rounding of the price to whole units: a PnL of at most 100
+    // units (1e9 lamports · value − 100 · 49,053), counted at 50 % in Init, 90 % in Maint.
+    let a = health_view(&mut w.env, &g, &alice.account);
+    let pnl = a.init as f64 - (1e9 - req);
+    assert!((-1.0..=52.0).contains(&pnl), "{a:?} vs {req}");
+    // Maint: 5 % · 150.10 · Δ.
+    let pnl = a.maint as f64 - (1e9 - req / 2.0);
+    assert!((-1.0..=93.0).contains(&pnl), "{a:?}");
+}
+
+/// A far out-of-the-money short is never free (13 % of spot in Init), and
+/// a deep out-of-the-money long never requires more than its (tiny) value.
+#[test]
+fn far_out_of_the_money_shorts_are_never_free() {
+    let mut w = World::new();
+    let now = w.env.unix_time();
+    // A put struck at $20 (13 % of spot, 30 days): worth well under a unit per contract.
+    w.add_option_market(sol_put_args(0, 200_000, now + THIRTY_DAYS)).expect_ok();
+    w.update_risk_array(0).expect_ok();
+    let alice = w.user(10, [1_000_000_000, 0, 0]);
+    let bob = w.user(11, [1_000_000_000, 0, 0]);
+    w.deposit(&alice, USDC, 1_000_000_000).expect_ok();
+    w.deposit(&bob, USDC, 1_000_000_000).expect_ok();
+    assert_eq!(
+        w.market(0)
+            .risk_array
+            .value
+            .get()
+            .checked_mul_int(10_000_000)
+            .unwrap()
+            .to_i64(xmargin_risk::Rounding::Floor)
+            .unwrap(),
+        0
+    );
+    // Band ±5 % around a model value of 0 per contract: only price 0 is inside, and 0 is no price.
+    refused_trade(&mut w, 0, &alice, &bob, 100, 1, XmarginError::PriceOutsideBand);
+    refused_trade(&mut w, 0, &alice, &bob, 100, 0, XmarginError::ZeroAmount);
+}
+
+/// Stale (600 s), drifted (2 %) or revalued-at-another-volatility arrays
+/// refuse withdrawals of both sides with the named error, nothing changed;
+/// deposits and repays (with or without health accounts) go through; a
+/// fresh array restores everything.
+#[test]
+fn a_stale_or_drifted_array_blocks_risk_but_not_deposits_or_repays() {
+    let (mut w, alice, bob) = option_desk(CALL);
+    // Carol lends SOL; Bob borrows 1 SOL while the array is fresh.
+    let carol = w.user(12, [0, 10_000_000_000, 0]);
+    w.deposit(&carol, SOL, 10_000_000_000).expect_ok();
+    w.trade(CALL, &alice, &bob, 100, MODEL).expect_ok();
+    w.withdraw(&bob, SOL, 1_000_000_000).expect_ok();
+    w.withdraw(&alice, USDC, 2_000_000).expect_ok();
+    w.withdraw(&bob, USDC, 2_000_000).expect_ok();
+
+    // Ten minutes and a second later (oracle republished: only the array is old).
+    w.env.warp(RISK_ARRAY_MAX_AGE_SECS as i64 + 1);
+    w.refresh_prices();
+    refused_withdraw(&mut w, &bob, USDC, 1_000_000, XmarginError::RiskArrayStale);
+    refused_withdraw(&mut w, &alice, USDC, 1_000_000, XmarginError::RiskArrayStale);
+    refused_trade(&mut w, CALL, &alice, &bob, 1, MODEL, XmarginError::RiskArrayStale);
+    let g = w.group.group;
+    let keys = watched(&w, &[&bob]);
+    let before = w.env.snapshot(&keys);
+    w.env.send_err(
+        &[xmargin_test_support::margin::compute_health_ix(&w.env, &g, &bob.account)],
+        &[],
+        XmarginError::RiskArrayStale,
+        &keys,
+    );
+    assert_eq!(before, w.env.snapshot(&keys));
+    // Deposits and repays: plain and with the health accounts (valued at the bounds).
+    w.deposit(&bob, USDC, 500_000).expect_ok();
+    w.repay(&bob, SOL, 100_000_000).expect_ok();
+    w.pay_in_with_health(&bob, SOL, 100_000_000, true).expect_ok();
+    w.pay_in_with_health(&alice, USDC, 500_000, false).expect_ok();
+    w.update_risk_array(CALL).expect_ok();
+    w.withdraw(&bob, USDC, 1_000_000).expect_ok();
+
+    // SOL +2 % (150 → 153): drifted; 1.99 % is not.
+    w.set_price(SOL, 15_298_000_000, 10_000_000);
+    w.withdraw(&alice, USDC, 1_000_000).expect_ok();
+    w.set_price(SOL, 15_300_000_000, 10_000_000);
+    refused_withdraw(&mut w, &alice, USDC, 1_000_000, XmarginError::RiskArrayDrifted);
+    refused_withdraw(&mut w, &bob, USDC, 1_000_000, XmarginError::RiskArrayDrifted);
+    w.repay(&bob, SOL, 100_000_000).expect_ok();
+    w.pay_in_with_health(&bob, SOL, 100_000_000, true).expect_ok();
+    w.update_risk_array(CALL).expect_ok();
+    w.withdraw(&alice, USDC, 1_000_000).expect_ok();
+
+    // A raised volatility is in force at once: the array computed at 60 % is stale until revalued.
+    w.set_volatility(CALL, 7_000).expect_ok();
+    refused_withdraw(&mut w, &bob, USDC, 1_000_000, XmarginError::RiskArrayStale);
+    w.update_risk_array(CALL).expect_ok();
+    w.withdraw(&bob, USDC, 1_000_000).expect_ok();
+    assert_market_conservation(&w, CALL, &[&alice, &bob]);
+}
+
+/// The band is around the model value, an option without an array cannot
+/// trade, an expired series is refused, and option positions are neither
+/// liquidated by position nor PnL-settled yet.
+#[test]
+fn option_trade_refusals() {
+    let (mut w, alice, bob) = option_desk(CALL);
+    // 5 % band around the model value (≈ 49,053.x per contract): the bounds
+    // rounded inward, as for the oracle band.
+    let m = w.market(CALL);
+    let (value, band) = (m.risk_array.value.get(), m.risk.price_band.get());
+    let one = xmargin_risk::Fixed::ONE;
+    let (ceil, floor) = (xmargin_risk::Rounding::Ceil, xmargin_risk::Rounding::Floor);
+    let lo =
+        per_contract(&m, value.checked_mul(one.checked_sub(band).unwrap(), ceil).unwrap(), ceil).unwrap();
+    let hi =
+        per_contract(&m, value.checked_mul(one.checked_add(band).unwrap(), floor).unwrap(), floor).unwrap();
+    assert!((46_590..46_610).contains(&lo) && (51_495..51_515).contains(&hi), "{lo} {hi}");
+    refused_trade(&mut w, CALL, &alice, &bob, 100, lo - 1, XmarginError::PriceOutsideBand);
+    refused_trade(&mut w, CALL, &alice, &bob, 100, hi + 1, XmarginError::PriceOutsideBand);
+    w.trade(CALL, &alice, &bob, 1, lo).expect_ok();
+    w.trade(CALL, &alice, &bob, 1, hi).expect_ok();
+    // The seller must keep Init ≥ 0: 1,000 USDC carries at most ~51 SOL of short calls.
+    refused_trade(&mut w, CALL, &alice, &bob, 6_000, MODEL, XmarginError::TradeHealthTooLow);
+
+    // A new series before its first update_risk_array.
+    let now = w.env.unix_time();
+    w.add_option_market(sol_call_args(1, 1_500_000, now + 1_801)).expect_ok();
+    refused_trade(&mut w, 1, &alice, &bob, 1, 10_000, XmarginError::RiskArrayOtherGrid);
+    w.update_risk_array(1).expect_ok();
+    // Expired: no trade, no revaluation.
+    w.env.warp(1_801);
+    w.refresh_prices();
+    refused_trade(&mut w, 1, &alice, &bob, 1, 10_000, XmarginError::MarketExpired);
+
+    // No position liquidation or PnL settlement in option markets (yet).
+    w.update_risk_array(CALL).expect_ok();
+    let keys = watched(&w, &[&alice, &bob]);
+    let ix = w.liquidate_position_ix(CALL, &bob, &alice, u64::MAX);
+    w.env.send_err(&[ix], &[&alice.wallet], XmarginError::WrongMarketKind, &keys);
+    let ix = mixs::settle_pnl(
+        &w.group.group,
+        &w.market_keys(CALL),
+        &alice.account,
+        &bob.account,
+        &bank_keys(&w.env, &w.group.group, USDC).bank,
+    );
+    w.env.send_err(&[ix], &[], XmarginError::WrongMarketKind, &keys);
+    assert_eq!(STRIKE_165, 1_650_000);
+}

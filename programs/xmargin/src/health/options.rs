@@ -1,0 +1,316 @@
+//! Valuing option positions for health (linear mode) from their market's
+//! risk array: no Black–Scholes in a health check, only multiplies and adds.
+//!
+//! - **Value**: the array's model value per underlying native unit, a long
+//!   at it, a short at one unit (2^-48) more
+//!   (`xmargin_risk::health::option_margin::ArrayValue`); PnL is
+//!   `base · value − quote_cost + realized_pnl`, its positive part weighted
+//!   and capped as for every derivative.
+//! - **Requirement**: a short pays Derive's shape on top of the mark
+//!   (Init `max(init_base · S − OTM, init_floor · S)`, LiquidationEnd and
+//!   Maint flat shares of spot: the market's short-option rates); a long
+//!   `rate · S · |Δ|` at the market's rates, never more than its value.
+//! - **Validity**: the array must be fresh (`crate::options`: age, drift,
+//!   grid, volatility) and the oracle usable. Otherwise risk-increasing
+//!   actions and views are refused with the named error
+//!   (`RiskArrayStale`, `RiskArrayDrifted`, `RiskArrayOtherGrid`, or the
+//!   oracle's), as for a stale oracle; deposits and repays never value it.
+//!   Under the fallback rules (liquidations of other positions, the check
+//!   that clears `BEING_LIQUIDATED`, keeper ranking) the position is valued
+//!   at bounds that hold whatever the price: a long at 0, a short call at
+//!   the highest price of the range and a short put at its strike (an option
+//!   is never worth more), with the short requirement at the fallback price.
+//! - A closed position (realised PnL only) reads neither price nor array,
+//!   unless it is the instruction's own market (a trade opening it).
+use anchor_lang::prelude::*;
+use xmargin_risk::health::option_margin::{long_unit_requirement, ArrayValue};
+use xmargin_risk::health::{DerivativeInfo, HealthType, MarginRates, OptionTerms, PnlLimits};
+use xmargin_risk::perp::base_native;
+use xmargin_risk::price::BiasedPrices;
+use xmargin_risk::Fixed;
+
+use super::derivatives::{market_oracle_price, position_price, usable_price};
+use super::{risk_error, HealthContext, UnpricedLiability};
+use crate::errors::XmarginError;
+use crate::options::{array_freshness, check_array_fresh};
+use crate::oracle::PythReading;
+use crate::state::{DerivativePosition, Market};
+use xmargin_risk::options::risk_array::Freshness;
+
+/// What valuing one option position needs.
+struct Inputs {
+    terms: OptionTerms,
+    base: Fixed,
+    cost_basis: Fixed,
+    prices: BiasedPrices,
+    rates: MarginRates,
+    limits: PnlLimits,
+    array: ArrayValue,
+}
+
+const NO_VALUE: ArrayValue = ArrayValue { value: Fixed::ZERO, delta: Fixed::ZERO };
+
+fn inputs(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<Inputs> {
+    let base = base_native(position.base_contracts, market.contract_size).map_err(risk_error)?;
+    let cost_basis = Fixed::from_i64(position.quote_cost)
+        .checked_sub(Fixed::from_i64(position.realized_pnl))
+        .map_err(risk_error)?;
+    let risk = market.risk_params(ctx.now);
+    let mut rates = risk.margin_rates(market.contract_size);
+    rates.short_option = market.short_option_rates();
+    let terms = market.option_terms(ctx.now);
+    let strict = ctx.rules.strict_market == Some(market.market_index);
+    let (prices, array) = if position.base_contracts == 0 && !strict {
+        // Only realised PnL is left: value and requirement are 0.
+        (BiasedPrices::flat(market.stable_price.get()), NO_VALUE)
+    } else {
+        priced(ctx, market, reading, position.base_contracts, terms, strict)?
+    };
+    Ok(Inputs { terms, base, cost_basis, prices, rates, limits: risk.pnl_limits(), array })
+}
+
+/// Prices and the array's value, or the named error, or (fallback rules)
+/// the bounds of the module docs.
+#[inline(never)]
+fn priced(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    contracts: i64,
+    terms: OptionTerms,
+    strict: bool,
+) -> Result<(BiasedPrices, ArrayValue)> {
+    let bias = market.bias(ctx.now);
+    let stable = market.stable_price.get();
+    if let Some(price) = usable_price(ctx, market, reading) {
+        if array_freshness(market, ctx.now, price.lo)? == Freshness::Fresh {
+            let prices = BiasedPrices::new(&price, stable, bias).map_err(risk_error)?;
+            return Ok((prices, market.risk_array.array_value()));
+        }
+        if strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse {
+            check_array_fresh(market, ctx.now, price.lo)?;
+        }
+    } else if strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse {
+        return Err(market_oracle_price(ctx, market, reading)
+            .err()
+            .unwrap_or_else(|| error!(XmarginError::OracleNonPositivePrice)));
+    }
+    msg!(
+        "option market {} valued at its bounds: its oracle or risk array is not usable",
+        market.market_index
+    );
+    let short = contracts < 0;
+    let gains_on_rise = (contracts > 0) == terms.is_call;
+    let price = position_price(ctx, market, reading, gains_on_rise)?;
+    let prices = BiasedPrices::new(&price, stable, bias).map_err(risk_error)?;
+    let bound = match (short, terms.is_call) {
+        (false, _) => Fixed::ZERO,
+        (true, true) => prices.liab(HealthType::Init).max(prices.liab(HealthType::Maint)),
+        (true, false) => terms.strike,
+    };
+    Ok((prices, ArrayValue { value: bound, delta: Fixed::ZERO }))
+}
+
+/// The risk engine's view of one option position (all three health types).
+/// Not inlined: it keeps its stack frame out of its callers' (SBF's 4 KiB frames).
+#[inline(never)]
+pub fn value_option(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<DerivativeInfo> {
+    let v = inputs(ctx, market, reading, position)?;
+    DerivativeInfo::new_option_from_array(
+        market.market_index,
+        market.underlying_token_index,
+        v.terms,
+        v.base,
+        v.cost_basis,
+        v.prices,
+        v.rates,
+        v.array,
+    )
+    .and_then(|d| d.with_pnl_limits(v.limits))
+    .map_err(risk_error)
+}
+
+/// Init contribution of one option position, exactly
+/// `value_option(..).contribution(Init)` (same units and roundings) without
+/// building the three health types: the Init-only path.
+#[inline(never)]
+pub fn option_init_contribution(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<Fixed> {
+    let v = inputs(ctx, market, reading, position)?;
+    v.rates.validate().and_then(|_| v.limits.validate()).map_err(risk_error)?;
+    let init = HealthType::Init;
+    let contribution = || -> xmargin_risk::RiskResult<Fixed> {
+        let short = v.base.is_negative();
+        let value = v.base.checked_mul_floor(v.array.unit_value(short)?)?;
+        let pnl = value.checked_sub(v.cost_basis)?;
+        let size = v.base.checked_abs()?;
+        let requirement = if short {
+            let unit =
+                v.rates.short_option.unit_requirement(init, v.terms.is_call, v.terms.strike, &v.prices)?;
+            size.checked_mul_ceil(unit)?
+        } else {
+            let unit = long_unit_requirement(&v.prices, init, v.rates.init, v.array.delta)?;
+            size.checked_mul_ceil(unit)?.min(value.positive_part())
+        };
+        v.limits.weigh(pnl, init)?.checked_sub(requirement)
+    };
+    contribution().map_err(risk_error)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Init-only option path equals the full valuation; stale arrays are
+    //! refused under the strict rules and valued at their bounds otherwise.
+    use super::*;
+    use crate::health::PriceRules;
+    use crate::options::{default_grid, RISK_ARRAY_MAX_AGE_SECS};
+    use crate::state::{market_kind, market_status, StoredFixed, StoredRiskArray};
+    use anchor_lang::prelude::Pubkey;
+    use xmargin_risk::health::option_margin::ShortOptionRates;
+    use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
+    use xmargin_risk::Rounding;
+
+    const NOW: i64 = 1_750_000_000;
+
+    fn bps(b: i64) -> StoredFixed {
+        Fixed::from_ratio(b, 10_000, Rounding::Floor).unwrap().into()
+    }
+
+    /// A 30-day SOL option (0.01 SOL contracts) at $150 (0.15 per lamport), σ 60 %,
+    /// rates as `sol_call_args`, its array computed `age` seconds ago at $150.
+    fn market(is_call: bool, strike: &str, age: i64) -> Market {
+        let mut m: Market = bytemuck::Zeroable::zeroed();
+        m.kind = market_kind::OPTION;
+        m.status = market_status::ACTIVE;
+        m.option_is_call = u8::from(is_call);
+        m.contract_size = 10_000_000;
+        m.underlying_decimals = 9;
+        m.expiry_ts = NOW + 30 * 86_400;
+        m.strike = strike.parse::<Fixed>().unwrap().into();
+        m.volatility = bps(6_000);
+        m.risk.init_rate = bps(1_000);
+        m.risk.liq_end_rate = bps(750);
+        m.risk.maint_rate = bps(500);
+        m.risk.pnl_init_weight = bps(5_000);
+        m.risk.pnl_liq_end_weight = bps(7_500);
+        m.risk.pnl_maint_weight = bps(9_000);
+        m.risk.init_pnl_cap = 100_000_000;
+        let r = ShortOptionRates::derive();
+        (m.option.short_init_base, m.option.short_init_floor) = (r.init_base.into(), r.init_floor.into());
+        (m.option.short_liq_end, m.option.short_maint) = (r.liq_end.into(), r.maint.into());
+        m.safety.conf_multiplier = Fixed::ONE.into();
+        m.safety.max_conf_ratio = bps(200);
+        m.safety.max_oracle_age_secs = 60;
+        m.stable_price = Fixed::from_ratio(15, 100, Rounding::Floor).unwrap().into();
+        let spec = OptionSpec { is_call, strike: m.strike.get(), expiry_ts: m.expiry_ts, rate: Fixed::ZERO };
+        let spot = Fixed::from_ratio(15, 100, Rounding::Floor).unwrap();
+        let array =
+            compute_risk_array(&spec, spot, m.volatility.get(), NOW - age, &default_grid().unwrap()).unwrap();
+        m.risk_array = StoredRiskArray::from_array(&array);
+        m
+    }
+
+    fn reading(price: i64, age: i64) -> PythReading {
+        PythReading { price, conf: 10_000_000, exponent: -8, publish_time: NOW - age }
+    }
+
+    #[test]
+    fn init_path_equals_the_derivative_info() {
+        let fresh = [reading(15_000_000_000, 5), reading(15_200_000_000, 5)];
+        let drifted = reading(15_400_000_000, 5); // +2.67 %
+        let stale_oracle = reading(15_000_000_000, 61);
+        let mut checked = 0;
+        for (call, strike) in [(true, "0.165"), (false, "0.135"), (true, "0.12"), (false, "0.18")] {
+            for age in [0, RISK_ARRAY_MAX_AGE_SECS as i64 + 1] {
+                let m = market(call, strike, age);
+                for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE, PriceRules::trade(0)] {
+                    let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now: NOW, rules };
+                    for r in fresh.iter().chain([&drifted, &stale_oracle]) {
+                        for (base, cost, realized) in
+                            [(300i64, 150_000, 0i64), (-300, -45_000, 0), (-7, -700, 1_234), (0, 0, -5_000)]
+                        {
+                            let p = DerivativePosition {
+                                base_contracts: base,
+                                quote_cost: base * cost / base.abs().max(1),
+                                realized_pnl: realized,
+                                in_use: 1,
+                                ..DerivativePosition::default()
+                            };
+                            let full = value_option(&ctx, &m, r, &p)
+                                .and_then(|d| d.contribution(HealthType::Init).map_err(risk_error));
+                            let fast = option_init_contribution(&ctx, &m, r, &p);
+                            match (full, fast) {
+                                (Ok(a), Ok(b)) => assert_eq!(a, b, "{p:?} {r:?}"),
+                                (Err(a), Err(b)) => assert_eq!(a, b),
+                                (a, b) => panic!("{a:?} vs {b:?} for {p:?}"),
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked >= 300, "{checked}");
+    }
+
+    /// Stale, drifted, another grid, another volatility: refused under the
+    /// strict rules with the named error; at the bounds under the fallback rules.
+    #[test]
+    fn unusable_arrays() {
+        let code = |e: Error| match e {
+            Error::AnchorError(a) => a.error_code_number,
+            other => panic!("{other:?}"),
+        };
+        let view =
+            HealthContext { group: Pubkey::default(), quote_decimals: 6, now: NOW, rules: PriceRules::VIEW };
+        let lenient = HealthContext { rules: PriceRules::CONSERVATIVE, ..view };
+        let short =
+            DerivativePosition { base_contracts: -100, quote_cost: -50_000, in_use: 1, ..Default::default() };
+        let long =
+            DerivativePosition { base_contracts: 100, quote_cost: 50_000, in_use: 1, ..Default::default() };
+        let at_150 = reading(15_000_000_000, 5);
+        let stale = market(true, "0.165", RISK_ARRAY_MAX_AGE_SECS as i64 + 1);
+        let mut other_grid = market(true, "0.165", 0);
+        other_grid.risk_array.grid_id ^= 1;
+        let mut other_vol = market(true, "0.165", 0);
+        other_vol.volatility = bps(6_500);
+        let cases: [(&Market, PythReading, XmarginError); 4] = [
+            (&stale, at_150, XmarginError::RiskArrayStale),
+            (&other_vol, at_150, XmarginError::RiskArrayStale),
+            (&other_grid, at_150, XmarginError::RiskArrayOtherGrid),
+            (&market(true, "0.165", 0), reading(15_300_000_000, 5), XmarginError::RiskArrayDrifted),
+        ];
+        for (m, r, want) in cases {
+            for p in [&short, &long] {
+                let got = option_init_contribution(&view, m, &r, p).unwrap_err();
+                assert_eq!(code(got), u32::from(want));
+            }
+            // Fallback: a long counts nothing (its cost is lost), a short call owes the price.
+            let l = option_init_contribution(&lenient, m, &r, &long).unwrap();
+            assert_eq!(l, Fixed::from_i64(-50_000));
+            let s = value_option(&lenient, m, &r, &short).unwrap();
+            let spot_hi = s.prices.liab(HealthType::Init);
+            let owed = Fixed::from_i64(-1_000_000_000)
+                .checked_mul_floor(spot_hi.checked_add(Fixed::DELTA).unwrap())
+                .unwrap();
+            assert_eq!(s.value(HealthType::Init).unwrap(), owed);
+        }
+        // A drift of 1.99 % is still fresh.
+        let m = market(true, "0.165", 0);
+        assert!(option_init_contribution(&view, &m, &reading(15_298_000_000, 5), &short).is_ok());
+    }
+}
