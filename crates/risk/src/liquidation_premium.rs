@@ -99,8 +99,7 @@ fn whole_contract_steps(
                     }
                     break;
                 }
-                let step = below.health.checked_neg()?.checked_div_floor(slope)?.to_u64(Rounding::Floor);
-                let step = step.unwrap_or(n).min(limit.unwrap_or(n)).max(1);
+                let step = newton_contracts(below.health, slope).unwrap_or(n).min(limit.unwrap_or(n)).max(1);
                 below.k.saturating_add(step).min(n)
             }
         };
@@ -123,14 +122,15 @@ fn whole_contract_steps(
     }
 }
 
-/// Health after closing `k` of the `n` contracts at `price` (a copy of the
-/// position moved as `close_part` does, its requirement at `n − k`).
+/// Health after closing `k` of the `n` contracts at `price`: the PnL as
+/// `close_part` would leave it ([`DerivativeInfo::pnl_after`]) and the
+/// requirement at `n − k` contracts.
 fn point_after(d: &DerivativeInfo, k: u64, n: u64, price: Fixed, rest: Fixed) -> RiskResult<Point> {
-    let mut trial = *d;
-    close_part(&mut trial, contracts_to_base(k, d.rates.contract_size)?, price)?;
-    let (requirement, rate) = trial.requirement_at_whole_contracts(LE, n - k)?;
-    let pnl = trial.pnl(LE)?;
-    let health = rest.checked_add(trial.pnl_limits().weigh(pnl, LE)?)?.checked_sub(requirement)?;
+    let closed = contracts_to_base(k, d.rates.contract_size)?;
+    let delta_base = if d.base.is_positive() { closed.checked_neg()? } else { closed };
+    let pnl = d.pnl_after(LE, delta_base, price)?;
+    let (requirement, rate) = d.requirement_at_whole_contracts(LE, n - k)?;
+    let health = rest.checked_add(d.pnl_limits().weigh(pnl, LE)?)?.checked_sub(requirement)?;
     Ok(Point { k, health, pnl, rate })
 }
 
@@ -183,6 +183,18 @@ fn capped_from(d: &DerivativeInfo) -> RiskResult<Option<u64>> {
     let root = Fixed::ONE.checked_sub(r.checked_mul_floor(FOUR_FIFTHS_DOWN)?)?.checked_div_ceil(imf)?;
     let start = root.checked_mul_ceil(root)?.to_u64(Rounding::Ceil);
     Ok(start.ok().and_then(|m| m.checked_add(1)))
+}
+
+/// `⌊−health / slope⌋` whole contracts (health < 0, slope > 0 per
+/// contract), never more than the exact quotient: in native `u64` division
+/// on `⌊−health⌋` and `⌈slope⌉` when both fit (quote native amounts do),
+/// else in fixed point. `None` if the quotient does not fit a `u64`.
+fn newton_contracts(health: Fixed, slope: Fixed) -> Option<u64> {
+    let need = health.checked_neg().ok()?;
+    match (need.to_u64(Rounding::Floor), slope.to_u64(Rounding::Ceil)) {
+        (Ok(need), Ok(slope)) if slope > 0 => Some(need / slope),
+        _ => need.checked_div_floor(slope).ok()?.to_u64(Rounding::Floor).ok(),
+    }
 }
 
 /// `k` contracts in base units.

@@ -3,11 +3,12 @@
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::derivatives::DerivativeInfo;
-use crate::health::{HealthBand, HealthType};
+use crate::health::{HealthBand, HealthType, PerType};
 use crate::portfolio::{portfolio_health, PortfolioParams};
 use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// One token position: its balance, biased prices and (size-scaled) weights.
 ///
@@ -123,6 +124,42 @@ pub struct HealthCache {
     tokens: Vec<TokenInfo>,
     derivatives: Vec<DerivativeInfo>,
     mode: MarginMode,
+    memo: HealthMemo,
+}
+
+/// Each health type's total once computed since the last change: an
+/// instruction asks for the same total several times (a liquidation checks
+/// Maint and LiquidationEnd, sizes on LiquidationEnd, bounds the bonus), and
+/// one sum over 4 + 4 positions costs about 3,000 CU on-chain. Every
+/// `&mut self` method of the cache clears it; the fields it sums are
+/// private to this module, so nothing else can change them.
+#[derive(Clone, Debug, Default)]
+struct HealthMemo(Cell<PerType<Option<Fixed>>>);
+
+/// A memo is not state: two caches with the same positions are equal
+/// whatever each has computed so far.
+impl PartialEq for HealthMemo {
+    fn eq(&self, _: &HealthMemo) -> bool {
+        true
+    }
+}
+
+impl Eq for HealthMemo {}
+
+impl HealthMemo {
+    fn get(&self, ht: HealthType) -> Option<Fixed> {
+        self.0.get().get(ht)
+    }
+
+    fn set(&self, ht: HealthType, h: Fixed) {
+        let mut all = self.0.get();
+        all.set(ht, Some(h));
+        self.0.set(all);
+    }
+
+    fn clear(&mut self) {
+        self.0.set(PerType::splat(None));
+    }
 }
 
 impl HealthCache {
@@ -145,7 +182,7 @@ impl HealthCache {
         if let MarginMode::Portfolio(p) = &mode {
             p.validate()?;
         }
-        Ok(HealthCache { tokens, derivatives, mode })
+        Ok(HealthCache { tokens, derivatives, mode, memo: HealthMemo::default() })
     }
 
     /// Token positions.
@@ -169,6 +206,7 @@ impl HealthCache {
             p.validate()?;
         }
         self.mode = mode;
+        self.memo.clear();
         Ok(())
     }
 
@@ -178,6 +216,7 @@ impl HealthCache {
     }
 
     fn token_mut(&mut self, token_index: u16) -> RiskResult<&mut TokenInfo> {
+        self.memo.clear();
         self.tokens.iter_mut().find(|t| t.token_index == token_index).ok_or(RiskError::TokenNotFound)
     }
 
@@ -203,6 +242,7 @@ impl HealthCache {
         delta_base: Fixed,
         delta_cost_basis: Fixed,
     ) -> RiskResult<()> {
+        self.memo.clear();
         let d = self
             .derivatives
             .iter_mut()
@@ -221,6 +261,7 @@ impl HealthCache {
 
     /// Sets the unsettled funding of a derivative (after `update_funding`).
     pub fn set_unsettled_funding(&mut self, market_index: u16, funding: Fixed) -> RiskResult<()> {
+        self.memo.clear();
         let d = self
             .derivatives
             .iter_mut()
@@ -243,11 +284,17 @@ impl HealthCache {
     }
 
     /// Health of type `ht` in the account's margin mode.
+    /// Computed once per type until the cache changes ([`HealthMemo`]).
     pub fn health(&self, ht: HealthType) -> RiskResult<Fixed> {
-        match &self.mode {
-            MarginMode::Linear => self.linear_health(ht),
-            MarginMode::Portfolio(p) => portfolio_health(self, p, ht),
+        if let Some(h) = self.memo.get(ht) {
+            return Ok(h);
         }
+        let h = match &self.mode {
+            MarginMode::Linear => self.linear_health(ht)?,
+            MarginMode::Portfolio(p) => portfolio_health(self, p, ht)?,
+        };
+        self.memo.set(ht, h);
+        Ok(h)
     }
 
     /// All three health types.

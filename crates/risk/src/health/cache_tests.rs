@@ -1,7 +1,7 @@
 //! Token health: worked examples and invariants.
 
 use super::*;
-use crate::health::DerivativeInfo;
+use crate::health::{DerivativeInfo, DerivativeKind};
 use crate::price::{OraclePrice, PriceBias};
 use crate::testutil::*;
 use crate::weights::WeightScaling;
@@ -245,6 +245,37 @@ proptest! {
         ], MarginMode::Linear).unwrap();
         for ht in HealthType::ALL {
             prop_assert!(mk(higher).health(ht).unwrap() <= mk(price).health(ht).unwrap());
+        }
+    }
+}
+
+proptest! {
+    /// The memo never serves a stale total: after any sequence of balance,
+    /// position, funding and mode changes, each health type equals the sum
+    /// computed afresh, whether or not it was asked for in between.
+    #[test]
+    fn memoized_health_follows_every_change(
+        steps in proptest::collection::vec((0u8..4, -1_000i64..1_000, any::<bool>()), 1..12),
+    ) {
+        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, fx("10"), fx("1400"), Fixed::ZERO,
+            biased("140", "1", "140"), perp_rates()).unwrap();
+        let mut c = HealthCache::new(sol_account(1_000).tokens().to_vec(), vec![d], MarginMode::Linear).unwrap();
+        for (kind, amount, ask) in steps {
+            if ask {
+                for ht in HealthType::ALL {
+                    c.health(ht).unwrap();
+                }
+            }
+            let x = Fixed::from_i64(amount);
+            match kind {
+                0 => c.adjust_token_balance(0, x.checked_mul_int(1_000).unwrap()).unwrap(),
+                1 => c.adjust_derivative(7, x.checked_div_int(100, Rounding::Floor).unwrap(), x).unwrap(),
+                2 => c.set_unsettled_funding(7, x).unwrap(),
+                _ => c.set_mode(MarginMode::Linear).unwrap(),
+            }
+            for ht in HealthType::ALL {
+                prop_assert_eq!(c.health(ht).unwrap(), c.linear_health(ht).unwrap());
+            }
         }
     }
 }

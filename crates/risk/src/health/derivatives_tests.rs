@@ -240,3 +240,40 @@ proptest::proptest! {
         proptest::prop_assert!(w(HealthType::LiquidationEnd) <= w(HealthType::Maint));
     }
 }
+
+proptest::proptest! {
+    /// `pnl_after` and `requirement_at_whole_contracts` give the bits of the
+    /// position moved in the cache (`adjust_derivative`) for any move toward
+    /// zero, either side, with funding, at any size premium.
+    #[test]
+    fn moved_position_matches_the_cache(
+        contracts in 1u64..100_000, closed_part in 0u64..=100, cs in 1u64..1_000, entry in 1i64..1_000,
+        p in 1i64..1_000, conf in 0i64..50, funding in -1_000i64..1_000, short in proptest::bool::ANY,
+        imf_ppm in 0i64..100_000, price in 1i64..1_000,
+    ) {
+        let per = |v: i64| Fixed::from_i64(v).checked_div_int(cs, Rounding::Floor).unwrap();
+        let rates = MarginRates {
+            size_premium: Fixed::from_ratio(imf_ppm, 1_000_000, Rounding::Floor).unwrap(),
+            contract_size: cs,
+            ..perp_rates()
+        };
+        let signed = |v: Fixed| if short { v.checked_neg().unwrap() } else { v };
+        let base = signed(Fixed::from_u64(contracts * cs));
+        let conf = per(conf).checked_div_int(100, Rounding::Floor).unwrap();
+        let o = crate::price::OraclePrice { lo: per(p), hi: per(p), conf };
+        let bias = crate::price::PriceBias { conf_multiplier: Fixed::ONE };
+        let prices = BiasedPrices::new(&o, per(p), bias).unwrap();
+        let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, base, signed(Fixed::from_i64(contracts as i64 * entry)),
+            Fixed::from_i64(funding), prices, rates).unwrap();
+        let k = contracts * closed_part / 100;
+        let delta = signed(Fixed::from_u64(k * cs)).checked_neg().unwrap();
+        let fill = per(price);
+        let mut cache = HealthCache::new(vec![], vec![d], MarginMode::Linear).unwrap();
+        cache.adjust_derivative(7, delta, delta.checked_mul_ceil(fill).unwrap()).unwrap();
+        let moved = cache.derivative(7).unwrap();
+        for ht in HealthType::ALL {
+            proptest::prop_assert_eq!(d.pnl_after(ht, delta, fill).unwrap(), moved.pnl(ht).unwrap());
+            proptest::prop_assert_eq!(d.requirement_at_whole_contracts(ht, contracts - k).unwrap().0, moved.requirement(ht).unwrap());
+        }
+    }
+}

@@ -40,6 +40,7 @@ mod cache;
 mod derivatives;
 pub mod liquidation_price;
 pub mod option_margin;
+mod rates;
 pub mod size_premium;
 
 pub use cache::{keeper_maint_health, HealthCache, HealthSummary, MarginMode, TokenInfo};
