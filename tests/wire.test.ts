@@ -7,18 +7,19 @@
  * and liquidate_position between two 4 + 4 accounts — serialised as v0
  * transactions with the group's address lookup table: each fits 1,232 bytes
  * and 64 account locks (the legacy form does not, for the 16-position ones),
- * and is sent through the table on the SVM. Also: the table covers every
+ * and is sent through the table. Also: the table covers every
  * static account of every instruction (a new account fails here until the
  * table or the per-call list below names it), the lookup table's lifecycle
  * (created after the banks, extended after the markets, usable a slot later),
  * `computeHealth` by simulation, and errors and events by name.
  *
- * Sixteen banks need oracles beyond the four test feeds, written into the
- * SVM: the suite runs on the SVM backend only.
+ * Banks 4..15 are on oracles of their own beyond the four test feeds
+ * (`WIRE_FEEDS` of tests/support/pyth.ts, $1 each, preloaded like the test
+ * feeds): the suite runs on both backends, and on a real validator the
+ * diagnostics give the compute units and sizes measured over JSON-RPC.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { before, describe, test } from "node:test";
+import { before, describe, type TestContext, test } from "node:test";
 import { type AddressLookupTableAccount, Keypair, PublicKey, type TransactionInstruction } from "@solana/web3.js";
 import { BN } from "@anchor-lang/core";
 import {
@@ -34,17 +35,16 @@ import {
 } from "../app/src/transaction.ts";
 import { computeHealth } from "../app/src/view.ts";
 import { XmarginProgramError } from "../app/src/errors.ts";
-import { assertProgramFresh, type Harness, isSvm, makeHarness, TxFailure } from "./support/harness.ts";
-import { FRESH_PUBLISH_TIME, TEST_FEEDS, type PythQuote } from "./support/pyth.ts";
+import { assertProgramFresh, type Harness, isSvm, makeHarness, type Sent, TxFailure } from "./support/harness.ts";
+import { feedIdBytes, oracleAddress, TEST_FEEDS, type PythQuote, WIRE_FEEDS } from "./support/pyth.ts";
 import {
   DECIMALS, defaultInterest, defaultOracle, defaultRisk, expectError, solPerpArgs, TOKEN_INDEX, TOKENS, World,
 } from "./support/world.ts";
 
 const USDC = 1_000_000n;
-/** Banks 4..15: $1 tokens with 6 decimals on oracles of their own. */
+/** Banks 4..15: $1 tokens with 6 decimals on oracles of their own (`WIRE_FEEDS` x4..x15). */
 const BANKS = 16;
 const MARKETS = 16;
-const ONE_DOLLAR: PythQuote = { price: 100_000_000n, conf: 0n, exponent: -8, publishTime: FRESH_PUBLISH_TIME };
 const U64_MAX = (1n << 64n) - 1n;
 
 let h: Harness;
@@ -119,32 +119,38 @@ function measure(name: string, ixs: TransactionInstruction[], opts: { legacyFits
   return row;
 }
 
+/** Reports a transaction as it landed: its size, locks and compute units on this backend (JSON-RPC on a validator). */
+function landed(t: TestContext, name: string, sent: Sent): Sent {
+  t.diagnostic(`${name} [${h.mode}]: ${sent.size} bytes, ${sent.accountLocks} locks, ${sent.computeUnits} CU`);
+  return sent;
+}
+
 // ------------------------------------------------------------------ the group
 
 before(async () => {
   assertProgramFresh();
   h = await makeHarness();
-  if (!isSvm(h)) return;
-  const svm = h;
   w = await World.create(h);
   TOKENS.forEach((t) => quotes.set(TOKEN_INDEX[t], TEST_FEEDS[t].quote));
   for (let t = 4; t < BANKS; t++) {
-    const feed = createHash("sha256").update(`xmargin-wire-test-feed:${t}`).digest("hex");
-    const oracle = Keypair.generate().publicKey;
-    svm.setOracleAccount(oracle, feed, ONE_DOLLAR);
-    quotes.set(t, ONE_DOLLAR);
+    const name = `x${t}`;
+    const { feed, quote } = WIRE_FEEDS[name];
+    const oracle = oracleAddress(name);
+    if (isSvm(h)) h.setOracleAccount(oracle, feed, quote);
+    else assert.ok(await h.getAccount(oracle), `wire oracle ${name} (${oracle.toBase58()}) is not preloaded: `
+      + "start the validator with scripts/localnet (Anchor.toml's [[test.validator.account]])");
+    quotes.set(t, quote);
     const mint = await w.newMint(6);
     extraMints.push(mint);
     await w.send([await w.client.addBankIx({ admin: w.admin.publicKey, payer: w.admin.publicKey, tokenIndex: t, mint,
-      oracle, feedId: Array.from(Buffer.from(feed, "hex")), risk: defaultRisk(), oracleArgs: defaultOracle("usdc"),
+      oracle, feedId: feedIdBytes(feed), risk: defaultRisk(), oracleArgs: defaultOracle("usdc"),
       interest: defaultInterest() })], [w.admin]);
   }
   await w.client.loadBanks();
 });
 
 describe("the group's address lookup table", () => {
-  test("created after the banks, extended after the markets, usable from the next slot", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
+  test("created after the banks, extended after the markets, usable from the next slot", async () => {
     const created = await syncGroupLookupTable(h.provider, w.client);
     assert.ok(created.created);
     assert.equal(created.account.state.addresses.length, 7 + 3 * BANKS, "group, insurance vault, 5 programs, 3 per bank");
@@ -163,9 +169,10 @@ describe("the group's address lookup table", () => {
     assert.deepEqual(missingAddresses(extended.account, groupLookupTableAddresses(w.client)), []);
     table = extended.account;
 
-    // Addresses added in this slot cannot be loaded yet; from the next slot they can.
+    // Addresses added in this slot cannot be loaded yet (on the SVM, whose slot stands still
+    // until told; a validator's may have moved on already); from the next slot they can.
     const ix = await w.client.updateFundingIx(0);
-    await assert.rejects(w.send([ix], [], v0()), TxFailure);
+    if (isSvm(h)) await assert.rejects(w.send([ix], [], v0()), TxFailure);
     await h.nextSlot();
     await expectError(h, "FundingNotDue", [], () => w.send([ix], [], v0()));
   });
@@ -178,7 +185,6 @@ describe("16 token positions", () => {
   const X15 = 15;
 
   before(async () => {
-    if (!isSvm(h)) return;
     await holder([[X15, 10_000n * USDC]]); // a lender: the X15 carol borrows
     // 100 X4 of collateral, 1,000 native units of every other token but X15.
     const funds: [number, bigint][] = [];
@@ -188,7 +194,6 @@ describe("16 token positions", () => {
   });
 
   test("borrow, withdraw, compute_health and liquidate_token fit only as v0 transactions", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
     let data = await fetchAccount(carol.account);
     assert.equal(activeTokenPositions(data).length, 15);
     // Borrowing X15 opens the 16th position: 16 banks and 16 oracles.
@@ -196,18 +201,18 @@ describe("16 token positions", () => {
       tokenAccount: carol.tokenAccounts.get(X15)!, authority: carol.wallet.publicKey, accountData: data });
     assert.equal(borrow.keys.length - 7, 32);
     measure("borrow (withdraw opening the 16th position)", [borrow], { legacyFits: false });
-    await w.send([borrow], [carol.wallet], v0());
+    landed(t, "borrow opening the 16th position", await w.send([borrow], [carol.wallet], v0()));
     data = await fetchAccount(carol.account);
     assert.equal(activeTokenPositions(data).length, 16);
 
     const withdraw = await w.client.withdrawIx({ account: carol.account, tokenIndex: 1, amount: 100n,
       tokenAccount: carol.tokenAccounts.get(1)!, authority: carol.wallet.publicKey, accountData: data });
     measure("withdraw, 16 token positions", [withdraw], { legacyFits: false });
-    await w.send([withdraw], [carol.wallet], v0());
+    landed(t, "withdraw, 16 token positions", await w.send([withdraw], [carol.wallet], v0()));
 
     const health = await w.client.computeHealthIx(carol.account);
     measure("compute_health, 16 token positions", [health], { legacyFits: false });
-    const sent = await w.send([health], [], v0());
+    const sent = landed(t, "compute_health, 16 token positions", await w.send([health], [], v0()));
     const onChain = w.client.decodeHealthView(sent.returnData!);
     // The view call simulates the same instruction: the same answer, nothing sent.
     const view = await computeHealth(w.client, carol.account, { lookupTables: [table] });
@@ -228,8 +233,7 @@ describe("16 token positions", () => {
     const liquidate = await w.client.liquidateTokenIx({ liqee: carol.account, liqor: dave.account,
       liqorAuthority: dave.wallet.publicKey, assetTokenIndex: X4, liabTokenIndex: X15, maxLiabTransfer: U64_MAX });
     measure("liquidate_token, 16 + 16 token positions", [liquidate], { legacyFits: false });
-    const liq = await w.send([liquidate], [dave.wallet], v0());
-    t.diagnostic(`liquidate_token 16 + 16 positions: ${liq.size} bytes, ${liq.accountLocks} locks, ${liq.computeUnits} CU`);
+    const liq = landed(t, "liquidate_token, 16 + 16 token positions", await w.send([liquidate], [dave.wallet], v0()));
     const [ev] = eventsNamed(w.client, liq.logs, "TokenLiquidated");
     assert.ok(ev && ev.liqee.equals(carol.account) && BigInt(ev.liabTransferred.toString()) > 0n);
     assert.ok(parseEvents(w.client, liq.logs).some((e) => e.name === "tokenLiquidated"));
@@ -257,7 +261,6 @@ describe("16 token + 16 derivative positions", () => {
   let bob: Holder;
 
   before(async () => {
-    if (!isSvm(h)) return;
     const funds = Array.from({ length: BANKS }, (_, t): [number, bigint] => [t, t === 0 ? 100_000n * USDC : 1_000n]);
     alice = await holder(funds);
     bob = await holder(funds);
@@ -270,7 +273,6 @@ describe("16 token + 16 derivative positions", () => {
   });
 
   test("trade, take_quote, withdraw, compute_health and liquidate_position fit as v0 transactions", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
     const a = await fetchAccount(alice.account);
     assert.equal(activeTokenPositions(a).length, 16);
     assert.equal(activeDerivativePositions(a).length, 16);
@@ -279,23 +281,22 @@ describe("16 token + 16 derivative positions", () => {
     const trade = await w.client.tradeIx({ marketIndex: 0, buyer: alice.account, buyerAuthority: alice.wallet.publicKey,
       seller: bob.account, sellerAuthority: bob.wallet.publicKey, size: 1n, price: pricePerContract(0) });
     measure("trade, 16 + 16 positions on both sides", [trade], { legacyFits: false });
-    const traded = await w.send([trade], [alice.wallet, bob.wallet], v0());
-    t.diagnostic(`trade 16 + 16 both sides: ${traded.size} bytes, ${traded.accountLocks} locks, ${traded.computeUnits} CU`);
+    landed(t, "trade, 16 + 16 positions on both sides", await w.send([trade], [alice.wallet, bob.wallet], v0()));
 
     const quote = signQuote(bob.wallet, { group: w.client.group, market: marketAddress(w.client.group, 1), makerAccount: bob.account,
       terms: { side: QuoteSide.makerSells, size: 1n, price: pricePerContract(1), expirySlot: (await h.slot()) + 100n, nonce: 1n } });
     const take = await w.client.takeQuoteIxs({ quote, marketIndex: 1, taker: alice.account, takerAuthority: alice.wallet.publicKey });
     measure("take_quote + Ed25519, 16 + 16 positions on both sides", take, { legacyFits: false });
-    await w.send(take, [alice.wallet], v0());
+    landed(t, "take_quote + Ed25519, 16 + 16 positions on both sides", await w.send(take, [alice.wallet], v0()));
 
     const withdraw = await w.client.withdrawIx({ account: alice.account, tokenIndex: 0, amount: 1n * USDC,
       tokenAccount: alice.tokenAccounts.get(0)!, authority: alice.wallet.publicKey });
     measure("withdraw, 16 + 16 positions", [withdraw], { legacyFits: false });
-    await w.send([withdraw], [alice.wallet], v0());
+    landed(t, "withdraw, 16 + 16 positions", await w.send([withdraw], [alice.wallet], v0()));
 
     const health = await w.client.computeHealthIx(alice.account);
     measure("compute_health, 16 + 16 positions", [health], { legacyFits: false });
-    const sent = await w.send([health], [], v0());
+    const sent = landed(t, "compute_health, 16 + 16 positions", await w.send([health], [], v0()));
     const view = await computeHealth(w.client, alice.account, { lookupTables: [table] });
     assert.equal(view.init, BigInt(w.client.decodeHealthView(sent.returnData!).init.toString()));
     t.diagnostic(`compute_health 16 + 16: ${view.unitsConsumed} CU (simulated)`);
@@ -308,8 +309,7 @@ describe("16 token + 16 derivative positions", () => {
 });
 
 describe("liquidate_position between 4 + 4 accounts", () => {
-  test("fits as a v0 transaction and runs through the table", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
+  test("fits as a v0 transaction and runs through the table", async () => {
     const funds: [number, bigint][] = [[0, 10_000n * USDC], [1, 1_000n], [2, 1_000n], [3, 1_000n]];
     const [erin, frank] = [await holder(funds), await holder(funds)];
     for (let m = 0; m < 4; m++) {
@@ -329,7 +329,6 @@ describe("liquidate_position between 4 + 4 accounts", () => {
 
 describe("sizes", () => {
   test("the table of measured sizes", (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
     const fmt = (s: WireStats) => `${String(s.size).padStart(5)} B ${String(s.accountLocks).padStart(3)} locks${s.fits ? "" : " ✗"}`;
     for (const r of rows) t.diagnostic(`${r.name.padEnd(58)} legacy ${fmt(r.legacy)} | v0 ${fmt(r.v0)}`);
     assert.equal(rows.length, 13, "every measured transaction");
@@ -379,8 +378,7 @@ const PER_CALL_ACCOUNTS: Record<string, string[] | "*"> = {
 };
 
 describe("the lookup table covers every static account", () => {
-  test("every instruction's accounts are in the table or per-call", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
+  test("every instruction's accounts are in the table or per-call", async () => {
     const [u, v] = [await holder([[0, 1_000n * USDC], [1, 1_000n]]), await holder([[0, 1_000n * USDC], [2, 1_000n]])];
     const d: MarginAccountData = await fetchAccount(u.account);
     const liquidating = { ...d, flags: d.flags | AccountFlags.beingLiquidated };
@@ -449,8 +447,7 @@ describe("the lookup table covers every static account", () => {
 });
 
 describe("errors by name", () => {
-  test("a failed transaction's custom error decodes to the IDL's name and message", async (t) => {
-    if (!isSvm(h)) return t.skip("sixteen banks need oracles written into the SVM");
+  test("a failed transaction's custom error decodes to the IDL's name and message", async () => {
     const stranger = await h.newWallet();
     const ix = await w.client.setPauseIx(stranger.publicKey, 0);
     const failure = await w.send([ix], [stranger], v0()).then(() => null, (e: unknown) => e);

@@ -11,7 +11,8 @@
  * `tests/fixtures/oracles/` holds the same accounts as validator account files
  * (`--account`, Anchor.toml's `[[test.validator.account]]`), written by
  * `node --import tsx tests/support/pyth.ts tests/fixtures/oracles`; a test
- * checks they match this module.
+ * checks they match this module. They include `WIRE_FEEDS`, twelve $1 oracles
+ * of tests/wire.test.ts's extra banks.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -46,6 +47,24 @@ export const TEST_FEEDS = {
 } as const satisfies Record<string, { feed: string; quote: PythQuote }>;
 
 export type TestFeed = keyof typeof TEST_FEEDS;
+
+/** $1 with 6 decimals of exponent -8, fresh. */
+const ONE_DOLLAR: PythQuote = { price: 100_000_000n, conf: 0n, exponent: -8, publishTime: FRESH_PUBLISH_TIME };
+
+/**
+ * The oracles of tests/wire.test.ts's banks 4..15 (`x4`..`x15`): $1, each on a
+ * feed id of its own. Not test feeds: no other harness or check needs them,
+ * but they are preloaded like them, so the 16-position tests run on a real
+ * validator too.
+ */
+export const WIRE_FEEDS: Record<string, { feed: string; quote: PythQuote }> = Object.fromEntries(
+  Array.from({ length: 12 }, (_, i) => i + 4).map((t) => [`x${t}`, {
+    feed: createHash("sha256").update(`xmargin-wire-test-feed:${t}`).digest("hex"), quote: ONE_DOLLAR,
+  }]),
+);
+
+/** Every preloaded oracle: the test feeds and the wire test's. */
+export const PRELOADED_FEEDS: Record<string, { feed: string; quote: PythQuote }> = { ...TEST_FEEDS, ...WIRE_FEEDS };
 
 /** Fixed address of a test oracle account (a key derived from its name). */
 export function oracleAddress(name: string): PublicKey {
@@ -99,7 +118,7 @@ if (process.argv[1] && process.argv[1].endsWith("pyth.ts") && process.argv[2]) {
   const dir = process.argv[2];
   mkdirSync(dir, { recursive: true });
   const args: string[] = [];
-  for (const [name, { feed, quote }] of Object.entries(TEST_FEEDS)) {
+  for (const [name, { feed, quote }] of Object.entries(PRELOADED_FEEDS)) {
     const address = oracleAddress(name);
     const file = join(dir, `oracle-${name}.json`);
     writeFileSync(file, validatorAccountJson(address, priceUpdateV2(feed, quote)) + "\n");
