@@ -290,30 +290,30 @@ mod tests {
     }
 
     /// `(name, documented code, message)` of each variant of anchor-lang's
-    /// `ErrorCode`, read from the `anchor-lang-error` source cargo resolved
-    /// for this workspace.
+    /// `ErrorCode`, read from the `anchor-lang-error` source this workspace
+    /// builds (its version from Cargo.lock, its source in cargo's registry:
+    /// it is compiled, so it is there; no network, no `cargo metadata`,
+    /// which would want every platform's packages downloaded).
     fn anchor_declared_variants() -> Vec<(String, Option<u32>, String)> {
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
-        let out = std::process::Command::new(env!("CARGO"))
-            .args(["metadata", "--format-version", "1", "--offline", "--manifest-path", manifest])
-            .output()
-            .expect("cargo metadata runs");
-        assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
-        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let packages = meta["packages"].as_array().unwrap();
-        let ours = packages.iter().find(|p| p["name"] == "anchor-lang").expect("anchor-lang");
-        let version = ours["dependencies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == "anchor-lang-error")
-            .map(|d| d["req"].as_str().unwrap().trim_start_matches('=').to_string())
-            .expect("anchor-lang depends on anchor-lang-error");
-        let error_crate = packages
-            .iter()
-            .find(|p| p["name"] == "anchor-lang-error" && version.contains(p["version"].as_str().unwrap()))
-            .expect("the anchor-lang-error anchor-lang uses");
-        let manifest = std::path::Path::new(error_crate["manifest_path"].as_str().unwrap());
+        let lock = include_str!("../../../Cargo.lock");
+        let versions: Vec<&str> = lock
+            .split("[[package]]")
+            .filter(|p| p.contains("name = \"anchor-lang-error\"\n"))
+            .filter_map(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+            .map(|v| v.trim_end_matches('"'))
+            .collect();
+        assert_eq!(versions.len(), 1, "one anchor-lang-error in Cargo.lock: {versions:?}");
+        let cargo_home = std::env::var_os("CARGO_HOME").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo")
+        });
+        let dir = format!("anchor-lang-error-{}", versions[0]);
+        let manifest = std::fs::read_dir(cargo_home.join("registry/src"))
+            .expect("cargo's registry sources")
+            .flatten()
+            .map(|index| index.path().join(&dir).join("Cargo.toml"))
+            .find(|m| m.exists())
+            .unwrap_or_else(|| panic!("{dir} not in {}", cargo_home.display()));
+        let manifest = manifest.as_path();
         let src = std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap();
         let body = src.split("pub enum ErrorCode {").nth(1).expect("the enum").split("\n}").next().unwrap();
         let (mut code, mut msg) = (None, String::new());
