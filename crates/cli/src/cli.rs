@@ -61,7 +61,7 @@ pub struct GlobalOpts {
     /// Output format: text, or one JSON document per command
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub output: OutputFormat,
-    /// Compute-unit limit of each transaction [default: its simulated consumption + 10 % + 1,000]
+    /// Compute-unit limit of each transaction [default: its simulated consumption + 20 % + 20,000]
     #[arg(long, global = true, value_parser = parse_limit, value_name = "COMPUTE_UNIT_LIMIT")]
     pub compute_unit_limit: Option<u32>,
     /// Priority fee: the compute-unit price in micro-lamports [default: none]

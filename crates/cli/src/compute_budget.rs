@@ -1,7 +1,10 @@
 //! The compute budget of the CLI's transactions, the Solana CLI way:
 //! `--compute-unit-limit UNITS` fixes the limit, else it is what the
-//! transaction consumes in simulation plus 10 % and 1,000 units (the
-//! keeper's [`LimitPolicy::Simulated`]); `--with-compute-unit-price
+//! transaction consumes in simulation plus 20 % and 20,000 units (the
+//! keeper's [`LimitPolicy::Simulated`] with a wider margin: a bank that
+//! accrued no interest in the simulated slot may accrue it when the
+//! transaction lands, a path the simulation did not take; measured on the
+//! real validator, a repay at +10 % + 1,000 ran out); `--with-compute-unit-price
 //! MICRO_LAMPORTS` adds a priority fee, none without it. Every transaction
 //! starts with `SetComputeUnitLimit` (and `SetComputeUnitPrice` when a
 //! price is given).
@@ -10,8 +13,8 @@ use xmargin_client::transaction::compute_budget_ixs;
 use xmargin_keeper::budget::{Budget, FeePolicy, LimitPolicy, MAX_COMPUTE_UNIT_LIMIT};
 use xmargin_keeper::rpc_send::{SendPolicy, DEFAULT_SCHEDULE};
 
-/// Margin over the simulated units: 10 % and 1,000 units (as the keeper's default).
-const SIMULATED_MARGIN: LimitPolicy = LimitPolicy::Simulated { percent: 10, extra: 1_000 };
+/// Margin over the simulated units: 20 % and 20,000 units (module docs).
+const SIMULATED_MARGIN: LimitPolicy = LimitPolicy::Simulated { percent: 20, extra: 20_000 };
 
 /// `--compute-unit-limit` and `--with-compute-unit-price`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
