@@ -240,8 +240,8 @@ fn limit_policy(f: &FileSettings) -> Result<LimitPolicy, String> {
     let policy = match mode {
         LimitMode::Fixed => LimitPolicy::Fixed(fixed.unwrap_or(DEFAULT_FIXED_LIMIT)),
         LimitMode::Simulate => LimitPolicy::Simulated {
-            percent: f.compute_unit_margin_percent.unwrap_or(10),
-            extra: f.compute_unit_margin.unwrap_or(1_000),
+            percent: f.compute_unit_margin_percent.unwrap_or(20),
+            extra: f.compute_unit_margin.unwrap_or(20_000),
         },
     };
     policy.validated().map_err(|e| e.to_string())

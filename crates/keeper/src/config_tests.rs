@@ -33,7 +33,7 @@ fn flags_override_the_file_and_defaults_fill_in() {
 fn the_default_policies_are_recent_fees_and_simulation() {
     let s = settings(&args("--group G"), FileSettings::default()).unwrap();
     assert_eq!(s.fee, FeePolicy::Recent { percentile: 75, floor: 1_000, max: 1_000_000 });
-    assert_eq!(s.limit, LimitPolicy::Simulated { percent: 10, extra: 1_000 });
+    assert_eq!(s.limit, LimitPolicy::Simulated { percent: 20, extra: 20_000 });
     assert_eq!(s.schedule.rebroadcast, Duration::from_secs(2));
     assert_eq!(s.schedule.stop_grace, Duration::from_secs(10));
     assert_eq!((s.metrics_addr.as_deref(), s.subscribe, s.rescan_interval_secs), (None, true, 300));
