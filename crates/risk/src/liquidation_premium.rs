@@ -40,7 +40,7 @@ use crate::health::size_premium::{ReleaseBound, FOUR_FIFTHS_DOWN, THREE_HALVES, 
 use crate::health::DerivativeInfo;
 
 /// Most exact points [`whole_contract_steps`] computes.
-pub const WHOLE_CONTRACT_EVALUATIONS: usize = 8;
+pub const WHOLE_CONTRACT_EVALUATIONS: usize = 12;
 
 /// Units of the position to close (a long sells, a short buys at `price`),
 /// `h < 0` the LiquidationEnd health now, `pnl_unit` the PnL per unit closed
@@ -185,14 +185,21 @@ fn capped_from(d: &DerivativeInfo) -> RiskResult<Option<u64>> {
     Ok(start.ok().and_then(|m| m.checked_add(1)))
 }
 
+/// Smallest `⌈slope⌉` (native quote units per contract) for which
+/// [`newton_contracts`] divides in native `u64`: rounding the slope up then
+/// shortens a step by less than 2⁻¹⁶ of it. Below it (contracts worth a few
+/// native units) `⌈slope⌉` could double the slope and halve every step.
+const NATIVE_SLOPE_MIN: u64 = 1 << 16;
+
 /// `⌊−health / slope⌋` whole contracts (health < 0, slope > 0 per
 /// contract), never more than the exact quotient: in native `u64` division
-/// on `⌊−health⌋` and `⌈slope⌉` when both fit (quote native amounts do),
-/// else in fixed point. `None` if the quotient does not fit a `u64`.
+/// on `⌊−health⌋` and `⌈slope⌉` when both fit and the slope is at least
+/// [`NATIVE_SLOPE_MIN`] (cheaper on-chain), else in fixed point. `None` if
+/// the quotient does not fit a `u64`.
 fn newton_contracts(health: Fixed, slope: Fixed) -> Option<u64> {
     let need = health.checked_neg().ok()?;
     match (need.to_u64(Rounding::Floor), slope.to_u64(Rounding::Ceil)) {
-        (Ok(need), Ok(slope)) if slope > 0 => Some(need / slope),
+        (Ok(need), Ok(slope)) if slope >= NATIVE_SLOPE_MIN => Some(need / slope),
         _ => need.checked_div_floor(slope).ok()?.to_u64(Rounding::Floor).ok(),
     }
 }
