@@ -1014,8 +1014,8 @@ export type Xmargin = {
     {
       "name": "samplePrice",
       "docs": [
-        "Permissionless: records an oracle sample for a dated future's",
-        "settlement price in the 30 minutes before expiry."
+        "Permissionless: records an oracle sample for a dated future's or an",
+        "option's settlement price in the 30 minutes before expiry."
       ],
       "discriminator": [
         15,
@@ -1079,6 +1079,50 @@ export type Xmargin = {
         {
           "name": "delegate",
           "type": "pubkey"
+        }
+      ]
+    },
+    {
+      "name": "setMarginMode",
+      "docs": [
+        "Switches the account's margin mode (0 linear, 1 portfolio: positions",
+        "on one underlying netted, charged their worst scenario loss plus",
+        "contingencies). Owner or delegate; only if Init health in the new",
+        "mode is ≥ 0. Remaining accounts: the health accounts."
+      ],
+      "discriminator": [
+        5,
+        101,
+        91,
+        213,
+        197,
+        84,
+        109,
+        78
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "relations": [
+            "account"
+          ]
+        },
+        {
+          "name": "account",
+          "writable": true
+        },
+        {
+          "name": "authority",
+          "docs": [
+            "The account's owner or delegate."
+          ],
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "mode",
+          "type": "u8"
         }
       ]
     },
@@ -1210,7 +1254,8 @@ export type Xmargin = {
       "name": "settleExpired",
       "docs": [
         "Permissionless after expiry: fixes the settlement price (first call)",
-        "and turns one account's position into realised PnL."
+        "and turns one account's position into realised PnL (a future at the",
+        "settlement price, an option at its intrinsic value)."
       ],
       "discriminator": [
         187,
@@ -1946,6 +1991,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "marginModeSet",
+      "discriminator": [
+        192,
+        27,
+        40,
+        80,
+        79,
+        77,
+        121,
+        88
+      ]
+    },
+    {
       "name": "marketAdded",
       "discriminator": [
         170,
@@ -2011,6 +2069,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "optionPositionLiquidated",
+      "discriminator": [
+        242,
+        96,
+        127,
+        38,
+        89,
+        175,
+        181,
+        167
+      ]
+    },
+    {
       "name": "pauseFlagsSet",
       "discriminator": [
         67,
@@ -2034,6 +2105,19 @@ export type Xmargin = {
         46,
         95,
         203
+      ]
+    },
+    {
+      "name": "portfolioHealth",
+      "discriminator": [
+        24,
+        9,
+        71,
+        47,
+        117,
+        224,
+        12,
+        128
       ]
     },
     {
@@ -2556,6 +2640,26 @@ export type Xmargin = {
       "code": 6082,
       "name": "riskArrayOtherGrid",
       "msg": "the risk array was never computed or on another scenario grid: update_risk_array first (grid id, expected)"
+    },
+    {
+      "code": 6083,
+      "name": "positionAlreadySettled",
+      "msg": "the position in this expired market is already settled: only realised PnL is left, which settle_pnl moves (market index, realised PnL)"
+    },
+    {
+      "code": 6084,
+      "name": "marginModeUnchanged",
+      "msg": "the account is already in this margin mode (mode: 0 linear, 1 portfolio)"
+    },
+    {
+      "code": 6085,
+      "name": "marginModeUnhealthy",
+      "msg": "the account would not be healthy in the new margin mode (Init health in it, quote native; mode: 0 linear, 1 portfolio)"
+    },
+    {
+      "code": 6086,
+      "name": "invalidMarginMode",
+      "msg": "unknown margin mode (given; 0 linear, 1 portfolio)"
     }
   ],
   "types": [
@@ -2844,6 +2948,13 @@ export type Xmargin = {
           },
           {
             "name": "insuranceFeeBps",
+            "type": "u32"
+          },
+          {
+            "name": "minSamples",
+            "docs": [
+              "Samples needed for a time-weighted settlement price (1..=1,800, as futures)."
+            ],
             "type": "u32"
           }
         ]
@@ -4320,6 +4431,34 @@ export type Xmargin = {
       }
     },
     {
+      "name": "marginModeSet",
+      "docs": [
+        "`set_margin_mode`: the account's margin mode changed (0 linear, 1",
+        "portfolio), with its Init health in the new mode (quote native, rounded down)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "account",
+            "type": "pubkey"
+          },
+          {
+            "name": "authority",
+            "type": "pubkey"
+          },
+          {
+            "name": "mode",
+            "type": "u8"
+          },
+          {
+            "name": "initHealth",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
       "name": "market",
       "docs": [
         "A derivative market of a group on a listed bank's underlying."
@@ -4978,7 +5117,7 @@ export type Xmargin = {
     {
       "name": "marketSettled",
       "docs": [
-        "A dated future's settlement price is fixed."
+        "A dated future's or an option's settlement price is fixed."
       ],
       "type": {
         "kind": "struct",
@@ -5208,6 +5347,60 @@ export type Xmargin = {
       }
     },
     {
+      "name": "optionPositionLiquidated",
+      "docs": [
+        "The option details of a `liquidate_position` step in an option market,",
+        "beside its `PositionLiquidated`: the model value per contract of the",
+        "market's risk array the price starts from, and the fees per contract",
+        "(the liquidator's: the distance from the model value to its price)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "liqee",
+            "type": "pubkey"
+          },
+          {
+            "name": "contracts",
+            "docs": [
+              "Contracts moved (signed as the liquidatee's position was)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "modelValuePerContract",
+            "docs": [
+              "Model value per contract (quote native; a short's rounded up, a long's down)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "Quote native per contract the liquidator paid (long) or received (short)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "liquidationFeePerContract",
+            "type": "u64"
+          },
+          {
+            "name": "insuranceFeePerContract",
+            "docs": [
+              "Paid by the liquidatee into the insurance fund per contract."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
       "name": "pauseFlagsSet",
       "type": {
         "kind": "struct",
@@ -5287,6 +5480,32 @@ export type Xmargin = {
       }
     },
     {
+      "name": "portfolioHealth",
+      "docs": [
+        "`compute_health` of an account in portfolio mode: each underlying's",
+        "requirement and its worst scenario, so a user can see why."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "account",
+            "type": "pubkey"
+          },
+          {
+            "name": "underlyings",
+            "type": {
+              "vec": {
+                "defined": {
+                  "name": "underlyingRequirementView"
+                }
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "positionLiquidated",
       "docs": [
         "Part of a derivative position taken over by a liquidator."
@@ -5327,7 +5546,8 @@ export type Xmargin = {
           {
             "name": "bonus",
             "docs": [
-              "Fees as a fraction of notional (after the equity cap)."
+              "Fees as a fraction of notional (after the equity cap); options: of",
+              "the fee's basis (a long's model value, a short's spot)."
             ],
             "type": {
               "defined": {
@@ -5384,7 +5604,9 @@ export type Xmargin = {
           {
             "name": "realized",
             "docs": [
-              "PnL realised by the settlement (quote native, rounded down)."
+              "PnL realised by the settlement (quote native, exact):",
+              "`contracts · value per contract − quote_cost`, the value a future's",
+              "settlement price per contract or an option's intrinsic value."
             ],
             "type": "i64"
           },
@@ -5911,6 +6133,67 @@ export type Xmargin = {
             "type": {
               "option": "u64"
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "underlyingRequirementView",
+      "docs": [
+        "One underlying's book in portfolio mode (quote native, rounded up)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "underlying",
+            "docs": [
+              "The underlying's token index."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "initRequirement",
+            "docs": [
+              "Init requirement charged: `min(scenario, linear)`."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "maintRequirement",
+            "docs": [
+              "Maint requirement charged."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "initLinear",
+            "docs": [
+              "What linear mode charges the same legs (Init)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "worstLoss",
+            "docs": [
+              "Weighted loss of the worst scenario, before the health type's scale."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "initContingency",
+            "docs": [
+              "Contingency part of the Init scenario requirement."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "worstScenario",
+            "docs": [
+              "Index of the worst scenario in the grid (`crate::options`: 0 decay,",
+              "1–15 price × vol, 16–23 extended moves); −1 when no scenario loses."
+            ],
+            "type": "i16"
           }
         ]
       }

@@ -100,6 +100,10 @@ pub const XMARGIN_ERRORS: &[XmarginError] = {
         RiskArrayStale,
         RiskArrayDrifted,
         RiskArrayOtherGrid,
+        PositionAlreadySettled,
+        MarginModeUnchanged,
+        MarginModeUnhealthy,
+        InvalidMarginMode,
     ]
 };
 

@@ -7,7 +7,7 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use xmargin::health::{value_derivative, value_token, HealthContext};
 use xmargin::oracle::PythReading;
 use xmargin::state::{Bank, MarginAccount, Market, MAX_DERIVATIVE_POSITIONS, MAX_TOKEN_POSITIONS};
-use xmargin_risk::health::{HealthCache, MarginMode};
+use xmargin_risk::health::HealthCache;
 
 /// A listed bank as the client knows it: its address and decoded state.
 #[derive(Clone, Copy, Debug)]
@@ -161,10 +161,13 @@ pub fn health_cache_with_markets(
         }
     }
     let mut derivatives = Vec::new();
+    // In the account's margin mode, as the program builds it.
+    let mut arrays = xmargin::health::portfolio::Arrays::new(account.is_portfolio_mode());
     for p in account.active_derivatives() {
         let market = markets.get(&p.market_index).ok_or(HealthAccountMismatch)?;
         let reading = readings.get(&market.market.underlying_token_index).ok_or(HealthAccountMismatch)?;
         derivatives.push(value_derivative(ctx, &market.market, reading, p)?);
+        arrays.add(ctx, &market.market, reading, p)?;
     }
-    HealthCache::new(tokens, derivatives, MarginMode::Linear).map_err(xmargin::health::risk_error)
+    xmargin::health::portfolio::into_cache(tokens, derivatives, arrays)
 }

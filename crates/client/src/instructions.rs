@@ -131,6 +131,21 @@ pub fn set_delegate(account: &Pubkey, owner: &Pubkey, delegate: &Pubkey) -> Inst
     ix(accounts, xmargin::instruction::SetDelegate { delegate: *delegate }, vec![])
 }
 
+/// `set_margin_mode`: `mode` 0 linear, 1 portfolio
+/// (`xmargin::instructions::margin_mode`); `health` the account's health
+/// accounts (its health is checked in the new mode).
+pub fn set_margin_mode(
+    group: &Pubkey,
+    account: &Pubkey,
+    authority: &Pubkey,
+    mode: u8,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    let accounts =
+        xmargin::accounts::SetMarginMode { group: *group, account: *account, authority: *authority };
+    ix(accounts, xmargin::instruction::SetMarginMode { mode }, health)
+}
+
 fn pay_in_accounts(
     group: &Pubkey,
     account: &Pubkey,

@@ -17,7 +17,7 @@
 //! | [`perp`]          | integer position accounting of fills: cost, realised PnL, flips       |
 //! | [`perp_funding`]  | time-weighted marks, hourly funding per contract, floored settlement  |
 //! | [`settlement`]    | expiry price from time-weighted samples, PnL settlement limits        |
-//! | [`options`]       | `ln`/`exp`/`sqrt`/normal CDF, Black–Scholes with Greeks, risk arrays |
+//! | [`options`]       | `ln`/`exp`/`sqrt`/normal CDF, Black–Scholes with Greeks, risk arrays, intrinsic value at expiry |
 //!
 //! Rules that hold for every module:
 //! - no floats outside tests, no panics, no `unsafe`: every fallible

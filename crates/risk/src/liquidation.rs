@@ -47,6 +47,13 @@
 //! over-liquidates and gets within one contract of LiquidationEnd 0.
 //! Without a premium it is the single closed-form step above.
 
+//! # Option positions
+//! [`max_option_liquidation`]: at the model value of the market's risk array
+//! less (long) or plus (short) a fee on the value (long) or on spot (short),
+//! at most half the requirement released, in whole contracts: the smallest
+//! count after which LiquidationEnd health is ≥ 0, checked exactly
+//! (`liquidation_option.rs`).
+
 //! # Bankruptcy
 //! An account with liabilities and nothing left to seize is bankrupt: the
 //! insurance fund covers what it can at oracle price, the rest is
@@ -54,11 +61,18 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode, TokenInfo};
+use crate::health::{DerivativeKind, HealthCache, HealthType, TokenInfo};
 
+#[path = "liquidation_portfolio.rs"]
+mod portfolio;
+use portfolio::StepChange;
+pub use portfolio::PORTFOLIO_FIT_EVALUATIONS;
 #[path = "liquidation_premium.rs"]
 mod premium;
 pub use premium::{PREMIUM_LIQUIDATION_STEPS, WHOLE_CONTRACT_EVALUATIONS};
+#[path = "liquidation_option.rs"]
+mod option;
+pub use option::{max_option_liquidation, OptionFees, OptionLiquidation};
 
 const LE: HealthType = HealthType::LiquidationEnd;
 
@@ -95,10 +109,8 @@ pub struct TokenLiquidation {
 
 /// Sizes a token liquidation (see module docs). `max_liab_repay` is the
 /// liquidator's own cap (`Fixed::MAX` for none). Exact in linear mode. In
-/// portfolio mode the step is sized on linear units, which is not conservative
-/// there (netted positions count at full value, so the bonus can cost more than
-/// the repayment frees): a step that would lower LiquidationEnd health is
-/// refused with `LiquidationNotImproving`.
+/// portfolio mode the linear size is fitted so the step never passes
+/// LiquidationEnd 0 and never lowers it (`liquidation_portfolio.rs`).
 pub fn max_token_liquidation(
     cache: &HealthCache,
     asset_token: u16,
@@ -131,11 +143,11 @@ pub fn max_token_liquidation(
     let debt = l.balance.checked_neg()?;
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
     let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
-    let y = x.checked_mul_floor(rate)?.min(a.balance);
-    refuse_if_worse(cache, h, |after| {
-        after.adjust_token_balance(liab_token, x)?;
-        after.adjust_token_balance(asset_token, y.checked_neg()?)
+    let received = |x: Fixed| Ok::<_, RiskError>(x.checked_mul_floor(rate)?.min(a.balance));
+    let x = portfolio::fit_step(cache, h, x, |x| {
+        Ok(StepChange::Tokens { liab: liab_token, repaid: x, asset: asset_token, received: received(x)? })
     })?;
+    let y = received(x)?;
     Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
 }
 
@@ -189,7 +201,8 @@ pub fn equity_bonus(cache: &HealthCache, bonus: Fixed) -> RiskResult<Fixed> {
 /// rounded down, debts up (the bonus they allow is never too generous). A
 /// derivative position counts its PnL at the oracle price (value rounded
 /// down, cost and unsettled funding exact): a profit as an asset, a loss as
-/// a debt.
+/// a debt. An option's value is its model value (from its risk array; a
+/// short owes one unit more), not the underlying's.
 pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
     let tokens = cache.tokens().iter().try_fold((Fixed::ZERO, Fixed::ZERO), |(assets, debts), t| {
         if t.balance.is_negative() {
@@ -202,11 +215,11 @@ pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
         }
     })?;
     cache.derivatives().iter().try_fold(tokens, |(assets, debts), d| {
-        let pnl = d
-            .base
-            .checked_mul_floor(d.prices.oracle)?
-            .checked_sub(d.cost_basis)?
-            .checked_add(d.unsettled_funding)?;
+        let value = match d.kind {
+            DerivativeKind::Option(_) => d.value(HealthType::Maint)?,
+            _ => d.base.checked_mul_floor(d.prices.oracle)?,
+        };
+        let pnl = value.checked_sub(d.cost_basis)?.checked_add(d.unsettled_funding)?;
         if pnl.is_negative() {
             Ok((assets, debts.checked_add(pnl.checked_neg()?)?))
         } else {
@@ -219,25 +232,6 @@ pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
 pub fn oracle_equity(cache: &HealthCache) -> RiskResult<Fixed> {
     let (assets, debts) = oracle_values(cache)?;
     assets.checked_sub(debts)
-}
-
-/// Portfolio mode only: applies a sized step to a copy of the cache and refuses
-/// it if LiquidationEnd health would fall below `before` (linear mode is exact
-/// by construction and pays no extra cost).
-fn refuse_if_worse(
-    cache: &HealthCache,
-    before: Fixed,
-    step: impl FnOnce(&mut HealthCache) -> RiskResult<()>,
-) -> RiskResult<()> {
-    if matches!(cache.mode(), MarginMode::Linear) {
-        return Ok(());
-    }
-    let mut after = cache.clone();
-    step(&mut after)?;
-    if after.health(LE)? < before {
-        return Err(RiskError::LiquidationNotImproving);
-    }
-    Ok(())
 }
 
 /// A sized derivative-position liquidation step.
@@ -257,7 +251,7 @@ pub struct PositionLiquidation {
 /// closing `q` units at price `P` changes the position's PnL by `q · u`,
 /// `u = sign·(P − mark)`, and releases `q · req_unit` of requirement; solve
 /// for LiquidationEnd health = 0, round down, cap at the position size.
-/// Options are settled or closed by trade.
+/// Options: [`max_option_liquidation`] (at the model value).
 ///
 /// With positive-PnL weights ([`crate::health::PnlLimits`]) health counts
 /// `wpnl(pnl)`, slope 1 below zero and `w ≤ 1` above: health is concave and
@@ -309,10 +303,11 @@ pub fn max_position_liquidation(
     } else {
         premium::size_step(d, h, price, pnl_unit, w)?
     };
-    // The liquidatee's position moves toward zero by q at `price` (a long sells, a short buys).
-    let delta_base = if long { q.checked_neg()? } else { q };
-    refuse_if_worse(cache, h, |after| {
-        after.adjust_derivative(market_index, delta_base, delta_base.checked_mul_ceil(price)?)
+    // The liquidatee's position moves toward zero by q at `price` (a long
+    // sells, a short buys); in portfolio mode q is fitted (`liquidation_portfolio.rs`).
+    let q = portfolio::fit_step(cache, h, q, |q| {
+        let base = if long { q.checked_neg()? } else { q };
+        Ok(StepChange::Position { market: market_index, base, cost: base.checked_mul_ceil(price)? })
     })?;
     Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
 }

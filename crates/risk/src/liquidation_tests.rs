@@ -688,10 +688,18 @@ proptest! {
     }
 }
 
-
 /// One perpetual (contract size 1) and USDC collateral, for the worked cases below.
 #[allow(clippy::too_many_arguments)]
-fn premium_case(base: i64, entry: i64, p: i64, conf: i64, coll: i64, w_pct: i64, short: bool, imf_ppm: i64) -> HealthCache {
+fn premium_case(
+    base: i64,
+    entry: i64,
+    p: i64,
+    conf: i64,
+    coll: i64,
+    w_pct: i64,
+    short: bool,
+    imf_ppm: i64,
+) -> HealthCache {
     let w = Fixed::from_ratio(w_pct, 100, Rounding::Floor).unwrap();
     let limits = PnlLimits { weights: PerType::splat(w), init_cap: None };
     let imf = Fixed::from_ratio(imf_ppm, 1_000_000, Rounding::Floor).unwrap();
@@ -701,7 +709,8 @@ fn premium_case(base: i64, entry: i64, p: i64, conf: i64, coll: i64, w_pct: i64,
         hi: Fixed::from_i64(p),
         conf: Fixed::from_i64(conf).checked_div_int(100, Rounding::Floor).unwrap(),
     };
-    let prices = BiasedPrices::new(&o, Fixed::from_i64(p), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
+    let prices =
+        BiasedPrices::new(&o, Fixed::from_i64(p), PriceBias { conf_multiplier: Fixed::ONE }).unwrap();
     let size = Fixed::from_i64(if short { -base } else { base });
     let cost = Fixed::from_i64(if short { -base } else { base } * entry);
     let d = DerivativeInfo::new(7, 1, DerivativeKind::Perpetual, size, cost, Fixed::ZERO, prices, rates)

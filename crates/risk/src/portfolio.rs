@@ -20,7 +20,11 @@
 //!
 //! - `c_T` (`shock_scale`) scales the worst *loss*, not the shocks, so one
 //!   risk array per market serves all three health types (Derive: Maint =
-//!   0.8 × Init). For linear legs the two are the same.
+//!   0.8 × Init). For linear legs the two are the same. A book whose spot
+//!   leg's bank haircut for `T` is wider than `c_T ×` the grid's largest
+//!   move uses `haircut / largest move` instead: a token riskier than the
+//!   grid assumes is charged at least its haircut when unhedged, and a
+//!   hedged book, which loses little in every scenario, keeps its netting.
 //! - Contingencies (`floor_rate`, Derive's naked-short and perp-notional
 //!   charges) are on *delta-adjusted* notional: a hedged option is not
 //!   charged as if it were its full notional, and a short option, however
@@ -56,9 +60,8 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
-use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, PerType};
+use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, MarginMode, PerType};
 use crate::options::risk_array::{compute_risk_array, OptionSpec, RiskArray, RiskGrid};
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// Most price shocks in a grid.
@@ -87,14 +90,18 @@ impl PortfolioParams {
     /// shocks > −100 %, scales ≥ 0 ordered Init ≥ LiquidationEnd ≥ Maint,
     /// floors likewise.
     pub fn validate(&self) -> RiskResult<()> {
+        PreparedGrid::new(self).map(|_| ())
+    }
+
+    /// [`PortfolioParams::validate`] but the grid.
+    fn check_ranges(&self) -> RiskResult<()> {
         let ordered =
             |a: &PerType<Fixed>| !a.maint.is_negative() && a.maint <= a.liq_end && a.liq_end <= a.init;
         let ok = !self.price_shocks.is_empty()
             && self.price_shocks.len() <= MAX_PRICE_SHOCKS
             && self.vol_shocks.len() <= MAX_VOL_SHOCKS
             && ordered(&self.shock_scale)
-            && ordered(&self.floor_rate)
-            && self.grid().is_ok();
+            && ordered(&self.floor_rate);
         if ok {
             Ok(())
         } else {
@@ -105,6 +112,63 @@ impl PortfolioParams {
     /// The scenario list risk arrays are computed on.
     pub fn grid(&self) -> RiskResult<RiskGrid> {
         RiskGrid::new(&self.price_shocks, &self.vol_shocks)
+    }
+}
+
+/// The grid of validated [`PortfolioParams`], built once per cache (eight
+/// divisions and a hash: [`RiskGrid::new`]), with the two scenarios where a
+/// book without options loses most: its P&L is `L · s_k`, so its weighted
+/// loss `−L · s_k · w_k` peaks at the lowest `s_k · w_k` when long (`L > 0`)
+/// and at the highest when short. Such a book is evaluated at those two
+/// scenarios instead of the whole grid (the first of equal ones, as the
+/// full scan picks; the grid's core shocks are 1/3 larger than the weighted
+/// extended moves, far beyond rounding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedGrid {
+    grid: RiskGrid,
+    /// Scenario indices of the lowest and the highest `s_k · w_k`.
+    linear_extremes: [usize; 2],
+    /// `1 / largest |price shock|`, rounded up: a book's haircut per unit
+    /// of the grid's largest move (`portfolio_book`), without a division
+    /// per book.
+    inv_widest: Fixed,
+    /// `shock_scale × largest |price shock|` per health type (rounded down):
+    /// a haircut at most this needs no scaling, and costs no product.
+    haircut_covered: PerType<Fixed>,
+}
+
+impl PreparedGrid {
+    /// Validates `p` and builds its grid.
+    pub fn new(p: &PortfolioParams) -> RiskResult<PreparedGrid> {
+        p.check_ranges()?;
+        let grid = p.grid().map_err(|_| RiskError::InvalidParameter)?;
+        let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
+        for (k, sc) in grid.scenarios().iter().enumerate() {
+            let sw = sc.price_shock.checked_mul_floor(sc.weight)?;
+            if sw < lo.1 {
+                lo = (k, sw);
+            }
+            if sw > hi.1 {
+                hi = (k, sw);
+            }
+        }
+        let widest = p.price_shocks.iter().try_fold(Fixed::ZERO, |m, s| s.checked_abs().map(|a| m.max(a)))?;
+        if !widest.is_positive() {
+            return Err(RiskError::InvalidParameter);
+        }
+        let inv_widest = Fixed::ONE.checked_div_ceil(widest)?;
+        let covered = |ht: HealthType| p.shock_scale.get(ht).checked_mul_floor(widest);
+        let haircut_covered = PerType {
+            init: covered(HealthType::Init)?,
+            liq_end: covered(HealthType::LiquidationEnd)?,
+            maint: covered(HealthType::Maint)?,
+        };
+        Ok(PreparedGrid { grid, linear_extremes: [lo.0, hi.0], inv_widest, haircut_covered })
+    }
+
+    /// The scenario grid.
+    pub fn grid(&self) -> &RiskGrid {
+        &self.grid
     }
 }
 
@@ -129,87 +193,9 @@ pub struct UnderlyingRequirement {
     pub contingency: Fixed,
 }
 
-/// The netted book of one underlying while it is being built.
-struct Book {
-    underlying: u16,
-    /// Σ qty·S of spot, perps and futures (signed).
-    linear_notional: Fixed,
-    /// Σ option P&L per scenario.
-    option_pnl: Vec<Fixed>,
-    /// Σ delta-adjusted |notional|.
-    exposure: Fixed,
-    /// Σ linear charges.
-    linear: Fixed,
-    /// Σ values while every leg is long; `None` once a leg is short.
-    long_value: Option<Fixed>,
-}
-
-impl Book {
-    fn add_leg(&mut self, qty: Fixed, unit_value: Fixed) -> RiskResult<()> {
-        if qty.is_negative() {
-            self.long_value = None;
-        } else if let Some(v) = self.long_value {
-            self.long_value = Some(v.checked_add(qty.checked_mul_ceil(unit_value)?)?);
-        }
-        Ok(())
-    }
-
-    fn add_linear(&mut self, qty: Fixed, spot: Fixed, linear_charge: Fixed) -> RiskResult<()> {
-        self.linear_notional = self.linear_notional.checked_add(qty.checked_mul_floor(spot)?)?;
-        self.exposure = self.exposure.checked_add(qty.checked_abs()?.checked_mul_ceil(spot)?)?;
-        self.linear = self.linear.checked_add(linear_charge)?;
-        self.add_leg(qty, spot)
-    }
-
-    fn add_option(&mut self, d: &DerivativeInfo, a: &RiskArray, ht: HealthType) -> RiskResult<()> {
-        a.add_position_pnl(d.base, &mut self.option_pnl)?;
-        let mut delta = a.delta.checked_abs()?;
-        if d.base.is_negative() {
-            delta = delta.max(d.rates.short_option_min_delta);
-        }
-        let notional = d.base.checked_abs()?.checked_mul_ceil(a.spot)?;
-        self.exposure = self.exposure.checked_add(notional.checked_mul_ceil(delta)?)?;
-        self.linear = self.linear.checked_add(d.requirement(ht)?)?;
-        self.add_leg(d.base, a.value)
-    }
-
-    fn finish(
-        &self,
-        grid: &RiskGrid,
-        p: &PortfolioParams,
-        ht: HealthType,
-    ) -> RiskResult<UnderlyingRequirement> {
-        let mut worst = Fixed::ZERO;
-        let mut worst_scenario = None;
-        for (k, (sc, opt)) in grid.scenarios().iter().zip(self.option_pnl.iter()).enumerate() {
-            let pnl = self.linear_notional.checked_mul_floor(sc.price_shock)?.checked_add(*opt)?;
-            let loss = pnl.checked_neg()?;
-            let weighted = if sc.weight == Fixed::ONE || !loss.is_positive() {
-                loss
-            } else {
-                loss.checked_mul_ceil(sc.weight)?
-            };
-            if weighted > worst {
-                worst = weighted;
-                worst_scenario = Some(k);
-            }
-        }
-        let contingency = self.exposure.checked_mul_ceil(p.floor_rate.get(ht))?;
-        let mut scenario = worst.checked_mul_ceil(p.shock_scale.get(ht))?.checked_add(contingency)?;
-        if let Some(v) = self.long_value {
-            scenario = scenario.min(v);
-        }
-        Ok(UnderlyingRequirement {
-            underlying: self.underlying,
-            requirement: scenario.min(self.linear),
-            scenario,
-            linear: self.linear,
-            worst_loss: worst,
-            worst_scenario,
-            contingency,
-        })
-    }
-}
+#[path = "portfolio_book.rs"]
+mod book;
+use book::{build_books, Book};
 
 /// The risk array of an option position computed now from its terms at the
 /// oracle (host path: keeper, CLI, tests); `None` for perps and futures.
@@ -218,6 +204,18 @@ pub fn option_risk_array(d: &DerivativeInfo, grid: &RiskGrid) -> RiskResult<Opti
     let spec =
         OptionSpec { is_call: t.is_call, strike: t.strike, expiry_ts: t.seconds_to_expiry, rate: t.rate };
     compute_risk_array(&spec, d.prices.oracle, t.vol, 0, grid).map(Some)
+}
+
+/// The cache's prepared grid if it was built for `p`, else `p`'s built now.
+fn with_grid<T>(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    f: impl FnOnce(&PreparedGrid) -> RiskResult<T>,
+) -> RiskResult<T> {
+    match (cache.mode(), cache.prepared_grid()) {
+        (MarginMode::Portfolio(q), Some(g)) if q == p => f(g),
+        _ => f(&PreparedGrid::new(p)?),
+    }
 }
 
 /// Per-underlying requirements of a cache for `ht`. `arrays` gives the risk
@@ -231,49 +229,10 @@ pub fn underlying_requirements(
     ht: HealthType,
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<Vec<UnderlyingRequirement>> {
-    let grid = p.grid()?;
-    let mut books: Vec<Book> = Vec::with_capacity(cache.derivatives().len() + 1);
-    fn book(books: &mut Vec<Book>, u: u16, n: usize) -> RiskResult<&mut Book> {
-        let i = match books.iter().position(|b| b.underlying == u) {
-            Some(i) => i,
-            None => {
-                books.push(Book {
-                    underlying: u,
-                    linear_notional: Fixed::ZERO,
-                    option_pnl: vec![Fixed::ZERO; n],
-                    exposure: Fixed::ZERO,
-                    linear: Fixed::ZERO,
-                    long_value: Some(Fixed::ZERO),
-                });
-                books.len() - 1
-            }
-        };
-        books.get_mut(i).ok_or(RiskError::CapacityExceeded)
-    }
-    for t in cache.tokens() {
-        if let Some(u) = t.underlying {
-            let charge = t.unweighted_value(ht)?.checked_sub(t.contribution(ht)?)?;
-            book(&mut books, u, grid.len())?.add_linear(t.balance, t.prices.oracle, charge)?;
-        }
-    }
-    for d in cache.derivatives() {
-        let b = book(&mut books, d.underlying, grid.len())?;
-        match d.kind {
-            DerivativeKind::Option(_) => {
-                let given = arrays.iter().find(|(m, _)| *m == d.market_index).map(|(_, a)| *a);
-                let a = match given {
-                    Some(a) => a,
-                    None => option_risk_array(d, &grid)?.ok_or(RiskError::Domain)?,
-                };
-                if a.grid_id != grid.id() || usize::from(a.scenario_count) != grid.len() {
-                    return Err(RiskError::InvalidParameter);
-                }
-                b.add_option(d, &a, ht)?;
-            }
-            _ => b.add_linear(d.base, d.prices.oracle, d.requirement(ht)?)?,
-        }
-    }
-    books.iter().map(|b| b.finish(&grid, p, ht)).collect()
+    with_grid(cache, p, |g| {
+        let books = build_books(cache, g, arrays, &[ht])?;
+        books.iter().map(|b| b.requirement(&b.worst(g)?, p, ht)).collect()
+    })
 }
 
 /// Total charged portfolio requirement of a cache for `ht` (option arrays
@@ -291,13 +250,10 @@ pub fn portfolio_health(cache: &HealthCache, p: &PortfolioParams, ht: HealthType
     portfolio_health_with_arrays(cache, p, ht, &[])
 }
 
-/// Portfolio-mode health with the given option risk arrays (by market index).
-pub fn portfolio_health_with_arrays(
-    cache: &HealthCache,
-    p: &PortfolioParams,
-    ht: HealthType,
-    arrays: &[(u16, RiskArray)],
-) -> RiskResult<Fixed> {
+/// Health before the netted requirements: netted tokens at their unweighted
+/// value, other tokens at their weighted contribution, derivatives at their
+/// weighted PnL.
+fn health_before_requirements(cache: &HealthCache, ht: HealthType) -> RiskResult<Fixed> {
     let mut h = Fixed::ZERO;
     for t in cache.tokens() {
         let c = match t.underlying {
@@ -309,7 +265,78 @@ pub fn portfolio_health_with_arrays(
     for d in cache.derivatives() {
         h = h.checked_add(d.weighted_pnl(ht)?)?;
     }
+    Ok(h)
+}
+
+/// Portfolio-mode health with the given option risk arrays (by market index).
+pub fn portfolio_health_with_arrays(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    ht: HealthType,
+    arrays: &[(u16, RiskArray)],
+) -> RiskResult<Fixed> {
+    let h = health_before_requirements(cache, ht)?;
     h.checked_sub(sum_requirements(&underlying_requirements(cache, p, ht, arrays)?)?)
+}
+
+/// All three health types and every book's requirements, from one pass over
+/// the positions: the books' scenario P&L, exposure and worst loss do not
+/// depend on the health type, only their scale, contingency rate and linear
+/// cap do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortfolioReport {
+    /// Health per type.
+    pub health: PerType<Fixed>,
+    /// Each underlying's book, in order of first appearance (netted tokens,
+    /// then derivatives).
+    pub books: Vec<BookReport>,
+}
+
+/// One underlying's book in a [`PortfolioReport`]: its Init requirement in
+/// full and the charged requirement of every type (kept small: on-chain
+/// heap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookReport {
+    /// The Init requirement and why.
+    pub init: UnderlyingRequirement,
+    /// Requirement charged per health type.
+    pub requirement: PerType<Fixed>,
+}
+
+/// [`PortfolioReport`] of a cache with the given option risk arrays.
+pub fn portfolio_report(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    arrays: &[(u16, RiskArray)],
+) -> RiskResult<PortfolioReport> {
+    with_grid(cache, p, |g| {
+        let books = build_books(cache, g, arrays, &HealthType::ALL)?;
+        let mut report =
+            PortfolioReport { health: PerType::splat(Fixed::ZERO), books: Vec::with_capacity(books.len()) };
+        for b in &books {
+            report.books.push(b.requirements(g, p)?);
+        }
+        for ht in HealthType::ALL {
+            let charged =
+                report.books.iter().try_fold(Fixed::ZERO, |s, r| s.checked_add(r.requirement.get(ht)))?;
+            report.health.set(ht, health_before_requirements(cache, ht)?.checked_sub(charged)?);
+        }
+        Ok(report)
+    })
+}
+
+impl Book {
+    /// The book's requirement per health type (one worst-loss scan).
+    fn requirements(&self, g: &PreparedGrid, p: &PortfolioParams) -> RiskResult<BookReport> {
+        let worst = self.worst(g)?;
+        let init = self.requirement(&worst, p, HealthType::Init)?;
+        let requirement = PerType {
+            init: init.requirement,
+            maint: self.requirement(&worst, p, HealthType::Maint)?.requirement,
+            liq_end: self.requirement(&worst, p, HealthType::LiquidationEnd)?.requirement,
+        };
+        Ok(BookReport { init, requirement })
+    }
 }
 
 #[cfg(test)]

@@ -253,3 +253,84 @@ fn params_validation() {
 
 #[path = "portfolio_props.rs"]
 mod props;
+
+/// One pass for the three health types equals each type alone, and a book
+/// without options evaluated at the grid's two extreme scenarios equals the
+/// full scan (the hedged and naked books of every sign).
+#[test]
+fn the_report_equals_each_health_type_alone() {
+    let p = params();
+    for (spot, perp) in [("10", "-10"), ("10", "0"), ("0", "-10"), ("-4", "7"), ("3", "-1.5")] {
+        let mut derivs = vec![option_at_model(2, true, "165", 30, fx("-1"))];
+        if perp != "0" {
+            derivs.push(linear_leg(1, DerivativeKind::Perpetual, fx(perp)));
+        }
+        let c = HealthCache::new(vec![sol(fx(spot))], derivs, MarginMode::Portfolio(p.clone())).unwrap();
+        let report = c.portfolio_report().unwrap().unwrap();
+        for ht in HealthType::ALL {
+            assert_eq!(report.health.get(ht), portfolio_health(&c, &p, ht).unwrap(), "{spot} {perp} {ht:?}");
+            let reqs = underlying_requirements(&c, &p, ht, &[]).unwrap();
+            let charged: Vec<Fixed> = report.books.iter().map(|b| b.requirement.get(ht)).collect();
+            assert_eq!(charged, reqs.iter().map(|r| r.requirement).collect::<Vec<_>>());
+        }
+        // Without the option: the two-scenario shortcut against a full scan.
+        let lin = HealthCache::new(
+            vec![sol(fx(spot))],
+            if perp == "0" { vec![] } else { vec![linear_leg(1, DerivativeKind::Perpetual, fx(perp))] },
+            MarginMode::Portfolio(p.clone()),
+        )
+        .unwrap();
+        let g = PreparedGrid::new(&p).unwrap();
+        let notional = fx(spot).checked_add(fx(perp)).unwrap().checked_mul_floor(fx(SPOT)).unwrap();
+        let full = g
+            .grid()
+            .scenarios()
+            .iter()
+            .map(|sc| {
+                let loss = notional.checked_mul_floor(sc.price_shock).unwrap().checked_neg().unwrap();
+                if sc.weight == Fixed::ONE || !loss.is_positive() {
+                    loss
+                } else {
+                    loss.checked_mul_ceil(sc.weight).unwrap()
+                }
+            })
+            .fold(Fixed::ZERO, Fixed::max);
+        let r = underlying_requirements(&lin, &p, HealthType::Maint, &[]).unwrap();
+        assert_eq!(r[0].worst_loss, full, "{spot} {perp}");
+    }
+}
+
+/// A token riskier than the grid (haircuts 50 / 40 / 45 %; the grid's
+/// largest move, ±10 % at scales 2 / 1 / 1.5, charges 20 / 10 / 15 %): a
+/// 10-unit balance at 150 (1,500) with a tiny short perp on it is charged
+/// its haircut, not the grid's milder loss. The worst loss is scaled by
+/// haircut / 10 % = 5 (Init): 1,490 net long loses 149 at −10 %, × 5 = 745,
+/// plus 1 % of 1,510 = 760.10, above linear's 750 + the perp's charge, so
+/// linear's is charged. The same balance fully hedged by a short perp keeps
+/// its netting: no scenario loses, the contingency alone.
+#[test]
+fn a_token_riskier_than_the_grid_keeps_its_haircut() {
+    let risky = crate::weights::TokenWeights {
+        init_asset: fx("0.5"),
+        maint_asset: fx("0.6"),
+        liq_end_asset: fx("0.55"),
+        init_liab: fx("1.5"),
+        maint_liab: fx("1.4"),
+        liq_end_liab: fx("1.45"),
+    };
+    let spot = || token(1, fx("10"), fx(SPOT), &risky).with_underlying(1);
+    let one_short = linear_leg(7, DerivativeKind::Perpetual, fx("-0.0666666"));
+    let c = portfolio(vec![spot()], vec![one_short]);
+    let init = book(&c, HealthType::Init);
+    assert!(init.requirement >= fx("750"), "Init {} below the 50 % haircut", init.requirement);
+    assert_eq!(init.requirement, init.linear, "the grid alone would charge 20 %: linear's haircut instead");
+    let maint = book(&c, HealthType::Maint);
+    assert!(maint.requirement >= fx("595"), "Maint {} below the 40 % haircut", maint.requirement);
+
+    let hedge = linear_leg(7, DerivativeKind::Perpetual, fx("-10"));
+    let hedged = portfolio(vec![spot()], vec![hedge]);
+    let r = book(&hedged, HealthType::Init);
+    assert_eq!(r.worst_loss, Fixed::ZERO);
+    assert_eq!(r.requirement, r.contingency, "a hedged book pays its contingency alone");
+    assert!(r.requirement < fx("31"), "{}", r.requirement);
+}

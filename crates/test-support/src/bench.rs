@@ -92,6 +92,9 @@ pub mod markets;
 #[path = "bench_options.rs"]
 pub mod options;
 
+#[path = "bench_portfolio.rs"]
+pub mod portfolio;
+
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {
     use crate::margin::{liquidate_token_ix, resolve_bankruptcy_ix};

@@ -35,6 +35,7 @@ pub fn market_rows() -> Vec<Row> {
     let maker = big.trader(&[(0, 10_000_000 * MICRO)]);
     rows.extend(big.per_position_rows(&maker));
     rows.extend(big.largest_account_rows(&maker));
+    rows.extend(super::portfolio::portfolio_rows(&mut big, &maker));
     rows.extend(big.liquidation_rows(&maker));
     rows.extend(big.size_premium_rows(&maker));
     rows.extend(super::options::option_rows());
@@ -216,6 +217,11 @@ impl BigGroup {
             env.send_ok(&[ix], &[&admin]);
         }
         BigGroup { env, group, oracles, mints, admin, next_seed: 40 }
+    }
+
+    /// The group's admin (listing option markets in the benchmark).
+    pub fn admin(&self) -> Keypair {
+        self.admin.insecure_clone()
     }
 
     /// A new margin account holding these deposits (token, native amount).

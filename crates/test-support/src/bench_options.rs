@@ -1,13 +1,19 @@
 //! Benchmark rows for option markets (issue 13): `update_risk_array` for one
-//! market, and the health check's cost per option position (each valued
-//! from its market's risk array), against DERIVATIVES.md's budgets.
+//! market, the health check's cost per option position (each valued from
+//! its market's risk array) and `liquidate_position` of an option with
+//! 4 + 4 positions, against DERIVATIVES.md's budgets.
+use solana_signer::Signer;
 use xmargin::derivatives::per_contract;
+use xmargin::instructions::TradeArgs;
+use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::Rounding;
 
-use super::markets::DERIVATIVE_POSITION_CU;
+use super::markets::{BigGroup, Trader, DERIVATIVE_POSITION_CU, LIQUIDATE_POSITION_CU};
 use super::{Row, MAX_INSTRUCTION_CU};
-use crate::margin::compute_health_ix;
+use crate::margin::{bank_keys, compute_health_ix};
+use crate::markets::health_accounts_full;
 use crate::options::{sol_call_args, STRIKE_165, THIRTY_DAYS};
+use crate::pyth::PythPrice;
 use crate::world::World;
 
 /// DERIVATIVES.md: `update_risk_array` for one option market.
@@ -41,6 +47,7 @@ pub fn option_rows() -> Vec<Row> {
     let cu = w.set_volatility(0, 7_000).expect_ok();
     rows.push(row("set_volatility", "a raise (applies at once)", cu, MAX_INSTRUCTION_CU));
     rows.extend(per_option_position_rows());
+    rows.extend(option_liquidation_rows());
     rows
 }
 
@@ -101,4 +108,106 @@ fn per_option_position_rows() -> Vec<Row> {
         });
     }
     rows
+}
+
+/// Option markets of the liquidation rows: calls on token 1 ($2, contracts
+/// of one token) struck at $1.80, after the big group's 16 perpetuals.
+const OPTION_MARKETS: [u16; 4] = [16, 17, 18, 19];
+
+/// `liquidate_position` of a short option: a liquidatee with 4 token
+/// positions (USDC, tokens 1–3) and 4 short calls on token 1 (markets
+/// 16–19, 3,000 contracts in the first, 10 in the others); token 1 rises
+/// from $2 to $2.30 (arrays recomputed; Maint < 0). Each liquidator takes
+/// 100 contracts of market 16; the 4 + 4 one already holds 10 short calls
+/// there and 3 perpetuals (as the perpetual rows' liquidator holds the
+/// market it takes over).
+fn option_liquidation_rows() -> Vec<Row> {
+    let mut big = BigGroup::new();
+    let admin = big.admin();
+    let g = big.group.group;
+    let expiry = big.env.unix_time() + THIRTY_DAYS;
+    for m in OPTION_MARKETS {
+        let args = xmargin::instructions::AddOptionMarketArgs {
+            contract_size: 1_000_000,
+            ..sol_call_args(m, 1_800_000, expiry)
+        };
+        let ix =
+            mixs::add_option_market(&g, &admin.pubkey(), &admin.pubkey(), &bank_keys(&big.env, &g, 1), args);
+        big.env.send_ok(&[ix], &[&admin]);
+    }
+    refresh_arrays(&mut big);
+    let maker = big.trader(&[(0, 10_000_000 * MICRO)]);
+    let four = [(0, 1_000 * MICRO), (1, 10 * MICRO), (2, 10 * MICRO), (3, 10 * MICRO)];
+    let liqee = big.trader(&four);
+    for (m, size) in OPTION_MARKETS.into_iter().zip([3_000, 10, 10, 10]) {
+        option_trade(&mut big, m, &maker, &liqee, size);
+    }
+    let small = big.trader(&[(0, 10_000 * MICRO)]);
+    let large4 = big.trader(&[(0, 10_000 * MICRO), (1, 10 * MICRO), (2, 10 * MICRO), (3, 10 * MICRO)]);
+    big.open_positions(&maker, &large4, 3);
+    option_trade(&mut big, OPTION_MARKETS[0], &maker, &large4, 10);
+    let now = big.env.unix_time();
+    let (oracle, spec) = big.oracles[1];
+    big.env.set_pyth_price(&oracle, &PythPrice::new(spec.feed_hex, 230_000_000, 230_000, -8, now));
+    refresh_arrays(&mut big);
+    let mut rows = Vec::new();
+    for (liqor, who) in [(&small, "liquidator 1 + 0 → 1"), (&large4, "liquidator 4 + 4")] {
+        let cu = liquidate_option(&mut big, &liqee, liqor, 100);
+        rows.push(row(
+            "liquidate_position",
+            format!("short option at the model value: liquidatee 4 token + 4 option positions, {who}"),
+            cu,
+            LIQUIDATE_POSITION_CU,
+        ));
+    }
+    rows
+}
+
+fn option_keys(big: &BigGroup, m: u16) -> MarketKeys {
+    MarketKeys { market: xmargin::pda::market_address(&big.group.group, m).0, oracle: big.oracles[1].0 }
+}
+
+fn refresh_arrays(big: &mut BigGroup) {
+    for m in OPTION_MARKETS {
+        let ix = mixs::update_risk_array(&big.group.group, &option_keys(big, m));
+        big.env.send_ok(&[ix], &[]);
+    }
+}
+
+/// `buyer` buys `size` contracts of option market `m` from `seller` at the model value.
+fn option_trade(big: &mut BigGroup, m: u16, buyer: &Trader, seller: &Trader, size: u64) {
+    let g = big.group.group;
+    let keys = option_keys(big, m);
+    let market: xmargin::state::Market = big.env.zero_copy(&keys.market);
+    let price = per_contract(&market, market.risk_array.value.get(), Rounding::Ceil).expect("model price");
+    let ix = mixs::trade(
+        &g,
+        &keys,
+        &buyer.account,
+        &buyer.wallet.pubkey(),
+        &seller.account,
+        &seller.wallet.pubkey(),
+        TradeArgs { size, price },
+        health_accounts_full(&big.env, &g, &buyer.account, &[], &[m]),
+        health_accounts_full(&big.env, &g, &seller.account, &[], &[m]),
+    );
+    big.env.send_ok(&[ix], &[&buyer.wallet, &seller.wallet]);
+}
+
+/// `liqor` takes up to `max` contracts of `liqee`'s position in option market 16.
+fn liquidate_option(big: &mut BigGroup, liqee: &Trader, liqor: &Trader, max: u64) -> u64 {
+    let g = big.group.group;
+    let m = OPTION_MARKETS[0];
+    let ix = mixs::liquidate_position(
+        &g,
+        &option_keys(big, m),
+        &liqee.account,
+        &liqor.account,
+        &liqor.wallet.pubkey(),
+        &bank_keys(&big.env, &g, 0),
+        max,
+        health_accounts_full(&big.env, &g, &liqee.account, &[0], &[]),
+        health_accounts_full(&big.env, &g, &liqor.account, &[], &[m]),
+    );
+    big.env.send_ok(&[ix], &[&liqor.wallet]).compute_units
 }

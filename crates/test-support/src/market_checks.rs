@@ -3,7 +3,7 @@
 //! that a market's PnL is conserved to the native unit.
 use solana_address::Address;
 use xmargin::events::PnlSettled;
-use xmargin::instructions::settle_expired::settlement_price_per_contract;
+use xmargin::instructions::settle_expired::settlement_value_per_contract;
 use xmargin::state::{market_status, MarginAccount};
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::Fixed;
@@ -44,7 +44,7 @@ pub fn quote_balance(w: &World, user: &User) -> Fixed {
 ///
 /// ```text
 /// Σ_accounts (realized_pnl − quote_cost + unsettled funding (exact) + settled
-///             + contracts · settlement price per contract [settled futures])
+///             + contracts · settlement value per contract [settled: future price, option intrinsic])
 ///     + market.funding_dust = 0        exactly, in Fixed
 /// ```
 ///
@@ -110,7 +110,7 @@ impl PnlLedger {
         let market = w.market(self.market_index);
         let cum = market.cum_funding.get();
         let settlement = if market.status == market_status::SETTLED {
-            settlement_price_per_contract(&market).expect("settlement price")
+            settlement_value_per_contract(&market).expect("settlement price")
         } else {
             0
         };

@@ -258,7 +258,7 @@ impl World {
 /// ```text
 /// Σ (realized_pnl − quote_cost)              every fill moves it by −delta·price,
 ///   + Σ −base · (cum_funding − snapshot)     funding not settled yet (exact),
-///   + Σ base · settlement price per contract settled future, positions left,
+///   + Σ base · settlement value per contract settled (future: price, option: intrinsic),
 ///   + funding_dust                           the protocol's roundings (≥ 0)
 ///   = 0                                       exactly, in fixed point
 /// ```
@@ -268,13 +268,13 @@ impl World {
 /// amount into `realized_pnl` (floored) and the remainder into the dust;
 /// `settle_pnl` moves the same amount out of one `realized_pnl` and into the
 /// other (and the same amount of quote tokens the other way); expiry turns
-/// `contracts · settlement price per contract − cost` (whole units) into
+/// `contracts · settlement value per contract − cost` (whole units) into
 /// `realized_pnl`. Also: open interest is Σ longs (= Σ shorts while the
 /// market trades) and `position_count` is the number of slots. Losses
 /// socialised by the bankruptcy path leave this identity by design.
 #[track_caller]
 pub fn assert_market_conservation(world: &World, market_index: u16, users: &[&User]) {
-    use xmargin::instructions::settle_expired::settlement_price_per_contract;
+    use xmargin::instructions::settle_expired::settlement_value_per_contract;
     use xmargin::state::market_status;
     use xmargin_risk::Fixed;
     let market = world.market(market_index);
@@ -293,7 +293,7 @@ pub fn assert_market_conservation(world: &World, market_index: u16, users: &[&Us
         }
         let mut expiry = Fixed::ZERO;
         if settled {
-            let per_contract = settlement_price_per_contract(&market).expect("settlement price");
+            let per_contract = settlement_value_per_contract(&market).expect("settlement price");
             expiry = Fixed::from_i64(per_contract).checked_mul_int(base).unwrap();
         }
         total = total.checked_add(claim).unwrap().checked_add(pending).unwrap().checked_add(expiry).unwrap();

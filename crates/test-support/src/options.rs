@@ -6,7 +6,7 @@ use xmargin::instructions::{AddOptionMarketArgs, ShortOptionArgs, VolatilityArgs
 use xmargin_client::market_instructions as mixs;
 
 use crate::margin::bank_keys;
-use crate::markets::{sol_perp_args, SOL_CONTRACT};
+use crate::markets::{sol_future_args, sol_perp_args, SOL_CONTRACT};
 use crate::outcome::TxOutcome;
 use crate::world::{User, World};
 
@@ -20,7 +20,8 @@ pub const STRIKE_165: u64 = 1_650_000;
 /// (bounds 10 % … 200 %, at most 25 % of itself per update), short options
 /// at Derive's rates (Init `max(15 % − OTM %, 13 %)`, LiquidationEnd 11 %,
 /// Maint 9 %), longs at the perpetual's rates (Init 10 %, LiqEnd 7.5 %,
-/// Maint 5 % of `S·|Δ|`), band 5 % around the model value, fees 1 % + 0.5 %.
+/// Maint 5 % of `S·|Δ|`), band 5 % around the model value, fees 1 % + 0.5 %;
+/// settlement needs 5 samples (as [`crate::markets::sol_future_args`]).
 pub fn sol_call_args(market_index: u16, strike: u64, expiry_ts: i64) -> AddOptionMarketArgs {
     let perp = sol_perp_args(market_index);
     AddOptionMarketArgs {
@@ -41,6 +42,7 @@ pub fn sol_call_args(market_index: u16, strike: u64, expiry_ts: i64) -> AddOptio
         },
         liquidation_fee_bps: perp.liquidation_fee_bps,
         insurance_fee_bps: perp.insurance_fee_bps,
+        min_samples: sol_future_args(market_index, expiry_ts).min_samples,
     }
 }
 

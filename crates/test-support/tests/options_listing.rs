@@ -4,7 +4,9 @@
 //! and the stored risk array equal, bit for bit, to the engine's.
 use xmargin::errors::XmarginError;
 use xmargin::events::{OptionMarketAdded, RiskArrayUpdated, VolatilitySet};
-use xmargin::instructions::{AddOptionMarketArgs, ShortOptionArgs, UpdateMarketArgs};
+use xmargin::instructions::{
+    AddMarketArgs, AddOptionMarketArgs, ShortOptionArgs, UpdateMarketArgs, MAX_MIN_SAMPLES,
+};
 use xmargin::options::{default_grid, GRID_ID, GRID_LEN};
 use xmargin::state::{market_kind, market_status, Market};
 use xmargin_client::market_instructions as mixs;
@@ -12,7 +14,7 @@ use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, Rounding};
 use xmargin_test_support::margin::bank_keys;
-use xmargin_test_support::markets::{events, sol_perp_args, SOL_CONTRACT};
+use xmargin_test_support::markets::{events, sol_future_args, sol_perp_args, SOL_CONTRACT};
 use xmargin_test_support::options::{sol_call_args, sol_put_args, STRIKE_165, THIRTY_DAYS};
 use xmargin_test_support::world::{World, SOL as SOL_SPEC};
 use xmargin_test_support::{Address, Signer};
@@ -49,6 +51,7 @@ fn add_option_market_stores_every_field() {
     assert_eq!((m.kind, m.status, m.option_is_call), (market_kind::OPTION, market_status::ACTIVE, 1));
     assert_eq!((m.oracle, m.underlying_token_index, m.underlying_decimals), (sol.oracle, 1, 9));
     assert_eq!((m.contract_size, m.min_size, m.expiry_ts), (SOL_CONTRACT, 1, now + THIRTY_DAYS));
+    assert_eq!((m.min_samples, args.min_samples), (5, 5), "the settlement's sample count as listed");
     assert_eq!(m.name_str(), "SOL-CALL");
     // Strike: 1.65 USDC per 0.01 SOL contract = 0.165 µUSDC per lamport (rounded down).
     assert_eq!(m.option.strike_per_contract, STRIKE_165);
@@ -76,7 +79,8 @@ fn add_option_market_stores_every_field() {
 }
 
 /// Bad kind, strike, expiry, volatility settings, short rates, a size
-/// premium, the wrong signer: each its exact error, nothing changed.
+/// premium, a settlement sample count outside a future's bounds, the wrong
+/// signer: each its exact error, nothing changed.
 #[test]
 fn add_option_market_refusals() {
     let mut w = World::new();
@@ -105,6 +109,9 @@ fn add_option_market_refusals() {
         ("fees = short maint", |a, _| a.short.maint_bps = 150, InvalidMarketConfig),
         ("size premium", |a, _| a.risk.size_premium_ppm = 1, InvalidMarketConfig),
         ("contract size 0", |a, _| a.contract_size = 0, InvalidMarketConfig),
+        // As a future's (add_market): at least one sample, at most one per second of the window.
+        ("min samples 0", |a, _| a.min_samples = 0, InvalidMarketConfig),
+        ("min samples above the max", |a, _| a.min_samples = MAX_MIN_SAMPLES + 1, InvalidMarketConfig),
         ("long init below liq-end", |a, _| a.risk.init_rate_bps = 700, InvalidMarketConfig),
         ("index 1", |a, _| a.market_index = 1, WrongMarketIndex),
     ];
@@ -119,10 +126,13 @@ fn add_option_market_refusals() {
     let ix = mixs::add_option_market(&w.group.group, &eve.pubkey(), &eve.pubkey(), &sol, ok);
     let keys = vec![w.group.group, market_address(&w, 0)];
     w.env.send_err(&[ix], &[&eve], XmarginError::UnauthorizedAdmin, &keys);
-    // The boundaries accepted: a tenth of spot, 366 days, 30 min + 1 s.
-    w.add_option_market(AddOptionMarketArgs { strike: 150_000, ..ok }).expect_ok();
+    // The boundaries accepted: a tenth of spot, 366 days, 30 min + 1 s, 1 and 1,800 samples.
+    w.add_option_market(AddOptionMarketArgs { strike: 150_000, min_samples: 1, ..ok }).expect_ok();
     w.add_option_market(sol_put_args(1, 15_000_000, now + 366 * 86_400)).expect_ok();
     w.add_option_market(sol_call_args(2, STRIKE_165, now + 1_801)).expect_ok();
+    w.add_option_market(AddOptionMarketArgs { market_index: 3, min_samples: MAX_MIN_SAMPLES, ..ok })
+        .expect_ok();
+    assert_eq!((w.market(0).min_samples, w.market(3).min_samples), (1, MAX_MIN_SAMPLES));
     // Nor a size premium later through update_market.
     let mut risk = ok.risk;
     risk.size_premium_ppm = 1;
@@ -130,6 +140,26 @@ fn add_option_market_refusals() {
     let update = UpdateMarketArgs { risk: Some(risk), ..Default::default() };
     let ix = mixs::update_market(&w.group.group, &admin.pubkey(), &market_address(&w, 0), update);
     w.env.send_err(&[ix], &[&admin], InvalidMarketConfig, &[market_address(&w, 0)]);
+}
+
+/// An option's settlement needs samples as a future's does: a listing with
+/// none required (anyone's lone sample would then fix the price) or more
+/// than the window holds is refused with the future's error, nothing changed.
+#[test]
+fn option_listing_needs_a_futures_sample_count() {
+    let mut w = World::new();
+    let now = w.env.unix_time();
+    let expiry = now + THIRTY_DAYS;
+    for min_samples in [0, MAX_MIN_SAMPLES + 1] {
+        let future = w.add_market(AddMarketArgs { min_samples, ..sol_future_args(0, expiry) });
+        future.expect_error(XmarginError::InvalidMarketConfig);
+        let option = AddOptionMarketArgs { min_samples, ..sol_call_args(0, STRIKE_165, expiry) };
+        refused_listing(&mut w, option, XmarginError::InvalidMarketConfig);
+    }
+    assert_eq!(w.env.zero_copy::<xmargin::state::Group>(&w.group.group).market_count, 0);
+    w.add_option_market(AddOptionMarketArgs { min_samples: 1, ..sol_call_args(0, STRIKE_165, expiry) })
+        .expect_ok();
+    assert_eq!(w.market(0).min_samples, 1);
 }
 
 /// A raise applies at once and cancels a pending lowering; a lowering waits

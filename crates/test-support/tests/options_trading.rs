@@ -188,8 +188,8 @@ fn a_stale_or_drifted_array_blocks_risk_but_not_deposits_or_repays() {
 }
 
 /// The band is around the model value, an option without an array cannot
-/// trade, an expired series is refused, and option positions are neither
-/// liquidated by position nor PnL-settled yet.
+/// trade, an expired series is refused, and option positions are not
+/// PnL-settled yet.
 #[test]
 fn option_trade_refusals() {
     let (mut w, alice, bob) = option_desk(CALL);
@@ -221,11 +221,9 @@ fn option_trade_refusals() {
     w.refresh_prices();
     refused_trade(&mut w, 1, &alice, &bob, 1, 10_000, XmarginError::MarketExpired);
 
-    // No position liquidation or PnL settlement in option markets (yet).
+    // No PnL settlement in option markets (yet); liquidation: options_liquidation.rs.
     w.update_risk_array(CALL).expect_ok();
     let keys = watched(&w, &[&alice, &bob]);
-    let ix = w.liquidate_position_ix(CALL, &bob, &alice, u64::MAX);
-    w.env.send_err(&[ix], &[&alice.wallet], XmarginError::WrongMarketKind, &keys);
     let ix = mixs::settle_pnl(
         &w.group.group,
         &w.market_keys(CALL),

@@ -174,4 +174,12 @@ pub enum XmarginError {
     RiskArrayDrifted,
     #[msg("the risk array was never computed or on another scenario grid: update_risk_array first (grid id, expected)")]
     RiskArrayOtherGrid,
+    #[msg("the position in this expired market is already settled: only realised PnL is left, which settle_pnl moves (market index, realised PnL)")]
+    PositionAlreadySettled,
+    #[msg("the account is already in this margin mode (mode: 0 linear, 1 portfolio)")]
+    MarginModeUnchanged,
+    #[msg("the account would not be healthy in the new margin mode (Init health in it, quote native; mode: 0 linear, 1 portfolio)")]
+    MarginModeUnhealthy,
+    #[msg("unknown margin mode (given; 0 linear, 1 portfolio)")]
+    InvalidMarginMode,
 }

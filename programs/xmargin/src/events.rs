@@ -264,7 +264,7 @@ pub struct PriceSampled {
     pub sample_secs: u64,
 }
 
-/// A dated future's settlement price is fixed.
+/// A dated future's or an option's settlement price is fixed.
 #[event]
 pub struct MarketSettled {
     pub market: Pubkey,
@@ -286,7 +286,9 @@ pub struct PositionSettled {
     pub market_index: u16,
     pub account: Pubkey,
     pub base_contracts: i64,
-    /// PnL realised by the settlement (quote native, rounded down).
+    /// PnL realised by the settlement (quote native, exact):
+    /// `contracts · value per contract − quote_cost`, the value a future's
+    /// settlement price per contract or an option's intrinsic value.
     pub realized: i64,
     pub open_interest: u64,
 }
@@ -308,7 +310,8 @@ pub struct PositionLiquidated {
     pub contracts: i64,
     /// Quote native per contract the liquidator paid (long) or received (short).
     pub price: u64,
-    /// Fees as a fraction of notional (after the equity cap).
+    /// Fees as a fraction of notional (after the equity cap); options: of
+    /// the fee's basis (a long's model value, a short's spot).
     pub bonus: crate::state::StoredFixed,
     /// Quote native paid into the insurance fund.
     pub insurance_fee: u64,
@@ -366,4 +369,61 @@ pub struct RiskArrayUpdated {
     pub value: crate::state::StoredFixed,
     pub delta: crate::state::StoredFixed,
     pub value_per_contract: u64,
+}
+
+/// `set_margin_mode`: the account's margin mode changed (0 linear, 1
+/// portfolio), with its Init health in the new mode (quote native, rounded down).
+#[event]
+pub struct MarginModeSet {
+    pub account: Pubkey,
+    pub authority: Pubkey,
+    pub mode: u8,
+    pub init_health: i64,
+}
+
+/// One underlying's book in portfolio mode (quote native, rounded up).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnderlyingRequirementView {
+    /// The underlying's token index.
+    pub underlying: u16,
+    /// Init requirement charged: `min(scenario, linear)`.
+    pub init_requirement: i64,
+    /// Maint requirement charged.
+    pub maint_requirement: i64,
+    /// What linear mode charges the same legs (Init).
+    pub init_linear: i64,
+    /// Weighted loss of the worst scenario, before the health type's scale.
+    pub worst_loss: i64,
+    /// Contingency part of the Init scenario requirement.
+    pub init_contingency: i64,
+    /// Index of the worst scenario in the grid (`crate::options`: 0 decay,
+    /// 1–15 price × vol, 16–23 extended moves); −1 when no scenario loses.
+    pub worst_scenario: i16,
+}
+
+/// `compute_health` of an account in portfolio mode: each underlying's
+/// requirement and its worst scenario, so a user can see why.
+#[event]
+pub struct PortfolioHealth {
+    pub account: Pubkey,
+    pub underlyings: Vec<UnderlyingRequirementView>,
+}
+
+/// The option details of a `liquidate_position` step in an option market,
+/// beside its `PositionLiquidated`: the model value per contract of the
+/// market's risk array the price starts from, and the fees per contract
+/// (the liquidator's: the distance from the model value to its price).
+#[event]
+pub struct OptionPositionLiquidated {
+    pub market: Pubkey,
+    pub liqee: Pubkey,
+    /// Contracts moved (signed as the liquidatee's position was).
+    pub contracts: i64,
+    /// Model value per contract (quote native; a short's rounded up, a long's down).
+    pub model_value_per_contract: u64,
+    /// Quote native per contract the liquidator paid (long) or received (short).
+    pub price: u64,
+    pub liquidation_fee_per_contract: u64,
+    /// Paid by the liquidatee into the insurance fund per contract.
+    pub insurance_fee_per_contract: u64,
 }

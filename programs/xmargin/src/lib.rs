@@ -12,6 +12,7 @@ use solana_compiler_builtins as _;
 pub mod derivatives;
 pub mod errors;
 pub mod events;
+pub mod expiry;
 pub mod health;
 pub mod instructions;
 pub mod liquidation;
@@ -65,6 +66,14 @@ pub mod xmargin {
     /// Sets (or with the default key, removes) the account's delegate.
     pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
         handle_set_delegate(ctx, delegate)
+    }
+
+    /// Switches the account's margin mode (0 linear, 1 portfolio: positions
+    /// on one underlying netted, charged their worst scenario loss plus
+    /// contingencies). Owner or delegate; only if Init health in the new
+    /// mode is ≥ 0. Remaining accounts: the health accounts.
+    pub fn set_margin_mode<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
+        handle_set_margin_mode(ctx, mode)
     }
 
     /// Pays tokens into a margin account: repays its debt in that bank first,
@@ -160,14 +169,15 @@ pub mod xmargin {
         handle_settle_dust(ctx)
     }
 
-    /// Permissionless: records an oracle sample for a dated future's
-    /// settlement price in the 30 minutes before expiry.
+    /// Permissionless: records an oracle sample for a dated future's or an
+    /// option's settlement price in the 30 minutes before expiry.
     pub fn sample_price(ctx: Context<SamplePrice>) -> Result<()> {
         handle_sample_price(ctx)
     }
 
     /// Permissionless after expiry: fixes the settlement price (first call)
-    /// and turns one account's position into realised PnL.
+    /// and turns one account's position into realised PnL (a future at the
+    /// settlement price, an option at its intrinsic value).
     pub fn settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
         handle_settle_expired(ctx)
     }

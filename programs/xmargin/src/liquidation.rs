@@ -15,6 +15,9 @@
 //!   ([`build_liquidatee_cache_from`]), not health's upper bound on debts in
 //!   banks not accrued: the bonus depends on the equity, and an overstated
 //!   debt could make a solvent account pay the full bonus.
+//! - A portfolio-mode liquidatee is liquidated in linear mode once it is
+//!   liquidatable in portfolio mode, and leaves portfolio mode
+//!   ([`build_liquidatee_cache_from`]).
 //! - Afterwards the liquidatee's `BEING_LIQUIDATED` follows its
 //!   LiquidationEnd health and `BANKRUPT` its balances
 //!   (`MarginAccount::refresh_flags`).
@@ -106,8 +109,15 @@ pub fn check_liquidator_init<'info>(
 }
 
 /// Sets the liquidatee's flags after a step: `BEING_LIQUIDATED` while its
-/// LiquidationEnd health is below zero, `BANKRUPT` from its balances.
+/// LiquidationEnd health is below zero, `BANKRUPT` from its balances; a
+/// portfolio-mode account, liquidated in linear mode
+/// (`crate::health::build_liquidatee_cache_from`), leaves portfolio mode
+/// (its owner may opt in again once Init health in portfolio mode is ≥ 0).
 pub fn update_liqee_flags(liqee: &mut MarginAccount, liq_end_after: Fixed) {
+    if liqee.is_portfolio_mode() {
+        msg!("liquidated in linear mode: the account leaves portfolio mode");
+        liqee.flags &= !account_flags::PORTFOLIO_MODE;
+    }
     if liq_end_after.is_negative() {
         liqee.flags |= account_flags::BEING_LIQUIDATED;
     } else {

@@ -1,8 +1,11 @@
-//! Risk-array settings of option markets and the freshness rule.
+//! Risk-array settings of option markets, the freshness rule and portfolio
+//! mode's parameters.
 //!
-//! The group has no stored scenario grid yet (portfolio mode, later in issue
-//! 13, brings a bounded, admin-set one): until then every option market's
-//! array is computed on the grid of these constants, the only place they are:
+//! The group has no stored scenario grid yet (next: a bounded, admin-set one
+//! with delayed loosening): every option market's array is computed on the
+//! grid of these constants, and portfolio mode charges books on the same
+//! grid with the scale and contingency constants below
+//! ([`portfolio_params`]), the only place they are:
 //!
 //! - price shocks ±15 % in 7.5 % steps × vol shocks {−0.10, 0, +0.10} at the
 //!   30-day tenor (`xmargin_risk::options::risk_array`: scaled by
@@ -12,7 +15,9 @@
 //!   stays within [`RISK_ARRAY_MAX_DRIFT_BPS`] of the spot it was computed at,
 //!   and only at the volatility in force (a volatility change makes it stale).
 use anchor_lang::prelude::*;
+use xmargin_risk::health::PerType;
 use xmargin_risk::options::risk_array::{Freshness, RiskGrid};
+use xmargin_risk::portfolio::PortfolioParams;
 use xmargin_risk::{Fixed, RiskResult, Rounding, FRAC_BITS};
 
 use crate::errors::XmarginError;
@@ -39,6 +44,26 @@ pub const RISK_ARRAY_MAX_DRIFT: Fixed =
 
 const BPS: u64 = 10_000;
 
+/// Portfolio mode (`xmargin_risk::portfolio`): the multiplier of a book's
+/// worst weighted scenario loss, `[Init, LiquidationEnd, Maint]` in bps.
+/// Maint charges the worst loss over the grid above as is; Init 1.25× and
+/// LiquidationEnd 1.1× of it (Derive: Maint = 0.8 × Init).
+///
+/// The contingencies are on each leg's delta-adjusted |notional|
+/// (`|qty| · S`, times |Δ| for an option), [`PORTFOLIO_FLOOR_BPS`]: Derive's
+/// perp-notional charge (1–3 %) applied to every leg, so a hedged book is
+/// never free; its naked-short charge (0.2–0.3 % of spot per short) is the
+/// same floor on a short option's |Δ|-notional (the market's
+/// `short_option_min_delta`, 0 today, would raise a far out-of-the-money
+/// short's Δ). Together with the grid constants above these are the only
+/// place portfolio parameters live; a stored, admin-set, bounded grid with
+/// delayed loosening replaces them next (a grid change invalidates every
+/// array through `GRID_ID`).
+pub const PORTFOLIO_SHOCK_SCALE_BPS: [i64; 3] = [12_500, 11_000, 10_000];
+/// Contingency per leg, fraction of its delta-adjusted |notional|,
+/// `[Init, LiquidationEnd, Maint]` in bps (see [`PORTFOLIO_SHOCK_SCALE_BPS`]).
+pub const PORTFOLIO_FLOOR_BPS: [i64; 3] = [100, 75, 50];
+
 /// The grid risk arrays are computed on (eight divisions: built by
 /// `update_risk_array` only).
 pub fn default_grid() -> Result<RiskGrid> {
@@ -48,6 +73,25 @@ pub fn default_grid() -> Result<RiskGrid> {
     let vols: Vec<Fixed> =
         GRID_VOL_SHOCKS_BPS.iter().map(bps).collect::<RiskResult<_>>().map_err(risk_error)?;
     RiskGrid::new(&prices, &vols).map_err(risk_error)
+}
+
+/// The portfolio-mode parameters: the grid of [`default_grid`] (arrays
+/// computed on it have id [`GRID_ID`]) and the constants above.
+pub fn portfolio_params() -> Result<PortfolioParams> {
+    let per_type = |v: [i64; 3]| PerType { init: bps(v[0]), liq_end: bps(v[1]), maint: bps(v[2]) };
+    Ok(PortfolioParams {
+        price_shocks: GRID_PRICE_SHOCKS_BPS.iter().map(|b| bps(*b)).collect(),
+        vol_shocks: GRID_VOL_SHOCKS_BPS.iter().map(|b| bps(*b)).collect(),
+        shock_scale: per_type(PORTFOLIO_SHOCK_SCALE_BPS),
+        floor_rate: per_type(PORTFOLIO_FLOOR_BPS),
+    })
+}
+
+/// `b` basis points as a [`Fixed`], rounded toward −∞ (as
+/// `Fixed::from_ratio(b, 10_000, Floor)`, without a division at run time
+/// for the constants above).
+const fn bps(b: i64) -> Fixed {
+    Fixed::from_bits((b as i128 * (1i128 << FRAC_BITS)).div_euclid(BPS as i128))
 }
 
 /// `Ok` if `market`'s array may value positions at `now` with the oracle at
@@ -101,5 +145,11 @@ mod tests {
         assert_eq!(g.id(), GRID_ID, "GRID_ID = {:#x}", g.id());
         let drift = Fixed::from_ratio(RISK_ARRAY_MAX_DRIFT_BPS, BPS, Rounding::Floor).unwrap();
         assert_eq!(RISK_ARRAY_MAX_DRIFT, drift);
+        let p = portfolio_params().unwrap();
+        p.validate().unwrap();
+        for b in GRID_PRICE_SHOCKS_BPS.iter().chain(&GRID_VOL_SHOCKS_BPS).chain(&PORTFOLIO_FLOOR_BPS) {
+            assert_eq!(bps(*b), Fixed::from_ratio(*b, BPS, Rounding::Floor).unwrap(), "{b}");
+        }
+        assert_eq!(p.grid().unwrap().id(), GRID_ID, "portfolio mode values arrays on their grid");
     }
 }

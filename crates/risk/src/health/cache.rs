@@ -4,7 +4,10 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::derivatives::DerivativeInfo;
 use crate::health::{HealthBand, HealthType, PerType};
-use crate::portfolio::{portfolio_health, PortfolioParams};
+use crate::options::risk_array::RiskArray;
+use crate::portfolio::{
+    portfolio_health_with_arrays, portfolio_report, PortfolioParams, PortfolioReport, PreparedGrid,
+};
 use crate::price::BiasedPrices;
 use crate::weights::TokenWeights;
 use alloc::vec::Vec;
@@ -44,6 +47,11 @@ impl TokenInfo {
     ) -> RiskResult<TokenInfo> {
         weights.validate()?;
         Ok(TokenInfo { token_index, balance, prices, underlying: None, weights: *weights })
+    }
+
+    /// The weights in force for this position.
+    pub fn weights(&self) -> &TokenWeights {
+        &self.weights
     }
 
     /// Marks the token as netting with derivatives on `underlying` in
@@ -124,6 +132,12 @@ pub struct HealthCache {
     tokens: Vec<TokenInfo>,
     derivatives: Vec<DerivativeInfo>,
     mode: MarginMode,
+    /// Option risk arrays by market index for portfolio mode (the program's
+    /// stored arrays); an option without one is valued with an array
+    /// computed now ([`crate::portfolio::option_risk_array`]).
+    arrays: Vec<(u16, RiskArray)>,
+    /// Portfolio mode: the grid, built once ([`PreparedGrid`]).
+    grid: Option<PreparedGrid>,
     memo: HealthMemo,
 }
 
@@ -179,10 +193,11 @@ impl HealthCache {
                 return Err(RiskError::DuplicateIndex);
             }
         }
-        if let MarginMode::Portfolio(p) = &mode {
-            p.validate()?;
-        }
-        Ok(HealthCache { tokens, derivatives, mode, memo: HealthMemo::default() })
+        let grid = match &mode {
+            MarginMode::Portfolio(p) => Some(PreparedGrid::new(p)?),
+            MarginMode::Linear => None,
+        };
+        Ok(HealthCache { tokens, derivatives, mode, arrays: Vec::new(), grid, memo: HealthMemo::default() })
     }
 
     /// Token positions.
@@ -202,12 +217,32 @@ impl HealthCache {
 
     /// Switches margin mode (an account opting in or out of portfolio mode).
     pub fn set_mode(&mut self, mode: MarginMode) -> RiskResult<()> {
-        if let MarginMode::Portfolio(p) = &mode {
-            p.validate()?;
-        }
+        self.grid = match &mode {
+            MarginMode::Portfolio(p) => Some(PreparedGrid::new(p)?),
+            MarginMode::Linear => None,
+        };
         self.mode = mode;
         self.memo.clear();
         Ok(())
+    }
+
+    /// The same cache valuing options in portfolio mode from `arrays`
+    /// (market index, array): stored arrays, so health only multiplies and
+    /// adds. Unused in linear mode.
+    pub fn with_risk_arrays(mut self, arrays: Vec<(u16, RiskArray)>) -> HealthCache {
+        self.arrays = arrays;
+        self.memo.clear();
+        self
+    }
+
+    /// Portfolio mode's grid, built with the cache.
+    pub fn prepared_grid(&self) -> Option<&PreparedGrid> {
+        self.grid.as_ref()
+    }
+
+    /// The risk arrays given by [`HealthCache::with_risk_arrays`].
+    pub fn risk_arrays(&self) -> &[(u16, RiskArray)] {
+        &self.arrays
     }
 
     /// The token position for `token_index`.
@@ -291,19 +326,35 @@ impl HealthCache {
         }
         let h = match &self.mode {
             MarginMode::Linear => self.linear_health(ht)?,
-            MarginMode::Portfolio(p) => portfolio_health(self, p, ht)?,
+            MarginMode::Portfolio(p) => portfolio_health_with_arrays(self, p, ht, &self.arrays)?,
         };
         self.memo.set(ht, h);
         Ok(h)
     }
 
-    /// All three health types.
+    /// All three health types (portfolio mode: from one pass over the books,
+    /// [`HealthCache::portfolio_report`]).
     pub fn summary(&self) -> RiskResult<HealthSummary> {
+        let all_known = HealthType::ALL.iter().all(|ht| self.memo.get(*ht).is_some());
+        if !all_known && matches!(self.mode, MarginMode::Portfolio(_)) {
+            self.portfolio_report()?;
+        }
         Ok(HealthSummary {
             init: self.health(HealthType::Init)?,
             maint: self.health(HealthType::Maint)?,
             liq_end: self.health(HealthType::LiquidationEnd)?,
         })
+    }
+
+    /// Portfolio mode: every book's requirement per health type and the
+    /// three healths (which it memoises); `None` in linear mode.
+    pub fn portfolio_report(&self) -> RiskResult<Option<PortfolioReport>> {
+        let MarginMode::Portfolio(p) = &self.mode else { return Ok(None) };
+        let report = portfolio_report(self, p, &self.arrays)?;
+        for ht in HealthType::ALL {
+            self.memo.set(ht, report.health.get(ht));
+        }
+        Ok(Some(report))
     }
 
     /// Band (computes Init and Maint).

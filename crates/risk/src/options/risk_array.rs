@@ -79,6 +79,16 @@ pub const MIN_VOL_FRACTION: Fixed = Fixed::from_bits(1 << (FRAC_BITS - 2)); // 0
 /// Extended price moves, in hundredths (−66 % … +500 %, Deribit's range).
 pub const EXTENDED_MOVES_PCT: [i64; 8] = [-66, -50, -33, 33, 50, 100, 200, 500];
 const PCT: u64 = 100;
+/// [`EXTENDED_MOVES_PCT`] as fractions, rounded toward −∞ (as
+/// `Fixed::from_ratio(pct, 100, Floor)`; constants, so building a grid
+/// on-chain divides only for the weights).
+const EXTENDED_MOVES: [Fixed; 8] = {
+    const fn fraction(pct: i64) -> Fixed {
+        Fixed::from_bits((pct as i128 * (1i128 << FRAC_BITS)).div_euclid(PCT as i128))
+    }
+    let [a, b, c, d, e, f, g, h] = EXTENDED_MOVES_PCT;
+    [fraction(a), fraction(b), fraction(c), fraction(d), fraction(e), fraction(f), fraction(g), fraction(h)]
+};
 /// Weighted loss of a linear position in an extended move, as a fraction of
 /// its loss in the largest core shock: 3/4.
 pub const EXTENDED_WEIGHT_NUM: i64 = 3;
@@ -127,8 +137,7 @@ impl RiskGrid {
             }
         }
         if extended > 0 {
-            for pct in EXTENDED_MOVES_PCT {
-                let mv = Fixed::from_ratio(pct, PCT, Rounding::Floor)?;
+            for (pct, mv) in EXTENDED_MOVES_PCT.into_iter().zip(EXTENDED_MOVES) {
                 // w = ¾ · widest / |move|, rounded up, at most 1.
                 let w = widest
                     .checked_mul_int(PCT as i64 * EXTENDED_WEIGHT_NUM)?

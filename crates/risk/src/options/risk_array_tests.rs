@@ -246,3 +246,12 @@ fn cached_terms_give_bs_value_to_the_bit() {
         }
     }
 }
+
+/// The extended moves' constants are `from_ratio(pct, 100, Floor)` bit for
+/// bit (a grid built on-chain takes them instead of dividing).
+#[test]
+fn extended_move_constants_are_the_ratios() {
+    for (pct, mv) in EXTENDED_MOVES_PCT.into_iter().zip(EXTENDED_MOVES) {
+        assert_eq!(mv, Fixed::from_ratio(pct, PCT, Rounding::Floor).unwrap(), "{pct}");
+    }
+}

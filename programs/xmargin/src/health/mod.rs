@@ -43,6 +43,7 @@ use crate::state::{Bank, MarginAccount};
 pub mod accounts;
 pub mod derivatives;
 pub mod options;
+pub mod portfolio;
 
 pub use accounts::{load_market, split_health_accounts, HealthAccounts};
 pub use derivatives::{market_oracle_price, pending_funding, value_derivative};
@@ -360,14 +361,26 @@ fn for_each_position<'a, 'info>(
     Ok(())
 }
 
-/// Builds the health cache of `account` from the health accounts (module docs).
+/// Builds the health cache of `account` from the health accounts (module
+/// docs), in the account's margin mode ([`portfolio`]).
 pub fn build_health_cache<'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health_accounts: &'info [AccountInfo<'info>],
 ) -> Result<HealthCache> {
+    build_health_cache_in(ctx, account, health_accounts, account.is_portfolio_mode())
+}
+
+/// [`build_health_cache`] in the given mode (`portfolio` or linear) whatever
+/// the account's: `set_margin_mode` checks health in the mode it switches to.
+pub fn build_health_cache_in<'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+    portfolio: bool,
+) -> Result<HealthCache> {
     let health = split_health_accounts(account, health_accounts, true)?;
-    build_health_cache_from(ctx, account, &health)
+    build_cache(ctx, account, &health, false, portfolio)
 }
 
 /// [`build_health_cache`] from accounts already split (instructions that
@@ -377,7 +390,7 @@ pub fn build_health_cache_from<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<HealthCache> {
-    build_cache(ctx, account, health, false)
+    build_cache(ctx, account, health, false, account.is_portfolio_mode())
 }
 
 /// The cache a liquidation sizes its step and its bonus on: as
@@ -389,12 +402,36 @@ pub fn build_health_cache_from<'a, 'info>(
 /// an overstated debt there is not conservative, it can make a solvent
 /// account pay the full bonus and leave it with bad debt. Valued this way a
 /// liquidation is the same whether or not the keeper cranked the other banks.
+///
+/// A portfolio-mode account that is liquidatable in its mode (Maint < 0, or
+/// already `BEING_LIQUIDATED`) is liquidated in linear mode: the cache is
+/// switched to linear here, and the step that lands takes the account out of
+/// portfolio mode (`crate::liquidation::update_liqee_flags`). Every linear
+/// liquidation path then applies (tokens, positions, options) and each step
+/// is sized in closed form: in portfolio mode closing one leg of a hedge can
+/// lower health and seizing a netted token always does, so a netted book
+/// could otherwise be left with no step that improves it. Linear health is
+/// never above portfolio health, so such an account is liquidatable in
+/// linear mode too; the cost to its owner is a larger step (to linear
+/// LiquidationEnd 0). An account healthy in portfolio mode is not
+/// liquidatable, whatever linear mode would say.
 pub fn build_liquidatee_cache_from<'a, 'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<HealthCache> {
-    build_cache(ctx, account, health, true)
+    let mut cache = build_cache(ctx, account, health, true, account.is_portfolio_mode())?;
+    if account.is_portfolio_mode() && !matches!(cache.mode(), MarginMode::Linear) {
+        let maint = cache.health(HealthType::Maint).map_err(risk_error)?;
+        if maint.is_negative() || account.has_flag(crate::state::account_flags::BEING_LIQUIDATED) {
+            msg!(
+                "portfolio account liquidatable (Maint {}): liquidated in linear mode",
+                to_quote_native(maint)
+            );
+            cache.set_mode(MarginMode::Linear).map_err(risk_error)?;
+        }
+    }
+    Ok(cache)
 }
 
 fn build_cache<'a, 'info>(
@@ -402,9 +439,11 @@ fn build_cache<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
     accrued: bool,
+    portfolio: bool,
 ) -> Result<HealthCache> {
     let mut tokens = Vec::with_capacity(health.banks.len());
     let mut derivatives = Vec::with_capacity(health.markets.len());
+    let mut arrays = portfolio::Arrays::new(portfolio);
     for_each_position(
         ctx,
         account,
@@ -421,14 +460,17 @@ fn build_cache<'a, 'info>(
         },
         |market, reading, position| {
             derivatives.push(value_derivative(ctx, market, reading, position)?);
-            Ok(())
+            arrays.add(ctx, market, reading, position)
         },
     )?;
-    HealthCache::new(tokens, derivatives, MarginMode::Linear).map_err(risk_error)
+    portfolio::into_cache(tokens, derivatives, arrays)
 }
 
 /// Init health alone, summed as positions are valued: what risk-increasing
-/// instructions check. Equal to `build_health_cache(..).health(Init)` in
+/// instructions check, in the account's margin mode. In portfolio mode the
+/// cache is built only when linear Init is negative: linear health is a
+/// lower bound of portfolio health, so when it is ≥ 0 it decides the check
+/// and is what is returned (cheaper, and one cache less on the heap). Equal to `build_health_cache(..).health(Init)` in
 /// linear mode (same unit values and roundings, see `init_contribution`),
 /// without building token infos or the cache.
 pub fn init_health<'info>(
@@ -441,6 +483,22 @@ pub fn init_health<'info>(
 
 /// [`init_health`] from accounts already split (instructions that value two accounts).
 pub fn init_health_from<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+) -> Result<Fixed> {
+    let linear = linear_init_health_from(ctx, account, health)?;
+    if account.is_portfolio_mode() && linear.is_negative() {
+        // Not a sum over positions: netted per underlying ([`portfolio`]).
+        let cache = build_cache(ctx, account, health, false, true)?;
+        return cache.health(HealthType::Init).map_err(risk_error);
+    }
+    Ok(linear)
+}
+
+/// Linear-mode Init health whatever the account's mode: a lower bound of
+/// its portfolio-mode Init health (portfolio mode never charges more).
+pub fn linear_init_health_from<'a, 'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,

@@ -22,6 +22,11 @@
 //!   is never worth more), with the short requirement at the fallback price.
 //! - A closed position (realised PnL only) reads neither price nor array,
 //!   unless it is the instruction's own market (a trade opening it).
+//! - A position of a **settled** market (expired, settlement price fixed) is
+//!   worth what `settle_expired` pays it, `contracts · intrinsic −
+//!   quote_cost`, as realised PnL (weighted and capped like any profit, no
+//!   requirement) whether or not its own `settle_expired` ran: it reads no
+//!   price and no array, so a stale array never blocks an account there.
 use anchor_lang::prelude::*;
 use xmargin_risk::health::option_margin::{long_unit_requirement, ArrayValue};
 use xmargin_risk::health::{DerivativeInfo, HealthType, MarginRates, OptionTerms, PnlLimits};
@@ -32,10 +37,12 @@ use xmargin_risk::Fixed;
 use super::derivatives::{market_oracle_price, position_price, usable_price};
 use super::{risk_error, HealthContext, UnpricedLiability};
 use crate::errors::XmarginError;
-use crate::options::{array_freshness, check_array_fresh};
+use crate::expiry::settlement_value_per_contract;
+use crate::options::{array_freshness, check_array_fresh, GRID_ID, GRID_LEN};
 use crate::oracle::PythReading;
-use crate::state::{DerivativePosition, Market};
-use xmargin_risk::options::risk_array::Freshness;
+use crate::state::{market_status, DerivativePosition, Market};
+use xmargin_risk::options::intrinsic::expiry_pnl;
+use xmargin_risk::options::risk_array::{Freshness, RiskArray, RISK_ARRAY_SCENARIOS};
 
 /// What valuing one option position needs.
 struct Inputs {
@@ -64,6 +71,14 @@ fn inputs(
     let mut rates = risk.margin_rates(market.contract_size);
     rates.short_option = market.short_option_rates();
     let terms = market.option_terms(ctx.now);
+    if market.status == market_status::SETTLED {
+        // Expired and settled: its intrinsic value is fixed cash, realised PnL
+        // only (as after `settle_expired`), no price, no array: the contracts'
+        // value leaves the cost basis, `pnl = contracts · I − quote_cost + realized`.
+        let cost_basis = cost_basis.checked_sub(settled_value(market, position)?).map_err(risk_error)?;
+        let (prices, limits) = (BiasedPrices::flat(market.settlement_price.get()), risk.pnl_limits());
+        return Ok(Inputs { terms, base: Fixed::ZERO, cost_basis, prices, rates, limits, array: NO_VALUE });
+    }
     let strict = ctx.rules.strict_market == Some(market.market_index);
     let (prices, array) = if position.base_contracts == 0 && !strict {
         // Only realised PnL is left: value and requirement are 0.
@@ -72,6 +87,14 @@ fn inputs(
         priced(ctx, market, reading, position.base_contracts, terms, strict)?
     };
     Ok(Inputs { terms, base, cost_basis, prices, rates, limits: risk.pnl_limits(), array })
+}
+
+/// What the contracts of a settled option market pay at expiry,
+/// `contracts · intrinsic value per contract` (whole units, as
+/// `settle_expired` books them).
+fn settled_value(market: &Market, position: &DerivativePosition) -> Result<Fixed> {
+    let value = settlement_value_per_contract(market)?;
+    expiry_pnl(position.base_contracts, value, 0).map(Fixed::from_i64).map_err(risk_error)
 }
 
 /// Prices and the array's value, or the named error, or (fallback rules)
@@ -114,6 +137,45 @@ fn priced(
         (true, false) => terms.strike,
     };
     Ok((prices, ArrayValue { value: bound, delta: Fixed::ZERO }))
+}
+
+/// Portfolio mode: the risk array the position's scenario P&L is read
+/// from. The market's stored array when it is usable (the oracle and the
+/// array pass the rules above: the same array `value_option` took the value
+/// and Δ from); an all-zero array on the program's grid for a closed
+/// position or one in a settled market (no scenario P&L) unless it is the instruction's own
+/// market (a trade opening it takes the stored one); `None` when the position was valued
+/// at its bounds (fallback rules only), which the caller must not net.
+pub fn portfolio_array(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<Option<RiskArray>> {
+    // A settled market's position is realised PnL (`settled_value`), whether or
+    // not its own `settle_expired` ran: no scenario P&L, and no stale array or
+    // oracle after expiry may knock the account out of portfolio mode.
+    let settled = market.status == market_status::SETTLED;
+    if settled || (position.base_contracts == 0 && ctx.rules.strict_market != Some(market.market_index)) {
+        return Ok(Some(RiskArray {
+            computed_at: ctx.now,
+            grid_id: GRID_ID,
+            scenario_count: GRID_LEN as u16,
+            spot: market.stable_price.get(),
+            vol: Fixed::ZERO,
+            value: Fixed::ZERO,
+            delta: Fixed::ZERO,
+            gamma: Fixed::ZERO,
+            vega: Fixed::ZERO,
+            theta: Fixed::ZERO,
+            changes: [0; RISK_ARRAY_SCENARIOS],
+        }));
+    }
+    let Some(price) = usable_price(ctx, market, reading) else { return Ok(None) };
+    if array_freshness(market, ctx.now, price.lo)? != Freshness::Fresh {
+        return Ok(None);
+    }
+    market.risk_array.to_array().map(Some).map_err(risk_error)
 }
 
 /// The risk engine's view of one option position (all three health types).

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use super::bank_params::MAX_LIQUIDATION_FEE_BPS;
-use super::market_params::{bps, MarketFundingArgs, MarketRiskArgs, MAX_MIN_SAMPLES};
+use super::market_params::{bps, min_samples_valid, MarketFundingArgs, MarketRiskArgs};
 use crate::errors::XmarginError;
 use crate::events::MarketAdded;
 use crate::health::{market_oracle_price, HealthContext, PriceRules};
@@ -143,7 +143,7 @@ fn check_terms(args: &AddMarketArgs, now: i64) -> Result<()> {
         market_kind::PERPETUAL => args.expiry_ts == 0,
         market_kind::FUTURE => {
             args.expiry_ts > now.saturating_add(xmargin_risk::settlement::SETTLEMENT_WINDOW_SECS as i64)
-                && (1..=MAX_MIN_SAMPLES).contains(&args.min_samples)
+                && min_samples_valid(args.min_samples)
         }
         _ => false,
     };

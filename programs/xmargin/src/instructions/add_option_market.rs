@@ -3,7 +3,7 @@ use xmargin_risk::{Fixed, Rounding};
 
 use super::add_market::{check_market_index, list_on_bank, seed_prices};
 use super::bank_params::MAX_LIQUIDATION_FEE_BPS;
-use super::market_params::{bps, MarketRiskArgs, MIN_TWAP_WINDOW_SECS};
+use super::market_params::{bps, min_samples_valid, MarketRiskArgs, MIN_TWAP_WINDOW_SECS};
 use super::option_params::{ShortOptionArgs, VolatilityArgs, MAX_OPTION_TENOR_SECS, MAX_STRIKE_RATIO};
 use crate::derivatives::per_contract;
 use crate::errors::XmarginError;
@@ -37,6 +37,8 @@ pub struct AddOptionMarketArgs {
     pub volatility: VolatilityArgs,
     pub liquidation_fee_bps: u32,
     pub insurance_fee_bps: u32,
+    /// Samples needed for a time-weighted settlement price (1..=1,800, as futures).
+    pub min_samples: u32,
 }
 
 #[derive(Accounts)]
@@ -65,7 +67,8 @@ pub struct AddOptionMarket<'info> {
 
 /// Lists a European call or put on a listed bank's underlying, cash-settled
 /// in the quote token:
-/// 1. the index is the group's next, the kind, expiry and sizes are valid;
+/// 1. the index is the group's next, the kind, expiry, sizes and the
+///    settlement's sample count (as futures) are valid;
 /// 2. risk, short-option and volatility parameters within bounds;
 /// 3. the underlying bank's oracle and rules, prices seeded from a live oracle;
 /// 4. the strike within 1/10 … 10 times that price.
@@ -99,6 +102,7 @@ pub fn handle_add_option_market(ctx: Context<AddOptionMarket>, args: AddOptionMa
     market.contract_size = args.contract_size;
     market.min_size = args.min_size;
     market.expiry_ts = args.expiry_ts;
+    market.min_samples = args.min_samples;
     market.bump = ctx.bumps.market;
 
     let hctx = HealthContext { group: group_key, quote_decimals, now, rules: PriceRules::VIEW };
@@ -120,7 +124,7 @@ pub fn handle_add_option_market(ctx: Context<AddOptionMarket>, args: AddOptionMa
     Ok(())
 }
 
-/// Kind, expiry, sizes, fees and no size premium.
+/// Kind, expiry, sizes, fees, sampling and no size premium.
 fn check_option_terms(args: &AddOptionMarketArgs, now: i64) -> Result<()> {
     if args.is_call > 1 {
         return Err(error!(XmarginError::InvalidOptionKind).with_values((args.is_call, 1)));
@@ -131,14 +135,16 @@ fn check_option_terms(args: &AddOptionMarketArgs, now: i64) -> Result<()> {
     }
     let ok = args.contract_size > 0
         && args.min_size > 0
+        && min_samples_valid(args.min_samples)
         && args.risk.size_premium_ppm == 0
         && args.liquidation_fee_bps <= MAX_LIQUIDATION_FEE_BPS
         && args.insurance_fee_bps <= MAX_LIQUIDATION_FEE_BPS;
     if !ok {
         msg!(
-            "contract size {} min size {} size premium {} (options: 0) fees {} {}",
+            "contract size {} min size {} samples {} size premium {} (options: 0) fees {} {}",
             args.contract_size,
             args.min_size,
+            args.min_samples,
             args.risk.size_premium_ppm,
             args.liquidation_fee_bps,
             args.insurance_fee_bps

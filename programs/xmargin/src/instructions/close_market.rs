@@ -16,7 +16,7 @@ pub struct CloseMarket<'info> {
     pub rent_to: UncheckedAccount<'info>,
 }
 
-/// Admin: closes a settled dated future once no account holds a position
+/// Admin: closes a settled dated future or option once no account holds a position
 /// slot in it (open interest and unsettled PnL all gone). Its index is
 /// never reused.
 pub fn handle_close_market(ctx: Context<CloseMarket>) -> Result<()> {

@@ -2,9 +2,11 @@ use anchor_lang::prelude::*;
 use xmargin_risk::HealthBand;
 
 use crate::errors::XmarginError;
-use crate::events::MarginCall;
-use crate::health::{build_health_cache, summary, to_quote_native, HealthContext, PriceRules};
+use crate::events::{MarginCall, PortfolioHealth, UnderlyingRequirementView};
+use crate::health::{build_health_cache, risk_error, summary, to_quote_native, HealthContext, PriceRules};
 use crate::state::{Group, MarginAccount};
+use xmargin_risk::portfolio::PortfolioReport;
+use xmargin_risk::{Fixed, Rounding};
 
 /// Remaining accounts: the health accounts (see `crate::health`).
 #[derive(Accounts)]
@@ -34,7 +36,8 @@ pub fn band_code(band: HealthBand) -> u8 {
 
 /// Read-only and permissionless: returns [`HealthView`] as return data, so
 /// wallets and keepers can simulate it. Emits `MarginCall` when the account
-/// is in the margin-call band.
+/// is in the margin-call band, and in portfolio mode `PortfolioHealth`:
+/// each underlying's requirement and worst scenario.
 pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
     let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
     let account = ctx.accounts.account.load()?;
@@ -45,6 +48,8 @@ pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -
         rules: PriceRules::VIEW,
     };
     let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
+    // Portfolio mode: the books once for the three health types and the event.
+    let report = cache.portfolio_report().map_err(risk_error)?;
     let s = summary(&cache)?;
     let view = HealthView {
         init: to_quote_native(s.init),
@@ -59,5 +64,30 @@ pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -
             maint_health: view.maint
         });
     }
+    if let Some(report) = report {
+        emit_portfolio_health(ctx.accounts.account.key(), &report);
+    }
     Ok(view)
+}
+
+/// `PortfolioHealth` of a portfolio-mode report (none when the account was
+/// valued linearly: an option at its bounds, see `crate::health::portfolio`).
+fn emit_portfolio_health(account: Pubkey, report: &PortfolioReport) {
+    let up = |v: Fixed| v.to_i64(Rounding::Ceil).unwrap_or(i64::MAX);
+    let underlyings = report
+        .books
+        .iter()
+        .map(|b| UnderlyingRequirementView {
+            underlying: b.init.underlying,
+            init_requirement: up(b.init.requirement),
+            maint_requirement: up(b.requirement.maint),
+            init_linear: up(b.init.linear),
+            worst_loss: up(b.init.worst_loss),
+            init_contingency: up(b.init.contingency),
+            worst_scenario: b.init.worst_scenario.and_then(|k| i16::try_from(k).ok()).unwrap_or(-1),
+        })
+        .collect::<Vec<_>>();
+    if !underlyings.is_empty() {
+        emit!(PortfolioHealth { account, underlyings });
+    }
 }

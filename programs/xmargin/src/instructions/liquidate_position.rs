@@ -17,10 +17,10 @@ use crate::liquidation::{
     check_liquidator, check_liquidator_init, quote_decimals_if_unpaused, update_liqee_flags,
 };
 use crate::oracle::read_pyth;
-use crate::state::{
-    account_flags, market_kind, market_status, Bank, Group, MarginAccount, Market, GROUP_SEED,
-};
+use crate::state::{account_flags, market_status, Bank, Group, MarginAccount, Market, GROUP_SEED};
 use crate::token::{self, TOKEN_PROGRAM_ID};
+
+mod option;
 
 /// Remaining accounts: the liquidatee's health accounts (its quote-token
 /// position opened in its first free slot if it has none and a slot is
@@ -54,18 +54,24 @@ pub struct LiquidatePosition<'info> {
 }
 
 /// A sized step: contracts moved, the liquidator's price per contract and
-/// the insurance fee in quote native.
+/// the insurance fee in quote native; options: LiquidationEnd health after
+/// the step with the fee paid in full (exact), the model value and the
+/// insurance fee per contract.
 struct Step {
     contracts: i64,
     price: u64,
     insurance_fee: u64,
     bonus: Fixed,
     liq_end_before: Fixed,
+    liq_end_after: Option<Fixed>,
+    option: Option<(u64, u64)>,
 }
 
 /// Permissionless: the liquidator takes over part of the liquidatee's
 /// position in one perpetual or future at the oracle price less the
 /// liquidation fee (a long is bought below the oracle, a short sold above),
+/// or in one option at the model value of its fresh risk array less or plus
+/// the fee (`option`: on the value for a long, on spot for a short),
 /// and the liquidatee pays the insurance fee on the notional into the
 /// insurance fund. Both fees together are the bonus, capped at the account's
 /// equity over its debts while it is solvent (as for tokens). The step is
@@ -98,7 +104,14 @@ pub fn handle_liquidate_position<'info>(
     let liqee_health = split_health_accounts(&liqee, ctx.remaining_accounts, false)?;
     let liqor_accounts = &ctx.remaining_accounts[liqee_health.len()..];
     let mut cache = build_liquidatee_cache_from(&hctx, &liqee, &liqee_health)?;
-    let step = size_step(&*a.market.load()?, &cache, &oracle, &liqee, max_contracts, slots.0, now)?;
+    let step = size_for_market(
+        &*a.market.load()?,
+        &cache,
+        oracle,
+        &liqee,
+        (max_contracts, slots.0, quote_index),
+        now,
+    )?;
 
     // Move the position and charge the insurance fee.
     let mut market = a.market.load_mut()?;
@@ -114,16 +127,7 @@ pub fn handle_liquidate_position<'info>(
         Some(q) => charge_insurance_fee(&ctx, &mut liqee, q, step.insurance_fee)?,
         None => 0,
     };
-    let base = base_of(&market, -step.contracts)?;
-    let cash = Fixed::from_i64(-step.contracts)
-        .checked_mul_floor(Fixed::from_u64(step.price))
-        .map_err(risk_error)?;
-    cache.adjust_derivative(index, base, cash).map_err(risk_error)?;
-    if let (Some(q), true) = (quote_index, fee_paid > 0) {
-        let paid = Fixed::from_u64(fee_paid).checked_neg().map_err(risk_error)?;
-        cache.adjust_token_balance(q, paid).map_err(risk_error)?;
-    }
-    let liq_end_after = cache.health(HealthType::LiquidationEnd).map_err(risk_error)?;
+    let liq_end_after = liq_end_after(&mut cache, &market, &step, (quote_index, fee_paid))?;
     close_if_empty(&mut liqee, &mut market)?;
     drop(market);
 
@@ -146,12 +150,13 @@ pub fn handle_liquidate_position<'info>(
         liqee_liq_end_after: to_quote_native(liq_end_after),
         liqor_init_after: to_quote_native(liqor_init),
     });
+    option::emit_option_details(a.market.key(), a.liqee.key(), &step);
     Ok(())
 }
 
-type Prepared = (HealthContext, OraclePrice, (usize, usize), Option<u16>);
+type Prepared = (HealthContext, Option<OraclePrice>, (usize, usize), Option<u16>);
 
-/// Market live and priced, funding settled on both positions, the
+/// Market live and priced (options: when valued), funding settled on both positions, the
 /// liquidator's slot and the liquidatee's quote slot opened (the health
 /// accounts list them), the quote bank accrued.
 fn prepare(
@@ -164,12 +169,7 @@ fn prepare(
 ) -> Result<Prepared> {
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
-    // Option positions are not liquidated by position yet (issue 13, later):
-    // liquidate_token takes such an account's collateral.
-    if market.is_option() {
-        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
-    }
-    // An expired future settles at its settlement price (settle_expired), never by liquidation.
+    // An expired future or option settles at its settlement price (settle_expired), never by liquidation.
     if market.status != market_status::ACTIVE || market.is_expired(now) {
         return Err(error!(XmarginError::MarketExpired).with_values((now, market.expiry_ts)));
     }
@@ -179,7 +179,13 @@ fn prepare(
         now,
         rules: PriceRules::position_liquidation(market.market_index),
     };
-    let oracle = market_oracle_price(&hctx, &market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
+    // A perpetual or future is priced at the oracle; an option at its risk
+    // array, read (strictly, oracle included) when the liquidatee is valued.
+    let oracle = if market.is_option() {
+        None
+    } else {
+        Some(market_oracle_price(&hctx, &market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?)
+    };
     let liqee_slot = existing_position(liqee, &mut market)?;
     let liqor_slot = prepare_position(liqor, &mut market)?;
     let mut bank = ctx.accounts.quote_bank.load_mut()?;
@@ -191,6 +197,24 @@ fn prepare(
     // insurance fee rather than leave the account unliquidatable.
     let quote_index = liqee.token_position_mut_or_open(bank.token_index).map(|_| bank.token_index);
     Ok((hctx, oracle, (liqee_slot, liqor_slot), quote_index))
+}
+
+/// Sizes the step: an option at the model value of its risk array
+/// (`option`), a perpetual or future at the oracle (`size_step`).
+fn size_for_market(
+    market: &Market,
+    cache: &HealthCache,
+    oracle: Option<OraclePrice>,
+    liqee: &MarginAccount,
+    (max_contracts, slot, quote_index): (u64, usize, Option<u16>),
+    now: i64,
+) -> Result<Step> {
+    if market.is_option() {
+        return option::size_option_step(market, cache, liqee, (max_contracts, slot, quote_index), now);
+    }
+    // `prepare` prices every market but options at its oracle.
+    let oracle = oracle.ok_or(error!(XmarginError::WrongMarketKind))?;
+    size_step(market, cache, &oracle, liqee, max_contracts, slot, now)
 }
 
 /// Sizes the step from the liquidatee's cache (module docs of
@@ -209,11 +233,8 @@ fn size_step(
     let fees = liq_fee.checked_add(market.insurance_fee.get()).map_err(risk_error)?;
     let bonus = equity_bonus(cache, fees).map_err(risk_error)?;
     let being = liqee.has_flag(account_flags::BEING_LIQUIDATED);
-    let sized = max_position_liquidation(cache, market.market_index, bonus, being).map_err(|e| match e {
-        xmargin_risk::RiskError::NotLiquidatable => error!(XmarginError::NotLiquidatable),
-        xmargin_risk::RiskError::LiquidationNotImproving => error!(XmarginError::LiquidationNotImproving),
-        other => risk_error(other),
-    })?;
+    let sized =
+        max_position_liquidation(cache, market.market_index, bonus, being).map_err(liquidation_error)?;
     let held = liqee.derivatives[slot].base_contracts;
     let size = Fixed::from_u64(market.contract_size);
     let whole = sized
@@ -255,7 +276,42 @@ fn size_step(
         insurance_fee: insurance_fee.max(0).unsigned_abs(),
         bonus,
         liq_end_before: sized.health_before,
+        liq_end_after: None,
+        option: None,
     })
+}
+
+/// The liquidatee's LiquidationEnd health after the fill and the fee: the
+/// sizing's exact value when it has one and the fee was paid in full, else
+/// the cache moved as the accounts were.
+fn liq_end_after(
+    cache: &mut HealthCache,
+    market: &Market,
+    step: &Step,
+    (quote_index, fee_paid): (Option<u16>, u64),
+) -> Result<Fixed> {
+    if let (Some(h), true) = (step.liq_end_after, fee_paid == step.insurance_fee) {
+        return Ok(h);
+    }
+    let base = base_of(market, -step.contracts)?;
+    let cash = Fixed::from_i64(-step.contracts)
+        .checked_mul_floor(Fixed::from_u64(step.price))
+        .map_err(risk_error)?;
+    cache.adjust_derivative(market.market_index, base, cash).map_err(risk_error)?;
+    if let (Some(q), true) = (quote_index, fee_paid > 0) {
+        let paid = Fixed::from_u64(fee_paid).checked_neg().map_err(risk_error)?;
+        cache.adjust_token_balance(q, paid).map_err(risk_error)?;
+    }
+    cache.health(HealthType::LiquidationEnd).map_err(risk_error)
+}
+
+/// The sizing engine's refusals by name.
+fn liquidation_error(e: xmargin_risk::RiskError) -> Error {
+    match e {
+        xmargin_risk::RiskError::NotLiquidatable => error!(XmarginError::NotLiquidatable),
+        xmargin_risk::RiskError::LiquidationNotImproving => error!(XmarginError::LiquidationNotImproving),
+        other => risk_error(other),
+    }
 }
 
 /// Takes the insurance fee from the liquidatee's quote balance (a borrow

@@ -1,6 +1,6 @@
 //! Market parameters as admins write them (integers in basis points), their
 //! bounds, and their conversion into the stored fixed-point values. Shared by
-//! `add_market` and `update_market`.
+//! `add_market`, `add_option_market` and `update_market`.
 use anchor_lang::prelude::*;
 use xmargin_risk::{Fixed, Rounding};
 
@@ -18,6 +18,12 @@ pub const MIN_TWAP_WINDOW_SECS: u32 = 3_600;
 pub const MAX_TWAP_WINDOW_SECS: u32 = 86_400;
 /// Most expiry samples a settlement may require (one per second of the window).
 pub const MAX_MIN_SAMPLES: u32 = 1_800;
+/// Whether a dated market's `min_samples` (samples its time-weighted
+/// settlement price needs) is within `1..=MAX_MIN_SAMPLES`: futures
+/// (`add_market`) and options (`add_option_market`) alike.
+pub fn min_samples_valid(min_samples: u32) -> bool {
+    (1..=MAX_MIN_SAMPLES).contains(&min_samples)
+}
 /// Parts per million of the size premium's unit.
 pub const PPM: u64 = 1_000_000;
 /// Largest size premium: 1 per √contract (a single contract may then carry

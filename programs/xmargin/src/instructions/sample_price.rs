@@ -17,14 +17,15 @@ pub struct SamplePrice<'info> {
 }
 
 /// Permissionless: records a fresh, certain oracle price into a dated
-/// future's settlement samples during the 30 minutes before expiry. Each
-/// sample weighs the seconds since the previous one (the first: since the
-/// window opened), so cranking often cannot tilt the mean.
+/// future's or an option's settlement samples during the 30 minutes before
+/// expiry (perpetuals: `WrongMarketKind`). Each sample weighs the seconds
+/// since the previous one (the first: since the window opened), so cranking
+/// often cannot tilt the mean.
 pub fn handle_sample_price(ctx: Context<SamplePrice>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
     let mut market = ctx.accounts.market.load_mut()?;
-    if market.kind != market_kind::FUTURE {
+    if market.is_perpetual() {
         return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
     }
     if market.status != market_status::ACTIVE {

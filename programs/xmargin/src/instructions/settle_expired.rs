@@ -1,11 +1,13 @@
 use anchor_lang::prelude::*;
+use xmargin_risk::options::intrinsic::expiry_pnl;
 use xmargin_risk::settlement::{settlement_rule, SettlementRule, SettlementSource, SETTLEMENT_TIMEOUT_SECS};
-use xmargin_risk::{Fixed, Rounding};
+use xmargin_risk::Fixed;
 
 use super::sample_price::samples_of;
 use crate::derivatives::{close_if_empty, existing_position};
 use crate::errors::XmarginError;
 use crate::events::{MarketSettled, PositionSettled};
+pub use crate::expiry::{settlement_price_per_contract, settlement_value_per_contract};
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
 use crate::oracle::read_pyth;
 use crate::state::{market_kind, market_status, Group, MarginAccount, Market};
@@ -21,17 +23,24 @@ pub struct SettleExpired<'info> {
     pub account: AccountLoader<'info, MarginAccount>,
 }
 
-/// Permissionless, after a dated future's expiry:
+/// Permissionless, after a dated future's or an option's expiry:
 /// 1. the first call fixes the settlement price: the time-weighted mean of
 ///    the samples if there are at least `min_samples` covering 15 minutes,
 ///    else a fresh, certain oracle price published within its max age after
 ///    expiry, else (an hour after expiry) the mean of fewer samples, the
 ///    stable price if it moved in the sampling window, or a revived oracle;
 /// 2. the account's position becomes realised PnL,
-///    `contracts · price per contract − quote_cost`, with the settlement
-///    price rounded once to the nearest whole quote native unit per contract
-///    ([`settlement_price_per_contract`]); its base and open interest leave
-///    the market; the PnL then settles through `settle_pnl` without a window.
+///    `contracts · value per contract − quote_cost`
+///    ([`settlement_value_per_contract`]: a future's settlement price per
+///    contract rounded once to the nearest whole quote native unit; an
+///    option's intrinsic value at that price, `max(S − K, 0)` for a call,
+///    `max(K − S, 0)` for a put: cash-settled, exercised automatically in the
+///    money); its base and open interest leave the market; the PnL then
+///    settles through `settle_pnl` without a window;
+/// 3. a position already settled (only realised PnL left) is refused,
+///    `PositionAlreadySettled`, nothing changed; unless this call fixed the
+///    price (a position closed before expiry still lets anyone holding a
+///    slot settle the market, so its realised PnL and the market can close).
 ///
 /// Every account's value is an integer and the values of all positions sum
 /// to zero (longs = shorts), so nothing is left over: flooring each side's
@@ -42,24 +51,40 @@ pub fn handle_settle_expired(ctx: Context<SettleExpired>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
     let mut market = ctx.accounts.market.load_mut()?;
-    if market.kind != market_kind::FUTURE {
-        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
-    }
-    if !market.is_expired(now) {
-        return Err(error!(XmarginError::MarketNotSettled).with_values((now, market.expiry_ts)));
-    }
-    if market.status == market_status::ACTIVE {
+    check_expired(&market, now)?;
+    let fixing = market.status == market_status::ACTIVE;
+    if fixing {
         fix_settlement_price(&ctx, &mut market, quote_decimals, now)?;
     }
     let mut account = ctx.accounts.account.load_mut()?;
     let slot = existing_position(&mut account, &mut market)?;
+    let position = &account.derivatives[slot];
+    if position.base_contracts == 0 && position.quote_cost == 0 {
+        if fixing {
+            // This call fixed the price; the position (closed before expiry) has nothing to turn.
+            return Ok(());
+        }
+        return Err(error!(XmarginError::PositionAlreadySettled)
+            .with_values((market.market_index, position.realized_pnl)));
+    }
     let keys = (ctx.accounts.market.key(), ctx.accounts.account.key());
     settle_expired_position(&mut account, slot, &mut market, keys)?;
     close_if_empty(&mut account, &mut market)
 }
 
+/// Dated futures and options settle once expired; perpetuals never.
+fn check_expired(market: &Market, now: i64) -> Result<()> {
+    if market.is_perpetual() {
+        return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
+    }
+    if !market.is_expired(now) {
+        return Err(error!(XmarginError::MarketNotSettled).with_values((now, market.expiry_ts)));
+    }
+    Ok(())
+}
+
 /// Turns the position in slot `slot` of a settled market into realised PnL
-/// at the settlement price per contract; its base leaves the open
+/// at the settlement value per contract; its base leaves the open
 /// interest; emits `PositionSettled` (`keys`: the market's and the
 /// account's addresses). Also used by `settle_pnl`, so PnL settles at the
 /// same rounded value whether or not the account's `settle_expired` ran first.
@@ -69,12 +94,10 @@ pub fn settle_expired_position(
     market: &mut Market,
     (market_key, account_key): (Pubkey, Pubkey),
 ) -> Result<()> {
-    let price = settlement_price_per_contract(market)?;
+    let value = settlement_value_per_contract(market)?;
     let position = &mut account.derivatives[slot];
     let contracts = position.base_contracts;
-    let value = i64::try_from(i128::from(contracts) * i128::from(price))
-        .map_err(|_| error!(XmarginError::MathOverflow))?;
-    let realized = value.checked_sub(position.quote_cost).ok_or(error!(XmarginError::MathOverflow))?;
+    let realized = expiry_pnl(contracts, value, position.quote_cost).map_err(risk_error)?;
     position.realized_pnl =
         position.realized_pnl.checked_add(realized).ok_or(error!(XmarginError::MathOverflow))?;
     position.base_contracts = 0;
@@ -89,21 +112,6 @@ pub fn settle_expired_position(
         open_interest: market.open_interest,
     });
     Ok(())
-}
-
-/// The settlement price per contract in whole quote native units, rounded
-/// to the nearest (half up): the price has no protocol side, and the
-/// nearest unit undoes the binary rounding of a decimal oracle price
-/// ($151.50 is 0.1515 per native unit stored a hair low; × 10^7 = 1,515,000).
-pub fn settlement_price_per_contract(market: &Market) -> Result<i64> {
-    let size = i64::try_from(market.contract_size).map_err(|_| error!(XmarginError::MathOverflow))?;
-    market
-        .settlement_price
-        .get()
-        .checked_mul_int(size)
-        .and_then(|v| v.checked_add(Fixed::HALF))
-        .and_then(|v| v.to_i64(Rounding::Floor))
-        .map_err(risk_error)
 }
 
 /// Fixes the settlement price and stops the market

@@ -33,8 +33,9 @@ pub struct SettlePnl<'info> {
 /// Permissionless: moves PnL of one market into quote-token balances, from
 /// an account that lost to one that won, up to the smaller of the winner's
 /// settleable profit and the loser's loss (both at the oracle price; in a
-/// settled future both positions are first settled as `settle_expired`
-/// does, at the settlement price per contract):
+/// settled future or option both positions are first settled as
+/// `settle_expired` does, at the settlement value per contract; an option
+/// market settles PnL only then: before, its PnL is a model value, not cash):
 /// - realised profit always settles; unrealised profit only up to
 ///   `settle_fraction · |base| · stable price` per 24 h window;
 /// - refused while the oracle is further from the stable price than the
@@ -53,8 +54,8 @@ pub fn handle_settle_pnl(ctx: Context<SettlePnl>) -> Result<()> {
     let group = ctx.accounts.group.load()?;
     let mut market = ctx.accounts.market.load_mut()?;
     market.apply_due_params(now);
-    // Option PnL is valued at the model, not the oracle: not settled here yet.
-    if market.is_option() {
+    // Before its expiry settlement an option's PnL is a model value, not cash.
+    if market.is_option() && market.status != market_status::SETTLED {
         return Err(error!(XmarginError::WrongMarketKind).with_values((market.kind, market_kind::FUTURE)));
     }
     let price = settle_price(&ctx, &group, &mut market, now)?;

@@ -9,11 +9,14 @@ use crate::errors::XmarginError;
 use crate::events::Traded;
 use crate::health::derivatives::init_contribution;
 use crate::health::{
-    init_health_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native, HealthContext,
-    PriceRules,
+    build_health_cache_from, linear_init_health_from, market_oracle_price, risk_error, split_health_accounts,
+    to_quote_native, HealthAccounts, HealthContext, PriceRules,
 };
-use crate::oracle::read_pyth;
-use crate::state::{account_flags, market_status, pause, Group, MarginAccount, Market};
+use crate::oracle::{read_pyth, PythReading};
+use crate::state::{account_flags, market_status, pause, DerivativePosition, Group, MarginAccount, Market};
+use xmargin_risk::health::HealthCache;
+use xmargin_risk::perp::base_native;
+use xmargin_risk::HealthType;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TradeArgs {
@@ -124,15 +127,20 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     // Init health alone (no cache: two accounts of 16 + 16 positions would
     // not fit the heap). The fill changes only this market's contribution, so
     // after = before − its contribution before + its contribution after:
-    // exactly the sum recomputed.
-    let before =
-        (init_health_from(&hctx, &buyer, &buyer_health)?, init_health_from(&hctx, &seller, &seller_health)?);
+    // exactly the sum recomputed. A portfolio-mode side builds its cache
+    // only when linear mode would leave it below 0 (`SideHealth`).
+    let mut sides_health = {
+        let market = sides.market.load()?;
+        let fill = |slot, delta| Fill { market: &market, reading: &reading, slot, delta, price: args.price };
+        (
+            SideHealth::before(&hctx, &buyer, &buyer_health, fill(buyer_slot, size))?,
+            SideHealth::before(&hctx, &seller, &seller_health, fill(seller_slot, -size))?,
+        )
+    };
+    let before = (sides_health.0.init()?, sides_health.1.init()?);
+    let positions_before = (buyer.derivatives[buyer_slot], seller.derivatives[seller_slot]);
 
     let mut market = sides.market.load_mut()?;
-    let contribution = |account: &MarginAccount, slot: usize, market: &Market| {
-        init_contribution(&hctx, market, &reading, &account.derivatives[slot])
-    };
-    let old = (contribution(&buyer, buyer_slot, &market)?, contribution(&seller, seller_slot, &market)?);
     let base_before =
         longs(buyer.derivatives[buyer_slot].base_contracts, seller.derivatives[seller_slot].base_contracts);
     let buyer_fill = fill_position(&mut buyer.derivatives[buyer_slot], size, args.price)?;
@@ -142,8 +150,10 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     let cap = market.risk_params(now).open_interest_cap;
     update_open_interest(&mut market, base_before, base_after, cap)?;
 
-    let new = (contribution(&buyer, buyer_slot, &market)?, contribution(&seller, seller_slot, &market)?);
-    let after = (shift(before.0, old.0, new.0)?, shift(before.1, old.1, new.1)?);
+    let after = (
+        sides_health.0.after(&market, &positions_before.0, &buyer.derivatives[buyer_slot])?,
+        sides_health.1.after(&market, &positions_before.1, &seller.derivatives[seller_slot])?,
+    );
     check_side(before.0, after.0)?;
     check_side(before.1, after.1)?;
 
@@ -185,9 +195,78 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     Ok(())
 }
 
-/// `health − old + new`.
-fn shift(health: Fixed, old: Fixed, new: Fixed) -> Result<Fixed> {
-    health.checked_sub(old).and_then(|h| h.checked_add(new)).map_err(risk_error)
+/// One side of a fill, for its health check.
+struct Fill<'a> {
+    market: &'a Market,
+    reading: &'a PythReading,
+    slot: usize,
+    /// Contracts the side buys (< 0: sells).
+    delta: i64,
+    price: u64,
+}
+
+/// One side's Init health around the fill. Linear mode sums contributions,
+/// so the fill shifts it by the market's change (computed before the fill
+/// on a copy of the position). Portfolio mode nets per underlying: a side
+/// whose linear Init after the fill is ≥ 0 passes on that lower bound
+/// (portfolio mode never charges more; the event reports the bound); else
+/// its cache is built, adjusted by the fill and recomputed.
+enum SideHealth {
+    Linear { before: Fixed, after: Fixed },
+    Portfolio(Box<HealthCache>),
+}
+
+impl SideHealth {
+    fn before<'a, 'info>(
+        hctx: &HealthContext,
+        account: &MarginAccount,
+        health: &HealthAccounts<'a, 'info>,
+        fill: Fill,
+    ) -> Result<SideHealth> {
+        let before = linear_init_health_from(hctx, account, health)?;
+        let was = &account.derivatives[fill.slot];
+        let mut now = *was;
+        fill_position(&mut now, fill.delta, fill.price)?;
+        let old = init_contribution(hctx, fill.market, fill.reading, was)?;
+        let new = init_contribution(hctx, fill.market, fill.reading, &now)?;
+        let after = before.checked_sub(old).and_then(|h| h.checked_add(new)).map_err(risk_error)?;
+        if !account.is_portfolio_mode() || !after.is_negative() {
+            return Ok(SideHealth::Linear { before, after });
+        }
+        Ok(SideHealth::Portfolio(Box::new(build_health_cache_from(hctx, account, health)?)))
+    }
+
+    fn init(&self) -> Result<Fixed> {
+        match self {
+            SideHealth::Linear { before, .. } => Ok(*before),
+            SideHealth::Portfolio(cache) => cache.health(HealthType::Init).map_err(risk_error),
+        }
+    }
+
+    /// Init health after the position moved from `was` to `now`.
+    fn after(
+        &mut self,
+        market: &Market,
+        was: &DerivativePosition,
+        now: &DerivativePosition,
+    ) -> Result<Fixed> {
+        match self {
+            SideHealth::Linear { after, .. } => Ok(*after),
+            SideHealth::Portfolio(cache) => {
+                let base = |p: &DerivativePosition| base_native(p.base_contracts, market.contract_size);
+                let cost = |p: &DerivativePosition| {
+                    Fixed::from_i64(p.quote_cost).checked_sub(Fixed::from_i64(p.realized_pnl))
+                };
+                let mut step = || -> xmargin_risk::RiskResult<Fixed> {
+                    let delta_base = base(now)?.checked_sub(base(was)?)?;
+                    let delta_cost = cost(now)?.checked_sub(cost(was)?)?;
+                    cache.adjust_derivative(market.market_index, delta_base, delta_cost)?;
+                    cache.health(HealthType::Init)
+                };
+                step().map_err(risk_error)
+            }
+        }
+    }
 }
 
 /// A side must end at Init ≥ 0, or not below where it started.

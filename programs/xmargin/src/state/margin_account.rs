@@ -23,7 +23,12 @@ pub mod account_flags {
     /// changes token balances recomputes it (`refresh_bankrupt_flag`), so it
     /// clears as soon as the account holds an asset again or owes nothing.
     pub const BANKRUPT: u8 = 1 << 1;
-    /// Margin computed in portfolio mode (opt-in).
+    /// Margin computed in portfolio mode (opt-in): the account's margin-mode
+    /// field, in the flags byte so the account's size does not change.
+    /// Clear (linear) when the account is created; set and cleared only by
+    /// `set_margin_mode`, each time only if the account is healthy (Init ≥ 0)
+    /// in the new mode. Closing the account drops it with the account: one
+    /// re-created at the same address starts linear.
     pub const PORTFOLIO_MODE: u8 = 1 << 2;
 }
 
@@ -105,6 +110,11 @@ impl MarginAccount {
 
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Whether health is computed in portfolio mode ([`account_flags::PORTFOLIO_MODE`]).
+    pub fn is_portfolio_mode(&self) -> bool {
+        self.has_flag(account_flags::PORTFOLIO_MODE)
     }
 
     /// The active token positions, in slot order (the order health accounts follow).

@@ -1,0 +1,93 @@
+//! Portfolio mode on-chain (`xmargin_risk::portfolio`): an account with
+//! `PORTFOLIO_MODE` nets every position on one underlying (its spot balance
+//! or borrow, perpetuals, futures, options) into one book charged the worst
+//! loss over the scenario grid plus contingencies, never more than linear
+//! mode would charge the same legs.
+//!
+//! - **Books**: a derivative's underlying is its market's
+//!   `underlying_token_index`; a token position nets with them when the
+//!   account holds an open derivative position (non-zero size) on that
+//!   token. Other tokens (the quote token, collateral with no open position
+//!   on it) keep their linear weights. A book's worst loss is scaled so the
+//!   grid's largest move charges an unhedged spot leg at least its bank's
+//!   haircut (`xmargin_risk::portfolio`): a token riskier than the grid
+//!   assumes keeps its margin, a hedged book its netting.
+//! - **Options** are read from their market's stored risk array (the one
+//!   `value_option` takes the value and Δ from): health only multiplies and
+//!   adds. The grid and contingencies are the program's constants
+//!   (`crate::options::portfolio_params`); an array on another grid is
+//!   refused by the freshness rule.
+//! - **An option valued at its bounds** (its oracle or array not usable,
+//!   possible only under the fallback rules of a liquidation or the check
+//!   that clears `BEING_LIQUIDATED`) has no scenario P&L to net: the account
+//!   is then valued in linear mode, which never counts more health than
+//!   portfolio mode (conservative, as a stale price is elsewhere).
+use anchor_lang::prelude::*;
+use xmargin_risk::health::{DerivativeInfo, HealthCache, MarginMode, TokenInfo};
+use xmargin_risk::options::risk_array::RiskArray;
+
+use super::options::portfolio_array;
+use super::{risk_error, HealthContext};
+use crate::options::portfolio_params;
+use crate::oracle::PythReading;
+use crate::state::{DerivativePosition, Market};
+
+/// The option risk arrays collected while valuing an account's positions
+/// (`enabled`: the account is valued in portfolio mode).
+pub struct Arrays {
+    enabled: bool,
+    /// An option was valued at its bounds: value the account linearly.
+    bounded: bool,
+    arrays: Vec<(u16, RiskArray)>,
+}
+
+impl Arrays {
+    pub fn new(enabled: bool) -> Arrays {
+        Arrays { enabled, bounded: false, arrays: Vec::new() }
+    }
+
+    /// Collects the array of an option position (portfolio mode only).
+    pub fn add(
+        &mut self,
+        ctx: &HealthContext,
+        market: &Market,
+        reading: &PythReading,
+        position: &DerivativePosition,
+    ) -> Result<()> {
+        if !self.enabled || !market.is_option() || self.bounded {
+            return Ok(());
+        }
+        match portfolio_array(ctx, market, reading, position)? {
+            Some(a) => self.arrays.push((market.market_index, a)),
+            None => {
+                msg!(
+                    "portfolio account valued in linear mode: option market {} at its bounds",
+                    market.market_index
+                );
+                self.bounded = true;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The cache of the valued positions: in portfolio mode (tokens on a
+/// derivative's underlying marked to net, the stored arrays attached)
+/// unless `arrays` is disabled or an option was valued at its bounds.
+pub fn into_cache(
+    mut tokens: Vec<TokenInfo>,
+    derivatives: Vec<DerivativeInfo>,
+    arrays: Arrays,
+) -> Result<HealthCache> {
+    if !arrays.enabled || arrays.bounded {
+        return HealthCache::new(tokens, derivatives, MarginMode::Linear).map_err(risk_error);
+    }
+    for t in tokens.iter_mut() {
+        let open_on_it = derivatives.iter().any(|d| d.underlying == t.token_index && !d.base.is_zero());
+        if open_on_it {
+            *t = t.with_underlying(t.token_index);
+        }
+    }
+    let mode = MarginMode::Portfolio(portfolio_params()?);
+    Ok(HealthCache::new(tokens, derivatives, mode).map_err(risk_error)?.with_risk_arrays(arrays.arrays))
+}
