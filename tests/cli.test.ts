@@ -1,7 +1,8 @@
 /**
  * The Rust CLI's admin and user commands (`xmargin`, crates/cli) against a real
  * validator over JSON-RPC: create a group, list banks from the deploy config's
- * format, open an account, deposit, borrow, repay, show. Runs in rpc mode
+ * format, open an account, deposit, borrow, repay, show; list an option
+ * series, refresh its risk arrays, raise a volatility. Runs in rpc mode
  * (scripts/localnet test builds the binary); skipped on the in-process SVM.
  */
 import assert from "node:assert/strict";
@@ -16,6 +17,7 @@ import {
 } from "@solana/spl-token";
 import { Keypair, SystemProgram } from "@solana/web3.js";
 import { XmarginClient } from "../app/src/client.ts";
+import { clusterTime } from "../app/src/estimate.ts";
 import type { DeployConfig } from "../app/src/deploy.ts";
 import { groupAddress } from "../app/src/pda.ts";
 import { assertProgramFresh, makeHarness, ROOT } from "./support/harness.ts";
@@ -34,13 +36,18 @@ test("xmargin CLI: admin and user commands over JSON-RPC", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "xmargin-cli-"));
   const keypair = join(dir, "me.json");
   writeFileSync(keypair, JSON.stringify(Array.from(me.secretKey)));
-  const cli = (...args: string[]) => {
+  const run = (...args: string[]) => {
     const r = spawnSync(bin, [...args, "--rpc-url", process.env.ANCHOR_PROVIDER_URL!, "--keypair", keypair],
       { encoding: "utf8", timeout: 60_000 });
-    const out = `${r.stdout}${r.stderr}`;
-    assert.equal(r.status, 0, `xmargin ${args.join(" ")}:\n${out}`);
-    return out;
+    assert.equal(r.status, 0, `xmargin ${args.join(" ")}:\n${r.stdout}${r.stderr}`);
+    return r;
   };
+  const cli = (...args: string[]) => {
+    const r = run(...args);
+    return `${r.stdout}${r.stderr}`;
+  };
+  /** `--output json`: stdout is the document alone (the program's off-chain logs go to stderr). */
+  const cliJson = (...args: string[]) => JSON.parse(run(...args, "--output", "json").stdout);
 
   // Mints (USDC 6, SOL 9) owned by `me`, and my token accounts.
   const usdc = Keypair.generate();
@@ -105,6 +112,21 @@ test("xmargin CLI: admin and user commands over JSON-RPC", async (t) => {
   assert.equal(mine.band, "healthy");
   assert.equal(mine.tokens[1].balance, "10.000000000");
   assert.ok(mine.tokens[1].liquidation_price.price > 0, "a SOL price liquidates the 300 USDC debt");
+
+  // An option series (the shipped entry, two strikes, one expiry 30 days out): listed with each first
+  // risk array, refreshed by anyone, shown with the arrays' status.
+  const expiry = (await clusterTime(client)) + 30n * 86_400n;
+  const listed = cliJson("add-option-series", "--group", g, "--series-config", join(ROOT, "crates/cli/configs/sol-options.json"),
+    "--strikes", "1500000,1650000", "--expiries", `${expiry}`);
+  assert.deepEqual(listed.markets.map((m: { name: string }) => m.name.slice(0, 8)), ["SOL-150C", "SOL-150P", "SOL-165C", "SOL-165P"]);
+  assert.equal(listed.signatures.length, 8, "each market listed, then its first risk array");
+  const refreshed = cliJson("update-risk-array", "--group", g);
+  assert.equal(refreshed.markets.length, 4);
+  const raised = cliJson("set-volatility", "--group", g, "--market-index", "0", "--volatility-bps", "7000");
+  assert.equal(raised.volatility_bps, 7_000);
+  const options = cliJson("show", "--group", g).markets
+    .map((m: { option: { risk_array: string } | null }) => m.option?.risk_array);
+  assert.deepEqual(options, ["stale", "fresh", "fresh", "fresh"], "a raised volatility makes the array stale");
 
   // Bad input is refused with a reason and a non-zero exit.
   const bad = spawnSync(bin, ["deposit", "--group", g, "--token-index", "1", "--amount", "x",

@@ -76,7 +76,11 @@ describe("keeper", () => {
 
     const repaid = debtBefore - -(await w.nativeBalance(borrower.account, "usdc"));
     const seized = solBefore - (await w.nativeBalance(borrower.account, "sol"));
-    assert.equal(liqorUsdcBefore - (await w.nativeBalance(liqor.account, "usdc")), repaid, "the liquidator paid the debt");
+    // On a live validator the bank accrues interest when the liquidation lands (the debt grows,
+    // the liquidator's deposit earns) after our reads: a unit or two either way there.
+    const paid = liqorUsdcBefore - (await w.nativeBalance(liqor.account, "usdc"));
+    const accrual = h.mode === "svm" ? 0n : 2n;
+    assert.ok(paid - repaid <= accrual && repaid - paid <= accrual, `the liquidator paid ${paid}, the debt fell ${repaid}`);
     assert.equal(await w.nativeBalance(liqor.account, "sol"), seized, "the liquidator received the collateral");
 
     // Rate: oracle prices with a 10 % bonus (5 % SOL + 5 % USDC liquidation fees):
@@ -95,7 +99,11 @@ describe("keeper", () => {
     const after = await w.health(borrower.account);
     // The step is whole µUSDC rounded down (never past zero), so it stops within one µUSDC below zero.
     const liqEndAfter = num(after.view.liquidationEnd);
-    assert.ok(liqEndAfter >= -1n && liqEndAfter <= 10_000n, `LiquidationEnd after ${liqEndAfter} µUSDC: zero, and no further`);
+    // On a live validator the debt keeps accruing between the liquidation and this read
+    // (−26 µUSDC seen a few slots later): 1 ppm of the debt left there.
+    const accrued = h.mode === "svm" ? 0n : -(await w.nativeBalance(borrower.account, "usdc")) / 1_000_000n;
+    assert.ok(liqEndAfter >= -1n - accrued && liqEndAfter <= 10_000n,
+      `LiquidationEnd after ${liqEndAfter} µUSDC: zero, and no further`);
     assert.ok(num((await w.health(liqor.account)).view.init) >= 0n, "the liquidator keeps Init health ≥ 0");
     await w.assertVaultInvariant("usdc");
     await w.assertVaultInvariant("sol");

@@ -11,8 +11,8 @@ import { before, test } from "node:test";
 import { createInitializeMint2Instruction, MINT_SIZE, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { Keypair, SystemProgram } from "@solana/web3.js";
 import {
-  type DeployConfig, DeployMismatchError, deploy, fetchLookupTable, groupLookupTableAddresses, missingAddresses,
-  pythFeedAccount, XmarginClient,
+  clusterTime, type DeployConfig, DeployMismatchError, deploy, fetchLookupTable, groupLookupTableAddresses, marketName,
+  missingAddresses, type OptionSeriesConfig, planOptionSeries, pythFeedAccount, XmarginClient,
 } from "@xmargin/client";
 import { bankAddress } from "../app/src/pda.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
@@ -21,6 +21,7 @@ import { solPerpArgs } from "./support/world.ts";
 
 let h: Harness;
 let config: DeployConfig;
+let shippedSeries: OptionSeriesConfig[];
 
 before(async () => {
   assertProgramFresh();
@@ -35,8 +36,10 @@ before(async () => {
     createInitializeMint2Instruction(m.publicKey, [6, 9, 8][i], h.payer.publicKey, null),
   ]), mints);
   const oracles = [oracleAddress("usdc"), oracleAddress("sol"), oracleAddress("btc")];
+  shippedSeries = shipped.optionSeries ?? [];
   config = { ...shipped, groupNum: Math.floor(Math.random() * 1e9), quoteMint: mints[0].publicKey.toBase58(),
-    banks: shipped.banks.map((b, i) => ({ ...b, mint: mints[i].publicKey.toBase58(), oracle: oracles[i].toBase58() })) };
+    banks: shipped.banks.map((b, i) => ({ ...b, mint: mints[i].publicKey.toBase58(), oracle: oracles[i].toBase58() })),
+    optionSeries: [] };
 });
 
 test("deploys once, then changes nothing; update re-applies; contradictions are refused", async () => {
@@ -76,6 +79,37 @@ test("deploys once, then changes nothing; update re-applies; contradictions are 
   await assert.rejects(deploy(h.provider, { ...config, quoteMint: config.banks[1].mint }), DeployMismatchError);
   const swapped = { ...config, banks: [config.banks[1], config.banks[0], config.banks[2]] };
   await assert.rejects(deploy(h.provider, swapped), DeployMismatchError);
+});
+
+test("option series: listed at deploy with their first risk arrays, the table extended; a re-run lists nothing", async () => {
+  assert.equal(shippedSeries.length, 1, "the shipped config lists a SOL series");
+  const [sol] = shippedSeries;
+  assert.deepEqual(planOptionSeries(sol, 9, 6).map((o) => o.name).slice(0, 3), ["SOL-150C-270101", "SOL-150P-270101", "SOL-200C-270101"]);
+  // The shipped terms on a fresh group, expiries relative to the cluster's clock: 2 strikes × 2 expiries × 2 kinds,
+  // one expiry already past (skipped).
+  const probe = new XmarginClient(h.provider, (await deploy(h.provider, { ...config, groupNum: config.groupNum + 1 })).group);
+  const now = await clusterTime(probe);
+  const series: OptionSeriesConfig = { ...sol, strikes: ["1500000", "1650000"], expiries: [Number(now) + 30 * 86_400,
+    Number(now) + 60 * 86_400, Number(now) - 86_400] };
+  const withOptions = { ...config, groupNum: config.groupNum + 1, optionSeries: [series] };
+  const first = await deploy(h.provider, withOptions);
+  assert.equal(first.created.length, 8, `${first.created}`);
+  assert.equal(first.skipped.length, 4, "the past expiry");
+  assert.ok(first.lookupTable && first.lookupTableAdded === 8, "each new market in the table (their oracle is SOL's)");
+  const client = new XmarginClient(h.provider, first.group);
+  await client.loadBanks();
+  const markets = await client.loadMarkets();
+  assert.equal(markets.size, 8);
+  for (const [i, m] of markets) {
+    assert.equal(marketName(m.data), first.created[i]);
+    assert.equal(m.data.kind, 2);
+    assert.ok(BigInt(m.data.riskArray.computedAt.toString()) > 0n, `${first.created[i]}: risk array computed`);
+  }
+  const table = await fetchLookupTable(h.provider.connection, first.lookupTable);
+  assert.ok(table && missingAddresses(table, groupLookupTableAddresses(client)).length === 0);
+  const again = await deploy(h.provider, withOptions);
+  assert.deepEqual([again.created, again.lookupTableAdded], [[], 0]);
+  assert.equal(again.unchanged.filter((n) => n.startsWith("SOL-")).length, 8);
 });
 
 test("the sponsored Pyth account is derived from the feed id and shard", () => {

@@ -21,6 +21,8 @@ export const MAX_DERIVATIVE_POSITIONS = 16;
 
 /** Bits of `MarginAccount.flags`. */
 export const AccountFlags = { beingLiquidated: 1, bankrupt: 2, portfolioMode: 4 } as const;
+/** `set_margin_mode`'s argument. */
+export const MarginMode = { linear: 0, portfolio: 1 } as const;
 
 /** Bits of `Group.pauseFlags`. */
 export const PauseFlags = { deposits: 1, withdrawals: 2, liquidations: 4, trading: 8, all: 15 } as const;

@@ -439,6 +439,21 @@ export class XmarginClient {
       .instruction();
   }
 
+  /**
+   * `set_margin_mode`: `MarginMode.linear` (0) or `MarginMode.portfolio` (1), signed by the
+   * owner or delegate; the program checks Init health ≥ 0 in the new mode.
+   */
+  async setMarginModeIx(p: {
+    account: PublicKey; authority: PublicKey; mode: number; accountData?: MarginAccountData;
+  }): Promise<TransactionInstruction> {
+    const data = p.accountData ?? (await this.fetchMarginAccount(p.account));
+    return this.program.methods
+      .setMarginMode(p.mode)
+      .accountsStrict({ group: this.group, account: p.account, authority: p.authority })
+      .remainingAccounts(await this.healthAccountsLoaded(data))
+      .instruction();
+  }
+
   /** Decodes `compute_health`'s return data. */
   decodeHealthView(returnData: Uint8Array): HealthView {
     return this.program.coder.types.decode("healthView", Buffer.from(returnData));

@@ -4,13 +4,17 @@
  * checks what exists against the config, and with `update` re-applies the
  * banks' parameters (update_bank: tightening at once, loosening after the
  * group's delay). Then it creates the group's address lookup table, or extends
- * it with what is missing (lookupTable.ts), so v0 transactions fit. Running it
- * twice changes nothing the second time.
+ * it with what is missing (lookupTable.ts), so v0 transactions fit. Between
+ * the two it lists the config's option series (`optionSeries`,
+ * deployOptions.ts), whose markets the table then takes. Running it twice
+ * changes nothing the second time.
  */
 import { BN, type Provider } from "@anchor-lang/core";
 import { Buffer } from "buffer";
 import { PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
 import { type BankInterestArgs, type BankOracleArgs, type BankRiskArgs, XmarginClient } from "./client.ts";
+import { deployOptionSeries, type OptionSeriesConfig } from "./deployOptions.ts";
+import { clusterTime } from "./estimate.ts";
 import { syncGroupLookupTable } from "./lookupTable.ts";
 import { bankAddress, groupAddress } from "./pda.ts";
 
@@ -48,6 +52,8 @@ export interface DeployConfig {
    * without it the deploying wallet's table for the group is looked up, or created.
    */
   lookupTable?: string;
+  /** Option series to list (the CLI's `add-option-series` entries): every expiry × strike × kind. */
+  optionSeries?: OptionSeriesConfig[];
 }
 
 export interface DeployReport {
@@ -55,6 +61,8 @@ export interface DeployReport {
   created: string[];
   unchanged: string[];
   updated: string[];
+  /** Option markets of `optionSeries` whose expiry cannot be listed now (past, or over 366 days out). */
+  skipped: string[];
   /** The group's address lookup table (created or extended by this run unless `lookupTable: false`). */
   lookupTable: PublicKey | null;
   /** The table was created by this run. */
@@ -100,8 +108,8 @@ export async function deploy(
   if (!wallet) throw new Error("the provider has no wallet");
   const group = groupAddress(wallet, config.groupNum);
   const client = new XmarginClient(provider, group);
-  const report: DeployReport = { group, created: [], unchanged: [], updated: [], lookupTable: null, lookupTableCreated: false,
-    lookupTableAdded: 0 };
+  const report: DeployReport = { group, created: [], unchanged: [], updated: [], skipped: [], lookupTable: null,
+    lookupTableCreated: false, lookupTableAdded: 0 };
   const admin = config.admin ? new PublicKey(config.admin) : wallet;
 
   const existing = await client.program.account.group.fetchNullable(group);
@@ -147,6 +155,13 @@ export async function deploy(
       report.unchanged.push(b.symbol);
       log(`${b.symbol} is bank ${index}`);
     }
+  }
+  if (config.optionSeries && config.optionSeries.length > 0) {
+    const options = await deployOptionSeries(client, { admin, payer: wallet, now: await clusterTime(client),
+      series: config.optionSeries, log, send: (ix) => send(provider, ix) });
+    report.created.push(...options.created);
+    report.unchanged.push(...options.unchanged);
+    report.skipped.push(...options.skipped);
   }
   if (opts.lookupTable !== false) {
     await client.loadBanks();

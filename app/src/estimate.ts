@@ -8,14 +8,15 @@ import { sha256 } from "@noble/hashes/sha2";
 import { Buffer } from "buffer";
 import { type AccountInfo, PublicKey, SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
 import {
-  activeDerivativePositions, activeTokenPositions, type BankData, fixedRaw, type MarginAccountData, type MarketData,
+  AccountFlags, activeDerivativePositions, activeTokenPositions, type BankData, fixedRaw, type MarginAccountData, type MarketData,
 } from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import {
   estimateHealth, type HealthBankInput, type HealthContextInput, type HealthDerivativeInput, type HealthEstimate,
-  type HealthMarketInput, type HealthPositionInput, type MarketRiskInput, type MarketSafetyInput, type PythReadingInput,
-  type RiskParamsInput,
+  type HealthMarketInput, type HealthPositionInput, MarketKind, type MarketRiskInput, type MarketSafetyInput,
+  type PythReadingInput, type RiskParamsInput,
 } from "./health.ts";
+import type { OptionMarketInput } from "./optionHealth.ts";
 import { PYTH_RECEIVER_PROGRAM_ID } from "./pda.ts";
 
 /** An oracle account fails the program's identity checks (`read_pyth`); `code` is the program's error name. */
@@ -78,9 +79,22 @@ function safetyInput(s: MarketData["safety"]): MarketSafetyInput {
     maxOracleAgeSecs: s.maxOracleAgeSecs, activationTs: BigInt(s.activationTs.toString()) };
 }
 
+/** The option part of a decoded option market (`optionHealth.ts`); `undefined` for other kinds. */
+export function optionInput(m: MarketData): OptionMarketInput | undefined {
+  if (m.kind !== MarketKind.option) return undefined;
+  const a = m.riskArray;
+  return { isCall: m.optionIsCall !== 0, strike: fixedRaw(m.strike), volatility: fixedRaw(m.volatility),
+    pendingVolatility: fixedRaw(m.option.pendingVolatility),
+    pendingVolatilityTs: BigInt(m.option.pendingVolatilityTs.toString()),
+    shortInitBase: fixedRaw(m.option.shortInitBase), shortInitFloor: fixedRaw(m.option.shortInitFloor),
+    shortLiqEnd: fixedRaw(m.option.shortLiqEnd), shortMaint: fixedRaw(m.option.shortMaint),
+    riskArray: { computedAt: BigInt(a.computedAt.toString()), gridId: a.gridId, scenarioCount: a.scenarioCount,
+      spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta) } };
+}
+
 /** The `health.ts` view of a decoded market. */
 export function marketInput(m: MarketData): HealthMarketInput {
-  return { marketIndex: m.marketIndex, underlyingTokenIndex: m.underlyingTokenIndex,
+  return { option: optionInput(m), marketIndex: m.marketIndex, underlyingTokenIndex: m.underlyingTokenIndex,
     underlyingDecimals: m.underlyingDecimals, kind: m.kind, status: m.status,
     contractSize: BigInt(m.contractSize.toString()), stablePrice: fixedRaw(m.stablePrice),
     cumFunding: fixedRaw(m.cumFunding), settlementPrice: fixedRaw(m.settlementPrice), risk: marketRiskInput(m.risk),
@@ -96,6 +110,18 @@ export async function clusterTime(client: XmarginClient): Promise<bigint> {
 }
 
 /**
+ * The account is in portfolio margin mode, which the estimate does not value yet
+ * (it values every account linearly): ask the program (`computeHealth`) instead.
+ */
+export class PortfolioModeNotEstimatedError extends Error {
+  constructor(readonly account: PublicKey | undefined) {
+    super(`${account ? `account ${account.toBase58()} ` : ""}is in portfolio margin mode: the client estimate `
+      + "values linear mode only; use computeHealth (the program's valuation)");
+    this.name = "PortfolioModeNotEstimatedError";
+  }
+}
+
+/**
  * Health of a margin account estimated off-chain from fresh bank and oracle
  * reads, equal to what `compute_health` returns at the same clock `now`
  * (default: the cluster's). Banks are re-read so interest indices are current
@@ -108,6 +134,9 @@ export async function estimateAccountHealth(
   rules: Omit<HealthContextInput, "quoteDecimals" | "now"> = {},
 ): Promise<HealthEstimate> {
   const data = account instanceof PublicKey ? await client.fetchMarginAccount(account) : account;
+  if ((data.flags & AccountFlags.portfolioMode) !== 0) {
+    throw new PortfolioModeNotEstimatedError(account instanceof PublicKey ? account : undefined);
+  }
   const positions = activeTokenPositions(data);
   const bankKeys = positions.map((p) => client.bank(p.tokenIndex).address);
   const banks = await client.program.account.bank.fetchMultiple(bankKeys);

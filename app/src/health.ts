@@ -14,6 +14,7 @@ import {
   abs, add, DELTA, divInt, DivisionByZeroError, FixedOverflowError, FRAC_BITS, fromInt, isqrt, MAX, max, min,
   mulCeil, mulDiv, mulFloor, mulInt, neg, ONE, type Rounding, sub, toI64,
 } from "./fixed.ts";
+import { type OptionMarketInput, RiskArrayUnusableError, valueOption } from "./optionHealth.ts";
 
 /** A bank's risk parameters (`BankRiskParams`): weights raw I80F48, caps and scale starts as stored (u64). */
 export interface RiskParamsInput {
@@ -141,7 +142,7 @@ export interface TokenValuation {
   weights: TokenWeights;
 }
 
-type OracleErrorName = "OracleStale" | "OracleNonPositivePrice" | "OracleConfidenceTooWide" | "MathOverflow";
+export type OracleErrorName = "OracleStale" | "OracleNonPositivePrice" | "OracleConfidenceTooWide" | "MathOverflow";
 
 /** A price the program refuses for this position (a liability or a strict token); it fails with `programError`. */
 export class OracleUnusableError extends Error {
@@ -181,6 +182,7 @@ export class DuplicateTokenError extends Error {
 /** The program error name an estimate error corresponds to (how `risk_error` maps it), if any. */
 export function programErrorOf(e: unknown): string | undefined {
   if (e instanceof OracleUnusableError || e instanceof MarketOracleUnusableError) return e.programError;
+  if (e instanceof RiskArrayUnusableError) return e.programError;
   if (e instanceof InvalidRiskParameterError) return "InvalidWeights";
   if (e instanceof DuplicateTokenError || e instanceof DuplicateMarketError) return "HealthAccountMismatch";
   if (e instanceof InvalidPriceError) return "OracleNonPositivePrice";
@@ -510,6 +512,8 @@ export interface HealthMarketInput {
   pendingRiskActivationTs: bigint;
   safety: MarketSafetyInput;
   pendingSafety: MarketSafetyInput;
+  /** Option markets: terms, short rates and the stored risk array (`optionHealth.ts`). */
+  option?: OptionMarketInput;
 }
 
 /** One derivative position (`DerivativePosition`): its market, the market's oracle reading, the stored amounts. */
@@ -571,6 +575,11 @@ export interface DerivativeValuation {
   /** Size premium per √contract (raw; 0: off) and the contract size it counts size in (underlying native). */
   sizePremium: bigint;
   contractSize: bigint;
+  /**
+   * Options (`optionHealth.ts`): the value per underlying native unit from the
+   * market's risk array (a short's one ulp more), for every health type.
+   */
+  option?: { unitValue: bigint };
 }
 
 /** Market risk parameters in force at `now` (`Market::risk_params`). */
@@ -605,10 +614,9 @@ export function pendingFunding(market: HealthMarketInput, baseContracts: bigint,
  * rule, the oracle's error; else the fallback, a long at the lower and a short
  * at the higher of the last reading and the stable price (no confidence).
  */
-function positionPrice(d: HealthDerivativeInput, ctx: HealthContextInput, long: boolean): OraclePrice {
+export function positionPrice(d: HealthDerivativeInput, ctx: HealthContextInput, long: boolean): OraclePrice {
   const { market, reading } = d;
-  const safety = marketSafetyParams(market, ctx.now);
-  const problem = oracleProblem({ ...safety, decimals: market.underlyingDecimals }, reading, ctx);
+  const problem = marketOracle(d, ctx);
   if (typeof problem !== "string") return problem;
   if (ctx.strictMarket === market.marketIndex || ctx.unpricedLiability !== "fallback") {
     throw new MarketOracleUnusableError(market.marketIndex, problem);
@@ -618,6 +626,12 @@ function positionPrice(d: HealthDerivativeInput, ctx: HealthContextInput, long: 
   const price = last === null ? stable : long ? min(last.lo, stable) : max(last.hi, stable);
   if (price <= 0n) throw new MarketOracleUnusableError(market.marketIndex, "OracleNonPositivePrice");
   return { lo: price, hi: price, conf: 0n };
+}
+
+/** The market's oracle price if fresh and certain by its rules in force (`usable_price`), else the program's error name. */
+export function marketOracle(d: HealthDerivativeInput, ctx: HealthContextInput): OracleErrorName | OraclePrice {
+  const safety = marketSafetyParams(d.market, ctx.now);
+  return oracleProblem({ ...safety, decimals: d.market.underlyingDecimals }, d.reading, ctx);
 }
 
 /** `MarginRates::validate`: `0 ≤ maint ≤ liq_end ≤ init ≤ 1`, `0 ≤ size premium ≤ 1` with a contract size. */
@@ -680,10 +694,7 @@ function validatePnlLimits(l: PnlLimits): void {
  */
 export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInput): DerivativeValuation {
   const { market } = d;
-  if (market.kind === MarketKind.option && d.baseContracts !== 0n) {
-    // The program values options from their market's risk array (`health::options`); not ported yet.
-    throw new Error(`market ${market.marketIndex}: option positions are not valued off-chain yet (use compute_health)`);
-  }
+  if (market.kind === MarketKind.option) return valueOption(d, ctx);
   const base = baseNative(d.baseContracts, market.contractSize);
   const funding = pendingFunding(market, d.baseContracts, d.fundingSnapshot);
   const costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));
@@ -722,6 +733,7 @@ export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInpu
 
 /** Signed value for `ht`: `base ·floor` the conservative price of its direction (`DerivativeInfo::value`). */
 export function derivativeValue(d: DerivativeValuation, ht: HealthType): bigint {
+  if (d.option) return mulFloor(d.base, d.option.unitValue);
   const unit = d.base > 0n ? assetPrice(d.prices, ht) : liabPrice(d.prices, ht);
   return mulFloor(d.base, unit);
 }
@@ -745,6 +757,11 @@ export function weightedPnl(d: DerivativeValuation, ht: HealthType): bigint {
  */
 export function derivativeRequirement(d: DerivativeValuation, ht: HealthType): bigint {
   const size = abs(d.base);
+  if (d.option) {
+    // A long option cannot lose more than it is worth.
+    const req = mulCeil(size, d.reqUnit[ht]);
+    return d.base > 0n ? min(req, max(derivativeValue(d, ht), 0n)) : req;
+  }
   if (d.sizePremium === 0n || size === 0n) return mulCeil(size, d.reqUnit[ht]);
   return mulCeil(size, mulCeil(liabPrice(d.prices, ht), derivativeRate(d, ht)));
 }

@@ -29,6 +29,7 @@ import {
   DuplicateTokenError, type HealthContextInput, type HealthDerivativeInput, type HealthPositionInput, InvalidPriceError,
   liabPrice, type TokenValuation, valueDerivative, valueToken,
 } from "./health.ts";
+import { OptionNotValuedError } from "./optionHealth.ts";
 import { accountHealthInputs, TokenNotInAccountError } from "./limits.ts";
 
 /** The upward search ends at the current price times `2^16` (`LIQUIDATION_PRICE_MAX_RISE_BITS`). */
@@ -89,6 +90,9 @@ class Scenario {
     private readonly markets: Market[],
     private readonly tokenIndex: number,
   ) {
+    // Options are valued from their array at one spot: repricing them is not ported (`OptionNotValuedError`).
+    const option = markets.find((m) => moves(m, tokenIndex) && m.valuation.option && m.valuation.base !== 0n);
+    if (option) throw new OptionNotValuedError(option.valuation.marketIndex, "the liquidation price of an option position");
     const own = tokens.find((t) => t.tokenIndex === tokenIndex);
     const first = own ? own.prices : markets.find((m) => moves(m, tokenIndex))?.valuation.prices;
     if (!first) throw new TokenNotInAccountError(tokenIndex);

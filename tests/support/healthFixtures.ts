@@ -11,6 +11,7 @@ import type {
   HealthBankInput, HealthContextInput, HealthDerivativeInput, HealthMarketInput, HealthPositionInput, MarketRiskInput,
   MarketSafetyInput, RiskParamsInput,
 } from "../../app/src/health.ts";
+import type { OptionMarketInput } from "../../app/src/optionHealth.ts";
 
 export type Obj = Record<string, unknown>;
 
@@ -114,9 +115,38 @@ function safety(v: unknown): MarketSafetyInput {
   };
 }
 
+/** An option market's terms and array (`market.option`, present on option markets only). */
+function option(v: unknown): OptionMarketInput | undefined {
+  if (v === undefined) return undefined;
+  const o = obj(v, "option");
+  const a = obj(o.riskArray, "riskArray");
+  assert.equal(typeof o.isCall, "boolean", "isCall");
+  return {
+    isCall: o.isCall as boolean,
+    strike: big(o, "strike"),
+    volatility: big(o, "volatility"),
+    pendingVolatility: big(o, "pendingVolatility"),
+    pendingVolatilityTs: big(o, "pendingVolatilityTs"),
+    shortInitBase: big(o, "shortInitBase"),
+    shortInitFloor: big(o, "shortInitFloor"),
+    shortLiqEnd: big(o, "shortLiqEnd"),
+    shortMaint: big(o, "shortMaint"),
+    riskArray: {
+      computedAt: big(a, "computedAt"),
+      gridId: int(a, "gridId"),
+      scenarioCount: int(a, "scenarioCount"),
+      spot: big(a, "spot"),
+      volatility: big(a, "volatility"),
+      value: big(a, "value"),
+      delta: big(a, "delta"),
+    },
+  };
+}
+
 function market(v: unknown): HealthMarketInput {
   const m = obj(v, "market");
   return {
+    option: option(m.option),
     marketIndex: int(m, "marketIndex"),
     underlyingTokenIndex: int(m, "underlyingTokenIndex"),
     underlyingDecimals: int(m, "underlyingDecimals"),
@@ -182,4 +212,8 @@ const file = obj(JSON.parse(readFileSync(join(__dirname, "../fixtures/health.jso
 export const fixtures = list(file.fixtures, "fixtures").map(fixture);
 /** Accounts the program refuses to value (`expectedError`). */
 export const refused = list(file.refused, "refused").map(fixture);
+/** Accounts holding options: `expected` health or the program's `expectedError` (no limits). */
+export const optionFixtures = list(file.options, "options").map(fixture);
+/** The program's risk-array bounds (`programs/xmargin/src/options.rs`). */
+export const riskArrayRules = obj(file.riskArrayRules, "riskArrayRules");
 

@@ -15,6 +15,8 @@ mod lookup;
 mod market_config;
 mod market_flags;
 mod markets;
+mod option_commands;
+mod option_series;
 mod output;
 mod program_id;
 #[cfg(test)]
@@ -24,6 +26,9 @@ mod rpc;
 mod settings;
 mod show;
 mod show_account;
+mod stdout_guard;
+#[cfg(test)]
+mod svm_option_tests;
 #[cfg(test)]
 mod svm_tests;
 #[cfg(test)]
@@ -65,7 +70,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
     ) {
         rpc::Cluster::set_lookup_table(&mut ctx.chain, &table)?;
     }
-    if let Err(error) = commands::execute(&mut ctx, cli.command, cli.global.lookup_table) {
+    // JSON mode: stray prints (the program's `msg!` run off-chain) go to stderr, not into the document.
+    let guard =
+        (cli.global.output == output::OutputFormat::Json).then(stdout_guard::StdoutToStderr::start).flatten();
+    let result = commands::execute(&mut ctx, cli.command, cli.global.lookup_table);
+    drop(guard);
+    if let Err(error) = result {
         let document = ctx.out.failed_document(&error);
         if let Some(doc) = &document {
             println!("{}", serde_json::to_string_pretty(doc).expect("JSON values serialise"));

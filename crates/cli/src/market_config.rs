@@ -60,7 +60,7 @@ pub struct MarketRiskConfig {
 }
 
 impl MarketRiskConfig {
-    fn args(&self) -> Result<MarketRiskArgs, String> {
+    pub(crate) fn args(&self) -> Result<MarketRiskArgs, String> {
         Ok(MarketRiskArgs {
             init_rate_bps: self.init_rate_bps,
             maint_rate_bps: self.maint_rate_bps,

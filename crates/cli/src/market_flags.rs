@@ -6,6 +6,7 @@ use xmargin::quote::{quote_side, QuoteTerms};
 
 use crate::cli::{kebab, parse_pubkey, AccountNum, GroupArg};
 use crate::markets::{Command, Expiry, Parsed};
+use crate::option_series::{OptionKind, SeriesOverrides};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Side {
@@ -108,6 +109,44 @@ pub enum MarketCommand {
         #[arg(long, value_parser = parse_pubkey)]
         account: Option<Pubkey>,
     },
+    /// Admin: list an option series, every expiry × strike × kind of one entry
+    /// (crates/cli/configs/sol-options.json), then compute each market's first risk array
+    AddOptionSeries {
+        #[command(flatten)]
+        group: GroupArg,
+        /// One option-series entry (the format of migrations/config.json's optionSeries)
+        #[arg(long, value_name = "FILE.json")]
+        series_config: String,
+        /// Strikes, quote native per contract, comma-separated [default: the entry's]
+        #[arg(long, value_delimiter = ',', value_name = "STRIKE,…")]
+        strikes: Option<Vec<u64>>,
+        /// Expiries, unix seconds, comma-separated [default: the entry's]
+        #[arg(long, value_delimiter = ',', value_name = "UNIX,…")]
+        expiries: Option<Vec<i64>>,
+        /// call, put or both, comma-separated [default: the entry's, else both]
+        #[arg(long, value_delimiter = ',', value_enum)]
+        kinds: Option<Vec<OptionKind>>,
+        /// List only; leave the first update-risk-array to the keeper
+        #[arg(long)]
+        no_risk_arrays: bool,
+        /// Print the markets it would list (indices, names, terms) and send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Admin: an option market's volatility (bps: 6000 = 60 %); a raise at once, a lowering after the group's delay
+    SetVolatility {
+        #[command(flatten)]
+        market: MarketIndex,
+        #[arg(long)]
+        volatility_bps: u32,
+    },
+    /// Anyone: recompute an option market's risk array [default: every active, unexpired option market]
+    UpdateRiskArray {
+        #[command(flatten)]
+        group: GroupArg,
+        #[arg(long)]
+        market_index: Option<u16>,
+    },
     /// Anyone: settle PnL between a winner and a loser [default: the keeper's pairs]
     SettlePnl {
         #[command(flatten)]
@@ -199,6 +238,31 @@ impl MarketCommand {
                 let (g, market_index) = at(market);
                 (g, Command::SettleExpired { market_index, account })
             }
+            MarketCommand::AddOptionSeries {
+                group,
+                series_config,
+                strikes,
+                expiries,
+                kinds,
+                no_risk_arrays,
+                dry_run,
+            } => {
+                let overrides = SeriesOverrides { strikes, expiries, kinds };
+                let series = Command::AddOptionSeries {
+                    config: series_config,
+                    overrides,
+                    risk_arrays: !no_risk_arrays,
+                    dry_run,
+                };
+                (group.group, series)
+            }
+            MarketCommand::SetVolatility { market, volatility_bps } => {
+                let (g, market_index) = at(market);
+                (g, Command::SetVolatility { market_index, volatility_bps })
+            }
+            MarketCommand::UpdateRiskArray { group, market_index } => {
+                (group.group, Command::UpdateRiskArray { market_index })
+            }
             MarketCommand::SettlePnl { market, winner, loser } => {
                 let (g, market_index) = at(market);
                 (g, Command::SettlePnl { market_index, pair: winner.zip(loser) })
@@ -270,6 +334,39 @@ mod tests {
         ] {
             assert_eq!(parse(&format!("{cmd} --group {G} --market-index 4")).unwrap().command, expected);
         }
+        let p = parse(&format!(
+            "add-option-series --group {G} --series-config s.json --strikes 1500000,1650000 --expiries 1798761600 --kinds put"
+        ))
+        .unwrap();
+        let overrides = SeriesOverrides {
+            strikes: Some(vec![1_500_000, 1_650_000]),
+            expiries: Some(vec![1_798_761_600]),
+            kinds: Some(vec![OptionKind::Put]),
+        };
+        let series = Command::AddOptionSeries {
+            config: "s.json".into(),
+            overrides,
+            risk_arrays: true,
+            dry_run: false,
+        };
+        assert_eq!(p.command, series);
+        let flags =
+            format!("add-option-series --group {G} --series-config s.json --no-risk-arrays --dry-run");
+        let p = parse(&flags).unwrap();
+        let plain = SeriesOverrides::default();
+        let series = Command::AddOptionSeries {
+            config: "s.json".into(),
+            overrides: plain,
+            risk_arrays: false,
+            dry_run: true,
+        };
+        assert_eq!(p.command, series);
+        let p = parse(&format!("set-volatility --group {G} --market-index 3 --volatility-bps 7000")).unwrap();
+        assert_eq!(p.command, Command::SetVolatility { market_index: 3, volatility_bps: 7_000 });
+        let p = parse(&format!("update-risk-array --group {G}")).unwrap();
+        assert_eq!(p.command, Command::UpdateRiskArray { market_index: None });
+        let p = parse(&format!("update-risk-array --group {G} --market-index 2")).unwrap();
+        assert_eq!(p.command, Command::UpdateRiskArray { market_index: Some(2) });
         let w = Pubkey::new_unique();
         let p = parse(&format!("settle-pnl --group {G} --market-index 0 --winner {w} --loser {G}")).unwrap();
         assert_eq!(p.command, Command::SettlePnl { market_index: 0, pair: Some((w, Pubkey::default())) });
@@ -292,6 +389,12 @@ mod tests {
         assert!(e.contains("'x'") && e.contains("--market-index"), "{e}");
         let e = err("update-funding --market-index 0 --size 3");
         assert!(e.contains("unexpected argument '--size'"), "{e}");
+        let e = err("add-option-series --series-config s.json --kinds call,straddle");
+        assert!(e.contains("'straddle'") && e.contains("call, put"), "{e}");
+        let e = err("add-option-series --series-config s.json --strikes 1.5");
+        assert!(e.contains("'1.5'") && e.contains("--strikes"), "{e}");
+        let e = err("set-volatility --market-index 0");
+        assert!(e.contains("--volatility-bps"), "{e}");
         let e = parse("sample-price --market-index 0").unwrap_err();
         assert!(e.contains("--group"), "{e}");
     }

@@ -13,6 +13,7 @@ use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_keeper::Snapshot;
 
 use crate::market_config::{MarketConfig, MarketUpdateConfig};
+use crate::option_series::SeriesOverrides;
 use crate::quote::SignedQuote;
 use crate::rpc::{read_keypair, Cluster, Ctx};
 
@@ -69,6 +70,20 @@ pub enum Command {
         market_index: u16,
         pair: Option<(Pubkey, Pubkey)>,
     },
+    /// Option markets: `crate::option_commands`.
+    AddOptionSeries {
+        config: String,
+        overrides: SeriesOverrides,
+        risk_arrays: bool,
+        dry_run: bool,
+    },
+    SetVolatility {
+        market_index: u16,
+        volatility_bps: u32,
+    },
+    UpdateRiskArray {
+        market_index: Option<u16>,
+    },
 }
 
 /// A market command and its group.
@@ -100,6 +115,9 @@ pub fn next_nonce(maker: &MarginAccount) -> u64 {
 pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
     let (group, me) = (p.group, ctx.me);
     match p.command {
+        c @ (Command::AddOptionSeries { .. }
+        | Command::SetVolatility { .. }
+        | Command::UpdateRiskArray { .. }) => crate::option_commands::execute(ctx, &group, c),
         Command::AddMarket { config } => {
             let text = std::fs::read_to_string(&config).map_err(|e| format!("{config}: {e}"))?;
             let entry: MarketConfig = serde_json::from_str(&text).map_err(|e| format!("{config}: {e}"))?;

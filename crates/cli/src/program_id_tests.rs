@@ -149,14 +149,10 @@ fn every_builder_pda_is_retargeted_or_unused_by_the_cli() {
     let mut deriving = deriving_builders(instructions);
     deriving.extend(deriving_builders(markets));
     // `new` is BankKeys::new / MarketKeys::new.
-    let run_by_a_command = ["create_group", "add_bank", "update_bank", "create_account", "add_market"];
-    let not_in_the_cli = [
-        "new",
-        "resolve_bankruptcy",
-        "resolve_bankruptcy_with_liquidator",
-        "liquidate_position",
-        "add_option_market",
-    ];
+    let run_by_a_command =
+        ["create_group", "add_bank", "update_bank", "create_account", "add_market", "add_option_market"];
+    let not_in_the_cli =
+        ["new", "resolve_bankruptcy", "resolve_bankruptcy_with_liquidator", "liquidate_position"];
     for name in &deriving {
         assert!(
             run_by_a_command.contains(&name.as_str()) || not_in_the_cli.contains(&name.as_str()),
@@ -215,6 +211,16 @@ fn every_builder_pda_is_retargeted_or_unused_by_the_cli() {
             format!(
                 "add-market --group {g} --market-config {}/configs/sol-perp.json",
                 env!("CARGO_MANIFEST_DIR")
+            ),
+            vec![target(&[MARKET_SEED, g.as_ref(), &0u16.to_le_bytes()])],
+        ),
+        (
+            "add_option_market",
+            format!(
+                "add-option-series --group {g} --series-config {}/configs/sol-options.json --strikes 1650000 \
+                 --expiries {} --kinds call --no-risk-arrays",
+                env!("CARGO_MANIFEST_DIR"),
+                w.env.unix_time() + 30 * 86_400
             ),
             vec![target(&[MARKET_SEED, g.as_ref(), &0u16.to_le_bytes()])],
         ),

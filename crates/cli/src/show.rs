@@ -9,6 +9,7 @@ use xmargin::state::{market_kind, market_status, Market};
 use xmargin_keeper::{rank_accounts, Snapshot};
 use xmargin_risk::{Fixed, Rounding};
 
+use crate::option_commands::{option_info, option_json, print_option_markets};
 use crate::rpc::{Cluster, Ctx};
 
 /// A fixed-point value as an `f64` (display only).
@@ -98,8 +99,11 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
             let Some(entry) = snap.markets.get(&p.market_index) else { continue };
             let m = &entry.market;
             let funding = pending_funding(m, p).unwrap_or(0);
-            let price = match m.status {
-                market_status::SETTLED => Some(m.settlement_price.get()),
+            let price = match (m.status, m.is_option()) {
+                (market_status::SETTLED, false) => Some(m.settlement_price.get()),
+                // Options: worth the array's model value (display; intrinsic once settled).
+                (market_status::SETTLED, true) => Some(intrinsic(m)),
+                (_, true) => (m.risk_array.computed_at != 0).then(|| m.risk_array.value.get()),
                 _ => snap.market_templates.get(&p.market_index).and_then(|t| t.oracle).map(|o| o.lo),
             };
             let pnl = price.map_or("-".to_string(), |price| {
@@ -122,6 +126,13 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
     for (_, row) in rows {
         println!("{row}");
     }
+}
+
+/// A settled option's intrinsic value per underlying native unit at its settlement price.
+fn intrinsic(m: &Market) -> Fixed {
+    let (settle, strike) = (m.settlement_price.get(), m.strike.get());
+    let diff = if m.option_is_call != 0 { settle.checked_sub(strike) } else { strike.checked_sub(settle) };
+    diff.map_or(Fixed::ZERO, |d| d.positive_part())
 }
 
 fn state_name(h: &xmargin_keeper::AccountHealth) -> &'static str {
@@ -149,8 +160,10 @@ pub fn group_json(snap: &Snapshot) -> Result<serde_json::Value, String> {
         .markets
         .iter()
         .map(|(i, e)| {
+            let option =
+                e.market.is_option().then(|| option_json(&option_info(snap, &e.market), snap.quote_decimals));
             json!({ "market_index": i, "address": e.address.to_string(), "name": e.market.name_str(),
-                    "kind": kind_name(&e.market), "open_interest": e.market.open_interest })
+                    "kind": kind_name(&e.market), "open_interest": e.market.open_interest, "option": option })
         })
         .collect();
     let accounts: Vec<_> = rank_accounts(snap)
@@ -185,6 +198,7 @@ pub fn show<C: Cluster>(ctx: &mut Ctx<C>, group: &Pubkey) -> Result<(), String> 
     if !snap.markets.is_empty() {
         println!("\n{} markets (prices in quote native units per contract):", snap.markets.len());
         print_markets(&snap);
+        print_option_markets(&snap);
     }
     let ranked = rank_accounts(&snap);
     println!(

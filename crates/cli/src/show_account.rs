@@ -17,6 +17,7 @@ use xmargin_risk::health::{HealthCache, MarginMode, TokenInfo};
 use xmargin_risk::{Fixed, HealthType, Rounding};
 
 use crate::amount::ui;
+use crate::option_commands::{option_info, option_json, OptionInfo};
 use crate::rpc::{Cluster, Ctx};
 
 /// One token of the group, held or not.
@@ -46,6 +47,8 @@ pub struct DerivativeRow {
     pub notional: Fixed,
     pub maint_pnl: Fixed,
     pub maint_requirement: Fixed,
+    /// Option markets: terms, model value and the risk array's age.
+    pub option: Option<OptionInfo>,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +188,7 @@ fn derivative_rows(cache: &HealthCache) -> Vec<DerivativeRow> {
             notional: zero(d.notional()),
             maint_pnl: zero(d.pnl(HealthType::Maint)),
             maint_requirement: zero(d.requirement(HealthType::Maint)),
+            option: None,
         })
         .collect()
 }
@@ -197,6 +201,8 @@ pub fn view(snap: &Snapshot, address: &Pubkey, account: &MarginAccount) -> Resul
     let mut derivatives = derivative_rows(&cache);
     for row in &mut derivatives {
         row.contracts = account.derivative_position(row.market_index).map_or(0, |p| p.base_contracts);
+        let market = snap.markets.get(&row.market_index).map(|e| &e.market);
+        row.option = market.filter(|m| m.is_option()).map(|m| option_info(snap, m));
     }
     Ok(AccountView {
         address: *address,
@@ -269,6 +275,7 @@ pub fn to_json(v: &AccountView) -> Value {
                 "notional": quote(v, d.notional),
                 "maint_pnl": quote(v, d.maint_pnl),
                 "maint_requirement": quote(v, d.maint_requirement),
+                "option": d.option.as_ref().map(|o| option_json(o, v.quote_decimals)),
             })
         })
         .collect();
@@ -327,6 +334,33 @@ pub fn print_text(v: &AccountView) {
                 quote(v, d.maint_requirement)
             );
         }
+        print_options(v);
+    }
+}
+
+/// Option positions: terms, the array's model value and how old it is.
+fn print_options(v: &AccountView) {
+    let options: Vec<(&DerivativeRow, &OptionInfo)> =
+        v.derivatives.iter().filter_map(|d| d.option.as_ref().map(|o| (d, o))).collect();
+    if options.is_empty() {
+        return;
+    }
+    println!(
+        "\n{:>4}  {:>4}  {:>12}  {:>12}  {:>14}  {:>10}  {:>12}  risk array",
+        "mkt", "kind", "contracts", "strike", "model value", "expiry", "array age"
+    );
+    for (d, o) in options {
+        let age = o.array_age_secs.map_or("-".to_string(), |a| format!("{a} s"));
+        println!(
+            "{:>4}  {:>4}  {:>12}  {:>12}  {:>14}  {:>10}  {age:>12}  {}",
+            d.market_index,
+            if o.is_call { "call" } else { "put" },
+            d.contracts,
+            ui(i128::from(o.strike_per_contract), v.quote_decimals),
+            ui(o.model_value, v.quote_decimals),
+            crate::option_series::yymmdd(o.expiry_ts),
+            o.array_status
+        );
     }
 }
 

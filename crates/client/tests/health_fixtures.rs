@@ -34,6 +34,9 @@ use xmargin_risk::interest::{borrow_shares_for, deposit_shares_for};
 use xmargin_risk::perp::{apply_fill, PerpPosition};
 use xmargin_risk::{Fixed, HealthBand, HealthCache, HealthSummary, RiskResult, Rounding};
 
+#[path = "health_fixtures/options.rs"]
+mod options;
+
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/health.json");
 const NOW: i64 = 1_750_000_000;
 const QUOTE_DECIMALS: u8 = 6;
@@ -220,6 +223,9 @@ fn derivative_json(&(mut m, r, p): &Derivative) -> Value {
         "pendingSafety": safety_json(m.pending_safety),
     });
     market_fixed(&mut m).into_iter().for_each(|(k, f)| market[k] = bits(f));
+    if let Some(o) = options::option_json(m) {
+        market["option"] = o;
+    }
     let position = json!({
         "baseContracts": p.base_contracts.to_string(),
         "quoteCost": p.quote_cost.to_string(),
@@ -239,6 +245,9 @@ fn derivative_from(v: &Value) -> Derivative {
     m.pending_risk_activation_ts = get(j, "pendingRiskActivationTs");
     (m.safety, m.pending_safety) = (safety_from(&j["safety"]), safety_from(&j["pendingSafety"]));
     market_fixed(&mut m).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
+    if let Some(o) = j.get("option") {
+        options::option_from(&mut m, o);
+    }
     let position = DerivativePosition {
         base_contracts: get(p, "baseContracts"),
         quote_cost: get(p, "quoteCost"),
@@ -1083,7 +1092,20 @@ fn write_fixtures() {
                  bits and 64-bit integers as decimal strings; health in quote native units; limits per token: \
                  maxWithdraw and maxBorrow (raw, whole native units), liquidationPrice (raw, quote native per \
                  native unit; null: none), {\"error\": RiskError} where the engine fails.";
-    let file = json!({ "about": about, "fixtures": fixtures, "refused": refused });
+    // Options: health or the refusal only (no limits: the TypeScript liquidation price does not reprice them).
+    let mut option_list = options::cases();
+    option_list.extend(options::refused());
+    for f in &mut option_list {
+        let (key, value, _) = outcome(f);
+        f[key] = value;
+    }
+    let file = json!({
+        "about": about,
+        "fixtures": fixtures,
+        "refused": refused,
+        "options": option_list,
+        "riskArrayRules": options::rules_json(),
+    });
     std::fs::create_dir_all(std::path::Path::new(PATH).parent().unwrap()).unwrap();
     std::fs::write(PATH, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
 }
@@ -1097,6 +1119,7 @@ fn health_fixtures_match_the_engine() {
         .unwrap_or_else(|e| panic!("{PATH}: {e} (generate with XMARGIN_WRITE_FIXTURES=1)"));
     let file: Value = serde_json::from_str(&text).unwrap();
     let (fixtures, refused) = (file["fixtures"].as_array().unwrap(), file["refused"].as_array().unwrap());
+    let option_list = file["options"].as_array().expect("options");
     assert!(fixtures.len() >= 8, "only {} fixtures", fixtures.len());
     let with_derivatives = |list: &[Value]| list.iter().filter(|f| f.get("derivatives").is_some()).count();
     assert!(
@@ -1109,10 +1132,26 @@ fn health_fixtures_match_the_engine() {
         "only {} refused with derivative positions",
         with_derivatives(refused)
     );
-    let mut names: Vec<&str> = fixtures.iter().chain(refused).map(|f| f["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> =
+        fixtures.iter().chain(refused).chain(option_list).map(|f| f["name"].as_str().unwrap()).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), fixtures.len() + refused.len(), "fixture names must be unique");
+    assert_eq!(
+        names.len(),
+        fixtures.len() + refused.len() + option_list.len(),
+        "fixture names must be unique"
+    );
+    assert!(
+        option_list.iter().filter(|f| f.get("expected").is_some()).count() >= 6,
+        "valued option fixtures"
+    );
+    assert!(option_list.iter().filter(|f| f.get("expectedError").is_some()).count() >= 6, "refused options");
+    assert_eq!(file["riskArrayRules"], options::rules_json(), "the program's array bounds");
+    for f in option_list {
+        let key = if f.get("expected").is_some() { "expected" } else { "expectedError" };
+        let (got_key, got, _) = outcome(f);
+        assert_eq!((got_key, got), (key, f[key].clone()), "{}", f["name"]);
+    }
     for (list, key, other) in
         [(fixtures, "expected", "expectedError"), (refused, "expectedError", "expected")]
     {

@@ -79,6 +79,7 @@ pub struct FileSettings {
     pub funding_interval_secs: Option<u64>,
     pub sample_interval_secs: Option<u64>,
     pub min_settle_pnl: Option<u64>,
+    pub risk_array_refresh_percent: Option<u8>,
     pub lookup_table: Option<String>,
     pub metrics_addr: Option<String>,
     pub liveness_intervals: Option<u32>,
@@ -108,6 +109,8 @@ pub struct Settings {
     pub funding_interval_secs: u64,
     pub sample_interval_secs: u64,
     pub min_settle_pnl: u64,
+    /// Option markets: refresh a risk array at this % of the program's age or drift bound (1..=100).
+    pub risk_array_refresh_percent: u8,
     /// The group's address lookup table (v0 transactions); `None`: legacy.
     pub lookup_table: Option<String>,
     /// `/metrics` and `/health` on this address; `None`: no endpoint.
@@ -140,6 +143,7 @@ usage: xmargin-keeper [--config FILE] [--rpc-url URL] [--keypair FILE] [--group 
                       [--min-priority-fee N] [--max-priority-fee N]
                       [--rebroadcast-interval-ms N] [--stop-grace-secs N]
                       [--funding-interval-secs N] [--sample-interval-secs N] [--min-settle-pnl N]
+                      [--risk-array-refresh-percent 1..100]
                       [--lookup-table ADDRESS] [--metrics-addr HOST:PORT] [--liveness-intervals N]
                       [--no-subscribe] [--ws-url URL] [--rescan-interval-secs N]
                       [--log-format text|json] [--once | --cycles N]
@@ -186,6 +190,7 @@ fn flag(
         "--funding-interval-secs" => f.funding_interval_secs = Some(number(name, &value()?)?),
         "--sample-interval-secs" => f.sample_interval_secs = Some(number(name, &value()?)?),
         "--min-settle-pnl" => f.min_settle_pnl = Some(number(name, &value()?)?),
+        "--risk-array-refresh-percent" => f.risk_array_refresh_percent = Some(number(name, &value()?)?),
         "--lookup-table" => f.lookup_table = Some(value()?),
         "--metrics-addr" => f.metrics_addr = Some(value()?),
         "--liveness-intervals" => f.liveness_intervals = Some(number(name, &value()?)?),
@@ -251,6 +256,15 @@ const DEFAULT_FIXED_FEE: u64 = 1_000;
 const DEFAULT_MAX_FEE: u64 = 1_000_000;
 const DEFAULT_FIXED_LIMIT: u32 = 400_000;
 
+/// A share of the program's risk-array bounds: 1..=100 % (0 would crank every cycle, above 100 too late).
+fn refresh_percent(v: Option<u8>) -> Result<u8, String> {
+    let v = v.unwrap_or(crate::DEFAULT_RISK_ARRAY_REFRESH_PERCENT);
+    if !(1..=100).contains(&v) {
+        return Err(format!("risk_array_refresh_percent {v} is not within 1..=100"));
+    }
+    Ok(v)
+}
+
 fn positive(name: &str, v: u64) -> Result<u64, String> {
     if v == 0 {
         return Err(format!("{name} must be at least 1, not 0"));
@@ -294,6 +308,7 @@ pub fn settings(args: &[String], file: FileSettings) -> Result<Settings, String>
         funding_interval_secs: f.funding_interval_secs.unwrap_or(3_600),
         sample_interval_secs: f.sample_interval_secs.unwrap_or(60),
         min_settle_pnl: f.min_settle_pnl.unwrap_or(0),
+        risk_array_refresh_percent: refresh_percent(f.risk_array_refresh_percent)?,
         lookup_table: f.lookup_table.clone(),
         metrics_addr: f.metrics_addr.clone(),
         liveness_intervals: u32::try_from(positive(

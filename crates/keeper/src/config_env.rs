@@ -106,6 +106,9 @@ mod tests {
         assert_eq!(f.min_profit, Some(250));
         assert_eq!(f.metrics_addr.as_deref(), Some("0.0.0.0:9464"));
         assert_eq!(f.group.as_deref(), Some("5Hq1bVXXe9Ydh8YTNSQH2yE3RuPZMcmAPAXcpH7cRFim"));
+        let f =
+            file_settings(env_table(vars(&[("XMARGIN_KEEPER_RISK_ARRAY_REFRESH_PERCENT", "80")])).unwrap());
+        assert_eq!(f.unwrap().risk_array_refresh_percent, Some(80));
         // A numeric-looking string stays a string where the key wants one.
         let f = file_settings(env_table(vars(&[("XMARGIN_KEEPER_GROUP", "123")])).unwrap()).unwrap();
         assert_eq!(f.group.as_deref(), Some("123"));

@@ -22,6 +22,9 @@ fn flags_override_the_file_and_defaults_fill_in() {
     assert_eq!(s.poll_interval_secs, 5);
     assert_eq!(s.compute_unit_limit, 400_000);
     assert_eq!((s.funding_interval_secs, s.sample_interval_secs, s.min_settle_pnl), (1_800, 30, 0));
+    assert_eq!(s.risk_array_refresh_percent, 50, "half the program's age and drift bounds");
+    let s = settings(&args("--group G --risk-array-refresh-percent 80"), FileSettings::default()).unwrap();
+    assert_eq!(s.risk_array_refresh_percent, 80);
     assert_eq!(config_path(&args("--config k.toml --once")), Some("k.toml"));
     assert_eq!(s.lookup_table, None, "legacy transactions unless a table is given");
     let file: FileSettings = toml::from_str("group = \"G\"\nlookup_table = \"T1\"").unwrap();
@@ -106,6 +109,11 @@ fn bad_input_is_refused_with_a_reason() {
     assert!(refused("--group G --rebroadcast-interval-ms 0")
         .contains("rebroadcast_interval_ms must be at least 1"));
     assert!(refused("--group G --liveness-intervals 0").contains("liveness_intervals"));
+    for bad in ["0", "101"] {
+        let e = refused(&format!("--group G --risk-array-refresh-percent {bad}"));
+        assert!(e.contains(&format!("risk_array_refresh_percent {bad} is not within 1..=100")), "{e}");
+    }
+    assert!(refused("--group G --risk-array-refresh-percent 300").contains("too large"));
 }
 
 /// The keys `FileSettings` takes, from serde's unknown-field message.

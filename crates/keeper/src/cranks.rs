@@ -1,18 +1,24 @@
 //! Market cranks, each permissionless and sent only when due:
 //! - `update_funding` of a perpetual whose last update is at least
 //!   `funding_interval_secs` old and whose oracle is usable;
-//! - `sample_price` of a live dated future in its last 30 minutes
-//!   (`SETTLEMENT_WINDOW_SECS`), at most every `sample_interval_secs`;
+//! - `sample_price` of a live dated future or option in its last 30 minutes
+//!   (`SETTLEMENT_WINDOW_SECS`), at most every `sample_interval_secs`: an
+//!   option's settlement price comes from the same samples, so an honest
+//!   keeper samples it too rather than leave the window to one sampler;
 //! - `settle_expired` of every position (base or cost left) in an expired
-//!   future. The first call fixes the settlement price; if it fails (too few
+//!   future or option. The first call fixes the settlement price; if it fails (too few
 //!   samples and no fresh price published in the oracle's max age after
 //!   expiry), the market waits for the next cycle, and an hour after expiry
-//!   (`SETTLEMENT_TIMEOUT_SECS`) it settles on its samples or stable price.
+//!   (`SETTLEMENT_TIMEOUT_SECS`) it settles on its samples or stable price;
+//! - `update_risk_array` of an option market whose array is past
+//!   `risk_array_refresh_percent` % of the program's age or drift bound
+//!   ([`crate::risk_arrays`]), before health checks start refusing it.
 use anchor_lang::prelude::Pubkey;
 use xmargin::state::{market_kind, market_status, Market};
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
 use xmargin_risk::settlement::SETTLEMENT_WINDOW_SECS;
 
+use crate::risk_arrays::refresh_due;
 use crate::snapshot::Snapshot;
 use crate::{Sender, Touched};
 
@@ -38,8 +44,8 @@ pub fn due(
             >= interval(funding_interval_secs)
             && now > market.last_funding_ts)
             .then_some(Crank::UpdateFunding),
-        market_kind::FUTURE if market.is_expired(now) => Some(Crank::SettleExpired),
-        market_kind::FUTURE if market.status == market_status::ACTIVE => {
+        market_kind::FUTURE | market_kind::OPTION if market.is_expired(now) => Some(Crank::SettleExpired),
+        market_kind::FUTURE | market_kind::OPTION if market.status == market_status::ACTIVE => {
             let window_start = market.expiry_ts.saturating_sub(SETTLEMENT_WINDOW_SECS as i64);
             let spaced = market.sample_count == 0
                 || (now > market.last_sample_ts
@@ -76,8 +82,35 @@ pub fn run(sender: &mut Sender, snap: &Snapshot) -> Touched {
             Some(Crank::SettleExpired) => settle_expired(sender, snap, *index, &keys, &mut touched),
             _ => {}
         }
+        if m.is_option() {
+            update_risk_array(sender, snap, *index, &keys, &mut touched);
+        }
     }
     touched
+}
+
+/// `update_risk_array` of option market `index` when due and priced.
+fn update_risk_array(
+    sender: &mut Sender,
+    snap: &Snapshot,
+    index: u16,
+    keys: &MarketKeys,
+    touched: &mut Touched,
+) {
+    let market = &snap.markets[&index].market;
+    let Some(oracle) = snap.market_templates.get(&index).and_then(|t| t.oracle) else {
+        if !market.is_expired(snap.now) {
+            tracing::debug!(market = index, "option market oracle unusable: risk array not updated");
+        }
+        return;
+    };
+    let percent = sender.config().risk_array_refresh_percent;
+    let Some(reason) = refresh_due(market, snap.now, oracle.lo, percent) else { return };
+    tracing::debug!(market = index, reason = reason.as_str(), "risk array due");
+    if sender.send("update_risk_array", &keys.market, mixs::update_risk_array(&snap.group, keys)) {
+        sender.summary.risk_array_updates += 1;
+        touched.any = true;
+    }
 }
 
 /// `settle_expired` for every account with base or cost left in the market.
@@ -105,12 +138,12 @@ fn settle_expired(
             touched.accounts.push(*account);
         } else if i == 0 && fixing_price {
             // The settlement price could not be fixed yet: every other call would fail the same way.
-            tracing::info!(market = index, "expired future not settleable yet; retrying next cycle");
+            tracing::info!(market = index, "expired market not settleable yet; retrying next cycle");
             return;
         }
     }
     if open.is_empty() && fixing_price {
-        tracing::debug!(market = index, "expired future with no open positions");
+        tracing::debug!(market = index, "expired market with no open positions");
     }
 }
 
@@ -144,5 +177,21 @@ mod tests {
         assert_eq!(due(&f, expiry, 3_600, 60), Some(Crank::SettleExpired));
         f.status = market_status::SETTLED;
         assert_eq!(due(&f, expiry + 5, 3_600, 60), Some(Crank::SettleExpired));
+    }
+
+    /// An option market is sampled and settled on the future's schedule.
+    #[test]
+    fn options_are_sampled_and_settled_as_futures() {
+        let expiry = 10_000;
+        let mut o = future(expiry);
+        o.kind = market_kind::OPTION;
+        assert_eq!(due(&o, expiry - 1_801, 3_600, 60), None, "before the window");
+        assert_eq!(due(&o, expiry - 1_800, 3_600, 60), Some(Crank::SamplePrice));
+        (o.sample_count, o.last_sample_ts) = (1, expiry - 1_800);
+        assert_eq!(due(&o, expiry - 1_741, 3_600, 60), None, "a minute apart");
+        assert_eq!(due(&o, expiry - 1, 3_600, 60), Some(Crank::SamplePrice));
+        assert_eq!(due(&o, expiry, 3_600, 60), Some(Crank::SettleExpired));
+        o.status = market_status::SETTLED;
+        assert_eq!(due(&o, expiry + 5, 3_600, 60), Some(Crank::SettleExpired));
     }
 }

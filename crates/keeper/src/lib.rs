@@ -1,15 +1,17 @@
 //! The xmargin keeper. Every cycle it loads the group's banks, markets,
 //! oracles and margin accounts ([`Snapshot`]) and:
 //! 1. cranks the markets ([`cranks`]): `update_funding` of perpetuals when due,
-//!    `sample_price` of dated futures in their last 30 minutes, and
-//!    `settle_expired` of every position in an expired future;
+//!    `sample_price` of dated futures and options in their last 30 minutes,
+//!    `settle_expired` of every position in an expired future or option, and
+//!    `update_risk_array` of option markets before their arrays go stale;
 //! 2. values each account with the program's own code ([`rank`]), most
 //!    endangered first, and liquidates the liquidatable ones — a derivative
 //!    position first (`liquidate_position`), else the best asset for the
 //!    largest debt (`liquidate_token`) — and resolves bankruptcies
 //!    ([`liquidate`]);
 //! 3. settles PnL ([`settle`]): `settle_pnl` pairing winners with losers in
-//!    every market, for settled futures and positions with realised PnL,
+//!    every market, for settled futures and options and positions with
+//!    realised PnL (an option market only once settled),
 //!    and `settle_dust` for a closed position's last units of loss.
 //!
 //! The snapshot is refreshed (markets and touched accounts) between phases.
@@ -28,6 +30,7 @@ pub mod http;
 pub mod liquidate;
 pub mod metrics;
 pub mod rank;
+pub mod risk_arrays;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 #[cfg(feature = "rpc")]
@@ -51,6 +54,10 @@ pub use snapshot::Snapshot;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 
+/// Default of [`KeeperConfig::risk_array_refresh_percent`]: half the
+/// program's bounds (an array refreshed every 5 minutes or after a 1 % move).
+pub const DEFAULT_RISK_ARRAY_REFRESH_PERCENT: u8 = 50;
+
 /// What the keeper is told to do.
 #[derive(Clone, Debug)]
 pub struct KeeperConfig {
@@ -70,10 +77,13 @@ pub struct KeeperConfig {
     /// Crank a perpetual's funding once this long has passed since its last
     /// update (the program applies at most one hour per update).
     pub funding_interval_secs: u64,
-    /// Least time between two settlement samples of a dated future.
+    /// Least time between two settlement samples of a dated future or option.
     pub sample_interval_secs: u64,
     /// Smallest PnL settlement worth a transaction (quote native; 0: any).
     pub min_settle_pnl: u64,
+    /// Refresh an option market's risk array once it is this share (%) of
+    /// the program's maximum age or drift old ([`risk_arrays`]).
+    pub risk_array_refresh_percent: u8,
 }
 
 impl KeeperConfig {
@@ -91,6 +101,7 @@ impl KeeperConfig {
             funding_interval_secs: 3_600,
             sample_interval_secs: 60,
             min_settle_pnl: 0,
+            risk_array_refresh_percent: DEFAULT_RISK_ARRAY_REFRESH_PERCENT,
         }
     }
 }
@@ -111,6 +122,8 @@ pub struct CycleSummary {
     pub funding_updates: usize,
     pub price_samples: usize,
     pub expiries_settled: usize,
+    /// `update_risk_array` of option markets.
+    pub risk_array_updates: usize,
     pub pnl_settlements: usize,
     /// `settle_dust`: funding rounding collected from closed positions.
     pub dust_settlements: usize,
@@ -137,6 +150,7 @@ impl CycleSummary {
         self.funding_updates += other.funding_updates;
         self.price_samples += other.price_samples;
         self.expiries_settled += other.expiries_settled;
+        self.risk_array_updates += other.risk_array_updates;
         self.pnl_settlements += other.pnl_settlements;
         self.dust_settlements += other.dust_settlements;
         self.failures += other.failures;
@@ -242,6 +256,7 @@ pub fn run_cycle(chain: &mut dyn Chain, config: &KeeperConfig) -> Result<CycleSu
         funding = summary.funding_updates,
         samples = summary.price_samples,
         expiries = summary.expiries_settled,
+        risk_arrays = summary.risk_array_updates,
         settlements = summary.pnl_settlements,
         dust = summary.dust_settlements,
         failures = summary.failures,

@@ -48,6 +48,7 @@ metrics! {
     FundingUpdates => "xmargin_keeper_funding_updates_total", Counter, "update_funding cranks that landed.";
     PriceSamples => "xmargin_keeper_price_samples_total", Counter, "sample_price cranks that landed.";
     ExpiriesSettled => "xmargin_keeper_expiries_settled_total", Counter, "settle_expired transactions that landed.";
+    RiskArrayUpdates => "xmargin_keeper_risk_array_updates_total", Counter, "update_risk_array cranks of option markets that landed.";
     PnlSettlements => "xmargin_keeper_pnl_settlements_total", Counter, "settle_pnl transactions that landed.";
     DustSettlements => "xmargin_keeper_dust_settlements_total", Counter, "settle_dust transactions that landed.";
     SkippedUnprofitable => "xmargin_keeper_skipped_unprofitable_total", Counter, "Liquidations skipped under min_profit.";
@@ -125,6 +126,7 @@ impl Metrics {
             (FundingUpdates, s.funding_updates),
             (PriceSamples, s.price_samples),
             (ExpiriesSettled, s.expiries_settled),
+            (RiskArrayUpdates, s.risk_array_updates),
             (PnlSettlements, s.pnl_settlements),
             (DustSettlements, s.dust_settlements),
             (SkippedUnprofitable, s.skipped_unprofitable),

@@ -83,6 +83,7 @@ fn log_totals(cycle: u64, errors: u64, took: Duration, totals: &CycleSummary) {
         funding = totals.funding_updates,
         samples = totals.price_samples,
         expiries = totals.expiries_settled,
+        risk_arrays = totals.risk_array_updates,
         settlements = totals.pnl_settlements,
         dust = totals.dust_settlements,
         failures = totals.failures,

@@ -2,21 +2,25 @@
 //! with accounts that lost, moving quote tokens between them.
 //!
 //! Each position is read as the program's `settle_pnl` reads it: funding
-//! settled first, PnL at the settle price — a settled future's settlement
-//! price (no limit), else the oracle (`oracle.lo`, fresh, certain and within
-//! the market's band of its stable price, which `settle_pnl` first moves
-//! toward the oracle at its bounded speed; otherwise the market is skipped):
+//! settled first, PnL at the settle price — in a settled future or option
+//! the settlement value per contract (`xmargin::expiry`, no limit), else the
+//! oracle (`oracle.lo`, fresh, certain and within the market's band of its
+//! stable price, which `settle_pnl` first moves toward the oracle at its
+//! bounded speed; otherwise the market is skipped). An option market is
+//! skipped until it is settled (`settle_pnl` refuses it: its PnL is a model
+//! value, not cash):
 //!
 //! ```text
 //! realised  = realized_pnl + pending funding
 //! total     = base · price (floor) − quote_cost + realised
-//! winner    can settle  total                               (settled future)
+//!           = contracts · value − quote_cost + realised     (settled market)
+//! winner    can settle  total                               (settled market)
 //!                       settleable(realised, total − realised, window left)
 //! loser     owes        ⌊−total⌋
 //! ```
 //!
 //! A pair is settled when one side *must* be: any position of a settled
-//! future, a winner with realised profit, or a loser with a realised loss
+//! market, a winner with realised profit, or a loser with a realised loss
 //! (a closed position's loss, funding paid). Losers with realised losses are
 //! served first (a bankrupt account's loss becomes a quote debt the
 //! bankruptcy path can resolve), largest first, each against the largest
@@ -27,11 +31,13 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
+use xmargin::expiry::settlement_value_per_contract;
 use xmargin::health::pending_funding;
 use xmargin::instructions::SETTLE_WINDOW_SECS;
 use xmargin::state::{market_kind, market_status, DerivativePosition, Market};
 use xmargin_client::instructions::BankKeys;
 use xmargin_client::market_instructions::{self as mixs, MarketKeys};
+use xmargin_risk::options::intrinsic::expiry_pnl;
 use xmargin_risk::perp::base_native;
 use xmargin_risk::price::update_stable_price;
 use xmargin_risk::settlement::{settle_limit, settleable};
@@ -82,23 +88,21 @@ struct Side {
 #[derive(Clone, Copy, Debug)]
 struct Terms {
     price: Fixed,
-    /// A settled future: no window.
-    unlimited: bool,
+    /// A settled market: what one contract pays (quote native), no window.
+    settled_value: Option<i64>,
     /// The stable price as `settle_pnl` moves it first (toward the oracle at its bounded speed).
     stable: Fixed,
 }
 
 /// The terms of `market` now, or `None` when `settle_pnl` would refuse.
 fn terms(snap: &Snapshot, market: &Market) -> Option<Terms> {
-    if market.kind == market_kind::OPTION {
-        return None;
-    }
     if market.status == market_status::SETTLED {
         let price = market.settlement_price.get();
-        return Some(Terms { price, unlimited: true, stable: market.stable_price.get() });
+        let value = settlement_value_per_contract(market).ok()?;
+        return Some(Terms { price, settled_value: Some(value), stable: market.stable_price.get() });
     }
-    if market.is_expired(snap.now) {
-        return None; // settle_expired first
+    if market.kind == market_kind::OPTION || market.is_expired(snap.now) {
+        return None; // an option's PnL is a model value until settled; an expired market: settle_expired first
     }
     let oracle = snap.market_templates.get(&market.market_index)?.oracle?;
     let growth = market.safety_params(snap.now).stable_price_growth_per_sec.get();
@@ -106,7 +110,7 @@ fn terms(snap: &Snapshot, market: &Market) -> Option<Terms> {
     let stable = update_stable_price(market.stable_price.get(), oracle.lo, dt, growth).ok()?;
     let max_gap = stable.checked_mul_floor(market.risk_params(snap.now).price_band.get()).ok()?;
     let gap = oracle.lo.checked_sub(stable).and_then(|g| g.checked_abs()).ok()?;
-    (gap <= max_gap).then_some(Terms { price: oracle.lo, unlimited: false, stable })
+    (gap <= max_gap).then_some(Terms { price: oracle.lo, settled_value: None, stable })
 }
 
 /// What is left of a position's window of unrealised profit.
@@ -125,12 +129,22 @@ fn side_of(
     t: &Terms,
     now: i64,
 ) -> Option<Result<(i64, bool), (i64, bool)>> {
-    let (price, unlimited) = (t.price, t.unlimited);
+    let unlimited = t.settled_value.is_some();
     let realized = p.realized_pnl.checked_add(pending_funding(market, p).ok()?)?;
-    let value =
-        base_native(p.base_contracts, market.contract_size).ok()?.checked_mul(price, Rounding::Floor).ok()?;
-    let total =
-        value.checked_sub(Fixed::from_i64(p.quote_cost)).ok()?.checked_add(Fixed::from_i64(realized)).ok()?;
+    let total = match t.settled_value {
+        // As `settle_expired` books it: exact, in whole units.
+        Some(value) => Fixed::from_i64(expiry_pnl(p.base_contracts, value, p.quote_cost).ok()?)
+            .checked_add(Fixed::from_i64(realized))
+            .ok()?,
+        None => base_native(p.base_contracts, market.contract_size)
+            .ok()?
+            .checked_mul(t.price, Rounding::Floor)
+            .ok()?
+            .checked_sub(Fixed::from_i64(p.quote_cost))
+            .ok()?
+            .checked_add(Fixed::from_i64(realized))
+            .ok()?,
+    };
     let floor = |v: Fixed| v.to_i64(Rounding::Floor).ok();
     if total.is_positive() {
         let can = if unlimited {

@@ -72,6 +72,7 @@ fn keeper_config(s: &Settings, authority: Pubkey) -> Result<KeeperConfig, String
         funding_interval_secs: s.funding_interval_secs,
         sample_interval_secs: s.sample_interval_secs,
         min_settle_pnl: s.min_settle_pnl,
+        risk_array_refresh_percent: s.risk_array_refresh_percent,
         ..KeeperConfig::new(group, liqor_account, authority)
     })
 }

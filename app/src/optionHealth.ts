@@ -1,0 +1,195 @@
+/**
+ * Option positions in the client-side health estimate (linear margin mode),
+ * bit-exact with the program (`programs/xmargin/src/health/options.rs` and
+ * the risk engine's `health::option_margin`): an option is valued from its
+ * market's stored risk array, with multiplies and adds only.
+ *
+ * - Value: the array's model value per underlying native unit; a short owes
+ *   one ulp (2^-48) more. PnL `= base · value − quote_cost + realized_pnl`,
+ *   positive PnL weighted and capped as for every derivative.
+ * - Requirement: a short pays `max(init_base · S − OTM, init_floor · S)` in
+ *   Init, `liq_end · S` and `maint · S` (S the type's liability price, OTM the
+ *   smallest over the type's price range); a long `rate · S · |Δ|`, never more
+ *   than its value.
+ * - The array must be fresh (computed on the program's grid, at most
+ *   `RISK_ARRAY_MAX_AGE_SECS` old, the oracle within `RISK_ARRAY_MAX_DRIFT_BPS`
+ *   of its spot, at the volatility in force): otherwise the view rules refuse
+ *   with the program's error name ({@link RiskArrayUnusableError}) and the
+ *   fallback rules (liquidations, keeper ranking) value a long at 0, a short
+ *   call at the highest price of the range and a short put at its strike.
+ * - A closed position (realised PnL only) reads neither price nor array.
+ *
+ * `tests/optionHealth.test.ts` checks it bit for bit on the shared fixtures
+ * (`tests/fixtures/health.json`, `options`). Settled option markets (expiry
+ * settlement) are not ported yet: an open position in one throws
+ * {@link OptionNotValuedError}.
+ */
+import { abs, add, DELTA, fromInt, max, mulCeil, mulFloor, ONE, positivePart, sub } from "./fixed.ts";
+import {
+  assetPrice, baseNative, biasedPrices, type BiasedPrices, type DerivativeValuation, type HealthContextInput,
+  type HealthDerivativeInput, type HealthType, InvalidRiskParameterError, liabPrice, type MarginRates, marketOracle,
+  marketRiskParams, marketSafetyParams, MarketOracleUnusableError, MarketStatus, positionPrice, type PnlLimits,
+} from "./health.ts";
+import {
+  RISK_ARRAY_GRID_ID, RISK_ARRAY_GRID_LEN, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT, type RiskArrayHeader,
+} from "./marketView.ts";
+
+/** The stored risk array's fields health reads (`StoredRiskArray`; raw I80F48 per underlying native unit). */
+export type RiskArrayInput = Pick<RiskArrayHeader,
+  "computedAt" | "gridId" | "scenarioCount" | "spot" | "volatility" | "value" | "delta">;
+
+/** The option part of a market (`Market::strike`, `volatility`, `OptionParams`, `risk_array`), raw I80F48. */
+export interface OptionMarketInput {
+  isCall: boolean;
+  /** Strike per underlying native unit (quote native). */
+  strike: bigint;
+  volatility: bigint;
+  /** A lowering waiting for `pendingVolatilityTs` (0: none). */
+  pendingVolatility: bigint;
+  pendingVolatilityTs: bigint;
+  /** Short-option rates (fractions of spot). */
+  shortInitBase: bigint;
+  shortInitFloor: bigint;
+  shortLiqEnd: bigint;
+  shortMaint: bigint;
+  riskArray: RiskArrayInput;
+}
+
+type ArrayProblem = "RiskArrayStale" | "RiskArrayDrifted" | "RiskArrayOtherGrid";
+
+/** An option market's risk array the program refuses to value a position from; it fails with `programError`. */
+export class RiskArrayUnusableError extends Error {
+  constructor(
+    readonly marketIndex: number,
+    readonly programError: ArrayProblem,
+  ) {
+    super(`market ${marketIndex}: risk array unusable (${programError}): crank update_risk_array`);
+    this.name = "RiskArrayUnusableError";
+  }
+}
+
+/** An option position the client does not value yet (a settled option market, or its liquidation price). */
+export class OptionNotValuedError extends Error {
+  constructor(readonly marketIndex: number, what: string) {
+    super(`market ${marketIndex}: ${what} is not estimated off-chain yet (use compute_health)`);
+    this.name = "OptionNotValuedError";
+  }
+}
+
+/** Volatility in force at `now`: a pending lowering once due (`Market::volatility_at`). */
+export function optionVolatilityAt(o: OptionMarketInput, now: bigint): bigint {
+  return o.pendingVolatilityTs !== 0n && now >= o.pendingVolatilityTs ? o.pendingVolatility : o.volatility;
+}
+
+/**
+ * Whether the array may value positions at `now` with the oracle at `oracleLo`
+ * (`options::array_freshness`, `ArrayHeader::freshness`): `"fresh"`, or the
+ * error the program refuses with.
+ */
+export function riskArrayProblem(o: OptionMarketInput, now: bigint, oracleLo: bigint): ArrayProblem | "fresh" {
+  const a = o.riskArray;
+  if (a.gridId !== RISK_ARRAY_GRID_ID || a.scenarioCount !== RISK_ARRAY_GRID_LEN) return "RiskArrayOtherGrid";
+  const age = now - a.computedAt;
+  if (age < 0n || age > RISK_ARRAY_MAX_AGE_SECS) return "RiskArrayStale";
+  if (abs(sub(oracleLo, a.spot)) >= mulFloor(a.spot, RISK_ARRAY_MAX_DRIFT)) return "RiskArrayDrifted";
+  return a.volatility === optionVolatilityAt(o, now) ? "fresh" : "RiskArrayStale";
+}
+
+/** Model value and Δ per underlying native unit (`ArrayValue`). */
+interface ArrayValue {
+  value: bigint;
+  delta: bigint;
+}
+
+/**
+ * Prices and the array's value (`health::options::priced`): a usable oracle
+ * and a fresh array; else, for the strict market or under the refuse rule, the
+ * program's error; else the bounds that hold whatever the price.
+ */
+function pricedOption(d: HealthDerivativeInput, o: OptionMarketInput, ctx: HealthContextInput, strict: boolean) {
+  const { market } = d;
+  const confMultiplier = marketSafetyParams(market, ctx.now).confMultiplier;
+  const refuse = strict || ctx.unpricedLiability !== "fallback";
+  const usable = marketOracle(d, ctx);
+  if (typeof usable !== "string") {
+    const problem = riskArrayProblem(o, ctx.now, usable.lo);
+    if (problem === "fresh") {
+      const array: ArrayValue = { value: o.riskArray.value, delta: o.riskArray.delta };
+      return { prices: biasedPrices(usable, market.stablePrice, confMultiplier), array };
+    }
+    if (refuse) throw new RiskArrayUnusableError(market.marketIndex, problem);
+  } else if (refuse) {
+    throw new MarketOracleUnusableError(market.marketIndex, usable);
+  }
+  const gainsOnRise = (d.baseContracts > 0n) === o.isCall;
+  const prices = biasedPrices(positionPrice(d, ctx, gainsOnRise), market.stablePrice, confMultiplier);
+  let bound = 0n; // a long: worth nothing
+  if (d.baseContracts < 0n) bound = o.isCall ? max(prices.initLiab, prices.spotLiab) : o.strike;
+  return { prices, array: { value: bound, delta: 0n } };
+}
+
+/** Requirement of one short unit for `ht` (`ShortOptionRates::unit_requirement`, rounded up). */
+export function shortUnitRequirement(o: OptionMarketInput, ht: HealthType, prices: BiasedPrices): bigint {
+  const hi = liabPrice(prices, ht);
+  if (ht === "init") {
+    const otm = o.isCall ? positivePart(sub(o.strike, hi)) : positivePart(sub(assetPrice(prices, "init"), o.strike));
+    return max(sub(mulCeil(hi, o.shortInitBase), otm), mulCeil(hi, o.shortInitFloor));
+  }
+  return mulCeil(hi, ht === "liqEnd" ? o.shortLiqEnd : o.shortMaint);
+}
+
+/** `MarginRates::validate` for an option: linear rates in order, no size premium, short rates in order. */
+function validateOptionRates(rates: MarginRates, sizePremium: bigint, o: OptionMarketInput): void {
+  const linear = rates.maint >= 0n && rates.maint <= rates.liqEnd && rates.liqEnd <= rates.init && rates.init <= ONE;
+  const short = o.shortMaint >= 0n && o.shortMaint <= o.shortLiqEnd && o.shortLiqEnd <= o.shortInitFloor &&
+    o.shortInitFloor <= o.shortInitBase && o.shortInitBase <= ONE;
+  if (!linear || !short || sizePremium < 0n || sizePremium > ONE) {
+    throw new InvalidRiskParameterError("option margin rates out of order");
+  }
+  // The short requirement is not a rate on notional: no size premium on options.
+  if (sizePremium !== 0n) throw new InvalidRiskParameterError("size premium on an option market");
+}
+
+/** `PnlLimits::validate`. */
+function validateLimits(l: PnlLimits): void {
+  const w = l.weights;
+  if (!(w.init >= 0n && w.init <= w.liqEnd && w.liqEnd <= w.maint && w.maint <= ONE) || (l.initCap ?? 0n) < 0n) {
+    throw new InvalidRiskParameterError("PnL weights out of order");
+  }
+}
+
+/**
+ * Values one option position (`health::options::value_option` and the
+ * engine's `DerivativeInfo::new_option_from_array`).
+ */
+export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): DerivativeValuation {
+  const { market } = d;
+  const o = market.option;
+  if (!o) throw new InvalidRiskParameterError(`market ${market.marketIndex}: an option market without its option terms`);
+  if (market.status === MarketStatus.settled && d.baseContracts !== 0n) {
+    throw new OptionNotValuedError(market.marketIndex, "a position in a settled option market");
+  }
+  const base = baseNative(d.baseContracts, market.contractSize);
+  const costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));
+  const risk = marketRiskParams(market, ctx.now);
+  const strict = ctx.strictMarket === market.marketIndex;
+  const flat = market.stablePrice;
+  const { prices, array } = d.baseContracts === 0n && !strict
+    ? { prices: { oracle: flat, spotAsset: flat, spotLiab: flat, initAsset: flat, initLiab: flat }, array: { value: 0n, delta: 0n } }
+    : pricedOption(d, o, ctx, strict);
+  const rates: MarginRates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
+  validateOptionRates(rates, risk.sizePremium, o);
+  const short = base < 0n;
+  const unitValue = positivePart(short ? add(array.value, DELTA) : array.value);
+  const unit = (ht: HealthType): bigint => short
+    ? shortUnitRequirement(o, ht, prices)
+    : mulCeil(mulCeil(liabPrice(prices, ht), rates[ht]), abs(array.delta));
+  const pnlLimits: PnlLimits = {
+    weights: { init: risk.pnlInitWeight, maint: risk.pnlMaintWeight, liqEnd: risk.pnlLiqEndWeight },
+    initCap: fromInt(risk.initPnlCap),
+  };
+  validateLimits(pnlLimits);
+  return { marketIndex: market.marketIndex, base, costBasis, unsettledFunding: 0n, prices, rates,
+    reqUnit: { init: unit("init"), maint: unit("maint"), liqEnd: unit("liqEnd") }, pnlLimits, sizePremium: 0n,
+    contractSize: market.contractSize, option: { unitValue } };
+}
