@@ -9,13 +9,16 @@ import type { Provider } from "@anchor-lang/core";
 import type { Buffer } from "buffer";
 import { type AccountInfo, type AddressLookupTableAccount, Connection, PublicKey } from "@solana/web3.js";
 import {
-  AccountFlags, activeTokenPositions, bankInput, type BankData, clusterTime, estimateHealth, fetchLookupTable, findGroupLookupTable, fixedRaw,
-  fixedToNumber,
+  AccountFlags, activeTokenPositions, bankInput, type BankData, clusterTime, computeHealth, estimateHealth, fetchLookupTable,
+  findGroupLookupTable, fixedRaw, fixedToNumber,
   type GroupData, healthBand, type HealthBand, type HealthContextInput, type HealthDerivativeInput,
-  type HealthPositionInput, liquidationPrice, marketInput, type MarginAccountData, type MarketData, marketName,
+  type HealthPositionInput, liquidationPrice, marketInput, type MarginAccountData, MarketKind,
   maintHealthAtPrice, maxBorrow, maxWithdraw, nativeTotals, parsePriceUpdate, positionNativeBalance,
   type PythReadingInput, toQuoteNative, valueToken, XMARGIN_PROGRAM_ID, XmarginClient, activeDerivativePositions,
 } from "@xmargin/client";
+import { type DerivativeRow, derivativeRow, ESTIMATE_FAILED, type MarketRow, marketRow } from "./marketModel.ts";
+
+export type { Contribution, DerivativeRow, MarketRow, OptionInfo } from "./marketModel.ts";
 
 /** Pyth feed ids of the tokens the project lists (migrations/config.json, the tests' feeds). */
 const FEED_SYMBOLS: Record<string, string> = {
@@ -75,30 +78,6 @@ export interface BankRow {
   isQuote: boolean;
 }
 
-export interface MarketRow {
-  marketIndex: number;
-  name: string;
-  kind: string;
-  status: string;
-  address: PublicKey;
-  data: MarketData;
-  underlying: BankRow | undefined;
-  /** Contracts (one side). */
-  openInterest: bigint;
-  openInterestCap: bigint;
-  contractSize: bigint;
-  /** Last hourly funding rate (fraction of the oracle price; > 0: longs pay shorts). */
-  lastFundingRate: number;
-  /** Cumulative funding per contract, quote native. */
-  cumFunding: number;
-  /** Time-weighted mark and oracle prices, USD per whole underlying token (0: never set). */
-  markTwap: number;
-  oracleTwap: number;
-  lastFundingTs: number;
-  expiryTs: number;
-  positions: bigint;
-}
-
 export interface GroupModel {
   client: XmarginClient;
   address: PublicKey;
@@ -146,7 +125,10 @@ export async function loadGroup(
     client.fetchGroup(), client.loadBanks(), client.loadMarkets(), clusterTime(client), connection.getSlot("confirmed"),
   ]);
   const entries = [...client.banks.values()];
-  const oracleKeys = entries.map((b) => b.oracle);
+  const marketEntries = [...client.markets.values()];
+  // Market oracles are their underlying bank's (health accounts carry it once); any other is read too.
+  const extraOracles = dedupe(marketEntries.map((m) => m.data.oracle).filter((k) => !entries.some((b) => b.oracle.equals(k))));
+  const oracleKeys = [...entries.map((b) => b.oracle), ...extraOracles];
   const [oracleInfos, insurance, lookupTable] = await Promise.all([
     connection.getMultipleAccountsInfo(oracleKeys),
     // SPL token account: mint (32), owner (32), amount (u64 LE).
@@ -175,20 +157,13 @@ export async function loadGroup(
       maxOracleAgeSecs: b.maxOracleAgeSecs, isQuote: e.mint.equals(data.quoteMint),
     };
   });
-  const markets: MarketRow[] = [...client.markets.values()].map((m) => {
-    const d = m.data;
-    const n = (v: { toString(): string }) => BigInt(v.toString());
-    return {
-      marketIndex: m.marketIndex, name: marketName(d), kind: ["perpetual", "future", "option"][d.kind] ?? `kind ${d.kind}`,
-      status: d.status === 0 ? "active" : "settled", address: m.address, data: d,
-      underlying: banks.find((b) => b.tokenIndex === d.underlyingTokenIndex), openInterest: n(d.openInterest),
-      openInterestCap: n(d.risk.openInterestCap), contractSize: n(d.contractSize),
-      lastFundingRate: fixedToNumber(fixedRaw(d.lastFundingRate)), cumFunding: fixedToNumber(fixedRaw(d.cumFunding)),
-      // Stored in quote native per native unit of the underlying.
-      markTwap: (fixedToNumber(fixedRaw(d.markTwap)) * 10 ** d.underlyingDecimals) / 10 ** data.quoteDecimals,
-      oracleTwap: (fixedToNumber(fixedRaw(d.oracleTwap)) * 10 ** d.underlyingDecimals) / 10 ** data.quoteDecimals,
-      lastFundingTs: Number(d.lastFundingTs.toString()), expiryTs: Number(d.expiryTs.toString()), positions: n(d.positionCount),
-    };
+  const markets: MarketRow[] = marketEntries.map((m) => {
+    const bank = banks.find((b) => b.oracleKey.equals(m.data.oracle) && b.tokenIndex === m.data.underlyingTokenIndex)
+      ?? banks.find((b) => b.oracleKey.equals(m.data.oracle));
+    const oracle = bank ? bank.oracle
+      : readOracle(m.data.oracle, oracleInfos[entries.length + extraOracles.findIndex((k) => k.equals(m.data.oracle))] ?? null, m.data.feedId, now);
+    const symbol = banks.find((b) => b.tokenIndex === m.data.underlyingTokenIndex)?.symbol ?? `Token ${m.data.underlyingTokenIndex}`;
+    return marketRow(m, oracle, symbol, data.quoteDecimals, now);
   });
   const watched = [group, ...banks.map((b) => b.address), ...banks.map((b) => b.oracleKey), ...markets.map((m) => m.address),
     ...markets.map((m) => m.data.oracle), data.insuranceVault];
@@ -212,17 +187,12 @@ export interface PositionRow {
   initWeight: number;
   maintWeight: number;
   liqEndWeight: number;
-  /** Contributions to Init and Maint health (quote native). */
+  /** Contributions to Init and Maint health (quote native), and raw I80F48. */
   initContribution: bigint;
   maintContribution: bigint;
+  initRaw: bigint;
+  maintRaw: bigint;
   priced: boolean;
-}
-
-export interface DerivativeRow {
-  market: MarketRow;
-  baseContracts: bigint;
-  quoteCost: bigint;
-  realizedPnl: bigint;
 }
 
 export interface TokenLimits {
@@ -243,6 +213,10 @@ export interface AccountModel {
   health: { init: bigint; maint: bigint; liqEnd: bigint } | null;
   band: HealthBand | null;
   healthError: string | null;
+  /** `estimate`: the client's bit-exact estimate; `compute_health`: the program's, simulated (the estimate could not value a position). */
+  healthSource: "estimate" | "compute_health" | null;
+  /** Why the estimate was not used. */
+  healthNote: string | null;
   beingLiquidated: boolean;
   bankrupt: boolean;
   positions: PositionRow[];
@@ -266,7 +240,6 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
   if (!data.group.equals(g.address)) throw new Error(`account ${address.toBase58()} belongs to group ${data.group.toBase58()}`);
   const banks = await client.program.account.bank.fetchMultiple(g.banks.map((b) => b.address));
   const derivs = activeDerivativePositions(data);
-  const marketRows = derivs.map((d) => g.markets.find((m) => m.marketIndex === d.marketIndex));
   const marketDatas = derivs.length > 0
     ? await client.program.account.market.fetchMultiple(derivs.map((d) => client.market(d.marketIndex).address)) : [];
   const oracleKeys = [...g.banks.map((b) => b.oracleKey), ...marketDatas.map((m) => m!.oracle)];
@@ -283,7 +256,6 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
   const quoteDecimals = g.quoteDecimals;
   const ctx: HealthContextInput = { quoteDecimals, now };
   let positions: HealthPositionInput[] = [];
-  let derivatives: HealthDerivativeInput[] = [];
   let inputsError: string | null = null;
   try {
     positions = activeTokenPositions(data).map((p) => {
@@ -292,26 +264,25 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
       const i = g.banks.indexOf(b.row);
       return { bank: bankInput(b.data), reading: readingOf(i, b.data.feedId, b.row.oracleKey), shares: p.shares };
     });
-    derivatives = derivs.map((d, k) => {
-      const m = marketDatas[k]!;
-      return { market: marketInput(m), reading: readingOf(g.banks.length + k, m.feedId, m.oracle), baseContracts: d.baseContracts,
-        quoteCost: d.quoteCost, realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
-    });
   } catch (e) {
     inputsError = errText(e);
   }
-  let health: AccountModel["health"] = null;
-  let band: HealthBand | null = null;
-  let healthError = inputsError;
-  if (!inputsError) {
+  // Each derivative's input on its own, so one unreadable oracle leaves the other rows valued.
+  const derivInputs = derivs.map((d, k): { input: HealthDerivativeInput | null; error: string | null } => {
+    const m = marketDatas[k];
+    if (!m) return { input: null, error: `market ${d.marketIndex} not found` };
     try {
-      const h = estimateHealth(positions, ctx, derivatives);
-      health = { init: toQuoteNative(h.init), maint: toQuoteNative(h.maint), liqEnd: toQuoteNative(h.liqEnd) };
-      band = healthBand(h);
+      return { input: { market: marketInput(m), reading: readingOf(g.banks.length + k, m.feedId, m.oracle), baseContracts: d.baseContracts,
+        quoteCost: d.quoteCost, realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot }, error: null };
     } catch (e) {
-      healthError = errText(e);
+      return { input: null, error: errText(e) };
     }
-  }
+  });
+  inputsError ??= derivInputs.find((x) => x.error)?.error ?? null;
+  const derivatives = derivInputs.flatMap((x) => (x.input ? [x.input] : []));
+  const holdsOptions = derivs.some((d, k) => marketDatas[k]?.kind === MarketKind.option && d.baseContracts !== 0n);
+  const { health, band, healthError, healthSource, healthNote } = await accountHealth(g, address, data.owner, positions, derivatives, ctx,
+    inputsError, holdsOptions);
   const rows: PositionRow[] = activeTokenPositions(data).map((p, i) => {
     const b = bankByIndex.get(p.tokenIndex)!;
     const fallback = positionNativeBalance(b.data, p.shares);
@@ -322,25 +293,25 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
     const debt = balance < 0n;
     const w = (x: bigint | undefined) => (x === undefined ? NaN : fixedToNumber(x));
     const value = t ? (t.balance * t.prices.oracle) >> 96n : 0n;
-    const contrib = (ht: "init" | "maint"): bigint => {
-      if (!t) return 0n;
-      const e = estimateHealth([positions[i]], ctx);
-      return toQuoteNative(ht === "init" ? e.init : e.maint);
-    };
     let ic = 0n;
     let mc = 0n;
-    try { ic = contrib("init"); mc = contrib("maint"); } catch { /* unpriced */ }
+    try { if (t) { const e = estimateHealth([positions[i]], ctx); ic = e.init; mc = e.maint; } } catch { /* unpriced */ }
     return {
       tokenIndex: p.tokenIndex, bank: b.row, balance, value,
       initWeight: w(debt ? t?.weights.initLiab : t?.weights.initAsset),
       maintWeight: w(debt ? t?.weights.maintLiab : t?.weights.maintAsset),
       liqEndWeight: w(debt ? t?.weights.liqEndLiab : t?.weights.liqEndAsset),
-      initContribution: ic, maintContribution: mc, priced: t !== null,
+      initContribution: toQuoteNative(ic), maintContribution: toQuoteNative(mc), initRaw: ic, maintRaw: mc, priced: t !== null,
     };
   });
-  const derivativeRows: DerivativeRow[] = derivs.map((d, k) => ({
-    market: marketRows[k]!, baseContracts: d.baseContracts, quoteCost: d.quoteCost, realizedPnl: d.realizedPnl,
-  }));
+  const derivativeRows: DerivativeRow[] = derivs.map((d, k) => {
+    const m = marketDatas[k] ?? g.markets.find((x) => x.marketIndex === d.marketIndex)!.data;
+    const known = g.markets.find((x) => x.marketIndex === d.marketIndex);
+    const bank = g.banks.find((b) => b.tokenIndex === m.underlyingTokenIndex);
+    const row = known ?? marketRow({ marketIndex: d.marketIndex, address: client.market(d.marketIndex).address, data: m },
+      readOracle(m.oracle, oracles[g.banks.length + k] ?? null, m.feedId, now), bank?.symbol ?? `Token ${m.underlyingTokenIndex}`, quoteDecimals, now);
+    return derivativeRow(d, row, m, derivInputs[k].input, derivInputs[k].error, ctx);
+  });
   // Limits per bank: a zero position in tokens the account does not hold (as `withdraw` opens one).
   const limits: TokenLimits[] = g.banks.map((row) => {
     const entry = bankByIndex.get(row.tokenIndex)!;
@@ -364,11 +335,44 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
     return out;
   });
   return {
-    address, data, owner: data.owner, now, health, band, healthError,
+    address, data, owner: data.owner, now, health, band, healthError, healthSource, healthNote,
     beingLiquidated: (data.flags & AccountFlags.beingLiquidated) !== 0, bankrupt: (data.flags & AccountFlags.bankrupt) !== 0,
     positions: rows, derivatives: derivativeRows, limits,
     inputs: inputsError ? null : { positions, derivatives, quoteDecimals },
   };
+}
+
+/**
+ * The account's Init, Maint and LiquidationEnd health: the client's estimate;
+ * for an account holding options that the estimate cannot value (its option
+ * support is newer than the rest), the program's own `compute_health`,
+ * simulated with the owner as fee payer (nothing signed).
+ */
+async function accountHealth(
+  g: GroupModel, address: PublicKey, owner: PublicKey, positions: HealthPositionInput[], derivatives: HealthDerivativeInput[], ctx: HealthContextInput,
+  inputsError: string | null, holdsOptions: boolean,
+): Promise<Pick<AccountModel, "health" | "band" | "healthError" | "healthSource" | "healthNote">> {
+  let reason = inputsError;
+  if (!reason) {
+    try {
+      const h = estimateHealth(positions, ctx, derivatives);
+      return { health: { init: toQuoteNative(h.init), maint: toQuoteNative(h.maint), liqEnd: toQuoteNative(h.liqEnd) },
+        band: healthBand(h), healthError: null, healthSource: "estimate", healthNote: null };
+    } catch (e) {
+      reason = errText(e);
+    }
+  }
+  if (!holdsOptions) return { health: null, band: null, healthError: reason, healthSource: null, healthNote: null };
+  try {
+    const on = await computeHealth(g.client, address, { payer: owner, lookupTables: g.lookupTable ? [g.lookupTable] : undefined });
+    return { health: { init: on.init, maint: on.maint, liqEnd: on.liquidationEnd }, band: on.bandName, healthError: null,
+      healthSource: "compute_health", healthNote: `${ESTIMATE_FAILED} (${reason})` };
+  } catch (e) {
+    // The program refuses too (a stale risk array, an unusable oracle): its message, by name, says what to do.
+    const onChain = errText(e);
+    const healthError = onChain.startsWith(reason) ? `compute_health: ${onChain}` : `${reason}; compute_health: ${onChain}`;
+    return { health: null, band: null, healthError, healthSource: null, healthNote: null };
+  }
 }
 
 /**
@@ -405,7 +409,12 @@ export interface AccountSummary {
   health: { init: bigint; maint: bigint } | null;
   band: HealthBand | null;
   error: string | null;
+  /** Where the health comes from (accounts holding options: `compute_health`, simulated). */
+  source: "estimate" | "compute_health" | null;
 }
+
+/** Accounts holding options the overview values by simulating `compute_health` (one RPC call each). */
+const MAX_SIMULATED = 20;
 
 /**
  * Every margin account of the group (up to `limit`) with its health from the
@@ -416,7 +425,20 @@ export async function accountsOverview(g: GroupModel, limit = 200): Promise<Acco
   const markets = new Map(g.markets.map((m) => [m.marketIndex, m]));
   const banks = new Map(g.banks.map((b) => [b.tokenIndex, b]));
   const ctx: HealthContextInput = { quoteDecimals: g.quoteDecimals, now: g.now };
-  return all.map(({ address, data }) => {
+  let simulated = 0;
+  const simulate = async (address: PublicKey, data: MarginAccountData, reason: string): Promise<AccountSummary> => {
+    if (simulated++ >= MAX_SIMULATED) return { address, owner: data.owner, health: null, band: null, error: reason, source: null };
+    try {
+      const on = await computeHealth(g.client, address, { payer: data.owner, accountData: data,
+        lookupTables: g.lookupTable ? [g.lookupTable] : undefined });
+      return { address, owner: data.owner, health: { init: on.init, maint: on.maint }, band: on.bandName, error: null, source: "compute_health" };
+    } catch (e) {
+      return { address, owner: data.owner, health: null, band: null, error: errText(e), source: null };
+    }
+  };
+  const rows = await Promise.all(all.map(async ({ address, data }): Promise<AccountSummary> => {
+    const options = activeDerivativePositions(data)
+      .some((d) => markets.get(d.marketIndex)?.data.kind === MarketKind.option && d.baseContracts !== 0n);
     try {
       const positions = activeTokenPositions(data).map((p) => {
         const b = banks.get(p.tokenIndex);
@@ -433,9 +455,12 @@ export async function accountsOverview(g: GroupModel, limit = 200): Promise<Acco
       });
       const h = estimateHealth(positions, ctx, derivatives);
       return { address, owner: data.owner, health: { init: toQuoteNative(h.init), maint: toQuoteNative(h.maint) },
-        band: healthBand(h), error: null };
+        band: healthBand(h), error: null, source: "estimate" };
     } catch (e) {
-      return { address, owner: data.owner, health: null, band: null, error: errText(e) };
+      // An account holding options the estimate cannot value: the program's own valuation.
+      if (options) return simulate(address, data, errText(e));
+      return { address, owner: data.owner, health: null, band: null, error: errText(e), source: null };
     }
-  }).sort((a, b) => (a.health && b.health ? Number(a.health.maint - b.health.maint) : a.health ? -1 : 1));
+  }));
+  return rows.sort((a, b) => (a.health && b.health ? Number(a.health.maint - b.health.maint) : a.health ? -1 : 1));
 }

@@ -17,10 +17,11 @@ import { after, before, describe, test } from "node:test";
 import { type Browser, launch, type Page } from "puppeteer-core";
 import { SYSVAR_CLOCK_PUBKEY } from "@solana/web3.js";
 import { XmarginErrorCode } from "../../src/client.ts";
+import { activeDerivativePositions, fixedRaw, fixedToNumber } from "../../src/index.ts";
 import { computeHealth } from "../../src/view.ts";
 import { type Harness, makeHarness, ROOT } from "../../../tests/support/harness.ts";
 import type { User } from "../../../tests/support/world.ts";
-import { type Scenario, setupScenario } from "./scenario.ts";
+import { MARKETS, type Scenario, setupScenario } from "./scenario.ts";
 import { serveStatic } from "./serve.ts";
 import { installTestWallet } from "./testWallet.ts";
 
@@ -71,6 +72,31 @@ async function shownHealth(page: Page) {
     band: document.querySelector('[data-testid="band"]')!.getAttribute("data-band"),
     now: document.querySelector('[data-testid="account-now"]')!.getAttribute("data-now"),
     address: document.querySelector('[data-testid="account-address"]')!.textContent,
+  }));
+}
+
+/** A market as the chain holds it (decoded directly, not through the page's model). */
+async function chainMarket(index: number) {
+  const client = s.world.client;
+  return client.program.account.market.fetch(client.market(index).address);
+}
+
+/** Dollars with at most 4 decimals, truncated, trailing zeros dropped, as the page prints a model value (quote native, ≥ 0). */
+function dollars4(native: bigint): string {
+  const frac = (native % 1_000_000n).toString().padStart(6, "0").slice(0, 4).replace(/0+$/, "");
+  return `$${(native / 1_000_000n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${frac ? `.${frac}` : ""}`;
+}
+
+/** The page's text and data attributes of one derivative-position row. */
+async function derivativeRowShown(page: Page, market: string) {
+  return page.$eval(`[data-testid="derivatives"] tr[data-market="${market}"]`, (row) => ({
+    contracts: row.getAttribute("data-contracts"), quoteCost: row.getAttribute("data-quote-cost"),
+    realized: row.getAttribute("data-realized"), funding: row.getAttribute("data-funding"),
+    value: row.getAttribute("data-value"), upnl: row.getAttribute("data-upnl"),
+    init: row.querySelector('[data-testid^="init-contrib-"]')!.getAttribute("data-raw"),
+    maint: row.querySelector('[data-testid^="maint-contrib-"]')!.getAttribute("data-raw"),
+    initReason: row.querySelector('[data-testid^="init-contrib-"]')!.getAttribute("data-reason"),
+    initText: row.querySelector('[data-testid^="init-contrib-"]')!.textContent,
   }));
 }
 
@@ -131,18 +157,60 @@ describe("dashboard in Chromium against solana-test-validator", { timeout: 600_0
     // The preloaded test oracles: SOL 150, BTC 60,000 (tests/support/pyth.ts).
     assert.equal(await page.$eval('[data-testid="oracle-SOL"]', (el) => el.textContent), "$150.00");
     assert.equal(await page.$eval('[data-testid="oracle-BTC"]', (el) => el.textContent), "$60,000.00");
-    // Deposits: the lender's 1,000,000 USDC (no interest accrued: the deposit index starts at 1).
-    assert.match(await page.$eval('[data-testid="deposits-USDC"]', (el) => el.textContent ?? ""), /^1,000,000(\.\d+)?$/);
+    // Deposits: the lender's 1,000,000 USDC and the option holder's 1,000 (no interest accrued: the deposit index starts at 1).
+    assert.match(await page.$eval('[data-testid="deposits-USDC"]', (el) => el.textContent ?? ""), /^1,001,000(\.\d+)?$/);
     assert.match(await page.$eval('[data-testid="oi-SOL-PERP"]', (el) => el.textContent ?? ""), /^20 \(0\.2 SOL\)$/);
     await page.waitForSelector('[data-testid="accounts"] tbody tr');
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="accounts"] tbody tr').length === n, {}, 4);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="accounts"] tbody tr').length === n, {}, 5);
     const band = (u: User) => page.$eval(`[data-testid="accounts"] tr[data-account="${u.account.toBase58()}"] .band`,
       (el) => el.className.replace("band ", ""));
     assert.equal(await band(s.healthy), "healthy");
     assert.equal(await band(s.marginCall), "marginCall");
     assert.equal(await band(s.liquidatable), "liquidatable");
+    assert.equal(await band(s.optionHolder), "healthy", "an account holding options: compute_health's band");
     assert.equal(await page.$eval('[data-testid="live"]', (el) => el.textContent), "● live");
     await page.screenshot({ path: join(SHOTS, "group.png"), fullPage: true });
+    await page.close();
+  });
+
+  test("markets table: every market with what the chain holds (kind, terms, open interest, funding, volatility, model value, array)", async () => {
+    const page = await newPage();
+    await page.goto(pageUrl(), { waitUntil: "domcontentloaded" });
+    await page.waitForSelector('[data-testid="markets"] tr[data-market="SOL-CALL"]');
+    const rows = await page.$$eval('[data-testid="markets"] tbody tr', (trs) => trs.map((r) => [r.getAttribute("data-market"), r.getAttribute("data-state")]));
+    assert.deepEqual(rows, [["SOL-PERP", "active"], ["SOL-FUT", "active"], ["SOL-CALL", "active"]]);
+    const text = (id: string) => page.$eval(`[data-testid="${id}"]`, (el) => el.textContent ?? "");
+    const attr = (id: string, a: string) => page.$eval(`[data-testid="${id}"]`, (el, n) => el.getAttribute(n), a);
+    const date = (ts: { toString(): string }) => new Date(Number(ts.toString()) * 1000).toISOString().slice(0, 10);
+    for (const [name, index] of [["SOL-PERP", MARKETS.perp], ["SOL-FUT", MARKETS.future], ["SOL-CALL", MARKETS.call]] as const) {
+      const m = await chainMarket(index);
+      assert.equal(await attr(`oi-${name}`, "data-oi"), m.openInterest.toString(), `${name} open interest`);
+      assert.equal(await text(`market-oracle-${name}`), "$150.00");
+      assert.equal(await text(`stable-${name}`), `$${(fixedToNumber(fixedRaw(m.stablePrice)) * 10 ** (m.underlyingDecimals - 6))
+        .toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`, `${name} stable price`);
+      if (index === MARKETS.perp) {
+        assert.equal(Number(await attr(`funding-${name}`, "data-rate")), fixedToNumber(fixedRaw(m.lastFundingRate)));
+        assert.equal(await attr(`funding-ts-${name}`, "data-ts"), m.lastFundingTs.toString());
+        assert.equal(await text(`kind-${name}`), "perp");
+      }
+      if (index === MARKETS.future) assert.equal(await text(`kind-${name}`), `future · ${date(m.expiryTs)}`);
+      if (index === MARKETS.call) {
+        assert.equal(await text(`kind-${name}`), `call $165.00 · ${date(m.expiryTs)}`);
+        assert.equal(await text(`vol-${name}`), "60.0%");
+        const perContract = (fixedRaw(m.riskArray.value) * BigInt(m.contractSize.toString())) >> 48n;
+        assert.equal(await attr(`model-${name}`, "data-per-contract"), perContract.toString());
+        assert.equal(await text(`model-${name}`), `${dollars4(perContract)} /ct`);
+        assert.equal(await attr(`array-${name}`, "data-computed-at"), m.riskArray.computedAt.toString());
+        assert.equal(await attr(`array-${name}`, "data-freshness"), "fresh", "computed moments ago at the oracle's price");
+        assert.match(await text(`array-${name}`), /^fresh · \d+ (s|min)$/);
+      }
+    }
+    // Phone width: the page itself never scrolls sideways (wide tables scroll inside their cards).
+    await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await page.waitForSelector('[data-testid="markets"]');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the group view scrolls sideways by ${overflow} px at 390 px`);
+    await page.screenshot({ path: join(SHOTS, "group-phone.png"), fullPage: true });
     await page.close();
   });
 
@@ -178,18 +246,90 @@ describe("dashboard in Chromium against solana-test-validator", { timeout: 600_0
       else if (which === "marginCall") assert.match(liq, /^\$5\d,\d{3}\.\d{2}$/, "BTC liquidation price below 60,000");
       if (which === "marginCall") {
         assert.equal(await page.$eval('[data-testid="max-borrow-USDC"]', (el) => el.textContent), "0", "no borrowing below Init");
+      }
+      if (which === "healthy") {
+        // The perpetual position as the chain holds it, and every contribution adding up to the health shown.
+        const data = await s.world.client.fetchMarginAccount(account);
+        const [pos] = activeDerivativePositions(data);
+        const market = await chainMarket(MARKETS.perp);
+        const row = await derivativeRowShown(page, "SOL-PERP");
+        assert.equal(row.contracts, pos.baseContracts.toString());
+        assert.equal(row.contracts, "20");
+        assert.equal(row.quoteCost, pos.quoteCost.toString());
+        assert.equal(row.realized, pos.realizedPnl.toString());
+        // Pending funding: ⌊−contracts · (cum_funding − snapshot)⌋ (0 while no funding update has run).
+        const owed = -((fixedRaw(market.cumFunding) - pos.fundingSnapshot) * pos.baseContracts);
+        assert.equal(row.funding, (owed >> 48n).toString());
+        assert.equal(BigInt(row.upnl!), BigInt(row.value!) - pos.quoteCost);
+        const tokenRaw = await page.$$eval('[data-testid="positions"] tbody tr', (trs) => trs.map((r) =>
+          [r.getAttribute("data-init-raw"), r.getAttribute("data-maint-raw")]));
+        const sum = (k: 0 | 1, d: string) => (tokenRaw.reduce((acc, r) => acc + BigInt(r[k]!), 0n) + BigInt(d)) >> 48n;
+        const shown = await shownHealth(page);
+        assert.equal(sum(0, row.init!).toString(), shown.init, "token and perpetual Init contributions add up to Init health");
+        assert.equal(sum(1, row.maint!).toString(), shown.maint, "and Maint");
         await page.screenshot({ path: join(SHOTS, "account.png"), fullPage: true });
       }
       if (which === "liquidatable") {
-        await page.setViewport({ width: 375, height: 812, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+        await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
         await page.waitForSelector('[data-testid="health-chart"]');
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at 375 px`);
+        assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at 390 px`);
         await page.screenshot({ path: join(SHOTS, "account-phone.png"), fullPage: true });
       }
       await page.close();
     });
   }
+
+  test("an account holding options: the call's row from the chain, health equal to compute_health, contributions or the reason", async () => {
+    const page = await newPage();
+    const account = s.optionHolder.account;
+    let compared = false;
+    for (let attempt = 0; attempt < 10 && !compared; attempt++) {
+      await page.goto(pageUrl({ account: account.toBase58() }), { waitUntil: "domcontentloaded" });
+      const shown = await shownHealth(page);
+      const before = await clock();
+      const onChain = await computeHealth(s.world.client, account);
+      if (BigInt(shown.now!) !== before || before !== (await clock())) continue;
+      assert.equal(shown.init, onChain.init.toString(), "Init health");
+      assert.equal(shown.maint, onChain.maint.toString(), "Maint health");
+      assert.equal(shown.band, onChain.bandName);
+      compared = true;
+    }
+    assert.ok(compared, "page and compute_health never read the same clock second in 10 tries");
+    const [pos] = activeDerivativePositions(await s.world.client.fetchMarginAccount(account));
+    const market = await chainMarket(MARKETS.call);
+    const row = await derivativeRowShown(page, "SOL-CALL");
+    assert.equal(row.contracts, pos.baseContracts.toString());
+    assert.equal(row.contracts, "10");
+    assert.equal(row.quoteCost, pos.quoteCost.toString());
+    // Valued at the risk array's model value: contracts · contract size · value per underlying native unit, to the nearest unit.
+    const value = (pos.baseContracts * BigInt(market.contractSize.toString()) * fixedRaw(market.riskArray.value) + (1n << 47n)) >> 48n;
+    assert.equal(row.value, value.toString());
+    assert.equal(row.upnl, (value - pos.quoteCost).toString());
+    const source = await page.$eval('[data-testid="health-source"]', (el) => el.getAttribute("data-source"));
+    if (source === "compute_health") {
+      // The client's estimate cannot value the option: "—" and the reason, footnoted.
+      assert.equal(row.init, null, "no Init contribution for an option the estimate cannot value");
+      assert.match(row.initText ?? "", /^— \*$/);
+      assert.ok((row.initReason ?? "").length > 0);
+      assert.equal(await page.$eval('[data-testid="contribution-reason"]', (el) => el.textContent ?? ""), `* ${row.initReason}`);
+    } else {
+      // The estimate values options: token and option contributions add up to the health shown.
+      assert.equal(source, "estimate");
+      const tokenRaw = await page.$$eval('[data-testid="positions"] tbody tr', (trs) => trs.map((r) =>
+        [r.getAttribute("data-init-raw"), r.getAttribute("data-maint-raw")]));
+      const shown = await shownHealth(page);
+      assert.equal(((tokenRaw.reduce((acc, r) => acc + BigInt(r[0]!), 0n) + BigInt(row.init!)) >> 48n).toString(), shown.init);
+      assert.equal(((tokenRaw.reduce((acc, r) => acc + BigInt(r[1]!), 0n) + BigInt(row.maint!)) >> 48n).toString(), shown.maint);
+    }
+    console.log(`# option holder valued by ${source}`);
+    await page.screenshot({ path: join(SHOTS, "account-options.png"), fullPage: true });
+    await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+    await page.waitForSelector('[data-testid="derivatives"]');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the account view with derivative positions scrolls sideways by ${overflow} px at 390 px`);
+    await page.close();
+  });
 
   test("a Wallet Standard test wallet deposits and withdraws SOL and the balances change", async () => {
     const page = await newPage();
