@@ -10,16 +10,14 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { BN } from "@anchor-lang/core";
-import type { PublicKey } from "@solana/web3.js";
 import { clusterTime, estimateAccountHealth } from "../app/src/estimate.ts";
-import { healthBand, programErrorOf, toQuoteNative } from "../app/src/health.ts";
+import { programErrorOf } from "../app/src/health.ts";
 import { assertProgramFresh, type Harness, isSvm, makeHarness, TxFailure } from "./support/harness.ts";
 import { TEST_FEEDS } from "./support/pyth.ts";
 import { defaultRisk, errorCode, solPerpArgs, TOKEN_INDEX, type User, World } from "./support/world.ts";
 
 const SOL = 1_000_000_000n;
 const USDC = 1_000_000n;
-const BANDS = ["healthy", "marginCall", "liquidatable"];
 
 let h: Harness;
 let w: World;
@@ -46,19 +44,10 @@ before(async () => {
   users = [lender, a, b, c];
 });
 
-async function assertEstimateMatches(account: PublicKey, label: string): Promise<void> {
-  const { view } = await w.health(account);
-  const est = await estimateAccountHealth(w.client, account);
-  const n = (v: BN) => BigInt(v.toString());
-  assert.equal(toQuoteNative(est.init), n(view.init), `${label}: Init`);
-  assert.equal(toQuoteNative(est.maint), n(view.maint), `${label}: Maint`);
-  assert.equal(toQuoteNative(est.liqEnd), n(view.liquidationEnd), `${label}: LiquidationEnd`);
-  assert.equal(healthBand(est), BANDS[view.band], `${label}: band`);
-}
 
 describe("client health estimate = compute_health", () => {
   test("deposits, multi-token debts", async () => {
-    for (const [i, u] of users.entries()) await assertEstimateMatches(u.account, `user ${i}`);
+    for (const [i, u] of users.entries()) await w.assertEstimateMatches(u.account, `user ${i}`);
   });
 
   test("size-scaled weights and a tightened bank", async () => {
@@ -68,7 +57,7 @@ describe("client health estimate = compute_health", () => {
       risk: { ...defaultRisk(), depositWeightScaleStart: new BN(10_000n * USDC), maintAssetWeightBps: 8_800 } })], [w.admin]);
     await w.send([await w.client.updateBankIx({ admin: w.admin.publicKey, tokenIndex: TOKEN_INDEX.eth,
       risk: { ...defaultRisk(), borrowWeightScaleStart: new BN(1_000n * USDC) } })], [w.admin]);
-    for (const [i, u] of users.entries()) await assertEstimateMatches(u.account, `scaled, user ${i}`);
+    for (const [i, u] of users.entries()) await w.assertEstimateMatches(u.account, `scaled, user ${i}`);
   });
 
   test("perpetual positions: a long, a short hedging a SOL deposit, the lender's", async () => {
@@ -78,7 +67,7 @@ describe("client health estimate = compute_health", () => {
     // 50 contracts (0.5 SOL) to the lender at $150.00; b buys 12 from a at $151.23.
     await w.trade(0, lender, a, 50n, 1_500_000n);
     await w.trade(0, b, a, 12n, 1_512_300n);
-    for (const [i, u] of users.entries()) await assertEstimateMatches(u.account, `with perps, user ${i}`);
+    for (const [i, u] of users.entries()) await w.assertEstimateMatches(u.account, `with perps, user ${i}`);
   });
 
   test("a stale asset counts zero on both sides (SVM clock)", async (t) => {
@@ -88,7 +77,7 @@ describe("client health estimate = compute_health", () => {
     }
     h.setOracle("btc", { ...TEST_FEEDS.btc.quote, publishTime: (await clusterTime(w.client)) - 61n });
     try {
-      await assertEstimateMatches(users[2].account, "stale BTC collateral");
+      await w.assertEstimateMatches(users[2].account, "stale BTC collateral");
     } finally {
       h.setOracle("btc", TEST_FEEDS.btc.quote);
     }

@@ -11,12 +11,11 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { BN } from "@anchor-lang/core";
-import type { PublicKey } from "@solana/web3.js";
 import type { AddOptionMarketArgs } from "../app/src/client.ts";
 import { fixedRaw, marketNameBytes } from "../app/src/accounts.ts";
 import { clusterTime, estimateAccountHealth } from "../app/src/estimate.ts";
 import * as F from "../app/src/fixed.ts";
-import { estimateHealth, healthBand, programErrorOf, toQuoteNative, valueDerivative } from "../app/src/health.ts";
+import { estimateHealth, healthBand, programErrorOf, valueDerivative } from "../app/src/health.ts";
 import {
   RISK_ARRAY_GRID_ID, RISK_ARRAY_GRID_LEN, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT_BPS,
 } from "../app/src/marketView.ts";
@@ -110,15 +109,6 @@ describe("option estimate = compute_health on a live group", () => {
   let alice: User;
   let bob: User;
 
-  async function assertEstimateMatches(account: PublicKey, label: string): Promise<void> {
-    const { view } = await w.health(account);
-    const est = await estimateAccountHealth(w.client, account);
-    const n = (v: BN) => BigInt(v.toString());
-    assert.equal(toQuoteNative(est.init), n(view.init), `${label}: Init`);
-    assert.equal(toQuoteNative(est.maint), n(view.maint), `${label}: Maint`);
-    assert.equal(toQuoteNative(est.liqEnd), n(view.liquidationEnd), `${label}: LiquidationEnd`);
-  }
-
   /** The model value per contract, floored (inside the ±5 % band). */
   async function model(marketIndex: number): Promise<bigint> {
     const m = await w.client.program.account.market.fetch(w.client.market(marketIndex).address);
@@ -146,8 +136,8 @@ describe("option estimate = compute_health on a live group", () => {
   });
 
   test("both sides of a call and a put traded at the model value", async () => {
-    await assertEstimateMatches(alice.account, "alice: long call, short put");
-    await assertEstimateMatches(bob.account, "bob: short call, long put");
+    await w.assertEstimateMatches(alice.account, "alice: long call, short put");
+    await w.assertEstimateMatches(bob.account, "bob: short call, long put");
   });
 
   test("a drifted array: compute_health and the estimate both refuse with RiskArrayDrifted (SVM oracle)", async (t) => {

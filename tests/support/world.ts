@@ -18,7 +18,9 @@ import {
 import {
   derivativePosition, type DerivativePositionView, fixedRaw, type HealthView, marketNameBytes, positionNativeBalance,
 } from "../../app/src/accounts.ts";
+import { estimateAccountHealth } from "../../app/src/estimate.ts";
 import { parseEvents } from "../../app/src/events.ts";
+import { healthBand, toQuoteNative } from "../../app/src/health.ts";
 import { groupAddress } from "../../app/src/pda.ts";
 import { type Harness, PACKET_DATA_SIZE, type SendOptions, type Sent, TxFailure } from "./harness.ts";
 import { feedIdBytes, oracleAddress, TEST_FEEDS, type TestFeed } from "./pyth.ts";
@@ -267,6 +269,17 @@ export class World {
     return { view: this.client.decodeHealthView(sent.returnData), sent };
   }
 
+  /** The client estimate (`estimateAccountHealth`) equals `compute_health`: each health type and the band. */
+  async assertEstimateMatches(account: PublicKey, label: string): Promise<void> {
+    const { view } = await this.health(account);
+    const est = await estimateAccountHealth(this.client, account);
+    const n = (v: BN) => BigInt(v.toString());
+    assert.equal(toQuoteNative(est.init), n(view.init), `${label}: Init`);
+    assert.equal(toQuoteNative(est.maint), n(view.maint), `${label}: Maint`);
+    assert.equal(toQuoteNative(est.liqEnd), n(view.liquidationEnd), `${label}: LiquidationEnd`);
+    assert.equal(healthBand(est), HEALTH_BANDS[view.band], `${label}: band`);
+  }
+
   /**
    * Vault invariant: vault = Σ deposits − Σ borrows + protocol fees, never below,
    * at most a few native units above (rounding favours the vault).
@@ -285,6 +298,9 @@ export class World {
 }
 
 /** A program error by name: ours (`XmarginError`) or Anchor's (`LangErrorCode`). */
+/** `HealthView.band` codes by name, as `healthBand` returns them. */
+export const HEALTH_BANDS = ["healthy", "marginCall", "liquidatable"];
+
 export function errorCode(name: string): number {
   const ours = XmarginErrorCode[name];
   if (ours !== undefined) return ours;

@@ -93,6 +93,20 @@ pub fn can_liquidate(cache: &HealthCache, being_liquidated: bool) -> RiskResult<
     Ok(being_liquidated && cache.health(LE)?.is_negative())
 }
 
+/// The LiquidationEnd health (< 0) a liquidation step sizes on, or
+/// `NotLiquidatable` if liquidation may not start or continue
+/// ([`can_liquidate`]) or LiquidationEnd is already ≥ 0.
+pub(crate) fn liquidation_shortfall(cache: &HealthCache, being_liquidated: bool) -> RiskResult<Fixed> {
+    if !can_liquidate(cache, being_liquidated)? {
+        return Err(RiskError::NotLiquidatable);
+    }
+    let h = cache.health(LE)?;
+    if !h.is_negative() {
+        return Err(RiskError::NotLiquidatable);
+    }
+    Ok(h)
+}
+
 /// A sized token-liquidation step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenLiquidation {
@@ -122,13 +136,7 @@ pub fn max_token_liquidation(
     if asset_token == liab_token || bonus.is_negative() {
         return Err(RiskError::InvalidParameter);
     }
-    if !can_liquidate(cache, being_liquidated)? {
-        return Err(RiskError::NotLiquidatable);
-    }
-    let h = cache.health(LE)?;
-    if !h.is_negative() {
-        return Err(RiskError::NotLiquidatable);
-    }
+    let h = liquidation_shortfall(cache, being_liquidated)?;
     let a = cache.token(asset_token)?;
     let l = cache.token(liab_token)?;
     if !a.balance.is_positive() || !l.balance.is_negative() {
@@ -273,13 +281,7 @@ pub fn max_position_liquidation(
     if bonus.is_negative() || bonus >= Fixed::ONE {
         return Err(RiskError::InvalidParameter);
     }
-    if !can_liquidate(cache, being_liquidated)? {
-        return Err(RiskError::NotLiquidatable);
-    }
-    let h = cache.health(LE)?;
-    if !h.is_negative() {
-        return Err(RiskError::NotLiquidatable);
-    }
+    let h = liquidation_shortfall(cache, being_liquidated)?;
     let d = cache.derivative(market_index)?;
     if matches!(d.kind, DerivativeKind::Option(_)) || d.base.is_zero() {
         return Err(RiskError::LiquidationNotImproving);

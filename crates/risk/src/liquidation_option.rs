@@ -61,7 +61,7 @@
 //! of quote, LiquidationEnd 11 % (16.50 per unit): health −600. Fees 1 % +
 //! 0.5 %: fee per unit `1.5 % · 150 = 2.25`, slope `16.50 − 2.25 = 14.25`,
 //! `600 / 14.25 = 42.1` → 43 contracts (health +12.75 after; −1.50 after 42).
-use super::{can_liquidate, concave_step, LE};
+use super::{concave_step, liquidation_shortfall, LE};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
 use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, MarginMode};
@@ -116,13 +116,7 @@ pub fn max_option_liquidation(
     if !matches!(cache.mode(), MarginMode::Linear) {
         return Err(RiskError::InvalidParameter);
     }
-    if !can_liquidate(cache, being_liquidated)? {
-        return Err(RiskError::NotLiquidatable);
-    }
-    let h = cache.health(LE)?;
-    if !h.is_negative() {
-        return Err(RiskError::NotLiquidatable);
-    }
+    let h = liquidation_shortfall(cache, being_liquidated)?;
     let d = cache.derivative(market_index)?;
     let held = d.rates.contract_count(d.base).filter(|&n| n > 0);
     let (DerivativeKind::Option(_), Some(n)) = (d.kind, held) else {

@@ -403,8 +403,10 @@ pub fn build_health_cache_from<'a, 'info>(
 /// account pay the full bonus and leave it with bad debt. Valued this way a
 /// liquidation is the same whether or not the keeper cranked the other banks.
 ///
-/// A portfolio-mode account that is liquidatable in its mode (Maint < 0, or
-/// already `BEING_LIQUIDATED`) is liquidated in linear mode: the cache is
+/// A portfolio-mode account that is liquidatable in its mode
+/// (`xmargin_risk::liquidation::can_liquidate`: Maint < 0, or
+/// `BEING_LIQUIDATED` with LiquidationEnd < 0) is liquidated in linear mode:
+/// the cache is
 /// switched to linear here, and the step that lands takes the account out of
 /// portfolio mode (`crate::liquidation::update_liqee_flags`). Every linear
 /// liquidation path then applies (tokens, positions, options) and each step
@@ -422,12 +424,9 @@ pub fn build_liquidatee_cache_from<'a, 'info>(
 ) -> Result<HealthCache> {
     let mut cache = build_cache(ctx, account, health, true, account.is_portfolio_mode())?;
     if account.is_portfolio_mode() && !matches!(cache.mode(), MarginMode::Linear) {
-        let maint = cache.health(HealthType::Maint).map_err(risk_error)?;
-        if maint.is_negative() || account.has_flag(crate::state::account_flags::BEING_LIQUIDATED) {
-            msg!(
-                "portfolio account liquidatable (Maint {}): liquidated in linear mode",
-                to_quote_native(maint)
-            );
+        let being_liquidated = account.has_flag(crate::state::account_flags::BEING_LIQUIDATED);
+        if xmargin_risk::liquidation::can_liquidate(&cache, being_liquidated).map_err(risk_error)? {
+            msg!("portfolio account liquidatable: liquidated in linear mode");
             cache.set_mode(MarginMode::Linear).map_err(risk_error)?;
         }
     }
