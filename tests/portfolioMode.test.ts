@@ -2,15 +2,15 @@
  * Portfolio margin mode from the client: `setMarginModeIx` switches a hedged
  * account (10 SOL deposited, 10 SOL of SOL-PERP sold) into portfolio mode and
  * back; the flag's lifecycle, the program's refusals by name with nothing
- * changed, and the client estimate refusing a portfolio account by name
- * (it values linear mode only) while `compute_health` values it.
+ * changed, and the client estimate valuing the portfolio account exactly as
+ * `compute_health` does (its netted book included).
  * The program's numbers for hedged books are in crates/test-support/tests/portfolio_mode.rs.
  */
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import type { BN } from "@anchor-lang/core";
 import { AccountFlags, MarginMode } from "../app/src/accounts.ts";
-import { estimateAccountHealth, PortfolioModeNotEstimatedError } from "../app/src/estimate.ts";
+import { estimateAccountHealth } from "../app/src/estimate.ts";
 import { toQuoteNative } from "../app/src/health.ts";
 import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
 import { expectError, solPerpArgs, type User, World } from "./support/world.ts";
@@ -63,8 +63,13 @@ describe("portfolio margin mode from the client", () => {
     // The short perp nets against the SOL it hedges: far less is required than the
     // linear haircut on the SOL plus the perp's rate on its notional.
     assert.ok(n(portfolio.init) > n(linear.init), `portfolio Init ${portfolio.init} > linear ${linear.init}`);
-    await assert.rejects(estimateAccountHealth(w.client, hedged.account),
-      (e: unknown) => e instanceof PortfolioModeNotEstimatedError);
+    // The estimate values the netted book as compute_health does: one SOL book, its contingency alone.
+    const pe = await estimateAccountHealth(w.client, hedged.account);
+    assert.deepEqual([pe.init, pe.maint, pe.liqEnd].map(toQuoteNative),
+      [n(portfolio.init), n(portfolio.maint), n(portfolio.liquidationEnd)], "portfolio: estimate = compute_health");
+    assert.equal(pe.books?.length, 1);
+    assert.equal(pe.books?.[0].underlying, 1);
+    assert.equal(pe.books?.[0].init.worstLoss, 0n, "delta-neutral: no scenario loses");
     await expectError(h, "MarginModeUnchanged", [hedged.account], () => setMode(hedged, MarginMode.portfolio));
 
     await setMode(hedged, MarginMode.linear);

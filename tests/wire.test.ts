@@ -374,6 +374,7 @@ const PER_CALL_ACCOUNTS: Record<string, string[] | "*"> = {
   update_funding: [],
   update_market: ["admin"],
   update_risk_array: [],
+  update_risk_grid: ["admin"],
   withdraw: ["account", "token_account", "authority"],
   withdraw_fees: ["admin", "destination"],
 };
@@ -417,6 +418,9 @@ describe("the lookup table covers every static account", () => {
       update_funding: async () => [await c.updateFundingIx(0)],
       update_market: async () => [await c.updateMarketIx({ admin, marketIndex: 0, args: {} })],
       update_risk_array: async () => [await c.updateRiskArrayIx(0)],
+      update_risk_grid: async () => [await c.updateRiskGridIx({ admin, args: {
+        priceShocksBps: [-1_500, -750, 0, 750, 1_500], volShocksBps: [-1_000, 0, 1_000],
+        shockScaleBps: [12_500, 11_000, 10_000], floorBps: [100, 75, 50], maxAgeSecs: 600, maxDriftBps: 200 } })],
       withdraw: async () => [await c.withdrawIx(pay)],
       withdraw_fees: async () => [await c.withdrawFeesIx({ admin, tokenIndex: 1, destination: u.tokenAccounts.get(1)!, amount: new BN(1) })],
     };

@@ -17,6 +17,8 @@ import {
   type PythReadingInput, type RiskParamsInput,
 } from "./health.ts";
 import type { OptionMarketInput } from "./optionHealth.ts";
+import { estimatePortfolioHealth, type PortfolioEstimate } from "./portfolioHealth.ts";
+import { groupRiskGrid } from "./riskGrid.ts";
 import { PYTH_RECEIVER_PROGRAM_ID } from "./pda.ts";
 
 /** An oracle account fails the program's identity checks (`read_pyth`); `code` is the program's error name. */
@@ -84,12 +86,22 @@ export function optionInput(m: MarketData): OptionMarketInput | undefined {
   if (m.kind !== MarketKind.option) return undefined;
   const a = m.riskArray;
   return { isCall: m.optionIsCall !== 0, strike: fixedRaw(m.strike), volatility: fixedRaw(m.volatility),
+    strikePerContract: BigInt(m.option.strikePerContract.toString()),
     pendingVolatility: fixedRaw(m.option.pendingVolatility),
     pendingVolatilityTs: BigInt(m.option.pendingVolatilityTs.toString()),
     shortInitBase: fixedRaw(m.option.shortInitBase), shortInitFloor: fixedRaw(m.option.shortInitFloor),
     shortLiqEnd: fixedRaw(m.option.shortLiqEnd), shortMaint: fixedRaw(m.option.shortMaint),
     riskArray: { computedAt: BigInt(a.computedAt.toString()), gridId: a.gridId, scenarioCount: a.scenarioCount,
-      spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta) } };
+      spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta),
+      changes: riskArrayChanges(a.changes) } };
+}
+
+/** The stored scenario changes `r_k` (40 × i64 little-endian, raw I80F48 bits). */
+export function riskArrayChanges(bytes: number[] | Uint8Array): bigint[] {
+  const b = Buffer.from(bytes);
+  const out: bigint[] = [];
+  for (let at = 0; at + 8 <= b.length; at += 8) out.push(b.readBigInt64LE(at));
+  return out;
 }
 
 /** The `health.ts` view of a decoded market. */
@@ -110,8 +122,10 @@ export async function clusterTime(client: XmarginClient): Promise<bigint> {
 }
 
 /**
- * The account is in portfolio margin mode, which the estimate does not value yet
- * (it values every account linearly): ask the program (`computeHealth`) instead.
+ * The account is in portfolio margin mode, which the estimate did not value
+ * before portfolio mode was ported (`portfolioHealth.ts`). Kept for callers
+ * that catch it; no longer thrown.
+ * @deprecated `estimateAccountHealth` values portfolio accounts.
  */
 export class PortfolioModeNotEstimatedError extends Error {
   constructor(readonly account: PublicKey | undefined) {
@@ -124,19 +138,19 @@ export class PortfolioModeNotEstimatedError extends Error {
 /**
  * Health of a margin account estimated off-chain from fresh bank and oracle
  * reads, equal to what `compute_health` returns at the same clock `now`
- * (default: the cluster's). Banks are re-read so interest indices are current
- * as of their last accrual, like the program's view before it accrues.
+ * (default: the cluster's), in the account's margin mode: a portfolio account
+ * (`PORTFOLIO_MODE`) is valued on its netted books under the group's grid and
+ * its estimate carries every book (`books`, what `PortfolioHealth` reports;
+ * `null` when it is valued linearly). Banks are re-read so interest indices
+ * are current as of their last accrual, like the program's view before it accrues.
  */
 export async function estimateAccountHealth(
   client: XmarginClient,
   account: PublicKey | MarginAccountData,
   now?: bigint,
   rules: Omit<HealthContextInput, "quoteDecimals" | "now"> = {},
-): Promise<HealthEstimate> {
+): Promise<HealthEstimate & { books?: PortfolioEstimate["books"] }> {
   const data = account instanceof PublicKey ? await client.fetchMarginAccount(account) : account;
-  if ((data.flags & AccountFlags.portfolioMode) !== 0) {
-    throw new PortfolioModeNotEstimatedError(account instanceof PublicKey ? account : undefined);
-  }
   const positions = activeTokenPositions(data);
   const bankKeys = positions.map((p) => client.bank(p.tokenIndex).address);
   const banks = await client.program.account.bank.fetchMultiple(bankKeys);
@@ -164,6 +178,8 @@ export async function estimateAccountHealth(
       realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
   });
   const group = await client.fetchGroup();
-  const ctx = { ...rules, quoteDecimals: group.quoteDecimals, now: now ?? (await clusterTime(client)) };
+  const at = now ?? (await clusterTime(client));
+  const ctx = { grid: groupRiskGrid(group, at), ...rules, quoteDecimals: group.quoteDecimals, now: at };
+  if ((data.flags & AccountFlags.portfolioMode) !== 0) return estimatePortfolioHealth(inputs, ctx, derivativeInputs);
   return estimateHealth(inputs, ctx, derivativeInputs);
 }

@@ -17,10 +17,14 @@
  * `P₀ · 2^16`), a tie going to the lower one, or `null` if no price
  * liquidates. Prices are raw I80F48, quote native per native unit (SOL at
  * $150 with 9 decimals against a 6-decimal quote is 0.15).
- * Linear margin mode, like `estimateHealth`.
+ * Linear margin mode, like `estimateHealth`; with `portfolio` (an account in
+ * portfolio mode, `ctx.grid` the group's grid) on its portfolio Maint health,
+ * as the engine does for a portfolio-mode cache (`portfolioHealth.ts`; an
+ * account holding options is refused there: the engine reprices them by
+ * Black–Scholes, which is not ported).
  */
 import type { PublicKey } from "@solana/web3.js";
-import type { MarginAccountData } from "./accounts.ts";
+import { AccountFlags, type MarginAccountData } from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import { clusterTime } from "./estimate.ts";
 import * as F from "./fixed.ts";
@@ -30,6 +34,8 @@ import {
   liabPrice, type TokenValuation, valueDerivative, valueToken,
 } from "./health.ts";
 import { OptionNotValuedError } from "./optionHealth.ts";
+import { type NettedToken, type PortfolioDerivative, portfolioReport } from "./portfolioHealth.ts";
+import { DEFAULT_RISK_GRID, groupRiskGrid, portfolioParams, type PortfolioParams } from "./riskGrid.ts";
 import { accountHealthInputs, TokenNotInAccountError } from "./limits.ts";
 
 /** The upward search ends at the current price times `2^16` (`LIQUIDATION_PRICE_MAX_RISE_BITS`). */
@@ -85,14 +91,21 @@ function moveDerivative(d: DerivativeValuation, delta: bigint): DerivativeValuat
 class Scenario {
   readonly p0: bigint;
 
+  /** Portfolio mode: the tokens netted into a book (an open derivative position on them). */
+  private readonly netted: Set<number>;
+
   constructor(
     private readonly tokens: TokenValuation[],
     private readonly markets: Market[],
     private readonly tokenIndex: number,
+    private readonly portfolio: PortfolioParams | null = null,
   ) {
-    // Options are valued from their array at one spot: repricing them is not ported (`OptionNotValuedError`).
-    const option = markets.find((m) => moves(m, tokenIndex) && m.valuation.option && m.valuation.base !== 0n);
+    // Options are valued from their array at one spot: repricing them is not ported (`OptionNotValuedError`);
+    // in portfolio mode the engine revalues every option of the account, moving or not.
+    const option = markets.find((m) => m.valuation.option && (portfolio !== null
+      || (moves(m, tokenIndex) && m.valuation.base !== 0n)));
     if (option) throw new OptionNotValuedError(option.valuation.marketIndex, "the liquidation price of an option position");
+    this.netted = new Set(markets.filter((m) => m.valuation.base !== 0n).map((m) => m.underlyingTokenIndex));
     const own = tokens.find((t) => t.tokenIndex === tokenIndex);
     const first = own ? own.prices : markets.find((m) => moves(m, tokenIndex))?.valuation.prices;
     if (!first) throw new TokenNotInAccountError(tokenIndex);
@@ -105,6 +118,12 @@ class Scenario {
     const delta = F.sub(p, this.p0);
     const tokens = this.tokens.map((t) => (t.tokenIndex === this.tokenIndex ? { ...t, prices: shift(t.prices, delta) } : t));
     const markets = this.markets.map((m) => (moves(m, this.tokenIndex) ? moveDerivative(m.valuation, delta) : m.valuation));
+    if (this.portfolio) {
+      const netted: NettedToken[] = tokens.map((t) => ({ ...t, underlying: this.netted.has(t.tokenIndex) ? t.tokenIndex : null }));
+      const legs: PortfolioDerivative[] = markets.map((valuation, i) => ({ valuation,
+        underlying: this.markets[i].underlyingTokenIndex, isOption: false, shortOptionMinDelta: 0n }));
+      return portfolioReport(netted, legs, this.portfolio, new Map()).maint;
+    }
     const h = tokens.reduce((acc, t) => F.add(acc, contribution(t, "maint")), 0n);
     return markets.reduce((acc, d) => F.add(acc, derivativeContribution(d, "maint")), h);
   }
@@ -169,10 +188,10 @@ class Scenario {
  */
 export function liquidationPrice(
   positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number,
-  opts: { derivatives?: HealthDerivativeInput[] } = {},
+  opts: { derivatives?: HealthDerivativeInput[]; portfolio?: boolean } = {},
 ): bigint | null {
   const { tokens, markets } = valueAccount(positions, ctx, opts.derivatives ?? []);
-  const s = new Scenario(tokens, markets, tokenIndex);
+  const s = new Scenario(tokens, markets, tokenIndex, modeParams(ctx, opts.portfolio));
   const p0 = s.p0;
   if (s.liquidatable(p0)) return p0;
   const down = s.downCrossing();
@@ -188,10 +207,15 @@ export function liquidationPrice(
  */
 export function maintHealthAtPrice(
   positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number, price: bigint,
-  opts: { derivatives?: HealthDerivativeInput[] } = {},
+  opts: { derivatives?: HealthDerivativeInput[]; portfolio?: boolean } = {},
 ): bigint {
   const { tokens, markets } = valueAccount(positions, ctx, opts.derivatives ?? []);
-  return new Scenario(tokens, markets, tokenIndex).health(price);
+  return new Scenario(tokens, markets, tokenIndex, modeParams(ctx, opts.portfolio)).health(price);
+}
+
+/** Portfolio mode's parameters of the group's grid (`ctx.grid`), or `null` in linear mode. */
+function modeParams(ctx: HealthContextInput, portfolio: boolean | undefined): PortfolioParams | null {
+  return portfolio ? portfolioParams(ctx.grid ?? DEFAULT_RISK_GRID) : null;
 }
 
 /**
@@ -225,9 +249,20 @@ export function priceToUi(
 export async function accountLiquidationPrice(
   client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
 ): Promise<bigint | null> {
-  const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, account, { withToken: tokenIndex });
-  const ctx: HealthContextInput = { quoteDecimals, now: now ?? (await clusterTime(client)), strictToken: tokenIndex };
-  return liquidationPrice(positions, ctx, tokenIndex, { derivatives });
+  const { data, portfolio, at, grid } = await accountMode(client, account, now);
+  // Portfolio mode values the account as the program holds it (a zero position would join a book).
+  const { positions, derivatives, quoteDecimals } =
+    await accountHealthInputs(client, data, portfolio ? {} : { withToken: tokenIndex });
+  const ctx: HealthContextInput = { quoteDecimals, now: at, strictToken: tokenIndex, grid };
+  return liquidationPrice(positions, ctx, tokenIndex, { derivatives, portfolio });
+}
+
+/** The account, its margin mode, the clock and the group's grid in force. */
+async function accountMode(client: XmarginClient, account: PublicKey | MarginAccountData, now?: bigint) {
+  const data = "tokens" in account ? account : await client.fetchMarginAccount(account);
+  const at = now ?? (await clusterTime(client));
+  const grid = groupRiskGrid(await client.fetchGroup(), at);
+  return { data, portfolio: (data.flags & AccountFlags.portfolioMode) !== 0, at, grid };
 }
 
 /**
@@ -237,15 +272,15 @@ export async function accountLiquidationPrice(
 export async function accountLiquidationPrices(
   client: XmarginClient, account: PublicKey | MarginAccountData, now?: bigint,
 ): Promise<Map<number, bigint | null>> {
-  const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, account);
-  const at = now ?? (await clusterTime(client));
+  const { data, portfolio, at, grid } = await accountMode(client, account, now);
+  const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, data);
   const indices = new Set([
     ...positions.map((p) => p.bank.tokenIndex), ...derivatives.map((d) => d.market.underlyingTokenIndex),
   ]);
   const out = new Map<number, bigint | null>();
   for (const tokenIndex of indices) {
-    const ctx: HealthContextInput = { quoteDecimals, now: at, strictToken: tokenIndex };
-    out.set(tokenIndex, liquidationPrice(positions, ctx, tokenIndex, { derivatives }));
+    const ctx: HealthContextInput = { quoteDecimals, now: at, strictToken: tokenIndex, grid };
+    out.set(tokenIndex, liquidationPrice(positions, ctx, tokenIndex, { derivatives, portfolio }));
   }
   return out;
 }

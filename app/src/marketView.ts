@@ -6,6 +6,7 @@
  * Node built-ins. Fixed-point values are raw I80F48 `bigint`s.
  */
 import { fixedRaw, type MarketData } from "./accounts.ts";
+import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
 
 /** An array older than this is stale (`RISK_ARRAY_MAX_AGE_SECS`). */
 export const RISK_ARRAY_MAX_AGE_SECS = 600n;
@@ -64,17 +65,20 @@ export function riskArrayHeader(m: MarketData): RiskArrayHeader {
  * `never` (not computed yet) and `otherGrid` (another grid), `stale` (older than
  * 600 s, dated ahead of `now`, or computed at another volatility than the one in
  * force), `drifted` (the oracle `oracleLo`, quote native per underlying native
- * unit, moved 2 % or more from its spot), else `fresh`.
+ * unit, moved 2 % or more from its spot), else `fresh`; on the group's grid
+ * (`groupRiskGrid`; default: a new group's, whose bounds these are).
  */
 export type RiskArrayFreshness = "fresh" | "stale" | "drifted" | "otherGrid" | "never";
 
-export function riskArrayFreshness(m: MarketData, now: bigint, oracleLo: bigint): RiskArrayFreshness {
+export function riskArrayFreshness(
+  m: MarketData, now: bigint, oracleLo: bigint, grid: RiskGridInput = DEFAULT_RISK_GRID,
+): RiskArrayFreshness {
   const a = riskArrayHeader(m);
-  if (a.gridId !== RISK_ARRAY_GRID_ID || a.scenarioCount !== RISK_ARRAY_GRID_LEN) return a.computedAt === 0n ? "never" : "otherGrid";
+  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen) return a.computedAt === 0n ? "never" : "otherGrid";
   const age = now - a.computedAt;
-  if (age < 0n || age > RISK_ARRAY_MAX_AGE_SECS) return "stale";
+  if (age < 0n || age > grid.maxAgeSecs) return "stale";
   const moved = oracleLo >= a.spot ? oracleLo - a.spot : a.spot - oracleLo;
   // `spot ·floor max_drift`: both raw I80F48, the product floored to the grid.
-  if (moved >= (a.spot * RISK_ARRAY_MAX_DRIFT) >> 48n) return "drifted";
+  if (moved >= (a.spot * maxDrift(grid)) >> 48n) return "drifted";
   return a.volatility === volatilityAt(m, now) ? "fresh" : "stale";
 }

@@ -20,23 +20,27 @@
  * - A closed position (realised PnL only) reads neither price nor array.
  *
  * `tests/optionHealth.test.ts` checks it bit for bit on the shared fixtures
- * (`tests/fixtures/health.json`, `options`). Settled option markets (expiry
- * settlement) are not ported yet: an open position in one throws
- * {@link OptionNotValuedError}.
+ * (`tests/fixtures/health.json`, `options`). A settled option market's
+ * position is realised PnL (`settledValue`): it reads neither oracle nor array.
  */
-import { abs, add, DELTA, fromInt, max, mulCeil, mulFloor, ONE, positivePart, sub } from "./fixed.ts";
+import {
+  abs, add, DELTA, FixedOverflowError, fromInt, HALF, max, mulCeil, mulFloor, mulInt, ONE, positivePart, sub, toI64,
+} from "./fixed.ts";
 import {
   assetPrice, baseNative, biasedPrices, type BiasedPrices, type DerivativeValuation, type HealthContextInput,
-  type HealthDerivativeInput, type HealthType, InvalidRiskParameterError, liabPrice, type MarginRates, marketOracle,
+  type HealthDerivativeInput, type HealthType, InvalidPriceError, InvalidRiskParameterError, liabPrice, type MarginRates, marketOracle,
   marketRiskParams, marketSafetyParams, MarketOracleUnusableError, MarketStatus, positionPrice, type PnlLimits,
 } from "./health.ts";
-import {
-  RISK_ARRAY_GRID_ID, RISK_ARRAY_GRID_LEN, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT, type RiskArrayHeader,
-} from "./marketView.ts";
+import type { RiskArrayHeader } from "./marketView.ts";
+import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
 
-/** The stored risk array's fields health reads (`StoredRiskArray`; raw I80F48 per underlying native unit). */
+/**
+ * The stored risk array's fields health reads (`StoredRiskArray`; raw I80F48
+ * per underlying native unit); `changes`, the scenario changes `r_k` (raw
+ * bits), only portfolio mode reads.
+ */
 export type RiskArrayInput = Pick<RiskArrayHeader,
-  "computedAt" | "gridId" | "scenarioCount" | "spot" | "volatility" | "value" | "delta">;
+  "computedAt" | "gridId" | "scenarioCount" | "spot" | "volatility" | "value" | "delta"> & { changes?: bigint[] };
 
 /** The option part of a market (`Market::strike`, `volatility`, `OptionParams`, `risk_array`), raw I80F48. */
 export interface OptionMarketInput {
@@ -52,6 +56,8 @@ export interface OptionMarketInput {
   shortInitFloor: bigint;
   shortLiqEnd: bigint;
   shortMaint: bigint;
+  /** Strike per contract in quote native as listed (`OptionParams::strike_per_contract`): what a settled market pays on. */
+  strikePerContract?: bigint;
   riskArray: RiskArrayInput;
 }
 
@@ -83,15 +89,20 @@ export function optionVolatilityAt(o: OptionMarketInput, now: bigint): bigint {
 
 /**
  * Whether the array may value positions at `now` with the oracle at `oracleLo`
- * (`options::array_freshness`, `ArrayHeader::freshness`): `"fresh"`, or the
- * error the program refuses with.
+ * on the group's grid (`options::array_freshness`, `ArrayHeader::freshness`):
+ * `"fresh"`, or the error the program refuses with.
  */
-export function riskArrayProblem(o: OptionMarketInput, now: bigint, oracleLo: bigint): ArrayProblem | "fresh" {
+export function riskArrayProblem(
+  o: OptionMarketInput,
+  now: bigint,
+  oracleLo: bigint,
+  grid: RiskGridInput = DEFAULT_RISK_GRID,
+): ArrayProblem | "fresh" {
   const a = o.riskArray;
-  if (a.gridId !== RISK_ARRAY_GRID_ID || a.scenarioCount !== RISK_ARRAY_GRID_LEN) return "RiskArrayOtherGrid";
+  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen) return "RiskArrayOtherGrid";
   const age = now - a.computedAt;
-  if (age < 0n || age > RISK_ARRAY_MAX_AGE_SECS) return "RiskArrayStale";
-  if (abs(sub(oracleLo, a.spot)) >= mulFloor(a.spot, RISK_ARRAY_MAX_DRIFT)) return "RiskArrayDrifted";
+  if (age < 0n || age > grid.maxAgeSecs) return "RiskArrayStale";
+  if (abs(sub(oracleLo, a.spot)) >= mulFloor(a.spot, maxDrift(grid))) return "RiskArrayDrifted";
   return a.volatility === optionVolatilityAt(o, now) ? "fresh" : "RiskArrayStale";
 }
 
@@ -112,7 +123,7 @@ function pricedOption(d: HealthDerivativeInput, o: OptionMarketInput, ctx: Healt
   const refuse = strict || ctx.unpricedLiability !== "fallback";
   const usable = marketOracle(d, ctx);
   if (typeof usable !== "string") {
-    const problem = riskArrayProblem(o, ctx.now, usable.lo);
+    const problem = riskArrayProblem(o, ctx.now, usable.lo, ctx.grid);
     if (problem === "fresh") {
       const array: ArrayValue = { value: o.riskArray.value, delta: o.riskArray.delta };
       return { prices: biasedPrices(usable, market.stablePrice, confMultiplier), array };
@@ -127,6 +138,26 @@ function pricedOption(d: HealthDerivativeInput, o: OptionMarketInput, ctx: Healt
   if (d.baseContracts < 0n) bound = o.isCall ? max(prices.initLiab, prices.spotLiab) : o.strike;
   return { prices, array: { value: bound, delta: 0n } };
 }
+
+/**
+ * What `contracts` of a settled option market pay (`settled_value`): the
+ * settlement price per contract rounded to the nearest unit, its intrinsic
+ * value against the listed strike per contract, times the contracts.
+ */
+export function settledValue(market: HealthDerivativeInput["market"], contracts: bigint): bigint {
+  const o = market.option;
+  if (o?.strikePerContract === undefined) {
+    throw new OptionNotValuedError(market.marketIndex, "a settled option market without its strike per contract");
+  }
+  const perContract = toI64(add(mulInt(market.settlementPrice, market.contractSize), HALF), "floor");
+  if (perContract < 0n) throw new InvalidPriceError("negative settlement price");
+  const intrinsic = o.isCall ? positivePart(perContract - o.strikePerContract) : positivePart(o.strikePerContract - perContract);
+  const value = contracts * intrinsic;
+  if (value > I64_MAX || value < -I64_MAX - 1n) throw new FixedOverflowError("settled value");
+  return value;
+}
+
+const I64_MAX = (1n << 63n) - 1n;
 
 /** Requirement of one short unit for `ht` (`ShortOptionRates::unit_requirement`, rounded up). */
 export function shortUnitRequirement(o: OptionMarketInput, ht: HealthType, prices: BiasedPrices): bigint {
@@ -166,17 +197,24 @@ export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): 
   const { market } = d;
   const o = market.option;
   if (!o) throw new InvalidRiskParameterError(`market ${market.marketIndex}: an option market without its option terms`);
-  if (market.status === MarketStatus.settled && d.baseContracts !== 0n) {
-    throw new OptionNotValuedError(market.marketIndex, "a position in a settled option market");
-  }
-  const base = baseNative(d.baseContracts, market.contractSize);
-  const costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));
+  const settled = market.status === MarketStatus.settled;
+  let base = baseNative(d.baseContracts, market.contractSize);
+  let costBasis = sub(fromInt(d.quoteCost), fromInt(d.realizedPnl));
   const risk = marketRiskParams(market, ctx.now);
   const strict = ctx.strictMarket === market.marketIndex;
-  const flat = market.stablePrice;
-  const { prices, array } = d.baseContracts === 0n && !strict
-    ? { prices: { oracle: flat, spotAsset: flat, spotLiab: flat, initAsset: flat, initLiab: flat }, array: { value: 0n, delta: 0n } }
-    : pricedOption(d, o, ctx, strict);
+  const flatAt = (p: bigint): BiasedPrices => ({ oracle: p, spotAsset: p, spotLiab: p, initAsset: p, initLiab: p });
+  let priced: { prices: BiasedPrices; array: ArrayValue };
+  if (settled) {
+    // Expired and settled: the intrinsic value is fixed cash, realised PnL only (no price, no array).
+    costBasis = sub(costBasis, fromInt(settledValue(market, d.baseContracts)));
+    base = 0n;
+    priced = { prices: flatAt(market.settlementPrice), array: { value: 0n, delta: 0n } };
+  } else if (d.baseContracts === 0n && !strict) {
+    priced = { prices: flatAt(market.stablePrice), array: { value: 0n, delta: 0n } };
+  } else {
+    priced = pricedOption(d, o, ctx, strict);
+  }
+  const { prices, array } = priced;
   const rates: MarginRates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
   validateOptionRates(rates, risk.sizePremium, o);
   const short = base < 0n;

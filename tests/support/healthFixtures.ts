@@ -12,6 +12,7 @@ import type {
   MarketSafetyInput, RiskParamsInput,
 } from "../../app/src/health.ts";
 import type { OptionMarketInput } from "../../app/src/optionHealth.ts";
+import type { RiskGridInput } from "../../app/src/riskGrid.ts";
 
 export type Obj = Record<string, unknown>;
 
@@ -131,6 +132,7 @@ function option(v: unknown): OptionMarketInput | undefined {
     shortInitFloor: big(o, "shortInitFloor"),
     shortLiqEnd: big(o, "shortLiqEnd"),
     shortMaint: big(o, "shortMaint"),
+    strikePerContract: o.strikePerContract === undefined ? undefined : big(o, "strikePerContract"),
     riskArray: {
       computedAt: big(a, "computedAt"),
       gridId: int(a, "gridId"),
@@ -139,6 +141,7 @@ function option(v: unknown): OptionMarketInput | undefined {
       volatility: big(a, "volatility"),
       value: big(a, "value"),
       delta: big(a, "delta"),
+      changes: a.changes === undefined ? undefined : list(a.changes, "changes").map((c) => BigInt(c as string)),
     },
   };
 }
@@ -196,11 +199,27 @@ export interface Fixture {
   raw: Obj;
 }
 
+/** A fixture's group grid (`portfolioParams`, bps as stored; absent: the default grid). */
+export function gridOf(v: unknown): RiskGridInput | undefined {
+  if (v === undefined) return undefined;
+  const g = obj(v, "portfolioParams");
+  const nums = (k: string) => list(g[k], k).map((x) => x as number);
+  const three = (k: string): [number, number, number] => {
+    const l = nums(k);
+    assert.equal(l.length, 3, k);
+    return [l[0], l[1], l[2]];
+  };
+  return { gridId: int(g, "gridId"), gridLen: int(g, "gridLen"), maxAgeSecs: BigInt(int(g, "maxAgeSecs")),
+    maxDriftBps: BigInt(int(g, "maxDriftBps")), priceShocksBps: nums("priceShocksBps"), volShocksBps: nums("volShocksBps"),
+    shockScaleBps: three("shockScaleBps"), floorBps: three("floorBps") };
+}
+
 export function fixture(v: unknown): Fixture {
   const f = obj(v, "fixture");
+  const grid = gridOf(f.portfolioParams);
   return {
     name: text(f, "name"),
-    ctx: { quoteDecimals: int(f, "quoteDecimals"), now: big(f, "now"), ...rules(f.rules) },
+    ctx: { quoteDecimals: int(f, "quoteDecimals"), now: big(f, "now"), ...rules(f.rules), ...(grid ? { grid } : {}) },
     positions: list(f.positions, "positions").map(position),
     derivatives: f.derivatives === undefined ? [] : list(f.derivatives, "derivatives").map(derivative),
     raw: f,
@@ -217,3 +236,9 @@ export const optionFixtures = list(file.options, "options").map(fixture);
 /** The program's risk-array bounds (`programs/xmargin/src/options.rs`). */
 export const riskArrayRules = obj(file.riskArrayRules, "riskArrayRules");
 
+/** Accounts in portfolio mode: `expected` health and `books`, or the program's `expectedError` (no limits). */
+export const portfolioFixtures = list(file.portfolio, "portfolio").map(fixture);
+/** The default grid built by the engine: its params, scenarios and id. */
+export const portfolioGrid = obj(file.portfolioGrid, "portfolioGrid");
+/** A group grid other than the default (`portfolio_group_grid` is valued on it). */
+export const portfolioCustomGrid = obj(file.portfolioCustomGrid, "portfolioCustomGrid");

@@ -1646,6 +1646,50 @@ export type Xmargin = {
       "args": []
     },
     {
+      "name": "updateRiskGrid",
+      "docs": [
+        "Sets the group's scenario grid, risk-array freshness rule and",
+        "portfolio parameters, bounded: a tightening at once, a loosening after",
+        "the group's delay. Admin only."
+      ],
+      "discriminator": [
+        207,
+        251,
+        64,
+        182,
+        170,
+        231,
+        168,
+        66
+      ],
+      "accounts": [
+        {
+          "name": "group",
+          "writable": true
+        },
+        {
+          "name": "admin",
+          "docs": [
+            "The group's admin (its risk authority)."
+          ],
+          "signer": true,
+          "relations": [
+            "group"
+          ]
+        }
+      ],
+      "args": [
+        {
+          "name": "args",
+          "type": {
+            "defined": {
+              "name": "updateRiskGridArgs"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "withdraw",
       "docs": [
         "Withdraws tokens; beyond the account's deposit it is a borrow, allowed",
@@ -2173,6 +2217,19 @@ export type Xmargin = {
       ]
     },
     {
+      "name": "riskGridUpdated",
+      "discriminator": [
+        53,
+        28,
+        237,
+        143,
+        193,
+        117,
+        157,
+        34
+      ]
+    },
+    {
       "name": "tokenLiquidated",
       "discriminator": [
         106,
@@ -2660,6 +2717,51 @@ export type Xmargin = {
       "code": 6086,
       "name": "invalidMarginMode",
       "msg": "unknown margin mode (given; 0 linear, 1 portfolio)"
+    },
+    {
+      "code": 6087,
+      "name": "riskGridShockCount",
+      "msg": "a scenario grid has 1..=10 price shocks and 1..=4 vol shocks (price count, vol count)"
+    },
+    {
+      "code": 6088,
+      "name": "riskGridTooLarge",
+      "msg": "the scenario grid has more scenarios than update_risk_array can compute in 200,000 CU (decay + price x vol + 8 extended, max 27)"
+    },
+    {
+      "code": 6089,
+      "name": "riskGridShockOutOfRange",
+      "msg": "a grid shock is out of range: price and vol shocks within +-5,000 bps (shock, the bound it crosses, bps)"
+    },
+    {
+      "code": 6090,
+      "name": "riskGridShocksNotIncreasing",
+      "msg": "grid shocks must be strictly increasing (shock, the one before it, bps)"
+    },
+    {
+      "code": 6091,
+      "name": "riskGridRangeTooNarrow",
+      "msg": "the grid's largest price shock is too small (largest |shock|, min, bps)"
+    },
+    {
+      "code": 6092,
+      "name": "riskGridScaleOutOfBounds",
+      "msg": "portfolio loss scales must satisfy 1x <= Maint <= LiquidationEnd <= Init <= 5x (scale, the bound it crosses, bps)"
+    },
+    {
+      "code": 6093,
+      "name": "riskGridFloorOutOfBounds",
+      "msg": "portfolio contingencies must satisfy 0.1 % <= Maint <= LiquidationEnd <= Init <= 10 % (floor, the bound it crosses, bps)"
+    },
+    {
+      "code": 6094,
+      "name": "riskArrayMaxAgeOutOfBounds",
+      "msg": "risk-array max age out of bounds: 60 ..= 3,600 s (given, the bound it crosses)"
+    },
+    {
+      "code": 6095,
+      "name": "riskArrayMaxDriftOutOfBounds",
+      "msg": "risk-array max drift out of bounds: 50 ..= 1,000 bps (given, the bound it crosses)"
     }
   ],
   "types": [
@@ -4147,11 +4249,41 @@ export type Xmargin = {
             "type": "u8"
           },
           {
+            "name": "pendingRiskGridTs",
+            "docs": [
+              "When `pending_risk_grid` comes into force (0: nothing pending)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "riskGrid",
+            "docs": [
+              "The scenario grid, array freshness rule and portfolio parameters in",
+              "force (`crate::options`; `update_risk_grid`)."
+            ],
+            "type": {
+              "defined": {
+                "name": "riskGridParams"
+              }
+            }
+          },
+          {
+            "name": "pendingRiskGrid",
+            "docs": [
+              "A loosening of `risk_grid` waiting for `pending_risk_grid_ts`."
+            ],
+            "type": {
+              "defined": {
+                "name": "riskGridParams"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                8
               ]
             }
           }
@@ -5761,6 +5893,162 @@ export type Xmargin = {
       }
     },
     {
+      "name": "riskGridParams",
+      "docs": [
+        "A scenario grid, the freshness rule of the arrays computed on it and",
+        "portfolio mode's loss scales and contingencies, all in basis points.",
+        "`grid_id` and `grid_len` are the built grid's (`RiskGrid::id`, `len`),",
+        "stored when it is set so health checks an array's grid without building",
+        "the grid."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "gridId",
+            "docs": [
+              "`RiskGrid::id` of the grid of these shocks."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxAgeSecs",
+            "docs": [
+              "An array older than this is stale (seconds)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "priceShocksBps",
+            "docs": [
+              "Relative price shocks, strictly increasing; the first",
+              "`price_shock_count` are used, the rest are 0."
+            ],
+            "type": {
+              "array": [
+                "i16",
+                10
+              ]
+            }
+          },
+          {
+            "name": "volShocksBps",
+            "docs": [
+              "Absolute vol shocks at the 30-day tenor, strictly increasing; the",
+              "first `vol_shock_count` are used."
+            ],
+            "type": {
+              "array": [
+                "i16",
+                4
+              ]
+            }
+          },
+          {
+            "name": "shockScaleBps",
+            "docs": [
+              "Multiplier of a book's worst weighted loss, `[Init, LiquidationEnd, Maint]`."
+            ],
+            "type": {
+              "array": [
+                "u16",
+                3
+              ]
+            }
+          },
+          {
+            "name": "floorBps",
+            "docs": [
+              "Contingency per leg, fraction of its delta-adjusted |notional|,",
+              "`[Init, LiquidationEnd, Maint]`."
+            ],
+            "type": {
+              "array": [
+                "u16",
+                3
+              ]
+            }
+          },
+          {
+            "name": "maxDriftBps",
+            "docs": [
+              "An array is drifted once the oracle moved this much from its spot."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "priceShockCount",
+            "type": "u8"
+          },
+          {
+            "name": "volShockCount",
+            "type": "u8"
+          },
+          {
+            "name": "gridLen",
+            "docs": [
+              "Scenarios of the grid (decay + price × vol + extended moves)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "riskGridUpdated",
+      "docs": [
+        "`update_risk_grid`: the grid in force now (`grid_id`) and the one asked",
+        "for (`target_grid_id`), in force at `activation_ts` (0: applied at once;",
+        "else a loosening, pending until then)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "group",
+            "type": "pubkey"
+          },
+          {
+            "name": "gridId",
+            "type": "u32"
+          },
+          {
+            "name": "gridLen",
+            "type": "u8"
+          },
+          {
+            "name": "targetGridId",
+            "type": "u32"
+          },
+          {
+            "name": "activationTs",
+            "type": "i64"
+          },
+          {
+            "name": "args",
+            "type": {
+              "defined": {
+                "name": "updateRiskGridArgs"
+              }
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "shortOptionArgs",
       "docs": [
         "Short-option requirement rates in bps of spot",
@@ -6292,6 +6580,73 @@ export type Xmargin = {
                 }
               }
             }
+          }
+        ]
+      }
+    },
+    {
+      "name": "updateRiskGridArgs",
+      "docs": [
+        "The whole new setting (`crate::options`; bps, 10,000 = 100 %)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "priceShocksBps",
+            "docs": [
+              "Relative price shocks, strictly increasing, 1..=10 of them."
+            ],
+            "type": {
+              "vec": "i16"
+            }
+          },
+          {
+            "name": "volShocksBps",
+            "docs": [
+              "Vol shocks at the 30-day tenor, strictly increasing, 1..=4 of them."
+            ],
+            "type": {
+              "vec": "i16"
+            }
+          },
+          {
+            "name": "shockScaleBps",
+            "docs": [
+              "Portfolio loss scales `[Init, LiquidationEnd, Maint]`."
+            ],
+            "type": {
+              "array": [
+                "u16",
+                3
+              ]
+            }
+          },
+          {
+            "name": "floorBps",
+            "docs": [
+              "Portfolio contingencies `[Init, LiquidationEnd, Maint]`."
+            ],
+            "type": {
+              "array": [
+                "u16",
+                3
+              ]
+            }
+          },
+          {
+            "name": "maxAgeSecs",
+            "docs": [
+              "Risk-array max age (seconds)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxDriftBps",
+            "docs": [
+              "Risk-array max drift of the oracle from the array's spot."
+            ],
+            "type": "u16"
           }
         ]
       }

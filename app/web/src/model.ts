@@ -9,7 +9,8 @@ import type { Provider } from "@anchor-lang/core";
 import type { Buffer } from "buffer";
 import { type AccountInfo, type AddressLookupTableAccount, Connection, PublicKey } from "@solana/web3.js";
 import {
-  AccountFlags, activeTokenPositions, bankInput, type BankData, clusterTime, computeHealth, estimateHealth, fetchLookupTable,
+  AccountFlags, activeTokenPositions, bankInput, type BankData, clusterTime, computeHealth, estimateHealth,
+  estimatePortfolioHealth, fetchLookupTable, groupRiskGrid,
   findGroupLookupTable, fixedRaw, fixedToNumber,
   type GroupData, healthBand, type HealthBand, type HealthContextInput, type HealthDerivativeInput,
   type HealthPositionInput, liquidationPrice, marketInput, type MarginAccountData, MarketKind,
@@ -254,7 +255,7 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
   // A reading the program would reject still goes in: the estimate applies the program's rules to it.
   const readingOf = (i: number, feedId: number[], key: PublicKey): PythReadingInput => parsePriceUpdate(key, oracles[i], feedId);
   const quoteDecimals = g.quoteDecimals;
-  const ctx: HealthContextInput = { quoteDecimals, now };
+  const ctx: HealthContextInput = { quoteDecimals, now, grid: groupRiskGrid(g.data, now) };
   let positions: HealthPositionInput[] = [];
   let inputsError: string | null = null;
   try {
@@ -281,8 +282,9 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
   inputsError ??= derivInputs.find((x) => x.error)?.error ?? null;
   const derivatives = derivInputs.flatMap((x) => (x.input ? [x.input] : []));
   const holdsOptions = derivs.some((d, k) => marketDatas[k]?.kind === MarketKind.option && d.baseContracts !== 0n);
+  const portfolio = (data.flags & AccountFlags.portfolioMode) !== 0;
   const { health, band, healthError, healthSource, healthNote } = await accountHealth(g, address, data.owner, positions, derivatives, ctx,
-    inputsError, holdsOptions);
+    inputsError, holdsOptions, portfolio);
   const rows: PositionRow[] = activeTokenPositions(data).map((p, i) => {
     const b = bankByIndex.get(p.tokenIndex)!;
     const fallback = positionNativeBalance(b.data, p.shares);
@@ -320,7 +322,7 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
     if (inputsError) { out.error = inputsError; return out; }
     const withToken = held || !entry.reading ? positions
       : [...positions, { bank: bankInput(entry.data), reading: entry.reading, shares: 0n }];
-    const strict: HealthContextInput = { quoteDecimals, now, strictToken: row.tokenIndex };
+    const strict: HealthContextInput = { ...ctx, strictToken: row.tokenIndex };
     try {
       out.maxWithdraw = maxWithdraw(withToken, strict, row.tokenIndex, { derivatives });
       out.maxBorrow = maxBorrow(withToken, strict, row.tokenIndex, { derivatives });
@@ -330,7 +332,10 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
     const collateral = rows.some((r) => r.tokenIndex === row.tokenIndex && r.balance > 0n)
       || derivatives.some((d) => d.market.underlyingTokenIndex === row.tokenIndex);
     if (collateral && !row.isQuote) {
-      try { out.liquidationPrice = liquidationPrice(withToken, strict, row.tokenIndex, { derivatives }); } catch { out.liquidationPrice = undefined; }
+      // Portfolio mode: on the netted books, the account as the program holds it.
+      try {
+        out.liquidationPrice = liquidationPrice(portfolio ? positions : withToken, strict, row.tokenIndex, { derivatives, portfolio });
+      } catch { out.liquidationPrice = undefined; }
     }
     return out;
   });
@@ -343,19 +348,19 @@ export async function loadAccount(g: GroupModel, address: PublicKey): Promise<Ac
 }
 
 /**
- * The account's Init, Maint and LiquidationEnd health: the client's estimate;
- * for an account holding options that the estimate cannot value (its option
- * support is newer than the rest), the program's own `compute_health`,
- * simulated with the owner as fee payer (nothing signed).
+ * The account's Init, Maint and LiquidationEnd health: the client's estimate
+ * in the account's margin mode (portfolio mode: its netted books); for an
+ * account holding options that the estimate cannot value, the program's own
+ * `compute_health`, simulated with the owner as fee payer (nothing signed).
  */
 async function accountHealth(
   g: GroupModel, address: PublicKey, owner: PublicKey, positions: HealthPositionInput[], derivatives: HealthDerivativeInput[], ctx: HealthContextInput,
-  inputsError: string | null, holdsOptions: boolean,
+  inputsError: string | null, holdsOptions: boolean, portfolio = false,
 ): Promise<Pick<AccountModel, "health" | "band" | "healthError" | "healthSource" | "healthNote">> {
   let reason = inputsError;
   if (!reason) {
     try {
-      const h = estimateHealth(positions, ctx, derivatives);
+      const h = portfolio ? estimatePortfolioHealth(positions, ctx, derivatives) : estimateHealth(positions, ctx, derivatives);
       return { health: { init: toQuoteNative(h.init), maint: toQuoteNative(h.maint), liqEnd: toQuoteNative(h.liqEnd) },
         band: healthBand(h), healthError: null, healthSource: "estimate", healthNote: null };
     } catch (e) {
@@ -424,7 +429,7 @@ export async function accountsOverview(g: GroupModel, limit = 200): Promise<Acco
   const all = (await g.client.marginAccounts()).slice(0, limit);
   const markets = new Map(g.markets.map((m) => [m.marketIndex, m]));
   const banks = new Map(g.banks.map((b) => [b.tokenIndex, b]));
-  const ctx: HealthContextInput = { quoteDecimals: g.quoteDecimals, now: g.now };
+  const ctx: HealthContextInput = { quoteDecimals: g.quoteDecimals, now: g.now, grid: groupRiskGrid(g.data, g.now) };
   let simulated = 0;
   const simulate = async (address: PublicKey, data: MarginAccountData, reason: string): Promise<AccountSummary> => {
     if (simulated++ >= MAX_SIMULATED) return { address, owner: data.owner, health: null, band: null, error: reason, source: null };
@@ -453,7 +458,8 @@ export async function accountsOverview(g: GroupModel, limit = 200): Promise<Acco
         return { market: marketInput(m.data), reading, baseContracts: d.baseContracts, quoteCost: d.quoteCost,
           realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
       });
-      const h = estimateHealth(positions, ctx, derivatives);
+      const h = (data.flags & AccountFlags.portfolioMode) !== 0
+        ? estimatePortfolioHealth(positions, ctx, derivatives) : estimateHealth(positions, ctx, derivatives);
       return { address, owner: data.owner, health: { init: toQuoteNative(h.init), maint: toQuoteNative(h.maint) },
         band: healthBand(h), error: null, source: "estimate" };
     } catch (e) {

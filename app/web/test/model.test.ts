@@ -196,6 +196,26 @@ describe("dashboard model", { timeout: 300_000 }, () => {
     await s.world.withdraw(s.healthy, "sol", sol.maxWithdraw!);
   });
 
+  test("a portfolio-mode account (10 SOL against 10 SOL short): the estimate values its netted book as compute_health does", async () => {
+    const w = s.world;
+    const hedged = await w.user({ sol: 10n * 1_000_000_000n });
+    await w.deposit(hedged, "sol", 10n * 1_000_000_000n);
+    await w.trade(MARKETS.perp, s.lender, hedged, 1_000n, 1_500_000n);
+    const ix = await w.client.setMarginModeIx({ account: hedged.account, authority: hedged.wallet.publicKey, mode: 1 });
+    await w.sendFitting([ix], [hedged.wallet]);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const a = await loadAccount(await loadGroup(h.provider.connection, s.group), hedged.account);
+      const on = await computeHealth(w.client, hedged.account);
+      if (a.now !== (await clock())) continue;
+      assert.equal(a.healthSource, "estimate", `${a.healthError}`);
+      assert.deepEqual(a.health, { init: on.init, maint: on.maint, liqEnd: on.liquidationEnd });
+      const row = (await accountsOverview(await loadGroup(h.provider.connection, s.group))).find((r) => r.address.equals(hedged.account));
+      assert.deepEqual(row?.health, { init: on.init, maint: on.maint });
+      return;
+    }
+    assert.fail("never read the same clock second");
+  });
+
   test("ten minutes later the call's risk array shows stale, a month later the dated markets expired (SVM: last, it moves the clock)", async (t) => {
     if (!isSvm(h)) { t.skip("needs the SVM's clock"); return; }
     h.warp(RISK_ARRAY_MAX_AGE_SECS + 1n);

@@ -265,6 +265,16 @@ pub enum Command {
         #[arg(long)]
         token_index: u16,
     },
+    /// Owner or delegate: switch a margin account to linear or portfolio margin
+    /// (refused unless it is healthy in the new mode)
+    SetMarginMode {
+        /// The margin account
+        #[arg(value_parser = parse_pubkey)]
+        account: Pubkey,
+        /// linear: per-position weights; portfolio: positions on one underlying netted
+        #[arg(value_enum)]
+        mode: crate::margin_mode::MarginModeArg,
+    },
     /// One margin account (show ACCOUNT), or a whole group (show --group G)
     Show(ShowArgs),
     /// Create the group's address lookup table and fill it (the signer is its authority)

@@ -64,6 +64,7 @@ pub fn execute<C: Cluster>(
             let entry = bank(ctx, &group.group, token_index)?;
             ctx.send("accrue-interest", ixs::accrue_interest(&group.group, &bank_keys(&entry)))
         }
+        Command::SetMarginMode { account, mode } => crate::margin_mode::set_margin_mode(ctx, &account, mode),
         Command::Show(args) => match (args.account.or(args.account_flag), args.group) {
             (Some(account), _) => crate::show_account::show(ctx, &account),
             (None, Some(group)) => crate::show::show(ctx, &group),

@@ -4,6 +4,10 @@ use xmargin_test_support::margin::health_view;
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::{program_so_path, Signer, TxOutcome};
 
+/// The third act, options and portfolio margin (issue 13).
+#[path = "demo_options.rs"]
+pub(crate) mod demo_options;
+
 const LAMPORTS: u64 = 1_000_000_000;
 const MICRO: u64 = 1_000_000;
 const NAMES: [&str; 3] = ["USDC", "SOL", "BTC"];
@@ -167,5 +171,6 @@ pub fn run() -> Result<(), String> {
         ui(0, i128::from(w.env.token_balance(&alice.tokens[0]))),
         alice.wallet.pubkey()
     );
-    crate::demo_markets::run(&mut w, &bob)
+    crate::demo_markets::run(&mut w, &bob)?;
+    demo_options::run(&mut w, &bob, crate::demo_markets::PERP).map(|_| ())
 }

@@ -22,7 +22,7 @@ use crate::demo::{show_health, step, ui, usdc};
 use crate::quote::SignedQuote;
 use crate::show::{approx, print_markets, print_positions};
 
-const PERP: u16 = 0;
+pub(crate) const PERP: u16 = 0;
 const FUT: u16 = 1;
 const USDC: u16 = 0;
 const SOL: u16 = 1;
@@ -55,13 +55,14 @@ fn contracts(w: &World, u: &User, market: u16) -> i64 {
 }
 
 /// One keeper cycle, printed as the counters that moved; any failure stops the demo.
-fn keeper(w: &mut World, bob: &User, config: &KeeperConfig) -> Result<CycleSummary, String> {
+pub(crate) fn keeper(w: &mut World, bob: &User, config: &KeeperConfig) -> Result<CycleSummary, String> {
     let s = run_cycle(&mut SvmChain { env: &mut w.env, signer: &bob.wallet }, config)
         .map_err(|e| e.to_string())?;
     w.assert_all_vaults();
     let mut done = Vec::new();
     for (n, one, many) in [
         (s.funding_updates, "funding update", "funding updates"),
+        (s.risk_array_updates, "risk-array update", "risk-array updates"),
         (s.price_samples, "price sample", "price samples"),
         (s.expiries_settled, "expired position settled", "expired positions settled"),
         (s.position_liquidations, "position liquidation", "position liquidations"),

@@ -12,6 +12,7 @@ mod compute_budget;
 mod demo;
 mod demo_markets;
 mod lookup;
+mod margin_mode;
 mod market_config;
 mod market_flags;
 mod markets;
@@ -22,13 +23,17 @@ mod program_id;
 #[cfg(test)]
 mod program_id_tests;
 mod quote;
+mod risk_grid;
 mod rpc;
 mod settings;
 mod show;
 mod show_account;
+mod show_portfolio;
 mod stdout_guard;
 #[cfg(test)]
 mod svm_option_tests;
+#[cfg(test)]
+mod svm_portfolio_tests;
 #[cfg(test)]
 mod svm_tests;
 #[cfg(test)]

@@ -140,6 +140,8 @@ pub enum MarketCommand {
         #[arg(long)]
         volatility_bps: u32,
     },
+    /// Admin: the group's scenario grid, risk-array max age/drift and portfolio scales/contingencies; a tightening at once, a loosening after the group's delay
+    UpdateRiskGrid(crate::risk_grid::UpdateRiskGridFlags),
     /// Anyone: recompute an option market's risk array [default: every active, unexpired option market]
     UpdateRiskArray {
         #[command(flatten)]
@@ -260,6 +262,7 @@ impl MarketCommand {
                 let (g, market_index) = at(market);
                 (g, Command::SetVolatility { market_index, volatility_bps })
             }
+            MarketCommand::UpdateRiskGrid(f) => (f.group.group, Command::UpdateRiskGrid(f.change)),
             MarketCommand::UpdateRiskArray { group, market_index } => {
                 (group.group, Command::UpdateRiskArray { market_index })
             }

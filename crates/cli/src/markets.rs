@@ -84,6 +84,8 @@ pub enum Command {
     UpdateRiskArray {
         market_index: Option<u16>,
     },
+    /// The group's scenario grid: `crate::risk_grid`.
+    UpdateRiskGrid(crate::risk_grid::RiskGridChange),
 }
 
 /// A market command and its group.
@@ -118,6 +120,7 @@ pub fn execute<C: Cluster>(ctx: &mut Ctx<C>, p: Parsed) -> Result<(), String> {
         c @ (Command::AddOptionSeries { .. }
         | Command::SetVolatility { .. }
         | Command::UpdateRiskArray { .. }) => crate::option_commands::execute(ctx, &group, c),
+        Command::UpdateRiskGrid(change) => crate::risk_grid::execute(ctx, &group, &change),
         Command::AddMarket { config } => {
             let text = std::fs::read_to_string(&config).map_err(|e| format!("{config}: {e}"))?;
             let entry: MarketConfig = serde_json::from_str(&text).map_err(|e| format!("{config}: {e}"))?;

@@ -198,7 +198,7 @@ pub struct OptionInfo {
 pub fn option_info(snap: &Snapshot, m: &Market) -> OptionInfo {
     let never = m.risk_array.computed_at == 0;
     let oracle = snap.market_templates.get(&m.market_index).and_then(|t| t.oracle);
-    let array_status = match (never, oracle.map(|o| array_freshness(m, snap.now, o.lo))) {
+    let array_status = match (never, oracle.map(|o| array_freshness(m, snap.now, o.lo, &snap.grid))) {
         (true, _) => "never computed",
         (false, None) => "no oracle price",
         (false, Some(Ok(Freshness::Fresh))) => "fresh",

@@ -174,6 +174,7 @@ pub fn group_json(snap: &Snapshot) -> Result<serde_json::Value, String> {
         })
         .collect();
     Ok(json!({ "group": snap.group.to_string(), "clock": snap.now, "banks": banks, "markets": markets,
+               "risk_grid": crate::risk_grid::grid_json(&snap.grid),
                "accounts_total": snap.accounts.len(), "accounts": accounts }))
 }
 
@@ -184,6 +185,7 @@ pub fn show<C: Cluster>(ctx: &mut Ctx<C>, group: &Pubkey) -> Result<(), String> 
         return Ok(());
     }
     println!("group {group}   clock {}", snap.now);
+    crate::risk_grid::print_grid(&ctx.group(group)?, snap.now);
     println!("{:>4}  {:<44}  {:<44}  {:>20}  {:>20}", "bank", "mint", "oracle", "deposits", "borrows");
     for (i, b) in &snap.banks {
         let (dep, bor) = b.bank.native_totals().map_err(|e| format!("{e:?}"))?;

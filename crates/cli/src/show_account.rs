@@ -4,7 +4,9 @@
 //! value, the most that can be withdrawn and borrowed of every bank's token
 //! (`HealthCache::max_withdraw` / `max_borrow`, Init health), and each held
 //! token's liquidation price (`HealthCache::liquidation_price`: the oracle
-//! price at which Maint health reaches 0, every other price fixed).
+//! price at which Maint health reaches 0, every other price fixed). A
+//! portfolio-mode account is valued in portfolio mode, as the program does,
+//! and shows each underlying's book (`crate::show_portfolio`).
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
@@ -17,8 +19,10 @@ use xmargin_risk::health::{HealthCache, MarginMode, TokenInfo};
 use xmargin_risk::{Fixed, HealthType, Rounding};
 
 use crate::amount::ui;
+use crate::margin_mode::mode_name;
 use crate::option_commands::{option_info, option_json, OptionInfo};
 use crate::rpc::{Cluster, Ctx};
+use crate::show_portfolio::{self, books, BookView};
 
 /// One token of the group, held or not.
 #[derive(Clone, Debug)]
@@ -62,6 +66,8 @@ pub struct AccountView {
     pub band: &'static str,
     pub tokens: Vec<TokenRow>,
     pub derivatives: Vec<DerivativeRow>,
+    /// Portfolio mode: every underlying's book (`None`: valued linearly).
+    pub books: Option<Vec<BookView>>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -90,13 +96,14 @@ pub fn load<C: Cluster>(ctx: &mut Ctx<C>, address: &Pubkey) -> Result<(Snapshot,
     let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
     let accounts = vec![(*address, account)];
     Ok((
-        Snapshot::new(group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token),
+        Snapshot::new(group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token)
+            .with_grid(g.risk_grid_at(now)),
         account,
     ))
 }
 
 /// The account's positions valued from the snapshot's templates (as
-/// `xmargin_keeper::rank::account_health` does).
+/// `xmargin_keeper::rank::account_health` does), in the account's margin mode.
 pub fn account_cache(snap: &Snapshot, account: &MarginAccount) -> Result<HealthCache, String> {
     let mut tokens = Vec::new();
     for p in account.active_tokens() {
@@ -123,6 +130,10 @@ pub fn account_cache(snap: &Snapshot, account: &MarginAccount) -> Result<HealthC
                 .ok_or(format!("market {}: the position cannot be valued", p.market_index))?,
         );
     }
+    if account.is_portfolio_mode() {
+        return xmargin_keeper::rank::portfolio_cache(snap, account, tokens, derivatives)
+            .ok_or_else(|| "the portfolio-mode account cannot be valued".to_string());
+    }
     HealthCache::new(tokens, derivatives, MarginMode::Linear).map_err(|e| format!("{e:?}"))
 }
 
@@ -148,6 +159,9 @@ fn with_token(cache: &HealthCache, unit: Option<TokenInfo>) -> Option<HealthCach
     let unit = unit?;
     if cache.token(unit.token_index).is_ok() {
         return Some(cache.clone());
+    }
+    if !matches!(cache.mode(), MarginMode::Linear) {
+        return None; // a rebuilt portfolio cache would lose its stored risk arrays
     }
     let mut tokens = cache.tokens().to_vec();
     tokens.push(unit.with_balance(Fixed::ZERO));
@@ -214,11 +228,12 @@ pub fn view(snap: &Snapshot, address: &Pubkey, account: &MarginAccount) -> Resul
         band: band(account, init, maint, liq_end),
         tokens: snap.banks.values().map(|b| token_row(snap, &cache, b)).collect(),
         derivatives,
+        books: books(&cache)?,
     })
 }
 
 /// Quote native as quote UI units (floor).
-fn quote(v: &AccountView, x: Fixed) -> String {
+pub fn quote(v: &AccountView, x: Fixed) -> String {
     ui(x.to_i128(Rounding::Floor).unwrap_or(i128::MIN), v.quote_decimals)
 }
 
@@ -285,6 +300,8 @@ pub fn to_json(v: &AccountView) -> Value {
         "owner": v.account.owner.to_string(),
         "health": { "init": quote(v, v.init), "maint": quote(v, v.maint), "liquidation_end": quote(v, v.liq_end) },
         "band": v.band,
+        "margin_mode": mode_name(v.account.flags),
+        "portfolio": v.books.as_ref().map(|b| show_portfolio::to_json(b, v.quote_decimals)),
         "tokens": tokens,
         "derivatives": derivatives,
     })
@@ -299,6 +316,7 @@ pub fn print_text(v: &AccountView) {
         quote(v, v.liq_end),
         v.band
     );
+    println!("margin mode: {}", mode_name(v.account.flags));
     println!(
         "\n{:>5}  {:>22}  {:>16}  {:>16}  {:>14}  {:>22}  {:>22}  {:>14}",
         "token", "balance", "value", "maint contrib.", "price", "max withdraw", "max borrow", "liq. price"
@@ -335,6 +353,9 @@ pub fn print_text(v: &AccountView) {
             );
         }
         print_options(v);
+    }
+    if let Some(books) = &v.books {
+        show_portfolio::print_text(books, v.quote_decimals);
     }
 }
 

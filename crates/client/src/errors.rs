@@ -104,6 +104,15 @@ pub const XMARGIN_ERRORS: &[XmarginError] = {
         MarginModeUnchanged,
         MarginModeUnhealthy,
         InvalidMarginMode,
+        RiskGridShockCount,
+        RiskGridTooLarge,
+        RiskGridShockOutOfRange,
+        RiskGridShocksNotIncreasing,
+        RiskGridRangeTooNarrow,
+        RiskGridScaleOutOfBounds,
+        RiskGridFloorOutOfBounds,
+        RiskArrayMaxAgeOutOfBounds,
+        RiskArrayMaxDriftOutOfBounds,
     ]
 };
 

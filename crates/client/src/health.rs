@@ -169,5 +169,5 @@ pub fn health_cache_with_markets(
         derivatives.push(value_derivative(ctx, &market.market, reading, p)?);
         arrays.add(ctx, &market.market, reading, p)?;
     }
-    xmargin::health::portfolio::into_cache(tokens, derivatives, arrays)
+    xmargin::health::portfolio::into_cache(ctx, tokens, derivatives, arrays)
 }

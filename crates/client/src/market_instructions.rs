@@ -4,7 +4,9 @@
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
-use xmargin::instructions::{AddMarketArgs, AddOptionMarketArgs, TradeArgs, UpdateMarketArgs};
+use xmargin::instructions::{
+    AddMarketArgs, AddOptionMarketArgs, TradeArgs, UpdateMarketArgs, UpdateRiskGridArgs,
+};
 use xmargin::pda;
 use xmargin::token::TOKEN_PROGRAM_ID;
 
@@ -73,6 +75,13 @@ pub fn add_option_market(
 pub fn set_volatility(group: &Pubkey, admin: &Pubkey, market: &Pubkey, volatility_bps: u32) -> Instruction {
     let accounts = xmargin::accounts::SetVolatility { group: *group, admin: *admin, market: *market };
     ix(accounts, xmargin::instruction::SetVolatility { volatility_bps }, vec![])
+}
+
+/// `update_risk_grid` (admin): the group's scenario grid, risk-array rules
+/// and portfolio parameters.
+pub fn update_risk_grid(group: &Pubkey, admin: &Pubkey, args: UpdateRiskGridArgs) -> Instruction {
+    let accounts = xmargin::accounts::UpdateRiskGrid { group: *group, admin: *admin };
+    ix(accounts, xmargin::instruction::UpdateRiskGrid { args }, vec![])
 }
 
 /// Permissionless `update_risk_array` of an option market.

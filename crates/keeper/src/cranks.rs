@@ -105,7 +105,7 @@ fn update_risk_array(
         return;
     };
     let percent = sender.config().risk_array_refresh_percent;
-    let Some(reason) = refresh_due(market, snap.now, oracle.lo, percent) else { return };
+    let Some(reason) = refresh_due(market, snap.now, oracle.lo, percent, &snap.grid) else { return };
     tracing::debug!(market = index, reason = reason.as_str(), "risk array due");
     if sender.send("update_risk_array", &keys.market, mixs::update_risk_array(&snap.group, keys)) {
         sender.summary.risk_array_updates += 1;

@@ -1,7 +1,8 @@
 //! Liquidations and bankruptcies, most endangered account first:
 //! - a liquidatable account with an open position in a live, priced market
-//!   loses part of its largest one (`liquidate_position`: the liquidatee's
-//!   health accounts open the quote token, the liquidator's this market);
+//!   (an option's: its risk array fresh) loses part of its largest one
+//!   (`liquidate_position`: the liquidatee's health accounts open the quote
+//!   token, the liquidator's this market);
 //! - otherwise its best asset pays for its largest debt (`liquidate_token`);
 //! - a bankrupt account's token debts go through `resolve_bankruptcy` (a
 //!   closed position's unsettled loss first becomes a quote debt through

@@ -3,14 +3,20 @@
 //! bank templates stamped with each balance (`TokenInfo::with_balance`),
 //! market templates with each position (`DerivativeInfo::with_position`).
 //! Accounts are valued as a liquidation values the positions it does not
-//! touch (`PriceRules::CONSERVATIVE`).
+//! touch (`PriceRules::CONSERVATIVE`), in their margin mode: a portfolio
+//! account is liquidatable on its portfolio health and then liquidated in
+//! linear mode (`HealthCache::for_liquidation`, the program's rule).
 use anchor_lang::prelude::Pubkey;
+use xmargin::health::portfolio::{into_cache, Arrays};
 use xmargin::health::{market_oracle_price, pending_funding, value_derivative, value_token, HealthContext};
+use xmargin::options::array_freshness;
 use xmargin::oracle::PythReading;
 use xmargin::state::{
     account_flags, market_kind, market_status, Bank, DerivativePosition, MarginAccount, Market,
 };
 use xmargin_risk::health::{DerivativeInfo, HealthCache, MarginMode, TokenInfo};
+use xmargin_risk::liquidation::can_liquidate;
+use xmargin_risk::options::risk_array::Freshness;
 use xmargin_risk::perp::base_native;
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, HealthType, Rounding};
@@ -58,8 +64,9 @@ pub struct MarketTemplates {
     /// The oracle price if fresh and certain by the market's rules (what a
     /// trade, a liquidation, funding, sampling and PnL settlement need).
     pub oracle: Option<OraclePrice>,
-    /// A position here may be liquidated: a perpetual or a live future,
-    /// priced, not expired.
+    /// A position here may be liquidated: a perpetual, a live future or a
+    /// live option whose risk array is fresh on the group's grid (the
+    /// program values the liquidated market strictly), priced, not expired.
     pub liquidatable: bool,
 }
 
@@ -85,11 +92,15 @@ impl MarketTemplates {
         };
         let oracle = reading.filter(|_| !settled).and_then(|r| market_oracle_price(ctx, market, r).ok());
         let live = market.status == market_status::ACTIVE && !market.is_expired(ctx.now);
+        let valued = |o: &OraclePrice| {
+            market.kind != market_kind::OPTION
+                || array_freshness(market, ctx.now, o.lo, &ctx.grid).is_ok_and(|f| f == Freshness::Fresh)
+        };
         MarketTemplates {
             long: unit(1),
             short: unit(-1),
             oracle,
-            liquidatable: live && oracle.is_some() && market.kind != market_kind::OPTION,
+            liquidatable: live && oracle.as_ref().is_some_and(valued),
         }
     }
 
@@ -168,14 +179,20 @@ pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount
         derivatives.push(snap.market_templates.get(&p.market_index)?.value(market, p)?);
     }
     let derivative_positions = derivatives.len();
-    let cache = HealthCache::new(tokens, derivatives, MarginMode::Linear).ok()?;
+    let cache = if account.is_portfolio_mode() {
+        portfolio_cache(snap, account, tokens, derivatives)?
+    } else {
+        HealthCache::new(tokens, derivatives, MarginMode::Linear).ok()?
+    };
+    // Judged in the account's mode; a liquidatable portfolio account is then
+    // liquidated in linear mode, as the program does (`for_liquidation`).
     let maint = cache.health(HealthType::Maint).ok()?;
     let liq_end = cache.health(HealthType::LiquidationEnd).ok()?;
     let being_liquidated = account.has_flag(account_flags::BEING_LIQUIDATED);
     let bankrupt = account.is_bankrupt();
-    let liquidatable = !bankrupt
-        && account.has_liabilities()
-        && (maint.is_negative() || (being_liquidated && liq_end.is_negative()));
+    let liquidatable =
+        !bankrupt && account.has_liabilities() && can_liquidate(&cache, being_liquidated).ok()?;
+    let cache = cache.for_liquidation(being_liquidated).ok()?;
 
     let contribution = |t: &TokenInfo| t.contribution(HealthType::Maint).unwrap_or(Fixed::ZERO);
     let priced = || cache.tokens().iter().zip(&fresh).filter(|(_, f)| **f).map(|(t, _)| t);
@@ -217,6 +234,27 @@ pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount
         bonus_value,
         derivative_positions,
     })
+}
+
+/// A portfolio-mode account's cache, built as the program builds it
+/// (`xmargin::health::portfolio`): each option's stored risk array, tokens
+/// with an open position on them netted; linear when an option is valued at
+/// its bounds (stale array or oracle). `None` if it cannot be built.
+pub fn portfolio_cache(
+    snap: &Snapshot,
+    account: &MarginAccount,
+    tokens: Vec<TokenInfo>,
+    derivatives: Vec<DerivativeInfo>,
+) -> Option<HealthCache> {
+    let ctx = snap.context();
+    let none = PythReading { price: 0, conf: 0, exponent: 0, publish_time: 0 };
+    let mut arrays = Arrays::new(true);
+    for p in account.active_derivatives() {
+        let market = &snap.markets.get(&p.market_index)?.market;
+        let reading = snap.market_reading(market).unwrap_or(&none);
+        arrays.add(&ctx, market, reading, p).ok()?;
+    }
+    into_cache(&ctx, tokens, derivatives, arrays).ok()
 }
 
 /// A bankrupt account's first token debt in slot order (each resolves on

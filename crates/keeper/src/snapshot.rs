@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use anchor_lang::prelude::Pubkey;
 use xmargin::health::{HealthContext, PriceRules};
+use xmargin::options::DEFAULT_RISK_GRID;
 use xmargin::oracle::{parse_price_update, PythReading, PYTH_RECEIVER_ID};
-use xmargin::state::{Bank, Group, MarginAccount, Market};
+use xmargin::state::{Bank, Group, MarginAccount, Market, RiskGridParams};
 use xmargin_client::accounts::{decode, scan_filter};
 use xmargin_client::health::{BankEntry, MarketEntry};
 
@@ -33,6 +34,9 @@ pub struct Snapshot {
     index: HashMap<Pubkey, usize>,
     /// Token index of the group's quote-token bank, if listed.
     pub quote_token: Option<u16>,
+    /// The group's scenario grid and risk-array rules in force at `now`
+    /// (`Group::risk_grid_at`; a new group's defaults until [`Snapshot::with_grid`]).
+    pub grid: RiskGridParams,
 }
 
 fn err(e: impl std::fmt::Display) -> ChainError {
@@ -71,10 +75,19 @@ impl Snapshot {
             accounts,
             index,
             quote_token,
+            grid: DEFAULT_RISK_GRID,
         };
         s.bank_templates();
         s.market_templates();
         s
+    }
+
+    /// The same snapshot under the group's grid `grid` (templates revalued).
+    pub fn with_grid(mut self, grid: RiskGridParams) -> Snapshot {
+        self.grid = grid;
+        self.bank_templates();
+        self.market_templates();
+        self
     }
 
     /// The conservative valuation context of ranking (`PriceRules::CONSERVATIVE`).
@@ -84,6 +97,7 @@ impl Snapshot {
             quote_decimals: self.quote_decimals,
             now: self.now,
             rules: PriceRules::CONSERVATIVE,
+            grid: self.grid,
         }
     }
 
@@ -161,7 +175,8 @@ impl Snapshot {
         // A node returns them in no particular order: by address, every cycle sees the same.
         accounts.sort_by_key(|(a, _)| *a);
         let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
-        Ok(Snapshot::new(*group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token))
+        Ok(Snapshot::new(*group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token)
+            .with_grid(g.risk_grid_at(now)))
     }
 
     /// Re-reads the markets and the margin accounts in `touched` (after the

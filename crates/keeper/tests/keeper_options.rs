@@ -5,10 +5,12 @@
 //! withdrawals pass) while a keeper runs; each crank counted in the metrics.
 //! An option series expires on the future's schedule: sampled by the keeper
 //! in its last 30 minutes, settled at expiry on the samples' mean and its
-//! PnL paid, never paired for `settle_pnl` before it is settled.
+//! PnL paid, never paired for `settle_pnl` before it is settled. A grid
+//! change (`update_risk_grid`) is followed: arrays recomputed on the new grid.
 use std::time::Duration;
 
-use xmargin::options::{RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT_BPS};
+use xmargin::instructions::UpdateRiskGridArgs;
+use xmargin::options::{DEFAULT_RISK_GRID, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT_BPS};
 use xmargin::state::{market_status, MarginAccount};
 use xmargin_keeper::metrics::{scraped, Metrics};
 use xmargin_keeper::svm::SvmChain;
@@ -123,6 +125,34 @@ fn the_refresh_share_is_configurable() {
     w.env.warp(RISK_ARRAY_MAX_AGE_SECS as i64);
     w.refresh_prices();
     assert_eq!(cycle(&mut w, &keeper, &dry).risk_array_updates, 0, "a dry run sends nothing");
+}
+
+/// The keeper reads the group's stored grid (`update_risk_grid`): a new
+/// grid makes every array missing (recomputed on it in the next cycle), and
+/// a shorter max age is refreshed at its share (50 % of 300 s).
+#[test]
+fn a_keeper_follows_the_groups_grid() {
+    let (mut w, _alice, _bob) = option_desk(CALL);
+    let keeper = w.user(1, [1_000 * MICRO, 0, 0]);
+    w.deposit(&keeper, USDC, 1_000 * MICRO).expect_ok();
+    let config = KeeperConfig::new(w.group.group, keeper.account, keeper.wallet.pubkey());
+    assert_eq!(cycle(&mut w, &keeper, &config).risk_array_updates, 0);
+    let args = UpdateRiskGridArgs {
+        price_shocks_bps: vec![-1_500, -1_000, -750, 0, 750, 1_500],
+        max_age_secs: 300,
+        ..UpdateRiskGridArgs::from_params(&DEFAULT_RISK_GRID)
+    };
+    w.update_risk_grid(args).expect_ok();
+    let grid = w.group_account().risk_grid;
+    assert_eq!(cycle(&mut w, &keeper, &config).risk_array_updates, 1, "on the new grid");
+    assert_eq!(w.market(CALL).risk_array.grid_id, grid.grid_id);
+    assert_eq!(w.market(CALL).risk_array.scenario_count, u16::from(grid.grid_len));
+    w.env.warp(149);
+    w.refresh_prices();
+    assert_eq!(cycle(&mut w, &keeper, &config).risk_array_updates, 0);
+    w.env.warp(1);
+    w.refresh_prices();
+    assert_eq!(cycle(&mut w, &keeper, &config).risk_array_updates, 1, "half of the group's 300 s");
 }
 
 fn usdc(w: &World, u: &User) -> i64 {

@@ -5,6 +5,14 @@
 //! liquidated and LiquidationEnd health is still < 0). A step is sized so
 //! that LiquidationEnd health reaches 0 and no further.
 //!
+//! A portfolio-mode account is judged on its portfolio health and, once
+//! liquidatable, liquidated in linear mode
+//! ([`HealthCache::for_liquidation`]; every sizing function applies it to
+//! the cache it is given): in portfolio mode closing one leg of a hedge can
+//! lower health and seizing a netted token always does, so a netted book
+//! could be left with no improving step. One rule for the program, the
+//! keeper and the clients.
+//!
 //! # Token liquidation (closed form)
 //! The liquidator repays `x` native of the liability token L and receives
 //! `y = x · r` native of the asset token A, with the exchange rate at
@@ -61,12 +69,9 @@
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeKind, HealthCache, HealthType, TokenInfo};
+use crate::health::{DerivativeKind, HealthCache, HealthType, MarginMode, TokenInfo};
+use alloc::borrow::Cow;
 
-#[path = "liquidation_portfolio.rs"]
-mod portfolio;
-use portfolio::StepChange;
-pub use portfolio::PORTFOLIO_FIT_EVALUATIONS;
 #[path = "liquidation_premium.rs"]
 mod premium;
 pub use premium::{PREMIUM_LIQUIDATION_STEPS, WHOLE_CONTRACT_EVALUATIONS};
@@ -93,9 +98,40 @@ pub fn can_liquidate(cache: &HealthCache, being_liquidated: bool) -> RiskResult<
     Ok(being_liquidated && cache.health(LE)?.is_negative())
 }
 
+impl HealthCache {
+    /// The cache a liquidation of this account is judged and sized on: a
+    /// portfolio-mode account liquidatable in portfolio mode
+    /// ([`can_liquidate`] on the portfolio numbers) is liquidated in linear
+    /// mode (its first step clears `PORTFOLIO_MODE`); any other cache is
+    /// returned as it is. Linear health is never above portfolio health,
+    /// so the demoted cache is liquidatable too. One rule for the program
+    /// (`build_liquidatee_cache_from`), the keeper and the clients.
+    pub fn for_liquidation(mut self, being_liquidated: bool) -> RiskResult<HealthCache> {
+        if !matches!(self.mode(), MarginMode::Linear) && can_liquidate(&self, being_liquidated)? {
+            self.set_mode(MarginMode::Linear)?;
+        }
+        Ok(self)
+    }
+}
+
+/// The linear cache a step is sized on ([`HealthCache::for_liquidation`]
+/// without consuming `cache`), or `NotLiquidatable` for a portfolio-mode
+/// account that portfolio mode finds healthy, whatever linear mode says.
+pub(crate) fn sizing_cache(cache: &HealthCache, being_liquidated: bool) -> RiskResult<Cow<'_, HealthCache>> {
+    if matches!(cache.mode(), MarginMode::Linear) {
+        return Ok(Cow::Borrowed(cache));
+    }
+    let linear = cache.clone().for_liquidation(being_liquidated)?;
+    if !matches!(linear.mode(), MarginMode::Linear) {
+        return Err(RiskError::NotLiquidatable);
+    }
+    Ok(Cow::Owned(linear))
+}
+
 /// The LiquidationEnd health (< 0) a liquidation step sizes on, or
 /// `NotLiquidatable` if liquidation may not start or continue
-/// ([`can_liquidate`]) or LiquidationEnd is already ≥ 0.
+/// ([`can_liquidate`]) or LiquidationEnd is already ≥ 0. `cache` is linear
+/// ([`sizing_cache`]).
 pub(crate) fn liquidation_shortfall(cache: &HealthCache, being_liquidated: bool) -> RiskResult<Fixed> {
     if !can_liquidate(cache, being_liquidated)? {
         return Err(RiskError::NotLiquidatable);
@@ -122,9 +158,8 @@ pub struct TokenLiquidation {
 }
 
 /// Sizes a token liquidation (see module docs). `max_liab_repay` is the
-/// liquidator's own cap (`Fixed::MAX` for none). Exact in linear mode. In
-/// portfolio mode the linear size is fitted so the step never passes
-/// LiquidationEnd 0 and never lowers it (`liquidation_portfolio.rs`).
+/// liquidator's own cap (`Fixed::MAX` for none). A portfolio-mode cache is
+/// sized in linear mode ([`HealthCache::for_liquidation`]).
 pub fn max_token_liquidation(
     cache: &HealthCache,
     asset_token: u16,
@@ -136,6 +171,7 @@ pub fn max_token_liquidation(
     if asset_token == liab_token || bonus.is_negative() {
         return Err(RiskError::InvalidParameter);
     }
+    let cache = &*sizing_cache(cache, being_liquidated)?;
     let h = liquidation_shortfall(cache, being_liquidated)?;
     let a = cache.token(asset_token)?;
     let l = cache.token(liab_token)?;
@@ -151,11 +187,7 @@ pub fn max_token_liquidation(
     let debt = l.balance.checked_neg()?;
     let x_asset = if rate.is_positive() { a.balance.checked_div(rate, Rounding::Floor)? } else { Fixed::MAX };
     let x = x_health.min(debt).min(x_asset).min(max_liab_repay.max(Fixed::ZERO));
-    let received = |x: Fixed| Ok::<_, RiskError>(x.checked_mul_floor(rate)?.min(a.balance));
-    let x = portfolio::fit_step(cache, h, x, |x| {
-        Ok(StepChange::Tokens { liab: liab_token, repaid: x, asset: asset_token, received: received(x)? })
-    })?;
-    let y = received(x)?;
+    let y = x.checked_mul_floor(rate)?.min(a.balance);
     Ok(TokenLiquidation { liab_repaid: x, asset_received: y, rate, health_before: h })
 }
 
@@ -281,6 +313,7 @@ pub fn max_position_liquidation(
     if bonus.is_negative() || bonus >= Fixed::ONE {
         return Err(RiskError::InvalidParameter);
     }
+    let cache = &*sizing_cache(cache, being_liquidated)?;
     let h = liquidation_shortfall(cache, being_liquidated)?;
     let d = cache.derivative(market_index)?;
     if matches!(d.kind, DerivativeKind::Option(_)) || d.base.is_zero() {
@@ -306,11 +339,7 @@ pub fn max_position_liquidation(
         premium::size_step(d, h, price, pnl_unit, w)?
     };
     // The liquidatee's position moves toward zero by q at `price` (a long
-    // sells, a short buys); in portfolio mode q is fitted (`liquidation_portfolio.rs`).
-    let q = portfolio::fit_step(cache, h, q, |q| {
-        let base = if long { q.checked_neg()? } else { q };
-        Ok(StepChange::Position { market: market_index, base, cost: base.checked_mul_ceil(price)? })
-    })?;
+    // sells, a short buys).
     Ok(PositionLiquidation { base_transferred: q, price, health_before: h })
 }
 
@@ -436,3 +465,11 @@ fn socialize(loss: Fixed, deposit_shares: Fixed, deposit_index: Fixed) -> RiskRe
 #[cfg(test)]
 #[path = "liquidation_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "liquidation_position_tests.rs"]
+mod position_tests;
+
+#[cfg(test)]
+#[path = "liquidation_demotion_tests.rs"]
+mod demotion_tests;

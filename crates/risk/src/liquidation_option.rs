@@ -61,10 +61,10 @@
 //! of quote, LiquidationEnd 11 % (16.50 per unit): health −600. Fees 1 % +
 //! 0.5 %: fee per unit `1.5 % · 150 = 2.25`, slope `16.50 − 2.25 = 14.25`,
 //! `600 / 14.25 = 42.1` → 43 contracts (health +12.75 after; −1.50 after 42).
-use super::{concave_step, liquidation_shortfall, LE};
+use super::{concave_step, liquidation_shortfall, sizing_cache, LE};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding};
-use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, MarginMode};
+use crate::health::{DerivativeInfo, DerivativeKind, HealthCache};
 
 /// The two fee rates of a step (fractions of the basis of the module docs),
 /// after the cap at equity over debts.
@@ -101,7 +101,8 @@ pub struct OptionLiquidation {
 /// Sizes the takeover of an option position (module docs), at most
 /// `max_contracts` (the liquidator's cap). `quote_token` is the token the
 /// insurance fee is paid in (`None`: no fee is charged). The position must
-/// be whole contracts; linear mode only.
+/// be whole contracts. A portfolio-mode cache is sized in linear mode
+/// ([`HealthCache::for_liquidation`]).
 pub fn max_option_liquidation(
     cache: &HealthCache,
     market_index: u16,
@@ -113,9 +114,7 @@ pub fn max_option_liquidation(
     if fees.liquidation.is_negative() || fees.insurance.is_negative() || total_fee >= Fixed::ONE {
         return Err(RiskError::InvalidParameter);
     }
-    if !matches!(cache.mode(), MarginMode::Linear) {
-        return Err(RiskError::InvalidParameter);
-    }
+    let cache = &*sizing_cache(cache, being_liquidated)?;
     let h = liquidation_shortfall(cache, being_liquidated)?;
     let d = cache.derivative(market_index)?;
     let held = d.rates.contract_count(d.base).filter(|&n| n > 0);

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::health::option_margin::ArrayValue;
-use crate::health::{DerivativeInfo, HealthType, MarginRates, OptionTerms, PnlLimits};
+use crate::health::{DerivativeInfo, HealthType, MarginMode, MarginRates, OptionTerms, PnlLimits};
 use crate::price::BiasedPrices;
 use crate::testutil::*;
 use proptest::prelude::*;

@@ -209,7 +209,7 @@ fn contracts_to_base(k: u64, cs: u64) -> RiskResult<Fixed> {
     Fixed::from_u64(k).checked_mul_int(i64::try_from(cs).map_err(|_| RiskError::Overflow)?)
 }
 
-/// Most steps [`max_position_liquidation`] takes on a position with a size
+/// Most steps [`max_position_liquidation`](super::max_position_liquidation) takes on a position with a size
 /// premium (the first one included).
 pub const PREMIUM_LIQUIDATION_STEPS: usize = 4;
 

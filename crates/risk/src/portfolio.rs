@@ -56,7 +56,10 @@
 //! risk array, [`crate::options::risk_array::RiskArray::add_position_pnl`])
 //! plus 4; a spot, perp or future leg 4; an underlying `|grid| + 8 + 2`.
 //! The host computes an option's array from its terms when none is given
-//! ([`option_risk_array`]); the program passes the stored arrays.
+//! ([`option_risk_array`]); the program passes the stored arrays. Books are
+//! built one at a time (on-chain the heap never frees); the program's Init
+//! checks stream positions into their books without a cache
+//! ([`PortfolioStream`], bit for bit the cache's health).
 
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
@@ -144,7 +147,7 @@ impl PreparedGrid {
         let grid = p.grid().map_err(|_| RiskError::InvalidParameter)?;
         let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
         for (k, sc) in grid.scenarios().iter().enumerate() {
-            let sw = sc.price_shock.checked_mul_floor(sc.weight)?;
+            let sw = book::mul_small(sc.price_shock, sc.weight.to_bits(), crate::fixed::Rounding::Floor)?;
             if sw < lo.1 {
                 lo = (k, sw);
             }
@@ -194,8 +197,12 @@ pub struct UnderlyingRequirement {
 }
 
 #[path = "portfolio_book.rs"]
-mod book;
-use book::{build_books, Book};
+pub(crate) mod book;
+use book::{for_each_book, Book};
+
+#[path = "portfolio_stream.rs"]
+mod stream;
+pub use stream::{PortfolioStream, Position};
 
 /// The risk array of an option position computed now from its terms at the
 /// oracle (host path: keeper, CLI, tests); `None` for perps and futures.
@@ -230,19 +237,36 @@ pub fn underlying_requirements(
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<Vec<UnderlyingRequirement>> {
     with_grid(cache, p, |g| {
-        let books = build_books(cache, g, arrays, &[ht])?;
-        books.iter().map(|b| b.requirement(&b.worst(g)?, p, ht)).collect()
+        let mut reqs = Vec::new();
+        for_each_book(cache, g, arrays, &[ht], |b| {
+            reqs.push(b.requirement(&b.worst(g)?, p, ht)?);
+            Ok(())
+        })?;
+        Ok(reqs)
     })
 }
 
 /// Total charged portfolio requirement of a cache for `ht` (option arrays
 /// computed now).
 pub fn portfolio_requirement(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
-    sum_requirements(&underlying_requirements(cache, p, ht, &[])?)
+    charged_requirement(cache, p, ht, &[])
 }
 
-fn sum_requirements(reqs: &[UnderlyingRequirement]) -> RiskResult<Fixed> {
-    reqs.iter().try_fold(Fixed::ZERO, |s, r| s.checked_add(r.requirement))
+/// Σ charged requirements of a cache's books for `ht` (no list kept).
+fn charged_requirement(
+    cache: &HealthCache,
+    p: &PortfolioParams,
+    ht: HealthType,
+    arrays: &[(u16, RiskArray)],
+) -> RiskResult<Fixed> {
+    with_grid(cache, p, |g| {
+        let mut sum = Fixed::ZERO;
+        for_each_book(cache, g, arrays, &[ht], |b| {
+            sum = sum.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
+            Ok(())
+        })?;
+        Ok(sum)
+    })
 }
 
 /// Portfolio-mode health (see module docs), option arrays computed now.
@@ -276,7 +300,7 @@ pub fn portfolio_health_with_arrays(
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<Fixed> {
     let h = health_before_requirements(cache, ht)?;
-    h.checked_sub(sum_requirements(&underlying_requirements(cache, p, ht, arrays)?)?)
+    h.checked_sub(charged_requirement(cache, p, ht, arrays)?)
 }
 
 /// All three health types and every book's requirements, from one pass over
@@ -310,12 +334,14 @@ pub fn portfolio_report(
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<PortfolioReport> {
     with_grid(cache, p, |g| {
-        let books = build_books(cache, g, arrays, &HealthType::ALL)?;
-        let mut report =
-            PortfolioReport { health: PerType::splat(Fixed::ZERO), books: Vec::with_capacity(books.len()) };
-        for b in &books {
+        // A netted token's underlying holds a derivative on-chain: at most
+        // one book per derivative.
+        let books = Vec::with_capacity(cache.derivatives().len());
+        let mut report = PortfolioReport { health: PerType::splat(Fixed::ZERO), books };
+        for_each_book(cache, g, arrays, &HealthType::ALL, |b| {
             report.books.push(b.requirements(g, p)?);
-        }
+            Ok(())
+        })?;
         for ht in HealthType::ALL {
             let charged =
                 report.books.iter().try_fold(Fixed::ZERO, |s, r| s.checked_add(r.requirement.get(ht)))?;

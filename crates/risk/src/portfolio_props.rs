@@ -139,3 +139,80 @@ proptest! {
         prop_assert!(raw(book(&all, ht)) <= sum.checked_add(Fixed::from_bits(1 << 10)).unwrap());
     }
 }
+
+/// The cache the program builds: a token netted when an open derivative
+/// position is on it (`into_cache`).
+fn program_cache(tokens: &[TokenInfo], ds: &[DerivativeInfo]) -> HealthCache {
+    let tokens = tokens
+        .iter()
+        .map(|t| {
+            let open = ds.iter().any(|d| d.underlying == t.token_index && !d.base.is_zero());
+            if open {
+                t.with_underlying(t.token_index)
+            } else {
+                *t
+            }
+        })
+        .collect();
+    portfolio(tokens, ds.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The stream ([`PortfolioStream`]) gives the cache's health bit for bit,
+    /// in every health type, with every position in the stream or any one
+    /// left out and given as the extra (a side of a trade), the token
+    /// netted as the program's cache nets it.
+    #[test]
+    fn the_stream_is_the_cache(
+        spot in -200i64..200, perp_b in -20i64..20, fut_b in -200i64..200,
+        legs in prop::collection::vec(opt_leg(), 0..4),
+        other in -50i64..50,
+        fill in -20i64..20,
+    ) {
+        let mut ds = options(&legs);
+        ds.push(linear_leg(1, DerivativeKind::Perpetual, tenths(perp_b)));
+        ds.push(linear_leg(3, DerivativeKind::Future, tenths(fut_b)));
+        // A second underlying: a perpetual on token 2 alone.
+        ds.push(perp(4, 2, &other.to_string(), &(other * 20).to_string(), "20"));
+        let tokens = [token(1, tenths(spot), fx(SPOT), &sol_weights()), usdc(0, fx("1000"))];
+        let cache = program_cache(&tokens, &ds);
+        for ht in HealthType::ALL {
+            let want = cache.health(ht).unwrap();
+            for skip in (0..=ds.len()).rev() {
+                let mut s = PortfolioStream::new(params(), ht, tokens.len(), ds.len()).unwrap();
+                for t in &tokens {
+                    s.add_token(t, t.token_index).unwrap();
+                }
+                for (i, d) in ds.iter().enumerate() {
+                    if i != skip {
+                        s.add_derivative((d, None)).unwrap();
+                    }
+                }
+                let got = s.health(ds.get(skip).map(|d| (d, None))).unwrap();
+                prop_assert_eq!(got, want, "{:?} skip {}", ht, skip);
+                let linear = s.linear_health(ds.get(skip).map(|d| (d, None))).unwrap();
+                prop_assert_eq!(linear, cache.linear_health(ht).unwrap());
+                if let Some(d) = ds.get(skip) {
+                    prop_assert_eq!(s.health_around((d, None), (d, None)).unwrap(), (want, want));
+                }
+            }
+            // A fill of the perpetual (possibly opening or closing the
+            // underlying's only open position): the cache rebuilt after it.
+            let p = ds.len() - 3;
+            let filled = linear_leg(1, DerivativeKind::Perpetual, tenths(fill));
+            let mut after = ds.clone();
+            after[p] = filled;
+            let mut s = PortfolioStream::new(params(), ht, tokens.len(), ds.len()).unwrap();
+            for t in &tokens {
+                s.add_token(t, t.token_index).unwrap();
+            }
+            for d in ds.iter().take(p).chain(ds.iter().skip(p + 1)) {
+                s.add_derivative((d, None)).unwrap();
+            }
+            let got = s.health_around((&ds[p], None), (&filled, None)).unwrap();
+            prop_assert_eq!(got, (want, program_cache(&tokens, &after).health(ht).unwrap()));
+        }
+    }
+}

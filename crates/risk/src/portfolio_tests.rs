@@ -334,3 +334,33 @@ fn a_token_riskier_than_the_grid_keeps_its_haircut() {
     assert_eq!(r.requirement, r.contingency, "a hedged book pays its contingency alone");
     assert!(r.requirement < fx("31"), "{}", r.requirement);
 }
+
+/// The scenario loops' product is `Fixed::checked_mul`'s, bit for bit and
+/// error for error, for small factors of either sign.
+#[test]
+fn mul_small_is_checked_mul() {
+    use super::book::mul_small;
+    use crate::fixed::Rounding;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let bigs = [0i128, 1, -1, i128::MAX, -i128::MAX, 1 << 100, -(1 << 100), 3 << 80, -(5 << 70)];
+    let smalls = [0i128, 1, -1, (1 << 64) - 1, -((1 << 64) - 1), 1 << 48, -(1 << 48), 1 << 47, 12345];
+    let mut cases: Vec<(i128, i128)> =
+        bigs.iter().flat_map(|a| smalls.iter().map(move |b| (*a, *b))).collect();
+    for _ in 0..20_000 {
+        let a = (i128::from(next()) << 64 | i128::from(next())) >> (next() % 127);
+        let b = i128::from(next() as i64) >> (next() % 64);
+        cases.push((a, b));
+    }
+    for (a, b) in cases {
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
+            assert_eq!(mul_small(fa, b, r), fa.checked_mul(fb, r), "{a} {b} {r:?}");
+        }
+    }
+}

@@ -115,12 +115,13 @@ fn fixed_option_opened_short_from_flat_gets_short_margin() {
 }
 
 /// FIXED — loss of funds for the liquidatee (portfolio mode).
-/// `max_token_liquidation` sizes the step with *linear* units and documents
-/// that this is "a conservative estimate" in portfolio mode. It is not: a
-/// netted token counts unweighted, so the bonus alone is a pure loss, and
-/// repaying a borrow that hedges a perp raises the scenario requirement.
-/// USDC 100, SOL −10 (hedging a long 10 SOL perp), all at 100; bonus 5 %:
-/// LE health −930 → the step (repay 0.952 SOL for 100 USDC) leaves ≈ −945.3.
+/// `max_token_liquidation` used to size the step with *linear* units on the
+/// portfolio cache: a netted token counts unweighted, so the bonus alone is
+/// a pure loss, and repaying a borrow that hedges a perp raises the scenario
+/// requirement. USDC 100, SOL −10 (hedging a long 10 SOL perp), all at 100;
+/// bonus 5 %. Now a liquidatable portfolio account is liquidated in linear
+/// mode (`HealthCache::for_liquidation`, the step leaves portfolio mode):
+/// the step is the linear one and never lowers linear LiquidationEnd health.
 #[test]
 fn fixed_portfolio_token_liquidation_never_makes_account_worse() {
     let sol = TokenInfo::new(1, fx("-10"), BiasedPrices::flat(fx("100")), &sol_weights())
@@ -132,30 +133,32 @@ fn fixed_portfolio_token_liquidation_never_makes_account_worse() {
         MarginMode::Portfolio(portfolio_params()),
     )
     .unwrap();
-    // Fixed: such a step is refused (the liquidator must pick a pair that helps).
-    let step = max_token_liquidation(&c, 0, 1, fx("0.05"), Fixed::MAX, false);
-    assert_eq!(step.err(), Some(xmargin_risk::RiskError::LiquidationNotImproving));
-    // A step that does help (repay the SOL debt with no bonus) is still allowed and lands no lower.
-    let Ok(step) = max_token_liquidation(&c, 0, 1, Fixed::ZERO, Fixed::MAX, false) else { return };
-    let mut after = c.clone();
-    after.adjust_token_balance(1, step.liab_repaid).unwrap();
-    after.adjust_token_balance(0, step.asset_received.checked_neg().unwrap()).unwrap();
-    let h = after.health(LE).unwrap();
-    assert!(
-        h >= step.health_before,
-        "LE health fell from {:.4} to {h:.4} (repaid {:.6} SOL for {:.4} USDC)",
-        step.health_before,
-        step.liab_repaid,
-        step.asset_received
-    );
+    let linear = c.clone().for_liquidation(false).unwrap();
+    assert!(matches!(linear.mode(), MarginMode::Linear));
+    for bonus in [fx("0.05"), Fixed::ZERO] {
+        let step = max_token_liquidation(&c, 0, 1, bonus, Fixed::MAX, false);
+        assert_eq!(step, max_token_liquidation(&linear, 0, 1, bonus, Fixed::MAX, false));
+        let Ok(step) = step else { continue };
+        let mut after = linear.clone();
+        after.adjust_token_balance(1, step.liab_repaid).unwrap();
+        after.adjust_token_balance(0, step.asset_received.checked_neg().unwrap()).unwrap();
+        let h = after.health(LE).unwrap();
+        assert!(
+            h >= step.health_before && !h.is_positive(),
+            "LE health from {:.4} to {h:.4} (repaid {:.6} SOL for {:.4} USDC)",
+            step.health_before,
+            step.liab_repaid,
+            step.asset_received
+        );
+    }
 }
 
 /// FIXED — loss of funds for the liquidatee (portfolio mode).
-/// `max_position_liquidation` credits the *linear* requirement
-/// (`|base|·price·rate`) as released, but in portfolio mode the perp hedges a
-/// spot holding: closing it unhedges the book and the requirement goes up.
-/// SOL +10 (spot) vs short 10 perp at 100, USDC −1000, bonus 2 %:
-/// LE −72.5; after the step LE is lower still.
+/// `max_position_liquidation` credited the *linear* requirement as released
+/// on the portfolio cache, where the perp hedges a spot holding: closing it
+/// unhedges the book and the requirement goes up. SOL +10 (spot) vs short
+/// 10 perp at 100, USDC −1042.5, bonus 2 %. Now the account is liquidated
+/// in linear mode: the linear step, which never lowers linear LE health.
 #[test]
 fn fixed_portfolio_position_liquidation_never_makes_account_worse() {
     let sol = TokenInfo::new(1, fx("10"), BiasedPrices::flat(fx("100")), &sol_weights())
@@ -167,17 +170,24 @@ fn fixed_portfolio_position_liquidation_never_makes_account_worse() {
         MarginMode::Portfolio(portfolio_params()),
     )
     .unwrap();
-    let before = c.health(LE).unwrap();
-    assert!(before.is_negative() && c.is_liquidatable().unwrap());
-    // Fixed: closing the hedge at a bonus is refused.
-    let step = max_position_liquidation(&c, 7, fx("0.02"), false);
-    assert_eq!(step.err(), Some(xmargin_risk::RiskError::LiquidationNotImproving));
-    let Ok(step) = max_position_liquidation(&c, 7, Fixed::ZERO, false) else { return };
-    let q = step.base_transferred;
-    let mut after = c.clone();
-    after.adjust_derivative(7, q, q.checked_mul_ceil(step.price).unwrap()).unwrap();
-    let h = after.health(LE).unwrap();
-    assert!(h >= before, "LE health fell from {before:.4} to {h:.4} (closed {q:.4} at {:.4})", step.price);
+    assert!(c.health(LE).unwrap().is_negative() && c.is_liquidatable().unwrap());
+    let linear = c.clone().for_liquidation(false).unwrap();
+    assert!(matches!(linear.mode(), MarginMode::Linear));
+    let before = linear.health(LE).unwrap();
+    for bonus in [fx("0.02"), Fixed::ZERO] {
+        let step = max_position_liquidation(&c, 7, bonus, false);
+        assert_eq!(step, max_position_liquidation(&linear, 7, bonus, false));
+        let Ok(step) = step else { continue };
+        let q = step.base_transferred;
+        let mut after = linear.clone();
+        after.adjust_derivative(7, q, q.checked_mul_ceil(step.price).unwrap()).unwrap();
+        let h = after.health(LE).unwrap();
+        assert!(
+            h >= before,
+            "LE health fell from {before:.4} to {h:.4} (closed {q:.4} at {:.4})",
+            step.price
+        );
+    }
 }
 
 /// FIXED — loss of funds for depositors (latent: the program has

@@ -48,6 +48,45 @@ pub fn option_rows() -> Vec<Row> {
     rows.push(row("set_volatility", "a raise (applies at once)", cu, MAX_INSTRUCTION_CU));
     rows.extend(per_option_position_rows());
     rows.extend(option_liquidation_rows());
+    rows.extend(risk_grid_rows());
+    rows
+}
+
+/// `update_risk_grid` (a tightening: the default grid with −10 % added, the
+/// largest grid allowed, 27 scenarios; then a loosening, pending) and
+/// `update_risk_array` on that grid: the bound `GRID_MAX_SCENARIOS` keeps it
+/// within the 200,000 CU budget.
+fn risk_grid_rows() -> Vec<Row> {
+    use xmargin::instructions::UpdateRiskGridArgs;
+    use xmargin::options::DEFAULT_RISK_GRID;
+    let mut w = World::new();
+    let now = w.env.unix_time();
+    w.add_option_market(sol_call_args(0, STRIKE_165, now + THIRTY_DAYS)).expect_ok();
+    let wider = UpdateRiskGridArgs {
+        price_shocks_bps: vec![-1_500, -1_000, -750, 0, 750, 1_500],
+        ..UpdateRiskGridArgs::from_params(&DEFAULT_RISK_GRID)
+    };
+    let cu = w.update_risk_grid(wider.clone()).expect_ok();
+    let mut rows = vec![row(
+        "update_risk_grid",
+        "a tightening (6 × 3 price × vol shocks: in force at once)",
+        cu,
+        MAX_INSTRUCTION_CU,
+    )];
+    let cu = w.update_risk_array(0).expect_ok();
+    rows.push(row(
+        "update_risk_array",
+        "30-day SOL call on the largest grid allowed: 27 scenarios (6 price × 3 vol, decay, 8 extended)",
+        cu,
+        UPDATE_RISK_ARRAY_CU,
+    ));
+    let cu = w.update_risk_grid(UpdateRiskGridArgs { max_age_secs: 900, ..wider }).expect_ok();
+    rows.push(row(
+        "update_risk_grid",
+        "a loosening (a longer max age: pending for the group's delay)",
+        cu,
+        MAX_INSTRUCTION_CU,
+    ));
     rows
 }
 

@@ -2,7 +2,8 @@
 //! tests list them, and `add_option_market`, `set_volatility` and
 //! `update_risk_array` as `World` methods.
 use solana_signer::Signer;
-use xmargin::instructions::{AddOptionMarketArgs, ShortOptionArgs, VolatilityArgs};
+use xmargin::instructions::{AddOptionMarketArgs, ShortOptionArgs, UpdateRiskGridArgs, VolatilityArgs};
+use xmargin::state::Group;
 use xmargin_client::market_instructions as mixs;
 
 use crate::margin::bank_keys;
@@ -71,6 +72,18 @@ impl World {
         let market = self.market_keys(market_index).market;
         let ix = mixs::set_volatility(&self.group.group, &admin.pubkey(), &market, volatility_bps);
         self.env.send(&[ix], &[&admin])
+    }
+
+    /// `update_risk_grid` signed by the admin.
+    pub fn update_risk_grid(&mut self, args: UpdateRiskGridArgs) -> TxOutcome {
+        let admin = self.admin.insecure_clone();
+        let ix = mixs::update_risk_grid(&self.group.group, &admin.pubkey(), args);
+        self.env.send(&[ix], &[&admin])
+    }
+
+    /// The group account (its stored grid: `risk_grid`, `pending_risk_grid`).
+    pub fn group_account(&self) -> Group {
+        self.env.zero_copy(&self.group.group)
     }
 
     pub fn update_risk_array(&mut self, market_index: u16) -> TxOutcome {

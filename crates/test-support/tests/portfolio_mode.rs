@@ -291,19 +291,7 @@ fn a_portfolio_side_trades_on_its_netted_book() {
 /// clears the flag.
 #[test]
 fn a_portfolio_account_is_liquidated_in_linear_mode() {
-    const FUTURE: u16 = 2;
-    let (mut w, bob) = desk();
-    let expiry = w.env.unix_time() + THIRTY_DAYS;
-    w.add_market(xmargin_test_support::markets::sol_future_args(FUTURE, expiry)).expect_ok();
-    let dave = w.user(13, [400_000_000, 0, 0]);
-    w.deposit(&dave, USDC, 400_000_000).expect_ok();
-    w.trade(PERP, &dave, &bob, 1_000, PERP_PRICE).expect_ok();
-    w.trade(FUTURE, &bob, &dave, 800, PERP_PRICE).expect_ok();
-    set_mode(&mut w, &dave, margin_mode::PORTFOLIO).expect_ok();
-    w.withdraw(&dave, USDC, 300_000_000).expect_ok();
-    let carol = w.user(12, [5_000_000_000, 0, 0]);
-    w.deposit(&carol, USDC, 5_000_000_000).expect_ok();
-    w.set_price(SOL, 13_000_000_000, 10_000_000);
+    let (mut w, dave, carol) = long_perp_short_future(0);
     let g = w.group.group;
     let before = health_view(&mut w.env, &g, &dave.account);
     assert!(before.maint < 0 && before.liquidation_end < 0, "{before:?}");
@@ -353,6 +341,32 @@ fn a_portfolio_account_healthy_in_its_mode_is_not_liquidated() {
     assert_eq!(w.flags(&alice) & PORTFOLIO_MODE, PORTFOLIO_MODE);
 }
 
+/// The future of [`long_perp_short_future`].
+const FUTURE: u16 = 2;
+
+/// Dave (seed 13): 400 USDC, 10 SOL long on the perpetual, 8 SOL short on a
+/// 30-day future and `calls` contracts of the call bought from Bob, in
+/// portfolio mode with 300 USDC withdrawn; Carol (seed 12) a liquidator with
+/// 5,000 USDC; then SOL at $130.
+fn long_perp_short_future(calls: u64) -> (World, User, User) {
+    let (mut w, bob) = desk();
+    let expiry = w.env.unix_time() + THIRTY_DAYS;
+    w.add_market(xmargin_test_support::markets::sol_future_args(FUTURE, expiry)).expect_ok();
+    let dave = w.user(13, [400_000_000, 0, 0]);
+    w.deposit(&dave, USDC, 400_000_000).expect_ok();
+    w.trade(PERP, &dave, &bob, 1_000, PERP_PRICE).expect_ok();
+    w.trade(FUTURE, &bob, &dave, 800, PERP_PRICE).expect_ok();
+    if calls > 0 {
+        w.trade(CALL, &dave, &bob, calls, CALL_MODEL).expect_ok();
+    }
+    set_mode(&mut w, &dave, margin_mode::PORTFOLIO).expect_ok();
+    w.withdraw(&dave, USDC, 300_000_000).expect_ok();
+    let carol = w.user(12, [5_000_000_000, 0, 0]);
+    w.deposit(&carol, USDC, 5_000_000_000).expect_ok();
+    w.set_price(SOL, 13_000_000_000, 10_000_000);
+    (w, dave, carol)
+}
+
 /// Equal up to the unit rounding of fixed-point health (floor to quote native).
 #[track_caller]
 fn assert_near(got: i64, want: i64, what: &str) {
@@ -370,4 +384,37 @@ fn withdraw(w: &World, user: &User, amount: u64) -> Instruction {
         &user.wallet.pubkey(),
         amount,
     )
+}
+
+/// A grid change does not get a portfolio account liquidated on an option
+/// array left on the previous grid: Dave's long-perp / short-future book
+/// (as above) also holds 10 contracts of the call; SOL falls to $130, the
+/// call's array is recomputed there, then a tightening grid (−10 % added)
+/// applies at once and leaves that array on the previous grid. Liquidating
+/// Dave is refused with `RiskArrayOtherGrid` (nothing changed, still in
+/// portfolio mode) until anyone recomputes the array; then it proceeds.
+#[test]
+fn a_grid_change_does_not_liquidate_a_portfolio_account_on_the_previous_grid() {
+    let (mut w, dave, carol) = long_perp_short_future(10);
+    w.update_risk_array(CALL).expect_ok();
+    let g = w.group.group;
+    let before = health_view(&mut w.env, &g, &dave.account);
+    assert!(before.maint < 0, "{before:?}");
+
+    let mut grid =
+        xmargin::instructions::UpdateRiskGridArgs::from_params(&xmargin::options::DEFAULT_RISK_GRID);
+    grid.price_shocks_bps = vec![-1_500, -1_000, -750, 0, 750, 1_500];
+    w.update_risk_grid(grid).expect_ok();
+    assert_ne!(w.group_account().risk_grid.grid_id, w.market(CALL).risk_array.grid_id);
+    let markets: Vec<Address> =
+        [PERP, CALL, FUTURE].iter().map(|m| xmargin::pda::market_address(&g, *m).0).collect();
+    let ix = w.liquidate_position_ix(PERP, &dave, &carol, u64::MAX);
+    let watched = [&[dave.account, carol.account][..], &markets].concat();
+    w.env.send_err(&[ix], &[&carol.wallet], XmarginError::RiskArrayOtherGrid, &watched);
+    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, PORTFOLIO_MODE);
+
+    w.update_risk_array(CALL).expect_ok();
+    w.liquidate_position(PERP, &dave, &carol, u64::MAX).expect_ok();
+    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
+    assert!(w.position(&dave, PERP).base_contracts < 1_000);
 }

@@ -128,10 +128,16 @@ pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
 /// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`;
 /// options: around the model value of a fresh risk array instead
 /// (`crate::options`), `value · [1 − band, 1 + band]`.
-pub fn check_price_band(market: &Market, oracle: &OraclePrice, price: u64, now: i64) -> Result<()> {
+pub fn check_price_band(
+    market: &Market,
+    oracle: &OraclePrice,
+    price: u64,
+    now: i64,
+    grid: &crate::state::RiskGridParams,
+) -> Result<()> {
     let band = market.risk_params(now).price_band.get();
     let (center_lo, center_hi) = if market.is_option() {
-        crate::options::check_array_fresh(market, now, oracle.lo)?;
+        crate::options::check_array_fresh(market, now, oracle.lo, grid)?;
         (market.risk_array.value.get(), market.risk_array.value.get())
     } else {
         (oracle.lo, oracle.hi)

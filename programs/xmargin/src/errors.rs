@@ -182,4 +182,22 @@ pub enum XmarginError {
     MarginModeUnhealthy,
     #[msg("unknown margin mode (given; 0 linear, 1 portfolio)")]
     InvalidMarginMode,
+    #[msg("a scenario grid has 1..=10 price shocks and 1..=4 vol shocks (price count, vol count)")]
+    RiskGridShockCount,
+    #[msg("the scenario grid has more scenarios than update_risk_array can compute in 200,000 CU (decay + price x vol + 8 extended, max 27)")]
+    RiskGridTooLarge,
+    #[msg("a grid shock is out of range: price and vol shocks within +-5,000 bps (shock, the bound it crosses, bps)")]
+    RiskGridShockOutOfRange,
+    #[msg("grid shocks must be strictly increasing (shock, the one before it, bps)")]
+    RiskGridShocksNotIncreasing,
+    #[msg("the grid's largest price shock is too small (largest |shock|, min, bps)")]
+    RiskGridRangeTooNarrow,
+    #[msg("portfolio loss scales must satisfy 1x <= Maint <= LiquidationEnd <= Init <= 5x (scale, the bound it crosses, bps)")]
+    RiskGridScaleOutOfBounds,
+    #[msg("portfolio contingencies must satisfy 0.1 % <= Maint <= LiquidationEnd <= Init <= 10 % (floor, the bound it crosses, bps)")]
+    RiskGridFloorOutOfBounds,
+    #[msg("risk-array max age out of bounds: 60 ..= 3,600 s (given, the bound it crosses)")]
+    RiskArrayMaxAgeOutOfBounds,
+    #[msg("risk-array max drift out of bounds: 50 ..= 1,000 bps (given, the bound it crosses)")]
+    RiskArrayMaxDriftOutOfBounds,
 }

@@ -355,6 +355,19 @@ pub struct VolatilitySet {
     pub activation_ts: i64,
 }
 
+/// `update_risk_grid`: the grid in force now (`grid_id`) and the one asked
+/// for (`target_grid_id`), in force at `activation_ts` (0: applied at once;
+/// else a loosening, pending until then).
+#[event]
+pub struct RiskGridUpdated {
+    pub group: Pubkey,
+    pub grid_id: u32,
+    pub grid_len: u8,
+    pub target_grid_id: u32,
+    pub activation_ts: i64,
+    pub args: crate::instructions::UpdateRiskGridArgs,
+}
+
 /// `update_risk_array`: the array stored (values per underlying native unit,
 /// the model value also per contract, rounded down).
 #[event]

@@ -116,7 +116,13 @@ mod tests {
                 Fixed::from_i64(pnl)
             };
             for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE, PriceRules::trade(0)] {
-                let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now: 86_400, rules };
+                let ctx = HealthContext {
+                    group: Pubkey::default(),
+                    quote_decimals: 6,
+                    now: 86_400,
+                    rules,
+                    grid: crate::options::DEFAULT_RISK_GRID,
+                };
                 let full = value_option(&ctx, &m, &stale, &p).unwrap();
                 assert_eq!(full.contribution(HealthType::Init).unwrap(), init, "{p:?}");
                 assert_eq!(full.contribution(HealthType::Maint).unwrap(), Fixed::from_i64(pnl), "{p:?}");

@@ -215,6 +215,13 @@ pub mod xmargin {
         handle_update_risk_array(ctx)
     }
 
+    /// Sets the group's scenario grid, risk-array freshness rule and
+    /// portfolio parameters, bounded: a tightening at once, a loosening after
+    /// the group's delay. Admin only.
+    pub fn update_risk_grid(ctx: Context<UpdateRiskGrid>, args: UpdateRiskGridArgs) -> Result<()> {
+        handle_update_risk_grid(ctx, args)
+    }
+
     /// Read-only: Init, Maint and LiquidationEnd health and the band, as return data.
     pub fn compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
         handle_compute_health(ctx)

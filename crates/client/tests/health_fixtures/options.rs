@@ -8,7 +8,7 @@
 //! constants are checked against them.
 use serde_json::{json, Value};
 use xmargin::health::PriceRules;
-use xmargin::options::{default_grid, GRID_ID, GRID_LEN, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT_BPS};
+use xmargin::options::{default_grid, DEFAULT_RISK_GRID};
 use xmargin::state::{market_kind, Market, StoredFixed, StoredRiskArray};
 use xmargin_risk::health::option_margin::ShortOptionRates;
 use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
@@ -16,8 +16,8 @@ use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, Rounding};
 
 use super::{
-    bits, bor, dep, derivative_fixture, filled, get, majors, market, pyth, quotes, usd, Derivative, NOW,
-    SOL_CONTRACT,
+    bits, bor, dep, derivative_fixture, filled, get, majors, market, pyth, quotes, settled, usd, Derivative,
+    NOW, SOL_CONTRACT,
 };
 
 const THIRTY_DAYS: i64 = 30 * 86_400;
@@ -56,8 +56,13 @@ pub fn option_json(mut m: Market) -> Option<Value> {
         "scenarioCount": a.scenario_count,
     });
     array_fixed(&mut a).into_iter().for_each(|(k, f)| array[k] = bits(f));
+    // The scenario changes `r_k` (raw I80F48 bits, i64 LE in the stored form): portfolio mode reads them.
+    let changes: Vec<Value> =
+        a.changes.as_chunks::<8>().0.iter().map(|c| i64::from_le_bytes(*c).to_string().into()).collect();
+    array["changes"] = changes.into();
     let mut o = json!({
         "isCall": m.option_is_call != 0,
+        "strikePerContract": m.option.strike_per_contract.to_string(),
         "pendingVolatilityTs": m.option.pending_volatility_ts.to_string(),
         "riskArray": array,
     });
@@ -69,26 +74,34 @@ pub fn option_json(mut m: Market) -> Option<Value> {
 pub fn option_from(m: &mut Market, o: &Value) {
     m.option_is_call = u8::from(o["isCall"].as_bool().expect("isCall"));
     m.option.pending_volatility_ts = get(o, "pendingVolatilityTs");
+    m.option.strike_per_contract = get(o, "strikePerContract");
     option_fixed(m).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(o, k)).into());
     let j = &o["riskArray"];
     let a = &mut m.risk_array;
     (a.computed_at, a.grid_id, a.scenario_count) =
         (get(j, "computedAt"), get(j, "gridId"), get(j, "scenarioCount"));
     array_fixed(a).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
+    let changes = j["changes"].as_array().expect("changes");
+    for (chunk, c) in a.changes.as_chunks_mut::<8>().0.iter_mut().zip(changes) {
+        let r: i64 = c.as_str().expect("change").parse().unwrap();
+        chunk.copy_from_slice(&r.to_le_bytes());
+    }
 }
 
-/// The program's array bounds, for the TypeScript constants.
+/// The array bounds of the fixtures' group (a new group's stored grid,
+/// `Group::risk_grid`), for the TypeScript constants.
 pub fn rules_json() -> Value {
+    let g = DEFAULT_RISK_GRID;
     json!({
-        "gridId": GRID_ID,
-        "gridLen": GRID_LEN,
-        "maxAgeSecs": RISK_ARRAY_MAX_AGE_SECS,
-        "maxDriftBps": RISK_ARRAY_MAX_DRIFT_BPS,
+        "gridId": g.grid_id,
+        "gridLen": g.grid_len,
+        "maxAgeSecs": g.max_age_secs,
+        "maxDriftBps": g.max_drift_bps,
     })
 }
 
 /// SOL's fixture reading as the program prices it (the spot a fresh array is computed at).
-fn sol_spot() -> Fixed {
+pub(super) fn sol_spot() -> Fixed {
     let r = quotes()[1];
     OraclePrice::from_pyth(r.price, r.conf, r.exponent, 9, 6).unwrap().lo
 }
@@ -96,11 +109,20 @@ fn sol_spot() -> Fixed {
 /// A 30-day SOL option (market `index`, 0.01 SOL contracts) struck at
 /// `strike_cents` per SOL, σ `vol_bps`, Derive's short rates and the test
 /// perpetual's long rates, its array computed `age` seconds ago at `spot`.
-fn sol_option(index: u16, is_call: bool, strike_cents: i64, vol_bps: i64, age: i64, spot: Fixed) -> Market {
+pub(super) fn sol_option(
+    index: u16,
+    is_call: bool,
+    strike_cents: i64,
+    vol_bps: i64,
+    age: i64,
+    spot: Fixed,
+) -> Market {
     let sol = majors()[1];
     let mut m = market(index, &sol, market_kind::OPTION, SOL_CONTRACT, usd(14_800, 9));
     (m.option_is_call, m.expiry_ts) = (u8::from(is_call), NOW + THIRTY_DAYS);
     m.strike = usd(strike_cents, 9).into();
+    // µUSDC per 0.01 SOL contract, as `add_option_market` lists it.
+    m.option.strike_per_contract = strike_cents as u64 * 100;
     m.volatility = Fixed::from_ratio(vol_bps, 10_000, Rounding::Floor).unwrap().into();
     let r = ShortOptionRates::derive();
     (m.option.short_init_base, m.option.short_init_floor) = (r.init_base.into(), r.init_floor.into());
@@ -112,17 +134,17 @@ fn sol_option(index: u16, is_call: bool, strike_cents: i64, vol_bps: i64, age: i
 }
 
 /// A fresh option of [`sol_option`] at the fixture's SOL price.
-fn fresh(index: u16, is_call: bool, strike_cents: i64) -> Market {
+pub(super) fn fresh(index: u16, is_call: bool, strike_cents: i64) -> Market {
     sol_option(index, is_call, strike_cents, 6_000, 30, sol_spot())
 }
 
 /// The model value per contract (quote native, floor): the price a trade at the model fills at.
-fn model(m: &Market) -> u64 {
+pub(super) fn model(m: &Market) -> u64 {
     let per_contract = m.risk_array.value.get().checked_mul_int(SOL_CONTRACT as i64).unwrap();
     per_contract.to_u64(Rounding::Floor).unwrap()
 }
 
-fn traded(m: Market, contracts: i64, price: u64) -> Derivative {
+pub(super) fn traded(m: Market, contracts: i64, price: u64) -> Derivative {
     (m, quotes()[1], filled(&m, &[(contracts, price)], Fixed::ZERO))
 }
 
@@ -140,6 +162,10 @@ pub fn cases() -> Vec<Value> {
     pending_later.option.pending_volatility_ts = NOW + 1;
     let stale_sol = pyth(15_012_345_678, 10_000_000, -8, 61);
     let fallback = Some(PriceRules::CONSERVATIVE);
+    let mut settled_itm = settled(fresh(4, true, 14_000), usd(15_150, 9));
+    settled_itm.risk_array = StoredRiskArray::default();
+    let mut settled_otm = settled(fresh(5, true, 16_500), usd(15_150, 9));
+    settled_otm.risk_array = StoredRiskArray::default();
     vec![
         derivative_fixture(
             "option_long_call",
@@ -192,6 +218,18 @@ pub fn cases() -> Vec<Value> {
             None,
         ),
         derivative_fixture(
+            "option_settled_market",
+            "100 USDC; 100 $140 calls bought at $10.50 (per SOL), expired and settled at $151.50 before \
+             settle_expired ran on the account, and 50 $165 calls sold in a market settled worthless: realised \
+             PnL only, no price or array read (arrays cleared, the SOL oracle 61 s old)",
+            &[usdc_dep(100_000_000)],
+            &[
+                (settled_itm, stale_sol, filled(&settled_itm, &[(100, 105_000)], Fixed::ZERO)),
+                (settled_otm, stale_sol, filled(&settled_otm, &[(-50, 20_000)], Fixed::ZERO)),
+            ],
+            None,
+        ),
+        derivative_fixture(
             "option_fallback_stale_array",
             "liquidation rules, arrays an hour old: the long call at 0, the short put at its strike",
             &[usdc_dep(3_000_000_000)],
@@ -215,7 +253,7 @@ pub fn refused() -> Vec<Value> {
     let usdc_dep = (usdc, quotes()[0], dep(&usdc, 1_000_000_000));
     let call = fresh(0, true, 16_500);
     let short = |m: Market| traded(m, -100, 50_000);
-    let stale = sol_option(0, true, 16_500, 6_000, RISK_ARRAY_MAX_AGE_SECS as i64 + 1, sol_spot());
+    let stale = sol_option(0, true, 16_500, 6_000, i64::from(DEFAULT_RISK_GRID.max_age_secs) + 1, sol_spot());
     let spot_3_pct_lower = sol_spot().checked_mul_floor(Fixed::from_ratio(97, 100, Rounding::Floor).unwrap());
     let drifted = sol_option(0, true, 16_500, 6_000, 30, spot_3_pct_lower.unwrap());
     let mut unlisted = call;

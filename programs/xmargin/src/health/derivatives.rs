@@ -305,7 +305,13 @@ mod tests {
         ];
         let mut checked = 0;
         for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE] {
-            let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules };
+            let ctx = HealthContext {
+                group: Pubkey::default(),
+                quote_decimals: 6,
+                now,
+                rules,
+                grid: crate::options::DEFAULT_RISK_GRID,
+            };
             for m in &markets {
                 for (base, entry) in
                     [(6_500i64, 1_500_000i64), (-6_500, 1_500_000), (3, 1_234_567), (-1, 2_000_001)]
@@ -345,7 +351,13 @@ mod tests {
         // The cap binds: 65 SOL bought at $100 and valued at 149.90 count
         // min(65 · 49.90 · 50 %, 100) = 100 USDC against 65 · 150.10 · 10 % = 975.65.
         let m = &markets[0];
-        let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules: PriceRules::VIEW };
+        let ctx = HealthContext {
+            group: Pubkey::default(),
+            quote_decimals: 6,
+            now,
+            rules: PriceRules::VIEW,
+            grid: crate::options::DEFAULT_RISK_GRID,
+        };
         let p = DerivativePosition {
             base_contracts: 6_500,
             quote_cost: 6_500 * 1_000_000,

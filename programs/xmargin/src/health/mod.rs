@@ -44,6 +44,7 @@ pub mod accounts;
 pub mod derivatives;
 pub mod options;
 pub mod portfolio;
+pub mod portfolio_init;
 
 pub use accounts::{load_market, split_health_accounts, HealthAccounts};
 pub use derivatives::{market_oracle_price, pending_funding, value_derivative};
@@ -143,6 +144,8 @@ pub struct HealthContext {
     pub quote_decimals: u8,
     pub now: i64,
     pub rules: PriceRules,
+    /// The group's scenario grid and risk-array rules in force (`Group::risk_grid_at`).
+    pub grid: crate::state::RiskGridParams,
 }
 
 /// Checks one position's bank and oracle accounts (identity, group, token
@@ -177,6 +180,7 @@ fn with_position<'info, T>(
 /// Values a position of `shares` in `bank` at the oracle `reading` (already
 /// identity-checked), applying the freshness rules of the module docs. The one
 /// valuation the program, the keeper and the CLI share.
+#[inline(always)]
 pub fn value_token(
     ctx: &HealthContext,
     bank: &Bank,
@@ -383,6 +387,24 @@ pub fn build_health_cache_in<'info>(
     build_cache(ctx, account, &health, false, portfolio)
 }
 
+/// Init health in the given mode (`portfolio` or linear) whatever the
+/// account's, as `build_health_cache_in(..).health(Init)` without the
+/// cache (`set_margin_mode` checks the mode it switches to).
+pub fn init_health_in<'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health_accounts: &'info [AccountInfo<'info>],
+    portfolio: bool,
+) -> Result<Fixed> {
+    let health = split_health_accounts(account, health_accounts, true)?;
+    if portfolio {
+        if let Some(h) = portfolio_init::portfolio_init_health(ctx, account, &health)? {
+            return Ok(h);
+        }
+    }
+    linear_init_health_from(ctx, account, &health)
+}
+
 /// [`build_health_cache`] from accounts already split (instructions that
 /// value two accounts).
 pub fn build_health_cache_from<'a, 'info>(
@@ -406,9 +428,10 @@ pub fn build_health_cache_from<'a, 'info>(
 /// A portfolio-mode account that is liquidatable in its mode
 /// (`xmargin_risk::liquidation::can_liquidate`: Maint < 0, or
 /// `BEING_LIQUIDATED` with LiquidationEnd < 0) is liquidated in linear mode:
-/// the cache is
-/// switched to linear here, and the step that lands takes the account out of
-/// portfolio mode (`crate::liquidation::update_liqee_flags`). Every linear
+/// the cache is switched to linear here by the engine's rule
+/// (`HealthCache::for_liquidation`, shared with the keeper and clients),
+/// and the step that lands takes the account out of portfolio mode
+/// (`crate::liquidation::update_liqee_flags`). Every linear
 /// liquidation path then applies (tokens, positions, options) and each step
 /// is sized in closed form: in portfolio mode closing one leg of a hedge can
 /// lower health and seizing a netted token always does, so a netted book
@@ -422,13 +445,12 @@ pub fn build_liquidatee_cache_from<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<HealthCache> {
-    let mut cache = build_cache(ctx, account, health, true, account.is_portfolio_mode())?;
-    if account.is_portfolio_mode() && !matches!(cache.mode(), MarginMode::Linear) {
-        let being_liquidated = account.has_flag(crate::state::account_flags::BEING_LIQUIDATED);
-        if xmargin_risk::liquidation::can_liquidate(&cache, being_liquidated).map_err(risk_error)? {
-            msg!("portfolio account liquidatable: liquidated in linear mode");
-            cache.set_mode(MarginMode::Linear).map_err(risk_error)?;
-        }
+    let cache = build_cache(ctx, account, health, true, account.is_portfolio_mode())?;
+    let portfolio = !matches!(cache.mode(), MarginMode::Linear);
+    let being_liquidated = account.has_flag(crate::state::account_flags::BEING_LIQUIDATED);
+    let cache = cache.for_liquidation(being_liquidated).map_err(risk_error)?;
+    if portfolio && matches!(cache.mode(), MarginMode::Linear) {
+        msg!("portfolio account liquidatable: liquidated in linear mode");
     }
     Ok(cache)
 }
@@ -442,7 +464,14 @@ fn build_cache<'a, 'info>(
 ) -> Result<HealthCache> {
     let mut tokens = Vec::with_capacity(health.banks.len());
     let mut derivatives = Vec::with_capacity(health.markets.len());
-    let mut arrays = portfolio::Arrays::new(portfolio);
+    // Portfolio mode: the option markets counted first (a market that does
+    // not load is refused below), so the arrays' vector is allocated once.
+    let options = if portfolio {
+        health.markets.iter().filter(|m| load_market(m).is_ok_and(|m| m.is_option())).count()
+    } else {
+        0
+    };
+    let mut arrays = portfolio::Arrays::with_capacity(portfolio, options);
     for_each_position(
         ctx,
         account,
@@ -462,16 +491,22 @@ fn build_cache<'a, 'info>(
             arrays.add(ctx, market, reading, position)
         },
     )?;
-    portfolio::into_cache(tokens, derivatives, arrays)
+    if accrued {
+        // The liquidatee's cache (the only one built `accrued`).
+        arrays.refuse_previous_grid(ctx)?;
+    }
+    portfolio::into_cache(ctx, tokens, derivatives, arrays)
 }
 
 /// Init health alone, summed as positions are valued: what risk-increasing
 /// instructions check, in the account's margin mode. In portfolio mode the
-/// cache is built only when linear Init is negative: linear health is a
-/// lower bound of portfolio health, so when it is ≥ 0 it decides the check
-/// and is what is returned (cheaper, and one cache less on the heap). Equal to `build_health_cache(..).health(Init)` in
-/// linear mode (same unit values and roundings, see `init_contribution`),
-/// without building token infos or the cache.
+/// netted books are valued only when linear Init is negative: linear health
+/// is a lower bound of portfolio health, so when it is ≥ 0 it decides the
+/// check and is what is returned. The books are then streamed
+/// ([`portfolio_init`]: no cache on the heap), equal to the cache's
+/// `health(Init)`. Equal to `build_health_cache(..).health(Init)` in linear
+/// mode (same unit values and roundings, see `init_contribution`), without
+/// building token infos or the cache.
 pub fn init_health<'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
@@ -488,9 +523,9 @@ pub fn init_health_from<'a, 'info>(
 ) -> Result<Fixed> {
     let linear = linear_init_health_from(ctx, account, health)?;
     if account.is_portfolio_mode() && linear.is_negative() {
-        // Not a sum over positions: netted per underlying ([`portfolio`]).
-        let cache = build_cache(ctx, account, health, false, true)?;
-        return cache.health(HealthType::Init).map_err(risk_error);
+        // Not a sum over positions: netted per underlying, streamed
+        // ([`portfolio_init`]: no cache on the heap).
+        return Ok(portfolio_init::portfolio_init_health(ctx, account, health)?.unwrap_or(linear));
     }
     Ok(linear)
 }
@@ -544,76 +579,4 @@ pub fn to_quote_native(value: Fixed) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::{BankRiskParams, StoredFixed};
-    use xmargin_risk::Rounding;
-
-    fn bps(b: i64) -> StoredFixed {
-        Fixed::from_ratio(b, 10_000, Rounding::Floor).unwrap().into()
-    }
-
-    fn bank(scale_start: u64) -> Bank {
-        let mut b: Bank = bytemuck::Zeroable::zeroed();
-        b.token_index = 3;
-        b.mint_decimals = 9;
-        b.risk = BankRiskParams {
-            init_asset_weight: bps(8_000),
-            liq_end_asset_weight: bps(8_500),
-            maint_asset_weight: bps(9_000),
-            maint_liab_weight: bps(11_000),
-            liq_end_liab_weight: bps(11_500),
-            init_liab_weight: bps(12_000),
-            deposit_cap: u64::MAX,
-            borrow_limit: u64::MAX,
-            deposit_weight_scale_start: scale_start,
-            borrow_weight_scale_start: scale_start,
-        };
-        b.deposit_index = Fixed::from_ratio(10_123, 10_000, Rounding::Floor).unwrap().into();
-        b.borrow_index = Fixed::from_ratio(10_456, 10_000, Rounding::Floor).unwrap().into();
-        b.deposit_shares = Fixed::from_i64(5_000_000_000_000).into();
-        b.borrow_shares = Fixed::from_i64(2_000_000_000_000).into();
-        b.conf_multiplier = Fixed::ONE.into();
-        b.max_conf_ratio = bps(200);
-        b.max_oracle_age_secs = 60;
-        b.stable_price = Fixed::from_ratio(14, 100, Rounding::Floor).unwrap().into();
-        b
-    }
-
-    /// The Init-only path gives exactly the cache's Init contribution, for
-    /// deposits and debts, with and without size scaling, and values a stale
-    /// asset at zero.
-    #[test]
-    fn init_contribution_equals_the_cache() {
-        let now = 1_750_000_000;
-        let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now, rules: PriceRules::VIEW };
-        for scale_start in [0u64, 1_000_000] {
-            let b = bank(scale_start);
-            for (price, conf) in
-                [(15_012_345_678i64, 10_000_000u64), (12_500_000_000, 0), (99_999_999, 1_000_000)]
-            {
-                let reading = PythReading { price, conf, exponent: -8, publish_time: now - 5 };
-                for shares in [1i64, 7_777_777, 10_000_000_000, -1, -3_333_333_333, -123_456_789_012] {
-                    let shares = Fixed::from_i64(shares);
-                    let via_cache = value_token(&ctx, &b, &reading, shares)
-                        .unwrap()
-                        .unwrap()
-                        .contribution(HealthType::Init)
-                        .unwrap();
-                    assert_eq!(
-                        init_contribution(&ctx, &b, &reading, shares).unwrap(),
-                        via_cache,
-                        "{price} {shares}"
-                    );
-                }
-            }
-        }
-        let stale = PythReading { price: 15_000_000_000, conf: 0, exponent: -8, publish_time: now - 61 };
-        let b = bank(0);
-        assert_eq!(init_contribution(&ctx, &b, &stale, Fixed::from_i64(10)).unwrap(), Fixed::ZERO);
-        assert!(
-            init_contribution(&ctx, &b, &stale, Fixed::from_i64(-10)).is_err(),
-            "a stale liability is refused"
-        );
-    }
-}
+mod tests;

@@ -38,7 +38,7 @@ use super::derivatives::{market_oracle_price, position_price, usable_price};
 use super::{risk_error, HealthContext, UnpricedLiability};
 use crate::errors::XmarginError;
 use crate::expiry::settlement_value_per_contract;
-use crate::options::{array_freshness, check_array_fresh, GRID_ID, GRID_LEN};
+use crate::options::{array_freshness, check_array_fresh, value_freshness};
 use crate::oracle::PythReading;
 use crate::state::{market_status, DerivativePosition, Market};
 use xmargin_risk::options::intrinsic::expiry_pnl;
@@ -110,15 +110,16 @@ fn priced(
 ) -> Result<(BiasedPrices, ArrayValue)> {
     let bias = market.bias(ctx.now);
     let stable = market.stable_price.get();
+    let refuse = strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse;
     if let Some(price) = usable_price(ctx, market, reading) {
-        if array_freshness(market, ctx.now, price.lo)? == Freshness::Fresh {
+        if value_usable(ctx, market, price.lo, refuse)? {
             let prices = BiasedPrices::new(&price, stable, bias).map_err(risk_error)?;
             return Ok((prices, market.risk_array.array_value()));
         }
-        if strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse {
-            check_array_fresh(market, ctx.now, price.lo)?;
+        if refuse {
+            check_array_fresh(market, ctx.now, price.lo, &ctx.grid)?;
         }
-    } else if strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse {
+    } else if refuse {
         return Err(market_oracle_price(ctx, market, reading)
             .err()
             .unwrap_or_else(|| error!(XmarginError::OracleNonPositivePrice)));
@@ -139,10 +140,34 @@ fn priced(
     Ok((prices, ArrayValue { value: bound, delta: Fixed::ZERO }))
 }
 
+/// Whether the array's value and Δ may value the position: a fresh array;
+/// under the fallback rules (`refuse` false: a liquidation) also one left on
+/// the previous grid by a grid change whose age, drift and volatility pass
+/// (`crate::options::value_freshness`: value and Δ do not depend on the
+/// grid), so a grid change never sends options to their bounds.
+fn value_usable(ctx: &HealthContext, market: &Market, oracle: Fixed, refuse: bool) -> Result<bool> {
+    Ok(match array_freshness(market, ctx.now, oracle, &ctx.grid)? {
+        Freshness::Fresh => true,
+        Freshness::OtherGrid if !refuse => {
+            value_freshness(market, ctx.now, oracle, &ctx.grid)? == Freshness::Fresh
+        }
+        _ => false,
+    })
+}
+
+/// The market's oracle is usable and its array would be fresh but for a
+/// grid change: computed on the previous grid (what
+/// [`super::portfolio::Arrays::refuse_previous_grid`] refuses to liquidate on).
+pub fn on_previous_grid(ctx: &HealthContext, market: &Market, reading: &PythReading) -> Result<bool> {
+    let Some(price) = usable_price(ctx, market, reading) else { return Ok(false) };
+    Ok(array_freshness(market, ctx.now, price.lo, &ctx.grid)? == Freshness::OtherGrid
+        && value_freshness(market, ctx.now, price.lo, &ctx.grid)? == Freshness::Fresh)
+}
+
 /// Portfolio mode: the risk array the position's scenario P&L is read
 /// from. The market's stored array when it is usable (the oracle and the
 /// array pass the rules above: the same array `value_option` took the value
-/// and Δ from); an all-zero array on the program's grid for a closed
+/// and Δ from); an all-zero array on the group's grid for a closed
 /// position or one in a settled market (no scenario P&L) unless it is the instruction's own
 /// market (a trade opening it takes the stored one); `None` when the position was valued
 /// at its bounds (fallback rules only), which the caller must not net.
@@ -159,8 +184,8 @@ pub fn portfolio_array(
     if settled || (position.base_contracts == 0 && ctx.rules.strict_market != Some(market.market_index)) {
         return Ok(Some(RiskArray {
             computed_at: ctx.now,
-            grid_id: GRID_ID,
-            scenario_count: GRID_LEN as u16,
+            grid_id: ctx.grid.grid_id,
+            scenario_count: u16::from(ctx.grid.grid_len),
             spot: market.stable_price.get(),
             vol: Fixed::ZERO,
             value: Fixed::ZERO,
@@ -172,7 +197,7 @@ pub fn portfolio_array(
         }));
     }
     let Some(price) = usable_price(ctx, market, reading) else { return Ok(None) };
-    if array_freshness(market, ctx.now, price.lo)? != Freshness::Fresh {
+    if array_freshness(market, ctx.now, price.lo, &ctx.grid)? != Freshness::Fresh {
         return Ok(None);
     }
     market.risk_array.to_array().map(Some).map_err(risk_error)
@@ -239,7 +264,7 @@ mod tests {
     //! refused under the strict rules and valued at their bounds otherwise.
     use super::*;
     use crate::health::PriceRules;
-    use crate::options::{default_grid, RISK_ARRAY_MAX_AGE_SECS};
+    use crate::options::{default_grid, DEFAULT_RISK_GRID, RISK_ARRAY_MAX_AGE_SECS};
     use crate::state::{market_kind, market_status, StoredFixed, StoredRiskArray};
     use anchor_lang::prelude::Pubkey;
     use xmargin_risk::health::option_margin::ShortOptionRates;
@@ -300,7 +325,13 @@ mod tests {
             for age in [0, RISK_ARRAY_MAX_AGE_SECS as i64 + 1] {
                 let m = market(call, strike, age);
                 for rules in [PriceRules::VIEW, PriceRules::CONSERVATIVE, PriceRules::trade(0)] {
-                    let ctx = HealthContext { group: Pubkey::default(), quote_decimals: 6, now: NOW, rules };
+                    let ctx = HealthContext {
+                        group: Pubkey::default(),
+                        quote_decimals: 6,
+                        now: NOW,
+                        rules,
+                        grid: DEFAULT_RISK_GRID,
+                    };
                     for r in fresh.iter().chain([&drifted, &stale_oracle]) {
                         for (base, cost, realized) in
                             [(300i64, 150_000, 0i64), (-300, -45_000, 0), (-7, -700, 1_234), (0, 0, -5_000)]
@@ -330,15 +361,21 @@ mod tests {
     }
 
     /// Stale, drifted, another grid, another volatility: refused under the
-    /// strict rules with the named error; at the bounds under the fallback rules.
+    /// strict rules with the named error; at the bounds under the fallback
+    /// rules, except an array on another grid (its value and Δ still used).
     #[test]
     fn unusable_arrays() {
         let code = |e: Error| match e {
             Error::AnchorError(a) => a.error_code_number,
             other => panic!("{other:?}"),
         };
-        let view =
-            HealthContext { group: Pubkey::default(), quote_decimals: 6, now: NOW, rules: PriceRules::VIEW };
+        let view = HealthContext {
+            group: Pubkey::default(),
+            quote_decimals: 6,
+            now: NOW,
+            rules: PriceRules::VIEW,
+            grid: DEFAULT_RISK_GRID,
+        };
         let lenient = HealthContext { rules: PriceRules::CONSERVATIVE, ..view };
         let short =
             DerivativePosition { base_contracts: -100, quote_cost: -50_000, in_use: 1, ..Default::default() };
@@ -360,6 +397,16 @@ mod tests {
             for p in [&short, &long] {
                 let got = option_init_contribution(&view, m, &r, p).unwrap_err();
                 assert_eq!(code(got), u32::from(want));
+            }
+            if matches!(want, XmarginError::RiskArrayOtherGrid) {
+                // Fallback: left on the previous grid by a grid change, the
+                // array's value and Δ (grid-independent) still value it.
+                let fresh = market(true, "0.165", 0);
+                for p in [&short, &long] {
+                    let got = option_init_contribution(&lenient, m, &r, p).unwrap();
+                    assert_eq!(got, option_init_contribution(&view, &fresh, &r, p).unwrap());
+                }
+                continue;
             }
             // Fallback: a long counts nothing (its cost is lost), a short call owes the price.
             let l = option_init_contribution(&lenient, m, &r, &long).unwrap();

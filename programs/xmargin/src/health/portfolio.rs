@@ -14,8 +14,8 @@
 //!   assumes keeps its margin, a hedged book its netting.
 //! - **Options** are read from their market's stored risk array (the one
 //!   `value_option` takes the value and Δ from): health only multiplies and
-//!   adds. The grid and contingencies are the program's constants
-//!   (`crate::options::portfolio_params`); an array on another grid is
+//!   adds. The grid and contingencies are the group's
+//!   (`RiskGridParams::portfolio_params`); an array on another grid is
 //!   refused by the freshness rule.
 //! - **An option valued at its bounds** (its oracle or array not usable,
 //!   possible only under the fallback rules of a liquidation or the check
@@ -26,9 +26,9 @@ use anchor_lang::prelude::*;
 use xmargin_risk::health::{DerivativeInfo, HealthCache, MarginMode, TokenInfo};
 use xmargin_risk::options::risk_array::RiskArray;
 
-use super::options::portfolio_array;
+use super::options::{on_previous_grid, portfolio_array};
 use super::{risk_error, HealthContext};
-use crate::options::portfolio_params;
+use crate::errors::XmarginError;
 use crate::oracle::PythReading;
 use crate::state::{DerivativePosition, Market};
 
@@ -38,12 +38,23 @@ pub struct Arrays {
     enabled: bool,
     /// An option was valued at its bounds: value the account linearly.
     bounded: bool,
+    /// The first option market whose array was usable but for being on the
+    /// previous grid (a grid change not yet cranked): refused in a
+    /// liquidatee's cache ([`Arrays::refuse_previous_grid`]).
+    previous_grid: Option<u16>,
     arrays: Vec<(u16, RiskArray)>,
 }
 
 impl Arrays {
     pub fn new(enabled: bool) -> Arrays {
-        Arrays { enabled, bounded: false, arrays: Vec::new() }
+        Arrays::with_capacity(enabled, 0)
+    }
+
+    /// `options`: how many of the account's markets are option markets
+    /// (on-chain the heap never frees a grown vector's old storage).
+    pub fn with_capacity(enabled: bool, options: usize) -> Arrays {
+        let arrays = if enabled { Vec::with_capacity(options) } else { Vec::new() };
+        Arrays { enabled, bounded: false, previous_grid: None, arrays }
     }
 
     /// Collects the array of an option position (portfolio mode only).
@@ -65,9 +76,28 @@ impl Arrays {
                     market.market_index
                 );
                 self.bounded = true;
+                if on_previous_grid(ctx, market, reading)? {
+                    self.previous_grid = Some(market.market_index);
+                }
             }
         }
         Ok(())
+    }
+
+    /// A portfolio account is not liquidated because a grid change left an
+    /// option's array on the previous grid (its books could not be netted,
+    /// and the first step would take it out of portfolio mode for good):
+    /// `RiskArrayOtherGrid` until anyone sends `update_risk_array` for that
+    /// market (permissionless; a liquidator can put it first in the same
+    /// transaction, the keeper cranks arrays before it liquidates).
+    pub fn refuse_previous_grid(&self, ctx: &HealthContext) -> Result<()> {
+        match self.previous_grid {
+            Some(market_index) => {
+                msg!("option market {} has its risk array on the previous grid", market_index);
+                Err(error!(XmarginError::RiskArrayOtherGrid).with_values((market_index, ctx.grid.grid_id)))
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -75,6 +105,7 @@ impl Arrays {
 /// derivative's underlying marked to net, the stored arrays attached)
 /// unless `arrays` is disabled or an option was valued at its bounds.
 pub fn into_cache(
+    ctx: &HealthContext,
     mut tokens: Vec<TokenInfo>,
     derivatives: Vec<DerivativeInfo>,
     arrays: Arrays,
@@ -88,6 +119,6 @@ pub fn into_cache(
             *t = t.with_underlying(t.token_index);
         }
     }
-    let mode = MarginMode::Portfolio(portfolio_params()?);
+    let mode = MarginMode::Portfolio(ctx.grid.portfolio_params());
     Ok(HealthCache::new(tokens, derivatives, mode).map_err(risk_error)?.with_risk_arrays(arrays.arrays))
 }

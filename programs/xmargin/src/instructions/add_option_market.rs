@@ -105,7 +105,13 @@ pub fn handle_add_option_market(ctx: Context<AddOptionMarket>, args: AddOptionMa
     market.min_samples = args.min_samples;
     market.bump = ctx.bumps.market;
 
-    let hctx = HealthContext { group: group_key, quote_decimals, now, rules: PriceRules::VIEW };
+    let hctx = HealthContext {
+        group: group_key,
+        quote_decimals,
+        now,
+        rules: PriceRules::VIEW,
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
+    };
     let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
     let price = market_oracle_price(&hctx, &market, &reading)?;
     seed_prices(&mut market, price.lo, now);

@@ -39,14 +39,14 @@ pub fn band_code(band: HealthBand) -> u8 {
 /// is in the margin-call band, and in portfolio mode `PortfolioHealth`:
 /// each underlying's requirement and worst scenario.
 pub fn handle_compute_health<'info>(ctx: Context<'info, ComputeHealth<'info>>) -> Result<HealthView> {
-    let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
-    let account = ctx.accounts.account.load()?;
-    let hctx = HealthContext {
-        group: ctx.accounts.group.key(),
-        quote_decimals,
-        now: Clock::get()?.unix_timestamp,
-        rules: PriceRules::VIEW,
+    let now = Clock::get()?.unix_timestamp;
+    let (quote_decimals, grid) = {
+        let group = ctx.accounts.group.load()?;
+        (group.quote_decimals, group.risk_grid_at(now))
     };
+    let account = ctx.accounts.account.load()?;
+    let hctx =
+        HealthContext { group: ctx.accounts.group.key(), quote_decimals, now, rules: PriceRules::VIEW, grid };
     let cache = build_health_cache(&hctx, &account, ctx.remaining_accounts)?;
     // Portfolio mode: the books once for the three health types and the event.
     let report = cache.portfolio_report().map_err(risk_error)?;

@@ -68,6 +68,7 @@ pub fn handle_create_group(ctx: Context<CreateGroup>, args: CreateGroupArgs) -> 
     group.bump = ctx.bumps.group;
     group.insurance_vault_bump = vault_bump;
     group.quote_decimals = quote_decimals;
+    group.risk_grid = crate::options::DEFAULT_RISK_GRID;
 
     emit!(GroupCreated {
         group: group_key,

@@ -92,11 +92,16 @@ pub fn pay_in<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64, kind: Dep
     }
     let (deposit_index, borrow_index) = (bank.deposit_index, bank.borrow_index);
     drop(bank);
+    let (quote_decimals, grid) = {
+        let group = ctx.accounts.group.load()?;
+        (group.quote_decimals, group.risk_grid_at(now))
+    };
     let hctx = HealthContext {
         group: ctx.accounts.group.key(),
-        quote_decimals: ctx.accounts.group.load()?.quote_decimals,
+        quote_decimals,
         now,
         rules: PriceRules::CONSERVATIVE,
+        grid,
     };
     recover_from_liquidation(&hctx, &mut account, ctx.remaining_accounts)?;
     account.close_token_position_if_empty(token_index);

@@ -178,6 +178,7 @@ fn prepare(
         quote_decimals,
         now,
         rules: PriceRules::position_liquidation(market.market_index),
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
     };
     // A perpetual or future is priced at the oracle; an option at its risk
     // array, read (strictly, oracle included) when the liquidatee is valued.

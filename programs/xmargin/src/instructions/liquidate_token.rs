@@ -73,6 +73,7 @@ pub fn handle_liquidate_token<'info>(
         quote_decimals,
         now,
         rules: PriceRules::liquidation(pair.asset, pair.liab),
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
     };
     let (liqee_accounts, liqor_accounts) =
         split_health_accounts(ctx.remaining_accounts, &*ctx.accounts.liqee.load()?)?;

@@ -30,6 +30,7 @@ pub mod update_bank;
 pub mod update_funding;
 pub mod update_market;
 pub mod update_risk_array;
+pub mod update_risk_grid;
 pub mod withdraw;
 pub mod withdraw_fees;
 
@@ -64,5 +65,6 @@ pub use update_bank::*;
 pub use update_funding::*;
 pub use update_market::*;
 pub use update_risk_array::*;
+pub use update_risk_grid::*;
 pub use withdraw::*;
 pub use withdraw_fees::*;

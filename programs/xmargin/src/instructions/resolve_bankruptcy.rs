@@ -290,6 +290,7 @@ fn insured_takeover<'info>(
         quote_decimals,
         now,
         rules: PriceRules::risk_check(liab_index),
+        grid: crate::options::group_grid(&a.group, now)?,
     };
     check_liquidator_health(&hctx, liab_index, &mut *liqor_loader.load_mut()?, ctx.remaining_accounts)?;
     if paid > 0 {

@@ -36,6 +36,7 @@ pub fn handle_sample_price(ctx: Context<SamplePrice>) -> Result<()> {
         quote_decimals,
         now,
         rules: PriceRules::trade(market.market_index),
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
     };
     let price = market_oracle_price(&hctx, &market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
     let mut samples = samples_of(&market);

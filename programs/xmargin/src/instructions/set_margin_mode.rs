@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::{Fixed, HealthType};
+use xmargin_risk::Fixed;
 
 use crate::errors::XmarginError;
 use crate::events::MarginModeSet;
-use crate::health::{build_health_cache_in, risk_error, to_quote_native, HealthContext, PriceRules};
+use crate::health::{init_health_in, to_quote_native, HealthContext, PriceRules};
 use crate::state::{account_flags, Group, MarginAccount};
 
 /// Margin modes of `set_margin_mode` (stored as `account_flags::PORTFOLIO_MODE`).
@@ -75,12 +75,12 @@ fn init_in_mode<'info>(
     account: &MarginAccount,
     portfolio: bool,
 ) -> Result<Fixed> {
-    let hctx = HealthContext {
-        group: ctx.accounts.group.key(),
-        quote_decimals: ctx.accounts.group.load()?.quote_decimals,
-        now: Clock::get()?.unix_timestamp,
-        rules: PriceRules::VIEW,
+    let now = Clock::get()?.unix_timestamp;
+    let (quote_decimals, grid) = {
+        let group = ctx.accounts.group.load()?;
+        (group.quote_decimals, group.risk_grid_at(now))
     };
-    let cache = build_health_cache_in(&hctx, account, ctx.remaining_accounts, portfolio)?;
-    cache.health(HealthType::Init).map_err(risk_error)
+    let hctx =
+        HealthContext { group: ctx.accounts.group.key(), quote_decimals, now, rules: PriceRules::VIEW, grid };
+    init_health_in(&hctx, account, ctx.remaining_accounts, portfolio)
 }

@@ -179,6 +179,7 @@ fn oracle_price_published_in(
         quote_decimals,
         now,
         rules: PriceRules::trade(market.market_index),
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
     };
     Ok(market_oracle_price(&hctx, market, &reading)?.lo)
 }

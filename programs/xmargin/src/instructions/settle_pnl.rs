@@ -155,6 +155,7 @@ fn settle_price(ctx: &Context<SettlePnl>, group: &Group, market: &mut Market, no
         quote_decimals: group.quote_decimals,
         now,
         rules: PriceRules::trade(market.market_index),
+        grid: group.risk_grid_at(now),
     };
     let oracle = market_oracle_price(&hctx, market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
     let stable = refresh_stable_price(market, oracle.lo, now)?;

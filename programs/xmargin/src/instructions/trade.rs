@@ -8,15 +8,13 @@ use crate::derivatives::{
 use crate::errors::XmarginError;
 use crate::events::Traded;
 use crate::health::derivatives::init_contribution;
+use crate::health::portfolio_init::portfolio_init_around_fill;
 use crate::health::{
-    build_health_cache_from, linear_init_health_from, market_oracle_price, risk_error, split_health_accounts,
-    to_quote_native, HealthAccounts, HealthContext, PriceRules,
+    linear_init_health_from, market_oracle_price, risk_error, split_health_accounts, to_quote_native,
+    HealthAccounts, HealthContext, PriceRules,
 };
 use crate::oracle::{read_pyth, PythReading};
-use crate::state::{account_flags, market_status, pause, DerivativePosition, Group, MarginAccount, Market};
-use xmargin_risk::health::HealthCache;
-use xmargin_risk::perp::base_native;
-use xmargin_risk::HealthType;
+use crate::state::{account_flags, market_status, pause, Group, MarginAccount, Market};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TradeArgs {
@@ -107,6 +105,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
             quote_decimals,
             now,
             rules: PriceRules::trade(market.market_index),
+            grid: crate::options::group_grid(sides.group, now)?,
         };
         if args.size < market.min_size {
             return Err(error!(XmarginError::TradeSizeTooSmall).with_values((args.size, market.min_size)));
@@ -116,7 +115,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
         }
         let reading = read_pyth(sides.oracle, &market.feed_id)?;
         let oracle = market_oracle_price(&hctx, &market, &reading)?;
-        check_price_band(&market, &oracle, args.price, now)?;
+        check_price_band(&market, &oracle, args.price, now, &hctx.grid)?;
         let slots = (prepare_position(&mut buyer, &mut market)?, prepare_position(&mut seller, &mut market)?);
         (hctx, oracle, reading, slots)
     };
@@ -138,7 +137,6 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
         )
     };
     let before = (sides_health.0.init()?, sides_health.1.init()?);
-    let positions_before = (buyer.derivatives[buyer_slot], seller.derivatives[seller_slot]);
 
     let mut market = sides.market.load_mut()?;
     let base_before =
@@ -150,10 +148,7 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     let cap = market.risk_params(now).open_interest_cap;
     update_open_interest(&mut market, base_before, base_after, cap)?;
 
-    let after = (
-        sides_health.0.after(&market, &positions_before.0, &buyer.derivatives[buyer_slot])?,
-        sides_health.1.after(&market, &positions_before.1, &seller.derivatives[seller_slot])?,
-    );
+    let after = (sides_health.0.after()?, sides_health.1.after()?);
     check_side(before.0, after.0)?;
     check_side(before.1, after.1)?;
 
@@ -205,15 +200,15 @@ struct Fill<'a> {
     price: u64,
 }
 
-/// One side's Init health around the fill. Linear mode sums contributions,
-/// so the fill shifts it by the market's change (computed before the fill
-/// on a copy of the position). Portfolio mode nets per underlying: a side
+/// One side's Init health around the fill, computed before it on a copy
+/// of the position. Linear mode sums contributions, so the fill shifts it
+/// by the market's change. Portfolio mode nets per underlying: a side
 /// whose linear Init after the fill is ≥ 0 passes on that lower bound
 /// (portfolio mode never charges more; the event reports the bound); else
-/// its cache is built, adjusted by the fill and recomputed.
+/// its netted books are valued with the position before and after the fill
+/// (`crate::health::portfolio_init`).
 enum SideHealth {
     Linear { before: Fixed, after: Fixed },
-    Portfolio(Box<HealthCache>),
 }
 
 impl SideHealth {
@@ -233,38 +228,23 @@ impl SideHealth {
         if !account.is_portfolio_mode() || !after.is_negative() {
             return Ok(SideHealth::Linear { before, after });
         }
-        Ok(SideHealth::Portfolio(Box::new(build_health_cache_from(hctx, account, health)?)))
+        // Both from one pass, no cache: two accounts of 16 + 16 positions
+        // fit the heap (an option at its bounds: linear mode, as above).
+        let around = portfolio_init_around_fill(hctx, account, health, fill.market, fill.reading, was, &now)?;
+        let (before, after) = around.unwrap_or((before, after));
+        Ok(SideHealth::Linear { before, after })
     }
 
     fn init(&self) -> Result<Fixed> {
         match self {
             SideHealth::Linear { before, .. } => Ok(*before),
-            SideHealth::Portfolio(cache) => cache.health(HealthType::Init).map_err(risk_error),
         }
     }
 
-    /// Init health after the position moved from `was` to `now`.
-    fn after(
-        &mut self,
-        market: &Market,
-        was: &DerivativePosition,
-        now: &DerivativePosition,
-    ) -> Result<Fixed> {
+    /// Init health after the fill.
+    fn after(&mut self) -> Result<Fixed> {
         match self {
             SideHealth::Linear { after, .. } => Ok(*after),
-            SideHealth::Portfolio(cache) => {
-                let base = |p: &DerivativePosition| base_native(p.base_contracts, market.contract_size);
-                let cost = |p: &DerivativePosition| {
-                    Fixed::from_i64(p.quote_cost).checked_sub(Fixed::from_i64(p.realized_pnl))
-                };
-                let mut step = || -> xmargin_risk::RiskResult<Fixed> {
-                    let delta_base = base(now)?.checked_sub(base(was)?)?;
-                    let delta_cost = cost(now)?.checked_sub(cost(was)?)?;
-                    cache.adjust_derivative(market.market_index, delta_base, delta_cost)?;
-                    cache.health(HealthType::Init)
-                };
-                step().map_err(risk_error)
-            }
         }
     }
 }

@@ -52,6 +52,7 @@ pub fn handle_update_funding(ctx: Context<UpdateFunding>) -> Result<()> {
         quote_decimals,
         now,
         rules: PriceRules::trade(market.market_index),
+        grid: crate::options::group_grid(&ctx.accounts.group, now)?,
     };
     let oracle = market_oracle_price(&hctx, &market, &read_pyth(&ctx.accounts.oracle, &market.feed_id)?)?;
     record_mark(&mut market, None, oracle.lo, now)?;

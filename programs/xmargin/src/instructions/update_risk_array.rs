@@ -6,7 +6,6 @@ use crate::derivatives::{per_contract, refresh_stable_price};
 use crate::errors::XmarginError;
 use crate::events::RiskArrayUpdated;
 use crate::health::{market_oracle_price, risk_error, HealthContext, PriceRules};
-use crate::options::default_grid;
 use crate::oracle::read_pyth;
 use crate::state::{market_kind, market_status, Group, Market, StoredFixed, StoredRiskArray};
 
@@ -25,21 +24,25 @@ pub struct UpdateRiskArray<'info> {
 ///    volatility changes applied;
 /// 2. the oracle price, under the market's freshness and confidence rules;
 /// 3. model value, Greeks and the value change in every scenario of the
-///    grid (`crate::options`) at the volatility in force;
-/// 4. stored with its time, grid and spot (valid for `RISK_ARRAY_MAX_AGE_SECS`
-///    and while the oracle stays within `RISK_ARRAY_MAX_DRIFT_BPS`);
+///    group's grid in force (`Group::risk_grid_at`, `crate::options`) at
+///    the volatility in force;
+/// 4. stored with its time, grid and spot (valid for the grid's
+///    `max_age_secs` and while the oracle stays within its `max_drift_bps`);
 /// 5. the market's stable price follows the oracle at its bounded speed (an
 ///    option market has no funding crank: this one keeps it live).
 pub fn handle_update_risk_array(ctx: Context<UpdateRiskArray>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let quote_decimals = ctx.accounts.group.load()?.quote_decimals;
+    let (quote_decimals, grid) = {
+        let group = ctx.accounts.group.load()?;
+        (group.quote_decimals, group.risk_grid_at(now))
+    };
     let mut market = ctx.accounts.market.load_mut()?;
     check_live_option(&market, now)?;
     market.apply_due_params(now);
     market.apply_due_volatility(now);
 
     let hctx =
-        HealthContext { group: ctx.accounts.group.key(), quote_decimals, now, rules: PriceRules::VIEW };
+        HealthContext { group: ctx.accounts.group.key(), quote_decimals, now, rules: PriceRules::VIEW, grid };
     let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
     let spot = market_oracle_price(&hctx, &market, &reading)?.lo;
 
@@ -50,7 +53,7 @@ pub fn handle_update_risk_array(ctx: Context<UpdateRiskArray>) -> Result<()> {
         rate: Fixed::ZERO,
     };
     let vol = market.volatility.get();
-    let array = compute_risk_array(&spec, spot, vol, now, &default_grid()?).map_err(risk_error)?;
+    let array = compute_risk_array(&spec, spot, vol, now, &grid.grid()?).map_err(risk_error)?;
     market.risk_array = StoredRiskArray::from_array(&array);
     refresh_stable_price(&mut market, spot, now)?;
 

@@ -33,14 +33,14 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
     if amount == 0 {
         return err!(XmarginError::ZeroAmount);
     }
-    let (creator, group_num, group_bump, quote_decimals) = {
+    let now = Clock::get()?.unix_timestamp;
+    let (creator, group_num, group_bump, quote_decimals, grid) = {
         let group = ctx.accounts.group.load()?;
         if group.is_paused(pause::WITHDRAWALS) {
             return err!(XmarginError::GroupPaused);
         }
-        (group.creator, group.group_num, group.bump, group.quote_decimals)
+        (group.creator, group.group_num, group.bump, group.quote_decimals, group.risk_grid_at(now))
     };
-    let now = Clock::get()?.unix_timestamp;
     let authority = ctx.accounts.authority.key();
     let destination = token::token_account(&ctx.accounts.token_account)?;
 
@@ -82,6 +82,7 @@ pub fn handle_withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64)
             quote_decimals,
             now,
             rules: PriceRules::risk_check(token_index),
+            grid,
         };
         let init = init_health(&hctx, &account, ctx.remaining_accounts)?;
         if init.is_negative() {

@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
 
+use super::RiskGridParams;
+
 /// PDA seed prefix of [`Group`]: `[GROUP_SEED, creator, group_num (u32 LE)]`.
 pub const GROUP_SEED: &[u8] = b"group";
 /// PDA seed prefix of the insurance-fund vault: `[INSURANCE_VAULT_SEED, group]`.
@@ -43,10 +45,17 @@ pub struct Group {
     pub quote_decimals: u8,
     /// See [`pause`].
     pub pause_flags: u8,
-    pub reserved: [u8; 128],
+    /// When `pending_risk_grid` comes into force (0: nothing pending).
+    pub pending_risk_grid_ts: i64,
+    /// The scenario grid, array freshness rule and portfolio parameters in
+    /// force (`crate::options`; `update_risk_grid`).
+    pub risk_grid: RiskGridParams,
+    /// A loosening of `risk_grid` waiting for `pending_risk_grid_ts`.
+    pub pending_risk_grid: RiskGridParams,
+    pub reserved: [u8; 8],
 }
 
-const _: () = assert!(core::mem::size_of::<Group>() == 4 * 32 + 4 + 4 + 2 + 2 + 4 + 128);
+const _: () = assert!(core::mem::size_of::<Group>() == 4 * 32 + 4 + 4 + 2 + 2 + 4 + 8 + 2 * 56 + 8);
 const _: () = assert!(core::mem::size_of::<Group>() == Group::SIZE);
 const _: () = assert!(core::mem::align_of::<Group>() <= 8);
 
@@ -56,5 +65,28 @@ impl Group {
 
     pub fn is_paused(&self, what: u8) -> bool {
         self.pause_flags & what != 0
+    }
+
+    /// The grid parameters in force at `now`: the pending loosening once due
+    /// (read by every health check; written by `update_risk_grid`). A group
+    /// created before the grid was stored (those bytes were reserved, zero)
+    /// reads the defaults every group is created with.
+    pub fn risk_grid_at(&self, now: i64) -> RiskGridParams {
+        if self.pending_risk_grid_ts != 0 && now >= self.pending_risk_grid_ts {
+            self.pending_risk_grid
+        } else if self.risk_grid.grid_len == 0 {
+            crate::options::DEFAULT_RISK_GRID
+        } else {
+            self.risk_grid
+        }
+    }
+
+    /// Moves a due pending grid into force.
+    pub fn apply_due_risk_grid(&mut self, now: i64) {
+        if self.pending_risk_grid_ts != 0 && now >= self.pending_risk_grid_ts {
+            self.risk_grid = self.pending_risk_grid;
+            self.pending_risk_grid = bytemuck::Zeroable::zeroed();
+            self.pending_risk_grid_ts = 0;
+        }
     }
 }

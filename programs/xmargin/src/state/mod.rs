@@ -7,6 +7,7 @@ pub mod group;
 pub mod margin_account;
 pub mod market;
 pub mod option;
+pub mod risk_grid;
 
 pub use bank::*;
 pub use fixed::*;
@@ -14,3 +15,4 @@ pub use group::*;
 pub use margin_account::*;
 pub use market::*;
 pub use option::*;
+pub use risk_grid::*;
