@@ -95,6 +95,9 @@ pub mod options;
 #[path = "bench_portfolio.rs"]
 pub mod portfolio;
 
+#[path = "bench_ratios.rs"]
+pub mod ratios;
+
 /// A borrower wiped out by a crash: full liquidation, then the insurance fund pays the rest.
 fn bankruptcy_rows() -> Vec<Row> {
     use crate::margin::{liquidate_token_ix, resolve_bankruptcy_ix};

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use xmargin_test_support::bench::ratios::requirement_ratios;
 use xmargin_test_support::bench::{run_scenario, Row};
 
 fn main() {
@@ -31,6 +32,7 @@ fn main() {
         writeln!(md, "| `{}` | {} | {} | {} | {} |", r.instruction, r.scenario, r.compute_units, budget, ok)
             .unwrap();
     }
+    write_ratios(&mut md);
     std::fs::write(out_dir.join("cu.md"), &md).expect("write cu.md");
 
     let json: Vec<String> = rows
@@ -54,5 +56,30 @@ fn main() {
     if !over.is_empty() {
         eprintln!("{} instruction(s) over budget", over.len());
         std::process::exit(1);
+    }
+}
+
+/// The portfolio-vs-linear table (`bench::ratios`): each worked book's Init
+/// requirement in both modes, read from the chain.
+fn write_ratios(md: &mut String) {
+    md.push_str(
+        "\n## Portfolio vs linear Init requirement\n\n\
+         Read from `compute_health`'s `PortfolioHealth` event after `set_margin_mode` (USDC;\n\
+         crates/test-support/src/bench_ratios.rs; worked by hand in docs/DESIGN.md).\n\n\
+         | book | linear | portfolio | worst loss | contingency | portfolio / linear |\n|---|---:|---:|---:|---:|---:|\n",
+    );
+    let usd = |v: i64| format!("{:.2}", v as f64 / 1e6);
+    for r in requirement_ratios() {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {:.1} % |",
+            r.book,
+            usd(r.linear_init),
+            usd(r.portfolio_init),
+            usd(r.worst_loss),
+            usd(r.contingency),
+            r.percent()
+        )
+        .unwrap();
     }
 }
