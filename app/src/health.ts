@@ -112,7 +112,7 @@ export interface HealthContextInput {
 
 /** `PriceRules::CONSERVATIVE`: nothing strict, unusable prices at their fallback. */
 export function conservativeRules(ctx: HealthContextInput): HealthContextInput {
-  return { quoteDecimals: ctx.quoteDecimals, now: ctx.now, unpricedLiability: "fallback" };
+  return { quoteDecimals: ctx.quoteDecimals, now: ctx.now, grid: ctx.grid, unpricedLiability: "fallback" };
 }
 
 function isStrictToken(ctx: HealthContextInput, token: number): boolean {

@@ -8,6 +8,7 @@
  * contribution. Linear margin mode; the instruction's own health check stays
  * authoritative.
  */
+import { groupRiskGrid } from "./riskGrid.ts";
 import type { PublicKey } from "@solana/web3.js";
 import { activeDerivativePositions, activeTokenPositions, type BankData, type MarginAccountData, type MarketData } from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
@@ -134,7 +135,10 @@ export async function accountWithdrawLimits(
 ): Promise<{ maxWithdraw: bigint; maxBorrow: bigint }> {
   const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, account, { withToken: tokenIndex });
   // The withdrawn token's price must be usable (`PriceRules::strict(token)`), as the instruction wants it.
-  const ctx: HealthContextInput = { quoteDecimals, now: now ?? (await clusterTime(client)), strictToken: tokenIndex };
+  const at = now ?? (await clusterTime(client));
+  // The group's grid in force: option arrays are checked fresh on it, as the chain does.
+  const grid = groupRiskGrid(await client.fetchGroup(), at);
+  const ctx: HealthContextInput = { quoteDecimals, now: at, strictToken: tokenIndex, grid };
   return {
     maxWithdraw: maxWithdraw(positions, ctx, tokenIndex, { derivatives }),
     maxBorrow: maxBorrow(positions, ctx, tokenIndex, { derivatives }),

@@ -391,7 +391,7 @@ export function healthCurve(a: AccountModel, g: GroupModel, tokenIndex: number, 
   const { positions, derivatives, quoteDecimals } = a.inputs;
   const withToken = positions.some((p) => p.bank.tokenIndex === tokenIndex) || !bank.oracle.reading ? positions
     : [...positions, { bank: bankInput(bank.data), reading: bank.oracle.reading, shares: 0n }];
-  const ctx: HealthContextInput = { quoteDecimals, now: a.now, strictToken: tokenIndex };
+  const ctx: HealthContextInput = { quoteDecimals, now: a.now, strictToken: tokenIndex, grid: groupRiskGrid(g.data, a.now) };
   // Raw price (quote native per native unit, I80F48) of one UI unit of the token's USD price.
   const perUsd = (2n ** 48n * 10n ** BigInt(quoteDecimals)) / 10n ** BigInt(bank.decimals);
   const samples: { price: number; health: number }[] = [];

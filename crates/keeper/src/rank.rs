@@ -239,7 +239,9 @@ pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount
 /// A portfolio-mode account's cache, built as the program builds it
 /// (`xmargin::health::portfolio`): each option's stored risk array, tokens
 /// with an open position on them netted; linear when an option is valued at
-/// its bounds (stale array or oracle). `None` if it cannot be built.
+/// its bounds (stale array or oracle). `None` if it cannot be built, or
+/// while an option's array is on the previous grid (a grid change not yet
+/// cranked: the program refuses to liquidate such an account).
 pub fn portfolio_cache(
     snap: &Snapshot,
     account: &MarginAccount,
@@ -253,6 +255,11 @@ pub fn portfolio_cache(
         let market = &snap.markets.get(&p.market_index)?.market;
         let reading = snap.market_reading(market).unwrap_or(&none);
         arrays.add(&ctx, market, reading, p).ok()?;
+    }
+    // The program refuses to liquidate it until that array is recomputed
+    // (`Arrays::refuse_previous_grid`): not ranked until the crank lands.
+    if arrays.previous_grid().is_some() {
+        return None;
     }
     into_cache(&ctx, tokens, derivatives, arrays).ok()
 }

@@ -84,6 +84,12 @@ impl Arrays {
         Ok(())
     }
 
+    /// The option market whose array is on the previous grid, if any (the
+    /// keeper does not liquidate such an account until it is cranked).
+    pub fn previous_grid(&self) -> Option<u16> {
+        self.previous_grid
+    }
+
     /// A portfolio account is not liquidated because a grid change left an
     /// option's array on the previous grid (its books could not be netted,
     /// and the first step would take it out of portfolio mode for good):
