@@ -8,7 +8,7 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
 use crate::fixed::{Rounding, FRAC_BITS};
 use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, PerType, TokenInfo};
-use crate::options::risk_array::RiskArray;
+use crate::options::risk_array::{RiskArray, RiskGrid};
 use alloc::vec::Vec;
 
 /// `a · b` for `|b| < 2^64` bits of either sign (a price shock, a weight,
@@ -416,23 +416,34 @@ fn add_derivative(
 ) -> RiskResult<()> {
     let grid = &g.grid;
     let charge = per_type(types, |ht| d.requirement(ht))?;
-    match d.kind {
-        DerivativeKind::Option(_) => {
-            let computed;
-            let a = match arrays.iter().find(|(m, _)| *m == d.market_index) {
-                Some((_, a)) => a,
-                None => {
-                    computed = super::option_risk_array(d, grid)?.ok_or(RiskError::Domain)?;
-                    &computed
-                }
-            };
-            if a.grid_id != grid.id() || usize::from(a.scenario_count) != grid.len() {
-                return Err(RiskError::InvalidParameter);
-            }
-            b.add_option(d, a, grid.len(), charge)
-        }
-        _ => b.legs.add_linear(d.base, d.prices.oracle, charge),
+    let given = arrays.iter().find(|(m, _)| *m == d.market_index).map(|(_, a)| a);
+    let mut computed = None;
+    match leg_array(d, given, grid, &mut computed)? {
+        Some(a) => b.add_option(d, a, grid.len(), charge),
+        None => b.legs.add_linear(d.base, d.prices.oracle, charge),
     }
+}
+
+/// The risk array an option position is valued from: `given` (the stored
+/// one), else computed now from its terms into `computed` (host path);
+/// refused unless it is on `grid`. `None` for a perpetual or a future.
+pub(super) fn leg_array<'a>(
+    d: &DerivativeInfo,
+    given: Option<&'a RiskArray>,
+    grid: &RiskGrid,
+    computed: &'a mut Option<RiskArray>,
+) -> RiskResult<Option<&'a RiskArray>> {
+    if !matches!(d.kind, DerivativeKind::Option(_)) {
+        return Ok(None);
+    }
+    let a = match given {
+        Some(a) => a,
+        None => &*computed.insert(super::option_risk_array(d, grid)?.ok_or(RiskError::Domain)?),
+    };
+    if a.grid_id != grid.id() || usize::from(a.scenario_count) != grid.len() {
+        return Err(RiskError::InvalidParameter);
+    }
+    Ok(Some(a))
 }
 
 #[cfg(test)]

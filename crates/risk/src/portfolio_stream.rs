@@ -15,11 +15,11 @@
 //!   to [`PortfolioStream::health`] instead, so one stream values an account
 //!   before and after a fill of that position.
 
-use super::book::{per_type, token_haircut_scale, Book, Legs, OptionLeg};
-use super::{option_risk_array, PortfolioParams, PreparedGrid};
+use super::book::{leg_array, per_type, token_haircut_scale, Book, Legs, OptionLeg};
+use super::{PortfolioParams, PreparedGrid};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
-use crate::health::{DerivativeInfo, DerivativeKind, HealthType, PerType, TokenInfo};
+use crate::health::{DerivativeInfo, HealthType, PerType, TokenInfo};
 use crate::options::risk_array::RiskArray;
 use alloc::vec::Vec;
 
@@ -111,15 +111,8 @@ impl PortfolioStream {
                 self.books.len() - 1
             }
         };
-        let computed;
-        let array = match (d.kind, array) {
-            (DerivativeKind::Option(_), Some(a)) => Some(checked_array(a, &self.grid)?),
-            (DerivativeKind::Option(_), None) => {
-                computed = option_risk_array(d, self.grid.grid())?.ok_or(RiskError::Domain)?;
-                Some(checked_array(&computed, &self.grid)?)
-            }
-            _ => None,
-        };
+        let mut computed = None;
+        let array = leg_array(d, array, self.grid.grid(), &mut computed)?;
         let b = self.books.get_mut(i).ok_or(RiskError::CapacityExceeded)?;
         b.open |= !d.base.is_zero();
         match array {
@@ -188,15 +181,8 @@ impl PortfolioStream {
     /// The underlying of `extra`: its token, its book with `extra` in it,
     /// and `extra`'s weighted PnL.
     fn own(&self, (d, a): Position) -> RiskResult<Fixed> {
-        let computed;
-        let a = match (d.kind, a) {
-            (DerivativeKind::Option(_), Some(a)) => Some(checked_array(a, &self.grid)?),
-            (DerivativeKind::Option(_), None) => {
-                computed = option_risk_array(d, self.grid.grid())?.ok_or(RiskError::Domain)?;
-                Some(checked_array(&computed, &self.grid)?)
-            }
-            _ => None,
-        };
+        let mut computed = None;
+        let a = leg_array(d, a, self.grid.grid(), &mut computed)?;
         let u = d.underlying;
         let open = self.open(u) || !d.base.is_zero();
         let mut h = d.weighted_pnl(self.ht)?;
@@ -249,13 +235,4 @@ impl PortfolioStream {
         let worst = legs.worst(&self.grid, option_pnl, leg)?;
         Ok(legs.requirement(&worst, &self.params, ht)?.requirement)
     }
-}
-
-/// `a` if it was computed on the stream's grid.
-fn checked_array<'a>(a: &'a RiskArray, g: &PreparedGrid) -> RiskResult<&'a RiskArray> {
-    let grid = g.grid();
-    if a.grid_id != grid.id() || usize::from(a.scenario_count) != grid.len() {
-        return Err(RiskError::InvalidParameter);
-    }
-    Ok(a)
 }

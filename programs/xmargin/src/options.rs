@@ -312,31 +312,29 @@ pub fn check_array_fresh(market: &Market, now: i64, oracle: Fixed, grid: &RiskGr
 /// left the array on the previous grid, rather than the option's bounds.
 pub fn value_freshness(market: &Market, now: i64, oracle: Fixed, grid: &RiskGridParams) -> Result<Freshness> {
     let a = &market.risk_array;
-    let own_grid = (a.grid_id, usize::from(a.scenario_count));
-    let f = a
-        .header()
-        .freshness(now, oracle, own_grid, u64::from(grid.max_age_secs), grid.max_drift())
-        .map_err(risk_error)?;
-    if f == Freshness::Fresh && a.volatility.get() != market.volatility_at(now) {
-        return Ok(Freshness::Stale);
-    }
-    Ok(f)
+    freshness_on(market, now, oracle, grid, (a.grid_id, usize::from(a.scenario_count)))
 }
 
 /// The engine's freshness of `market`'s array on the group's `grid`, an
 /// array computed at another volatility than the one in force counting as
 /// stale.
 pub fn array_freshness(market: &Market, now: i64, oracle: Fixed, grid: &RiskGridParams) -> Result<Freshness> {
+    freshness_on(market, now, oracle, grid, (grid.grid_id, usize::from(grid.grid_len)))
+}
+
+/// The array's freshness against the grid `(id, len)`, with `grid`'s age and
+/// drift bounds, at the volatility in force.
+fn freshness_on(
+    market: &Market,
+    now: i64,
+    oracle: Fixed,
+    grid: &RiskGridParams,
+    on: (u32, usize),
+) -> Result<Freshness> {
     let a = &market.risk_array;
     let f = a
         .header()
-        .freshness(
-            now,
-            oracle,
-            (grid.grid_id, usize::from(grid.grid_len)),
-            u64::from(grid.max_age_secs),
-            grid.max_drift(),
-        )
+        .freshness(now, oracle, on, u64::from(grid.max_age_secs), grid.max_drift())
         .map_err(risk_error)?;
     if f == Freshness::Fresh && a.volatility.get() != market.volatility_at(now) {
         return Ok(Freshness::Stale);
