@@ -9,9 +9,8 @@
 //! agrees, and Iris opts in and borrows what portfolio mode frees. SOL then
 //! crashes: below portfolio maintenance on its aggregate risk, she is
 //! liquidated in linear mode (the first step clears `PORTFOLIO_MODE`): the
-//! keeper takes her perpetual and her SOL, and since the keeper library
-//! leaves option positions alone, Bob's liquidator account sends
-//! `liquidate_position` for her option legs. At expiry the keeper samples
+//! keeper takes every leg, her options at their arrays' model value, her
+//! perpetual and her SOL. At expiry the keeper samples
 //! the oracle, `settle_expired` pays each position its intrinsic value, the
 //! payouts sum to zero and the keeper settles the PnL.
 //! Every number printed comes from the chain or the engine; the act checks
@@ -21,12 +20,11 @@ use std::collections::BTreeMap;
 use anchor_lang::prelude::Pubkey;
 use xmargin::events::PositionSettled;
 use xmargin::instructions::margin_mode;
-use xmargin::state::account_flags::{BEING_LIQUIDATED, PORTFOLIO_MODE};
+use xmargin::state::account_flags::PORTFOLIO_MODE;
 use xmargin::state::{Bank, Group, MarginAccount};
 use xmargin_client::instructions as ixs;
 use xmargin_client::market_instructions as mixs;
 use xmargin_keeper::KeeperConfig;
-use xmargin_risk::health::HealthType;
 use xmargin_test_support::margin::{bank_keys, native_balance};
 use xmargin_test_support::markets::{events, health_accounts_full};
 use xmargin_test_support::world::{User, World};
@@ -376,24 +374,8 @@ fn crash(
     if n == 0 {
         return Err("the keeper did not liquidate iris".into());
     }
-    // The keeper library leaves option positions alone (its ranking marks
-    // option markets not liquidatable); the program liquidates them at the
-    // array's model value, so Bob's account sends those steps itself.
-    while still_liquidatable(w, iris)? && n < 20 {
-        let Some(market) = largest_option(w, bob, s, iris)? else { break };
-        if n > 0 && outcome.keeper_steps == 0 {
-            outcome.keeper_steps = n;
-            println!("  the keeper leaves option positions alone; bob's account liquidates them (liquidate_position):");
-        }
-        let before = holdings(w, iris);
-        let out = w.liquidate_position(market, iris, bob, u64::MAX);
-        step(&format!("bob liquidates iris's {}", s.name(market)), &out)?;
-        n += 1;
-        print_step(w, iris, n, &changes(w, s, &before, &holdings(w, iris)), outcome)?;
-    }
-    if outcome.keeper_steps == 0 {
-        outcome.keeper_steps = n;
-    }
+    // The keeper takes every leg, options included (each at its array's model value).
+    outcome.keeper_steps = n;
     let (h, _) = chain_health(w, iris)?;
     outcome.positions_after = holdings(w, iris).2.values().filter(|c| **c != 0).count();
     let (usdc, _, _) = holdings(w, iris);
@@ -438,24 +420,6 @@ fn print_step(
         if acc.has_flag(PORTFOLIO_MODE) { "portfolio mode" } else { "linear mode" }
     );
     Ok(())
-}
-
-/// The program's rule: Maint < 0, or being liquidated with LiquidationEnd < 0.
-fn still_liquidatable(w: &mut World, u: &User) -> Result<bool, String> {
-    let (h, _) = chain_health(w, u)?;
-    let acc: MarginAccount = w.env.zero_copy(&u.account);
-    Ok(h.maint < 0 || (acc.has_flag(BEING_LIQUIDATED) && h.liquidation_end < 0))
-}
-
-/// Iris's open option position with the largest Maint requirement (engine, linear).
-fn largest_option(w: &mut World, bob: &User, s: &Series, u: &User) -> Result<Option<u16>, String> {
-    let cache = view::engine_cache(w, &bob.wallet, &u.account, false)?;
-    Ok(cache
-        .derivatives()
-        .iter()
-        .filter(|d| s.all().contains(&d.market_index) && !d.base.is_zero())
-        .max_by_key(|d| d.requirement(HealthType::Maint).unwrap_or_default())
-        .map(|d| d.market_index))
 }
 
 /// Step 23: the expiry window sampled by the keeper, `settle_expired` of

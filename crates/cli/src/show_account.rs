@@ -96,8 +96,17 @@ pub fn load<C: Cluster>(ctx: &mut Ctx<C>, address: &Pubkey) -> Result<(Snapshot,
     let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
     let accounts = vec![(*address, account)];
     Ok((
-        Snapshot::new(group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token)
-            .with_grid(g.risk_grid_at(now)),
+        Snapshot::new(
+            group,
+            now,
+            g.quote_decimals,
+            banks,
+            markets,
+            readings,
+            accounts,
+            quote_token,
+            g.risk_grid_at(now),
+        ),
         account,
     ))
 }

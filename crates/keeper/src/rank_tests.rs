@@ -55,6 +55,7 @@ fn templates_value_exactly_like_the_program() {
         snap.readings.clone(),
         snap.accounts.clone(),
         Some(0),
+        snap.grid,
     );
     assert!(!rebuilt.market_templates[&3].liquidatable && rebuilt.market_templates[&2].liquidatable);
     assert_all_equal(&rebuilt);
@@ -74,6 +75,7 @@ fn templates_value_exactly_like_the_program() {
         snap.readings.clone(),
         snap.accounts.clone(),
         Some(0),
+        snap.grid,
     );
     assert!(!settled.market_templates[&2].liquidatable && settled.market_templates[&2].oracle.is_none());
     assert_all_equal(&settled);

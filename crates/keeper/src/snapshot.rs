@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use anchor_lang::prelude::Pubkey;
 use xmargin::health::{HealthContext, PriceRules};
-use xmargin::options::DEFAULT_RISK_GRID;
 use xmargin::oracle::{parse_price_update, PythReading, PYTH_RECEIVER_ID};
 use xmargin::state::{Bank, Group, MarginAccount, Market, RiskGridParams};
 use xmargin_client::accounts::{decode, scan_filter};
@@ -50,7 +49,8 @@ pub fn reading_of(fetched: Option<&Fetched>, feed_id: &[u8; 32]) -> Option<PythR
 
 impl Snapshot {
     /// Builds the templates from decoded state. `readings` holds each
-    /// oracle's reading (banks and markets read their own feed id from it).
+    /// oracle's reading (banks and markets read their own feed id from it);
+    /// `grid` is the group's grid in force at `now` (`Group::risk_grid_at`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group: Pubkey,
@@ -61,6 +61,7 @@ impl Snapshot {
         readings: BTreeMap<Pubkey, PythReading>,
         accounts: Vec<(Pubkey, MarginAccount)>,
         quote_token: Option<u16>,
+        grid: RiskGridParams,
     ) -> Snapshot {
         let index = accounts.iter().enumerate().map(|(i, (a, _))| (*a, i)).collect();
         let mut s = Snapshot {
@@ -75,19 +76,11 @@ impl Snapshot {
             accounts,
             index,
             quote_token,
-            grid: DEFAULT_RISK_GRID,
+            grid,
         };
         s.bank_templates();
         s.market_templates();
         s
-    }
-
-    /// The same snapshot under the group's grid `grid` (templates revalued).
-    pub fn with_grid(mut self, grid: RiskGridParams) -> Snapshot {
-        self.grid = grid;
-        self.bank_templates();
-        self.market_templates();
-        self
     }
 
     /// The conservative valuation context of ranking (`PriceRules::CONSERVATIVE`).
@@ -175,8 +168,17 @@ impl Snapshot {
         // A node returns them in no particular order: by address, every cycle sees the same.
         accounts.sort_by_key(|(a, _)| *a);
         let quote_token = banks.values().find(|b| b.bank.mint == g.quote_mint).map(|b| b.bank.token_index);
-        Ok(Snapshot::new(*group, now, g.quote_decimals, banks, markets, readings, accounts, quote_token)
-            .with_grid(g.risk_grid_at(now)))
+        Ok(Snapshot::new(
+            *group,
+            now,
+            g.quote_decimals,
+            banks,
+            markets,
+            readings,
+            accounts,
+            quote_token,
+            g.risk_grid_at(now),
+        ))
     }
 
     /// Re-reads the markets and the margin accounts in `touched` (after the

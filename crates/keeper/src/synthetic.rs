@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
+use xmargin::options::DEFAULT_RISK_GRID;
 use xmargin::oracle::PythReading;
 use xmargin::state::{
     market_kind, market_status, Bank, BankRiskParams, DerivativePosition, MarginAccount, Market,
@@ -123,7 +124,7 @@ pub fn group(n: usize, perps: usize, now: i64) -> Snapshot {
         })
         .collect();
     let accounts = (0..n).map(|i| (Pubkey::new_unique(), account(i, &markets))).collect();
-    Snapshot::new(group, now, 6, banks, markets, readings, accounts, Some(0))
+    Snapshot::new(group, now, 6, banks, markets, readings, accounts, Some(0), DEFAULT_RISK_GRID)
 }
 
 /// Account `i`: 1..50 SOL of collateral, debts of ~100 USDC per SOL across
