@@ -92,11 +92,11 @@ export function optionInput(m: MarketData): OptionMarketInput | undefined {
     shortInitBase: fixedRaw(m.option.shortInitBase), shortInitFloor: fixedRaw(m.option.shortInitFloor),
     shortLiqEnd: fixedRaw(m.option.shortLiqEnd), shortMaint: fixedRaw(m.option.shortMaint),
     riskArray: { computedAt: BigInt(a.computedAt.toString()), gridId: a.gridId, scenarioCount: a.scenarioCount,
-      spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta),
+      format: a.format, spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta),
       changes: riskArrayChanges(a.changes) } };
 }
 
-/** The stored scenario changes `r_k` (40 × i64 little-endian, raw I80F48 bits). */
+/** The stored scenario changes `c_k` (40 × i64 little-endian: one contract's value change, 2^-16 quote native). */
 export function riskArrayChanges(bytes: number[] | Uint8Array): bigint[] {
   const b = Buffer.from(bytes);
   const out: bigint[] = [];

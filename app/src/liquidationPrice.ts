@@ -121,7 +121,7 @@ class Scenario {
     if (this.portfolio) {
       const netted: NettedToken[] = tokens.map((t) => ({ ...t, underlying: this.netted.has(t.tokenIndex) ? t.tokenIndex : null }));
       const legs: PortfolioDerivative[] = markets.map((valuation, i) => ({ valuation,
-        underlying: this.markets[i].underlyingTokenIndex, isOption: false, shortOptionMinDelta: 0n }));
+        underlying: this.markets[i].underlyingTokenIndex, isOption: false, shortOptionMinDelta: 0n, contracts: 0n }));
       return portfolioReport(netted, legs, this.portfolio, new Map()).maint;
     }
     const h = tokens.reduce((acc, t) => F.add(acc, contribution(t, "maint")), 0n);

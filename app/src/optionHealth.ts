@@ -32,15 +32,15 @@ import {
   marketRiskParams, marketSafetyParams, MarketOracleUnusableError, MarketStatus, positionPrice, type PnlLimits,
 } from "./health.ts";
 import type { RiskArrayHeader } from "./marketView.ts";
-import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
+import { DEFAULT_RISK_GRID, maxDrift, RISK_ARRAY_FORMAT, type RiskGridInput } from "./riskGrid.ts";
 
 /**
  * The stored risk array's fields health reads (`StoredRiskArray`; raw I80F48
- * per underlying native unit); `changes`, the scenario changes `r_k` (raw
- * bits), only portfolio mode reads.
+ * per underlying native unit); `changes`, the scenario changes `c_k` (one
+ * contract's, 2^-16 quote native), only portfolio mode reads.
  */
 export type RiskArrayInput = Pick<RiskArrayHeader,
-  "computedAt" | "gridId" | "scenarioCount" | "spot" | "volatility" | "value" | "delta"> & { changes?: bigint[] };
+  "computedAt" | "gridId" | "scenarioCount" | "format" | "spot" | "volatility" | "value" | "delta"> & { changes?: bigint[] };
 
 /** The option part of a market (`Market::strike`, `volatility`, `OptionParams`, `risk_array`), raw I80F48. */
 export interface OptionMarketInput {
@@ -99,7 +99,9 @@ export function riskArrayProblem(
   grid: RiskGridInput = DEFAULT_RISK_GRID,
 ): ArrayProblem | "fresh" {
   const a = o.riskArray;
-  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen) return "RiskArrayOtherGrid";
+  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen || a.format !== RISK_ARRAY_FORMAT) {
+    return "RiskArrayOtherGrid";
+  }
   const age = now - a.computedAt;
   if (age < 0n || age > grid.maxAgeSecs) return "RiskArrayStale";
   if (abs(sub(oracleLo, a.spot)) >= mulFloor(a.spot, maxDrift(grid))) return "RiskArrayDrifted";

@@ -20,14 +20,16 @@
  * `HealthContextInput.grid` or the default). `tests/portfolioHealth.test.ts`
  * matches every portfolio fixture of `tests/fixtures/health.json` to the unit.
  */
-import { abs, add, max, min, mulCeil, mulFloor, neg, ONE, sub, ZERO } from "./fixed.ts";
+import { abs, add, FRAC_BITS, max, min, mulCeil, mulFloor, neg, ONE, sub, ZERO } from "./fixed.ts";
 import {
   assetPrice, contribution, derivativeRequirement, type DerivativeValuation, type HealthContextInput,
   type HealthDerivativeInput, type HealthEstimate, type HealthPositionInput, type HealthType, InvalidRiskParameterError,
   liabPrice, linearHealth, MarketKind, MarketStatus, marketOracle, type TokenValuation, valuePositions, weightedPnl,
 } from "./health.ts";
 import { riskArrayProblem } from "./optionHealth.ts";
-import { DEFAULT_RISK_GRID, portfolioParams, type PortfolioParams, type PreparedGrid, prepareGrid } from "./riskGrid.ts";
+import {
+  CHANGE_FRAC_BITS, DEFAULT_RISK_GRID, portfolioParams, type PortfolioParams, type PreparedGrid, prepareGrid, RISK_ARRAY_FORMAT,
+} from "./riskGrid.ts";
 
 const TYPES: HealthType[] = ["init", "maint", "liqEnd"];
 const perType = (f: (ht: HealthType) => bigint): Record<HealthType, bigint> =>
@@ -37,10 +39,11 @@ const perType = (f: (ht: HealthType) => bigint): Record<HealthType, bigint> =>
 export interface PortfolioArray {
   gridId: number;
   scenarioCount: number;
+  format: number;
   spot: bigint;
   value: bigint;
   delta: bigint;
-  /** `r_k` per scenario, raw I80F48 bits. */
+  /** `c_k` per scenario: one contract's value change, 2^-16 quote native. */
   changes: bigint[];
 }
 
@@ -107,15 +110,20 @@ class Book {
     this.addLeg(qty, spot);
   }
 
-  /** `RiskArray::add_position_pnl` into the book, then exposure at |Δ| (a short at least `minDelta`). */
-  addOption(base: bigint, a: PortfolioArray, scenarios: number, minDelta: bigint, charge: Record<HealthType, bigint>): void {
+  /**
+   * `RiskArray::add_position_pnl` into the book (`⌊contracts · (c_k + bump)·2^-16⌋`, a short's `c_k` one more;
+   * `contracts` raw I80F48), then exposure at |Δ| (a short at least `minDelta`).
+   */
+  addOption(base: bigint, contracts: bigint, a: PortfolioArray, scenarios: number, minDelta: bigint,
+    charge: Record<HealthType, bigint>): void {
     if (this.optionPnl.length === 0) this.optionPnl = new Array<bigint>(scenarios).fill(0n);
     if (this.optionPnl.length < a.scenarioCount) throw new InvalidRiskParameterError("risk array larger than the grid");
-    if (base !== 0n) {
-      const short = base < 0n;
-      const n = short ? mulFloor(base, a.spot) : mulCeil(base, a.spot);
-      const bump = short ? 1n : 0n;
-      for (let k = 0; k < a.scenarioCount; k++) this.optionPnl[k] = add(this.optionPnl[k], mulFloor(n, a.changes[k] + bump));
+    if (contracts !== 0n) {
+      const bump = contracts < 0n ? 1n : 0n;
+      const shift = FRAC_BITS - CHANGE_FRAC_BITS;
+      for (let k = 0; k < a.scenarioCount; k++) {
+        this.optionPnl[k] = add(this.optionPnl[k], mulFloor(contracts, (a.changes[k] + bump) << shift));
+      }
     }
     let delta = abs(a.delta);
     if (base < 0n) delta = max(delta, minDelta);
@@ -168,6 +176,8 @@ export interface PortfolioDerivative {
   isOption: boolean;
   /** `MarginRates::short_option_min_delta` (0 on every market today). */
   shortOptionMinDelta: bigint;
+  /** Signed contract count, raw I80F48 (whole on-chain; `base / contract_size`). */
+  contracts: bigint;
 }
 
 /** Unweighted value at the biased price of the balance's side (`TokenInfo::unweighted_value`). */
@@ -203,7 +213,7 @@ function buildBooks(tokens: NettedToken[], derivatives: PortfolioDerivative[], g
       if (a.gridId !== g.id || a.scenarioCount !== g.scenarios.length) {
         throw new InvalidRiskParameterError(`market ${v.marketIndex}: risk array on another grid`);
       }
-      b.addOption(v.base, a, g.scenarios.length, d.shortOptionMinDelta, charge);
+      b.addOption(v.base, d.contracts, a, g.scenarios.length, d.shortOptionMinDelta, charge);
     } else {
       b.addLinear(v.base, v.prices.oracle, charge);
     }
@@ -244,14 +254,15 @@ export function portfolioArray(d: HealthDerivativeInput, ctx: HealthContextInput
   if (!o) throw new InvalidRiskParameterError(`market ${market.marketIndex}: an option market without its option terms`);
   const grid = ctx.grid ?? DEFAULT_RISK_GRID;
   if (market.status === MarketStatus.settled || (d.baseContracts === 0n && ctx.strictMarket !== market.marketIndex)) {
-    return { gridId: grid.gridId, scenarioCount: grid.gridLen, spot: market.stablePrice, value: 0n, delta: 0n,
+    return { gridId: grid.gridId, scenarioCount: grid.gridLen, format: RISK_ARRAY_FORMAT, spot: market.stablePrice, value: 0n, delta: 0n,
       changes: new Array<bigint>(grid.gridLen).fill(0n) };
   }
   const price = marketOracle(d, ctx);
   if (typeof price === "string" || riskArrayProblem(o, ctx.now, price.lo, grid) !== "fresh") return null;
   const a = o.riskArray;
   if (!a.changes) throw new InvalidRiskParameterError(`market ${market.marketIndex}: risk array without its scenarios`);
-  return { gridId: a.gridId, scenarioCount: a.scenarioCount, spot: a.spot, value: a.value, delta: a.delta, changes: a.changes };
+  return { gridId: a.gridId, scenarioCount: a.scenarioCount, format: a.format, spot: a.spot, value: a.value, delta: a.delta,
+    changes: a.changes };
 }
 
 /**
@@ -275,7 +286,7 @@ export function portfolioEstimate(
   }
   const legs: PortfolioDerivative[] = derivatives.map((d) => ({ valuation: d.valuation,
     underlying: d.input.market.underlyingTokenIndex, isOption: d.input.market.kind === MarketKind.option,
-    shortOptionMinDelta: 0n }));
+    shortOptionMinDelta: 0n, contracts: d.input.baseContracts * ONE }));
   const netted: NettedToken[] = tokens.map((t) => ({ ...t,
     underlying: legs.some((d) => d.underlying === t.tokenIndex && d.valuation.base !== 0n) ? t.tokenIndex : null }));
   return portfolioReport(netted, legs, portfolioParams(ctx.grid ?? DEFAULT_RISK_GRID), arrays);

@@ -119,6 +119,10 @@ const EXTENDED_WEIGHT_NUM = 3n;
 const EXTENDED_WEIGHT_DEN = 4n;
 /** Most scenarios a risk array holds (`RISK_ARRAY_SCENARIOS`). */
 export const RISK_ARRAY_SCENARIOS = 40;
+/** The stored array layout health reads (`ARRAY_FORMAT`: changes per contract, 2^-16 quote native). */
+export const RISK_ARRAY_FORMAT = 1;
+/** Fractional bits of a stored per-contract change (`CHANGE_FRAC_BITS`). */
+export const CHANGE_FRAC_BITS = 16n;
 const MAX_PRICE_SHOCKS = 16;
 const MAX_VOL_SHOCKS = 8;
 

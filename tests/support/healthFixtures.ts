@@ -137,6 +137,7 @@ function option(v: unknown): OptionMarketInput | undefined {
       computedAt: big(a, "computedAt"),
       gridId: int(a, "gridId"),
       scenarioCount: int(a, "scenarioCount"),
+      format: int(a, "format"),
       spot: big(a, "spot"),
       volatility: big(a, "volatility"),
       value: big(a, "value"),

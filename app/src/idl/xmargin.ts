@@ -6125,13 +6125,11 @@ export type Xmargin = {
             "type": "u16"
           },
           {
-            "name": "padding",
-            "type": {
-              "array": [
-                "u8",
-                2
-              ]
-            }
+            "name": "format",
+            "docs": [
+              "Layout version (`xmargin_risk::options::risk_array::ARRAY_FORMAT`)."
+            ],
+            "type": "u16"
           },
           {
             "name": "spot",
@@ -6192,7 +6190,8 @@ export type Xmargin = {
           {
             "name": "changes",
             "docs": [
-              "`r_k` of every scenario: 40 × i64 LE."
+              "`c_k` of every scenario: one contract's value change in 2^-16 quote",
+              "native, 40 × i64 LE."
             ],
             "type": {
               "array": [

@@ -208,8 +208,13 @@ pub use stream::{PortfolioStream, Position};
 /// oracle (host path: keeper, CLI, tests); `None` for perps and futures.
 pub fn option_risk_array(d: &DerivativeInfo, grid: &RiskGrid) -> RiskResult<Option<RiskArray>> {
     let DerivativeKind::Option(t) = d.kind else { return Ok(None) };
-    let spec =
-        OptionSpec { is_call: t.is_call, strike: t.strike, expiry_ts: t.seconds_to_expiry, rate: t.rate };
+    let spec = OptionSpec {
+        is_call: t.is_call,
+        strike: t.strike,
+        expiry_ts: t.seconds_to_expiry,
+        rate: t.rate,
+        contract_size: d.rates.contract_size,
+    };
     compute_risk_array(&spec, d.prices.oracle, t.vol, 0, grid).map(Some)
 }
 

@@ -8,7 +8,7 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
 use crate::fixed::{Rounding, FRAC_BITS};
 use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, PerType, TokenInfo};
-use crate::options::risk_array::{RiskArray, RiskGrid};
+use crate::options::risk_array::{change_as_fixed, RiskArray, RiskGrid, CHANGE_FRAC_BITS};
 use alloc::vec::Vec;
 
 /// `a · b` for `|b| < 2^64` bits of either sign (a price shock, a weight,
@@ -60,22 +60,77 @@ fn mul_any(a: i128, b: i128, floor: bool) -> Option<i128> {
     Fixed::from_bits(a).checked_mul(Fixed::from_bits(b), rounding).ok().map(Fixed::to_bits)
 }
 
-/// [`RiskArray::add_position_pnl`] with [`mul_small`]: the same sums, bit
-/// for bit (`n = qty·spot` rounded toward the position's loss, each
-/// scenario's `n · r_k` rounded down, a short's `r_k` one ulp up).
-fn add_position_pnl(a: &RiskArray, qty: Fixed, acc: &mut [Fixed]) -> RiskResult<()> {
+/// How an option leg's scenario P&L `⌊contracts · (c_k + bump)·2^-16⌋`
+/// ([`RiskArray::add_position_pnl`]) is computed: a whole number of
+/// contracts whose products with every change fit in 64 bits (every
+/// on-chain position: contracts are whole) multiplies integers, the exact
+/// product shifted into `Fixed` bits; anything else (fractional host
+/// positions, products beyond 2^63) takes the general `Fixed` product.
+/// Both give the same bits.
+#[derive(Clone, Copy)]
+enum Count {
+    Whole(i64),
+    General(Fixed),
+}
+
+impl Count {
+    /// The count of `contracts` for `changes` (a short's each one more).
+    fn new(contracts: Fixed, changes: &[i64]) -> Count {
+        let bits = contracts.to_bits();
+        let whole = bits & ((1i128 << FRAC_BITS) - 1) == 0;
+        let Ok(c) = i64::try_from(bits >> FRAC_BITS) else { return Count::General(contracts) };
+        if !whole || c == i64::MIN {
+            return Count::General(contracts);
+        }
+        let widest = changes.iter().fold(0u64, |m, ch| m.max(ch.unsigned_abs()));
+        // |c · (ch + bump)| ≤ |c| · (widest + 1) < 2^63.
+        let fits = c.unsigned_abs().checked_mul(widest.saturating_add(1)).is_some_and(|p| p < 1u64 << 63);
+        if fits {
+            Count::Whole(c)
+        } else {
+            Count::General(contracts)
+        }
+    }
+
+    /// `⌊contracts · (ch + bump)·2^-16⌋` as `Fixed` bits.
+    #[inline(always)]
+    fn pnl_bits(self, ch: i64, bump: i64) -> Option<i128> {
+        match self {
+            // Within the bound checked in `new`: no overflow.
+            Count::Whole(c) => Some(i128::from(c * (ch + bump)) << (FRAC_BITS - CHANGE_FRAC_BITS)),
+            Count::General(c) => {
+                let change = change_as_fixed(ch.checked_add(bump)?);
+                c.checked_mul_floor(change).ok().map(Fixed::to_bits)
+            }
+        }
+    }
+}
+
+/// A position's signed contract count, `base / contract_size`: exact
+/// on-chain (positions are whole contracts), rounded down on the host.
+pub(super) fn contracts(d: &DerivativeInfo) -> RiskResult<Fixed> {
+    match d.rates.contract_size {
+        0 => Err(RiskError::InvalidParameter),
+        1 => Ok(d.base),
+        cs => d.base.checked_div_int(cs, Rounding::Floor),
+    }
+}
+
+/// [`RiskArray::add_position_pnl`] for the health path: the same sums, bit
+/// for bit, whole contracts multiplied in 64-bit integers ([`Count`]).
+fn add_position_pnl(a: &RiskArray, contracts: Fixed, acc: &mut [Fixed]) -> RiskResult<()> {
     let count = usize::from(a.scenario_count);
+    let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
     if acc.len() < count {
         return Err(RiskError::CapacityExceeded);
     }
-    if qty.is_zero() {
+    if contracts.is_zero() {
         return Ok(());
     }
-    let short = qty.is_negative();
-    let n = qty.checked_mul(a.spot, if short { Rounding::Floor } else { Rounding::Ceil })?;
-    let (n, bump) = (n.to_bits(), i128::from(short));
-    for (acc, r) in acc.iter_mut().zip(a.changes.iter()).take(count) {
-        let p = mul_bits(n, i128::from(*r) + bump, true).and_then(|p| acc.to_bits().checked_add(p));
+    let bump = i64::from(contracts.is_negative());
+    let n = Count::new(contracts, changes);
+    for (acc, ch) in acc.iter_mut().zip(changes) {
+        let p = n.pnl_bits(*ch, bump).and_then(|p| acc.to_bits().checked_add(p));
         match p {
             Some(p) if p != i128::MIN => *acc = Fixed::from_bits(p),
             _ => return Err(RiskError::Overflow),
@@ -115,30 +170,30 @@ pub(super) struct Legs {
 }
 
 /// An option leg's scenario P&L, added to a book's while scanning it
-/// ([`Legs::worst`]): `n · (r_k + bump)` per scenario, as
-/// [`add_position_pnl`] adds it.
+/// ([`Legs::worst`]), as [`add_position_pnl`] adds it.
 #[derive(Clone, Copy)]
 pub(super) struct OptionLeg<'a> {
-    n: Fixed,
-    bump: i128,
+    count: Count,
+    bump: i64,
+    zero: bool,
     changes: &'a [i64],
 }
 
 impl<'a> OptionLeg<'a> {
-    /// The leg of `qty` of the option of array `a` (`qty` 0: no P&L, but
+    /// The leg of `contracts` of the option of array `a` (0: no P&L, but
     /// the book is scanned over every scenario, as one holding the option).
-    pub(super) fn new(a: &'a RiskArray, qty: Fixed) -> RiskResult<OptionLeg<'a>> {
-        let short = qty.is_negative();
-        let n = qty.checked_mul(a.spot, if short { Rounding::Floor } else { Rounding::Ceil })?;
+    pub(super) fn new(a: &'a RiskArray, contracts: Fixed) -> RiskResult<OptionLeg<'a>> {
         let count = usize::from(a.scenario_count);
         let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
-        Ok(OptionLeg { n, bump: i128::from(short), changes })
+        let bump = i64::from(contracts.is_negative());
+        let count = Count::new(contracts, changes);
+        Ok(OptionLeg { count, bump, zero: contracts.is_zero(), changes })
     }
 
     fn pnl(&self, k: usize) -> RiskResult<Fixed> {
         match self.changes.get(k) {
-            Some(_) if self.n.is_zero() => Ok(Fixed::ZERO),
-            Some(r) => mul_small(self.n, i128::from(*r) + self.bump, Rounding::Floor),
+            Some(_) if self.zero => Ok(Fixed::ZERO),
+            Some(ch) => self.count.pnl_bits(*ch, self.bump).map(Fixed::from_bits).ok_or(RiskError::Overflow),
             None => Ok(Fixed::ZERO),
         }
     }
@@ -177,7 +232,7 @@ impl Book {
         if self.option_pnl.is_empty() {
             self.option_pnl.resize(scenarios, Fixed::ZERO);
         }
-        add_position_pnl(a, d.base, &mut self.option_pnl)?;
+        add_position_pnl(a, contracts(d)?, &mut self.option_pnl)?;
         self.legs.add_option_terms(d, a, charge)
     }
 
@@ -479,8 +534,53 @@ mod tests {
         worst
     }
 
+    /// An array with the given per-contract changes (2^-16 quote native).
+    fn array_with(changes: &[i64]) -> RiskArray {
+        let mut c = [0i64; crate::options::risk_array::RISK_ARRAY_SCENARIOS];
+        c[..changes.len()].copy_from_slice(changes);
+        RiskArray {
+            computed_at: 0,
+            grid_id: 0,
+            scenario_count: changes.len() as u16,
+            format: crate::options::risk_array::ARRAY_FORMAT,
+            spot: Fixed::ONE,
+            vol: Fixed::ZERO,
+            value: Fixed::ZERO,
+            delta: Fixed::ZERO,
+            gamma: Fixed::ZERO,
+            vega: Fixed::ZERO,
+            theta: Fixed::ZERO,
+            changes: c,
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The health path's integer products (whole contracts, within
+        /// 2^63) and its general path are the reference's sums bit for bit,
+        /// for whole and fractional counts, small and huge.
+        #[test]
+        fn option_pnl_is_the_reference(
+            contracts in prop_oneof![-(1i128 << 40)..(1i128 << 40), -(1i128 << 100)..(1i128 << 100)],
+            whole in any::<bool>(),
+            changes in prop::collection::vec(prop_oneof![-(1i64 << 20)..(1i64 << 20), any::<i64>().prop_map(|c| c / 2)], 1..30),
+        ) {
+            let bits = if whole { (contracts >> 48) << 48 } else { contracts };
+            let n = Fixed::from_bits(bits);
+            let a = array_with(&changes);
+            let mut want = vec![Fixed::ZERO; changes.len()];
+            let want = a.add_position_pnl(n, &mut want).map(|_| want);
+            let mut got = vec![Fixed::ZERO; changes.len()];
+            let got = add_position_pnl(&a, n, &mut got).map(|_| got);
+            prop_assert_eq!(&got, &want);
+            if let Ok(want) = want {
+                let leg = OptionLeg::new(&a, n).unwrap();
+                for (k, w) in want.iter().enumerate() {
+                    prop_assert_eq!(leg.pnl(k).unwrap(), *w);
+                }
+            }
+        }
 
         /// The scan's shortcuts (a shock's product reused, a weighed loss
         /// skipped when it cannot win, 2×64-bit products) change nothing.

@@ -227,7 +227,7 @@ impl PortfolioStream {
             match a {
                 Some(a) => {
                     legs.add_option_terms(d, a, charge)?;
-                    leg = Some(OptionLeg::new(a, d.base)?);
+                    leg = Some(OptionLeg::new(a, super::book::contracts(d)?)?);
                 }
                 None => legs.add_linear(d.base, d.prices.oracle, charge)?,
             }

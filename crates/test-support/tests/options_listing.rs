@@ -10,7 +10,7 @@ use xmargin::instructions::{
 use xmargin::options::{default_grid, GRID_ID, GRID_LEN};
 use xmargin::state::{market_kind, market_status, Market};
 use xmargin_client::market_instructions as mixs;
-use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
+use xmargin_risk::options::risk_array::compute_risk_array;
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, Rounding};
 use xmargin_test_support::margin::bank_keys;
@@ -257,8 +257,7 @@ fn update_risk_array_stores_the_engines_array() {
     println!("update_risk_array: {cu} CU");
     let m = w.market(0);
     let spot = OraclePrice::from_pyth(SOL_SPEC.price, SOL_SPEC.conf, SOL_SPEC.exponent, 9, 6).unwrap().lo;
-    let spec =
-        OptionSpec { is_call: true, strike: m.strike.get(), expiry_ts: m.expiry_ts, rate: Fixed::ZERO };
+    let spec = m.option_spec();
     let want = compute_risk_array(&spec, spot, bps(6_000), now + 7, &default_grid().unwrap()).unwrap();
     assert_eq!(m.risk_array.to_array().unwrap(), want, "the program's array is the engine's");
     assert_eq!((want.grid_id, usize::from(want.scenario_count)), (GRID_ID, GRID_LEN));

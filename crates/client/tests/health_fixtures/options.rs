@@ -11,7 +11,7 @@ use xmargin::health::PriceRules;
 use xmargin::options::{default_grid, DEFAULT_RISK_GRID};
 use xmargin::state::{market_kind, Market, StoredFixed, StoredRiskArray};
 use xmargin_risk::health::option_margin::ShortOptionRates;
-use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
+use xmargin_risk::options::risk_array::compute_risk_array;
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, Rounding};
 
@@ -54,9 +54,10 @@ pub fn option_json(mut m: Market) -> Option<Value> {
         "computedAt": a.computed_at.to_string(),
         "gridId": a.grid_id,
         "scenarioCount": a.scenario_count,
+        "format": a.format,
     });
     array_fixed(&mut a).into_iter().for_each(|(k, f)| array[k] = bits(f));
-    // The scenario changes `r_k` (raw I80F48 bits, i64 LE in the stored form): portfolio mode reads them.
+    // The scenario changes `c_k` (one contract's, 2^-16 quote native; i64 LE in the stored form): portfolio mode reads them.
     let changes: Vec<Value> =
         a.changes.as_chunks::<8>().0.iter().map(|c| i64::from_le_bytes(*c).to_string().into()).collect();
     array["changes"] = changes.into();
@@ -78,8 +79,8 @@ pub fn option_from(m: &mut Market, o: &Value) {
     option_fixed(m).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(o, k)).into());
     let j = &o["riskArray"];
     let a = &mut m.risk_array;
-    (a.computed_at, a.grid_id, a.scenario_count) =
-        (get(j, "computedAt"), get(j, "gridId"), get(j, "scenarioCount"));
+    (a.computed_at, a.grid_id, a.scenario_count, a.format) =
+        (get(j, "computedAt"), get(j, "gridId"), get(j, "scenarioCount"), get(j, "format"));
     array_fixed(a).into_iter().for_each(|(k, f)| *f = Fixed::from_bits(get(j, k)).into());
     let changes = j["changes"].as_array().expect("changes");
     for (chunk, c) in a.changes.as_chunks_mut::<8>().0.iter_mut().zip(changes) {
@@ -127,7 +128,7 @@ pub(super) fn sol_option(
     let r = ShortOptionRates::derive();
     (m.option.short_init_base, m.option.short_init_floor) = (r.init_base.into(), r.init_floor.into());
     (m.option.short_liq_end, m.option.short_maint) = (r.liq_end.into(), r.maint.into());
-    let spec = OptionSpec { is_call, strike: m.strike.get(), expiry_ts: m.expiry_ts, rate: Fixed::ZERO };
+    let spec = m.option_spec();
     let array = compute_risk_array(&spec, spot, m.volatility.get(), NOW - age, &default_grid().unwrap());
     m.risk_array = StoredRiskArray::from_array(&array.unwrap());
     m

@@ -25,15 +25,18 @@
 //! catch the tails of convex ones, such as far out-of-the-money shorts.
 //!
 //! # What an array holds
-//! Model value, Δ, Γ, vega, θ at the oracle price, and per scenario the
-//! value change per unit of underlying *as a fraction of the reference
-//! spot*, `r_k = (V_k − V_0) / S`, stored as an `i64` of 2^-48 units (the
-//! bits of a [`Fixed`]; `|r_k| < 32,768`). Relative storage makes it
-//! independent of token decimals and prices; health turns it back into
-//! quote with one multiply per position, `qty·S`, then one per scenario.
-//! `r_k` is stored rounded down; [`RiskArray::add_position_pnl`] uses
-//! `r_k + 2^-48` for short holders, so every stored change is an upper
-//! bound of the loss of whichever side holds it.
+//! Model value, Δ, Γ, vega, θ at the oracle price (per underlying native
+//! unit), and per scenario the value change of **one contract** in quote
+//! native units with [`CHANGE_FRAC_BITS`] fractional bits,
+//! `c_k = ⌊(V_k − V_0) · contract_size · 2^16⌋` (an `i64`: ±2^47 quote
+//! native per contract), never below `−⌊V_0 · contract_size · 2^16⌋` (a
+//! contract is worth at least 0). Health multiplies a position's contract count by
+//! each `c_k` in 64-bit integers ([`RiskArray::add_position_pnl`]): no
+//! fixed-point product per scenario. `c_k` is stored rounded down; a short
+//! holder uses `c_k + 1`, so every stored change is an upper bound of the
+//! loss of whichever side holds it. `format` ([`ARRAY_FORMAT`]) marks this
+//! layout: an array of another format is not usable for health (as one on
+//! another grid) until the crank recomputes it.
 //!
 //! # Stored layout ([`RISK_ARRAY_BYTES`] = 448, the `Market.reserved` space)
 //! ```text
@@ -41,7 +44,7 @@
 //!      0    8  computed_at   i64 unix seconds
 //!      8    4  grid_id       u32 (FNV-1a of the grid: a new grid invalidates every array)
 //!     12    2  scenario_count u16
-//!     14    2  (zero)
+//!     14    2  format        u16 (ARRAY_FORMAT)
 //!     16   16  spot          Fixed (i128 LE = two u64 limbs, as StoredFixed)
 //!     32   16  vol           Fixed
 //!     48   16  value         Fixed, per underlying native unit
@@ -49,14 +52,14 @@
 //!     80   16  gamma         Fixed
 //!     96   16  vega          Fixed, per 1.00 of vol
 //!    112   16  theta         Fixed, per year
-//!    128  320  changes       [i64; 40]  r_k bits
+//!    128  320  changes       [i64; 40]  c_k, 2^-16 quote native per contract
 //! ```
 //! Every field is 8-byte aligned and no `i128` is needed (zero-copy safe).
 //! 40 scenarios hold 1 decay + a 5 × 3 or 7 × 3 core grid + 8 extended
 //! moves (24 or 30), or up to 31 core scenarios.
 
 use super::black_scholes::{bs_price_greeks, BsInput, StrikeTerms, VolTerms};
-use super::math::{recip, sqrt};
+use super::math::sqrt;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding, FRAC_BITS};
 use alloc::vec::Vec;
@@ -66,6 +69,11 @@ pub const RISK_ARRAY_SCENARIOS: usize = 40;
 /// Bytes of the stored form (the `Market.reserved` space).
 pub const RISK_ARRAY_BYTES: usize = 448;
 const HEADER_BYTES: usize = 128;
+/// Fractional bits of a stored per-contract change (module docs).
+pub const CHANGE_FRAC_BITS: u32 = 16;
+/// The stored layout's version: changes per contract in 2^-16 quote native.
+/// (0, the first layout, held changes relative to spot.)
+pub const ARRAY_FORMAT: u16 = 1;
 const _: () = assert!(HEADER_BYTES + 8 * RISK_ARRAY_SCENARIOS == RISK_ARRAY_BYTES);
 
 /// One-day look-ahead of every scenario.
@@ -200,6 +208,8 @@ pub struct OptionSpec {
     pub expiry_ts: i64,
     /// Annualised risk-free rate (usually 0).
     pub rate: Fixed,
+    /// Underlying native units per contract (> 0): the unit of the changes.
+    pub contract_size: u64,
 }
 
 /// Is an array usable for health now (module docs of the issue: a stale or
@@ -212,7 +222,7 @@ pub enum Freshness {
     Stale,
     /// The oracle moved `max_drift` or more since it was computed.
     Drifted,
-    /// Computed on another grid.
+    /// Computed on another grid (or in another [`ARRAY_FORMAT`]).
     OtherGrid,
 }
 
@@ -227,6 +237,8 @@ pub struct ArrayHeader {
     pub grid_id: u32,
     /// Scenarios filled.
     pub scenario_count: u16,
+    /// Stored layout ([`ARRAY_FORMAT`]).
+    pub format: u16,
     /// Oracle price it was computed at.
     pub spot: Fixed,
 }
@@ -245,7 +257,10 @@ impl ArrayHeader {
         max_age_secs: u64,
         max_drift: Fixed,
     ) -> RiskResult<Freshness> {
-        if self.grid_id != grid_id || usize::from(self.scenario_count) != grid_len {
+        if self.grid_id != grid_id
+            || usize::from(self.scenario_count) != grid_len
+            || self.format != ARRAY_FORMAT
+        {
             return Ok(Freshness::OtherGrid);
         }
         let age = now.checked_sub(self.computed_at).ok_or(RiskError::Overflow)?;
@@ -269,6 +284,8 @@ pub struct RiskArray {
     pub grid_id: u32,
     /// Scenarios filled (the grid's length).
     pub scenario_count: u16,
+    /// Stored layout ([`ARRAY_FORMAT`] when computed by this version).
+    pub format: u16,
     /// Oracle price it was computed at (quote native per underlying native unit).
     pub spot: Fixed,
     /// Volatility used.
@@ -283,13 +300,13 @@ pub struct RiskArray {
     pub vega: Fixed,
     /// ∂V/∂t per year.
     pub theta: Fixed,
-    /// `r_k = (V_k − V_0)/spot` as `Fixed` bits, rounded down.
+    /// `c_k`: one contract's value change in 2^-16 quote native, rounded down.
     pub changes: [i64; RISK_ARRAY_SCENARIOS],
 }
 
 /// Values `opt` at `oracle` and every scenario of `grid`, `now` being the
 /// current unix time: 1 + `grid.len()` Black–Scholes evaluations (one with
-/// Greeks), one reciprocal, one square root.
+/// Greeks), one square root.
 pub fn compute_risk_array(
     opt: &OptionSpec,
     oracle: Fixed,
@@ -306,8 +323,10 @@ pub fn compute_risk_array(
         rate: opt.rate,
         is_call: opt.is_call,
     };
+    if opt.contract_size == 0 {
+        return Err(RiskError::InvalidParameter);
+    }
     let g = bs_price_greeks(&input(oracle, vol, secs))?;
-    let inv_spot = recip(oracle)?;
     let ahead = secs.saturating_sub(LOOK_AHEAD_SECS).max(0);
     let vol_scale = if grid.scenarios.iter().all(|s| s.vol_shock.is_zero()) {
         Fixed::ONE
@@ -325,6 +344,10 @@ pub fn compute_risk_array(
     // values are bit for bit `bs_value`'s.
     let mut terms = StrikeTerms::new(opt.strike, ahead, opt.rate, opt.is_call)?;
     let mut vols: Vec<(Fixed, Option<VolTerms>)> = Vec::with_capacity(4);
+    // No scenario value is below 0: a contract never loses more than its
+    // value, kept exact after rounding (a long's loss at most what health
+    // counts it worth).
+    let least = contract_change(g.value, opt.contract_size)?.checked_neg().ok_or(RiskError::Overflow)?;
     for (slot, sc) in changes.iter_mut().zip(grid.scenarios.iter()) {
         let s_k = oracle.checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock)?)?;
         let vol_k = if sc.vol_shock.is_zero() {
@@ -341,13 +364,13 @@ pub fn compute_risk_array(
             }
         };
         let v_k = terms.value(s_k, vt.as_ref())?;
-        let r = v_k.checked_sub(g.value)?.checked_mul_floor(inv_spot)?;
-        *slot = i64::try_from(r.to_bits()).map_err(|_| RiskError::Overflow)?;
+        *slot = contract_change(v_k.checked_sub(g.value)?, opt.contract_size)?.max(least);
     }
     Ok(RiskArray {
         computed_at: now,
         grid_id: grid.id,
         scenario_count: u16::try_from(grid.len()).map_err(|_| RiskError::CapacityExceeded)?,
+        format: ARRAY_FORMAT,
         spot: oracle,
         vol,
         value: g.value,
@@ -357,6 +380,20 @@ pub fn compute_risk_array(
         theta: g.theta,
         changes,
     })
+}
+
+/// `⌊dv · contract_size · 2^16⌋` for a value change `dv` per underlying
+/// native unit: one contract's change in the stored units (exact product,
+/// one rounding).
+fn contract_change(dv: Fixed, contract_size: u64) -> RiskResult<i64> {
+    let per_contract = dv.checked_mul(Fixed::from_u64(contract_size), Rounding::Floor)?;
+    // Fixed has FRAC_BITS fractional bits: an arithmetic shift floors.
+    i64::try_from(per_contract.to_bits() >> (FRAC_BITS - CHANGE_FRAC_BITS)).map_err(|_| RiskError::Overflow)
+}
+
+/// A stored change as a [`Fixed`] amount of quote native per contract (exact).
+pub fn change_as_fixed(c_k: i64) -> Fixed {
+    Fixed::from_bits(i128::from(c_k) << (FRAC_BITS - CHANGE_FRAC_BITS))
 }
 
 impl RiskArray {
@@ -380,11 +417,12 @@ impl RiskArray {
             computed_at: self.computed_at,
             grid_id: self.grid_id,
             scenario_count: self.scenario_count,
+            format: self.format,
             spot: self.spot,
         }
     }
 
-    /// `r_k` (2^-48 units) of scenario `k`.
+    /// `c_k` (2^-16 quote native per contract) of scenario `k`.
     fn change(&self, k: usize) -> RiskResult<i64> {
         if k >= usize::from(self.scenario_count) {
             return Err(RiskError::Domain);
@@ -392,31 +430,30 @@ impl RiskArray {
         self.changes.get(k).copied().ok_or(RiskError::Domain)
     }
 
-    /// Model value per underlying native unit in scenario `k`:
-    /// `value + spot·r_k` (rounded down, ≥ 0).
-    pub fn scenario_value(&self, k: usize) -> RiskResult<Fixed> {
-        let dv = self.spot.checked_mul_floor(Fixed::from_bits(i128::from(self.change(k)?)))?;
-        Ok(self.value.checked_add(dv)?.positive_part())
+    /// Model value of one contract of `contract_size` in scenario `k`:
+    /// `value·contract_size + c_k` (quote native, rounded down, ≥ 0).
+    pub fn contract_value(&self, k: usize, contract_size: u64) -> RiskResult<Fixed> {
+        let base = self.value.checked_mul(Fixed::from_u64(contract_size), Rounding::Floor)?;
+        Ok(base.checked_add(change_as_fixed(self.change(k)?))?.positive_part())
     }
 
-    /// Adds the P&L of holding `qty` (signed) in every scenario to `acc`
-    /// (quote native, rounded down): `n = qty·spot` once (magnitude rounded
-    /// up), then `n·r_k` per scenario, with `r_k + 2^-48` when short. This
-    /// is the health path: `1 + scenario_count` multiplies.
-    pub fn add_position_pnl(&self, qty: Fixed, acc: &mut [Fixed]) -> RiskResult<()> {
+    /// Adds the P&L of holding `contracts` (signed) in every scenario to
+    /// `acc` (quote native): `⌊contracts · c_k⌋` per scenario, with
+    /// `c_k + 1` (2^-16 quote native) when short. The reference of the
+    /// health path (`portfolio_book`, which multiplies whole contract
+    /// counts in 64-bit integers and gets the same sums).
+    pub fn add_position_pnl(&self, contracts: Fixed, acc: &mut [Fixed]) -> RiskResult<()> {
         let count = usize::from(self.scenario_count);
         if acc.len() < count {
             return Err(RiskError::CapacityExceeded);
         }
-        if qty.is_zero() {
+        if contracts.is_zero() {
             return Ok(());
         }
-        let short = qty.is_negative();
-        let n = qty.checked_mul(self.spot, if short { Rounding::Floor } else { Rounding::Ceil })?;
-        let bump = i128::from(short);
-        for (a, r) in acc.iter_mut().zip(self.changes.iter()).take(count) {
-            let r = Fixed::from_bits(i128::from(*r).checked_add(bump).ok_or(RiskError::Overflow)?);
-            *a = a.checked_add(n.checked_mul_floor(r)?)?;
+        let bump = i64::from(contracts.is_negative());
+        for (a, c) in acc.iter_mut().zip(self.changes.iter()).take(count) {
+            let c = change_as_fixed(c.checked_add(bump).ok_or(RiskError::Overflow)?);
+            *a = a.checked_add(contracts.checked_mul_floor(c)?)?;
         }
         Ok(())
     }
@@ -428,7 +465,7 @@ impl RiskArray {
         w.put(&self.computed_at.to_le_bytes());
         w.put(&self.grid_id.to_le_bytes());
         w.put(&self.scenario_count.to_le_bytes());
-        w.put(&[0, 0]);
+        w.put(&self.format.to_le_bytes());
         for f in [self.spot, self.vol, self.value, self.delta, self.gamma, self.vega, self.theta] {
             w.put(&f.to_le_bytes());
         }
@@ -444,7 +481,7 @@ impl RiskArray {
         let computed_at = i64::from_le_bytes(r.take()?);
         let grid_id = u32::from_le_bytes(r.take()?);
         let scenario_count = u16::from_le_bytes(r.take()?);
-        let _pad: [u8; 2] = r.take()?;
+        let format = u16::from_le_bytes(r.take()?);
         if usize::from(scenario_count) > RISK_ARRAY_SCENARIOS {
             return Err(RiskError::CapacityExceeded);
         }
@@ -458,6 +495,7 @@ impl RiskArray {
             computed_at,
             grid_id,
             scenario_count,
+            format,
             spot,
             vol,
             value,

@@ -12,8 +12,26 @@ fn grid_5x3() -> RiskGrid {
     RiskGrid::new(&["-0.15", "-0.075", "0", "0.075", "0.15"].map(fx), &["-0.1", "0", "0.1"].map(fx)).unwrap()
 }
 
+/// 0.01 SOL in lamports: the contract of the on-chain SOL markets.
+const CS: u64 = 10_000_000;
+
+fn spec(call: bool, strike: &str, days: i64, contract_size: u64) -> OptionSpec {
+    OptionSpec {
+        is_call: call,
+        strike: fx(strike),
+        expiry_ts: NOW + days * DAY,
+        rate: Fixed::ZERO,
+        contract_size,
+    }
+}
+
 fn call_30d(strike: &str) -> OptionSpec {
-    OptionSpec { is_call: true, strike: fx(strike), expiry_ts: NOW + 30 * DAY, rate: Fixed::ZERO }
+    spec(true, strike, 30, CS)
+}
+
+/// Scenario `k`'s model value per underlying native unit (from one contract's).
+fn unit_value(a: &RiskArray, k: usize, contract_size: u64) -> f64 {
+    a.contract_value(k, contract_size).unwrap().to_f64() / contract_size as f64
 }
 
 /// f64 Black–Scholes value (r = 0) for the reference.
@@ -72,11 +90,11 @@ fn scenarios_match_full_revaluation_in_f64() {
         // 30-day option: the vol shock applies as given (√(30 d / 30 d) = 1).
         let vol_k = (0.6 + sc.vol_shock.to_f64()).max(0.15);
         let want = bs_f64(s_k, 0.165, vol_k, 29 * DAY, true);
-        let got = a.scenario_value(k).unwrap().to_f64();
+        let got = unit_value(&a, k, CS);
         assert!((got - want).abs() < 1e-6 * 0.15, "scenario {k}: {got} vs {want}");
     }
     // k = 0 is pure time decay: one day of θ ≈ θ/365 (θ per year, negative).
-    let decay = a.scenario_value(0).unwrap().to_f64() - a.value.to_f64();
+    let decay = unit_value(&a, 0, CS) - a.value.to_f64();
     assert!(decay < 0.0 && (decay - a.theta.to_f64() / 365.0).abs() < 0.05 * decay.abs(), "{decay}");
 }
 
@@ -85,30 +103,27 @@ fn vol_shocks_scale_with_tenor_and_never_go_below_a_quarter() {
     // 1-day option: the ±0.1 shock becomes ±0.1·√30 = ±0.548; the down shock on
     // σ 0.3 would go negative, so it stops at 0.3/4 = 0.075.
     let g = RiskGrid::new(&[Fixed::ZERO], &["-0.1", "0.1"].map(fx)).unwrap();
-    let spec = OptionSpec { is_call: false, strike: fx("100"), expiry_ts: NOW + 2 * DAY, rate: Fixed::ZERO };
-    let a = compute_risk_array(&spec, fx("100"), fx("0.3"), NOW, &g).unwrap();
+    let a = compute_risk_array(&spec(false, "100", 2, 1), fx("100"), fx("0.3"), NOW, &g).unwrap();
     // Horizon max(2 d, 1 d) = 2 d: scale √15; valued one day ahead.
     let up = bs_f64(100.0, 100.0, 0.3 + 0.1 * 15f64.sqrt(), DAY, false);
     let down = bs_f64(100.0, 100.0, (0.3 - 0.1 * 15f64.sqrt()).max(0.075), DAY, false);
-    assert!((a.scenario_value(2).unwrap().to_f64() - up).abs() < 1e-5);
-    assert!((a.scenario_value(1).unwrap().to_f64() - down).abs() < 1e-5);
+    assert!((unit_value(&a, 2, 1) - up).abs() < 1e-4);
+    assert!((unit_value(&a, 1, 1) - down).abs() < 1e-4);
 }
 
 #[test]
 fn long_option_never_loses_more_than_its_value() {
-    // Every scenario value is ≥ 0, so r_k ≥ −value/spot: a long position's
-    // P&L in any scenario is ≥ −qty·value (up to rounding).
+    // Every scenario value is ≥ 0, so c_k ≥ −value per contract: a long
+    // position's P&L in any scenario is ≥ −contracts·value (up to rounding).
     let g = grid_5x3();
     for (strike, days, call) in
         [("0.3", 3, true), ("0.165", 30, true), ("0.05", 7, false), ("0.15", 1, false)]
     {
-        let spec =
-            OptionSpec { is_call: call, strike: fx(strike), expiry_ts: NOW + days * DAY, rate: Fixed::ZERO };
-        let a = compute_risk_array(&spec, fx("0.15"), fx("0.8"), NOW, &g).unwrap();
+        let a = compute_risk_array(&spec(call, strike, days, CS), fx("0.15"), fx("0.8"), NOW, &g).unwrap();
         let mut acc = vec![Fixed::ZERO; g.len()];
-        let qty = fx("1000000000"); // 1 SOL in lamports
-        a.add_position_pnl(qty, &mut acc).unwrap();
-        let premium = qty.checked_mul_ceil(a.value).unwrap();
+        let contracts = fx("100"); // 1 SOL
+        a.add_position_pnl(contracts, &mut acc).unwrap();
+        let premium = fx("1000000000").checked_mul_ceil(a.value).unwrap();
         for pnl in acc {
             assert!(
                 pnl.checked_add(premium).unwrap().to_f64() >= -1e-6,
@@ -121,14 +136,15 @@ fn long_option_never_loses_more_than_its_value() {
 #[test]
 fn position_pnl_rounds_against_both_sides() {
     let g = grid_5x3();
-    let a = compute_risk_array(&call_30d("150"), fx("150"), fx("0.6"), NOW, &g).unwrap();
+    let a = compute_risk_array(&spec(true, "150", 30, 1), fx("150"), fx("0.6"), NOW, &g).unwrap();
     let (mut long, mut short) = (vec![Fixed::ZERO; g.len()], vec![Fixed::ZERO; g.len()]);
     a.add_position_pnl(fx("10"), &mut long).unwrap();
     a.add_position_pnl(fx("-10"), &mut short).unwrap();
     for (l, s) in long.iter().zip(&short) {
         // The short's P&L is never better than minus the long's.
         assert!(l.checked_add(*s).unwrap() <= Fixed::ZERO);
-        assert!(l.checked_add(*s).unwrap().to_f64() > -1e-9);
+        // … and worse by at most 2^-16 per contract (the short's `c_k + 1`).
+        assert!(l.checked_add(*s).unwrap().to_f64() >= -10.0 / 65_536.0);
     }
     // Scenario 13 = (+15 %, vol −0.1): the long call gains.
     assert!(long[13].is_positive());
@@ -144,7 +160,7 @@ fn stored_form_is_448_bytes_and_round_trips() {
     .unwrap();
     // 1 + 7·3 + 8 = 30 scenarios.
     assert_eq!(g.len(), 30);
-    let spec = OptionSpec { is_call: false, strike: fx("0.14"), expiry_ts: NOW + 90 * DAY, rate: fx("0.05") };
+    let spec = OptionSpec { rate: fx("0.05"), ..spec(false, "0.14", 90, CS) };
     let a = compute_risk_array(&spec, fx("0.15"), fx("0.7"), NOW, &g).unwrap();
     let bytes = a.to_bytes();
     assert_eq!(bytes.len(), 448);
@@ -152,6 +168,7 @@ fn stored_form_is_448_bytes_and_round_trips() {
     // Offsets of the layout table.
     assert_eq!(i64::from_le_bytes(bytes[0..8].try_into().unwrap()), NOW);
     assert_eq!(u16::from_le_bytes(bytes[12..14].try_into().unwrap()), 30);
+    assert_eq!(u16::from_le_bytes(bytes[14..16].try_into().unwrap()), ARRAY_FORMAT);
     assert_eq!(Fixed::from_le_bytes(bytes[16..32].try_into().unwrap()), fx("0.15"));
     assert_eq!(i64::from_le_bytes(bytes[128..136].try_into().unwrap()), a.changes[0]);
     let mut bad = bytes;
@@ -162,7 +179,7 @@ fn stored_form_is_448_bytes_and_round_trips() {
 #[test]
 fn freshness_rules() {
     let g = grid_5x3();
-    let a = compute_risk_array(&call_30d("150"), fx("150"), fx("0.6"), NOW, &g).unwrap();
+    let a = compute_risk_array(&spec(true, "150", 30, 1), fx("150"), fx("0.6"), NOW, &g).unwrap();
     let drift = fx("0.015625"); // 1/64, exact: 150/64 = 2.34375
     let f = |now: i64, oracle: &str, grid: &RiskGrid| a.freshness(now, fx(oracle), grid, 60, drift).unwrap();
     assert_eq!(f(NOW + 60, "152.34", &g), Freshness::Fresh);
@@ -173,34 +190,47 @@ fn freshness_rules() {
     assert_eq!(f(NOW, "147.65625", &g), Freshness::Drifted);
     let other = RiskGrid::new(&["-0.1", "0.1"].map(fx), &[]).unwrap();
     assert_eq!(f(NOW, "150", &other), Freshness::OtherGrid);
+    // An array of the first layout (changes relative to spot) is not read
+    // as per-contract changes.
+    let old = RiskArray { format: 0, ..a };
+    assert_eq!(old.freshness(NOW, fx("150"), &g, 60, drift).unwrap(), Freshness::OtherGrid);
 }
 
 #[test]
 fn expiring_options_are_valued_at_intrinsic_one_day_ahead() {
     // 6 hours left: every scenario is at intrinsic (T − 1 day < 0).
     let g = grid_5x3();
-    let spec = OptionSpec { is_call: true, strike: fx("100"), expiry_ts: NOW + 6 * 3_600, rate: Fixed::ZERO };
+    let spec = OptionSpec { expiry_ts: NOW + 6 * 3_600, ..spec(true, "100", 0, 1) };
     let a = compute_risk_array(&spec, fx("100"), fx("0.5"), NOW, &g).unwrap();
-    assert_eq!(a.scenario_value(0).unwrap(), Fixed::ZERO); // ATM call, intrinsic 0
-    let up = a.scenario_value(11).unwrap(); // (+7.5 %, vol flat)
-    assert!((up.to_f64() - 7.5).abs() < 1e-9, "{up}");
-    assert_eq!(a.scenario_value(24), Err(RiskError::Domain));
+    // ATM call, intrinsic 0 (to the stored change's 2^-16).
+    assert!(a.contract_value(0, 1).unwrap().to_f64() < 1.0 / 65_536.0);
+    let up = a.contract_value(11, 1).unwrap(); // (+7.5 %, vol flat)
+    assert!((up.to_f64() - 7.5).abs() < 1e-4, "{up}");
+    assert_eq!(a.contract_value(24, 1), Err(RiskError::Domain));
+    // A contract of 100 units: 100 × the change, to 2^-16.
+    let a100 = compute_risk_array(&OptionSpec { contract_size: 100, ..spec }, fx("100"), fx("0.5"), NOW, &g)
+        .unwrap();
+    assert!((a100.contract_value(11, 100).unwrap().to_f64() - 750.0).abs() < 1e-3);
+    // A contract size of 0 is refused.
+    let zero = OptionSpec { contract_size: 0, ..spec };
+    assert_eq!(compute_risk_array(&zero, fx("100"), fx("0.5"), NOW, &g), Err(RiskError::InvalidParameter));
 }
 
 #[test]
 fn crank_cost() {
     // update_risk_array for one market on the 5×3 grid (24 scenarios):
-    // 1 Black–Scholes with Greeks + 24 value-only, one reciprocal, one √.
+    // 1 Black–Scholes with Greeks + 24 value-only, one √.
     let g = grid_5x3();
     let (a, muls) = count(|| compute_risk_array(&call_30d("165"), fx("150"), fx("0.6"), NOW, &g));
     a.unwrap();
     eprintln!("compute_risk_array, 24 scenarios: {muls} fixed multiplies");
     assert!(muls <= 25 * 90, "{muls}");
-    // Health path per option position: 1 + 24 multiplies.
+    // The reference per option position: one `Fixed` multiply per scenario
+    // (the health path multiplies whole contracts as integers instead).
     let a = compute_risk_array(&call_30d("165"), fx("150"), fx("0.6"), NOW, &g).unwrap();
     let mut acc = vec![Fixed::ZERO; g.len()];
     let ((), muls) = count(|| a.add_position_pnl(fx("-3"), &mut acc).unwrap());
-    assert_eq!(muls, 25);
+    assert_eq!(muls, 24);
 }
 
 #[test]
@@ -213,14 +243,11 @@ fn cached_terms_give_bs_value_to_the_bit() {
     for (call, strike, days) in
         [(true, "0.165", 30), (false, "0.135", 7), (true, "0.15", 1), (false, "0.2", 200)]
     {
-        let spec =
-            OptionSpec { is_call: call, strike: fx(strike), expiry_ts: NOW + days * DAY, rate: Fixed::ZERO };
-        let a = compute_risk_array(&spec, fx("0.15"), fx("0.6"), NOW, &g).unwrap();
+        let a = compute_risk_array(&spec(call, strike, days, CS), fx("0.15"), fx("0.6"), NOW, &g).unwrap();
         let secs = days * DAY;
         let horizon = secs.max(MIN_VOL_HORIZON_SECS).unsigned_abs();
         let scale =
             sqrt(Fixed::from_i64(VOL_REF_SECS).checked_div_int(horizon, Rounding::Ceil).unwrap()).unwrap();
-        let inv = recip(fx("0.15")).unwrap();
         for (k, sc) in g.scenarios().iter().enumerate() {
             let s_k = fx("0.15").checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock).unwrap()).unwrap();
             let vol_k = if sc.vol_shock.is_zero() {
@@ -237,12 +264,13 @@ fn cached_terms_give_bs_value_to_the_bit() {
                 rate: Fixed::ZERO,
                 is_call: call,
             };
-            let r = bs_value(&input).unwrap().checked_sub(a.value).unwrap().checked_mul_floor(inv).unwrap();
-            assert_eq!(
-                a.changes[k],
-                i64::try_from(r.to_bits()).unwrap(),
-                "{call} {strike} {days} d, scenario {k}"
-            );
+            let dv = bs_value(&input).unwrap().checked_sub(a.value).unwrap();
+            // ⌊dv · contract size · 2^16⌋, computed here from the f64-free exact product.
+            let per_contract = dv.checked_mul_int(CS as i64).unwrap();
+            let unit = 1i128 << (FRAC_BITS - CHANGE_FRAC_BITS);
+            let least = -a.value.checked_mul_int(CS as i64).unwrap().to_bits().div_euclid(unit);
+            let want = per_contract.to_bits().div_euclid(unit).max(least);
+            assert_eq!(a.changes[k], i64::try_from(want).unwrap(), "{call} {strike} {days} d, scenario {k}");
         }
     }
 }

@@ -42,7 +42,7 @@ use crate::options::{array_freshness, check_array_fresh, value_freshness};
 use crate::oracle::PythReading;
 use crate::state::{market_status, DerivativePosition, Market};
 use xmargin_risk::options::intrinsic::expiry_pnl;
-use xmargin_risk::options::risk_array::{Freshness, RiskArray, RISK_ARRAY_SCENARIOS};
+use xmargin_risk::options::risk_array::{Freshness, RiskArray, ARRAY_FORMAT, RISK_ARRAY_SCENARIOS};
 
 /// What valuing one option position needs.
 struct Inputs {
@@ -186,6 +186,7 @@ pub fn portfolio_array(
             computed_at: ctx.now,
             grid_id: ctx.grid.grid_id,
             scenario_count: u16::from(ctx.grid.grid_len),
+            format: ARRAY_FORMAT,
             spot: market.stable_price.get(),
             vol: Fixed::ZERO,
             value: Fixed::ZERO,
@@ -268,7 +269,7 @@ mod tests {
     use crate::state::{market_kind, market_status, StoredFixed, StoredRiskArray};
     use anchor_lang::prelude::Pubkey;
     use xmargin_risk::health::option_margin::ShortOptionRates;
-    use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
+    use xmargin_risk::options::risk_array::compute_risk_array;
     use xmargin_risk::Rounding;
 
     const NOW: i64 = 1_750_000_000;
@@ -303,7 +304,7 @@ mod tests {
         m.safety.max_conf_ratio = bps(200);
         m.safety.max_oracle_age_secs = 60;
         m.stable_price = Fixed::from_ratio(15, 100, Rounding::Floor).unwrap().into();
-        let spec = OptionSpec { is_call, strike: m.strike.get(), expiry_ts: m.expiry_ts, rate: Fixed::ZERO };
+        let spec = m.option_spec();
         let spot = Fixed::from_ratio(15, 100, Rounding::Floor).unwrap();
         let array =
             compute_risk_array(&spec, spot, m.volatility.get(), NOW - age, &default_grid().unwrap()).unwrap();

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::options::risk_array::{compute_risk_array, OptionSpec};
-use xmargin_risk::{Fixed, Rounding};
+use xmargin_risk::options::risk_array::compute_risk_array;
+use xmargin_risk::Rounding;
 
 use crate::derivatives::{per_contract, refresh_stable_price};
 use crate::errors::XmarginError;
@@ -46,12 +46,7 @@ pub fn handle_update_risk_array(ctx: Context<UpdateRiskArray>) -> Result<()> {
     let reading = read_pyth(&ctx.accounts.oracle, &market.feed_id)?;
     let spot = market_oracle_price(&hctx, &market, &reading)?.lo;
 
-    let spec = OptionSpec {
-        is_call: market.option_is_call != 0,
-        strike: market.strike.get(),
-        expiry_ts: market.expiry_ts,
-        rate: Fixed::ZERO,
-    };
+    let spec = market.option_spec();
     let vol = market.volatility.get();
     let array = compute_risk_array(&spec, spot, vol, now, &grid.grid()?).map_err(risk_error)?;
     market.risk_array = StoredRiskArray::from_array(&array);

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::health::option_margin::{ArrayValue, ShortOptionRates};
 use xmargin_risk::health::OptionTerms;
-use xmargin_risk::options::risk_array::{ArrayHeader, RiskArray, RISK_ARRAY_BYTES};
+use xmargin_risk::options::risk_array::{ArrayHeader, OptionSpec, RiskArray, RISK_ARRAY_BYTES};
 use xmargin_risk::Fixed;
 
 use super::{market_kind, Market, StoredFixed};
@@ -54,7 +54,8 @@ pub struct StoredRiskArray {
     pub computed_at: i64,
     pub grid_id: u32,
     pub scenario_count: u16,
-    pub padding: [u8; 2],
+    /// Layout version (`xmargin_risk::options::risk_array::ARRAY_FORMAT`).
+    pub format: u16,
     pub spot: StoredFixed,
     pub volatility: StoredFixed,
     pub value: StoredFixed,
@@ -62,7 +63,8 @@ pub struct StoredRiskArray {
     pub gamma: StoredFixed,
     pub vega: StoredFixed,
     pub theta: StoredFixed,
-    /// `r_k` of every scenario: 40 × i64 LE.
+    /// `c_k` of every scenario: one contract's value change in 2^-16 quote
+    /// native, 40 × i64 LE.
     pub changes: [u8; 320],
 }
 
@@ -91,6 +93,7 @@ impl StoredRiskArray {
             computed_at: self.computed_at,
             grid_id: self.grid_id,
             scenario_count: self.scenario_count,
+            format: self.format,
             spot: self.spot.get(),
         }
     }
@@ -121,6 +124,17 @@ impl Market {
             self.volatility = self.option.pending_volatility;
             self.option.pending_volatility = StoredFixed::ZERO;
             self.option.pending_volatility_ts = 0;
+        }
+    }
+
+    /// What the risk array depends on besides price, volatility and time.
+    pub fn option_spec(&self) -> OptionSpec {
+        OptionSpec {
+            is_call: self.option_is_call != 0,
+            strike: self.strike.get(),
+            expiry_ts: self.expiry_ts,
+            rate: Fixed::ZERO,
+            contract_size: self.contract_size,
         }
     }
 
