@@ -111,8 +111,8 @@ class Book {
   }
 
   /**
-   * `RiskArray::add_position_pnl` into the book (`⌊contracts · (c_k + bump)·2^-16⌋`, a short's `c_k` one more;
-   * `contracts` raw I80F48), then exposure at |Δ| (a short at least `minDelta`).
+   * `ScenarioPnl::add` into the book (scenario units, 2^-16 quote native: `⌊contracts · (c_k + bump)⌋`, a short's
+   * `c_k` one more; `contracts` raw I80F48), then exposure at |Δ| (a short at least `minDelta`).
    */
   addOption(base: bigint, contracts: bigint, a: PortfolioArray, scenarios: number, minDelta: bigint,
     charge: Record<HealthType, bigint>): void {
@@ -120,10 +120,7 @@ class Book {
     if (this.optionPnl.length < a.scenarioCount) throw new InvalidRiskParameterError("risk array larger than the grid");
     if (contracts !== 0n) {
       const bump = contracts < 0n ? 1n : 0n;
-      const shift = FRAC_BITS - CHANGE_FRAC_BITS;
-      for (let k = 0; k < a.scenarioCount; k++) {
-        this.optionPnl[k] = add(this.optionPnl[k], mulFloor(contracts, (a.changes[k] + bump) << shift));
-      }
+      for (let k = 0; k < a.scenarioCount; k++) this.optionPnl[k] += (contracts * (a.changes[k] + bump)) >> FRAC_BITS;
     }
     let delta = abs(a.delta);
     if (base < 0n) delta = max(delta, minDelta);
@@ -133,14 +130,23 @@ class Book {
     this.addLeg(base, a.value);
   }
 
+  /**
+   * The worst weighted loss (`portfolio_scan::worst`), in scenario units (2^-16 quote native): the linear legs'
+   * `⌊L'·s⌋` (`L` to a whole unit toward the loss: down if the price rises, up if it falls), the options' P&L, the
+   * weighted loss `⌈loss·w⌉`; returned in raw I80F48.
+   */
   worst(g: PreparedGrid): { loss: bigint; scenario: number | null } {
-    let worst: { loss: bigint; scenario: number | null } = { loss: ZERO, scenario: null };
+    const toUnits = FRAC_BITS - CHANGE_FRAC_BITS;
+    const floorUnits = this.linearNotional >> FRAC_BITS;
+    const ceilUnits = -((-this.linearNotional) >> FRAC_BITS);
+    let worst: { loss: bigint; scenario: number | null } = { loss: 0n, scenario: null };
     const consider = (k: number) => {
       const sc = g.scenarios[k];
       if (sc === undefined) return;
-      const pnl = add(mulFloor(this.linearNotional, sc.priceShock), this.optionPnl[k] ?? 0n);
-      const loss = neg(pnl);
-      const weighted = sc.weight === ONE || loss <= 0n ? loss : mulCeil(loss, sc.weight);
+      const units = sc.priceShock >= 0n ? floorUnits : ceilUnits;
+      const lin = (units * sc.priceShock) >> toUnits;
+      const loss = -(lin + (this.optionPnl[k] ?? 0n));
+      const weighted = sc.weight === ONE || loss <= 0n ? loss : -((-(loss * sc.weight)) >> FRAC_BITS);
       if (weighted > worst.loss) worst = { loss: weighted, scenario: k };
     };
     if (this.optionPnl.length === 0) {
@@ -150,7 +156,7 @@ class Book {
     } else {
       for (let k = 0; k < g.scenarios.length; k++) consider(k);
     }
-    return worst;
+    return { loss: worst.loss << toUnits, scenario: worst.scenario };
   }
 
   requirement(worst: { loss: bigint; scenario: number | null }, p: PortfolioParams, ht: HealthType): UnderlyingRequirement {

@@ -131,6 +131,9 @@ pub struct PreparedGrid {
     grid: RiskGrid,
     /// Scenario indices of the lowest and the highest `s_k · w_k`.
     linear_extremes: [usize; 2],
+    /// The largest net notional (whole quote native units) whose linear
+    /// P&L the scan keeps in 64-bit words ([`scan`]).
+    narrow_notional: u128,
     /// `1 / largest |price shock|`, rounded up: a book's haircut per unit
     /// of the grid's largest move (`portfolio_book`), without a division
     /// per book.
@@ -147,7 +150,7 @@ impl PreparedGrid {
         let grid = p.grid().map_err(|_| RiskError::InvalidParameter)?;
         let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
         for (k, sc) in grid.scenarios().iter().enumerate() {
-            let sw = book::mul_small(sc.price_shock, sc.weight.to_bits(), crate::fixed::Rounding::Floor)?;
+            let sw = sc.price_shock.checked_mul_floor(sc.weight)?;
             if sw < lo.1 {
                 lo = (k, sw);
             }
@@ -166,7 +169,8 @@ impl PreparedGrid {
             liq_end: covered(HealthType::LiquidationEnd)?,
             maint: covered(HealthType::Maint)?,
         };
-        Ok(PreparedGrid { grid, linear_extremes: [lo.0, hi.0], inv_widest, haircut_covered })
+        let narrow_notional = scan::narrow_notional(grid.scenarios().iter().map(|sc| sc.price_shock));
+        Ok(PreparedGrid { grid, linear_extremes: [lo.0, hi.0], narrow_notional, inv_widest, haircut_covered })
     }
 
     /// The scenario grid.
@@ -198,6 +202,8 @@ pub struct UnderlyingRequirement {
 
 #[path = "portfolio_book.rs"]
 pub(crate) mod book;
+#[path = "portfolio_scan.rs"]
+mod scan;
 use book::{for_each_book, Book};
 
 #[path = "portfolio_stream.rs"]

@@ -15,7 +15,8 @@
 //!   to [`PortfolioStream::health`] instead, so one stream values an account
 //!   before and after a fill of that position.
 
-use super::book::{leg_array, per_type, token_haircut_scale, Book, Legs, OptionLeg};
+use super::book::{leg_array, per_type, token_haircut_scale, Book, Legs};
+use super::scan::{contracts, OptionLeg, ScenarioPnl};
 use super::{PortfolioParams, PreparedGrid};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
@@ -193,7 +194,7 @@ impl PortfolioStream {
         let r = match book {
             Some(b) => self.requirement(b.book.legs, &b.book.option_pnl, Some((d, a)), open)?,
             // A book of its own (an option's is scanned over every scenario).
-            None => self.requirement(Book::new(u).legs, &[], Some((d, a)), open)?,
+            None => self.requirement(Book::new(u).legs, &ScenarioPnl::default(), Some((d, a)), open)?,
         };
         h.checked_sub(r)
     }
@@ -208,7 +209,7 @@ impl PortfolioStream {
     fn requirement(
         &self,
         mut legs: Legs,
-        option_pnl: &[Fixed],
+        option_pnl: &ScenarioPnl,
         extra: Option<(&DerivativeInfo, Option<&RiskArray>)>,
         open: bool,
     ) -> RiskResult<Fixed> {
@@ -227,7 +228,7 @@ impl PortfolioStream {
             match a {
                 Some(a) => {
                     legs.add_option_terms(d, a, charge)?;
-                    leg = Some(OptionLeg::new(a, super::book::contracts(d)?)?);
+                    leg = Some(OptionLeg::new(a, contracts(d)?)?);
                 }
                 None => legs.add_linear(d.base, d.prices.oracle, charge)?,
             }

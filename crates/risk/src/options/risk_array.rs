@@ -438,7 +438,7 @@ impl RiskArray {
     }
 
     /// Adds the P&L of holding `contracts` (signed) in every scenario to
-    /// `acc` (quote native): `⌊contracts · c_k⌋` per scenario, with
+    /// `acc` (quote native): `⌊contracts · c_k⌋` per scenario (to 2^-16), with
     /// `c_k + 1` (2^-16 quote native) when short. The reference of the
     /// health path (`portfolio_book`, which multiplies whole contract
     /// counts in 64-bit integers and gets the same sums).
@@ -451,9 +451,12 @@ impl RiskArray {
             return Ok(());
         }
         let bump = i64::from(contracts.is_negative());
+        // Floored to the changes' own 2^-16 (health sums in those units).
+        let unit_mask = !((1i128 << (FRAC_BITS - CHANGE_FRAC_BITS)) - 1);
         for (a, c) in acc.iter_mut().zip(self.changes.iter()).take(count) {
             let c = change_as_fixed(c.checked_add(bump).ok_or(RiskError::Overflow)?);
-            *a = a.checked_add(contracts.checked_mul_floor(c)?)?;
+            let p = contracts.checked_mul_floor(c)?.to_bits() & unit_mask;
+            *a = a.checked_add(Fixed::from_bits(p))?;
         }
         Ok(())
     }

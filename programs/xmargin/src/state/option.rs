@@ -82,9 +82,26 @@ impl StoredRiskArray {
         bytemuck::cast(array.to_bytes())
     }
 
-    /// The full array (scenarios included).
+    /// The full array (scenarios included), field by field from the typed
+    /// layout (no byte parsing: health reads it once per option position).
     pub fn to_array(&self) -> xmargin_risk::RiskResult<RiskArray> {
-        RiskArray::from_bytes(bytemuck::cast_ref(self))
+        if usize::from(self.scenario_count) > xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS {
+            return Err(xmargin_risk::RiskError::CapacityExceeded);
+        }
+        Ok(RiskArray {
+            computed_at: self.computed_at,
+            grid_id: self.grid_id,
+            scenario_count: self.scenario_count,
+            format: self.format,
+            spot: self.spot.get(),
+            vol: self.volatility.get(),
+            value: self.value.get(),
+            delta: self.delta.get(),
+            gamma: self.gamma.get(),
+            vega: self.vega.get(),
+            theta: self.theta.get(),
+            changes: bytemuck::cast(self.changes),
+        })
     }
 
     /// What freshness reads.

@@ -1,0 +1,411 @@
+//! A book's scenario P&L and its worst weighted loss ([`super`]), in
+//! *scenario units*: 2^-16 quote native, the unit of a risk array's
+//! per-contract changes ([`CHANGE_FRAC_BITS`]).
+//!
+//! For scenario `k` with price shock `s_k` and weight `w_k`:
+//!
+//! ```text
+//! option leg  P_k = ⌊contracts · (c_k + bump)⌋        bump = 1 for a short (c_k: the array's change)
+//! linear legs P_k = ⌊L' · s_k⌋                          L' = ⌊L⌋ if s_k ≥ 0 else ⌈L⌉ (L: net notional)
+//! loss_k          = −Σ P_k
+//! worst           = max(0, max_k ⌈loss_k · w_k⌉)        all to 2^-16, every rounding against the book
+//! ```
+//!
+//! The arithmetic is integer. While every sum is provably below 2^61
+//! (about 2^45 quote native: $35M of scenario P&L per book in µUSDC) the
+//! option P&L is kept and scanned in 64-bit words ([`ScenarioPnl`]): an
+//! option leg costs one 64-bit multiply and add per scenario, a scenario of
+//! the scan an add and a compare, each distinct shock one 64×64-bit
+//! product. Larger books take 128-bit words with the same results.
+
+use super::PreparedGrid;
+use crate::error::{RiskError, RiskResult};
+use crate::fixed::{Fixed, Rounding, FRAC_BITS};
+use crate::health::DerivativeInfo;
+use crate::options::risk_array::{change_as_fixed, RiskArray, CHANGE_FRAC_BITS};
+use alloc::vec::Vec;
+
+/// A scenario P&L in scenario units.
+pub(super) type Units = i128;
+
+/// The shift from `Fixed` bits to scenario units.
+pub(super) const TO_UNITS: u32 = FRAC_BITS - CHANGE_FRAC_BITS;
+
+/// Sums below this bound are kept in 64-bit words: a sum of two such
+/// bounds, negated, still fits.
+const NARROW: u64 = 1 << 60;
+
+/// How an option leg's `⌊contracts · (c_k + bump)⌋` is computed: a whole
+/// number of contracts whose products with every change fit in 64 bits
+/// (every on-chain position) multiplies integers, with `bound` =
+/// `|contracts| · (max |c_k| + 1)`; anything else (fractional host
+/// positions, products beyond 2^63) takes the general `Fixed` product.
+/// Both give the same values.
+#[derive(Clone, Copy)]
+enum Count {
+    Whole { contracts: i64, bound: u64 },
+    General(Fixed),
+}
+
+impl Count {
+    fn new(contracts: Fixed, changes: &[i64]) -> Count {
+        let bits = contracts.to_bits();
+        let whole = bits & ((1i128 << FRAC_BITS) - 1) == 0;
+        let Ok(c) = i64::try_from(bits >> FRAC_BITS) else { return Count::General(contracts) };
+        if !whole || c == i64::MIN {
+            return Count::General(contracts);
+        }
+        let widest = changes.iter().fold(0u64, |m, ch| m.max(ch.unsigned_abs()));
+        match c.unsigned_abs().checked_mul(widest.saturating_add(1)) {
+            Some(bound) if bound < 1u64 << 63 => Count::Whole { contracts: c, bound },
+            _ => Count::General(contracts),
+        }
+    }
+
+    /// The bound of a 64-bit leg (`None`: general).
+    fn narrow_bound(self) -> Option<u64> {
+        match self {
+            Count::Whole { bound, .. } => Some(bound),
+            Count::General(_) => None,
+        }
+    }
+
+    /// `⌊contracts · (ch + bump)⌋` in scenario units.
+    #[inline(always)]
+    fn pnl(self, ch: i64, bump: i64) -> Option<Units> {
+        match self {
+            // `wrapping_*`: within the bound `new` checked, and without the
+            // release profile's overflow checks (a checked 64-bit multiply
+            // costs a 128-bit one on SBF).
+            Count::Whole { contracts, .. } => {
+                Some(Units::from(contracts.wrapping_mul(ch.wrapping_add(bump))))
+            }
+            Count::General(c) => {
+                let change = change_as_fixed(ch.checked_add(bump)?);
+                c.checked_mul_floor(change).ok().map(|p| p.to_bits() >> TO_UNITS)
+            }
+        }
+    }
+}
+
+/// A position's signed contract count, `base / contract_size`: exact
+/// on-chain (positions are whole contracts), rounded down on the host.
+pub(super) fn contracts(d: &DerivativeInfo) -> RiskResult<Fixed> {
+    match d.rates.contract_size {
+        0 => Err(RiskError::InvalidParameter),
+        1 => Ok(d.base),
+        cs => d.base.checked_div_int(cs, Rounding::Floor),
+    }
+}
+
+/// `a · b` exactly (no overflow checks: the release profile's would cost
+/// a 128-bit multiply per 64-bit one on SBF; 32-bit halves cannot overflow).
+#[inline(always)]
+fn wide_mul(a: u64, b: u64) -> u128 {
+    const M32: u64 = u32::MAX as u64;
+    let (a1, a0) = (a >> 32, a & M32);
+    let (b1, b0) = (b >> 32, b & M32);
+    let (p00, p01, p10, p11) =
+        (a0.wrapping_mul(b0), a0.wrapping_mul(b1), a1.wrapping_mul(b0), a1.wrapping_mul(b1));
+    let mid = (p00 >> 32).wrapping_add(p01 & M32).wrapping_add(p10 & M32);
+    let lo = (p00 & M32) | (mid << 32);
+    let hi = p11.wrapping_add(p01 >> 32).wrapping_add(p10 >> 32).wrapping_add(mid >> 32);
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// `a · b / 2^shift` rounded down (`up`: up) for `|a|, |b| < 2^64`;
+/// `None` beyond that or beyond `i128`.
+#[inline(always)]
+fn mul_shift(a: i128, b: i128, shift: u32, up: bool) -> Option<i128> {
+    let (Ok(x), Ok(y)) = (u64::try_from(a.unsigned_abs()), u64::try_from(b.unsigned_abs())) else {
+        return None;
+    };
+    let p = i128::try_from(wide_mul(x, y)).ok()?;
+    let p = if (a < 0) != (b < 0) { -p } else { p };
+    let round = if up { (1i128 << shift) - 1 } else { 0 };
+    Some((p + round) >> shift)
+}
+
+/// The linear legs' `⌊L'·s⌋` (module docs): the net notional rounded to a
+/// whole quote native unit toward the book's loss, times the exact shock.
+pub(super) struct LinearPnl {
+    /// `⌊L⌋` and `⌈L⌉` in whole quote native units.
+    floor: i128,
+    ceil: i128,
+}
+
+impl LinearPnl {
+    pub(super) fn new(l: Fixed) -> LinearPnl {
+        let bits = l.to_bits();
+        let floor = bits >> FRAC_BITS;
+        let inexact = bits & ((1i128 << FRAC_BITS) - 1) != 0;
+        LinearPnl { floor, ceil: floor + i128::from(inexact) }
+    }
+
+    /// `⌊L'·s⌋` (scenario units) for a shock of `Fixed` bits `shock`.
+    #[inline(always)]
+    fn at(&self, shock: i128) -> Option<Units> {
+        let units = if shock >= 0 { self.floor } else { self.ceil };
+        if units == 0 || shock == 0 {
+            return Some(0);
+        }
+        // units·2^48 · shock / 2^48 in `Fixed` bits: / 2^32 in scenario units.
+        mul_shift(units, shock, TO_UNITS, false).or_else(|| {
+            let u = Fixed::from_bits(units.checked_mul(1 << CHANGE_FRAC_BITS)?);
+            u.checked_mul(Fixed::from_bits(shock), Rounding::Floor).ok().map(Fixed::to_bits)
+        })
+    }
+
+    /// Whether every `|⌊L'·s⌋|` of `g` is below [`NARROW`].
+    fn is_narrow(&self, g: &PreparedGrid) -> bool {
+        let widest = self.floor.unsigned_abs().max(self.ceil.unsigned_abs());
+        widest < g.narrow_notional
+    }
+}
+
+/// `⌈loss · w⌉` (scenario units, `loss > 0`) for a weight of `Fixed` bits `w ≤ 1`.
+#[inline(always)]
+fn weigh(loss: Units, w: i128) -> Option<Units> {
+    if w == Fixed::ONE.to_bits() {
+        return Some(loss);
+    }
+    mul_shift(loss, w, FRAC_BITS, true).or_else(|| {
+        Fixed::from_bits(loss).checked_mul(Fixed::from_bits(w), Rounding::Ceil).ok().map(Fixed::to_bits)
+    })
+}
+
+/// The largest notional (whole quote native units) whose linear P&L on
+/// `shocks` (`Fixed` bits) stays below [`NARROW`] in every scenario.
+pub(super) fn narrow_notional(shocks: impl Iterator<Item = Fixed>) -> u128 {
+    let widest = shocks.map(|s| s.to_bits().unsigned_abs()).max().unwrap_or(0).max(1);
+    (u128::from(NARROW) << TO_UNITS) / widest
+}
+
+/// A book's option P&L per scenario (module docs): 64-bit words while the
+/// legs' bounds sum below [`NARROW`], else 128-bit ones.
+#[derive(Default)]
+pub(super) struct ScenarioPnl {
+    narrow: Vec<i64>,
+    wide: Vec<i128>,
+    /// Σ legs' bounds (valid while `wide` is empty).
+    bound: u64,
+}
+
+impl ScenarioPnl {
+    /// No option leg yet.
+    pub(super) fn is_empty(&self) -> bool {
+        self.narrow.is_empty() && self.wide.is_empty()
+    }
+
+    /// Empties it, keeping its storage (books are built one after another).
+    pub(super) fn clear(&mut self) {
+        self.narrow.clear();
+        self.wide.clear();
+        self.bound = 0;
+    }
+
+    /// Adds `contracts` of the option of array `a` (a grid of `scenarios`).
+    pub(super) fn add(&mut self, a: &RiskArray, contracts: Fixed, scenarios: usize) -> RiskResult<()> {
+        let count = usize::from(a.scenario_count);
+        let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
+        if count > scenarios {
+            return Err(RiskError::CapacityExceeded);
+        }
+        if self.is_empty() {
+            self.narrow.resize(scenarios, 0);
+        }
+        if contracts.is_zero() {
+            return Ok(());
+        }
+        let bump = i64::from(contracts.is_negative());
+        let n = Count::new(contracts, changes);
+        let bound = n.narrow_bound().and_then(|b| b.checked_add(self.bound)).filter(|b| *b < NARROW);
+        match (n, bound) {
+            (Count::Whole { contracts: c, .. }, Some(bound)) if self.wide.is_empty() => {
+                self.bound = bound;
+                for (acc, ch) in self.narrow.iter_mut().zip(changes) {
+                    // |acc + product| < NARROW: no overflow.
+                    *acc = acc.wrapping_add(c.wrapping_mul(ch.wrapping_add(bump)));
+                }
+            }
+            _ => {
+                if self.wide.is_empty() {
+                    self.wide = self.narrow.iter().map(|p| i128::from(*p)).collect();
+                    self.narrow.clear();
+                }
+                for (acc, ch) in self.wide.iter_mut().zip(changes) {
+                    *acc = n.pnl(*ch, bump).and_then(|p| acc.checked_add(p)).ok_or(RiskError::Overflow)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Scenario `k`'s P&L (0 past the end).
+    #[inline(always)]
+    fn get(&self, k: usize) -> Units {
+        if self.wide.is_empty() {
+            self.narrow.get(k).map_or(0, |p| i128::from(*p))
+        } else {
+            self.wide.get(k).copied().unwrap_or(0)
+        }
+    }
+}
+
+/// An option leg's scenario P&L, added to a book's while scanning it
+/// ([`worst`]), as [`ScenarioPnl::add`] would add it.
+#[derive(Clone, Copy)]
+pub(super) struct OptionLeg<'a> {
+    count: Count,
+    bump: i64,
+    zero: bool,
+    changes: &'a [i64],
+}
+
+impl<'a> OptionLeg<'a> {
+    /// The leg of `contracts` of the option of array `a` (0: no P&L, but
+    /// the book is scanned over every scenario, as one holding the option).
+    pub(super) fn new(a: &'a RiskArray, contracts: Fixed) -> RiskResult<OptionLeg<'a>> {
+        let count = usize::from(a.scenario_count);
+        let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
+        let bump = i64::from(contracts.is_negative());
+        let count = Count::new(contracts, changes);
+        Ok(OptionLeg { count, bump, zero: contracts.is_zero(), changes })
+    }
+
+    /// Its P&L in scenario `k` (scenario units).
+    #[inline(always)]
+    fn pnl(&self, k: usize) -> RiskResult<Units> {
+        match self.changes.get(k) {
+            Some(_) if self.zero => Ok(0),
+            Some(ch) => self.count.pnl(*ch, self.bump).ok_or(RiskError::Overflow),
+            None => Ok(0),
+        }
+    }
+
+    fn narrow_bound(&self) -> Option<u64> {
+        if self.zero {
+            Some(0)
+        } else {
+            self.count.narrow_bound()
+        }
+    }
+}
+
+/// The worst weighted scenario loss of a book (≥ 0) and its index.
+pub(super) struct Worst {
+    pub(super) loss: Fixed,
+    pub(super) scenario: Option<usize>,
+}
+
+/// The worst weighted loss of a book of net notional `linear` and option
+/// P&L `options` plus `extra`'s, over every scenario if it holds an option,
+/// else at the two where a linear book loses most.
+pub(super) fn worst(
+    g: &PreparedGrid,
+    linear: Fixed,
+    options: &ScenarioPnl,
+    extra: Option<OptionLeg>,
+) -> RiskResult<Worst> {
+    let linear = LinearPnl::new(linear);
+    let linear_only = options.is_empty() && extra.is_none();
+    let extra_bound = match &extra {
+        None => Some(0),
+        Some(leg) => leg.narrow_bound(),
+    };
+    let narrow_options = options.wide.is_empty()
+        && extra_bound.and_then(|b| b.checked_add(options.bound)).is_some_and(|b| b < NARROW);
+    let (loss, scenario) = if narrow_options && linear.is_narrow(g) {
+        scan_narrow(g, &linear, &options.narrow, extra, linear_only)?
+    } else {
+        scan_wide(g, &linear, options, extra, linear_only)?
+    };
+    // loss ≥ 0: back to `Fixed` bits (checked against the symmetric range).
+    let bits = loss.checked_mul(1 << TO_UNITS).ok_or(RiskError::Overflow)?;
+    Ok(Worst { loss: Fixed::from_bits(bits).checked_abs()?, scenario })
+}
+
+/// The scenarios a book is scanned over (no allocation: on-chain the heap
+/// never frees).
+fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize> {
+    let [lo, hi] = g.linear_extremes;
+    let pick = |i: usize| if linear_only { Some(i) } else { None };
+    let all = if linear_only { 0 } else { g.grid().len() };
+    pick(lo.min(hi)).into_iter().chain(pick(lo.max(hi))).chain(0..all)
+}
+
+/// [`worst`] in 64-bit words: every term below [`NARROW`] (checked by the
+/// caller), so no sum or negation can overflow.
+fn scan_narrow(
+    g: &PreparedGrid,
+    linear: &LinearPnl,
+    options: &[i64],
+    extra: Option<OptionLeg>,
+    linear_only: bool,
+) -> RiskResult<(Units, Option<usize>)> {
+    let mut worst: (i64, Option<usize>) = (0, None);
+    let mut last: Option<(i128, i64)> = None;
+    for k in scenarios(g, linear_only) {
+        let Some(sc) = g.grid().scenarios().get(k) else { continue };
+        let shock = sc.price_shock.to_bits();
+        let lin = match last {
+            Some((s, p)) if s == shock => p,
+            // Below NARROW (`LinearPnl::is_narrow`).
+            _ => linear.at(shock).ok_or(RiskError::Overflow)? as i64,
+        };
+        last = Some((shock, lin));
+        let mut pnl = lin.wrapping_add(options.get(k).copied().unwrap_or(0));
+        if let Some(leg) = &extra {
+            pnl = pnl.wrapping_add(leg.pnl(k)? as i64);
+        }
+        let loss = pnl.wrapping_neg();
+        // Weights are at most 1, so ⌈loss·w⌉ ≤ loss: a loss not above the
+        // worst so far cannot beat it.
+        if loss <= worst.0 {
+            continue;
+        }
+        let weighted = weigh(Units::from(loss), sc.weight.to_bits()).ok_or(RiskError::Overflow)? as i64;
+        if weighted > worst.0 {
+            worst = (weighted, Some(k));
+        }
+    }
+    Ok((Units::from(worst.0), worst.1))
+}
+
+/// [`worst`] in 128-bit words, every operation checked.
+fn scan_wide(
+    g: &PreparedGrid,
+    linear: &LinearPnl,
+    options: &ScenarioPnl,
+    extra: Option<OptionLeg>,
+    linear_only: bool,
+) -> RiskResult<(Units, Option<usize>)> {
+    let mut worst: (Units, Option<usize>) = (0, None);
+    let mut last: Option<(i128, Units)> = None;
+    for k in scenarios(g, linear_only) {
+        let Some(sc) = g.grid().scenarios().get(k) else { continue };
+        let shock = sc.price_shock.to_bits();
+        let lin = match last {
+            Some((s, p)) if s == shock => p,
+            _ => linear.at(shock).ok_or(RiskError::Overflow)?,
+        };
+        last = Some((shock, lin));
+        let mut pnl = lin.checked_add(options.get(k)).ok_or(RiskError::Overflow)?;
+        if let Some(leg) = &extra {
+            pnl = pnl.checked_add(leg.pnl(k)?).ok_or(RiskError::Overflow)?;
+        }
+        let loss = pnl.checked_neg().ok_or(RiskError::Overflow)?;
+        if loss <= worst.0 {
+            continue;
+        }
+        let weighted = weigh(loss, sc.weight.to_bits()).ok_or(RiskError::Overflow)?;
+        if weighted > worst.0 {
+            worst = (weighted, Some(k));
+        }
+    }
+    Ok(worst)
+}
+
+#[cfg(test)]
+#[path = "portfolio_scan_tests.rs"]
+mod tests;
