@@ -208,7 +208,8 @@ use book::{for_each_book, Book};
 
 #[path = "portfolio_stream.rs"]
 mod stream;
-pub use stream::{PortfolioStream, Position};
+pub use book::OptionLegInput;
+pub use stream::{DerivativeLeg, PortfolioStream, Position, TokenLeg};
 
 /// The risk array of an option position computed now from its terms at the
 /// oracle (host path: keeper, CLI, tests); `None` for perps and futures.

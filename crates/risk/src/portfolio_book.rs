@@ -8,7 +8,7 @@ use super::{PortfolioParams, PreparedGrid, UnderlyingRequirement};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
 use crate::health::{DerivativeInfo, DerivativeKind, HealthCache, HealthType, PerType, TokenInfo};
-use crate::options::risk_array::{RiskArray, RiskGrid};
+use crate::options::risk_array::{ArrayView, RiskArray, RiskGrid};
 use alloc::vec::Vec;
 
 /// The netted book of one underlying: its legs' sums and, once it holds
@@ -58,15 +58,17 @@ impl Book {
         Book { legs: Legs::new(underlying), option_pnl: ScenarioPnl::default() }
     }
 
+    /// An option position of `base` underlying units: its scenario P&L and
+    /// its terms.
     pub(super) fn add_option(
         &mut self,
-        d: &DerivativeInfo,
-        a: &RiskArray,
+        base: Fixed,
+        o: &OptionLegInput,
         scenarios: usize,
         charge: PerType<Fixed>,
     ) -> RiskResult<()> {
-        self.option_pnl.add(a, contracts(d)?, scenarios)?;
-        self.legs.add_option_terms(d, a, charge)
+        self.option_pnl.add(&o.array, o.contracts, scenarios)?;
+        self.legs.add_option_terms(base, o, charge)
     }
 
     /// The worst weighted loss over the grid.
@@ -85,26 +87,72 @@ impl Book {
     }
 }
 
-/// The haircut scale per health type of a spot leg of `t` (0 where the
-/// grid's scaled largest move covers its haircut): see [`Legs::haircut_scale`].
+/// What an option position brings to its book besides its base: its
+/// array (read in place on-chain), its contract count and the short
+/// option's least |Δ| for the contingency.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionLegInput<'a> {
+    /// The risk array the position is valued from (checked on the grid).
+    pub array: ArrayView<'a>,
+    /// Signed contracts (`base / contract_size`; whole on-chain).
+    pub contracts: Fixed,
+    /// `MarginRates::short_option_min_delta`.
+    pub min_delta: Fixed,
+}
+
+impl<'a> OptionLegInput<'a> {
+    /// The option leg of a valued position `d` with array `a`.
+    pub(super) fn of(d: &DerivativeInfo, a: &'a RiskArray) -> RiskResult<OptionLegInput<'a>> {
+        Ok(OptionLegInput {
+            array: a.view(),
+            contracts: contracts(d)?,
+            min_delta: d.rates.short_option_min_delta,
+        })
+    }
+}
+
+/// A spot leg's haircut for `ht`: `1 − asset weight` of a deposit,
+/// `liability weight − 1` of a borrow.
+pub(super) fn token_haircut(t: &TokenInfo, ht: HealthType) -> RiskResult<Fixed> {
+    let w = t.weights();
+    if t.balance.is_negative() {
+        w.liab(ht).checked_sub(Fixed::ONE)
+    } else {
+        Fixed::ONE.checked_sub(w.asset(ht))
+    }
+}
+
+/// The loss scale a spot leg's `haircut` needs for `ht` (0 where the
+/// grid's scaled largest move covers it): see [`Legs::haircut_scale`].
+pub(super) fn haircut_scale(haircut: Fixed, g: &PreparedGrid, ht: HealthType) -> RiskResult<Fixed> {
+    if haircut > g.haircut_covered.get(ht) {
+        haircut.checked_mul_ceil(g.inv_widest)
+    } else {
+        Ok(Fixed::ZERO)
+    }
+}
+
+/// The haircut scale per health type of a spot leg of `t` ([`haircut_scale`]).
 pub(super) fn token_haircut_scale(
     t: &TokenInfo,
     g: &PreparedGrid,
     types: &[HealthType],
 ) -> RiskResult<PerType<Fixed>> {
-    per_type(types, |ht| {
-        let w = t.weights();
-        let cut = if t.balance.is_negative() {
-            w.liab(ht).checked_sub(Fixed::ONE)?
-        } else {
-            Fixed::ONE.checked_sub(w.asset(ht))?
-        };
-        if cut > g.haircut_covered.get(ht) {
-            cut.checked_mul_ceil(g.inv_widest)
-        } else {
-            Ok(Fixed::ZERO)
+    per_type(types, |ht| haircut_scale(token_haircut(t, ht)?, g, ht))
+}
+
+/// `qty · price` rounded down and up: one exact product when `qty` is whole
+/// (every on-chain balance of whole native units and every position).
+fn mul_both(qty: Fixed, price: Fixed) -> RiskResult<(Fixed, Fixed)> {
+    let bits = qty.to_bits();
+    if bits & ((1i128 << crate::fixed::FRAC_BITS) - 1) == 0 {
+        // One 64×64-bit product when the price's bits fit in 64 bits.
+        if let Some(p) = scan::mul_shift(price.to_bits(), bits >> crate::fixed::FRAC_BITS, 0, false) {
+            let p = Fixed::from_bits(p).checked_abs().map(|_| Fixed::from_bits(p))?;
+            return Ok((p, p));
         }
-    })
+    }
+    Ok((qty.checked_mul_floor(price)?, qty.checked_mul_ceil(price)?))
 }
 
 impl Legs {
@@ -133,38 +181,49 @@ impl Legs {
         Ok(())
     }
 
-    fn add_leg(&mut self, qty: Fixed, unit_value: Fixed) -> RiskResult<()> {
+    /// A leg of `qty` worth `value_up` (rounded up) while every leg is long.
+    fn add_leg(&mut self, qty: Fixed, value_up: Fixed) -> RiskResult<()> {
         if qty.is_negative() {
             self.long_value = None;
         } else if let Some(v) = self.long_value {
-            self.long_value = Some(v.checked_add(qty.checked_mul_ceil(unit_value)?)?);
+            self.long_value = Some(v.checked_add(value_up)?);
         }
         Ok(())
     }
 
+    /// A spot, perpetual or future leg of `qty` at `spot`: `qty·spot` down in
+    /// the net notional, `|qty·spot|` up in the exposure and the value.
     pub(super) fn add_linear(&mut self, qty: Fixed, spot: Fixed, charge: PerType<Fixed>) -> RiskResult<()> {
-        self.linear_notional = self.linear_notional.checked_add(qty.checked_mul_floor(spot)?)?;
-        self.exposure = self.exposure.checked_add(qty.checked_abs()?.checked_mul_ceil(spot)?)?;
+        let (down, up) = mul_both(qty, spot)?;
+        self.linear_notional = self.linear_notional.checked_add(down)?;
+        // |qty·spot| rounded up: up for a long, −down for a short.
+        let magnitude = if qty.is_negative() { down.checked_neg()? } else { up };
+        self.exposure = self.exposure.checked_add(magnitude)?;
         self.add_charges(charge)?;
-        self.add_leg(qty, spot)
+        self.add_leg(qty, up)
     }
 
     /// An option leg's exposure, charge and value (its scenario P&L is the
     /// book's, [`Book::add_option`], or an [`OptionLeg`]).
     pub(super) fn add_option_terms(
         &mut self,
-        d: &DerivativeInfo,
-        a: &RiskArray,
+        base: Fixed,
+        o: &OptionLegInput,
         charge: PerType<Fixed>,
     ) -> RiskResult<()> {
+        let a = &o.array;
         let mut delta = a.delta.checked_abs()?;
-        if d.base.is_negative() {
-            delta = delta.max(d.rates.short_option_min_delta);
+        if base.is_negative() {
+            delta = delta.max(o.min_delta);
         }
-        let notional = d.base.checked_abs()?.checked_mul_ceil(a.spot)?;
+        let notional = mul_both(base.checked_abs()?, a.spot)?.1;
         self.exposure = self.exposure.checked_add(notional.checked_mul_ceil(delta)?)?;
         self.add_charges(charge)?;
-        self.add_leg(d.base, a.value)
+        if base.is_negative() {
+            self.add_leg(base, Fixed::ZERO)
+        } else {
+            self.add_leg(base, mul_both(base, a.value)?.1)
+        }
     }
 
     /// The worst weighted loss over the grid, the options' P&L being
@@ -264,7 +323,7 @@ fn add_derivative(
     let given = arrays.iter().find(|(m, _)| *m == d.market_index).map(|(_, a)| a);
     let mut computed = None;
     match leg_array(d, given, grid, &mut computed)? {
-        Some(a) => b.add_option(d, a, grid.len(), charge),
+        Some(a) => b.add_option(d.base, &OptionLegInput::of(d, a)?, grid.len(), charge),
         None => b.legs.add_linear(d.base, d.prices.oracle, charge),
     }
 }

@@ -192,7 +192,8 @@ proptest! {
                 }
                 let got = s.health(ds.get(skip).map(|d| (d, None))).unwrap();
                 prop_assert_eq!(got, want, "{:?} skip {}", ht, skip);
-                let linear = s.linear_health(ds.get(skip).map(|d| (d, None))).unwrap();
+                let extra = ds.get(skip).map_or(Fixed::ZERO, |d| d.contribution(ht).unwrap());
+                let linear = s.linear_health().checked_add(extra).unwrap();
                 prop_assert_eq!(linear, cache.linear_health(ht).unwrap());
                 if let Some(d) = ds.get(skip) {
                     prop_assert_eq!(s.health_around((d, None), (d, None)).unwrap(), (want, want));

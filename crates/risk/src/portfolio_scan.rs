@@ -22,7 +22,7 @@ use super::PreparedGrid;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::{Fixed, Rounding, FRAC_BITS};
 use crate::health::DerivativeInfo;
-use crate::options::risk_array::{change_as_fixed, RiskArray, CHANGE_FRAC_BITS};
+use crate::options::risk_array::{change_as_fixed, ArrayView, CHANGE_FRAC_BITS};
 use alloc::vec::Vec;
 
 /// A scenario P&L in scenario units.
@@ -116,7 +116,7 @@ fn wide_mul(a: u64, b: u64) -> u128 {
 /// `a · b / 2^shift` rounded down (`up`: up) for `|a|, |b| < 2^64`;
 /// `None` beyond that or beyond `i128`.
 #[inline(always)]
-fn mul_shift(a: i128, b: i128, shift: u32, up: bool) -> Option<i128> {
+pub(super) fn mul_shift(a: i128, b: i128, shift: u32, up: bool) -> Option<i128> {
     let (Ok(x), Ok(y)) = (u64::try_from(a.unsigned_abs()), u64::try_from(b.unsigned_abs())) else {
         return None;
     };
@@ -205,7 +205,7 @@ impl ScenarioPnl {
     }
 
     /// Adds `contracts` of the option of array `a` (a grid of `scenarios`).
-    pub(super) fn add(&mut self, a: &RiskArray, contracts: Fixed, scenarios: usize) -> RiskResult<()> {
+    pub(super) fn add(&mut self, a: &ArrayView, contracts: Fixed, scenarios: usize) -> RiskResult<()> {
         let count = usize::from(a.scenario_count);
         let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
         if count > scenarios {
@@ -265,7 +265,7 @@ pub(super) struct OptionLeg<'a> {
 impl<'a> OptionLeg<'a> {
     /// The leg of `contracts` of the option of array `a` (0: no P&L, but
     /// the book is scanned over every scenario, as one holding the option).
-    pub(super) fn new(a: &'a RiskArray, contracts: Fixed) -> RiskResult<OptionLeg<'a>> {
+    pub(super) fn new(a: &ArrayView<'a>, contracts: Fixed) -> RiskResult<OptionLeg<'a>> {
         let count = usize::from(a.scenario_count);
         let changes = a.changes.get(..count).ok_or(RiskError::CapacityExceeded)?;
         let bump = i64::from(contracts.is_negative());

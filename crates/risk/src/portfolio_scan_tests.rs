@@ -2,7 +2,7 @@
 //! operation at a time), and its 64-bit words against its 128-bit ones.
 
 use super::*;
-use crate::options::risk_array::{ARRAY_FORMAT, RISK_ARRAY_SCENARIOS};
+use crate::options::risk_array::{RiskArray, ARRAY_FORMAT, RISK_ARRAY_SCENARIOS};
 use crate::portfolio::PortfolioParams;
 use proptest::prelude::*;
 
@@ -92,12 +92,12 @@ proptest! {
             let bits = if whole { (contracts >> 48) << 48 } else { contracts };
             let c = Fixed::from_bits(bits);
             let w = a.add_position_pnl(c, &mut want);
-            let g = got.add(&a, c, n);
+            let g = got.add(&a.view(), c, n);
             prop_assert_eq!(w.is_ok(), g.is_ok(), "{:?} {:?}", w, g);
             if w.is_err() {
                 return Ok(());
             }
-            let leg = OptionLeg::new(&a, c).unwrap();
+            let leg = OptionLeg::new(&a.view(), c).unwrap();
             let mut one = vec![Fixed::ZERO; n];
             a.add_position_pnl(c, &mut one).unwrap();
             for (k, o) in one.iter().enumerate() {
@@ -125,7 +125,7 @@ proptest! {
         if let Some((c, changes)) = option {
             let a = array_with(&changes);
             let c = Fixed::from_i64((c >> scale.min(39)) as i64);
-            pnl.add(&a, c, g.grid().len()).unwrap();
+            pnl.add(&a.view(), c, g.grid().len()).unwrap();
             want = vec![Fixed::ZERO; g.grid().len()];
             a.add_position_pnl(c, &mut want).unwrap();
         }
@@ -148,11 +148,11 @@ proptest! {
         let a = array_with(&changes);
         let n = g.grid().len();
         let mut folded = ScenarioPnl::default();
-        folded.add(&a, Fixed::from_i64(c), n).unwrap();
-        folded.add(&a, Fixed::from_i64(d), n).unwrap();
+        folded.add(&a.view(), Fixed::from_i64(c), n).unwrap();
+        folded.add(&a.view(), Fixed::from_i64(d), n).unwrap();
         let mut one = ScenarioPnl::default();
-        one.add(&a, Fixed::from_i64(c), n).unwrap();
-        let extra = OptionLeg::new(&a, Fixed::from_i64(d)).unwrap();
+        one.add(&a.view(), Fixed::from_i64(c), n).unwrap();
+        let extra = OptionLeg::new(&a.view(), Fixed::from_i64(d)).unwrap();
         let (x, y) = (worst(&g, linear, &folded, None).unwrap(), worst(&g, linear, &one, Some(extra)).unwrap());
         prop_assert_eq!((x.loss, x.scenario), (y.loss, y.scenario));
         // The 128-bit scan of the same book.
@@ -174,9 +174,9 @@ fn a_large_book_moves_to_wide_words() {
     let changes: Vec<i64> = (0..n as i64).map(|k| (k - 12) << 36).collect();
     let a = array_with(&changes);
     let mut pnl = ScenarioPnl::default();
-    pnl.add(&a, Fixed::from_i64(1 << 20), n).unwrap();
+    pnl.add(&a.view(), Fixed::from_i64(1 << 20), n).unwrap();
     assert!(pnl.wide.is_empty(), "2^20 · 2^39.6 < 2^60: narrow");
-    pnl.add(&a, Fixed::from_i64(-(1 << 23)), n).unwrap();
+    pnl.add(&a.view(), Fixed::from_i64(-(1 << 23)), n).unwrap();
     assert!(!pnl.wide.is_empty(), "past 2^60: wide");
     let mut want = vec![Fixed::ZERO; n];
     a.add_position_pnl(Fixed::from_i64(1 << 20), &mut want).unwrap();

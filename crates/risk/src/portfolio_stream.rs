@@ -1,22 +1,30 @@
 //! Portfolio-mode health of one type summed position by position, without
 //! a [`HealthCache`](crate::health::HealthCache): what the program's
 //! risk checks need (Init alone, each side of a trade before and after its
-//! fill). Positions are valued one at a time and folded into their book;
-//! only a token's few sums and each book's are kept (no position, no risk
-//! array), so two such accounts of 16 + 16 positions fit the on-chain heap
-//! where two caches do not.
+//! fill). Positions are folded into their book as they are valued; only a
+//! token's few sums and each book's are kept (no position, no risk array),
+//! so two such accounts of 16 + 16 positions fit the on-chain heap where
+//! two caches do not. The stream sums linear health on the way
+//! ([`PortfolioStream::linear_health`]): one pass values an account in both
+//! modes.
+//!
+//! Positions come in as legs, the few numbers a book needs
+//! ([`TokenLeg`], [`DerivativeLeg`]): the program computes them on its
+//! Init-only path and reads option arrays in place; [`PortfolioStream::add_token`]
+//! and [`PortfolioStream::add_derivative`] take them from a `TokenInfo` /
+//! `DerivativeInfo` instead.
 //!
 //! The result is the cache's ([`super::portfolio_health_with_arrays`]) bit
 //! for bit: the same legs, products and roundings, summed in another order
 //! (sums of `Fixed` are exact), with
 //! - a token netted when its underlying holds an open derivative position
-//!   (the program's rule, [`PortfolioStream::add_token`]);
+//!   (the program's rule, [`PortfolioStream::add_token_leg`]);
 //! - one derivative position optionally left out of the stream and given
-//!   to [`PortfolioStream::health`] instead, so one stream values an account
-//!   before and after a fill of that position.
+//!   to [`PortfolioStream::health_of`] instead, so one stream values an
+//!   account before and after a fill of that position.
 
-use super::book::{leg_array, per_type, token_haircut_scale, Book, Legs};
-use super::scan::{contracts, OptionLeg, ScenarioPnl};
+use super::book::{haircut_scale, leg_array, token_haircut, Book, Legs, OptionLegInput};
+use super::scan::{OptionLeg, ScenarioPnl};
 use super::{PortfolioParams, PreparedGrid};
 use crate::error::{RiskError, RiskResult};
 use crate::fixed::Fixed;
@@ -24,13 +32,46 @@ use crate::health::{DerivativeInfo, HealthType, PerType, TokenInfo};
 use crate::options::risk_array::RiskArray;
 use alloc::vec::Vec;
 
-/// A token position's sums, folded into its underlying's book only if that
-/// book holds an open position.
-struct TokenLeg {
+/// A token position as a book needs it, for the stream's health type.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLeg {
+    /// Its book (on-chain: the token's own index).
+    pub underlying: u16,
+    /// Native balance (deposit > 0).
+    pub balance: Fixed,
+    /// Oracle price.
+    pub oracle: Fixed,
+    /// Value at the biased price of its side (netted).
+    pub unweighted: Fixed,
+    /// Weighted contribution (not netted; linear mode).
+    pub contribution: Fixed,
+    /// `1 − asset weight` of a deposit, `liability weight − 1` of a borrow.
+    pub haircut: Fixed,
+}
+
+/// A derivative position as a book needs it, for the stream's health type.
+#[derive(Clone, Copy, Debug)]
+pub struct DerivativeLeg<'a> {
+    /// Its book.
+    pub underlying: u16,
+    /// Signed underlying native units.
+    pub base: Fixed,
+    /// Oracle price (a linear leg's notional).
+    pub oracle: Fixed,
+    /// PnL weighted and capped (`DerivativeInfo::weighted_pnl`).
+    pub weighted_pnl: Fixed,
+    /// What linear mode charges it (`DerivativeInfo::requirement`).
+    pub requirement: Fixed,
+    /// An option's array and count (`None`: a perpetual or a future).
+    pub option: Option<OptionLegInput<'a>>,
+}
+
+/// A token's sums, folded into its underlying's book only if that book
+/// holds an open position.
+struct TokenSums {
     underlying: u16,
     balance: Fixed,
     oracle: Fixed,
-    /// Unweighted value (netted) and weighted contribution (not netted).
     unweighted: Fixed,
     contribution: Fixed,
     haircut_scale: PerType<Fixed>,
@@ -51,7 +92,7 @@ pub struct PortfolioStream {
     pnl: Fixed,
     /// Σ tokens' and derivatives' linear contributions.
     linear: Fixed,
-    tokens: Vec<TokenLeg>,
+    tokens: Vec<TokenSums>,
     books: Vec<StreamBook>,
 }
 
@@ -80,30 +121,54 @@ impl PortfolioStream {
         })
     }
 
+    /// The health type summed.
+    pub fn health_type(&self) -> HealthType {
+        self.ht
+    }
+
     /// A token position, netted on `underlying` (its own index on-chain)
     /// when a derivative position there is open.
     pub fn add_token(&mut self, t: &TokenInfo, underlying: u16) -> RiskResult<()> {
         let ht = self.ht;
-        let unweighted = t.unweighted_value(ht)?;
-        let contribution = t.contribution(ht)?;
-        self.linear = self.linear.checked_add(contribution)?;
-        self.tokens.push(TokenLeg {
+        self.add_token_leg(TokenLeg {
             underlying,
             balance: t.balance,
             oracle: t.prices.oracle,
-            unweighted,
-            contribution,
-            haircut_scale: token_haircut_scale(t, &self.grid, &[ht])?,
+            unweighted: t.unweighted_value(ht)?,
+            contribution: t.contribution(ht)?,
+            haircut: token_haircut(t, ht)?,
+        })
+    }
+
+    /// [`PortfolioStream::add_token`] from its leg.
+    pub fn add_token_leg(&mut self, t: TokenLeg) -> RiskResult<()> {
+        self.linear = self.linear.checked_add(t.contribution)?;
+        let scale = haircut_scale(t.haircut, &self.grid, self.ht)?;
+        let mut haircut_scale = PerType::splat(Fixed::ZERO);
+        haircut_scale.set(self.ht, scale);
+        self.tokens.push(TokenSums {
+            underlying: t.underlying,
+            balance: t.balance,
+            oracle: t.oracle,
+            unweighted: t.unweighted,
+            contribution: t.contribution,
+            haircut_scale,
         });
         Ok(())
     }
 
     /// A derivative position (an option with its array: see [`Position`]).
-    pub fn add_derivative(&mut self, (d, array): Position) -> RiskResult<()> {
-        let (pnl, requirement) = (d.weighted_pnl(self.ht)?, d.requirement(self.ht)?);
-        self.pnl = self.pnl.checked_add(pnl)?;
-        self.linear = self.linear.checked_add(pnl.checked_sub(requirement)?)?;
-        let charge = per_type(&[self.ht], |_| Ok(requirement))?;
+    pub fn add_derivative(&mut self, p: Position) -> RiskResult<()> {
+        let mut computed = None;
+        let leg = self.leg_of(p, &mut computed)?;
+        self.add_leg(&leg)
+    }
+
+    /// [`PortfolioStream::add_derivative`] from its leg.
+    pub fn add_leg(&mut self, d: &DerivativeLeg) -> RiskResult<()> {
+        self.pnl = self.pnl.checked_add(d.weighted_pnl)?;
+        self.linear = self.linear.checked_add(d.weighted_pnl.checked_sub(d.requirement)?)?;
+        let charge = self.charge(d.requirement);
         let scenarios = self.grid.grid().len();
         let i = match self.books.iter().position(|b| b.book.legs.underlying == d.underlying) {
             Some(i) => i,
@@ -112,21 +177,48 @@ impl PortfolioStream {
                 self.books.len() - 1
             }
         };
-        let mut computed = None;
-        let array = leg_array(d, array, self.grid.grid(), &mut computed)?;
         let b = self.books.get_mut(i).ok_or(RiskError::CapacityExceeded)?;
         b.open |= !d.base.is_zero();
-        match array {
-            Some(a) => b.book.add_option(d, a, scenarios, charge),
-            None => b.book.legs.add_linear(d.base, d.prices.oracle, charge),
+        match &d.option {
+            Some(o) => b.book.add_option(d.base, o, scenarios, charge),
+            None => b.book.legs.add_linear(d.base, d.oracle, charge),
         }
+    }
+
+    /// The leg of a valued position (its array computed now into
+    /// `computed` if none is given; refused unless on the grid).
+    fn leg_of<'a>(
+        &self,
+        (d, array): Position<'a>,
+        computed: &'a mut Option<RiskArray>,
+    ) -> RiskResult<DerivativeLeg<'a>> {
+        let array = leg_array(d, array, self.grid.grid(), computed)?;
+        Ok(DerivativeLeg {
+            underlying: d.underlying,
+            base: d.base,
+            oracle: d.prices.oracle,
+            weighted_pnl: d.weighted_pnl(self.ht)?,
+            requirement: d.requirement(self.ht)?,
+            option: array.map(|a| OptionLegInput::of(d, a)).transpose()?,
+        })
+    }
+
+    /// A linear charge for the stream's type (0 for the others).
+    fn charge(&self, requirement: Fixed) -> PerType<Fixed> {
+        let mut c = PerType::splat(Fixed::ZERO);
+        c.set(self.ht, requirement);
+        c
     }
 
     /// Health with `extra` (a position left out of the stream) added.
     pub fn health(&self, extra: Option<Position>) -> RiskResult<Fixed> {
         match extra {
             None => self.common(None),
-            Some(e) => self.common(Some(e.0.underlying))?.checked_add(self.own(e)?),
+            Some(p) => {
+                let mut computed = None;
+                let leg = self.leg_of(p, &mut computed)?;
+                self.common(Some(leg.underlying))?.checked_add(self.own(&leg)?)
+            }
         }
     }
 
@@ -139,29 +231,28 @@ impl PortfolioStream {
             return Err(RiskError::InvalidParameter);
         }
         let common = self.common(Some(u))?;
-        Ok((common.checked_add(self.own(was)?)?, common.checked_add(self.own(now)?)?))
+        let (mut c1, mut c2) = (None, None);
+        let (was, now) = (self.leg_of(was, &mut c1)?, self.leg_of(now, &mut c2)?);
+        Ok((common.checked_add(self.own(&was)?)?, common.checked_add(self.own(&now)?)?))
     }
 
-    /// Linear-mode health of the same positions (with `extra`): each
-    /// token's and derivative's contribution, summed while streaming.
-    pub fn linear_health(&self, extra: Option<Position>) -> RiskResult<Fixed> {
-        match extra {
-            None => Ok(self.linear),
-            Some((d, _)) => self.linear.checked_add(d.contribution(self.ht)?),
-        }
+    /// Linear-mode health of the streamed positions: each token's and
+    /// derivative's contribution, summed while streaming.
+    pub fn linear_health(&self) -> Fixed {
+        self.linear
     }
 
-    /// [`PortfolioStream::health`] of a position `p` left out, in two parts
+    /// [`PortfolioStream::health`] of a position left out, in two parts
     /// (so a fill's two states share the first): everything but the
-    /// underlying `u` of `p`, then `u`'s token and book with `p` in it and
-    /// `p`'s PnL ([`PortfolioStream::health_of`]).
+    /// underlying `u` of the position, then `u`'s token and book with the
+    /// position in it and its PnL ([`PortfolioStream::health_of`]).
     pub fn health_except(&self, u: u16) -> RiskResult<Fixed> {
         self.common(Some(u))
     }
 
     /// See [`PortfolioStream::health_except`].
-    pub fn health_of(&self, p: Position) -> RiskResult<Fixed> {
-        self.own(p)
+    pub fn health_of(&self, leg: &DerivativeLeg) -> RiskResult<Fixed> {
+        self.own(leg)
     }
 
     /// The streamed derivatives' weighted PnL, the tokens and the books of
@@ -181,20 +272,18 @@ impl PortfolioStream {
 
     /// The underlying of `extra`: its token, its book with `extra` in it,
     /// and `extra`'s weighted PnL.
-    fn own(&self, (d, a): Position) -> RiskResult<Fixed> {
-        let mut computed = None;
-        let a = leg_array(d, a, self.grid.grid(), &mut computed)?;
-        let u = d.underlying;
-        let open = self.open(u) || !d.base.is_zero();
-        let mut h = d.weighted_pnl(self.ht)?;
+    fn own(&self, extra: &DerivativeLeg) -> RiskResult<Fixed> {
+        let u = extra.underlying;
+        let open = self.open(u) || !extra.base.is_zero();
+        let mut h = extra.weighted_pnl;
         for t in self.tokens.iter().filter(|t| t.underlying == u) {
             h = h.checked_add(if open { t.unweighted } else { t.contribution })?;
         }
         let book = self.books.iter().find(|b| b.book.legs.underlying == u);
         let r = match book {
-            Some(b) => self.requirement(b.book.legs, &b.book.option_pnl, Some((d, a)), open)?,
+            Some(b) => self.requirement(b.book.legs, &b.book.option_pnl, Some(extra), open)?,
             // A book of its own (an option's is scanned over every scenario).
-            None => self.requirement(Book::new(u).legs, &ScenarioPnl::default(), Some((d, a)), open)?,
+            None => self.requirement(Book::new(u).legs, &ScenarioPnl::default(), Some(extra), open)?,
         };
         h.checked_sub(r)
     }
@@ -210,30 +299,29 @@ impl PortfolioStream {
         &self,
         mut legs: Legs,
         option_pnl: &ScenarioPnl,
-        extra: Option<(&DerivativeInfo, Option<&RiskArray>)>,
+        extra: Option<&DerivativeLeg>,
         open: bool,
     ) -> RiskResult<Fixed> {
-        let ht = self.ht;
         let u = legs.underlying;
         if open {
             for t in self.tokens.iter().filter(|t| t.underlying == u) {
-                let charge = per_type(&[ht], |_| t.unweighted.checked_sub(t.contribution))?;
+                let charge = self.charge(t.unweighted.checked_sub(t.contribution)?);
                 legs.add_linear(t.balance, t.oracle, charge)?;
                 legs.add_haircut_scale(t.haircut_scale);
             }
         }
         let mut leg = None;
-        if let Some((d, a)) = extra {
-            let charge = per_type(&[ht], |ht| d.requirement(ht))?;
-            match a {
-                Some(a) => {
-                    legs.add_option_terms(d, a, charge)?;
-                    leg = Some(OptionLeg::new(a, contracts(d)?)?);
+        if let Some(d) = extra {
+            let charge = self.charge(d.requirement);
+            match &d.option {
+                Some(o) => {
+                    legs.add_option_terms(d.base, o, charge)?;
+                    leg = Some(OptionLeg::new(&o.array, o.contracts)?);
                 }
-                None => legs.add_linear(d.base, d.prices.oracle, charge)?,
+                None => legs.add_linear(d.base, d.oracle, charge)?,
             }
         }
         let worst = legs.worst(&self.grid, option_pnl, leg)?;
-        Ok(legs.requirement(&worst, &self.params, ht)?.requirement)
+        Ok(legs.requirement(&worst, &self.params, self.ht)?.requirement)
     }
 }

@@ -382,6 +382,25 @@ pub fn compute_risk_array(
     })
 }
 
+/// What portfolio health reads of an array, borrowed: the program reads a
+/// stored array in place (no copy of its 40 changes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArrayView<'a> {
+    /// [`RiskGrid::id`] of its grid.
+    pub grid_id: u32,
+    /// Scenarios filled.
+    pub scenario_count: u16,
+    /// Oracle price it was computed at.
+    pub spot: Fixed,
+    /// Model value per underlying native unit.
+    pub value: Fixed,
+    /// ∂V/∂S.
+    pub delta: Fixed,
+    /// `c_k` (one contract's change, 2^-16 quote native); the first
+    /// `scenario_count` are read.
+    pub changes: &'a [i64],
+}
+
 /// `⌊dv · contract_size · 2^16⌋` for a value change `dv` per underlying
 /// native unit: one contract's change in the stored units (exact product,
 /// one rounding).
@@ -409,6 +428,18 @@ impl RiskArray {
         max_drift: Fixed,
     ) -> RiskResult<Freshness> {
         self.header().freshness(now, oracle, (grid.id, grid.len()), max_age_secs, max_drift)
+    }
+
+    /// What portfolio health reads.
+    pub fn view(&self) -> ArrayView<'_> {
+        ArrayView {
+            grid_id: self.grid_id,
+            scenario_count: self.scenario_count,
+            spot: self.spot,
+            value: self.value,
+            delta: self.delta,
+            changes: &self.changes,
+        }
     }
 
     /// The fields freshness reads.

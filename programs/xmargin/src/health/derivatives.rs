@@ -246,6 +246,59 @@ pub fn init_contribution(
     contribution().map_err(risk_error)
 }
 
+/// A perpetual's or future's Init pieces, exactly the `DerivativeInfo`'s
+/// (`weighted_pnl(Init)`, `requirement(Init)`, its base and oracle price):
+/// what [`init_contribution`] subtracts and what portfolio mode folds into
+/// the position's book (`super::portfolio_init`).
+pub struct InitParts {
+    pub weighted_pnl: Fixed,
+    pub requirement: Fixed,
+    pub base: Fixed,
+    pub oracle: Fixed,
+}
+
+/// [`InitParts`] of a perpetual or future position: [`init_contribution`]'s
+/// two terms, apart (its own copy of the formula, so the linear hot path
+/// keeps its measured code; `tests` checks both against `DerivativeInfo`).
+#[inline(never)]
+pub fn linear_init_parts(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<InitParts> {
+    let v = inputs(ctx, market, reading, position)?;
+    let (rate, imf) = if v.settled {
+        (Fixed::ZERO, Fixed::ZERO)
+    } else {
+        (v.risk.init_rate.get(), v.risk.size_premium.get())
+    };
+    let unit_interval = |x: Fixed| !x.is_negative() && x <= Fixed::ONE;
+    if !unit_interval(rate) || !unit_interval(imf) {
+        return Err(risk_error(xmargin_risk::RiskError::InvalidParameter));
+    }
+    let init = HealthType::Init;
+    let parts = || -> xmargin_risk::RiskResult<InitParts> {
+        let value = v.base.checked_mul_floor(v.prices.for_exposure(init, v.base.is_positive()))?;
+        let pnl = value.checked_sub(v.cost_basis)?.checked_add(v.funding)?;
+        // The size premium's size is the contract count itself (`|base| /
+        // contract_size`, exact): no division, native integer arithmetic,
+        // and no square root when off.
+        let contracts = position.base_contracts.unsigned_abs();
+        let rate = rate_for_whole_contracts(rate, imf, contracts)?;
+        let req_unit = v.prices.liab(init).checked_mul_ceil(rate)?;
+        let requirement = v.base.checked_abs()?.checked_mul_ceil(req_unit)?;
+        // `PnlLimits::weigh` for Init: a profit at the Init weight, capped.
+        let weighted_pnl = if pnl.is_positive() {
+            pnl.checked_mul_floor(v.risk.pnl_init_weight.get())?.min(Fixed::from_u64(v.risk.init_pnl_cap))
+        } else {
+            pnl
+        };
+        Ok(InitParts { weighted_pnl, requirement, base: v.base, oracle: v.prices.oracle })
+    };
+    parts().map_err(risk_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +391,15 @@ mod tests {
                                         (Ok(a), Ok(b)) => assert_eq!(a, b, "{position:?} {reading:?}"),
                                         (Err(_), Err(_)) => {}
                                         (a, b) => panic!("{a:?} vs {b:?} for {position:?}"),
+                                    }
+                                    // Its two terms apart (portfolio mode's legs), to the bit.
+                                    let info = value_derivative(&ctx, m, reading, &position);
+                                    let parts = linear_init_parts(&ctx, m, reading, &position);
+                                    if let (Ok(d), Ok(p)) = (info, parts) {
+                                        let init = HealthType::Init;
+                                        assert_eq!(p.weighted_pnl, d.weighted_pnl(init).unwrap());
+                                        assert_eq!(p.requirement, d.requirement(init).unwrap());
+                                        assert_eq!((p.base, p.oracle), (d.base, d.prices.oracle));
                                     }
                                     checked += 1;
                                 }

@@ -521,13 +521,12 @@ pub fn init_health_from<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<Fixed> {
-    let linear = linear_init_health_from(ctx, account, health)?;
-    if account.is_portfolio_mode() && linear.is_negative() {
-        // Not a sum over positions: netted per underlying, streamed
-        // ([`portfolio_init`]: no cache on the heap).
-        return Ok(portfolio_init::portfolio_init_health(ctx, account, health)?.unwrap_or(linear));
+    if account.is_portfolio_mode() {
+        // One pass for both modes: linear Init when ≥ 0, else the netted
+        // books ([`portfolio_init`]: streamed, no cache on the heap).
+        return portfolio_init::init_health_or_linear(ctx, account, health);
     }
-    Ok(linear)
+    linear_init_health_from(ctx, account, health)
 }
 
 /// Linear-mode Init health whatever the account's mode: a lower bound of

@@ -53,6 +53,20 @@ struct Inputs {
     rates: MarginRates,
     limits: PnlLimits,
     array: ArrayValue,
+    scenarios: Scenarios,
+}
+
+/// Where portfolio mode reads an option position's scenario P&L from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenarios {
+    /// None: a settled market or a closed position (realised PnL only).
+    Zero,
+    /// The market's stored array (fresh on the group's grid: the one the
+    /// value and Δ came from).
+    Stored,
+    /// Valued at its bounds or from an array on the previous grid: no
+    /// scenario P&L to net (the account is valued linearly).
+    Unavailable,
 }
 
 const NO_VALUE: ArrayValue = ArrayValue { value: Fixed::ZERO, delta: Fixed::ZERO };
@@ -77,16 +91,26 @@ fn inputs(
         // value leaves the cost basis, `pnl = contracts · I − quote_cost + realized`.
         let cost_basis = cost_basis.checked_sub(settled_value(market, position)?).map_err(risk_error)?;
         let (prices, limits) = (BiasedPrices::flat(market.settlement_price.get()), risk.pnl_limits());
-        return Ok(Inputs { terms, base: Fixed::ZERO, cost_basis, prices, rates, limits, array: NO_VALUE });
+        let scenarios = Scenarios::Zero;
+        return Ok(Inputs {
+            terms,
+            base: Fixed::ZERO,
+            cost_basis,
+            prices,
+            rates,
+            limits,
+            array: NO_VALUE,
+            scenarios,
+        });
     }
     let strict = ctx.rules.strict_market == Some(market.market_index);
-    let (prices, array) = if position.base_contracts == 0 && !strict {
+    let (prices, array, scenarios) = if position.base_contracts == 0 && !strict {
         // Only realised PnL is left: value and requirement are 0.
-        (BiasedPrices::flat(market.stable_price.get()), NO_VALUE)
+        (BiasedPrices::flat(market.stable_price.get()), NO_VALUE, Scenarios::Zero)
     } else {
         priced(ctx, market, reading, position.base_contracts, terms, strict)?
     };
-    Ok(Inputs { terms, base, cost_basis, prices, rates, limits: risk.pnl_limits(), array })
+    Ok(Inputs { terms, base, cost_basis, prices, rates, limits: risk.pnl_limits(), array, scenarios })
 }
 
 /// What the contracts of a settled option market pay at expiry,
@@ -98,7 +122,8 @@ fn settled_value(market: &Market, position: &DerivativePosition) -> Result<Fixed
 }
 
 /// Prices and the array's value, or the named error, or (fallback rules)
-/// the bounds of the module docs.
+/// the bounds of the module docs; and whether the array's scenarios may be
+/// netted ([`Scenarios`]).
 #[inline(never)]
 fn priced(
     ctx: &HealthContext,
@@ -107,14 +132,15 @@ fn priced(
     contracts: i64,
     terms: OptionTerms,
     strict: bool,
-) -> Result<(BiasedPrices, ArrayValue)> {
+) -> Result<(BiasedPrices, ArrayValue, Scenarios)> {
     let bias = market.bias(ctx.now);
     let stable = market.stable_price.get();
     let refuse = strict || ctx.rules.unpriced_liability == UnpricedLiability::Refuse;
     if let Some(price) = usable_price(ctx, market, reading) {
-        if value_usable(ctx, market, price.lo, refuse)? {
+        if let Some(fresh) = value_usable(ctx, market, price.lo, refuse)? {
             let prices = BiasedPrices::new(&price, stable, bias).map_err(risk_error)?;
-            return Ok((prices, market.risk_array.array_value()));
+            let scenarios = if fresh { Scenarios::Stored } else { Scenarios::Unavailable };
+            return Ok((prices, market.risk_array.array_value(), scenarios));
         }
         if refuse {
             check_array_fresh(market, ctx.now, price.lo, &ctx.grid)?;
@@ -137,7 +163,7 @@ fn priced(
         (true, true) => prices.liab(HealthType::Init).max(prices.liab(HealthType::Maint)),
         (true, false) => terms.strike,
     };
-    Ok((prices, ArrayValue { value: bound, delta: Fixed::ZERO }))
+    Ok((prices, ArrayValue { value: bound, delta: Fixed::ZERO }, Scenarios::Unavailable))
 }
 
 /// Whether the array's value and Δ may value the position: a fresh array;
@@ -145,13 +171,14 @@ fn priced(
 /// the previous grid by a grid change whose age, drift and volatility pass
 /// (`crate::options::value_freshness`: value and Δ do not depend on the
 /// grid), so a grid change never sends options to their bounds.
-fn value_usable(ctx: &HealthContext, market: &Market, oracle: Fixed, refuse: bool) -> Result<bool> {
+/// `Some(true)`: fresh; `Some(false)`: the previous grid's, value only.
+fn value_usable(ctx: &HealthContext, market: &Market, oracle: Fixed, refuse: bool) -> Result<Option<bool>> {
     Ok(match array_freshness(market, ctx.now, oracle, &ctx.grid)? {
-        Freshness::Fresh => true,
+        Freshness::Fresh => Some(true),
         Freshness::OtherGrid if !refuse => {
-            value_freshness(market, ctx.now, oracle, &ctx.grid)? == Freshness::Fresh
+            (value_freshness(market, ctx.now, oracle, &ctx.grid)? == Freshness::Fresh).then_some(false)
         }
-        _ => false,
+        _ => None,
     })
 }
 
@@ -259,6 +286,66 @@ pub fn option_init_contribution(
     contribution().map_err(risk_error)
 }
 
+/// An option position's Init pieces (exactly its `DerivativeInfo`'s, as
+/// [`super::derivatives::InitParts`]) and what portfolio mode nets.
+pub struct OptionInitParts {
+    pub parts: super::derivatives::InitParts,
+    pub scenarios: Scenarios,
+    /// Signed contracts behind `parts.base` (0 once settled).
+    pub contracts: i64,
+    /// `MarginRates::short_option_min_delta`.
+    pub min_delta: Fixed,
+}
+
+/// [`OptionInitParts`] of an option position.
+#[inline(never)]
+pub fn option_init_parts(
+    ctx: &HealthContext,
+    market: &Market,
+    reading: &PythReading,
+    position: &DerivativePosition,
+) -> Result<OptionInitParts> {
+    let v = inputs(ctx, market, reading, position)?;
+    let (weighted_pnl, requirement) = init_pieces(&v)?;
+    let settled = market.status == market_status::SETTLED;
+    Ok(OptionInitParts {
+        parts: super::derivatives::InitParts {
+            weighted_pnl,
+            requirement,
+            base: v.base,
+            oracle: v.prices.oracle,
+        },
+        scenarios: v.scenarios,
+        contracts: if settled { 0 } else { position.base_contracts },
+        min_delta: v.rates.short_option_min_delta,
+    })
+}
+
+/// The Init PnL weighted and capped and the Init requirement of a valued
+/// option position (`DerivativeInfo::weighted_pnl` / `requirement`), as
+/// [`option_init_contribution`] subtracts them (kept apart: the linear hot
+/// path's code stays as measured).
+fn init_pieces(v: &Inputs) -> Result<(Fixed, Fixed)> {
+    v.rates.validate().and_then(|_| v.limits.validate()).map_err(risk_error)?;
+    let init = HealthType::Init;
+    let pieces = || -> xmargin_risk::RiskResult<(Fixed, Fixed)> {
+        let short = v.base.is_negative();
+        let value = v.base.checked_mul_floor(v.array.unit_value(short)?)?;
+        let pnl = value.checked_sub(v.cost_basis)?;
+        let size = v.base.checked_abs()?;
+        let requirement = if short {
+            let unit =
+                v.rates.short_option.unit_requirement(init, v.terms.is_call, v.terms.strike, &v.prices)?;
+            size.checked_mul_ceil(unit)?
+        } else {
+            let unit = long_unit_requirement(&v.prices, init, v.rates.init, v.array.delta)?;
+            size.checked_mul_ceil(unit)?.min(value.positive_part())
+        };
+        Ok((v.limits.weigh(pnl, init)?, requirement))
+    };
+    pieces().map_err(risk_error)
+}
+
 #[cfg(test)]
 mod tests {
     //! The Init-only option path equals the full valuation; stale arrays are
@@ -351,6 +438,17 @@ mod tests {
                                 (Ok(a), Ok(b)) => assert_eq!(a, b, "{p:?} {r:?}"),
                                 (Err(a), Err(b)) => assert_eq!(a, b),
                                 (a, b) => panic!("{a:?} vs {b:?} for {p:?}"),
+                            }
+                            // Its two terms apart (portfolio mode's legs), to the bit.
+                            if let (Ok(d), Ok(o)) =
+                                (value_option(&ctx, &m, r, &p), option_init_parts(&ctx, &m, r, &p))
+                            {
+                                let init = HealthType::Init;
+                                assert_eq!(o.parts.weighted_pnl, d.weighted_pnl(init).unwrap());
+                                assert_eq!(o.parts.requirement, d.requirement(init).unwrap());
+                                assert_eq!((o.parts.base, o.parts.oracle), (d.base, d.prices.oracle));
+                                let contracts = if d.base.is_zero() { 0 } else { p.base_contracts };
+                                assert_eq!(o.contracts, contracts);
                             }
                             checked += 1;
                         }

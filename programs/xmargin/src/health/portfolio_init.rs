@@ -1,28 +1,36 @@
-//! Portfolio-mode Init health without a cache
+//! Init health of a portfolio-mode account in one pass over its positions
 //! (`xmargin_risk::portfolio::PortfolioStream`): each position is valued
-//! and folded into its underlying's book as it is read, keeping a few sums
-//! per token and per book (no `DerivativeInfo`, no risk-array copy). What
-//! the Init checks use (risk-increasing instructions, `set_margin_mode`,
-//! each side of a trade before and after its fill); bit for bit the cache's
-//! `health(Init)` ([`super::portfolio`]: the same books, tokens netted by
-//! the same rule, an option valued at its bounds sending the account to
-//! linear mode), within the heap when two accounts of 16 + 16 positions are
-//! valued in one instruction.
+//! once on the Init-only path (the linear pieces `init_contribution`
+//! subtracts) and folded into its underlying's book, an option reading its
+//! market's stored risk array in place. The stream sums linear Init on the
+//! way, so a check whose linear Init is ≥ 0 (a lower bound of portfolio
+//! Init) passes without valuing a book; below it, each book's worst
+//! scenario is found. What the Init checks use (risk-increasing
+//! instructions, `set_margin_mode`, each side of a trade before and after
+//! its fill); bit for bit the cache's `health(Init)` ([`super::portfolio`]:
+//! the same books, tokens netted by the same rule, an option valued at its
+//! bounds sending the account to linear mode), within the heap when two
+//! accounts of 16 + 16 positions are valued in one instruction.
 use anchor_lang::prelude::*;
 use core::cell::RefCell;
 use xmargin_risk::health::HealthType;
-use xmargin_risk::portfolio::PortfolioStream;
+use xmargin_risk::portfolio::{DerivativeLeg, OptionLegInput, PortfolioStream};
 use xmargin_risk::Fixed;
 
-use super::options::portfolio_array;
-use super::{for_each_position, risk_error, value_derivative, value_token, HealthAccounts, HealthContext};
+use super::derivatives::{linear_init_parts, InitParts};
+use super::options::{option_init_parts, Scenarios};
+use super::{for_each_position, risk_error, value_token, HealthAccounts, HealthContext};
 use crate::oracle::PythReading;
 use crate::state::{DerivativePosition, MarginAccount, Market};
 
-/// The account's positions streamed for portfolio Init health, its
-/// position in market `skip` left out (a trade's own, given to
-/// [`PortfolioStream::health`] before and after the fill). `None`: an option
-/// was valued at its bounds, the account is valued in linear mode.
+/// Scenario changes of a position with none (settled, closed).
+const NO_CHANGES: [i64; xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS] =
+    [0; xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS];
+
+/// The account's positions streamed for Init health, its position in
+/// market `skip` left out (a trade's own, valued by [`own`] before and
+/// after the fill). `None`: an option was valued at its bounds, the account
+/// is valued in linear mode.
 fn stream<'a, 'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
@@ -48,36 +56,76 @@ fn stream<'a, 'info>(
             if Some(market.market_index) == skip || s.borrow().is_none() {
                 return Ok(());
             }
-            let d = value_derivative(ctx, market, reading, position)?;
-            let Some(array) = array_of(ctx, market, reading, position)? else {
-                *s.borrow_mut() = None;
-                return Ok(());
-            };
-            match s.borrow_mut().as_mut() {
-                Some(st) => st.add_derivative((&d, array.as_ref())).map_err(risk_error),
+            let added = with_leg(ctx, market, reading, position, |leg| match s.borrow_mut().as_mut() {
+                Some(st) => st.add_leg(leg).map_err(risk_error),
                 None => Ok(()),
+            })?;
+            if added.is_none() {
+                *s.borrow_mut() = None;
             }
+            Ok(())
         },
     )?;
     Ok(s.into_inner())
 }
 
-/// A position's risk array: `Some(None)` for a perp or future, `None` for
-/// an option valued at its bounds (logged).
-fn array_of(
+/// Hands the position's leg to `use_it`: its Init pieces and, for an
+/// option, its market's array read in place. `None` for an option valued
+/// at its bounds (logged): it has no scenario P&L to net.
+fn with_leg<T>(
     ctx: &HealthContext,
     market: &Market,
     reading: &PythReading,
     position: &DerivativePosition,
-) -> Result<Option<Option<xmargin_risk::options::risk_array::RiskArray>>> {
+    use_it: impl FnOnce(&DerivativeLeg) -> Result<T>,
+) -> Result<Option<T>> {
+    let leg = |parts: &InitParts, option| DerivativeLeg {
+        underlying: market.underlying_token_index,
+        base: parts.base,
+        oracle: parts.oracle,
+        weighted_pnl: parts.weighted_pnl,
+        requirement: parts.requirement,
+        option,
+    };
     if !market.is_option() {
-        return Ok(Some(None));
+        let parts = linear_init_parts(ctx, market, reading, position)?;
+        return use_it(&leg(&parts, None)).map(Some);
     }
-    let array = portfolio_array(ctx, market, reading, position)?;
-    if array.is_none() {
+    let o = option_init_parts(ctx, market, reading, position)?;
+    let array = match o.scenarios {
+        Scenarios::Stored => market.risk_array.view(),
+        Scenarios::Zero => Some(xmargin_risk::options::risk_array::ArrayView {
+            grid_id: ctx.grid.grid_id,
+            scenario_count: u16::from(ctx.grid.grid_len),
+            spot: market.stable_price.get(),
+            value: Fixed::ZERO,
+            delta: Fixed::ZERO,
+            changes: &NO_CHANGES,
+        }),
+        Scenarios::Unavailable => None,
+    };
+    let Some(array) = array else {
         msg!("portfolio account valued in linear mode: option market {} at its bounds", market.market_index);
+        return Ok(None);
+    };
+    let option = OptionLegInput { array, contracts: Fixed::from_i64(o.contracts), min_delta: o.min_delta };
+    use_it(&leg(&o.parts, Some(option))).map(Some)
+}
+
+/// Init health of a portfolio-mode account: its linear Init when that is
+/// ≥ 0 (a lower bound that decides the check: no book is valued), else its
+/// portfolio Init. Linear Init (a second pass) when an option was valued at
+/// its bounds.
+pub fn init_health_or_linear<'a, 'info>(
+    ctx: &HealthContext,
+    account: &MarginAccount,
+    health: &HealthAccounts<'a, 'info>,
+) -> Result<Fixed> {
+    match stream(ctx, account, health, None)? {
+        Some(s) if !s.linear_health().is_negative() => Ok(s.linear_health()),
+        Some(s) => s.health(None).map_err(risk_error),
+        None => super::linear_init_health_from(ctx, account, health),
     }
-    Ok(array.map(Some))
 }
 
 /// Portfolio-mode Init health of `account`; `None`: an option valued at
@@ -93,9 +141,11 @@ pub fn portfolio_init_health<'a, 'info>(
     }
 }
 
-/// Portfolio-mode Init health of `account` with its position in `market`
-/// at `was` and at `now` (a fill; the account as stored holds `was`), from
-/// one pass over the positions; `None` as [`portfolio_init_health`].
+/// One side of a trade in portfolio mode: Init health with its position in
+/// `market` at `was` and at `now` (the account as stored holds `was`), from
+/// one pass. Linear Init around the fill when it stays ≥ 0 after it (the
+/// lower bound decides), else portfolio Init; `None` as
+/// [`portfolio_init_health`].
 #[inline(never)]
 pub fn portfolio_init_around_fill<'a, 'info>(
     ctx: &HealthContext,
@@ -107,27 +157,25 @@ pub fn portfolio_init_around_fill<'a, 'info>(
     now: &DerivativePosition,
 ) -> Result<Option<(Fixed, Fixed)>> {
     let Some(s) = stream(ctx, account, health, Some(market.market_index))? else { return Ok(None) };
-    let common = s.health_except(market.underlying_token_index).map_err(risk_error)?;
-    let (Some(before), Some(after)) =
-        (own(ctx, &s, market, reading, was)?, own(ctx, &s, market, reading, now)?)
-    else {
-        return Ok(None);
-    };
-    let add = |own: Fixed| common.checked_add(own).map_err(risk_error);
-    Ok(Some((add(before)?, add(after)?)))
+    let around = with_leg(ctx, market, reading, was, |was| {
+        with_leg(ctx, market, reading, now, |now| around_fill(&s, was, now))
+    })?;
+    Ok(around.flatten())
 }
 
-/// The part of [`PortfolioStream::health_of`] of the position in `market`
-/// at `position` (its own frame: a `DerivativeInfo` and an array each).
+/// [`portfolio_init_around_fill`] from the stream and the position's two
+/// legs: linear Init when it stays ≥ 0 after the fill, else portfolio Init.
 #[inline(never)]
-fn own(
-    ctx: &HealthContext,
-    s: &PortfolioStream,
-    market: &Market,
-    reading: &PythReading,
-    position: &DerivativePosition,
-) -> Result<Option<Fixed>> {
-    let d = value_derivative(ctx, market, reading, position)?;
-    let Some(array) = array_of(ctx, market, reading, position)? else { return Ok(None) };
-    s.health_of((&d, array.as_ref())).map(Some).map_err(risk_error)
+fn around_fill(s: &PortfolioStream, was: &DerivativeLeg, now: &DerivativeLeg) -> Result<(Fixed, Fixed)> {
+    let linear = |leg: &DerivativeLeg| {
+        leg.weighted_pnl.checked_sub(leg.requirement).and_then(|c| s.linear_health().checked_add(c))
+    };
+    let (before, after) = (linear(was).map_err(risk_error)?, linear(now).map_err(risk_error)?);
+    if !after.is_negative() {
+        return Ok((before, after));
+    }
+    let common = s.health_except(was.underlying).map_err(risk_error)?;
+    let add =
+        |leg: &DerivativeLeg| s.health_of(leg).and_then(|own| common.checked_add(own)).map_err(risk_error);
+    Ok((add(was)?, add(now)?))
 }

@@ -202,11 +202,11 @@ struct Fill<'a> {
 
 /// One side's Init health around the fill, computed before it on a copy
 /// of the position. Linear mode sums contributions, so the fill shifts it
-/// by the market's change. Portfolio mode nets per underlying: a side
-/// whose linear Init after the fill is ≥ 0 passes on that lower bound
-/// (portfolio mode never charges more; the event reports the bound); else
-/// its netted books are valued with the position before and after the fill
-/// (`crate::health::portfolio_init`).
+/// by the market's change. Portfolio mode nets per underlying, from one
+/// pass over the positions (`crate::health::portfolio_init`): a side whose
+/// linear Init after the fill is ≥ 0 passes on that lower bound (portfolio
+/// mode never charges more; the event reports the bound); else its netted
+/// books are valued with the position before and after the fill.
 enum SideHealth {
     Linear { before: Fixed, after: Fixed },
 }
@@ -218,20 +218,22 @@ impl SideHealth {
         health: &HealthAccounts<'a, 'info>,
         fill: Fill,
     ) -> Result<SideHealth> {
-        let before = linear_init_health_from(hctx, account, health)?;
         let was = &account.derivatives[fill.slot];
         let mut now = *was;
         fill_position(&mut now, fill.delta, fill.price)?;
+        if account.is_portfolio_mode() {
+            // No cache: two accounts of 16 + 16 positions fit the heap.
+            let around =
+                portfolio_init_around_fill(hctx, account, health, fill.market, fill.reading, was, &now)?;
+            if let Some((before, after)) = around {
+                return Ok(SideHealth::Linear { before, after });
+            }
+            // An option at its bounds: linear mode, below.
+        }
+        let before = linear_init_health_from(hctx, account, health)?;
         let old = init_contribution(hctx, fill.market, fill.reading, was)?;
         let new = init_contribution(hctx, fill.market, fill.reading, &now)?;
         let after = before.checked_sub(old).and_then(|h| h.checked_add(new)).map_err(risk_error)?;
-        if !account.is_portfolio_mode() || !after.is_negative() {
-            return Ok(SideHealth::Linear { before, after });
-        }
-        // Both from one pass, no cache: two accounts of 16 + 16 positions
-        // fit the heap (an option at its bounds: linear mode, as above).
-        let around = portfolio_init_around_fill(hctx, account, health, fill.market, fill.reading, was, &now)?;
-        let (before, after) = around.unwrap_or((before, after));
         Ok(SideHealth::Linear { before, after })
     }
 

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use xmargin_risk::health::option_margin::{ArrayValue, ShortOptionRates};
 use xmargin_risk::health::OptionTerms;
-use xmargin_risk::options::risk_array::{ArrayHeader, OptionSpec, RiskArray, RISK_ARRAY_BYTES};
+use xmargin_risk::options::risk_array::{ArrayHeader, ArrayView, OptionSpec, RiskArray, RISK_ARRAY_BYTES};
 use xmargin_risk::Fixed;
 
 use super::{market_kind, Market, StoredFixed};
@@ -101,6 +101,21 @@ impl StoredRiskArray {
             vega: self.vega.get(),
             theta: self.theta.get(),
             changes: bytemuck::cast(self.changes),
+        })
+    }
+
+    /// What portfolio health reads, in place (the changes are not copied;
+    /// the account data is 8-byte aligned, as `bytemuck::from_bytes` of the
+    /// market already requires).
+    pub fn view(&self) -> Option<ArrayView<'_>> {
+        let changes: &[i64; 40] = bytemuck::try_cast_ref(&self.changes).ok()?;
+        Some(ArrayView {
+            grid_id: self.grid_id,
+            scenario_count: self.scenario_count,
+            spot: self.spot.get(),
+            value: self.value.get(),
+            delta: self.delta.get(),
+            changes,
         })
     }
 
