@@ -290,10 +290,22 @@ impl Fixed {
         self.checked_mul(o, Rounding::Ceil)
     }
 
-    /// Exact product with an integer (no rounding needed).
+    /// Exact product with an integer (no rounding needed). One 64×64-bit
+    /// product when the bits fit in 64 (a checked 128-bit multiply is a
+    /// library call on SBF).
     #[inline]
     pub fn checked_mul_int(self, k: i64) -> RiskResult<Fixed> {
-        symmetric(self.0.checked_mul(k as i128))
+        let a = self.0.unsigned_abs();
+        if a >> 64 != 0 {
+            return symmetric(self.0.checked_mul(k as i128));
+        }
+        let (hi, lo) = wide::mul_u64_wide(a as u64, k.unsigned_abs());
+        let p = (u128::from(hi) << 64) | u128::from(lo);
+        if p > i128::MAX as u128 {
+            return Err(RiskError::Overflow);
+        }
+        let v = p as i128;
+        Ok(Fixed(if (self.0 < 0) != (k < 0) { -v } else { v }))
     }
 
     /// Exact quotient rounded once as asked.

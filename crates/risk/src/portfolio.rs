@@ -116,6 +116,11 @@ impl PortfolioParams {
     pub fn grid(&self) -> RiskResult<RiskGrid> {
         RiskGrid::new(&self.price_shocks, &self.vol_shocks)
     }
+
+    /// [`PortfolioParams::grid`] with its id known ([`RiskGrid::with_known_id`]).
+    pub fn grid_with_id(&self, id: u32) -> RiskResult<RiskGrid> {
+        RiskGrid::with_known_id(&self.price_shocks, &self.vol_shocks, id)
+    }
 }
 
 /// The grid of validated [`PortfolioParams`], built once per cache (eight
@@ -134,10 +139,11 @@ pub struct PreparedGrid {
     /// The largest net notional (whole quote native units) whose linear
     /// P&L the scan keeps in 64-bit words ([`scan`]).
     narrow_notional: u128,
-    /// `1 / largest |price shock|`, rounded up: a book's haircut per unit
-    /// of the grid's largest move (`portfolio_book`), without a division
-    /// per book.
-    inv_widest: Fixed,
+    /// The grid as the 64-bit scan reads it.
+    narrow: scan::NarrowGrid,
+    /// The largest |price shock|: a book's haircut per unit of it scales a
+    /// riskier token's loss (`portfolio_book::haircut_scale`, rare).
+    widest: Fixed,
     /// `shock_scale × largest |price shock|` per health type (rounded down):
     /// a haircut at most this needs no scaling, and costs no product.
     haircut_covered: PerType<Fixed>,
@@ -147,10 +153,25 @@ impl PreparedGrid {
     /// Validates `p` and builds its grid.
     pub fn new(p: &PortfolioParams) -> RiskResult<PreparedGrid> {
         p.check_ranges()?;
-        let grid = p.grid().map_err(|_| RiskError::InvalidParameter)?;
+        PreparedGrid::of(p, p.grid().map_err(|_| RiskError::InvalidParameter)?)
+    }
+
+    /// [`PreparedGrid::new`] for a grid whose id is known (the program's
+    /// stored id: no hash, [`RiskGrid::with_known_id`]).
+    pub fn with_known_id(p: &PortfolioParams, id: u32) -> RiskResult<PreparedGrid> {
+        p.check_ranges()?;
+        PreparedGrid::of(p, p.grid_with_id(id).map_err(|_| RiskError::InvalidParameter)?)
+    }
+
+    fn of(p: &PortfolioParams, grid: RiskGrid) -> RiskResult<PreparedGrid> {
         let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
         for (k, sc) in grid.scenarios().iter().enumerate() {
-            let sw = sc.price_shock.checked_mul_floor(sc.weight)?;
+            // A product only for the extended moves (weight < 1).
+            let sw = if sc.weight == Fixed::ONE {
+                sc.price_shock
+            } else {
+                sc.price_shock.checked_mul_floor(sc.weight)?
+            };
             if sw < lo.1 {
                 lo = (k, sw);
             }
@@ -162,7 +183,6 @@ impl PreparedGrid {
         if !widest.is_positive() {
             return Err(RiskError::InvalidParameter);
         }
-        let inv_widest = Fixed::ONE.checked_div_ceil(widest)?;
         let covered = |ht: HealthType| p.shock_scale.get(ht).checked_mul_floor(widest);
         let haircut_covered = PerType {
             init: covered(HealthType::Init)?,
@@ -170,7 +190,15 @@ impl PreparedGrid {
             maint: covered(HealthType::Maint)?,
         };
         let narrow_notional = scan::narrow_notional(grid.scenarios().iter().map(|sc| sc.price_shock));
-        Ok(PreparedGrid { grid, linear_extremes: [lo.0, hi.0], narrow_notional, inv_widest, haircut_covered })
+        let narrow = scan::NarrowGrid::new(grid.scenarios());
+        Ok(PreparedGrid {
+            grid,
+            linear_extremes: [lo.0, hi.0],
+            narrow_notional,
+            narrow,
+            widest,
+            haircut_covered,
+        })
     }
 
     /// The scenario grid.

@@ -126,7 +126,9 @@ pub(super) fn token_haircut(t: &TokenInfo, ht: HealthType) -> RiskResult<Fixed> 
 /// grid's scaled largest move covers it): see [`Legs::haircut_scale`].
 pub(super) fn haircut_scale(haircut: Fixed, g: &PreparedGrid, ht: HealthType) -> RiskResult<Fixed> {
     if haircut > g.haircut_covered.get(ht) {
-        haircut.checked_mul_ceil(g.inv_widest)
+        // `haircut · ⌈1 / widest⌉`, rounded up (a division only here: a
+        // token riskier than the grid).
+        haircut.checked_mul_ceil(Fixed::ONE.checked_div_ceil(g.widest)?)
     } else {
         Ok(Fixed::ZERO)
     }

@@ -56,9 +56,13 @@ impl Count {
             return Count::General(contracts);
         }
         let widest = changes.iter().fold(0u64, |m, ch| m.max(ch.unsigned_abs()));
-        match c.unsigned_abs().checked_mul(widest.saturating_add(1)) {
-            Some(bound) if bound < 1u64 << 63 => Count::Whole { contracts: c, bound },
-            _ => Count::General(contracts),
+        // The exact product in 64-bit halves (a checked 64-bit multiply costs
+        // a 128-bit one on SBF).
+        let bound = wide_mul(c.unsigned_abs(), widest.saturating_add(1));
+        if bound < 1u128 << 63 {
+            Count::Whole { contracts: c, bound: bound as u64 }
+        } else {
+            Count::General(contracts)
         }
     }
 
@@ -126,6 +130,33 @@ pub(super) fn mul_shift(a: i128, b: i128, shift: u32, up: bool) -> Option<i128> 
     Some((p + round) >> shift)
 }
 
+/// `a · b / 2^shift` rounded down (`up`: up), all in 64-bit words: for
+/// `0 < shift < 64` and a result the caller knows is below 2^62 in
+/// magnitude (the 64-bit scan's bound), so no 128-bit value is formed.
+#[inline(always)]
+fn mul_shift64(a: i64, b: i64, shift: u32, up: bool) -> i64 {
+    let (x, y) = (a.unsigned_abs(), b.unsigned_abs());
+    const M32: u64 = u32::MAX as u64;
+    let (x1, x0) = (x >> 32, x & M32);
+    let (y1, y0) = (y >> 32, y & M32);
+    let (p00, p01, p10, p11) =
+        (x0.wrapping_mul(y0), x0.wrapping_mul(y1), x1.wrapping_mul(y0), x1.wrapping_mul(y1));
+    let mid = (p00 >> 32).wrapping_add(p01 & M32).wrapping_add(p10 & M32);
+    let lo = (p00 & M32) | (mid << 32);
+    let hi = p11.wrapping_add(p01 >> 32).wrapping_add(p10 >> 32).wrapping_add(mid >> 32);
+    let q = (hi << (64 - shift)) | (lo >> shift);
+    let inexact = lo & ((1u64 << shift) - 1) != 0;
+    // Round the magnitude away from zero when the signed result rounds
+    // that way: a negative product floored, a positive one ceiled.
+    let negative = (a < 0) != (b < 0);
+    let q = if inexact && (negative != up) { q.wrapping_add(1) } else { q };
+    if negative {
+        (q as i64).wrapping_neg()
+    } else {
+        q as i64
+    }
+}
+
 /// The linear legs' `⌊L'·s⌋` (module docs): the net notional rounded to a
 /// whole quote native unit toward the book's loss, times the exact shock.
 pub(super) struct LinearPnl {
@@ -156,6 +187,17 @@ impl LinearPnl {
         })
     }
 
+    /// [`LinearPnl::at`] in 64-bit words (the 64-bit scan: `|L'| <
+    /// narrow_notional`, shocks below 2^63 bits).
+    #[inline(always)]
+    fn at_narrow(&self, shock: i128) -> i64 {
+        let units = if shock >= 0 { self.floor } else { self.ceil };
+        if units == 0 || shock == 0 {
+            return 0;
+        }
+        mul_shift64(units as i64, shock as i64, TO_UNITS, false)
+    }
+
     /// Whether every `|⌊L'·s⌋|` of `g` is below [`NARROW`].
     fn is_narrow(&self, g: &PreparedGrid) -> bool {
         let widest = self.floor.unsigned_abs().max(self.ceil.unsigned_abs());
@@ -176,9 +218,15 @@ fn weigh(loss: Units, w: i128) -> Option<Units> {
 
 /// The largest notional (whole quote native units) whose linear P&L on
 /// `shocks` (`Fixed` bits) stays below [`NARROW`] in every scenario.
+/// A power of two (no division), at most `2^92 / widest` and 2^62.
 pub(super) fn narrow_notional(shocks: impl Iterator<Item = Fixed>) -> u128 {
     let widest = shocks.map(|s| s.to_bits().unsigned_abs()).max().unwrap_or(0).max(1);
-    (u128::from(NARROW) << TO_UNITS) / widest
+    if widest >= 1 << 62 {
+        return 0; // shocks beyond 64-bit words: every book takes the 128-bit scan
+    }
+    // widest < 2^bits, so 2^(92 − bits) ≤ 2^92 / widest.
+    let bits = 128 - widest.leading_zeros();
+    1u128 << (92 - bits).min(62)
 }
 
 /// A book's option P&L per scenario (module docs): 64-bit words while the
@@ -290,6 +338,20 @@ impl<'a> OptionLeg<'a> {
             self.count.narrow_bound()
         }
     }
+
+    /// Adds its P&L to `pnl` (64-bit words: its bound checked by the caller).
+    fn add_narrow(&self, pnl: &mut [i64]) -> RiskResult<()> {
+        match self.count {
+            _ if self.zero => {}
+            Count::Whole { contracts: c, .. } => {
+                for (p, ch) in pnl.iter_mut().zip(self.changes) {
+                    *p = p.wrapping_add(c.wrapping_mul(ch.wrapping_add(self.bump)));
+                }
+            }
+            Count::General(_) => return Err(RiskError::Overflow),
+        }
+        Ok(())
+    }
 }
 
 /// The worst weighted scenario loss of a book (≥ 0) and its index.
@@ -320,9 +382,11 @@ pub(super) fn worst(
     } else {
         scan_wide(g, &linear, options, extra, linear_only)?
     };
-    // loss ≥ 0: back to `Fixed` bits (checked against the symmetric range).
-    let bits = loss.checked_mul(1 << TO_UNITS).ok_or(RiskError::Overflow)?;
-    Ok(Worst { loss: Fixed::from_bits(bits).checked_abs()?, scenario })
+    // loss ≥ 0: back to `Fixed` bits, within `Fixed`'s range.
+    if loss >= 1 << (127 - TO_UNITS) {
+        return Err(RiskError::Overflow);
+    }
+    Ok(Worst { loss: Fixed::from_bits(loss << TO_UNITS), scenario })
 }
 
 /// The scenarios a book is scanned over (no allocation: on-chain the heap
@@ -334,8 +398,48 @@ fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize>
     pick(lo.min(hi)).into_iter().chain(pick(lo.max(hi))).chain(0..all)
 }
 
+/// The grid as the 64-bit scan reads it: each distinct price shock once
+/// (`Fixed` bits), each scenario's index into them and its weight's bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct NarrowGrid {
+    shocks: Vec<i128>,
+    shock_of: Vec<u8>,
+    weights: Vec<i128>,
+}
+
+impl NarrowGrid {
+    pub(super) fn new(scenarios: &[crate::options::risk_array::Scenario]) -> NarrowGrid {
+        let mut g = NarrowGrid {
+            shocks: Vec::with_capacity(16),
+            shock_of: Vec::with_capacity(scenarios.len()),
+            weights: Vec::with_capacity(scenarios.len()),
+        };
+        for sc in scenarios {
+            let s = sc.price_shock.to_bits();
+            // The core grid repeats each shock in a row: the last first.
+            let last = g.shocks.len().checked_sub(1).filter(|i| g.shocks.get(*i) == Some(&s));
+            let i = match last.or_else(|| g.shocks.iter().position(|x| *x == s)) {
+                Some(i) => i,
+                None => {
+                    g.shocks.push(s);
+                    g.shocks.len() - 1
+                }
+            };
+            // At most RISK_ARRAY_SCENARIOS (40) distinct shocks.
+            g.shock_of.push(i as u8);
+            g.weights.push(sc.weight.to_bits());
+        }
+        g
+    }
+}
+
+/// Most scenarios a grid holds.
+const MAX_SCENARIOS: usize = crate::options::risk_array::RISK_ARRAY_SCENARIOS;
+
 /// [`worst`] in 64-bit words: every term below [`NARROW`] (checked by the
-/// caller), so no sum or negation can overflow.
+/// caller), so no sum or negation can overflow. Flat loops over a stack
+/// array: the linear P&L of each distinct shock, each scenario's total,
+/// then the scan.
 fn scan_narrow(
     g: &PreparedGrid,
     linear: &LinearPnl,
@@ -343,28 +447,51 @@ fn scan_narrow(
     extra: Option<OptionLeg>,
     linear_only: bool,
 ) -> RiskResult<(Units, Option<usize>)> {
-    let mut worst: (i64, Option<usize>) = (0, None);
-    let mut last: Option<(i128, i64)> = None;
-    for k in scenarios(g, linear_only) {
-        let Some(sc) = g.grid().scenarios().get(k) else { continue };
-        let shock = sc.price_shock.to_bits();
-        let lin = match last {
-            Some((s, p)) if s == shock => p,
-            // Below NARROW (`LinearPnl::is_narrow`).
-            _ => linear.at(shock).ok_or(RiskError::Overflow)? as i64,
-        };
-        last = Some((shock, lin));
-        let mut pnl = lin.wrapping_add(options.get(k).copied().unwrap_or(0));
-        if let Some(leg) = &extra {
-            pnl = pnl.wrapping_add(leg.pnl(k)? as i64);
+    let n = &g.narrow;
+    if linear_only {
+        let [lo, hi] = g.linear_extremes;
+        let mut worst: (i64, Option<usize>) = (0, None);
+        for k in [lo.min(hi), lo.max(hi)] {
+            let (Some(s), Some(w)) = (n.shock_of.get(k), n.weights.get(k)) else { continue };
+            let shock = n.shocks.get(usize::from(*s)).copied().unwrap_or(0);
+            let loss = (linear.at(shock).ok_or(RiskError::Overflow)? as i64).wrapping_neg();
+            if loss > worst.0 {
+                let weighted = weigh(Units::from(loss), *w).ok_or(RiskError::Overflow)? as i64;
+                if weighted > worst.0 {
+                    worst = (weighted, Some(k));
+                }
+            }
         }
-        let loss = pnl.wrapping_neg();
+        return Ok((Units::from(worst.0), worst.1));
+    }
+    let mut lin = [0i64; MAX_SCENARIOS];
+    for (l, s) in lin.iter_mut().zip(&n.shocks) {
+        // Below NARROW (`LinearPnl::is_narrow`).
+        *l = linear.at_narrow(*s);
+    }
+    let mut all = [0i64; MAX_SCENARIOS];
+    let pnl = all.get_mut(..n.shock_of.len()).ok_or(RiskError::CapacityExceeded)?;
+    for (p, s) in pnl.iter_mut().zip(&n.shock_of) {
+        *p = lin.get(usize::from(*s)).copied().unwrap_or(0);
+    }
+    for (p, o) in pnl.iter_mut().zip(options) {
+        *p = p.wrapping_add(*o);
+    }
+    if let Some(leg) = &extra {
+        leg.add_narrow(pnl)?;
+    }
+    let mut worst: (i64, Option<usize>) = (0, None);
+    for (k, p) in pnl.iter().enumerate() {
+        let loss = p.wrapping_neg();
         // Weights are at most 1, so ⌈loss·w⌉ ≤ loss: a loss not above the
         // worst so far cannot beat it.
         if loss <= worst.0 {
             continue;
         }
-        let weighted = weigh(Units::from(loss), sc.weight.to_bits()).ok_or(RiskError::Overflow)? as i64;
+        let w = n.weights.get(k).copied().unwrap_or(0);
+        // ⌈loss·w⌉ ≤ loss < 2^61 (w ≤ 1).
+        let weighted =
+            if w == Fixed::ONE.to_bits() { loss } else { mul_shift64(loss, w as i64, FRAC_BITS, true) };
         if weighted > worst.0 {
             worst = (weighted, Some(k));
         }

@@ -110,7 +110,30 @@ impl PortfolioStream {
         derivatives: usize,
     ) -> RiskResult<Self> {
         let grid = PreparedGrid::new(&params)?;
-        Ok(PortfolioStream {
+        Ok(PortfolioStream::with_grid(params, grid, ht, tokens, derivatives))
+    }
+
+    /// [`PortfolioStream::new`] for a grid whose id is known (the program's
+    /// stored id: [`PreparedGrid::with_known_id`], no hash).
+    pub fn with_known_grid_id(
+        params: PortfolioParams,
+        grid_id: u32,
+        ht: HealthType,
+        tokens: usize,
+        derivatives: usize,
+    ) -> RiskResult<Self> {
+        let grid = PreparedGrid::with_known_id(&params, grid_id)?;
+        Ok(PortfolioStream::with_grid(params, grid, ht, tokens, derivatives))
+    }
+
+    fn with_grid(
+        params: PortfolioParams,
+        grid: PreparedGrid,
+        ht: HealthType,
+        tokens: usize,
+        derivatives: usize,
+    ) -> Self {
+        PortfolioStream {
             params,
             grid,
             ht,
@@ -118,7 +141,7 @@ impl PortfolioStream {
             linear: Fixed::ZERO,
             tokens: Vec::with_capacity(tokens),
             books: Vec::with_capacity(derivatives),
-        })
+        }
     }
 
     /// The health type summed.

@@ -256,3 +256,17 @@ fn division_by_an_integer_worked_examples() {
     assert_eq!(Fixed::NEG_ONE.checked_div_int(3, Rounding::Floor).unwrap(), third_up.checked_neg().unwrap());
     assert_eq!(Fixed::ONE.checked_div_int(0, Rounding::Floor), Err(RiskError::DivisionByZero));
 }
+
+proptest! {
+    /// `checked_mul_int`'s 64×64-bit path is the exact `i128` product,
+    /// overflow included.
+    #[test]
+    fn mul_int_is_the_exact_product(
+        a in prop_oneof![any::<i128>(), -(1i128 << 64)..(1i128 << 64), -(1i128 << 70)..(1i128 << 70)],
+        k in any::<i64>(),
+    ) {
+        let want = a.checked_mul(i128::from(k)).filter(|v| *v != i128::MIN && a != i128::MIN).map(Fixed::from_bits);
+        let got = if a == i128::MIN { None } else { Fixed::from_bits(a).checked_mul_int(k).ok() };
+        prop_assert_eq!(got, want);
+    }
+}

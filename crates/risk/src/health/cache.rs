@@ -183,6 +183,18 @@ impl HealthCache {
         derivatives: Vec<DerivativeInfo>,
         mode: MarginMode,
     ) -> RiskResult<HealthCache> {
+        HealthCache::with_grid_id(tokens, derivatives, mode, None)
+    }
+
+    /// [`HealthCache::new`] with portfolio mode's grid id known (the
+    /// program's stored id of these shocks: no hash,
+    /// [`PreparedGrid::with_known_id`]).
+    pub fn with_grid_id(
+        tokens: Vec<TokenInfo>,
+        derivatives: Vec<DerivativeInfo>,
+        mode: MarginMode,
+        grid_id: Option<u32>,
+    ) -> RiskResult<HealthCache> {
         for (i, t) in tokens.iter().enumerate() {
             if tokens.iter().take(i).any(|u| u.token_index == t.token_index) {
                 return Err(RiskError::DuplicateIndex);
@@ -193,9 +205,10 @@ impl HealthCache {
                 return Err(RiskError::DuplicateIndex);
             }
         }
-        let grid = match &mode {
-            MarginMode::Portfolio(p) => Some(PreparedGrid::new(p)?),
-            MarginMode::Linear => None,
+        let grid = match (&mode, grid_id) {
+            (MarginMode::Portfolio(p), Some(id)) => Some(PreparedGrid::with_known_id(p, id)?),
+            (MarginMode::Portfolio(p), None) => Some(PreparedGrid::new(p)?),
+            (MarginMode::Linear, _) => None,
         };
         Ok(HealthCache { tokens, derivatives, mode, arrays: Vec::new(), grid, memo: HealthMemo::default() })
     }

@@ -126,6 +126,22 @@ impl RiskGrid {
     /// vol flat), extended moves. Errors if a shock is ≤ −100 % or the list
     /// exceeds [`RISK_ARRAY_SCENARIOS`]. Eight divisions (extended weights).
     pub fn new(price_shocks: &[Fixed], vol_shocks: &[Fixed]) -> RiskResult<RiskGrid> {
+        let mut g = RiskGrid::scenarios_of(price_shocks, vol_shocks)?;
+        g.id = grid_id(&g.scenarios);
+        Ok(g)
+    }
+
+    /// [`RiskGrid::new`] whose id is known (the group's stored id of these
+    /// shocks, `update_risk_grid` having computed it): no hash (about 6,000
+    /// CU on-chain, paid by every portfolio health check otherwise).
+    pub fn with_known_id(price_shocks: &[Fixed], vol_shocks: &[Fixed], id: u32) -> RiskResult<RiskGrid> {
+        let mut g = RiskGrid::scenarios_of(price_shocks, vol_shocks)?;
+        g.id = id;
+        Ok(g)
+    }
+
+    /// The scenarios (id 0).
+    fn scenarios_of(price_shocks: &[Fixed], vol_shocks: &[Fixed]) -> RiskResult<RiskGrid> {
         let vols: &[Fixed] = if vol_shocks.is_empty() { &[Fixed::ZERO] } else { vol_shocks };
         if price_shocks.iter().any(|s| *s <= Fixed::NEG_ONE) {
             return Err(RiskError::InvalidParameter);
@@ -157,8 +173,7 @@ impl RiskGrid {
                 });
             }
         }
-        let id = grid_id(&scenarios);
-        Ok(RiskGrid { scenarios, id })
+        Ok(RiskGrid { scenarios, id: 0 })
     }
 
     /// The scenarios, decay first.

@@ -126,5 +126,7 @@ pub fn into_cache(
         }
     }
     let mode = MarginMode::Portfolio(ctx.grid.portfolio_params());
-    Ok(HealthCache::new(tokens, derivatives, mode).map_err(risk_error)?.with_risk_arrays(arrays.arrays))
+    let cache =
+        HealthCache::with_grid_id(tokens, derivatives, mode, Some(ctx.grid.grid_id)).map_err(risk_error)?;
+    Ok(cache.with_risk_arrays(arrays.arrays))
 }

@@ -38,7 +38,8 @@ fn stream<'a, 'info>(
     skip: Option<u16>,
 ) -> Result<Option<PortfolioStream>> {
     let params = ctx.grid.portfolio_params();
-    let s = PortfolioStream::new(params, HealthType::Init, health.banks.len(), health.markets.len())
+    let (tokens, markets) = (health.banks.len(), health.markets.len());
+    let s = PortfolioStream::with_known_grid_id(params, ctx.grid.grid_id, HealthType::Init, tokens, markets)
         .map_err(risk_error)?;
     let s = RefCell::new(Some(s));
     for_each_position(
