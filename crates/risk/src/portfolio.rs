@@ -4,9 +4,11 @@
 //! time decay, price × vol shocks, extended moves at reduced weight).
 //!
 //! For one underlying, health type T, scenario k with weight `w_k` and
-//! price shock `s_k`, the book's P&L is `P_k = Σ_linear qty·S·s_k +
-//! Σ_options qty·S·r_k` (`r_k` from the option's risk array,
-//! [`crate::options::risk_array`]), and
+//! price shock `s_k`, the book's P&L is `P_k = L'·s_k + Σ_options
+//! contracts·c_k` (`L'` the linear legs' net notional `Σ qty·S` rounded to
+//! a whole unit toward the loss, `c_k` the option's change per contract
+//! from its risk array, [`crate::options::risk_array`]; in 2^-16 quote
+//! native, every rounding against the book: [`scan`]), and
 //!
 //! ```text
 //! worst    = max(0, max_k −P_k·w_k)
@@ -52,9 +54,11 @@
 //! where their union is not, which only ever means charging the union at its
 //! scenario requirement.
 //!
-//! Cost per health type: an option position `1 + |grid|` multiplies (its
-//! risk array, [`crate::options::risk_array::RiskArray::add_position_pnl`])
-//! plus 4; a spot, perp or future leg 4; an underlying `|grid| + 8 + 2`.
+//! Cost: an option position adds `|grid|` 64-bit products (its contracts
+//! times its array's changes) and 3 fixed-point ones; a spot, perp or future
+//! leg one; an underlying one 64×64-bit product per distinct price shock,
+//! a 64-bit compare per scenario and one product per extended move that
+//! beats the worst so far, then 3 per health type ([`scan`]).
 //! The host computes an option's array from its terms when none is given
 //! ([`option_risk_array`]); the program passes the stored arrays. Books are
 //! built one at a time (on-chain the heap never frees); the program's Init

@@ -420,7 +420,8 @@ pub struct ArrayView<'a> {
 /// native unit: one contract's change in the stored units (exact product,
 /// one rounding).
 fn contract_change(dv: Fixed, contract_size: u64) -> RiskResult<i64> {
-    let per_contract = dv.checked_mul(Fixed::from_u64(contract_size), Rounding::Floor)?;
+    let cs = i64::try_from(contract_size).map_err(|_| RiskError::Overflow)?;
+    let per_contract = dv.checked_mul_int(cs)?;
     // Fixed has FRAC_BITS fractional bits: an arithmetic shift floors.
     i64::try_from(per_contract.to_bits() >> (FRAC_BITS - CHANGE_FRAC_BITS)).map_err(|_| RiskError::Overflow)
 }
