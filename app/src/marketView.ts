@@ -6,7 +6,7 @@
  * Node built-ins. Fixed-point values are raw I80F48 `bigint`s.
  */
 import { fixedRaw, type MarketData } from "./accounts.ts";
-import { DEFAULT_RISK_GRID, maxDrift, RISK_ARRAY_FORMAT, type RiskGridInput } from "./riskGrid.ts";
+import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
 
 /** An array older than this is stale (`RISK_ARRAY_MAX_AGE_SECS`). */
 export const RISK_ARRAY_MAX_AGE_SECS = 600n;
@@ -40,7 +40,7 @@ export interface RiskArrayHeader {
   computedAt: bigint;
   gridId: number;
   scenarioCount: number;
-  /** Stored layout (`RISK_ARRAY_FORMAT`; another: not usable until recomputed). */
+  /** Stored layout (`RISK_ARRAY_FORMAT`; another: its scenarios are not netted until recomputed). */
   format: number;
   /** Oracle price it was computed at (quote native per underlying native unit). */
   spot: bigint;
@@ -76,9 +76,7 @@ export function riskArrayFreshness(
   m: MarketData, now: bigint, oracleLo: bigint, grid: RiskGridInput = DEFAULT_RISK_GRID,
 ): RiskArrayFreshness {
   const a = riskArrayHeader(m);
-  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen || a.format !== RISK_ARRAY_FORMAT) {
-    return a.computedAt === 0n ? "never" : "otherGrid";
-  }
+  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen) return a.computedAt === 0n ? "never" : "otherGrid";
   const age = now - a.computedAt;
   if (age < 0n || age > grid.maxAgeSecs) return "stale";
   const moved = oracleLo >= a.spot ? oracleLo - a.spot : a.spot - oracleLo;

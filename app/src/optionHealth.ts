@@ -32,7 +32,7 @@ import {
   marketRiskParams, marketSafetyParams, MarketOracleUnusableError, MarketStatus, positionPrice, type PnlLimits,
 } from "./health.ts";
 import type { RiskArrayHeader } from "./marketView.ts";
-import { DEFAULT_RISK_GRID, maxDrift, RISK_ARRAY_FORMAT, type RiskGridInput } from "./riskGrid.ts";
+import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
 
 /**
  * The stored risk array's fields health reads (`StoredRiskArray`; raw I80F48
@@ -99,9 +99,7 @@ export function riskArrayProblem(
   grid: RiskGridInput = DEFAULT_RISK_GRID,
 ): ArrayProblem | "fresh" {
   const a = o.riskArray;
-  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen || a.format !== RISK_ARRAY_FORMAT) {
-    return "RiskArrayOtherGrid";
-  }
+  if (a.gridId !== grid.gridId || a.scenarioCount !== grid.gridLen) return "RiskArrayOtherGrid";
   const age = now - a.computedAt;
   if (age < 0n || age > grid.maxAgeSecs) return "RiskArrayStale";
   if (abs(sub(oracleLo, a.spot)) >= mulFloor(a.spot, maxDrift(grid))) return "RiskArrayDrifted";

@@ -252,7 +252,7 @@ export function portfolioReport(tokens: NettedToken[], derivatives: PortfolioDer
  * The array an option position is netted with (`health::options::portfolio_array`):
  * a settled market's or a closed position's is all zeros (realised PnL only);
  * else the stored array if the oracle is usable and the array fresh on the
- * group's grid; `null` (valued at its bounds: the account goes linear) otherwise.
+ * group's grid and in this version's format (`RISK_ARRAY_FORMAT`); `null` (valued at its bounds: the account goes linear) otherwise.
  */
 export function portfolioArray(d: HealthDerivativeInput, ctx: HealthContextInput): PortfolioArray | null {
   const { market } = d;
@@ -266,6 +266,8 @@ export function portfolioArray(d: HealthDerivativeInput, ctx: HealthContextInput
   const price = marketOracle(d, ctx);
   if (typeof price === "string" || riskArrayProblem(o, ctx.now, price.lo, grid) !== "fresh") return null;
   const a = o.riskArray;
+  // Scenarios of an older layout are not netted (the position's value still counts).
+  if (a.format !== RISK_ARRAY_FORMAT) return null;
   if (!a.changes) throw new InvalidRiskParameterError(`market ${market.marketIndex}: risk array without its scenarios`);
   return { gridId: a.gridId, scenarioCount: a.scenarioCount, format: a.format, spot: a.spot, value: a.value, delta: a.delta,
     changes: a.changes };
@@ -292,7 +294,9 @@ export function portfolioEstimate(
   }
   const legs: PortfolioDerivative[] = derivatives.map((d) => ({ valuation: d.valuation,
     underlying: d.input.market.underlyingTokenIndex, isOption: d.input.market.kind === MarketKind.option,
-    shortOptionMinDelta: 0n, contracts: d.input.baseContracts * ONE }));
+    shortOptionMinDelta: 0n,
+    // Settled: realised PnL only, no contracts left to net (`option_init_parts`).
+    contracts: d.input.market.status === MarketStatus.settled ? 0n : d.input.baseContracts * ONE }));
   const netted: NettedToken[] = tokens.map((t) => ({ ...t,
     underlying: legs.some((d) => d.underlying === t.tokenIndex && d.valuation.base !== 0n) ? t.tokenIndex : null }));
   return portfolioReport(netted, legs, portfolioParams(ctx.grid ?? DEFAULT_RISK_GRID), arrays);

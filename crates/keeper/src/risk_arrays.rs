@@ -69,7 +69,12 @@ pub fn refresh_due(
         return None;
     }
     let a = &market.risk_array;
-    if a.grid_id != grid.grid_id || a.scenario_count != u16::from(grid.grid_len) {
+    // Another grid, or an array stored before the per-contract format
+    // (its scenarios are not netted until recomputed).
+    if a.grid_id != grid.grid_id
+        || a.scenario_count != u16::from(grid.grid_len)
+        || !a.header().scenarios_current()
+    {
         return Some(RefreshReason::Missing);
     }
     if a.volatility.get() != market.volatility_at(now) {
@@ -104,6 +109,7 @@ mod tests {
         m.volatility = StoredFixed::from(fixed(6, 10));
         m.risk_array.grid_id = GRID_ID;
         m.risk_array.scenario_count = GRID_LEN as u16;
+        m.risk_array.format = xmargin_risk::options::risk_array::ARRAY_FORMAT;
         m.risk_array.computed_at = NOW - age;
         m.risk_array.spot = fixed(15, 100).into();
         m.risk_array.volatility = m.volatility;
@@ -136,6 +142,10 @@ mod tests {
         let mut never = option(0);
         never.risk_array = Default::default();
         assert_eq!(refresh_due(&never, NOW, spot, 50, &D), Some(RefreshReason::Missing));
+        // Stored before the per-contract format: recomputed at once.
+        let mut old_format = option(0);
+        old_format.risk_array.format = 0;
+        assert_eq!(refresh_due(&old_format, NOW, spot, 50, &D), Some(RefreshReason::Missing));
         let mut raised = option(0);
         raised.volatility = fixed(7, 10).into();
         assert_eq!(refresh_due(&raised, NOW, spot, 50, &D), Some(RefreshReason::Volatility));

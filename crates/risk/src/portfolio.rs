@@ -133,8 +133,10 @@ impl PortfolioParams {
 /// loss `−L · s_k · w_k` peaks at the lowest `s_k · w_k` when long (`L > 0`)
 /// and at the highest when short. Such a book is evaluated at those two
 /// scenarios instead of the whole grid (the first of equal ones, as the
-/// full scan picks; the grid's core shocks are 1/3 larger than the weighted
-/// extended moves, far beyond rounding).
+/// full scan picks; on the default grid the core shocks are 1/3 larger than
+/// the weighted extended moves, far beyond rounding; on a lopsided grid two
+/// near-equal extremes can differ by one scenario unit, 2^-16 quote native,
+/// which the shortcut may miss).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreparedGrid {
     grid: RiskGrid,

@@ -76,10 +76,12 @@ proptest! {
         for ht in HealthType::ALL {
             let r = book(&port, ht);
             prop_assert!(r.requirement <= value && r.scenario <= value, "{:?}: {:?} vs {}", ht, r, value);
-            // Each scenario's loss is `n·r_k`, `n = |base|·S` rounded up and
-            // `r_k` rounded down: up to `n` units of 2^-48 beyond the premium.
-            let n = legs.iter().fold(0i128, |s, l| s + i128::from(l.3) * 15 + 1);
-            prop_assert!(r.worst_loss <= value.checked_add(Fixed::from_bits(n + (1 << 8))).unwrap());
+            // Each scenario's loss is `contracts · c_k`, `c_k` at least minus
+            // the contract's value rounded up to 2^-16: up to one unit of
+            // 2^-16 (2^32 bits) per contract beyond the premium, and the
+            // scan's own units.
+            let n = legs.iter().fold(0i128, |s, l| s + (i128::from(l.3) / 10 + 2) * (1 << 32));
+            prop_assert!(r.worst_loss <= value.checked_add(Fixed::from_bits(n + (1 << 33))).unwrap());
         }
     }
 

@@ -418,3 +418,39 @@ fn a_grid_change_does_not_liquidate_a_portfolio_account_on_the_previous_grid() {
     assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
     assert!(w.position(&dave, PERP).base_contracts < 1_000);
 }
+
+/// An array stored before the per-contract format (an upgrade of the
+/// program): its value and Δ still value the option, but its scenarios are
+/// not netted, and a portfolio account holding it is not liquidated on that
+/// account of it (`RiskArrayOtherGrid`, nothing changed) until anyone cranks
+/// `update_risk_array`; then it is, in linear mode.
+#[test]
+fn an_array_of_the_previous_format_is_not_netted_until_cranked() {
+    let (mut w, dave, carol) = long_perp_short_future(10);
+    w.update_risk_array(CALL).expect_ok();
+    let g = w.group.group;
+    let call = xmargin::pda::market_address(&g, CALL).0;
+    let mut market = w.market(CALL);
+    assert_eq!(market.risk_array.format, xmargin_risk::options::risk_array::ARRAY_FORMAT);
+    market.risk_array.format = 0;
+    let data = [
+        <xmargin::state::Market as anchor_lang::Discriminator>::DISCRIMINATOR,
+        bytemuck::bytes_of(&market),
+    ]
+    .concat();
+    w.env.set_account_data(&call, &xmargin::ID, data);
+    // Valued (its value and Δ are the same in every format), not netted.
+    let view = health_view(&mut w.env, &g, &dave.account);
+    assert!(view.maint < 0, "{view:?}");
+    let markets: Vec<Address> =
+        [PERP, CALL, FUTURE].iter().map(|m| xmargin::pda::market_address(&g, *m).0).collect();
+    let ix = w.liquidate_position_ix(PERP, &dave, &carol, u64::MAX);
+    let watched = [&[dave.account, carol.account][..], &markets].concat();
+    w.env.send_err(&[ix], &[&carol.wallet], XmarginError::RiskArrayOtherGrid, &watched);
+    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, PORTFOLIO_MODE);
+
+    w.update_risk_array(CALL).expect_ok();
+    assert_eq!(w.market(CALL).risk_array.format, xmargin_risk::options::risk_array::ARRAY_FORMAT);
+    w.liquidate_position(PERP, &dave, &carol, u64::MAX).expect_ok();
+    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
+}

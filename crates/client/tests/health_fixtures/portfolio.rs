@@ -238,6 +238,17 @@ pub fn cases() -> Vec<Value> {
             None,
         ),
         derivative_fixture(
+            "portfolio_settled_short_option",
+            "100 USDC; 100 $140 calls sold, expired and settled at $151.50, before its settle_expired (owes 11.50 \
+             per SOL, no contracts left to net) next to a short SOL perp",
+            &[usdc_dep(100_000_000)],
+            &[
+                (settled_call, sol_px, filled(&settled_call, &[(-100, 1_000_000)], flat)),
+                perp_at(&sol_perp, -50, 1_500_000),
+            ],
+            None,
+        ),
+        derivative_fixture(
             "portfolio_option_at_bounds_is_linear",
             "liquidation rules, the $135 put's array an hour old: valued at its bounds, so the whole account is \
              valued in linear mode (books null)",

@@ -29,14 +29,15 @@
 //! unit), and per scenario the value change of **one contract** in quote
 //! native units with [`CHANGE_FRAC_BITS`] fractional bits,
 //! `c_k = ⌊(V_k − V_0) · contract_size · 2^16⌋` (an `i64`: ±2^47 quote
-//! native per contract), never below `−⌊V_0 · contract_size · 2^16⌋` (a
+//! native per contract), never below `−⌈V_0 · contract_size · 2^16⌉` (a
 //! contract is worth at least 0). Health multiplies a position's contract count by
 //! each `c_k` in 64-bit integers ([`RiskArray::add_position_pnl`]): no
 //! fixed-point product per scenario. `c_k` is stored rounded down; a short
 //! holder uses `c_k + 1`, so every stored change is an upper bound of the
 //! loss of whichever side holds it. `format` ([`ARRAY_FORMAT`]) marks this
-//! layout: an array of another format is not usable for health (as one on
-//! another grid) until the crank recomputes it.
+//! layout: the scenarios of an array of another format are not netted
+//! (its value and Δ, unchanged between formats, still value the position)
+//! until the crank recomputes it.
 //!
 //! # Stored layout ([`RISK_ARRAY_BYTES`] = 448, the `Market.reserved` space)
 //! ```text
@@ -237,7 +238,7 @@ pub enum Freshness {
     Stale,
     /// The oracle moved `max_drift` or more since it was computed.
     Drifted,
-    /// Computed on another grid (or in another [`ARRAY_FORMAT`]).
+    /// Computed on another grid.
     OtherGrid,
 }
 
@@ -259,6 +260,13 @@ pub struct ArrayHeader {
 }
 
 impl ArrayHeader {
+    /// Whether its scenario changes are in this version's units
+    /// ([`ARRAY_FORMAT`]): portfolio mode nets only such arrays. Value and
+    /// Δ mean the same in every format (freshness does not look at it).
+    pub fn scenarios_current(&self) -> bool {
+        self.format == ARRAY_FORMAT
+    }
+
     /// Usable at `now` with the oracle at `oracle` for the grid
     /// `(id, len)`: computed on that grid, age in `0 ..= max_age_secs`,
     /// `|oracle − spot| < max_drift·spot` (one multiply). The grid's id and
@@ -272,10 +280,7 @@ impl ArrayHeader {
         max_age_secs: u64,
         max_drift: Fixed,
     ) -> RiskResult<Freshness> {
-        if self.grid_id != grid_id
-            || usize::from(self.scenario_count) != grid_len
-            || self.format != ARRAY_FORMAT
-        {
+        if self.grid_id != grid_id || usize::from(self.scenario_count) != grid_len {
             return Ok(Freshness::OtherGrid);
         }
         let age = now.checked_sub(self.computed_at).ok_or(RiskError::Overflow)?;
@@ -360,9 +365,11 @@ pub fn compute_risk_array(
     let mut terms = StrikeTerms::new(opt.strike, ahead, opt.rate, opt.is_call)?;
     let mut vols: Vec<(Fixed, Option<VolTerms>)> = Vec::with_capacity(4);
     // No scenario value is below 0: a contract never loses more than its
-    // value, kept exact after rounding (a long's loss at most what health
-    // counts it worth).
-    let least = contract_change(g.value, opt.contract_size)?.checked_neg().ok_or(RiskError::Overflow)?;
+    // value, `⌈V_0 · contract_size · 2^16⌉` (rounded against the long).
+    let cs = i64::try_from(opt.contract_size).map_err(|_| RiskError::Overflow)?;
+    let value_bits = g.value.checked_mul_int(cs)?.to_bits();
+    let least =
+        i64::try_from((-value_bits) >> (FRAC_BITS - CHANGE_FRAC_BITS)).map_err(|_| RiskError::Overflow)?;
     for (slot, sc) in changes.iter_mut().zip(grid.scenarios.iter()) {
         let s_k = oracle.checked_mul_floor(Fixed::ONE.checked_add(sc.price_shock)?)?;
         let vol_k = if sc.vol_shock.is_zero() {

@@ -124,9 +124,11 @@ fn long_option_never_loses_more_than_its_value() {
         let contracts = fx("100"); // 1 SOL
         a.add_position_pnl(contracts, &mut acc).unwrap();
         let premium = fx("1000000000").checked_mul_ceil(a.value).unwrap();
+        // Up to one unit of 2^-16 per contract beyond it: a contract's
+        // least change is minus its value rounded up (against the holder).
         for pnl in acc {
             assert!(
-                pnl.checked_add(premium).unwrap().to_f64() >= -1e-6,
+                pnl.checked_add(premium).unwrap().to_f64() >= -100.0 / 65_536.0,
                 "{strike} {days}: {pnl} vs {premium}"
             );
         }
@@ -190,10 +192,11 @@ fn freshness_rules() {
     assert_eq!(f(NOW, "147.65625", &g), Freshness::Drifted);
     let other = RiskGrid::new(&["-0.1", "0.1"].map(fx), &[]).unwrap();
     assert_eq!(f(NOW, "150", &other), Freshness::OtherGrid);
-    // An array of the first layout (changes relative to spot) is not read
-    // as per-contract changes.
+    // An array of the first layout (changes relative to spot): its value and
+    // Δ still fresh, its scenarios not current (portfolio mode does not net them).
     let old = RiskArray { format: 0, ..a };
-    assert_eq!(old.freshness(NOW, fx("150"), &g, 60, drift).unwrap(), Freshness::OtherGrid);
+    assert_eq!(old.freshness(NOW, fx("150"), &g, 60, drift).unwrap(), Freshness::Fresh);
+    assert!(!old.header().scenarios_current() && a.header().scenarios_current());
 }
 
 #[test]
@@ -268,7 +271,8 @@ fn cached_terms_give_bs_value_to_the_bit() {
             // ⌊dv · contract size · 2^16⌋, computed here from the f64-free exact product.
             let per_contract = dv.checked_mul_int(CS as i64).unwrap();
             let unit = 1i128 << (FRAC_BITS - CHANGE_FRAC_BITS);
-            let least = -a.value.checked_mul_int(CS as i64).unwrap().to_bits().div_euclid(unit);
+            // −⌈V_0 · cs · 2^16⌉ = ⌊−V_0 · cs · 2^16⌋.
+            let least = (-a.value.checked_mul_int(CS as i64).unwrap().to_bits()).div_euclid(unit);
             let want = per_contract.to_bits().div_euclid(unit).max(least);
             assert_eq!(a.changes[k], i64::try_from(want).unwrap(), "{call} {strike} {days} d, scenario {k}");
         }

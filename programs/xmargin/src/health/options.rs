@@ -139,7 +139,10 @@ fn priced(
     if let Some(price) = usable_price(ctx, market, reading) {
         if let Some(fresh) = value_usable(ctx, market, price.lo, refuse)? {
             let prices = BiasedPrices::new(&price, stable, bias).map_err(risk_error)?;
-            let scenarios = if fresh { Scenarios::Stored } else { Scenarios::Unavailable };
+            // Netted only from a fresh array whose scenarios are in this
+            // version's units (an older format values the position alone).
+            let current = market.risk_array.header().scenarios_current();
+            let scenarios = if fresh && current { Scenarios::Stored } else { Scenarios::Unavailable };
             return Ok((prices, market.risk_array.array_value(), scenarios));
         }
         if refuse {
@@ -182,13 +185,18 @@ fn value_usable(ctx: &HealthContext, market: &Market, oracle: Fixed, refuse: boo
     })
 }
 
-/// The market's oracle is usable and its array would be fresh but for a
-/// grid change: computed on the previous grid (what
-/// [`super::portfolio::Arrays::refuse_previous_grid`] refuses to liquidate on).
+/// The market's oracle is usable and its array would be fresh for
+/// portfolio netting but for an upgrade of the grid or of the program:
+/// computed on the previous grid, or stored in an older format (what
+/// [`super::portfolio::Arrays::refuse_previous_grid`] refuses to liquidate
+/// on, until anyone cranks `update_risk_array`).
 pub fn on_previous_grid(ctx: &HealthContext, market: &Market, reading: &PythReading) -> Result<bool> {
     let Some(price) = usable_price(ctx, market, reading) else { return Ok(false) };
-    Ok(array_freshness(market, ctx.now, price.lo, &ctx.grid)? == Freshness::OtherGrid
-        && value_freshness(market, ctx.now, price.lo, &ctx.grid)? == Freshness::Fresh)
+    Ok(match array_freshness(market, ctx.now, price.lo, &ctx.grid)? {
+        Freshness::OtherGrid => value_freshness(market, ctx.now, price.lo, &ctx.grid)? == Freshness::Fresh,
+        Freshness::Fresh => !market.risk_array.header().scenarios_current(),
+        _ => false,
+    })
 }
 
 /// Portfolio mode: the risk array the position's scenario P&L is read
@@ -225,7 +233,9 @@ pub fn portfolio_array(
         }));
     }
     let Some(price) = usable_price(ctx, market, reading) else { return Ok(None) };
-    if array_freshness(market, ctx.now, price.lo, &ctx.grid)? != Freshness::Fresh {
+    if array_freshness(market, ctx.now, price.lo, &ctx.grid)? != Freshness::Fresh
+        || !market.risk_array.header().scenarios_current()
+    {
         return Ok(None);
     }
     market.risk_array.to_array().map(Some).map_err(risk_error)

@@ -19,7 +19,7 @@ use xmargin_risk::Fixed;
 
 use super::derivatives::{linear_init_parts, InitParts};
 use super::options::{option_init_parts, Scenarios};
-use super::{for_each_position, risk_error, value_token, HealthAccounts, HealthContext};
+use super::{for_each_position, init_token_leg, risk_error, HealthAccounts, HealthContext};
 use crate::oracle::PythReading;
 use crate::state::{DerivativePosition, MarginAccount, Market};
 
@@ -47,9 +47,9 @@ fn stream<'a, 'info>(
         account,
         health,
         |bank, reading, shares| {
-            let Some(t) = value_token(ctx, bank, reading, shares)? else { return Ok(()) };
+            let Some(t) = init_token_leg(ctx, bank, reading, shares)? else { return Ok(()) };
             if let Some(st) = s.borrow_mut().as_mut() {
-                st.add_token(&t, bank.token_index).map_err(risk_error)?;
+                st.add_token_leg(t).map_err(risk_error)?;
             }
             Ok(())
         },

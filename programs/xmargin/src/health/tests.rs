@@ -65,12 +65,26 @@ fn init_contribution_equals_the_cache() {
                     via_cache,
                     "{price} {shares}"
                 );
+                // Portfolio mode's leg: the `TokenInfo`'s Init pieces, to the bit.
+                let t = value_token(&ctx, &b, &reading, shares).unwrap().unwrap();
+                let leg = init_token_leg(&ctx, &b, &reading, shares).unwrap().unwrap();
+                assert_eq!(leg.unweighted, t.unweighted_value(HealthType::Init).unwrap());
+                assert_eq!(leg.contribution, via_cache);
+                assert_eq!((leg.balance, leg.oracle, leg.underlying), (t.balance, t.prices.oracle, 3));
+                let w = t.weights();
+                let haircut = if t.balance.is_negative() {
+                    w.liab(HealthType::Init).checked_sub(Fixed::ONE).unwrap()
+                } else {
+                    Fixed::ONE.checked_sub(w.asset(HealthType::Init)).unwrap()
+                };
+                assert_eq!(leg.haircut, haircut);
             }
         }
     }
     let stale = PythReading { price: 15_000_000_000, conf: 0, exponent: -8, publish_time: now - 61 };
     let b = bank(0);
     assert_eq!(init_contribution(&ctx, &b, &stale, Fixed::from_i64(10)).unwrap(), Fixed::ZERO);
+    assert!(init_token_leg(&ctx, &b, &stale, Fixed::from_i64(10)).unwrap().is_none());
     assert!(
         init_contribution(&ctx, &b, &stale, Fixed::from_i64(-10)).is_err(),
         "a stale liability is refused"
