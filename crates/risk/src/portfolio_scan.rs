@@ -102,10 +102,11 @@ pub(super) fn contracts(d: &DerivativeInfo) -> RiskResult<Fixed> {
     }
 }
 
-/// `a · b` exactly (no overflow checks: the release profile's would cost
-/// a 128-bit multiply per 64-bit one on SBF; 32-bit halves cannot overflow).
+/// `a · b` exactly as (high, low) words (no overflow checks: the release
+/// profile's would cost a 128-bit multiply per 64-bit one on SBF; 32-bit
+/// halves cannot overflow).
 #[inline(always)]
-fn wide_mul(a: u64, b: u64) -> u128 {
+fn wide_mul_words(a: u64, b: u64) -> (u64, u64) {
     const M32: u64 = u32::MAX as u64;
     let (a1, a0) = (a >> 32, a & M32);
     let (b1, b0) = (b >> 32, b & M32);
@@ -114,6 +115,13 @@ fn wide_mul(a: u64, b: u64) -> u128 {
     let mid = (p00 >> 32).wrapping_add(p01 & M32).wrapping_add(p10 & M32);
     let lo = (p00 & M32) | (mid << 32);
     let hi = p11.wrapping_add(p01 >> 32).wrapping_add(p10 >> 32).wrapping_add(mid >> 32);
+    (hi, lo)
+}
+
+/// [`wide_mul_words`] as one `u128`.
+#[inline(always)]
+fn wide_mul(a: u64, b: u64) -> u128 {
+    let (hi, lo) = wide_mul_words(a, b);
     (u128::from(hi) << 64) | u128::from(lo)
 }
 
@@ -135,15 +143,7 @@ pub(super) fn mul_shift(a: i128, b: i128, shift: u32, up: bool) -> Option<i128> 
 /// magnitude (the 64-bit scan's bound), so no 128-bit value is formed.
 #[inline(always)]
 fn mul_shift64(a: i64, b: i64, shift: u32, up: bool) -> i64 {
-    let (x, y) = (a.unsigned_abs(), b.unsigned_abs());
-    const M32: u64 = u32::MAX as u64;
-    let (x1, x0) = (x >> 32, x & M32);
-    let (y1, y0) = (y >> 32, y & M32);
-    let (p00, p01, p10, p11) =
-        (x0.wrapping_mul(y0), x0.wrapping_mul(y1), x1.wrapping_mul(y0), x1.wrapping_mul(y1));
-    let mid = (p00 >> 32).wrapping_add(p01 & M32).wrapping_add(p10 & M32);
-    let lo = (p00 & M32) | (mid << 32);
-    let hi = p11.wrapping_add(p01 >> 32).wrapping_add(p10 >> 32).wrapping_add(mid >> 32);
+    let (hi, lo) = wide_mul_words(a.unsigned_abs(), b.unsigned_abs());
     let q = (hi << (64 - shift)) | (lo >> shift);
     let inexact = lo & ((1u64 << shift) - 1) != 0;
     // Round the magnitude away from zero when the signed result rounds
