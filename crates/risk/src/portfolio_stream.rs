@@ -31,6 +31,7 @@ use crate::fixed::Fixed;
 use crate::health::{DerivativeInfo, HealthType, PerType, TokenInfo};
 use crate::options::risk_array::RiskArray;
 use alloc::vec::Vec;
+use core::cell::OnceCell;
 
 /// A token position as a book needs it, for the stream's health type.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +75,7 @@ struct TokenSums {
     oracle: Fixed,
     unweighted: Fixed,
     contribution: Fixed,
-    haircut_scale: PerType<Fixed>,
+    haircut: Fixed,
 }
 
 /// A derivative book and whether it holds an open position.
@@ -86,7 +87,13 @@ struct StreamBook {
 /// Portfolio health of one type, built position by position (module docs).
 pub struct PortfolioStream {
     params: PortfolioParams,
-    grid: PreparedGrid,
+    /// The prepared grid, built on first use: a check that linear Init
+    /// decides never builds it (≈ 8,000 CU on-chain).
+    grid: OnceCell<PreparedGrid>,
+    /// Its id when known (no hash: [`PreparedGrid::with_known_id`]).
+    grid_id: Option<u32>,
+    /// Its scenario count.
+    scenarios: usize,
     ht: HealthType,
     /// Σ derivatives' weighted PnL.
     pnl: Fixed,
@@ -110,25 +117,36 @@ impl PortfolioStream {
         derivatives: usize,
     ) -> RiskResult<Self> {
         let grid = PreparedGrid::new(&params)?;
-        Ok(PortfolioStream::with_grid(params, grid, ht, tokens, derivatives))
+        let scenarios = grid.grid().len();
+        Ok(PortfolioStream::with_grid(params, OnceCell::from(grid), None, scenarios, ht, tokens, derivatives))
     }
 
-    /// [`PortfolioStream::new`] for a grid whose id is known (the program's
-    /// stored id: [`PreparedGrid::with_known_id`], no hash).
-    pub fn with_known_grid_id(
+    /// [`PortfolioStream::new`] for a grid whose id and scenario count are
+    /// known (the program's stored ones): the grid is built, without its
+    /// hash ([`PreparedGrid::with_known_id`]), only if a book is valued.
+    pub fn with_known_grid(
         params: PortfolioParams,
-        grid_id: u32,
+        (grid_id, grid_len): (u32, usize),
         ht: HealthType,
         tokens: usize,
         derivatives: usize,
     ) -> RiskResult<Self> {
-        let grid = PreparedGrid::with_known_id(&params, grid_id)?;
-        Ok(PortfolioStream::with_grid(params, grid, ht, tokens, derivatives))
+        Ok(PortfolioStream::with_grid(
+            params,
+            OnceCell::new(),
+            Some(grid_id),
+            grid_len,
+            ht,
+            tokens,
+            derivatives,
+        ))
     }
 
     fn with_grid(
         params: PortfolioParams,
-        grid: PreparedGrid,
+        grid: OnceCell<PreparedGrid>,
+        grid_id: Option<u32>,
+        scenarios: usize,
         ht: HealthType,
         tokens: usize,
         derivatives: usize,
@@ -136,6 +154,8 @@ impl PortfolioStream {
         PortfolioStream {
             params,
             grid,
+            grid_id,
+            scenarios,
             ht,
             pnl: Fixed::ZERO,
             linear: Fixed::ZERO,
@@ -147,6 +167,22 @@ impl PortfolioStream {
     /// The health type summed.
     pub fn health_type(&self) -> HealthType {
         self.ht
+    }
+
+    /// The prepared grid (built now if not yet; refused unless it has the
+    /// scenario count the stream was given).
+    fn prepared(&self) -> RiskResult<&PreparedGrid> {
+        if let Some(g) = self.grid.get() {
+            return Ok(g);
+        }
+        let g = match self.grid_id {
+            Some(id) => PreparedGrid::with_known_id(&self.params, id)?,
+            None => PreparedGrid::new(&self.params)?,
+        };
+        if g.grid().len() != self.scenarios {
+            return Err(RiskError::InvalidParameter);
+        }
+        Ok(self.grid.get_or_init(|| g))
     }
 
     /// A token position, netted on `underlying` (its own index on-chain)
@@ -166,16 +202,13 @@ impl PortfolioStream {
     /// [`PortfolioStream::add_token`] from its leg.
     pub fn add_token_leg(&mut self, t: TokenLeg) -> RiskResult<()> {
         self.linear = self.linear.checked_add(t.contribution)?;
-        let scale = haircut_scale(t.haircut, &self.grid, self.ht)?;
-        let mut haircut_scale = PerType::splat(Fixed::ZERO);
-        haircut_scale.set(self.ht, scale);
         self.tokens.push(TokenSums {
             underlying: t.underlying,
             balance: t.balance,
             oracle: t.oracle,
             unweighted: t.unweighted,
             contribution: t.contribution,
-            haircut_scale,
+            haircut: t.haircut,
         });
         Ok(())
     }
@@ -192,7 +225,7 @@ impl PortfolioStream {
         self.pnl = self.pnl.checked_add(d.weighted_pnl)?;
         self.linear = self.linear.checked_add(d.weighted_pnl.checked_sub(d.requirement)?)?;
         let charge = self.charge(d.requirement);
-        let scenarios = self.grid.grid().len();
+        let scenarios = self.scenarios;
         let i = match self.books.iter().position(|b| b.book.legs.underlying == d.underlying) {
             Some(i) => i,
             None => {
@@ -215,7 +248,7 @@ impl PortfolioStream {
         (d, array): Position<'a>,
         computed: &'a mut Option<RiskArray>,
     ) -> RiskResult<DerivativeLeg<'a>> {
-        let array = leg_array(d, array, self.grid.grid(), computed)?;
+        let array = leg_array(d, array, self.prepared()?.grid(), computed)?;
         Ok(DerivativeLeg {
             underlying: d.underlying,
             base: d.base,
@@ -326,11 +359,12 @@ impl PortfolioStream {
         open: bool,
     ) -> RiskResult<Fixed> {
         let u = legs.underlying;
+        let g = self.prepared()?;
         if open {
             for t in self.tokens.iter().filter(|t| t.underlying == u) {
                 let charge = self.charge(t.unweighted.checked_sub(t.contribution)?);
                 legs.add_linear(t.balance, t.oracle, charge)?;
-                legs.add_haircut_scale(t.haircut_scale);
+                legs.add_haircut_scale(self.charge(haircut_scale(t.haircut, g, self.ht)?));
             }
         }
         let mut leg = None;
@@ -344,7 +378,7 @@ impl PortfolioStream {
                 None => legs.add_linear(d.base, d.oracle, charge)?,
             }
         }
-        let worst = legs.worst(&self.grid, option_pnl, leg)?;
+        let worst = legs.worst(g, option_pnl, leg)?;
         Ok(legs.requirement(&worst, &self.params, self.ht)?.requirement)
     }
 }

@@ -433,11 +433,9 @@ fn an_array_of_the_previous_format_is_not_netted_until_cranked() {
     let mut market = w.market(CALL);
     assert_eq!(market.risk_array.format, xmargin_risk::options::risk_array::ARRAY_FORMAT);
     market.risk_array.format = 0;
-    let data = [
-        <xmargin::state::Market as anchor_lang::Discriminator>::DISCRIMINATOR,
-        bytemuck::bytes_of(&market),
-    ]
-    .concat();
+    let data =
+        [<xmargin::state::Market as anchor_lang::Discriminator>::DISCRIMINATOR, bytemuck::bytes_of(&market)]
+            .concat();
     w.env.set_account_data(&call, &xmargin::ID, data);
     // Valued (its value and Δ are the same in every format), not netted.
     let view = health_view(&mut w.env, &g, &dave.account);

@@ -39,7 +39,8 @@ fn stream<'a, 'info>(
 ) -> Result<Option<PortfolioStream>> {
     let params = ctx.grid.portfolio_params();
     let (tokens, markets) = (health.banks.len(), health.markets.len());
-    let s = PortfolioStream::with_known_grid_id(params, ctx.grid.grid_id, HealthType::Init, tokens, markets)
+    let grid = (ctx.grid.grid_id, usize::from(ctx.grid.grid_len));
+    let s = PortfolioStream::with_known_grid(params, grid, HealthType::Init, tokens, markets)
         .map_err(risk_error)?;
     let s = RefCell::new(Some(s));
     for_each_position(
