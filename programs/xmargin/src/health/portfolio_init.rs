@@ -19,9 +19,12 @@ use xmargin_risk::Fixed;
 
 use super::derivatives::{linear_init_parts, InitParts};
 use super::options::{option_init_parts, Scenarios};
-use super::{for_each_position, init_token_leg, risk_error, HealthAccounts, HealthContext};
+use super::{
+    bias, for_each_position, position_weights, price_position, risk_error, HealthAccounts, HealthContext,
+};
 use crate::oracle::PythReading;
-use crate::state::{DerivativePosition, MarginAccount, Market};
+use crate::state::{Bank, DerivativePosition, MarginAccount, Market};
+use xmargin_risk::price::BiasedPrices;
 
 /// Scenario changes of a position with none (settled, closed).
 const NO_CHANGES: [i64; xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS] =
@@ -180,4 +183,55 @@ fn around_fill(s: &PortfolioStream, was: &DerivativeLeg, now: &DerivativeLeg) ->
     let add =
         |leg: &DerivativeLeg| s.health_of(leg).and_then(|own| common.checked_add(own)).map_err(risk_error);
     Ok((add(was)?, add(now)?))
+}
+
+/// A token position's Init pieces as portfolio mode's stream folds them
+/// (`xmargin_risk::portfolio::TokenLeg`), exactly the `TokenInfo`'s
+/// (`unweighted_value(Init)`, `contribution(Init)`, the Init haircut of its
+/// side) without building it: the Init-only path of [`super::init_contribution`].
+/// `None`: an asset whose price is unusable (valued at 0, as
+/// [`super::value_token`] leaves it out).
+pub fn init_token_leg(
+    ctx: &HealthContext,
+    bank: &Bank,
+    reading: &PythReading,
+    shares: Fixed,
+) -> Result<Option<xmargin_risk::portfolio::TokenLeg>> {
+    let Some((balance, price)) = price_position(ctx, bank, reading, shares)? else { return Ok(None) };
+    let params = bank.risk_params(ctx.now);
+    let init = HealthType::Init;
+    let is_asset = !balance.is_negative();
+    let (price_init, weight) = if params.deposit_weight_scale_start == 0
+        && params.borrow_weight_scale_start == 0
+    {
+        let p = BiasedPrices::init_price(&price, bank.stable_price.get(), bias(bank), is_asset)
+            .map_err(risk_error)?;
+        (p, if is_asset { params.init_asset_weight.get() } else { params.init_liab_weight.get() })
+    } else {
+        let prices = BiasedPrices::new(&price, bank.stable_price.get(), bias(bank)).map_err(risk_error)?;
+        let w = position_weights(ctx, bank, &prices)?;
+        if is_asset {
+            (prices.asset(init), w.asset(init))
+        } else {
+            (prices.liab(init), w.liab(init))
+        }
+    };
+    let leg = || -> xmargin_risk::RiskResult<xmargin_risk::portfolio::TokenLeg> {
+        let unit = if is_asset {
+            price_init.checked_mul_floor(weight)?
+        } else {
+            price_init.checked_mul_ceil(weight)?
+        };
+        let haircut =
+            if is_asset { Fixed::ONE.checked_sub(weight)? } else { weight.checked_sub(Fixed::ONE)? };
+        Ok(xmargin_risk::portfolio::TokenLeg {
+            underlying: bank.token_index,
+            balance,
+            oracle: price.lo,
+            unweighted: balance.checked_mul_floor(price_init)?,
+            contribution: balance.checked_mul_floor(unit)?,
+            haircut,
+        })
+    };
+    leg().map(Some).map_err(risk_error)
 }

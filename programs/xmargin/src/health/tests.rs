@@ -1,4 +1,5 @@
 //! `init_contribution` (the Init-only token path) against the cache.
+use super::portfolio_init::init_token_leg;
 use super::*;
 use crate::state::{BankRiskParams, StoredFixed};
 use xmargin_risk::Rounding;
