@@ -31,7 +31,7 @@ const NO_CHANGES: [i64; xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS]
     [0; xmargin_risk::options::risk_array::RISK_ARRAY_SCENARIOS];
 
 /// The account's positions streamed for Init health, its position in
-/// market `skip` left out (a trade's own, valued by [`own`] before and
+/// market `skip` left out (a trade's own, valued by [`around_fill`] before and
 /// after the fill). `None`: an option was valued at its bounds, the account
 /// is valued in linear mode.
 fn stream<'a, 'info>(
