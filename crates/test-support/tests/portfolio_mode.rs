@@ -406,17 +406,25 @@ fn a_grid_change_does_not_liquidate_a_portfolio_account_on_the_previous_grid() {
     grid.price_shocks_bps = vec![-1_500, -1_000, -750, 0, 750, 1_500];
     w.update_risk_grid(grid).expect_ok();
     assert_ne!(w.group_account().risk_grid.grid_id, w.market(CALL).risk_array.grid_id);
+    refused_until_the_call_is_cranked(&mut w, &dave, &carol);
+    assert!(w.position(&dave, PERP).base_contracts < 1_000);
+}
+
+/// `dave`'s perpetual cannot be liquidated (`RiskArrayOtherGrid`, nothing
+/// changed, still in portfolio mode) until the call's array is cranked;
+/// then it is, in linear mode.
+fn refused_until_the_call_is_cranked(w: &mut World, dave: &User, carol: &User) {
+    let g = w.group.group;
     let markets: Vec<Address> =
         [PERP, CALL, FUTURE].iter().map(|m| xmargin::pda::market_address(&g, *m).0).collect();
-    let ix = w.liquidate_position_ix(PERP, &dave, &carol, u64::MAX);
+    let ix = w.liquidate_position_ix(PERP, dave, carol, u64::MAX);
     let watched = [&[dave.account, carol.account][..], &markets].concat();
     w.env.send_err(&[ix], &[&carol.wallet], XmarginError::RiskArrayOtherGrid, &watched);
-    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, PORTFOLIO_MODE);
+    assert_eq!(w.flags(dave) & PORTFOLIO_MODE, PORTFOLIO_MODE);
 
     w.update_risk_array(CALL).expect_ok();
-    w.liquidate_position(PERP, &dave, &carol, u64::MAX).expect_ok();
-    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
-    assert!(w.position(&dave, PERP).base_contracts < 1_000);
+    w.liquidate_position(PERP, dave, carol, u64::MAX).expect_ok();
+    assert_eq!(w.flags(dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
 }
 
 /// An array stored before the per-contract format (an upgrade of the
@@ -440,15 +448,6 @@ fn an_array_of_the_previous_format_is_not_netted_until_cranked() {
     // Valued (its value and Δ are the same in every format), not netted.
     let view = health_view(&mut w.env, &g, &dave.account);
     assert!(view.maint < 0, "{view:?}");
-    let markets: Vec<Address> =
-        [PERP, CALL, FUTURE].iter().map(|m| xmargin::pda::market_address(&g, *m).0).collect();
-    let ix = w.liquidate_position_ix(PERP, &dave, &carol, u64::MAX);
-    let watched = [&[dave.account, carol.account][..], &markets].concat();
-    w.env.send_err(&[ix], &[&carol.wallet], XmarginError::RiskArrayOtherGrid, &watched);
-    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, PORTFOLIO_MODE);
-
-    w.update_risk_array(CALL).expect_ok();
+    refused_until_the_call_is_cranked(&mut w, &dave, &carol);
     assert_eq!(w.market(CALL).risk_array.format, xmargin_risk::options::risk_array::ARRAY_FORMAT);
-    w.liquidate_position(PERP, &dave, &carol, u64::MAX).expect_ok();
-    assert_eq!(w.flags(&dave) & PORTFOLIO_MODE, 0, "liquidated in linear mode");
 }
