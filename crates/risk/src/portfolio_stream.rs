@@ -164,11 +164,6 @@ impl PortfolioStream {
         }
     }
 
-    /// The health type summed.
-    pub fn health_type(&self) -> HealthType {
-        self.ht
-    }
-
     /// The prepared grid (built now if not yet; refused unless it has the
     /// scenario count the stream was given).
     fn prepared(&self) -> RiskResult<&PreparedGrid> {
