@@ -320,24 +320,6 @@ pub fn portfolio_health(cache: &HealthCache, p: &PortfolioParams, ht: HealthType
     portfolio_health_with_arrays(cache, p, ht, &[])
 }
 
-/// Health before the netted requirements: netted tokens at their unweighted
-/// value, other tokens at their weighted contribution, derivatives at their
-/// weighted PnL.
-fn health_before_requirements(cache: &HealthCache, ht: HealthType) -> RiskResult<Fixed> {
-    let mut h = Fixed::ZERO;
-    for t in cache.tokens() {
-        let c = match t.underlying {
-            Some(_) => t.unweighted_value(ht)?,
-            None => t.contribution(ht)?,
-        };
-        h = h.checked_add(c)?;
-    }
-    for d in cache.derivatives() {
-        h = h.checked_add(d.weighted_pnl(ht)?)?;
-    }
-    Ok(h)
-}
-
 /// Portfolio-mode health with the given option risk arrays (by market index).
 pub fn portfolio_health_with_arrays(
     cache: &HealthCache,
@@ -345,8 +327,14 @@ pub fn portfolio_health_with_arrays(
     ht: HealthType,
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<Fixed> {
-    let h = health_before_requirements(cache, ht)?;
-    h.checked_sub(charged_requirement(cache, p, ht, arrays)?)
+    with_grid(cache, p, |g| {
+        let mut charged = Fixed::ZERO;
+        let before = for_each_book(cache, g, arrays, &[ht], |b| {
+            charged = charged.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
+            Ok(())
+        })?;
+        before.get(ht).checked_sub(charged)
+    })
 }
 
 /// All three health types and every book's requirements, from one pass over
@@ -384,14 +372,14 @@ pub fn portfolio_report(
         // one book per derivative.
         let books = Vec::with_capacity(cache.derivatives().len());
         let mut report = PortfolioReport { health: PerType::splat(Fixed::ZERO), books };
-        for_each_book(cache, g, arrays, &HealthType::ALL, |b| {
+        let before = for_each_book(cache, g, arrays, &HealthType::ALL, |b| {
             report.books.push(b.requirements(g, p)?);
             Ok(())
         })?;
         for ht in HealthType::ALL {
             let charged =
                 report.books.iter().try_fold(Fixed::ZERO, |s, r| s.checked_add(r.requirement.get(ht)))?;
-            report.health.set(ht, health_before_requirements(cache, ht)?.checked_sub(charged)?);
+            report.health.set(ht, before.get(ht).checked_sub(charged)?);
         }
         Ok(report)
     })

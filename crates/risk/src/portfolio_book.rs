@@ -279,16 +279,37 @@ impl Legs {
 /// derivatives). Built one after the other in one P&L buffer: on-chain the
 /// heap never frees, and all books at once of an account of 16 + 16
 /// positions with options would not fit beside its cache.
+///
+/// Returns the health before the books' requirements for `types` (0 for
+/// the others): netted tokens at their unweighted value, other tokens at
+/// their contribution, derivatives at their weighted PnL. Each of these is
+/// a product or more, computed here once with the charges that need it.
 pub(super) fn for_each_book(
     cache: &HealthCache,
     g: &PreparedGrid,
     arrays: &[(u16, RiskArray)],
     types: &[HealthType],
     mut f: impl FnMut(&Book) -> RiskResult<()>,
-) -> RiskResult<()> {
+) -> RiskResult<PerType<Fixed>> {
     let (tokens, derivatives) = (cache.tokens(), cache.derivatives());
+    let mut before = PerType::splat(Fixed::ZERO);
+    let mut add = |ht: HealthType, v: Fixed| -> RiskResult<()> {
+        before.set(ht, before.get(ht).checked_add(v)?);
+        Ok(())
+    };
     let mut ids: Vec<u16> = Vec::with_capacity(tokens.len() + derivatives.len());
-    for u in tokens.iter().filter_map(|t| t.underlying).chain(derivatives.iter().map(|d| d.underlying)) {
+    for t in tokens {
+        match t.underlying {
+            Some(u) if !ids.contains(&u) => ids.push(u),
+            Some(_) => {}
+            None => {
+                for ht in types {
+                    add(*ht, t.contribution(*ht)?)?;
+                }
+            }
+        }
+    }
+    for u in derivatives.iter().map(|d| d.underlying) {
         if !ids.contains(&u) {
             ids.push(u);
         }
@@ -298,17 +319,25 @@ pub(super) fn for_each_book(
         let mut b = Book { legs: Legs::new(u), option_pnl: core::mem::take(&mut buffer) };
         b.option_pnl.clear();
         for t in tokens.iter().filter(|t| t.underlying == Some(u)) {
-            let charge = per_type(types, |ht| t.unweighted_value(ht)?.checked_sub(t.contribution(ht)?))?;
+            let mut charge = PerType::splat(Fixed::ZERO);
+            for ht in types {
+                let unweighted = t.unweighted_value(*ht)?;
+                charge.set(*ht, unweighted.checked_sub(t.contribution(*ht)?)?);
+                add(*ht, unweighted)?;
+            }
             b.legs.add_linear(t.balance, t.prices.oracle, charge)?;
             b.legs.add_haircut_scale(token_haircut_scale(t, g, &HealthType::ALL)?);
         }
         for d in derivatives.iter().filter(|d| d.underlying == u) {
+            for ht in types {
+                add(*ht, d.weighted_pnl(*ht)?)?;
+            }
             add_derivative(&mut b, d, g, arrays, types)?;
         }
         f(&b)?;
         buffer = b.option_pnl;
     }
-    Ok(())
+    Ok(before)
 }
 
 /// Folds a derivative position into its book (an option with its array
