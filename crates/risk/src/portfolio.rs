@@ -147,9 +147,9 @@ pub struct PreparedGrid {
     narrow_notional: u128,
     /// The grid as the 64-bit scan reads it.
     narrow: scan::NarrowGrid,
-    /// The largest |price shock|: a book's haircut per unit of it scales a
-    /// riskier token's loss (`portfolio_book::haircut_scale`, rare).
-    widest: Fixed,
+    /// `⌈1 / largest |price shock|⌉`: a book's haircut per unit of that
+    /// move scales a riskier token's loss (`portfolio_book::haircut_scale`).
+    inverse_widest: Fixed,
     /// `shock_scale × largest |price shock|` per health type (rounded down):
     /// a haircut at most this needs no scaling, and costs no product.
     haircut_covered: PerType<Fixed>,
@@ -172,9 +172,12 @@ impl PreparedGrid {
     fn of(p: &PortfolioParams, grid: RiskGrid) -> RiskResult<PreparedGrid> {
         let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
         for (k, sc) in grid.scenarios().iter().enumerate() {
-            // A product only for the extended moves (weight < 1).
+            // A product only for the extended moves (weight < 1), of
+            // magnitudes (the fast path): ⌊−x⌋ = −⌈x⌉.
             let sw = if sc.weight == Fixed::ONE {
                 sc.price_shock
+            } else if sc.price_shock.is_negative() {
+                sc.price_shock.checked_neg()?.checked_mul_ceil(sc.weight)?.checked_neg()?
             } else {
                 sc.price_shock.checked_mul_floor(sc.weight)?
             };
@@ -202,7 +205,7 @@ impl PreparedGrid {
             linear_extremes: [lo.0, hi.0],
             narrow_notional,
             narrow,
-            widest,
+            inverse_widest: Fixed::ONE.checked_div_ceil(widest)?,
             haircut_covered,
         })
     }

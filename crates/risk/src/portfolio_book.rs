@@ -126,9 +126,8 @@ pub(super) fn token_haircut(t: &TokenInfo, ht: HealthType) -> RiskResult<Fixed> 
 /// grid's scaled largest move covers it): see [`Legs::haircut_scale`].
 pub(super) fn haircut_scale(haircut: Fixed, g: &PreparedGrid, ht: HealthType) -> RiskResult<Fixed> {
     if haircut > g.haircut_covered.get(ht) {
-        // `haircut · ⌈1 / widest⌉`, rounded up (a division only here: a
-        // token riskier than the grid).
-        haircut.checked_mul_ceil(Fixed::ONE.checked_div_ceil(g.widest)?)
+        // `haircut · ⌈1 / widest⌉`, rounded up (a token riskier than the grid).
+        haircut.checked_mul_ceil(g.inverse_widest)
     } else {
         Ok(Fixed::ZERO)
     }
@@ -171,15 +170,22 @@ impl Legs {
 
     /// Folds in a spot leg's haircut scale ([`token_haircut_scale`]).
     pub(super) fn add_haircut_scale(&mut self, scale: PerType<Fixed>) {
-        for ht in HealthType::ALL {
-            self.haircut_scale.set(ht, self.haircut_scale.get(ht).max(scale.get(ht)));
-        }
+        let h = &mut self.haircut_scale;
+        *h = PerType {
+            init: h.init.max(scale.init),
+            maint: h.maint.max(scale.maint),
+            liq_end: h.liq_end.max(scale.liq_end),
+        };
     }
 
+    /// Field by field (no lookup by type: the stream's hot path).
     fn add_charges(&mut self, charge: PerType<Fixed>) -> RiskResult<()> {
-        for ht in HealthType::ALL {
-            self.linear.set(ht, self.linear.get(ht).checked_add(charge.get(ht))?);
-        }
+        let l = &self.linear;
+        self.linear = PerType {
+            init: l.init.checked_add(charge.init)?,
+            maint: l.maint.checked_add(charge.maint)?,
+            liq_end: l.liq_end.checked_add(charge.liq_end)?,
+        };
         Ok(())
     }
 

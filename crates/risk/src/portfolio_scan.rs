@@ -188,14 +188,15 @@ impl LinearPnl {
     }
 
     /// [`LinearPnl::at`] in 64-bit words (the 64-bit scan: `|L'| <
-    /// narrow_notional`, shocks below 2^63 bits).
+    /// narrow_notional`, shocks below 2^62 bits), `floor` and `ceil` given
+    /// as 64-bit words.
     #[inline(always)]
-    fn at_narrow(&self, shock: i128) -> i64 {
-        let units = if shock >= 0 { self.floor } else { self.ceil };
+    fn at_narrow((floor, ceil): (i64, i64), shock: i64) -> i64 {
+        let units = if shock >= 0 { floor } else { ceil };
         if units == 0 || shock == 0 {
             return 0;
         }
-        mul_shift64(units as i64, shock as i64, TO_UNITS, false)
+        mul_shift64(units, shock, TO_UNITS, false)
     }
 
     /// Whether every `|⌊L'·s⌋|` of `g` is below [`NARROW`].
@@ -266,27 +267,44 @@ impl ScenarioPnl {
             return Ok(());
         }
         let bump = i64::from(contracts.is_negative());
+        if self.wide.is_empty() && self.add_narrow(contracts, changes, bump) {
+            return Ok(());
+        }
         let n = Count::new(contracts, changes);
-        let bound = n.narrow_bound().and_then(|b| b.checked_add(self.bound)).filter(|b| *b < NARROW);
-        match (n, bound) {
-            (Count::Whole { contracts: c, .. }, Some(bound)) if self.wide.is_empty() => {
-                self.bound = bound;
-                for (acc, ch) in self.narrow.iter_mut().zip(changes) {
-                    // |acc + product| < NARROW: no overflow.
-                    *acc = acc.wrapping_add(c.wrapping_mul(ch.wrapping_add(bump)));
-                }
-            }
-            _ => {
-                if self.wide.is_empty() {
-                    self.wide = self.narrow.iter().map(|p| i128::from(*p)).collect();
-                    self.narrow.clear();
-                }
-                for (acc, ch) in self.wide.iter_mut().zip(changes) {
-                    *acc = n.pnl(*ch, bump).and_then(|p| acc.checked_add(p)).ok_or(RiskError::Overflow)?;
-                }
-            }
+        if self.wide.is_empty() {
+            self.wide = self.narrow.iter().map(|p| i128::from(*p)).collect();
+            self.narrow.clear();
+        }
+        for (acc, ch) in self.wide.iter_mut().zip(changes) {
+            *acc = n.pnl(*ch, bump).and_then(|p| acc.checked_add(p)).ok_or(RiskError::Overflow)?;
         }
         Ok(())
+    }
+
+    /// Adds a whole number of contracts in 64-bit words if the legs'
+    /// bounds stay below [`NARROW`] (`Count::new`'s bound, found in the same
+    /// pass); `false`, nothing changed, otherwise.
+    fn add_narrow(&mut self, contracts: Fixed, changes: &[i64], bump: i64) -> bool {
+        let Count::Whole { contracts: c, .. } = Count::new(contracts, &[]) else { return false };
+        let mut widest = 0u64;
+        for (acc, ch) in self.narrow.iter_mut().zip(changes) {
+            widest = widest.max(ch.unsigned_abs());
+            *acc = acc.wrapping_add(c.wrapping_mul(ch.wrapping_add(bump)));
+        }
+        let bound = wide_mul(c.unsigned_abs(), widest.saturating_add(1));
+        match u64::try_from(bound).ok().filter(|b| *b < 1 << 63).and_then(|b| b.checked_add(self.bound)) {
+            Some(total) if total < NARROW => {
+                self.bound = total;
+                true
+            }
+            _ => {
+                // Undone exactly (sums modulo 2^64), for the 128-bit path.
+                for (acc, ch) in self.narrow.iter_mut().zip(changes) {
+                    *acc = acc.wrapping_sub(c.wrapping_mul(ch.wrapping_add(bump)));
+                }
+                false
+            }
+        }
     }
 
     /// Scenario `k`'s P&L (0 past the end).
@@ -400,34 +418,39 @@ fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize>
 
 /// The grid as the 64-bit scan reads it: each distinct price shock once
 /// (`Fixed` bits), each scenario's index into them and its weight's bits.
+/// In 64-bit words: a grid whose shocks do not fit takes the 128-bit scan
+/// only ([`narrow_notional`] is then 0), and weights are at most 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct NarrowGrid {
-    shocks: Vec<i128>,
+    shocks: Vec<i64>,
     shock_of: Vec<u8>,
-    weights: Vec<i128>,
+    weights: Vec<i64>,
 }
 
 impl NarrowGrid {
     pub(super) fn new(scenarios: &[crate::options::risk_array::Scenario]) -> NarrowGrid {
         let mut g = NarrowGrid {
-            shocks: Vec::with_capacity(16),
+            shocks: Vec::with_capacity(MAX_SCENARIOS),
             shock_of: Vec::with_capacity(scenarios.len()),
             weights: Vec::with_capacity(scenarios.len()),
         };
         for sc in scenarios {
-            let s = sc.price_shock.to_bits();
+            // Beyond 64 bits: never read (the 128-bit scan runs instead).
+            let s = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
             // The core grid repeats each shock in a row: the last first.
-            let last = g.shocks.len().checked_sub(1).filter(|i| g.shocks.get(*i) == Some(&s));
-            let i = match last.or_else(|| g.shocks.iter().position(|x| *x == s)) {
-                Some(i) => i,
-                None => {
-                    g.shocks.push(s);
-                    g.shocks.len() - 1
-                }
+            let i = match g.shocks.last() {
+                Some(last) if *last == s => g.shocks.len() - 1,
+                _ => match g.shocks.iter().position(|x| *x == s) {
+                    Some(i) => i,
+                    None => {
+                        g.shocks.push(s);
+                        g.shocks.len() - 1
+                    }
+                },
             };
             // At most RISK_ARRAY_SCENARIOS (40) distinct shocks.
             g.shock_of.push(i as u8);
-            g.weights.push(sc.weight.to_bits());
+            g.weights.push(i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX));
         }
         g
     }
@@ -438,8 +461,8 @@ const MAX_SCENARIOS: usize = crate::options::risk_array::RISK_ARRAY_SCENARIOS;
 
 /// [`worst`] in 64-bit words: every term below [`NARROW`] (checked by the
 /// caller), so no sum or negation can overflow. Flat loops over a stack
-/// array: the linear P&L of each distinct shock, each scenario's total,
-/// then the scan.
+/// array: the linear P&L of each distinct shock, then each scenario's
+/// total and its weighted loss in one pass.
 fn scan_narrow(
     g: &PreparedGrid,
     linear: &LinearPnl,
@@ -454,9 +477,9 @@ fn scan_narrow(
         for k in [lo.min(hi), lo.max(hi)] {
             let (Some(s), Some(w)) = (n.shock_of.get(k), n.weights.get(k)) else { continue };
             let shock = n.shocks.get(usize::from(*s)).copied().unwrap_or(0);
-            let loss = (linear.at(shock).ok_or(RiskError::Overflow)? as i64).wrapping_neg();
+            let loss = (linear.at(i128::from(shock)).ok_or(RiskError::Overflow)? as i64).wrapping_neg();
             if loss > worst.0 {
-                let weighted = weigh(Units::from(loss), *w).ok_or(RiskError::Overflow)? as i64;
+                let weighted = weigh(Units::from(loss), i128::from(*w)).ok_or(RiskError::Overflow)? as i64;
                 if weighted > worst.0 {
                     worst = (weighted, Some(k));
                 }
@@ -464,40 +487,48 @@ fn scan_narrow(
         }
         return Ok((Units::from(worst.0), worst.1));
     }
+    // Below NARROW (`LinearPnl::is_narrow`): 64-bit words.
+    let units = (linear.floor as i64, linear.ceil as i64);
     let mut lin = [0i64; MAX_SCENARIOS];
     for (l, s) in lin.iter_mut().zip(&n.shocks) {
-        // Below NARROW (`LinearPnl::is_narrow`).
-        *l = linear.at_narrow(*s);
+        *l = LinearPnl::at_narrow(units, *s);
     }
-    let mut all = [0i64; MAX_SCENARIOS];
-    let pnl = all.get_mut(..n.shock_of.len()).ok_or(RiskError::CapacityExceeded)?;
-    for (p, s) in pnl.iter_mut().zip(&n.shock_of) {
-        *p = lin.get(usize::from(*s)).copied().unwrap_or(0);
-    }
-    for (p, o) in pnl.iter_mut().zip(options) {
-        *p = p.wrapping_add(*o);
-    }
-    if let Some(leg) = &extra {
-        leg.add_narrow(pnl)?;
-    }
+    let scenarios = n.shock_of.len();
+    let mut with_extra = [0i64; MAX_SCENARIOS];
+    let options = match &extra {
+        // The book's option P&L as it is (every scenario's, or none).
+        None if options.len() == scenarios || options.is_empty() => options,
+        _ => {
+            let pnl = with_extra.get_mut(..scenarios).ok_or(RiskError::CapacityExceeded)?;
+            for (p, o) in pnl.iter_mut().zip(options) {
+                *p = *o;
+            }
+            if let Some(leg) = &extra {
+                leg.add_narrow(pnl)?;
+            }
+            pnl
+        }
+    };
     let mut worst: (i64, Option<usize>) = (0, None);
-    for (k, p) in pnl.iter().enumerate() {
-        let loss = p.wrapping_neg();
+    for (k, (s, w)) in n.shock_of.iter().zip(&n.weights).enumerate() {
+        let o = options.get(k).copied().unwrap_or(0);
+        let loss = lin.get(usize::from(*s)).copied().unwrap_or(0).wrapping_add(o).wrapping_neg();
         // Weights are at most 1, so ⌈loss·w⌉ ≤ loss: a loss not above the
         // worst so far cannot beat it.
         if loss <= worst.0 {
             continue;
         }
-        let w = n.weights.get(k).copied().unwrap_or(0);
         // ⌈loss·w⌉ ≤ loss < 2^61 (w ≤ 1).
-        let weighted =
-            if w == Fixed::ONE.to_bits() { loss } else { mul_shift64(loss, w as i64, FRAC_BITS, true) };
+        let weighted = if *w == ONE_BITS { loss } else { mul_shift64(loss, *w, FRAC_BITS, true) };
         if weighted > worst.0 {
             worst = (weighted, Some(k));
         }
     }
     Ok((Units::from(worst.0), worst.1))
 }
+
+/// `Fixed::ONE`'s bits as a 64-bit word (a weight of 1).
+const ONE_BITS: i64 = 1 << FRAC_BITS;
 
 /// [`worst`] in 128-bit words, every operation checked.
 fn scan_wide(

@@ -359,7 +359,11 @@ impl PortfolioStream {
             for t in self.tokens.iter().filter(|t| t.underlying == u) {
                 let charge = self.charge(t.unweighted.checked_sub(t.contribution)?);
                 legs.add_linear(t.balance, t.oracle, charge)?;
-                legs.add_haircut_scale(self.charge(haircut_scale(t.haircut, g, self.ht)?));
+                // A scale of 0 changes nothing (scales only grow from 0).
+                let scale = haircut_scale(t.haircut, g, self.ht)?;
+                if !scale.is_zero() {
+                    legs.add_haircut_scale(self.charge(scale));
+                }
             }
         }
         let mut leg = None;
