@@ -286,10 +286,14 @@ impl ScenarioPnl {
     /// pass); `false`, nothing changed, otherwise.
     fn add_narrow(&mut self, contracts: Fixed, changes: &[i64], bump: i64) -> bool {
         let Count::Whole { contracts: c, .. } = Count::new(contracts, &[]) else { return false };
+        let n = self.narrow.len().min(changes.len());
+        let (Some(acc), Some(changes)) = (self.narrow.get_mut(..n), changes.get(..n)) else { return false };
         let mut widest = 0u64;
-        for (acc, ch) in self.narrow.iter_mut().zip(changes) {
-            widest = widest.max(ch.unsigned_abs());
-            *acc = acc.wrapping_add(c.wrapping_mul(ch.wrapping_add(bump)));
+        for (a, ch) in acc.iter_mut().zip(changes) {
+            // |x| without a branch: (x ^ s) − s for the sign mask s.
+            let sign = ch >> 63;
+            widest = widest.max((ch ^ sign).wrapping_sub(sign) as u64);
+            *a = a.wrapping_add(c.wrapping_mul(ch.wrapping_add(bump)));
         }
         let bound = wide_mul(c.unsigned_abs(), widest.saturating_add(1));
         match u64::try_from(bound).ok().filter(|b| *b < 1 << 63).and_then(|b| b.checked_add(self.bound)) {
@@ -416,41 +420,38 @@ fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize>
     pick(lo.min(hi)).into_iter().chain(pick(lo.max(hi))).chain(0..all)
 }
 
-/// The grid as the 64-bit scan reads it: each distinct price shock once
-/// (`Fixed` bits), each scenario's index into them and its weight's bits.
-/// In 64-bit words: a grid whose shocks do not fit takes the 128-bit scan
-/// only ([`narrow_notional`] is then 0), and weights are at most 1.
+/// The grid as the 64-bit scan reads it: cut into runs of consecutive
+/// scenarios sharing a price shock (`Fixed` bits) and a weight of 1 (the
+/// core grid repeats each price shock once per vol shock; a scenario of
+/// weight < 1 is a run of its own). In 64-bit words: a grid whose shocks do
+/// not fit takes the 128-bit scan only ([`narrow_notional`] is then 0), and
+/// weights are at most 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct NarrowGrid {
-    shocks: Vec<i64>,
-    shock_of: Vec<u8>,
-    weights: Vec<i64>,
+    runs: Vec<Run>,
+}
+
+/// Consecutive scenarios `start..start + len` of one shock and weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    shock: i64,
+    weight: i64,
+    start: u8,
+    len: u8,
 }
 
 impl NarrowGrid {
     pub(super) fn new(scenarios: &[crate::options::risk_array::Scenario]) -> NarrowGrid {
-        let mut g = NarrowGrid {
-            shocks: Vec::with_capacity(MAX_SCENARIOS),
-            shock_of: Vec::with_capacity(scenarios.len()),
-            weights: Vec::with_capacity(scenarios.len()),
-        };
-        for sc in scenarios {
+        let mut g = NarrowGrid { runs: Vec::with_capacity(scenarios.len()) };
+        for (k, sc) in scenarios.iter().enumerate() {
             // Beyond 64 bits: never read (the 128-bit scan runs instead).
-            let s = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
-            // The core grid repeats each shock in a row: the last first.
-            let i = match g.shocks.last() {
-                Some(last) if *last == s => g.shocks.len() - 1,
-                _ => match g.shocks.iter().position(|x| *x == s) {
-                    Some(i) => i,
-                    None => {
-                        g.shocks.push(s);
-                        g.shocks.len() - 1
-                    }
-                },
-            };
-            // At most RISK_ARRAY_SCENARIOS (40) distinct shocks.
-            g.shock_of.push(i as u8);
-            g.weights.push(i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX));
+            let shock = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
+            let weight = i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX);
+            match g.runs.last_mut() {
+                Some(r) if r.shock == shock && r.weight == ONE_BITS && weight == ONE_BITS => r.len += 1,
+                // At most RISK_ARRAY_SCENARIOS (40) scenarios.
+                _ => g.runs.push(Run { shock, weight, start: k as u8, len: 1 }),
+            }
         }
         g
     }
@@ -475,11 +476,12 @@ fn scan_narrow(
         let [lo, hi] = g.linear_extremes;
         let mut worst: (i64, Option<usize>) = (0, None);
         for k in [lo.min(hi), lo.max(hi)] {
-            let (Some(s), Some(w)) = (n.shock_of.get(k), n.weights.get(k)) else { continue };
-            let shock = n.shocks.get(usize::from(*s)).copied().unwrap_or(0);
-            let loss = (linear.at(i128::from(shock)).ok_or(RiskError::Overflow)? as i64).wrapping_neg();
+            let Some(sc) = g.grid().scenarios().get(k) else { continue };
+            let loss =
+                (linear.at(sc.price_shock.to_bits()).ok_or(RiskError::Overflow)? as i64).wrapping_neg();
             if loss > worst.0 {
-                let weighted = weigh(Units::from(loss), i128::from(*w)).ok_or(RiskError::Overflow)? as i64;
+                let weighted =
+                    weigh(Units::from(loss), sc.weight.to_bits()).ok_or(RiskError::Overflow)? as i64;
                 if weighted > worst.0 {
                     worst = (weighted, Some(k));
                 }
@@ -489,15 +491,11 @@ fn scan_narrow(
     }
     // Below NARROW (`LinearPnl::is_narrow`): 64-bit words.
     let units = (linear.floor as i64, linear.ceil as i64);
-    let mut lin = [0i64; MAX_SCENARIOS];
-    for (l, s) in lin.iter_mut().zip(&n.shocks) {
-        *l = LinearPnl::at_narrow(units, *s);
-    }
-    let scenarios = n.shock_of.len();
+    let scenarios = g.grid().len();
     let mut with_extra = [0i64; MAX_SCENARIOS];
     let options = match &extra {
-        // The book's option P&L as it is (every scenario's, or none).
-        None if options.len() == scenarios || options.is_empty() => options,
+        // The book's option P&L as it is (every scenario's).
+        None if options.len() == scenarios => options,
         _ => {
             let pnl = with_extra.get_mut(..scenarios).ok_or(RiskError::CapacityExceeded)?;
             for (p, o) in pnl.iter_mut().zip(options) {
@@ -509,19 +507,29 @@ fn scan_narrow(
             pnl
         }
     };
+    // Per run: its scenarios share the linear P&L and the weight, so the
+    // run's worst is its least option P&L (the first of equal ones, as a
+    // scan in order picks), one product for the linear P&L and at most one
+    // for the weight. Weights are at most 1, so ⌈loss·w⌉ ≤ loss: a loss not
+    // above the worst so far cannot beat it.
     let mut worst: (i64, Option<usize>) = (0, None);
-    for (k, (s, w)) in n.shock_of.iter().zip(&n.weights).enumerate() {
-        let o = options.get(k).copied().unwrap_or(0);
-        let loss = lin.get(usize::from(*s)).copied().unwrap_or(0).wrapping_add(o).wrapping_neg();
-        // Weights are at most 1, so ⌈loss·w⌉ ≤ loss: a loss not above the
-        // worst so far cannot beat it.
+    for r in &n.runs {
+        let (start, len) = (usize::from(r.start), usize::from(r.len));
+        let run = options.get(start..start + len).ok_or(RiskError::CapacityExceeded)?;
+        let (mut least, mut at) = (i64::MAX, 0);
+        for (i, o) in run.iter().enumerate() {
+            if *o < least {
+                (least, at) = (*o, i);
+            }
+        }
+        let loss = LinearPnl::at_narrow(units, r.shock).wrapping_add(least).wrapping_neg();
         if loss <= worst.0 {
             continue;
         }
         // ⌈loss·w⌉ ≤ loss < 2^61 (w ≤ 1).
-        let weighted = if *w == ONE_BITS { loss } else { mul_shift64(loss, *w, FRAC_BITS, true) };
+        let weighted = if r.weight == ONE_BITS { loss } else { mul_shift64(loss, r.weight, FRAC_BITS, true) };
         if weighted > worst.0 {
-            worst = (weighted, Some(k));
+            worst = (weighted, Some(start + at));
         }
     }
     Ok((Units::from(worst.0), worst.1))
