@@ -19,7 +19,7 @@ import { describeProgramError, parseProgramError, XmarginProgramError, xmarginEr
 import { groupAddress, XMARGIN_PROGRAM_ID } from "../app/src/pda.ts";
 import { signMessage, verifyMessage } from "../app/src/quote.ts";
 import {
-  buildLegacyMessage, buildV0Message, buildV0Transaction, computeBudgetIxs, messageWireStats, TransactionTooLargeError,
+  buildLegacyMessage, buildV0Message, buildV0Transaction, computeBudgetIxs, HEAP_FRAME_BYTES, messageWireStats, TransactionTooLargeError,
 } from "../app/src/transaction.ts";
 import { ROOT } from "./support/harness.ts";
 
@@ -211,6 +211,12 @@ describe("v0 transactions", () => {
     assert.ok(stats.size > 1_232 && stats.accountLocks === 42 && !stats.fits);
     assert.throws(() => buildV0Transaction({ payer, instructions: ixs, recentBlockhash }), TransactionTooLargeError);
     assert.throws(() => computeBudgetIxs({ computeUnitLimit: 1_400_001 }), RangeError);
+    // The heap frame: RequestHeapFrame (instruction 1, u32 bytes); 32..256 KiB in whole KiB.
+    const [heap] = computeBudgetIxs({ heapFrameBytes: HEAP_FRAME_BYTES });
+    assert.deepEqual([...heap.data], [1, ...new Uint8Array(new Uint32Array([256 * 1_024]).buffer)]);
+    for (const bad of [16 * 1_024, 32 * 1_024 + 1, 257 * 1_024]) {
+      assert.throws(() => computeBudgetIxs({ heapFrameBytes: bad }), RangeError);
+    }
     // A message round-trips through the wire format.
     const back = VersionedTransaction.deserialize(tx.serialize());
     assert.equal(back.message.compiledInstructions.length, 5);

@@ -36,9 +36,18 @@ export interface ComputeBudget {
   computeUnitLimit?: number;
   /** `SetComputeUnitPrice`: priority fee in micro-lamports per compute unit. */
   computeUnitPrice?: number | bigint;
+  /**
+   * `RequestHeapFrame` (bytes, a multiple of 1,024 in 32..256 KiB). The program's heap grows upward,
+   * so a larger frame only helps: a portfolio-mode account of 16 + 16 positions with option books needs
+   * about 32 KiB (the default) to be viewed or liquidated. `HEAP_FRAME_BYTES` is the largest.
+   */
+  heapFrameBytes?: number;
 }
 
-/** The compute-budget instructions for `budget` (limit first, then price), to go before the others. */
+/** The largest heap frame a transaction can request (256 KiB); costs 56 compute units. */
+export const HEAP_FRAME_BYTES = 256 * 1024;
+
+/** The compute-budget instructions for `budget` (limit, price, heap frame), to go before the others. */
 export function computeBudgetIxs(budget: ComputeBudget = {}): TransactionInstruction[] {
   const ixs: TransactionInstruction[] = [];
   if (budget.computeUnitLimit !== undefined) {
@@ -49,6 +58,13 @@ export function computeBudgetIxs(budget: ComputeBudget = {}): TransactionInstruc
   }
   if (budget.computeUnitPrice !== undefined) {
     ixs.push(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: budget.computeUnitPrice }));
+  }
+  if (budget.heapFrameBytes !== undefined) {
+    const b = budget.heapFrameBytes;
+    if (!Number.isInteger(b) || b % 1_024 !== 0 || b < 32 * 1_024 || b > HEAP_FRAME_BYTES) {
+      throw new RangeError(`heap frame ${b} is not a multiple of 1,024 in 32,768..${HEAP_FRAME_BYTES}`);
+    }
+    ixs.push(ComputeBudgetProgram.requestHeapFrame({ bytes: b }));
   }
   return ixs;
 }

@@ -9,7 +9,7 @@ import { Buffer } from "buffer";
 import { HealthBandCode, type MarginAccountData } from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import { parseProgramError, XmarginProgramError } from "./errors.ts";
-import { buildV0Transaction, MAX_COMPUTE_UNIT_LIMIT } from "./transaction.ts";
+import { buildV0Transaction, HEAP_FRAME_BYTES, MAX_COMPUTE_UNIT_LIMIT } from "./transaction.ts";
 
 /** `compute_health`'s answer. */
 export interface ComputedHealth {
@@ -41,7 +41,7 @@ export async function computeHealth(
   const ix = await client.computeHealthIx(account, opts.accountData);
   const { blockhash } = await connection.getLatestBlockhash();
   const tx = buildV0Transaction({ payer, instructions: [ix], recentBlockhash: blockhash, lookupTables: opts.lookupTables,
-    computeUnitLimit: MAX_COMPUTE_UNIT_LIMIT });
+    computeUnitLimit: MAX_COMPUTE_UNIT_LIMIT, heapFrameBytes: HEAP_FRAME_BYTES });
   const sim = await connection.simulateTransaction(tx, { sigVerify: false, replaceRecentBlockhash: true, commitment: "confirmed" });
   const logs = sim.value.logs ?? [];
   if (sim.value.err) {

@@ -48,12 +48,13 @@ impl BudgetFlags {
         }
     }
 
-    /// The compute-budget instructions for `budget`: the limit, and the
-    /// price only when `--with-compute-unit-price` was given.
+    /// The compute-budget instructions for `budget`: the limit, the price
+    /// only when `--with-compute-unit-price` was given, and the heap frame
+    /// (`xmargin_client::transaction::HEAP_FRAME_BYTES`).
     pub fn instructions(&self, budget: Budget) -> Vec<Instruction> {
         let mut ixs = compute_budget_ixs(budget.compute_unit_limit, budget.micro_lamports);
         if self.compute_unit_price.is_none() {
-            ixs.truncate(1);
+            ixs.remove(1);
         }
         ixs
     }
@@ -70,17 +71,20 @@ mod tests {
         assert_eq!(none.policy().limit, SIMULATED_MARGIN, "no limit given: simulated");
         assert_eq!(none.policy().fee, FeePolicy::Fixed(0));
         let ixs = none.instructions(Budget { compute_unit_limit: 58_580, micro_lamports: 0 });
-        assert_eq!(ixs.len(), 1, "no price given: no SetComputeUnitPrice");
+        assert_eq!(ixs.len(), 2, "no price given: no SetComputeUnitPrice");
         assert_eq!(ixs[0].program_id, COMPUTE_BUDGET_PROGRAM_ID);
         assert_eq!(ixs[0].data, [&[2u8][..], &58_580u32.to_le_bytes()].concat());
+        let heap = [&[1u8][..], &(256u32 * 1024).to_le_bytes()].concat();
+        assert_eq!(ixs[1].data, heap, "RequestHeapFrame, 256 KiB");
 
         let both = BudgetFlags { compute_unit_limit: Some(300_000), compute_unit_price: Some(5_000) };
         assert_eq!(both.policy().limit, LimitPolicy::Fixed(300_000));
         assert_eq!(both.policy().fee, FeePolicy::Fixed(5_000));
         assert_eq!(both.fixed(), Budget { compute_unit_limit: 300_000, micro_lamports: 5_000 });
         let ixs = both.instructions(both.fixed());
-        assert_eq!(ixs.len(), 2);
+        assert_eq!(ixs.len(), 3);
         assert_eq!(ixs[1].data, [&[3u8][..], &5_000u64.to_le_bytes()].concat());
+        assert_eq!(ixs[2].data, heap);
     }
 
     #[test]

@@ -40,15 +40,27 @@ pub const ACCOUNT_LOCK_LIMIT: usize = 64;
 pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey =
     anchor_lang::prelude::pubkey!("ComputeBudget111111111111111111111111111111");
 
-/// `SetComputeUnitLimit` and `SetComputeUnitPrice` (compute-budget program, by layout).
+/// The heap frame every client transaction requests: the largest (256 KiB).
+/// The program's heap grows upward from the region's start
+/// (`xmargin::heap`), so a transaction that needs less uses what it
+/// needs; a portfolio-mode account of 16 + 16 positions with option books
+/// needs about 32 KiB to be viewed or liquidated, the default frame's
+/// size. Costs 56 compute units (8 per 32 KiB beyond the first).
+pub const HEAP_FRAME_BYTES: u32 = 256 * 1024;
+
+/// `SetComputeUnitLimit`, `SetComputeUnitPrice` and `RequestHeapFrame`
+/// ([`HEAP_FRAME_BYTES`]) (compute-budget program, by layout).
 pub fn compute_budget_ixs(limit: u32, micro_lamports: u64) -> Vec<Instruction> {
     let mut limit_data = vec![2u8];
     limit_data.extend_from_slice(&limit.to_le_bytes());
     let mut price_data = vec![3u8];
     price_data.extend_from_slice(&micro_lamports.to_le_bytes());
+    let mut heap_data = vec![1u8];
+    heap_data.extend_from_slice(&HEAP_FRAME_BYTES.to_le_bytes());
     vec![
         Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: vec![], data: limit_data },
         Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: vec![], data: price_data },
+        Instruction { program_id: COMPUTE_BUDGET_PROGRAM_ID, accounts: vec![], data: heap_data },
     ]
 }
 

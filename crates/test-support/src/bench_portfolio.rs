@@ -7,16 +7,20 @@
 //!   netted books (linear Init < 0 ≤ portfolio Init), perpetuals and calls
 //!   valued from their risk arrays;
 //! - the largest accounts whose books all net, 8 of them with an option:
-//!   switching, the view, a withdrawal and a trade where both sides need
-//!   their full books, run in the default 32 KiB heap (no heap frame is
-//!   requested: an allocation past it would fail the transaction).
+//!   switching, the view, a withdrawal, a trade where both sides need
+//!   their full books and the liquidation of one of them, run in the
+//!   default 32 KiB heap (no heap frame is requested: an allocation past it
+//!   would fail the transaction; the clients request 256 KiB,
+//!   `xmargin::heap`).
 //!
 //! Rows over their budget, or within it by too little to hold, are
-//! reported (`target`), not enforced: per derivative position ≈ 5,000 CU
+//! reported (`target`), not enforced: per derivative position ≈ 4,600 CU
 //! (the Init-only valuation ≈ 2,100 for a perpetual and 2,500 for an
-//! option, its fold into the book, and half a book's scan ≈ 1,300), the
-//! views (three health types and the event) and a trade whose two sides
-//! both need their option books (docs/DESIGN.md "Compute", issue 13).
+//! option, its fold into the book, and half a book's scan), the views
+//! (three health types and the event), a trade whose two sides both need
+//! their option books and the liquidation of such an account (its
+//! portfolio Maint check values every book) (docs/DESIGN.md "Compute",
+//! issue 13).
 use solana_signer::Signer;
 use xmargin::derivatives::per_contract;
 use xmargin::instructions::{margin_mode, AddOptionMarketArgs, HealthView, TradeArgs};
@@ -28,6 +32,7 @@ use super::{Row, MAX_INSTRUCTION_CU};
 use crate::margin::{bank_keys, compute_health_ix, withdraw_ix};
 use crate::markets::health_accounts_full;
 use crate::options::{sol_call_args, THIRTY_DAYS};
+use crate::pyth::PythPrice;
 
 const MICRO: u64 = 1_000_000;
 /// The compute-budget program (`SetComputeUnitLimit` is instruction 2).
@@ -305,6 +310,8 @@ fn netted_largest_rows(big: &mut BigGroup, maker: &Makers) -> Vec<Row> {
         let h = big.health(t).init;
         assert!(h >= 0, "portfolio Init after the trade {h}");
     }
+    let liquidator = big.trader(&[(0, 1_000_000 * MICRO)]);
+    let liquidation = liquidate_lone_perpetual(big, &a, &liquidator);
     let scenario = "portfolio mode, 16 token + 16 derivative positions (8 covered calls, 7 delta-hedged \
                     perpetuals, 1 perpetual alone)";
     // The view and the trade are not yet within 200,000 (module docs); they
@@ -324,7 +331,52 @@ fn netted_largest_rows(big: &mut BigGroup, maker: &Makers) -> Vec<Row> {
             trade,
             MAX_INSTRUCTION_CU,
         )),
+        // Over 200,000: the portfolio Maint check that demotes the account
+        // values every book (≈ 78,000) beside the cache (≈ 78,000) and the
+        // linear sizing (≈ 39,000): reported.
+        target(row(
+            "liquidate_position",
+            format!(
+                "liquidatee in {scenario}, its lone perpetual after a spike (32 KiB heap); liquidator 1 + 0 → 1"
+            ),
+            liquidation,
+            MAX_INSTRUCTION_CU,
+        )),
     ]
+}
+
+/// The perpetual of the netted trader with no token beside it (market
+/// `MARKETS − 1`, short): its underlying's price doubles until the account
+/// is liquidatable, then `liqor` takes part of it (a liquidator of 16 + 16
+/// would lock more accounts than a transaction may). The CU of that step,
+/// in the default heap (no heap frame is requested).
+fn liquidate_lone_perpetual(big: &mut BigGroup, liqee: &Trader, liqor: &Trader) -> u64 {
+    let m = MARKETS - 1;
+    let (oracle, spec) = big.oracles[usize::from(m + 1)];
+    let mut price = spec.price;
+    while big.health(liqee).band != 2 {
+        price = price.checked_mul(2).filter(|p| *p < spec.price * 1_000).expect("liquidatable before ×1000");
+        let now = big.env.unix_time();
+        big.env.set_pyth_price(&oracle, &PythPrice::new(spec.feed_hex, price, spec.conf, spec.exponent, now));
+    }
+    let g = big.group.group;
+    let ix = mixs::liquidate_position(
+        &g,
+        &big.market_keys(m),
+        &liqee.account,
+        &liqor.account,
+        &liqor.wallet.pubkey(),
+        &bank_keys(&big.env, &g, 0),
+        LEG,
+        health_accounts_full(&big.env, &g, &liqee.account, &[0], &[]),
+        health_accounts_full(&big.env, &g, &liqor.account, &[], &[m]),
+    );
+    let o = big.env.send_ok(&[limit_ix(), ix], &[&liqor.wallet]);
+    // The price back, for the rows after.
+    let now = big.env.unix_time();
+    big.env
+        .set_pyth_price(&oracle, &PythPrice::new(spec.feed_hex, spec.price, spec.conf, spec.exponent, now));
+    o.compute_units - COMPUTE_BUDGET_IX_CU
 }
 
 /// [`withdraw_between_modes`] for an account already in portfolio mode

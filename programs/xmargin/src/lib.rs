@@ -14,6 +14,7 @@ pub mod errors;
 pub mod events;
 pub mod expiry;
 pub mod health;
+pub mod heap;
 pub mod instructions;
 pub mod liquidation;
 pub mod options;
