@@ -44,7 +44,7 @@ export interface ComputeBudget {
   heapFrameBytes?: number;
 }
 
-/** The largest heap frame a transaction can request (256 KiB); costs 56 compute units. */
+/** The largest heap frame a transaction can request (256 KiB); 56 compute units per program invocation (CPIs included). */
 export const HEAP_FRAME_BYTES = 256 * 1024;
 
 /** The compute-budget instructions for `budget` (limit, price, heap frame), to go before the others. */

@@ -45,7 +45,8 @@ pub const COMPUTE_BUDGET_PROGRAM_ID: Pubkey =
 /// (`xmargin::heap`), so a transaction that needs less uses what it
 /// needs; a portfolio-mode account of 16 + 16 positions with option books
 /// needs about 32 KiB to be viewed or liquidated, the default frame's
-/// size. Costs 56 compute units (8 per 32 KiB beyond the first).
+/// size. Costs 8 compute units per 32 KiB beyond the first, charged on each
+/// program invocation (CPIs included): 56 per invocation.
 pub const HEAP_FRAME_BYTES: u32 = 256 * 1024;
 
 /// `SetComputeUnitLimit`, `SetComputeUnitPrice` and `RequestHeapFrame`

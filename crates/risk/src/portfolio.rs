@@ -170,24 +170,14 @@ impl PreparedGrid {
     }
 
     fn of(p: &PortfolioParams, grid: RiskGrid) -> RiskResult<PreparedGrid> {
-        let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
-        for (k, sc) in grid.scenarios().iter().enumerate() {
-            // A product only for the extended moves (weight < 1), of
-            // magnitudes (the fast path): ⌊−x⌋ = −⌈x⌉.
-            let sw = if sc.weight == Fixed::ONE {
-                sc.price_shock
-            } else if sc.price_shock.is_negative() {
-                sc.price_shock.checked_neg()?.checked_mul_ceil(sc.weight)?.checked_neg()?
-            } else {
-                sc.price_shock.checked_mul_floor(sc.weight)?
-            };
-            if sw < lo.1 {
-                lo = (k, sw);
-            }
-            if sw > hi.1 {
-                hi = (k, sw);
-            }
-        }
+        let narrow = scan::NarrowGrid::new(grid.scenarios());
+        let (linear_extremes, narrow_notional) = match narrow.extremes() {
+            Some(x) => x,
+            None => (
+                linear_extremes(&grid)?,
+                scan::narrow_notional(grid.scenarios().iter().map(|sc| sc.price_shock)),
+            ),
+        };
         let widest = p.price_shocks.iter().try_fold(Fixed::ZERO, |m, s| s.checked_abs().map(|a| m.max(a)))?;
         if !widest.is_positive() {
             return Err(RiskError::InvalidParameter);
@@ -198,11 +188,9 @@ impl PreparedGrid {
             liq_end: covered(HealthType::LiquidationEnd)?,
             maint: covered(HealthType::Maint)?,
         };
-        let narrow_notional = scan::narrow_notional(grid.scenarios().iter().map(|sc| sc.price_shock));
-        let narrow = scan::NarrowGrid::new(grid.scenarios());
         Ok(PreparedGrid {
             grid,
-            linear_extremes: [lo.0, hi.0],
+            linear_extremes,
             narrow_notional,
             narrow,
             inverse_widest: Fixed::ONE.checked_div_ceil(widest)?,
@@ -214,6 +202,29 @@ impl PreparedGrid {
     pub fn grid(&self) -> &RiskGrid {
         &self.grid
     }
+}
+
+/// The scenario indices of the lowest and the highest `s_k · w_k` of a
+/// grid (the first of equal ones), in `Fixed`: what
+/// `scan::NarrowGrid::extremes` finds in 64-bit words, for grids beyond
+/// them.
+fn linear_extremes(grid: &RiskGrid) -> RiskResult<[usize; 2]> {
+    let (mut lo, mut hi) = ((0, Fixed::ZERO), (0, Fixed::ZERO));
+    for (k, sc) in grid.scenarios().iter().enumerate() {
+        // A product only for the extended moves (weight < 1).
+        let sw = if sc.weight == Fixed::ONE {
+            sc.price_shock
+        } else {
+            sc.price_shock.checked_mul_floor(sc.weight)?
+        };
+        if sw < lo.1 {
+            lo = (k, sw);
+        }
+        if sw > hi.1 {
+            hi = (k, sw);
+        }
+    }
+    Ok([lo.0, hi.0])
 }
 
 /// One underlying's requirement and why (what `compute_health` reports in
@@ -287,7 +298,7 @@ pub fn underlying_requirements(
 ) -> RiskResult<Vec<UnderlyingRequirement>> {
     with_grid(cache, p, |g| {
         let mut reqs = Vec::new();
-        for_each_book(cache, g, arrays, &[ht], |b| {
+        for_each_book(cache, g, arrays, &[ht], None, |b| {
             reqs.push(b.requirement(&b.worst(g)?, p, ht)?);
             Ok(())
         })?;
@@ -310,7 +321,7 @@ fn charged_requirement(
 ) -> RiskResult<Fixed> {
     with_grid(cache, p, |g| {
         let mut sum = Fixed::ZERO;
-        for_each_book(cache, g, arrays, &[ht], |b| {
+        for_each_book(cache, g, arrays, &[ht], None, |b| {
             sum = sum.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
             Ok(())
         })?;
@@ -332,7 +343,8 @@ pub fn portfolio_health_with_arrays(
 ) -> RiskResult<Fixed> {
     with_grid(cache, p, |g| {
         let mut charged = Fixed::ZERO;
-        let before = for_each_book(cache, g, arrays, &[ht], |b| {
+        let mut before = PerType::splat(Fixed::ZERO);
+        for_each_book(cache, g, arrays, &[ht], Some(&mut before), |b| {
             charged = charged.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
             Ok(())
         })?;
@@ -375,7 +387,8 @@ pub fn portfolio_report(
         // one book per derivative.
         let books = Vec::with_capacity(cache.derivatives().len());
         let mut report = PortfolioReport { health: PerType::splat(Fixed::ZERO), books };
-        let before = for_each_book(cache, g, arrays, &HealthType::ALL, |b| {
+        let mut before = PerType::splat(Fixed::ZERO);
+        for_each_book(cache, g, arrays, &HealthType::ALL, Some(&mut before), |b| {
             report.books.push(b.requirements(g, p)?);
             Ok(())
         })?;

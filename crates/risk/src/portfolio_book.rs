@@ -286,21 +286,25 @@ impl Legs {
 /// heap never frees, and all books at once of an account of 16 + 16
 /// positions with options would not fit beside its cache.
 ///
-/// Returns the health before the books' requirements for `types` (0 for
-/// the others): netted tokens at their unweighted value, other tokens at
-/// their contribution, derivatives at their weighted PnL. Each of these is
-/// a product or more, computed here once with the charges that need it.
+/// With `before` given, adds to it the health before the books'
+/// requirements for `types`: netted tokens at their unweighted value, other
+/// tokens at their contribution, derivatives at their weighted PnL. Each of
+/// these is a product or more, computed here once with the charges that
+/// need it; callers that only want the requirements skip them.
 pub(super) fn for_each_book(
     cache: &HealthCache,
     g: &PreparedGrid,
     arrays: &[(u16, RiskArray)],
     types: &[HealthType],
+    mut before: Option<&mut PerType<Fixed>>,
     mut f: impl FnMut(&Book) -> RiskResult<()>,
-) -> RiskResult<PerType<Fixed>> {
+) -> RiskResult<()> {
     let (tokens, derivatives) = (cache.tokens(), cache.derivatives());
-    let mut before = PerType::splat(Fixed::ZERO);
+    let counting = before.is_some();
     let mut add = |ht: HealthType, v: Fixed| -> RiskResult<()> {
-        before.set(ht, before.get(ht).checked_add(v)?);
+        if let Some(b) = before.as_deref_mut() {
+            b.set(ht, b.get(ht).checked_add(v)?);
+        }
         Ok(())
     };
     let mut ids: Vec<u16> = Vec::with_capacity(tokens.len() + derivatives.len());
@@ -308,11 +312,12 @@ pub(super) fn for_each_book(
         match t.underlying {
             Some(u) if !ids.contains(&u) => ids.push(u),
             Some(_) => {}
-            None => {
+            None if counting => {
                 for ht in types {
                     add(*ht, t.contribution(*ht)?)?;
                 }
             }
+            None => {}
         }
     }
     for u in derivatives.iter().map(|d| d.underlying) {
@@ -335,7 +340,7 @@ pub(super) fn for_each_book(
             b.legs.add_haircut_scale(token_haircut_scale(t, g, &HealthType::ALL)?);
         }
         for d in derivatives.iter().filter(|d| d.underlying == u) {
-            for ht in types {
+            for ht in types.iter().filter(|_| counting) {
                 add(*ht, d.weighted_pnl(*ht)?)?;
             }
             add_derivative(&mut b, d, g, arrays, types)?;
@@ -343,7 +348,7 @@ pub(super) fn for_each_book(
         f(&b)?;
         buffer = b.option_pnl;
     }
-    Ok(before)
+    Ok(())
 }
 
 /// Folds a derivative position into its book (an option with its array

@@ -221,7 +221,12 @@ fn weigh(loss: Units, w: i128) -> Option<Units> {
 /// `shocks` (`Fixed` bits) stays below [`NARROW`] in every scenario.
 /// A power of two (no division), at most `2^92 / widest` and 2^62.
 pub(super) fn narrow_notional(shocks: impl Iterator<Item = Fixed>) -> u128 {
-    let widest = shocks.map(|s| s.to_bits().unsigned_abs()).max().unwrap_or(0).max(1);
+    notional_below(shocks.map(|s| s.to_bits().unsigned_abs()).max().unwrap_or(0))
+}
+
+/// [`narrow_notional`] of the widest |shock| (`Fixed` bits).
+fn notional_below(widest: u128) -> u128 {
+    let widest = widest.max(1);
     if widest >= 1 << 62 {
         return 0; // shocks beyond 64-bit words: every book takes the 128-bit scan
     }
@@ -429,6 +434,9 @@ fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize>
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct NarrowGrid {
     runs: Vec<Run>,
+    /// Every |shock| below 2^62 bits and every weight in `[0, 1]`: the
+    /// runs are exact.
+    fits: bool,
 }
 
 /// Consecutive scenarios `start..start + len` of one shock and weight.
@@ -442,11 +450,14 @@ struct Run {
 
 impl NarrowGrid {
     pub(super) fn new(scenarios: &[crate::options::risk_array::Scenario]) -> NarrowGrid {
-        let mut g = NarrowGrid { runs: Vec::with_capacity(scenarios.len()) };
+        let mut g = NarrowGrid { runs: Vec::with_capacity(scenarios.len()), fits: true };
         for (k, sc) in scenarios.iter().enumerate() {
             // Beyond 64 bits: never read (the 128-bit scan runs instead).
             let shock = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
             let weight = i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX);
+            g.fits &= sc.price_shock.to_bits().unsigned_abs() < 1 << 62
+                && (0..=ONE_BITS).contains(&weight)
+                && i128::from(weight) == sc.weight.to_bits();
             match g.runs.last_mut() {
                 Some(r) if r.shock == shock && r.weight == ONE_BITS && weight == ONE_BITS => r.len += 1,
                 // At most RISK_ARRAY_SCENARIOS (40) scenarios.
@@ -454,6 +465,31 @@ impl NarrowGrid {
             }
         }
         g
+    }
+
+    /// The scenario indices of the lowest and the highest `s_k · w_k`
+    /// (`Fixed` products rounded down; the first of equal ones, as a scan
+    /// in order picks: a run's scenarios are equal) and [`narrow_notional`],
+    /// from the runs in 64-bit words; `None` unless the runs are exact.
+    pub(super) fn extremes(&self) -> Option<([usize; 2], u128)> {
+        if !self.fits {
+            return None;
+        }
+        let (mut lo, mut hi) = ((0usize, 0i64), (0usize, 0i64));
+        let mut widest = 0u64;
+        for r in &self.runs {
+            widest = widest.max(r.shock.unsigned_abs());
+            // |s·w| ≤ |s| < 2^62 (w ≤ 1): within `mul_shift64`'s bound.
+            let sw =
+                if r.weight == ONE_BITS { r.shock } else { mul_shift64(r.shock, r.weight, FRAC_BITS, false) };
+            if sw < lo.1 {
+                lo = (usize::from(r.start), sw);
+            }
+            if sw > hi.1 {
+                hi = (usize::from(r.start), sw);
+            }
+        }
+        Some(([lo.0, hi.0], notional_below(u128::from(widest))))
     }
 }
 

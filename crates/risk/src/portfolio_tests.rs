@@ -362,3 +362,29 @@ fn a_token_riskier_than_the_grid_keeps_its_haircut() {
     assert_eq!(r.requirement, r.contingency, "a hedged book pays its contingency alone");
     assert!(r.requirement < fx("31"), "{}", r.requirement);
 }
+
+/// The prepared grid's extremes and narrow notional from the runs in 64-bit
+/// words equal the scenario-by-scenario `Fixed` computation, on grids
+/// symmetric, lopsided, with a zero move, coarse, extreme and the largest.
+#[test]
+fn the_extremes_from_the_runs_equal_the_scenario_scan() {
+    let grids: [(&[&str], &[&str]); 6] = [
+        (&["-0.15", "-0.075", "0", "0.075", "0.15"], &["-0.1", "0", "0.1"]),
+        (&["-0.2", "-0.05", "0.05", "0.08"], &["0.1"]),
+        (&["-0.05", "0", "0.05"], &[]),
+        (&["-0.3", "0.3"], &["-0.2", "0.2"]),
+        (&["-0.99", "-0.01", "0.01", "3.2767"], &[]),
+        (&["-0.25", "-0.15", "-0.05", "0.05", "0.15", "0.25"], &["-0.1", "0", "0.1"]),
+    ];
+    for (prices, vols) in grids {
+        let prices: Vec<Fixed> = prices.iter().map(|s| fx(s)).collect();
+        let vols: Vec<Fixed> = vols.iter().map(|s| fx(s)).collect();
+        let g = RiskGrid::new(&prices, &vols).unwrap();
+        let n = scan::NarrowGrid::new(g.scenarios());
+        let expected = (
+            linear_extremes(&g).unwrap(),
+            scan::narrow_notional(g.scenarios().iter().map(|sc| sc.price_shock)),
+        );
+        assert_eq!(n.extremes(), Some(expected), "{prices:?} × {vols:?}");
+    }
+}

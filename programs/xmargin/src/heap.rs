@@ -10,8 +10,10 @@
 //! cache alone is about 21 KiB). Growing upward, an allocation past the
 //! frame the transaction requested touches unmapped memory and the
 //! transaction fails (as running out of the default heap does); within it,
-//! it succeeds. The clients request the largest frame
-//! (`xmargin_client::transaction::compute_budget_ixs`, `app/src/transaction.ts`).
+//! it succeeds. The Rust clients request the largest frame in every
+//! transaction (`xmargin_client::transaction::compute_budget_ixs`: keeper,
+//! CLI), the TypeScript client in `computeHealth` (`app/src/view.ts`; a
+//! wallet's own risk checks stream its positions and fit 32 KiB).
 //!
 //! Nothing is freed (as with the default allocator), but the last
 //! allocation grows in place: a vector pushed to as it is built costs its
@@ -75,7 +77,8 @@ impl BumpUp {
         }
     }
 
-    /// Grows or shrinks the last block in place; any other is moved.
+    /// Grows or shrinks the last block in place; another one shrinks in
+    /// place and grows by moving.
     ///
     /// # Safety
     /// As [`BumpUp::alloc`]; `ptr` was allocated here with `layout`.
@@ -94,6 +97,10 @@ impl BumpUp {
                 }
             }
             return core::ptr::null_mut();
+        }
+        if new_size <= layout.size() {
+            // A block shrunk in place (nothing is freed anyway).
+            return ptr;
         }
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
             return core::ptr::null_mut();

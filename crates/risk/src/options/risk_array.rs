@@ -122,6 +122,21 @@ pub struct RiskGrid {
     id: u32,
 }
 
+/// `⌈widest · PCT · NUM / (|pct| · DEN)⌉` (Fixed bits): an extended move's
+/// weight before its cap at 1. One 64-bit division when the numerator fits
+/// 64 bits (every grid the group stores: shocks are basis points below
+/// 328 %), else the general quotient; the same result.
+fn extended_weight(widest: Fixed, pct: i64) -> RiskResult<Fixed> {
+    let k = PCT * EXTENDED_WEIGHT_NUM as u64;
+    let d = pct.unsigned_abs() * EXTENDED_WEIGHT_DEN;
+    if let Ok(bits) = u64::try_from(widest.to_bits()) {
+        if let Some(n) = bits.checked_mul(k) {
+            return Ok(Fixed::from_bits(i128::from(n.div_ceil(d))));
+        }
+    }
+    widest.checked_mul_int(k as i64)?.checked_div_int(d, Rounding::Ceil)
+}
+
 impl RiskGrid {
     /// Decay scenario, core grid `price_shocks × vol_shocks` (no vol shocks:
     /// vol flat), extended moves. Errors if a shock is ≤ −100 % or the list
@@ -164,9 +179,7 @@ impl RiskGrid {
         if extended > 0 {
             for (pct, mv) in EXTENDED_MOVES_PCT.into_iter().zip(EXTENDED_MOVES) {
                 // w = ¾ · widest / |move|, rounded up, at most 1.
-                let w = widest
-                    .checked_mul_int(PCT as i64 * EXTENDED_WEIGHT_NUM)?
-                    .checked_div_int(pct.unsigned_abs() * EXTENDED_WEIGHT_DEN, Rounding::Ceil)?;
+                let w = extended_weight(widest, pct)?;
                 scenarios.push(Scenario {
                     price_shock: mv,
                     vol_shock: Fixed::ZERO,

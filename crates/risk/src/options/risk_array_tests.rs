@@ -287,3 +287,21 @@ fn extended_move_constants_are_the_ratios() {
         assert_eq!(mv, Fixed::from_ratio(pct, PCT, Rounding::Floor).unwrap(), "{pct}");
     }
 }
+
+#[test]
+fn an_extended_weight_by_one_division_equals_the_general_quotient() {
+    // Widest moves from 0.01 % to past the 64-bit fast path.
+    let general = |w: Fixed, pct: i64| {
+        w.checked_mul_int(PCT as i64 * EXTENDED_WEIGHT_NUM)
+            .unwrap()
+            .checked_div_int(pct.unsigned_abs() * EXTENDED_WEIGHT_DEN, Rounding::Ceil)
+            .unwrap()
+    };
+    let bits = [1i128, 28_147_497_671, 1 << 48, 3 << 48, (1 << 48) / 7 + 13, 1 << 58, 1 << 70];
+    for b in bits {
+        for pct in EXTENDED_MOVES_PCT {
+            let w = Fixed::from_bits(b);
+            assert_eq!(extended_weight(w, pct).unwrap(), general(w, pct), "bits {b}, move {pct} %");
+        }
+    }
+}
