@@ -12,8 +12,9 @@ import type { BN } from "@anchor-lang/core";
 import { AccountFlags, MarginMode } from "../app/src/accounts.ts";
 import { estimateAccountHealth } from "../app/src/estimate.ts";
 import { toQuoteNative } from "../app/src/health.ts";
-import { assertProgramFresh, type Harness, makeHarness } from "./support/harness.ts";
-import { expectError, solPerpArgs, type User, World } from "./support/world.ts";
+import { accountHealthInputs, accountWithdrawLimits, maxWithdraw } from "../app/src/limits.ts";
+import { assertProgramFresh, type Harness, isSvm, makeHarness } from "./support/harness.ts";
+import { expectError, solPerpArgs, TOKEN_INDEX, type User, World } from "./support/world.ts";
 
 const SOL = 1_000_000_000n;
 const USDC = 1_000_000n;
@@ -78,5 +79,28 @@ describe("portfolio margin mode from the client", () => {
     assert.equal(n(back.init), n(linear.init), "linear again: the same Init health");
     assert.equal(toQuoteNative((await estimateAccountHealth(w.client, hedged.account)).init), n(back.init),
       "and the estimate values it again");
+  });
+
+  test("the client's largest borrow of a portfolio account: the program takes it, not one unit more", async (t) => {
+    if (!isSvm(h)) return t.skip("needs the SVM's fixed clock");
+    const lender = await w.user({ usdc: 100_000n * USDC });
+    await w.deposit(lender, "usdc", 100_000n * USDC);
+    const u = await w.user({ sol: 10n * SOL });
+    await w.deposit(u, "sol", 10n * SOL);
+    await w.trade(0, lender, u, 1_000n, 1_500_000n);
+    await setMode(u, MarginMode.portfolio);
+    const limits = await accountWithdrawLimits(w.client, u.account, TOKEN_INDEX.usdc);
+    // What linear mode would allow: the SOL's haircut and the perp's rate stay charged.
+    const inputs = await accountHealthInputs(w.client, u.account, { withToken: TOKEN_INDEX.usdc });
+    assert.ok(inputs.portfolio, "read as a portfolio account");
+    const ctx = { quoteDecimals: inputs.quoteDecimals, now: await h.now(), strictToken: TOKEN_INDEX.usdc };
+    const linear = maxWithdraw(inputs.positions, ctx, TOKEN_INDEX.usdc, { derivatives: inputs.derivatives });
+    assert.ok(limits.maxBorrow > linear, `portfolio ${limits.maxBorrow} > linear ${linear}`);
+    assert.equal(limits.maxWithdraw, limits.maxBorrow, "no USDC held: all of it borrowed");
+
+    await expectError(h, "HealthTooLow", [u.account], () => w.withdraw(u, "usdc", limits.maxBorrow + 1n));
+    await w.withdraw(u, "usdc", limits.maxBorrow);
+    const after = (await w.health(u.account)).view;
+    assert.ok(n(after.init) >= 0n && n(after.init) <= 1n, `Init health after the largest borrow: ${after.init}`);
   });
 });

@@ -7,17 +7,25 @@
  * segment, with two ulps of slack for the floor of the re-computed
  * contribution. Linear margin mode; the instruction's own health check stays
  * authoritative.
+ *
+ * Portfolio margin mode ({@link maxWithdrawPortfolio}): health is no longer
+ * linear in one token's balance (a deposit nets with the derivatives on its
+ * underlying), so the amount is searched, each candidate valued by the
+ * portfolio estimate (`portfolioHealth.ts`, bit for bit the engine's) after
+ * the program's own share arithmetic (`Bank::withdraw_from`).
  */
 import { groupRiskGrid } from "./riskGrid.ts";
 import type { PublicKey } from "@solana/web3.js";
 import { activeDerivativePositions, activeTokenPositions, type BankData, type MarginAccountData, type MarketData } from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import { bankInput, clusterTime, marketInput, parsePriceUpdate } from "./estimate.ts";
+import { estimatePortfolioHealth } from "./portfolioHealth.ts";
 import * as F from "./fixed.ts";
 import {
-  assetPrice, estimateHealth, type HealthContextInput, type HealthDerivativeInput, type HealthPositionInput,
-  InvalidRiskParameterError, liabPrice, valueToken,
+  assetPrice, estimateHealth, type HealthBankInput, type HealthContextInput, type HealthDerivativeInput,
+  type HealthPositionInput, InvalidRiskParameterError, liabPrice, valueToken,
 } from "./health.ts";
+import { AccountFlags } from "./accounts.ts";
 
 /** The account has no position in the token (pass the bank as a zero-share position to open one). */
 export class TokenNotInAccountError extends Error {
@@ -77,12 +85,85 @@ export function maxBorrow(
   return F.toInt(F.floor(F.positivePart(F.sub(amount, F.positivePart(balance)))), "floor");
 }
 
+/**
+ * The position and its bank after withdrawing `amount` native: the program's
+ * `Bank::withdraw_from` (deposit shares burned rounding up, all of them once
+ * the deposit is taken; the rest borrowed, borrow shares created rounding up).
+ */
+export function withdrawnPosition(p: HealthPositionInput, amount: bigint): HealthPositionInput {
+  const bank = p.bank;
+  let shares = p.shares;
+  let { depositShares, borrowShares } = bank;
+  let fromDeposit = 0n;
+  if (shares > 0n) {
+    const available = F.toInt(F.mulFloor(shares, bank.depositIndex), "floor");
+    const burned = amount >= available ? shares : F.min(F.div(F.fromInt(amount), bank.depositIndex, "ceil"), shares);
+    fromDeposit = amount >= available ? available : amount;
+    shares = F.sub(shares, burned);
+    depositShares = F.positivePart(F.sub(depositShares, burned));
+  }
+  const borrowed = amount - fromDeposit;
+  if (borrowed > 0n) {
+    const created = F.div(F.fromInt(borrowed), bank.borrowIndex, "ceil");
+    shares = F.sub(shares, created);
+    borrowShares = F.add(borrowShares, created);
+  }
+  const after: HealthBankInput = { ...bank, depositShares, borrowShares };
+  return { ...p, bank: after, shares };
+}
+
+/**
+ * {@link maxWithdraw} of a portfolio-mode account: the largest whole amount
+ * whose withdrawal leaves the portfolio Init estimate ≥ 0. Linear Init is a
+ * lower bound of portfolio Init, so the linear maximum is taken (and checked);
+ * above it the amount doubles while it stays healthy, then is bisected
+ * (withdrawing more never raises health). The result is always one the
+ * estimate finds healthy; the instruction's check stays authoritative.
+ */
+export function maxWithdrawPortfolio(
+  positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number,
+  opts: { allowBorrow?: boolean; derivatives?: HealthDerivativeInput[] } = {},
+): bigint {
+  const derivatives = opts.derivatives ?? [];
+  const i = positions.findIndex((p) => p.bank.tokenIndex === tokenIndex);
+  if (i < 0) throw new TokenNotInAccountError(tokenIndex);
+  const t = valueToken(positions[i], ctx);
+  if (!t) return 0n;
+  const held = t.balance > 0n ? F.toInt(t.balance, "floor") : 0n;
+  const cap = opts.allowBorrow ?? true ? 1n << 63n : held;
+  const healthy = (amount: bigint): boolean => {
+    const after = positions.map((p, k) => (k === i ? withdrawnPosition(p, amount) : p));
+    try {
+      return estimatePortfolioHealth(after, ctx, derivatives).init >= 0n;
+    } catch {
+      return false; // an amount the engine cannot value (beyond its range) is refused
+    }
+  };
+  let lo = F.toInt(maxWithdrawRaw(positions, ctx, tokenIndex, opts.allowBorrow ?? true, derivatives).amount, "floor");
+  if (lo > cap || (lo > 0n && !healthy(lo))) lo = 0n;
+  if (lo === 0n && !healthy(0n)) return 0n;
+  let hi = lo === 0n ? 1n : lo * 2n;
+  while (hi <= cap && healthy(hi)) {
+    lo = hi;
+    hi *= 2n;
+  }
+  hi = hi > cap ? cap + 1n : hi;
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    if (healthy(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A live account's health inputs: its token and derivative positions with their banks, markets and oracle readings. */
 export interface AccountHealthInputs {
   positions: HealthPositionInput[];
   derivatives: HealthDerivativeInput[];
   /** The group's quote decimals. */
   quoteDecimals: number;
+  /** Whether the account is in portfolio margin mode. */
+  portfolio: boolean;
 }
 
 /**
@@ -121,24 +202,33 @@ export async function accountHealthInputs(
       baseContracts: d.baseContracts, quoteCost: d.quoteCost, realizedPnl: d.realizedPnl, fundingSnapshot: d.fundingSnapshot };
   });
   const group = await client.fetchGroup();
-  return { positions, derivatives: derivativeInputs, quoteDecimals: group.quoteDecimals };
+  const portfolio = (data.flags & AccountFlags.portfolioMode) !== 0;
+  return { positions, derivatives: derivativeInputs, quoteDecimals: group.quoteDecimals, portfolio };
 }
 
 /**
  * {@link maxWithdraw} and {@link maxBorrow} of a live account at the
- * cluster's clock (or `now`): reads the account, its banks, markets and
+ * cluster's clock (or `now`), in its margin mode ({@link maxWithdrawPortfolio}): reads the account, its banks, markets and
  * oracles like `estimateAccountHealth` ({@link accountHealthInputs}), opening
  * a zero position in `tokenIndex` when the account holds none (as `withdraw` does).
  */
 export async function accountWithdrawLimits(
   client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
 ): Promise<{ maxWithdraw: bigint; maxBorrow: bigint }> {
-  const { positions, derivatives, quoteDecimals } = await accountHealthInputs(client, account, { withToken: tokenIndex });
+  const { positions, derivatives, quoteDecimals, portfolio } =
+    await accountHealthInputs(client, account, { withToken: tokenIndex });
   // The withdrawn token's price must be usable (`PriceRules::strict(token)`), as the instruction wants it.
   const at = now ?? (await clusterTime(client));
   // The group's grid in force: option arrays are checked fresh on it, as the chain does.
   const grid = groupRiskGrid(await client.fetchGroup(), at);
   const ctx: HealthContextInput = { quoteDecimals, now: at, strictToken: tokenIndex, grid };
+  if (portfolio) {
+    const amount = maxWithdrawPortfolio(positions, ctx, tokenIndex, { derivatives });
+    const position = positions.find((p) => p.bank.tokenIndex === tokenIndex);
+    const t = position ? valueToken(position, ctx) : null;
+    const deposit = t && t.balance > 0n ? F.toInt(t.balance, "floor") : 0n;
+    return { maxWithdraw: amount, maxBorrow: amount > deposit ? amount - deposit : 0n };
+  }
   return {
     maxWithdraw: maxWithdraw(positions, ctx, tokenIndex, { derivatives }),
     maxBorrow: maxBorrow(positions, ctx, tokenIndex, { derivatives }),
