@@ -185,6 +185,12 @@ fn token_row(snap: &Snapshot, cache: &HealthCache, entry: &BankEntry) -> TokenRo
     let of = |f: &dyn Fn(&TokenInfo) -> xmargin_risk::RiskResult<Fixed>| {
         held.as_ref().map_or(Fixed::ZERO, |t| f(t).unwrap_or(Fixed::ZERO))
     };
+    // One search in portfolio mode (`HealthCache::max_withdraw`): the borrow
+    // is what it takes beyond the deposit.
+    let max_withdraw = limits.as_ref().and_then(|c| c.max_withdraw(i, true).ok());
+    let deposit = held.map_or(Fixed::ZERO, |t| t.balance.positive_part());
+    let max_borrow =
+        max_withdraw.and_then(|w| w.checked_sub(deposit).ok()).map(|b| b.positive_part().floor());
     TokenRow {
         token_index: i,
         mint: entry.bank.mint,
@@ -194,8 +200,8 @@ fn token_row(snap: &Snapshot, cache: &HealthCache, entry: &BankEntry) -> TokenRo
         value: of(&|t| t.balance.checked_mul_floor(t.prices.oracle)),
         maint_contribution: of(&|t| t.contribution(HealthType::Maint)),
         oracle_price: held.or_else(|| template.and_then(|t| t.asset.or(t.liab))).map(|t| t.prices.oracle),
-        max_withdraw: limits.as_ref().and_then(|c| c.max_withdraw(i, true).ok()),
-        max_borrow: limits.as_ref().and_then(|c| c.max_borrow(i).ok()),
+        max_withdraw,
+        max_borrow,
         liquidation_price: held.map(|_| cache.liquidation_price(i).map_err(|e| format!("{e:?}"))),
     }
 }

@@ -397,10 +397,18 @@ impl HealthCache {
     /// (borrowing beyond the deposit only if `allow_borrow`) keeping Init
     /// health ≥ 0. Closed form: health is linear in the balance on each side
     /// of zero, so solve on the deposit segment, then on the borrow segment.
-    /// Returns 0 when Init health is ≤ 0. Exact in linear mode; in portfolio
-    /// mode it is an estimate using the token's linear Init weights, and the
-    /// instruction's final health check stays authoritative.
+    /// Returns 0 when Init health is ≤ 0. In portfolio mode the amount is
+    /// searched on portfolio health ([`HealthCache::portfolio_max_withdraw`]).
+    /// The instruction's final health check stays authoritative.
     pub fn max_withdraw(&self, token_index: u16, allow_borrow: bool) -> RiskResult<Fixed> {
+        match self.mode {
+            MarginMode::Linear => self.linear_max_withdraw(token_index, allow_borrow),
+            MarginMode::Portfolio(_) => self.portfolio_max_withdraw(token_index, allow_borrow),
+        }
+    }
+
+    /// [`HealthCache::max_withdraw`] in linear mode (the closed form).
+    pub(super) fn linear_max_withdraw(&self, token_index: u16, allow_borrow: bool) -> RiskResult<Fixed> {
         // Two ulps of slack absorb the floor of the re-computed contribution.
         let h = self.health(HealthType::Init)?.checked_sub(Fixed::from_bits(2))?;
         if !h.is_positive() {

@@ -38,6 +38,7 @@
 
 mod cache;
 mod derivatives;
+mod limits;
 pub mod liquidation_price;
 pub mod option_margin;
 mod rates;

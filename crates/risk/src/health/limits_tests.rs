@@ -1,0 +1,91 @@
+//! Portfolio-mode withdraw limits: a hedged book can borrow what its
+//! portfolio health allows, more than the linear closed form, and not one
+//! native unit more.
+
+use super::*;
+use crate::health::{DerivativeInfo, DerivativeKind, PerType};
+use crate::portfolio::PortfolioParams;
+use crate::price::BiasedPrices;
+use crate::testutil::*;
+
+/// SOL at $150 in native units: 0.15 µUSDC per lamport.
+const SOL_PRICE: &str = "0.15";
+
+fn params() -> PortfolioParams {
+    PortfolioParams {
+        price_shocks: ["-0.1", "-0.05", "0", "0.05", "0.1"].map(fx).to_vec(),
+        vol_shocks: vec![],
+        shock_scale: PerType { init: fx("2"), maint: fx("1"), liq_end: fx("1.5") },
+        floor_rate: PerType { init: fx("0.01"), maint: fx("0.005"), liq_end: fx("0.0075") },
+    }
+}
+
+/// 10 SOL deposited and 10 SOL sold on the perpetual (cost −1,500 USDC), an
+/// empty USDC position; in `mode`.
+fn hedged(mode: MarginMode) -> HealthCache {
+    let usdc = usdc(0, Fixed::ZERO);
+    let sol = token(1, fx("10000000000"), fx(SOL_PRICE), &sol_weights()).with_underlying(1);
+    let short = DerivativeInfo::new(
+        1,
+        1,
+        DerivativeKind::Perpetual,
+        fx("-10000000000"),
+        fx("-1500000000"),
+        Fixed::ZERO,
+        BiasedPrices::flat(fx(SOL_PRICE)),
+        perp_rates(),
+    )
+    .unwrap();
+    HealthCache::new(vec![usdc, sol], vec![short], mode).unwrap()
+}
+
+/// Init health after withdrawing `amount` native of `token` and the share
+/// rounding's slack.
+fn init_after(c: &HealthCache, token: u16, amount: u64) -> Fixed {
+    let mut after = c.clone();
+    let lowered = Fixed::from_u64(amount + 2).checked_neg().unwrap();
+    after.adjust_token_balance(token, lowered).unwrap();
+    after.health(HealthType::Init).unwrap()
+}
+
+#[test]
+fn a_hedged_book_borrows_its_portfolio_health_and_not_one_unit_more() {
+    // Portfolio Init: 1,500 USDC of SOL at its unweighted value, the perp's
+    // PnL 0, the book's requirement its contingency 1 %·(1,500 + 1,500) = 30
+    // (no scenario loses): 1,470 USDC. USDC's liability weight is 1, so
+    // 1,470 USDC less the 2 units of share-rounding slack can be borrowed.
+    // Linear Init: 1,500·0.8 − 10 %·1,500 = 1,050 USDC.
+    let c = hedged(MarginMode::Portfolio(params()));
+    let linear = hedged(MarginMode::Linear).max_withdraw(0, true).unwrap();
+    let borrow = c.max_withdraw(0, true).unwrap();
+    assert!(near(linear, 1_050_000_000.0, 2.0), "{linear:?}");
+    assert!(near(borrow, 1_470_000_000.0, 4.0), "{borrow:?}");
+    let b = borrow.to_u64(crate::Rounding::Floor).unwrap();
+    assert!(!init_after(&c, 0, b).is_negative());
+    assert!(init_after(&c, 0, b + 1).is_negative(), "one unit more is refused");
+    assert_eq!(c.max_borrow(0).unwrap(), borrow, "nothing held: all of it borrowed");
+    assert_eq!(c.max_withdraw(0, false).unwrap(), Fixed::ZERO, "nothing held, no borrowing");
+}
+
+#[test]
+fn withdrawing_the_hedge_is_limited_by_the_book_it_leaves() {
+    // Withdrawing y lamports of SOL leaves the book short 0.15·y: up to
+    // y ≈ 7.18 SOL the scenario requirement (2 · 10 % · 0.15y + the
+    // contingency) is charged, beyond it the linear one, and Init reaches 0
+    // at 1,050 USDC / (0.15 · 0.8) = 8.75 SOL, where both modes agree.
+    let c = hedged(MarginMode::Portfolio(params()));
+    let w = c.max_withdraw(1, false).unwrap().to_u64(crate::Rounding::Floor).unwrap();
+    assert!(w.abs_diff(8_750_000_000) <= 4, "{w}");
+    assert!(!init_after(&c, 1, w).is_negative());
+    assert!(init_after(&c, 1, w + 1).is_negative(), "one lamport more is refused");
+    assert_eq!(c.max_borrow(1).unwrap(), Fixed::ZERO, "SOL cannot be borrowed past its deposit here");
+}
+
+#[test]
+fn an_unhealthy_portfolio_account_withdraws_nothing() {
+    let mut c = hedged(MarginMode::Portfolio(params()));
+    c.adjust_token_balance(0, fx("-1480000000")).unwrap();
+    assert!(c.health(HealthType::Init).unwrap().is_negative());
+    assert_eq!(c.max_withdraw(1, true).unwrap(), Fixed::ZERO);
+    assert_eq!(c.max_withdraw(0, true).unwrap(), Fixed::ZERO);
+}
