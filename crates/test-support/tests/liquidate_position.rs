@@ -42,12 +42,13 @@
 //! ```
 //! ≥ 0, and less than one contract's worth (0.01 · 8.5075 = 0.085075) above.
 use xmargin::errors::XmarginError;
+use xmargin::events::PositionLiquidated;
 use xmargin::instructions::{AddMarketArgs, MarketFundingArgs, UpdateMarketArgs};
 use xmargin::state::account_flags::{BANKRUPT, BEING_LIQUIDATED};
 use xmargin::state::{pause, MarginAccount};
 use xmargin_risk::Rounding;
 use xmargin_test_support::margin::{health_view, native_balance, set_pause_ix};
-use xmargin_test_support::markets::sol_perp_args;
+use xmargin_test_support::markets::{events, sol_perp_args};
 use xmargin_test_support::world::{User, World};
 use xmargin_test_support::{Address, Signer};
 
@@ -124,8 +125,9 @@ fn worked_example_one_step_to_liquidation_end_zero() {
     let vault = w.env.token_balance(&w.banks[0].vault);
     let bob_before = w.position(&bob, PERP);
 
-    let cu = w.liquidate_position(PERP, &alice, &carol, u64::MAX).expect_ok();
-    println!("liquidate_position: {cu} CU");
+    let out = w.liquidate_position(PERP, &alice, &carol, u64::MAX);
+    println!("liquidate_position: {} CU", out.expect_ok());
+    let event = &events::<PositionLiquidated>(&out.logs)[0];
 
     let a = w.position(&alice, PERP);
     let c = w.position(&carol, PERP);
@@ -143,6 +145,9 @@ fn worked_example_one_step_to_liquidation_end_zero() {
 
     let after = view(&mut w, &alice);
     assert_eq!(after.liquidation_end, 42_833, "+0.042834 USDC, floored: {after:?}");
+    // The program's LiquidationEnd after the step (from the two contributions
+    // that moved) is the one the view recomputes from every position.
+    assert_eq!((event.liqee_liq_end_before, event.liqee_liq_end_after), (before.liquidation_end, 42_833));
     assert!(after.liquidation_end >= 0 && after.liquidation_end < 85_075, "below one contract's worth");
     assert_eq!(after.maint, 87_920_558, "{after:?}");
     assert_eq!(w.flags(&alice) & BEING_LIQUIDATED, 0, "the step reached LiquidationEnd 0");
@@ -171,11 +176,17 @@ fn worked_example_one_step_to_liquidation_end_zero() {
 fn capped_steps_set_being_liquidated_until_the_last_one() {
     let Book { mut w, alice, carol, .. } = book(true);
     sol_at(&mut w, 140);
-    w.liquidate_position(PERP, &alice, &carol, 1_000).expect_ok();
+    let out = w.liquidate_position(PERP, &alice, &carol, 1_000);
+    out.expect_ok();
     assert_eq!(w.position(&carol, PERP).base_contracts, 1_000);
     assert_eq!(usdc(&w, &alice), 993_000_000);
     let v = view(&mut w, &alice);
     assert_eq!(v.liquidation_end, -254_413_501, "{v:?}");
+    assert_eq!(
+        events::<PositionLiquidated>(&out.logs)[0].liqee_liq_end_after,
+        v.liquidation_end,
+        "event = view"
+    );
     assert_eq!(w.flags(&alice) & BEING_LIQUIDATED, BEING_LIQUIDATED, "capped short of LiquidationEnd 0");
 
     w.liquidate_position(PERP, &alice, &carol, 2_000).expect_ok();

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use xmargin_risk::health::HealthCache;
+use xmargin_risk::health::{HealthCache, MarginMode};
 use xmargin_risk::liquidation::{equity_bonus, max_position_liquidation};
 use xmargin_risk::price::OraclePrice;
 use xmargin_risk::{Fixed, HealthType, Rounding};
@@ -298,12 +298,29 @@ fn liq_end_after(
     let cash = Fixed::from_i64(-step.contracts)
         .checked_mul_floor(Fixed::from_u64(step.price))
         .map_err(risk_error)?;
+    let fee_token = quote_index.filter(|_| fee_paid > 0);
+    // Linear health is a sum of contributions: only the two that move change
+    // (the cache is linear here: a portfolio account is sized demoted).
+    let moved = |cache: &HealthCache| -> xmargin_risk::RiskResult<Fixed> {
+        let d = cache.derivative(market.market_index)?.contribution(HealthType::LiquidationEnd)?;
+        let q = match fee_token {
+            Some(q) => cache.token(q)?.contribution(HealthType::LiquidationEnd)?,
+            None => Fixed::ZERO,
+        };
+        d.checked_add(q)
+    };
+    let linear = matches!(cache.mode(), MarginMode::Linear);
+    let before = moved(cache).map_err(risk_error)?;
     cache.adjust_derivative(market.market_index, base, cash).map_err(risk_error)?;
-    if let (Some(q), true) = (quote_index, fee_paid > 0) {
+    if let Some(q) = fee_token {
         let paid = Fixed::from_u64(fee_paid).checked_neg().map_err(risk_error)?;
         cache.adjust_token_balance(q, paid).map_err(risk_error)?;
     }
-    cache.health(HealthType::LiquidationEnd).map_err(risk_error)
+    if !linear {
+        return cache.health(HealthType::LiquidationEnd).map_err(risk_error);
+    }
+    let after = moved(cache).map_err(risk_error)?;
+    step.liq_end_before.checked_sub(before).and_then(|h| h.checked_add(after)).map_err(risk_error)
 }
 
 /// The sizing engine's refusals by name.
