@@ -113,12 +113,16 @@ export function withdrawnPosition(p: HealthPositionInput, amount: bigint): Healt
 }
 
 /**
- * {@link maxWithdraw} of a portfolio-mode account: the largest whole amount
- * whose withdrawal leaves the portfolio Init estimate ≥ 0. Linear Init is a
- * lower bound of portfolio Init, so the linear maximum is taken (and checked);
- * above it the amount doubles while it stays healthy, then is bisected
- * (withdrawing more never raises health). The result is always one the
- * estimate finds healthy; the instruction's check stays authoritative.
+ * {@link maxWithdraw} of a portfolio-mode account: a whole amount whose
+ * withdrawal leaves the portfolio Init estimate ≥ 0, at least the linear
+ * maximum (linear Init is a lower bound of portfolio Init): above it the
+ * amount doubles while it stays healthy, then is bisected. Always an amount
+ * the estimate found healthy, and the largest when health falls as more is
+ * withdrawn (the usual case; a book capped at its value, or a borrow that
+ * hedges a long, can hold health flat or raise it, and the search may then
+ * stop short of the largest). The bank is taken as stored (the program
+ * accrues it first: debts are projected at the maximum rate, conservative).
+ * The instruction's check stays authoritative.
  */
 export function maxWithdrawPortfolio(
   positions: HealthPositionInput[], ctx: HealthContextInput, tokenIndex: number,
@@ -135,8 +139,10 @@ export function maxWithdrawPortfolio(
     const after = positions.map((p, k) => (k === i ? withdrawnPosition(p, amount) : p));
     try {
       return estimatePortfolioHealth(after, ctx, derivatives).init >= 0n;
-    } catch {
-      return false; // an amount the engine cannot value (beyond its range) is refused
+    } catch (e) {
+      // An amount beyond the engine's range is refused; any other error (a stale array, an unusable oracle) is the account's.
+      if (e instanceof F.FixedOverflowError || e instanceof F.DivisionByZeroError) return false;
+      throw e;
     }
   };
   let lo = F.toInt(maxWithdrawRaw(positions, ctx, tokenIndex, opts.allowBorrow ?? true, derivatives).amount, "floor");

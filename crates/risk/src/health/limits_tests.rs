@@ -39,13 +39,30 @@ fn hedged(mode: MarginMode) -> HealthCache {
     HealthCache::new(vec![usdc, sol], vec![short], mode).unwrap()
 }
 
-/// Init health after withdrawing `amount` native of `token` and the share
-/// rounding's slack.
+/// Init health after withdrawing `amount` native of `token` as the program
+/// can leave the balance ([`balance_after`]).
 fn init_after(c: &HealthCache, token: u16, amount: u64) -> Fixed {
     let mut after = c.clone();
-    let lowered = Fixed::from_u64(amount + 2).checked_neg().unwrap();
-    after.adjust_token_balance(token, lowered).unwrap();
+    let balance = c.token(token).unwrap().balance;
+    let moved = balance_after(balance, amount).unwrap().checked_sub(balance).unwrap();
+    after.adjust_token_balance(token, moved).unwrap();
     after.health(HealthType::Init).unwrap()
+}
+
+#[test]
+fn the_balance_moves_as_the_share_arithmetic_can() {
+    let b = |s: &str, amount: u64| balance_after(fx(s), amount).unwrap();
+    // A deposit: lowered by the amount and 2 units of slack, not below 0.
+    assert_eq!(b("100.5", 50), fx("48.5"));
+    assert_eq!(b("100.5", 99), Fixed::ZERO, "1.5 left, less the slack: 0, not a debt");
+    // Its whole units taken: all of it (the fraction too), nothing borrowed.
+    assert_eq!(b("100.5", 100), Fixed::ZERO);
+    // Beyond: the rest borrowed, with the slack.
+    assert_eq!(b("100.5", 103), fx("-5"));
+    // A debt or nothing: grown by the amount and the slack.
+    assert_eq!(b("-10", 5), fx("-17"));
+    assert_eq!(b("0", 1), fx("-3"));
+    assert_eq!(b("0", 0), Fixed::ZERO, "nothing withdrawn: nothing moves");
 }
 
 #[test]
