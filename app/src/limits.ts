@@ -16,7 +16,9 @@
  */
 import { groupRiskGrid } from "./riskGrid.ts";
 import type { PublicKey } from "@solana/web3.js";
-import { activeDerivativePositions, activeTokenPositions, type BankData, type MarginAccountData, type MarketData } from "./accounts.ts";
+import {
+  AccountFlags, activeDerivativePositions, activeTokenPositions, type BankData, type MarginAccountData, type MarketData,
+} from "./accounts.ts";
 import type { XmarginClient } from "./client.ts";
 import { bankInput, clusterTime, marketInput, parsePriceUpdate } from "./estimate.ts";
 import { estimatePortfolioHealth } from "./portfolioHealth.ts";
@@ -25,7 +27,6 @@ import {
   assetPrice, estimateHealth, type HealthBankInput, type HealthContextInput, type HealthDerivativeInput,
   type HealthPositionInput, InvalidRiskParameterError, liabPrice, valueToken,
 } from "./health.ts";
-import { AccountFlags } from "./accounts.ts";
 
 /** The account has no position in the token (pass the bank as a zero-share position to open one). */
 export class TokenNotInAccountError extends Error {
@@ -214,9 +215,10 @@ export async function accountHealthInputs(
 
 /**
  * {@link maxWithdraw} and {@link maxBorrow} of a live account at the
- * cluster's clock (or `now`), in its margin mode ({@link maxWithdrawPortfolio}): reads the account, its banks, markets and
- * oracles like `estimateAccountHealth` ({@link accountHealthInputs}), opening
- * a zero position in `tokenIndex` when the account holds none (as `withdraw` does).
+ * cluster's clock (or `now`), in its margin mode ({@link maxWithdrawPortfolio}
+ * for a portfolio account): reads the account, its banks, markets and oracles
+ * like `estimateAccountHealth` ({@link accountHealthInputs}), opening a zero
+ * position in `tokenIndex` when the account holds none (as `withdraw` does).
  */
 export async function accountWithdrawLimits(
   client: XmarginClient, account: PublicKey | MarginAccountData, tokenIndex: number, now?: bigint,
