@@ -142,6 +142,37 @@ impl PortfolioStream {
         ))
     }
 
+    /// [`PortfolioStream::with_known_grid`] given a grid another stream of
+    /// the same instruction built ([`PortfolioStream::into_grid`]; a trade's
+    /// two sides build it once). Refused unless it is the grid of `params`
+    /// with the id and scenario count given.
+    pub fn with_prepared_grid(
+        params: PortfolioParams,
+        (grid_id, grid_len): (u32, usize),
+        grid: PreparedGrid,
+        ht: HealthType,
+        tokens: usize,
+        derivatives: usize,
+    ) -> RiskResult<Self> {
+        if grid.grid().id() != grid_id || grid.grid().len() != grid_len {
+            return Err(RiskError::InvalidParameter);
+        }
+        Ok(PortfolioStream::with_grid(
+            params,
+            OnceCell::from(grid),
+            Some(grid_id),
+            grid_len,
+            ht,
+            tokens,
+            derivatives,
+        ))
+    }
+
+    /// The prepared grid if one was built (for the instruction's next stream).
+    pub fn into_grid(self) -> Option<PreparedGrid> {
+        self.grid.into_inner()
+    }
+
     fn with_grid(
         params: PortfolioParams,
         grid: OnceCell<PreparedGrid>,

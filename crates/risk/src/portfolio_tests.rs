@@ -388,3 +388,34 @@ fn the_extremes_from_the_runs_equal_the_scenario_scan() {
         assert_eq!(n.extremes(), Some(expected), "{prices:?} × {vols:?}");
     }
 }
+
+/// A stream given the grid another stream built (a trade's two sides) values
+/// an account as one building its own, and refuses a grid of another id or
+/// size with nothing built.
+#[test]
+fn a_stream_takes_the_grid_another_one_built() {
+    let tokens = [sol(fx("10")), crate::testutil::usdc(0, fx("100"))];
+    let ds = [perp(1, 1, "-10", "-1500", "150"), option_at_model(2, true, "165", 30, fx("-1"))];
+    let g = PreparedGrid::new(&params()).unwrap();
+    let id = (g.grid().id(), g.grid().len());
+    let value = |mut s: PortfolioStream| {
+        for t in &tokens {
+            s.add_token(t, t.token_index).unwrap();
+        }
+        for d in &ds {
+            s.add_derivative((d, None)).unwrap();
+        }
+        (s.health(None).unwrap(), s.into_grid())
+    };
+    let ht = HealthType::Init;
+    let (own, built) = value(PortfolioStream::with_known_grid(params(), id, ht, 2, 2).unwrap());
+    let built = built.expect("a book was valued: the grid was built");
+    assert_eq!(built, g, "the grid built from the known id is the grid");
+    let (shared, back) = value(PortfolioStream::with_prepared_grid(params(), id, built, ht, 2, 2).unwrap());
+    assert_eq!(shared, own);
+    assert_eq!(back, Some(g.clone()), "handed on again");
+    for other in [(id.0 ^ 1, id.1), (id.0, id.1 + 1)] {
+        let refused = PortfolioStream::with_prepared_grid(params(), other, g.clone(), ht, 2, 2);
+        assert_eq!(refused.err(), Some(RiskError::InvalidParameter), "{other:?}");
+    }
+}

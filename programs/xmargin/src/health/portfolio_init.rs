@@ -14,7 +14,7 @@
 use anchor_lang::prelude::*;
 use core::cell::RefCell;
 use xmargin_risk::health::HealthType;
-use xmargin_risk::portfolio::{DerivativeLeg, OptionLegInput, PortfolioStream};
+use xmargin_risk::portfolio::{DerivativeLeg, OptionLegInput, PortfolioStream, PreparedGrid};
 use xmargin_risk::Fixed;
 
 use super::derivatives::{linear_init_parts, InitParts};
@@ -39,12 +39,16 @@ fn stream<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
     skip: Option<u16>,
+    prepared: Option<PreparedGrid>,
 ) -> Result<Option<PortfolioStream>> {
     let params = ctx.grid.portfolio_params();
     let (tokens, markets) = (health.banks.len(), health.markets.len());
     let grid = (ctx.grid.grid_id, usize::from(ctx.grid.grid_len));
-    let s = PortfolioStream::with_known_grid(params, grid, HealthType::Init, tokens, markets)
-        .map_err(risk_error)?;
+    let s = match prepared {
+        Some(g) => PortfolioStream::with_prepared_grid(params, grid, g, HealthType::Init, tokens, markets),
+        None => PortfolioStream::with_known_grid(params, grid, HealthType::Init, tokens, markets),
+    }
+    .map_err(risk_error)?;
     let s = RefCell::new(Some(s));
     for_each_position(
         ctx,
@@ -126,7 +130,7 @@ pub fn init_health_or_linear<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<Fixed> {
-    match stream(ctx, account, health, None)? {
+    match stream(ctx, account, health, None, None)? {
         Some(s) if !s.linear_health().is_negative() => Ok(s.linear_health()),
         Some(s) => s.health(None).map_err(risk_error),
         None => super::linear_init_health_from(ctx, account, health),
@@ -140,7 +144,7 @@ pub fn portfolio_init_health<'a, 'info>(
     account: &MarginAccount,
     health: &HealthAccounts<'a, 'info>,
 ) -> Result<Option<Fixed>> {
-    match stream(ctx, account, health, None)? {
+    match stream(ctx, account, health, None, None)? {
         Some(s) => s.health(None).map(Some).map_err(risk_error),
         None => Ok(None),
     }
@@ -150,8 +154,10 @@ pub fn portfolio_init_health<'a, 'info>(
 /// `market` at `was` and at `now` (the account as stored holds `was`), from
 /// one pass. Linear Init around the fill when it stays ≥ 0 after it (the
 /// lower bound decides), else portfolio Init; `None` as
-/// [`portfolio_init_health`].
+/// [`portfolio_init_health`]. `grid`: the prepared grid the other side
+/// built, if any, taken; left with the one this side built or was given.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 pub fn portfolio_init_around_fill<'a, 'info>(
     ctx: &HealthContext,
     account: &MarginAccount,
@@ -160,11 +166,15 @@ pub fn portfolio_init_around_fill<'a, 'info>(
     reading: &PythReading,
     was: &DerivativePosition,
     now: &DerivativePosition,
+    grid: &mut Option<PreparedGrid>,
 ) -> Result<Option<(Fixed, Fixed)>> {
-    let Some(s) = stream(ctx, account, health, Some(market.market_index))? else { return Ok(None) };
+    let Some(s) = stream(ctx, account, health, Some(market.market_index), grid.take())? else {
+        return Ok(None);
+    };
     let around = with_leg(ctx, market, reading, was, |was| {
         with_leg(ctx, market, reading, now, |now| around_fill(&s, was, now))
     })?;
+    *grid = s.into_grid();
     Ok(around.flatten())
 }
 

@@ -15,6 +15,7 @@ use crate::health::{
 };
 use crate::oracle::{read_pyth, PythReading};
 use crate::state::{account_flags, market_status, pause, Group, MarginAccount, Market};
+use xmargin_risk::portfolio::PreparedGrid;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TradeArgs {
@@ -131,9 +132,11 @@ pub fn clear_trade(sides: &TradeSides, args: TradeArgs, quote_nonce: Option<u64>
     let mut sides_health = {
         let market = sides.market.load()?;
         let fill = |slot, delta| Fill { market: &market, reading: &reading, slot, delta, price: args.price };
+        // The portfolio grid, built at most once for both sides.
+        let mut grid = None;
         (
-            SideHealth::before(&hctx, &buyer, &buyer_health, fill(buyer_slot, size))?,
-            SideHealth::before(&hctx, &seller, &seller_health, fill(seller_slot, -size))?,
+            SideHealth::before(&hctx, &buyer, &buyer_health, fill(buyer_slot, size), &mut grid)?,
+            SideHealth::before(&hctx, &seller, &seller_health, fill(seller_slot, -size), &mut grid)?,
         )
     };
     let before = (sides_health.0.init()?, sides_health.1.init()?);
@@ -217,14 +220,23 @@ impl SideHealth {
         account: &MarginAccount,
         health: &HealthAccounts<'a, 'info>,
         fill: Fill,
+        grid: &mut Option<PreparedGrid>,
     ) -> Result<SideHealth> {
         let was = &account.derivatives[fill.slot];
         let mut now = *was;
         fill_position(&mut now, fill.delta, fill.price)?;
         if account.is_portfolio_mode() {
             // No cache: two accounts of 16 + 16 positions fit the heap.
-            let around =
-                portfolio_init_around_fill(hctx, account, health, fill.market, fill.reading, was, &now)?;
+            let around = portfolio_init_around_fill(
+                hctx,
+                account,
+                health,
+                fill.market,
+                fill.reading,
+                was,
+                &now,
+                grid,
+            )?;
             if let Some((before, after)) = around {
                 return Ok(SideHealth::Linear { before, after });
             }
