@@ -106,3 +106,33 @@ fn an_unhealthy_portfolio_account_withdraws_nothing() {
     assert_eq!(c.max_withdraw(1, true).unwrap(), Fixed::ZERO);
     assert_eq!(c.max_withdraw(0, true).unwrap(), Fixed::ZERO);
 }
+
+#[test]
+fn a_borrow_that_hedges_a_long_is_searched_from_the_linear_maximum() {
+    // 2,000 USDC deposited, long 10 SOL on the perpetual, nothing of SOL
+    // held: borrowing SOL sells the long's risk (the book's net notional
+    // falls), so portfolio health need not fall as the borrow grows. Whatever
+    // the shape, the search returns an amount whose withdrawal is healthy,
+    // at least the linear maximum.
+    let usdc = usdc(0, fx("2000000000"));
+    let sol = token(1, Fixed::ZERO, fx(SOL_PRICE), &sol_weights()).with_underlying(1);
+    let long = DerivativeInfo::new(
+        1,
+        1,
+        DerivativeKind::Perpetual,
+        fx("10000000000"),
+        fx("1500000000"),
+        Fixed::ZERO,
+        BiasedPrices::flat(fx(SOL_PRICE)),
+        perp_rates(),
+    )
+    .unwrap();
+    let cache = |mode| HealthCache::new(vec![usdc, sol], vec![long], mode).unwrap();
+    let (c, linear) = (cache(MarginMode::Portfolio(params())), cache(MarginMode::Linear));
+    let borrow = c.max_withdraw(1, true).unwrap().to_u64(crate::Rounding::Floor).unwrap();
+    let floor = linear.max_withdraw(1, true).unwrap().to_u64(crate::Rounding::Floor).unwrap();
+    assert!(borrow >= floor, "{borrow} ≥ linear {floor}");
+    assert!(borrow > 0);
+    assert!(!init_after(&c, 1, borrow).is_negative(), "healthy at {borrow}");
+    assert_eq!(c.max_withdraw(1, false).unwrap(), Fixed::ZERO, "nothing held, no borrowing");
+}
