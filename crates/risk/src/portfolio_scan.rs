@@ -25,6 +25,10 @@ use crate::health::DerivativeInfo;
 use crate::options::risk_array::{change_as_fixed, ArrayView, CHANGE_FRAC_BITS};
 use alloc::vec::Vec;
 
+#[path = "portfolio_runs.rs"]
+mod runs;
+pub(super) use runs::{narrow_notional, NarrowGrid};
+
 /// A scenario P&L in scenario units.
 pub(super) type Units = i128;
 
@@ -217,24 +221,6 @@ fn weigh(loss: Units, w: i128) -> Option<Units> {
     })
 }
 
-/// The largest notional (whole quote native units) whose linear P&L on
-/// `shocks` (`Fixed` bits) stays below [`NARROW`] in every scenario.
-/// A power of two (no division), at most `2^92 / widest` and 2^62.
-pub(super) fn narrow_notional(shocks: impl Iterator<Item = Fixed>) -> u128 {
-    notional_below(shocks.map(|s| s.to_bits().unsigned_abs()).max().unwrap_or(0))
-}
-
-/// [`narrow_notional`] of the widest |shock| (`Fixed` bits).
-fn notional_below(widest: u128) -> u128 {
-    let widest = widest.max(1);
-    if widest >= 1 << 62 {
-        return 0; // shocks beyond 64-bit words: every book takes the 128-bit scan
-    }
-    // widest < 2^bits, so 2^(92 − bits) ≤ 2^92 / widest.
-    let bits = 128 - widest.leading_zeros();
-    1u128 << (92 - bits).min(62)
-}
-
 /// A book's option P&L per scenario (module docs): 64-bit words while the
 /// legs' bounds sum below [`NARROW`], else 128-bit ones.
 #[derive(Default)]
@@ -425,74 +411,6 @@ fn scenarios(g: &PreparedGrid, linear_only: bool) -> impl Iterator<Item = usize>
     pick(lo.min(hi)).into_iter().chain(pick(lo.max(hi))).chain(0..all)
 }
 
-/// The grid as the 64-bit scan reads it: cut into runs of consecutive
-/// scenarios sharing a price shock (`Fixed` bits) and a weight of 1 (the
-/// core grid repeats each price shock once per vol shock; a scenario of
-/// weight < 1 is a run of its own). In 64-bit words: a grid whose shocks do
-/// not fit takes the 128-bit scan only ([`narrow_notional`] is then 0), and
-/// weights are at most 1.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct NarrowGrid {
-    runs: Vec<Run>,
-    /// Every |shock| below 2^62 bits and every weight in `[0, 1]`: the
-    /// runs are exact.
-    fits: bool,
-}
-
-/// Consecutive scenarios `start..start + len` of one shock and weight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Run {
-    shock: i64,
-    weight: i64,
-    start: u8,
-    len: u8,
-}
-
-impl NarrowGrid {
-    pub(super) fn new(scenarios: &[crate::options::risk_array::Scenario]) -> NarrowGrid {
-        let mut g = NarrowGrid { runs: Vec::with_capacity(scenarios.len()), fits: true };
-        for (k, sc) in scenarios.iter().enumerate() {
-            // Beyond 64 bits: never read (the 128-bit scan runs instead).
-            let shock = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
-            let weight = i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX);
-            g.fits &= sc.price_shock.to_bits().unsigned_abs() < 1 << 62
-                && (0..=ONE_BITS).contains(&weight)
-                && i128::from(weight) == sc.weight.to_bits();
-            match g.runs.last_mut() {
-                Some(r) if r.shock == shock && r.weight == ONE_BITS && weight == ONE_BITS => r.len += 1,
-                // At most RISK_ARRAY_SCENARIOS (40) scenarios.
-                _ => g.runs.push(Run { shock, weight, start: k as u8, len: 1 }),
-            }
-        }
-        g
-    }
-
-    /// The scenario indices of the lowest and the highest `s_k · w_k`
-    /// (`Fixed` products rounded down; the first of equal ones, as a scan
-    /// in order picks: a run's scenarios are equal) and [`narrow_notional`],
-    /// from the runs in 64-bit words; `None` unless the runs are exact.
-    pub(super) fn extremes(&self) -> Option<([usize; 2], u128)> {
-        if !self.fits {
-            return None;
-        }
-        let (mut lo, mut hi) = ((0usize, 0i64), (0usize, 0i64));
-        let mut widest = 0u64;
-        for r in &self.runs {
-            widest = widest.max(r.shock.unsigned_abs());
-            // |s·w| ≤ |s| < 2^62 (w ≤ 1): within `mul_shift64`'s bound.
-            let sw =
-                if r.weight == ONE_BITS { r.shock } else { mul_shift64(r.shock, r.weight, FRAC_BITS, false) };
-            if sw < lo.1 {
-                lo = (usize::from(r.start), sw);
-            }
-            if sw > hi.1 {
-                hi = (usize::from(r.start), sw);
-            }
-        }
-        Some(([lo.0, hi.0], notional_below(u128::from(widest))))
-    }
-}
-
 /// Most scenarios a grid holds.
 const MAX_SCENARIOS: usize = crate::options::risk_array::RISK_ARRAY_SCENARIOS;
 
@@ -572,7 +490,7 @@ fn scan_narrow(
 }
 
 /// `Fixed::ONE`'s bits as a 64-bit word (a weight of 1).
-const ONE_BITS: i64 = 1 << FRAC_BITS;
+pub(super) const ONE_BITS: i64 = 1 << FRAC_BITS;
 
 /// [`worst`] in 128-bit words, every operation checked.
 fn scan_wide(
