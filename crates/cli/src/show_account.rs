@@ -185,12 +185,8 @@ fn token_row(snap: &Snapshot, cache: &HealthCache, entry: &BankEntry) -> TokenRo
     let of = |f: &dyn Fn(&TokenInfo) -> xmargin_risk::RiskResult<Fixed>| {
         held.as_ref().map_or(Fixed::ZERO, |t| f(t).unwrap_or(Fixed::ZERO))
     };
-    // One search in portfolio mode (`HealthCache::max_withdraw`): the borrow
-    // is what it takes beyond the deposit.
-    let max_withdraw = limits.as_ref().and_then(|c| c.max_withdraw(i, true).ok());
-    let deposit = held.map_or(Fixed::ZERO, |t| t.balance.positive_part());
-    let max_borrow =
-        max_withdraw.and_then(|w| w.checked_sub(deposit).ok()).map(|b| b.positive_part().floor());
+    // One search in portfolio mode.
+    let (max_withdraw, max_borrow) = limits.as_ref().and_then(|c| c.withdraw_limits(i).ok()).unzip();
     TokenRow {
         token_index: i,
         mint: entry.bank.mint,

@@ -309,19 +309,22 @@ pub fn underlying_requirements(
 /// Total charged portfolio requirement of a cache for `ht` (option arrays
 /// computed now).
 pub fn portfolio_requirement(cache: &HealthCache, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
-    charged_requirement(cache, p, ht, &[])
+    charged_requirement(cache, p, ht, &[], None)
 }
 
-/// Σ charged requirements of a cache's books for `ht` (no list kept).
+/// Σ charged requirements of a cache's books for `ht` (no list kept), and,
+/// with `before` given, the health before them added to it
+/// ([`for_each_book`]).
 fn charged_requirement(
     cache: &HealthCache,
     p: &PortfolioParams,
     ht: HealthType,
     arrays: &[(u16, RiskArray)],
+    before: Option<&mut PerType<Fixed>>,
 ) -> RiskResult<Fixed> {
     with_grid(cache, p, |g| {
         let mut sum = Fixed::ZERO;
-        for_each_book(cache, g, arrays, &[ht], None, |b| {
+        for_each_book(cache, g, arrays, &[ht], before, |b| {
             sum = sum.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
             Ok(())
         })?;
@@ -341,15 +344,9 @@ pub fn portfolio_health_with_arrays(
     ht: HealthType,
     arrays: &[(u16, RiskArray)],
 ) -> RiskResult<Fixed> {
-    with_grid(cache, p, |g| {
-        let mut charged = Fixed::ZERO;
-        let mut before = PerType::splat(Fixed::ZERO);
-        for_each_book(cache, g, arrays, &[ht], Some(&mut before), |b| {
-            charged = charged.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
-            Ok(())
-        })?;
-        before.get(ht).checked_sub(charged)
-    })
+    let mut before = PerType::splat(Fixed::ZERO);
+    let charged = charged_requirement(cache, p, ht, arrays, Some(&mut before))?;
+    before.get(ht).checked_sub(charged)
 }
 
 /// All three health types and every book's requirements, from one pass over

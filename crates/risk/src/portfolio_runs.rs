@@ -55,9 +55,8 @@ impl NarrowGrid {
             // Beyond 64 bits: never read (the 128-bit scan runs instead).
             let shock = i64::try_from(sc.price_shock.to_bits()).unwrap_or(0);
             let weight = i64::try_from(sc.weight.to_bits()).unwrap_or(i64::MAX);
-            g.fits &= sc.price_shock.to_bits().unsigned_abs() < 1 << 62
-                && (0..=ONE_BITS).contains(&weight)
-                && i128::from(weight) == sc.weight.to_bits();
+            // (A weight beyond 64 bits reads as i64::MAX, outside [0, 1].)
+            g.fits &= sc.price_shock.to_bits().unsigned_abs() < 1 << 62 && (0..=ONE_BITS).contains(&weight);
             match g.runs.last_mut() {
                 Some(r) if r.shock == shock && r.weight == ONE_BITS && weight == ONE_BITS => r.len += 1,
                 // At most RISK_ARRAY_SCENARIOS (40) scenarios.

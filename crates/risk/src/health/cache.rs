@@ -442,9 +442,16 @@ impl HealthCache {
     /// Largest whole native amount that can be *borrowed* (withdrawn beyond
     /// the current deposit) keeping Init health ≥ 0.
     pub fn max_borrow(&self, token_index: u16) -> RiskResult<Fixed> {
+        Ok(self.withdraw_limits(token_index)?.1)
+    }
+
+    /// [`HealthCache::max_withdraw`] (borrowing allowed) and
+    /// [`HealthCache::max_borrow`] from one computation (in portfolio mode,
+    /// one search).
+    pub fn withdraw_limits(&self, token_index: u16) -> RiskResult<(Fixed, Fixed)> {
         let total = self.max_withdraw(token_index, true)?;
         let held = self.token(token_index)?.balance.positive_part();
-        Ok(total.checked_sub(held)?.positive_part().floor())
+        Ok((total, total.checked_sub(held)?.positive_part().floor()))
     }
 }
 

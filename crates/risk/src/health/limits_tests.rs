@@ -3,9 +3,8 @@
 //! native unit more.
 
 use super::*;
-use crate::health::{DerivativeInfo, DerivativeKind, PerType};
+use crate::health::PerType;
 use crate::portfolio::PortfolioParams;
-use crate::price::BiasedPrices;
 use crate::testutil::*;
 
 /// SOL at $150 in native units: 0.15 µUSDC per lamport.
@@ -25,17 +24,7 @@ fn params() -> PortfolioParams {
 fn hedged(mode: MarginMode) -> HealthCache {
     let usdc = usdc(0, Fixed::ZERO);
     let sol = token(1, fx("10000000000"), fx(SOL_PRICE), &sol_weights()).with_underlying(1);
-    let short = DerivativeInfo::new(
-        1,
-        1,
-        DerivativeKind::Perpetual,
-        fx("-10000000000"),
-        fx("-1500000000"),
-        Fixed::ZERO,
-        BiasedPrices::flat(fx(SOL_PRICE)),
-        perp_rates(),
-    )
-    .unwrap();
+    let short = perp(1, 1, "-10000000000", "-1500000000", SOL_PRICE);
     HealthCache::new(vec![usdc, sol], vec![short], mode).unwrap()
 }
 
@@ -116,17 +105,7 @@ fn a_borrow_that_hedges_a_long_is_searched_from_the_linear_maximum() {
     // at least the linear maximum.
     let usdc = usdc(0, fx("2000000000"));
     let sol = token(1, Fixed::ZERO, fx(SOL_PRICE), &sol_weights()).with_underlying(1);
-    let long = DerivativeInfo::new(
-        1,
-        1,
-        DerivativeKind::Perpetual,
-        fx("10000000000"),
-        fx("1500000000"),
-        Fixed::ZERO,
-        BiasedPrices::flat(fx(SOL_PRICE)),
-        perp_rates(),
-    )
-    .unwrap();
+    let long = perp(1, 1, "10000000000", "1500000000", SOL_PRICE);
     let cache = |mode| HealthCache::new(vec![usdc, sol], vec![long], mode).unwrap();
     let (c, linear) = (cache(MarginMode::Portfolio(params())), cache(MarginMode::Linear));
     let borrow = c.max_withdraw(1, true).unwrap().to_u64(crate::Rounding::Floor).unwrap();
