@@ -20,7 +20,7 @@ import {
   RISK_ARRAY_GRID_ID, RISK_ARRAY_GRID_LEN, RISK_ARRAY_MAX_AGE_SECS, RISK_ARRAY_MAX_DRIFT_BPS,
 } from "../app/src/marketView.ts";
 import { liquidationPrice } from "../app/src/liquidationPrice.ts";
-import { OptionNotValuedError, RiskArrayUnusableError } from "../app/src/optionHealth.ts";
+import { OptionNotValuedError, optionValueAt, RiskArrayUnusableError } from "../app/src/optionHealth.ts";
 import { big, int, obj, optionFixtures, riskArrayRules, text } from "./support/healthFixtures.ts";
 import { assertProgramFresh, type Harness, isSvm, makeHarness, TxFailure } from "./support/harness.ts";
 import { TEST_FEEDS } from "./support/pyth.ts";
@@ -68,14 +68,40 @@ test("a short $135 put at SOL $150.12: Derive's 13 % floor binds in Init (10 % o
   // Init liability price $150.22345678 (spot + conf): 13 % is $19.529 per SOL; 15 % − OTM ($150.02 − $135) is $7.52.
   const perSol = F.toNumber(v.reqUnit.init) * 1e9 / 1e6;
   assert.ok(Math.abs(perSol - 0.13 * 150.22345678) < 1e-6, `${perSol}`);
-  // Maint 9 % of the Maint liability price; the short owes its model value plus one ulp per lamport.
+  // Maint 9 % of the Maint liability price.
   assert.ok(Math.abs(F.toNumber(v.reqUnit.maint) * 1e3 - 0.09 * 150.22345678) < 1e-6);
-  assert.equal(v.option?.unitValue, (d.market.option?.riskArray.value ?? 0n) + 1n);
+  // A short put loses as SOL falls: it owes its value moved to the asset price ($150.02, below the array's
+  // spot $150.12 by the confidence), more than the model value and one ulp.
+  const a = d.market.option!.riskArray;
+  const owed = optionValueAt(a, false, d.market.option!.strike, v.prices.spotAsset, true);
+  assert.equal(v.option?.unitValue.maint, owed);
+  assert.ok(owed > a.value + 1n, `${owed} vs ${a.value}`);
+  assert.ok(v.option!.unitValue.init >= owed, "Init's asset price is at most the spot asset price");
   // A stale array refuses by name.
   const stale = { ...d, market: { ...d.market, option: { ...d.market.option!, riskArray: {
     ...d.market.option!.riskArray, computedAt: f.ctx.now - RISK_ARRAY_MAX_AGE_SECS - 1n } } } };
   assert.throws(() => valueDerivative(stale, f.ctx),
     (e: unknown) => e instanceof RiskArrayUnusableError && e.programError === "RiskArrayStale" && e.marketIndex === 1);
+});
+
+test("arrays computed 1.5 % below today's SOL: each option moves by Δ·(price − array spot), a short adds ½Γ·move²", () => {
+  const f = valued.find((x) => x.name === "option_oracle_moved_since_the_array");
+  assert.ok(f !== undefined && f.derivatives.length === 2);
+  for (const d of f.derivatives) {
+    const v = valueDerivative(d, f.ctx);
+    const a = d.market.option!.riskArray;
+    const short = d.baseContracts < 0n;
+    const price = F.toNumber(v.prices.spotAsset); // a long call and a short put both gain on a rise: asset price
+    const ds = price - F.toNumber(a.spot);
+    // 1.5 % less the confidence band (the asset price is the oracle less its confidence).
+    assert.ok(ds / F.toNumber(a.spot) > 0.014 && ds / F.toNumber(a.spot) < 0.015, `moved ${ds}`);
+    // By hand in floating point, per lamport: V + Δ·ds (+ ½Γ·ds² for the short).
+    const want = F.toNumber(a.value) + F.toNumber(a.delta) * ds + (short ? 0.5 * F.toNumber(a.gamma) * ds * ds : 0);
+    const got = F.toNumber(v.option!.unitValue.maint);
+    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+    // The call is worth more than its array's value, the put less: SOL rose.
+    assert.ok(short ? got < F.toNumber(a.value) : got > F.toNumber(a.value));
+  }
 });
 
 test("the liquidation price of an account holding options is not estimated yet: refused by name", () => {

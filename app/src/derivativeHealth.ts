@@ -127,10 +127,10 @@ export interface DerivativeValuation {
   sizePremium: bigint;
   contractSize: bigint;
   /**
-   * Options (`optionHealth.ts`): the value per underlying native unit from the
-   * market's risk array (a short's one ulp more), for every health type.
+   * Options (`optionHealth.ts`): the value per underlying native unit per health type, from the market's
+   * risk array moved to the type's price (a short's one ulp more).
    */
-  option?: { unitValue: bigint };
+  option?: { unitValue: Record<HealthType, bigint> };
 }
 
 /** Market risk parameters in force at `now` (`Market::risk_params`). */
@@ -284,7 +284,7 @@ export function valueDerivative(d: HealthDerivativeInput, ctx: HealthContextInpu
 
 /** Signed value for `ht`: `base ·floor` the conservative price of its direction (`DerivativeInfo::value`). */
 export function derivativeValue(d: DerivativeValuation, ht: HealthType): bigint {
-  if (d.option) return mulFloor(d.base, d.option.unitValue);
+  if (d.option) return mulFloor(d.base, d.option.unitValue[ht]);
   const unit = d.base > 0n ? assetPrice(d.prices, ht) : liabPrice(d.prices, ht);
   return mulFloor(d.base, unit);
 }

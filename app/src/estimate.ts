@@ -93,7 +93,7 @@ export function optionInput(m: MarketData): OptionMarketInput | undefined {
     shortLiqEnd: fixedRaw(m.option.shortLiqEnd), shortMaint: fixedRaw(m.option.shortMaint),
     riskArray: { computedAt: BigInt(a.computedAt.toString()), gridId: a.gridId, scenarioCount: a.scenarioCount,
       format: a.format, spot: fixedRaw(a.spot), volatility: fixedRaw(a.volatility), value: fixedRaw(a.value), delta: fixedRaw(a.delta),
-      changes: riskArrayChanges(a.changes) } };
+      gamma: fixedRaw(a.gamma), changes: riskArrayChanges(a.changes) } };
 }
 
 /** The stored scenario changes `c_k` (40 × i64 little-endian: one contract's value change, 2^-16 quote native). */

@@ -40,7 +40,8 @@ import { DEFAULT_RISK_GRID, maxDrift, type RiskGridInput } from "./riskGrid.ts";
  * contract's, 2^-16 quote native), only portfolio mode reads.
  */
 export type RiskArrayInput = Pick<RiskArrayHeader,
-  "computedAt" | "gridId" | "scenarioCount" | "format" | "spot" | "volatility" | "value" | "delta"> & { changes?: bigint[] };
+  "computedAt" | "gridId" | "scenarioCount" | "format" | "spot" | "volatility" | "value" | "delta" | "gamma"> &
+  { changes?: bigint[] };
 
 /** The option part of a market (`Market::strike`, `volatility`, `OptionParams`, `risk_array`), raw I80F48. */
 export interface OptionMarketInput {
@@ -106,10 +107,36 @@ export function riskArrayProblem(
   return a.volatility === optionVolatilityAt(o, now) ? "fresh" : "RiskArrayStale";
 }
 
-/** Model value and Δ per underlying native unit (`ArrayValue`). */
+/** Model value, Δ and Γ per underlying native unit at the array's spot (`ArrayValue`). */
 interface ArrayValue {
+  spot: bigint;
   value: bigint;
   delta: bigint;
+  gamma: bigint;
+}
+
+/** A value that does not move with the price (`ArrayValue::flat`): bounds, closed or settled positions. */
+const flatValue = (value: bigint): ArrayValue => ({ spot: 0n, value, delta: 0n, gamma: 0n });
+
+/**
+ * Per-unit value at `price` by the expansion around the array's spot (`option_margin::value_at`), `ds` the move:
+ * a long `V + ⌊Δ·ds⌋`; a short `max(V + ⌈ds·(Δ + ½Γ·ds)⌉, intrinsic)` and one ulp more, `½Γ·ds` rounded toward
+ * `ds`'s sign (so the product, rounded up, is never below the exact expansion); never below 0.
+ */
+export function optionValueAt(a: ArrayValue, isCall: boolean, strike: bigint, price: bigint, short: boolean): bigint {
+  const ds = sub(price, a.spot);
+  let v = a.value;
+  if (ds !== 0n) {
+    if (short) {
+      const up = ds > 0n;
+      const gDs = up ? mulCeil(a.gamma, ds) : mulFloor(a.gamma, ds);
+      const slope = add(a.delta, (gDs + (up ? 1n : 0n)) >> 1n); // BigInt >> floors, as i128 >>
+      v = max(add(v, mulCeil(slope, ds)), isCall ? sub(price, strike) : sub(strike, price));
+    } else {
+      v = add(v, mulFloor(a.delta, ds));
+    }
+  }
+  return positivePart(short ? add(v, DELTA) : v);
 }
 
 /**
@@ -125,7 +152,8 @@ function pricedOption(d: HealthDerivativeInput, o: OptionMarketInput, ctx: Healt
   if (typeof usable !== "string") {
     const problem = riskArrayProblem(o, ctx.now, usable.lo, ctx.grid);
     if (problem === "fresh") {
-      const array: ArrayValue = { value: o.riskArray.value, delta: o.riskArray.delta };
+      const a = o.riskArray;
+      const array: ArrayValue = { spot: a.spot, value: a.value, delta: a.delta, gamma: a.gamma };
       return { prices: biasedPrices(usable, market.stablePrice, confMultiplier), array };
     }
     if (refuse) throw new RiskArrayUnusableError(market.marketIndex, problem);
@@ -136,7 +164,7 @@ function pricedOption(d: HealthDerivativeInput, o: OptionMarketInput, ctx: Healt
   const prices = biasedPrices(positionPrice(d, ctx, gainsOnRise), market.stablePrice, confMultiplier);
   let bound = 0n; // a long: worth nothing
   if (d.baseContracts < 0n) bound = o.isCall ? max(prices.initLiab, prices.spotLiab) : o.strike;
-  return { prices, array: { value: bound, delta: 0n } };
+  return { prices, array: flatValue(bound) };
 }
 
 /**
@@ -208,9 +236,9 @@ export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): 
     // Expired and settled: the intrinsic value is fixed cash, realised PnL only (no price, no array).
     costBasis = sub(costBasis, fromInt(settledValue(market, d.baseContracts)));
     base = 0n;
-    priced = { prices: flatAt(market.settlementPrice), array: { value: 0n, delta: 0n } };
+    priced = { prices: flatAt(market.settlementPrice), array: flatValue(0n) };
   } else if (d.baseContracts === 0n && !strict) {
-    priced = { prices: flatAt(market.stablePrice), array: { value: 0n, delta: 0n } };
+    priced = { prices: flatAt(market.stablePrice), array: flatValue(0n) };
   } else {
     priced = pricedOption(d, o, ctx, strict);
   }
@@ -218,7 +246,14 @@ export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): 
   const rates: MarginRates = { init: risk.initRate, maint: risk.maintRate, liqEnd: risk.liqEndRate };
   validateOptionRates(rates, risk.sizePremium, o);
   const short = base < 0n;
-  const unitValue = positivePart(short ? add(array.value, DELTA) : array.value);
+  // Each type at its own price of the position's direction; Maint and LiquidationEnd share one.
+  const rising = (base > 0n) === o.isCall;
+  const spotValue = optionValueAt(array, o.isCall, o.strike, rising ? prices.spotAsset : prices.spotLiab, short);
+  const unitValue = {
+    init: optionValueAt(array, o.isCall, o.strike, rising ? prices.initAsset : prices.initLiab, short),
+    maint: spotValue,
+    liqEnd: spotValue,
+  };
   const unit = (ht: HealthType): bigint => short
     ? shortUnitRequirement(o, ht, prices)
     : mulCeil(mulCeil(liabPrice(prices, ht), rates[ht]), abs(array.delta));

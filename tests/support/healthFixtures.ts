@@ -142,6 +142,7 @@ function option(v: unknown): OptionMarketInput | undefined {
       volatility: big(a, "volatility"),
       value: big(a, "value"),
       delta: big(a, "delta"),
+      gamma: big(a, "gamma"),
       changes: a.changes === undefined ? undefined : list(a.changes, "changes").map((c) => BigInt(c as string)),
     },
   };

@@ -241,8 +241,9 @@ pub fn equity_bonus(cache: &HealthCache, bonus: Fixed) -> RiskResult<Fixed> {
 /// rounded down, debts up (the bonus they allow is never too generous). A
 /// derivative position counts its PnL at the oracle price (value rounded
 /// down, cost and unsettled funding exact): a profit as an asset, a loss as
-/// a debt. An option's value is its model value (from its risk array; a
-/// short owes one unit more), not the underlying's.
+/// a debt. An option's value is its model value moved to the oracle price
+/// ([`crate::health::DerivativeInfo::option_oracle_unit_value`]; a short owes one unit
+/// more), not the underlying's.
 pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
     let tokens = cache.tokens().iter().try_fold((Fixed::ZERO, Fixed::ZERO), |(assets, debts), t| {
         if t.balance.is_negative() {
@@ -256,7 +257,10 @@ pub fn oracle_values(cache: &HealthCache) -> RiskResult<(Fixed, Fixed)> {
     })?;
     cache.derivatives().iter().try_fold(tokens, |(assets, debts), d| {
         let value = match d.kind {
-            DerivativeKind::Option(_) => d.value(HealthType::Maint)?,
+            DerivativeKind::Option(_) => {
+                let unit = d.option_oracle_unit_value()?.ok_or(RiskError::InvalidParameter)?;
+                d.base.checked_mul_floor(unit)?
+            }
             _ => d.base.checked_mul_floor(d.prices.oracle)?,
         };
         let pnl = value.checked_sub(d.cost_basis)?.checked_add(d.unsettled_funding)?;

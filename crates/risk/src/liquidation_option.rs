@@ -2,9 +2,13 @@
 //!
 //! # Price: the model value less (long) or plus (short) a fee
 //! The liquidator takes over `k` whole contracts of the liquidatee's option
-//! position at the model value `V` of the market's (fresh) risk array, less
-//! a fee for a long (the liquidatee sells), plus a fee for a short (the
-//! liquidatee buys back). Per underlying unit, at fee rate `f`:
+//! position at its model value `V` at the oracle price (the market's fresh
+//! risk array moved from its spot to the oracle,
+//! [`DerivativeInfo::option_oracle_unit_value`], as a perpetual trades at the
+//! oracle), less a fee for a long (the liquidatee sells), plus a fee for a
+//! short (the liquidatee buys back). Health counts the position at its
+//! biased LiquidationEnd price ([`crate::health::option_margin`]): a long at
+//! most, a short at least the trade value. Per underlying unit, at fee rate `f`:
 //!
 //! ```text
 //! fee(f) = min(f · basis, R / 2)     basis = V for a long, spot S for a short
@@ -30,8 +34,8 @@
 //!
 //! Per contract (`cs` underlying units) the prices are whole quote native,
 //! rounded against the liquidatee: `⌊(V − fee)·cs⌋` for a long, `⌈(V + fee)·cs⌉`
-//! for a short, where `V` is the position's own unit value (a short owes
-//! one unit more than a long is worth: `option_margin::ArrayValue`). The
+//! for a short, where `V` is the position's own unit value at the oracle (a
+//! short owes one unit more than a long is worth: `option_margin::ArrayValue`). The
 //! liquidator's price carries the liquidation fee; the price with both fees
 //! minus it is the insurance fee per contract, which the liquidatee pays in
 //! quote tokens ([`OptionLiquidation::insurance_per_contract`]).
@@ -144,7 +148,8 @@ pub fn max_option_liquidation(
 /// from. No division: the values per unit are those of a one-unit position.
 struct StepPrices {
     long: bool,
-    /// Value per unit as the position counts it (a short's one unit more).
+    /// Value per unit as the position counts it in LiquidationEnd health (a
+    /// short's one unit more).
     unit_value: Fixed,
     /// LiquidationEnd requirement per unit (a long's at most its value).
     unit_release: Fixed,
@@ -173,13 +178,15 @@ impl StepPrices {
             Fixed::ZERO,
         )?;
         let unit_value = unit.value(LE)?.checked_abs()?;
+        // The contracts change hands at the model value moved to the oracle.
+        let trade_value = unit.option_oracle_unit_value()?.ok_or(RiskError::InvalidParameter)?;
         let unit_release = unit.requirement(LE)?;
         let half_release = unit_release.checked_mul_floor(Fixed::HALF)?;
-        let basis = if long { unit_value } else { d.prices.oracle };
+        let basis = if long { trade_value } else { d.prices.oracle };
         let fee = |rate: Fixed| -> RiskResult<Fixed> { Ok(basis.checked_mul_ceil(rate)?.min(half_release)) };
         let cs = i64::try_from(d.rates.contract_size).map_err(|_| RiskError::Overflow)?;
         let per_contract = |fee: Fixed| -> RiskResult<u64> {
-            let unit = if long { unit_value.checked_sub(fee)? } else { unit_value.checked_add(fee)? };
+            let unit = if long { trade_value.checked_sub(fee)? } else { trade_value.checked_add(fee)? };
             let v = unit.checked_mul_int(cs)?.to_i64(rounding)?;
             Ok(v.max(0).unsigned_abs())
         };

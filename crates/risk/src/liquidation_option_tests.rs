@@ -31,7 +31,7 @@ fn option(contracts: i64, cs: u64, value: Fixed, delta: &str, spot: Fixed, cost:
     };
     let rates = MarginRates { contract_size: cs, ..perp_rates() };
     let base = Fixed::from_i64(contracts).checked_mul_int(cs as i64).unwrap();
-    let array = ArrayValue { value, delta: fx(delta) };
+    let array = ArrayValue { spot, value, delta: fx(delta), gamma: Fixed::ZERO };
     DerivativeInfo::new_option_from_array(
         MARKET,
         1,
@@ -108,6 +108,62 @@ fn a_short_call_worked_example() {
     // A cap above the answer changes nothing.
     let loose = max_option_liquidation(&c, MARKET, fees("0.01", "0.005"), (Some(0), 50), false).unwrap();
     assert_eq!(loose, step);
+}
+
+/// The oracle moved since the array was computed: the same 100 long calls
+/// (array: value 10, Δ 0.5, Γ 0 at 150), SOL now 153 ± 1 (asset 152,
+/// liability 154), bought at 30, 2,200 USDC of quote. Health counts the
+/// calls at the asset price, the contracts change hands at the oracle:
+/// ```text
+/// value/unit (LiqEnd, at 152) = 10 + 0.5 · 2 = 11;   at the oracle 153: 10 + 0.5 · 3 = 11.5
+/// requirement/unit = 7.5 % · 154 · 0.5 = 5.775 (below the value)
+/// LiqEnd   = 2,200 + 1,100 − 3,000 − 577.5 = −277.5
+/// fee/unit = 1.5 % · 11.5 = 0.1725 (liquidator 0.115, insurance 0.0575)
+/// slope    = (11.5 − 0.1725 − 11) + 5.775 = 6.1025;  277.5 / 6.1025 = 45.5 → 46 contracts
+/// after 46 = −277.5 + 46 · 6.1025 = +3.215;  after 45 = −2.8875
+/// ```
+/// At the array's value alone the liquidatee would have sold at 10 − 0.10:
+/// 1.485 USDC per contract less than the option is worth at the oracle.
+#[test]
+fn a_long_call_after_the_oracle_moved_trades_at_the_oracle() {
+    let array = ArrayValue {
+        spot: Fixed::from_i64(150 * M),
+        value: Fixed::from_i64(10 * M),
+        delta: fx("0.5"),
+        gamma: Fixed::ZERO,
+    };
+    let terms = OptionTerms {
+        is_call: true,
+        strike: Fixed::from_i64(150 * M),
+        seconds_to_expiry: 30 * 86_400,
+        vol: fx("0.6"),
+        rate: Fixed::ZERO,
+    };
+    let prices = biased("153000000", "1000000", "153000000");
+    let d = DerivativeInfo::new_option_from_array(
+        MARKET,
+        1,
+        terms,
+        fx("100"),
+        Fixed::from_i64(3_000 * M),
+        prices,
+        perp_rates(),
+        array,
+    )
+    .unwrap();
+    assert_eq!(d.option_oracle_unit_value().unwrap(), Some(Fixed::from_i64(11_500_000)));
+    let c = book(2_200 * M, d);
+    assert!(near(liq_end(&c), -277.5 * M as f64, 1.0), "{}", liq_end(&c));
+    let step = max_option_liquidation(&c, MARKET, fees("0.01", "0.005"), (Some(0), u64::MAX), false).unwrap();
+    assert_eq!(step.contracts, 46);
+    assert_eq!(step.model_per_contract, 11_500_000);
+    assert!(step.price.abs_diff(11_385_000) <= 1, "{}", step.price);
+    assert!(step.insurance_per_contract.abs_diff(57_500) <= 1, "{}", step.insurance_per_contract);
+    assert!(near(step.health_after, 3.215 * M as f64, 100.0), "{}", step.health_after);
+    assert_eq!(liq_end(&apply(&c, 46, &step)), step.health_after);
+    assert!(near(liq_end(&apply(&c, 45, &step)), -2.8875 * M as f64, 100.0));
+    // Oracle equity counts the calls at the oracle too: 100 · 11.5 − 3,000 + 2,200.
+    assert!(near(crate::liquidation::oracle_equity(&c).unwrap(), 350.0 * M as f64, 1.0));
 }
 
 /// 100 long calls of one unit: model value 10, Δ 0.5, spot 150, bought at

@@ -93,7 +93,11 @@ fn risk_grid_rows() -> Vec<Row> {
 /// Withdrawals (the Init-only health check) and `compute_health` (all three
 /// health types) of a USDC depositor short one contract in each of k
 /// in-the-money SOL calls (short: the costlier side, Derive's Init rule).
-/// The slope is the cost of one option position in the health check.
+/// The slope is the cost of one option position in the health check. Each
+/// is valued at its Init price by the expansion around its array's spot
+/// (the confidence band moves it). An out-of-the-money short costs one
+/// more fixed-point product (≈ 90 CU: Derive's Init reduction needs both
+/// `S·init_base` and `S·init_floor`; in the money one product is the max).
 fn per_option_position_rows() -> Vec<Row> {
     let mut w = World::new();
     let now = w.env.unix_time();

@@ -7,33 +7,38 @@
 //! SOL-CALL (`sol_call_args`): a 30-day European call struck at $165 on
 //! 0.01 SOL contracts, σ 60 %; short options at Derive's rates (Init
 //! `max(15 % − OTM %, 13 %)`, LiquidationEnd 11 %, Maint 9 % of spot); fees
-//! 1 % (liquidator) + 0.5 % (insurance). SOL at $150 ± $0.10: the call is
-//! worth 0.049053 USDC per contract. Bob deposits 100 USDC and sells Alice
-//! 500 contracts (5 SOL) at that price, 49,053 µUSDC each: his Init is
-//! `100 − 5 · 13 % · 150.10 = 2.435` USDC (less a few units of rounding).
-//! Carol, the keeper, has 2,000 USDC.
+//! 1 % (liquidator) + 0.5 % (insurance). SOL at $150 ± $0.10: the array
+//! (computed at $150) gives the call 4.905403 USDC per SOL, Δ 0.319866,
+//! Γ 0.013857 per dollar. Bob deposits 100 USDC and sells Alice 500
+//! contracts (5 SOL) at 49,053 µUSDC each (24.5265 USDC). A short is valued
+//! at the liability price, $150.10: `4.905403 + 0.319866 · 0.10 +
+//! ½ · 0.013857 · 0.10² = 4.937459` per SOL (`option_margin::value_at`), so
+//! his Init is `100 + 24.5265 − 5 · 4.937459 − 5 · 13 % · 150.10 = 2.274205`
+//! USDC. Carol, the keeper, has 2,000 USDC.
 //!
 //! # Worked example: SOL rises to $170 ± 0.10, the array is recomputed
-//! The call is now worth 14.1523 USDC per SOL: the array's model value is
-//! 141,523.47 µUSDC per contract. Bob owes it on 500 contracts against the
-//! 24.5265 USDC he received; his short pays 11 % of the LiquidationEnd price
-//! (170.10) and 9 % in Maint:
+//! The array at $170: 14.152347 USDC per SOL, Δ 0.602397, Γ 0.013191.
+//! Bob's short at the liability price 170.10 is `14.152347 + 0.0602397 +
+//! 0.0000660 = 14.212653` per SOL; it pays 11 % of 170.10 in
+//! LiquidationEnd and 9 % in Maint:
 //! ```text
-//! PnL     = 24.526500 − 500 · 0.14152347          = −46.235234
-//! Maint   = 100 − 46.235234 − 5 · 9 % · 170.10    = −22.780234   liquidatable
-//! LiqEnd  = 100 − 46.235234 − 5 · 11 % · 170.10   = −39.790234
+//! PnL     = 24.526500 − 5 · 14.212653             = −46.536764
+//! Maint   = 100 − 46.536764 − 5 · 9 % · 170.10    = −23.081764   liquidatable
+//! LiqEnd  = 100 − 46.536764 − 5 · 11 % · 170.10   = −40.091764
 //! ```
-//! His equity at the model value, 53.76 USDC over 46.24 of losses, does not
-//! cap the fees. A short pays them on spot: 1.5 % · 0.01 · 170 = 25,500 µUSDC
-//! per contract (1 %: 17,000 to the liquidator, 0.5 %: 8,500 to the fund).
-//! Carol takes the contracts over at `⌈141,523.47 + 17,000⌉` = **158,524**
-//! µUSDC each (rounded against Bob). Each contract releases
-//! `0.01 · 11 % · 170.10 = 187,110` µUSDC of requirement and costs Bob
-//! `167,024 − 141,523.47 = 25,500.53` in price and fee: a net 161,609.47, so
-//! `39,790,234 / 161,609.47 = 246.2`, **247 contracts** (the smallest whole
-//! count reaching 0). Bob pays `247 · 8,500 = 2.0995` USDC of insurance fee:
+//! His equity, 53.46 USDC over 46.54 of losses, does not cap the fees. The
+//! contracts change hands at the model value at the oracle, $170 (the
+//! array's spot: 141,523.47 µUSDC per contract), plus the fee. A short pays
+//! it on spot: 1.5 % · 0.01 · 170 = 25,500 µUSDC per contract (1 %: 17,000 to
+//! the liquidator, 0.5 %: 8,500 to the fund). Carol takes the contracts over
+//! at `⌈141,523.47 + 17,000⌉` = **158,524** µUSDC each (rounded against Bob).
+//! Each contract releases `0.01 · 11 % · 170.10 = 187,110` µUSDC of
+//! requirement and costs Bob `167,024 − 142,126.53 = 24,897.47` (all-in price
+//! less the value his health counted): a net 162,212.53, so
+//! `40,091,764 / 162,212.53 = 247.2`, **248 contracts** (the smallest whole
+//! count reaching 0). Bob pays `248 · 8,500 = 2.108` USDC of insurance fee:
 //! ```text
-//! after 247: −39,790,234 + 247 · 161,609.47 = +127,304 µUSDC   (after 246: −34,305)
+//! after 248: −40,091,764 + 248 · 162,212.53 = +136,943 µUSDC   (after 247: −25,269)
 //! ```
 use xmargin::errors::XmarginError;
 use xmargin::events::{OptionPositionLiquidated, PositionLiquidated};
@@ -126,7 +131,7 @@ fn cash_sum(w: &World, users: &[&User]) -> i64 {
 #[test]
 fn worked_example_a_short_call_to_liquidation_end_zero() {
     let Book { mut w, alice, bob, carol } = book();
-    assert_eq!(view(&mut w, &bob).init, 2_434_484, "2.435 USDC less the rounding of the short's value");
+    assert_eq!(view(&mut w, &bob).init, 2_274_204, "2.274205 USDC less the rounding of the short's value");
     let keys = watched(&w);
     let ix = w.liquidate_position_ix(CALL, &bob, &carol, u64::MAX);
     w.env.send_err(&[ix], &[&carol.wallet], XmarginError::NotLiquidatable, &keys);
@@ -134,7 +139,7 @@ fn worked_example_a_short_call_to_liquidation_end_zero() {
     sol_at(&mut w, 170);
     assert!((model_per_contract(&w, CALL) - 141_523.468).abs() < 0.001);
     let before = view(&mut w, &bob);
-    assert_eq!((before.maint, before.liquidation_end), (-22_780_235, -39_790_235), "{before:?}");
+    assert_eq!((before.maint, before.liquidation_end), (-23_081_763, -40_091_763), "{before:?}");
     let insurance = w.env.token_balance(&w.group.insurance_vault);
     let vault = w.env.token_balance(&w.banks[0].vault);
     let cash = cash_sum(&w, &[&alice, &bob, &carol]);
@@ -143,26 +148,26 @@ fn worked_example_a_short_call_to_liquidation_end_zero() {
     println!("liquidate_position (option, 1 + 1 positions): {} CU", out.expect_ok());
     let e = &events::<PositionLiquidated>(&out.logs)[0];
     let o = &events::<OptionPositionLiquidated>(&out.logs)[0];
-    assert_eq!((e.contracts, e.price, e.insurance_fee), (-247, 158_524, 2_099_500));
-    assert_eq!((e.liqee_liq_end_before, e.liqee_liq_end_after), (-39_790_235, 127_304));
+    assert_eq!((e.contracts, e.price, e.insurance_fee), (-248, 158_524, 2_108_000));
+    assert_eq!((e.liqee_liq_end_before, e.liqee_liq_end_after), (-40_091_763, 136_943));
     assert_eq!(
         (o.model_value_per_contract, o.price, o.liquidation_fee_per_contract, o.insurance_fee_per_contract),
         (141_524, 158_524, 17_000, 8_500)
     );
-    assert_eq!(w.position(&bob, CALL).base_contracts, -(SIZE as i64) + 247);
+    assert_eq!(w.position(&bob, CALL).base_contracts, -(SIZE as i64) + 248);
     let c = w.position(&carol, CALL);
-    assert_eq!((c.base_contracts, c.quote_cost), (-247, -247 * 158_524), "Carol sold at 158,524");
+    assert_eq!((c.base_contracts, c.quote_cost), (-248, -248 * 158_524), "Carol sold at 158,524");
     let after = view(&mut w, &bob);
-    assert_eq!(after.liquidation_end, 127_304, "{after:?}");
-    assert!(after.liquidation_end < 161_610, "less than one contract's worth above 0");
+    assert_eq!(after.liquidation_end, 136_943, "{after:?}");
+    assert!(after.liquidation_end < 162_213, "less than one contract's worth above 0");
     assert_eq!(w.flags(&bob) & BEING_LIQUIDATED, 0);
     assert!(view(&mut w, &carol).init >= 0);
 
     // Quote value conserved: the fee left Bob's balance and the USDC vault for
     // the fund, and the fill moved cash between Bob and Carol only.
-    assert_eq!(usdc(&w, &bob), 100_000_000 - 2_099_500);
-    assert_eq!(w.env.token_balance(&w.group.insurance_vault) - insurance, 2_099_500);
-    assert_eq!(vault - w.env.token_balance(&w.banks[0].vault), 2_099_500);
+    assert_eq!(usdc(&w, &bob), 100_000_000 - 2_108_000);
+    assert_eq!(w.env.token_balance(&w.group.insurance_vault) - insurance, 2_108_000);
+    assert_eq!(vault - w.env.token_balance(&w.banks[0].vault), 2_108_000);
     assert_eq!(cash_sum(&w, &[&alice, &bob, &carol]), cash);
     assert_market_conservation(&w, CALL, &[&alice, &bob, &carol]);
     assert_eq!(w.market(CALL).open_interest, SIZE, "Carol's short replaces Bob's");
@@ -170,6 +175,38 @@ fn worked_example_a_short_call_to_liquidation_end_zero() {
     let keys = watched(&w);
     let ix = w.liquidate_position_ix(CALL, &bob, &carol, u64::MAX);
     w.env.send_err(&[ix], &[&carol.wallet], XmarginError::NotLiquidatable, &keys);
+}
+
+/// The oracle moved after the array was computed (within its 2 % drift):
+/// the contracts change hands at the model value moved to the oracle, not
+/// at the array's. The array at $170 (14.152347 per SOL, Δ 0.602397,
+/// Γ 0.013191), SOL then $171 ± 0.10 with no recompute: Bob's short is worth
+/// `14.152347 + 0.602397 · 1 + ½ · 0.013191 · 1² = 14.761339` per SOL at the
+/// oracle, 147,613.39 µUSDC per contract → **147,614** rounded against him
+/// (at the array's value alone he would have bought back at 141,524: 6,090
+/// per contract under the option's worth, paid by the liquidator). Carol's
+/// price `⌈147,613.39 + 1 % · 171 · 0.01 · 10^6⌉` = **164,714**.
+#[test]
+fn an_option_liquidates_at_its_value_moved_to_the_oracle() {
+    let Book { mut w, alice, bob, carol } = book();
+    sol_at(&mut w, 170);
+    w.set_price(SOL, 17_100_000_000, 10_000_000);
+    let a = w.market(CALL).risk_array;
+    let (v, delta, gamma) = (approx_f64(a.value.get()), approx_f64(a.delta.get()), approx_f64(a.gamma.get()));
+    // Per contract (0.01 SOL = 10^7 lamports), the move 10^-3 µUSDC per lamport.
+    let moved = (v + delta * 1e-3 + 0.5 * gamma * 1e-6) * 1e7;
+    assert!((moved - 147_613.39).abs() < 0.01, "{moved}");
+    let out = w.liquidate_position(CALL, &bob, &carol, u64::MAX);
+    out.expect_ok();
+    let o = &events::<OptionPositionLiquidated>(&out.logs)[0];
+    assert_eq!(
+        (o.model_value_per_contract, o.price, o.liquidation_fee_per_contract),
+        (147_614, 164_714, 17_100)
+    );
+    let e = &events::<PositionLiquidated>(&out.logs)[0];
+    assert_eq!(e.price, 164_714);
+    assert!(e.liqee_liq_end_after >= 0, "{}", e.liqee_liq_end_after);
+    assert_market_conservation(&w, CALL, &[&alice, &bob, &carol]);
 }
 
 /// Steps capped at 100 contracts keep `BEING_LIQUIDATED` until the last
@@ -183,25 +220,29 @@ fn capped_steps_end_where_one_step_does() {
     assert_eq!(w.flags(&bob) & BEING_LIQUIDATED, BEING_LIQUIDATED);
     w.liquidate_position(CALL, &bob, &carol, 100).expect_ok();
     w.liquidate_position(CALL, &bob, &carol, u64::MAX).expect_ok();
-    assert_eq!(w.position(&carol, CALL).base_contracts, -247);
-    assert_eq!(view(&mut w, &bob).liquidation_end, 127_304);
+    assert_eq!(w.position(&carol, CALL).base_contracts, -248);
+    assert_eq!(view(&mut w, &bob).liquidation_end, 136_943);
     assert_eq!(w.flags(&bob) & BEING_LIQUIDATED, 0);
-    assert_eq!(usdc(&w, &bob), 100_000_000 - 2_099_500);
+    assert_eq!(usdc(&w, &bob), 100_000_000 - 2_108_000);
 }
 
 /// A long in-the-money call pays its fee on its value, not on spot.
 /// Dave deposits 100 USDC and buys 700 $120 calls (7 SOL) from Alice at
-/// 310,542 µUSDC (the model value at $150, 310,541.96, rounded up); Init
-/// `100 − 7 · 10 % · 150.10 · Δ 0.9167` leaves 3.68 USDC. SOL falls to $138:
+/// 310,542 µUSDC (the model value at $150, 310,541.96, rounded up). The
+/// array at $150: 31.054196 per SOL, Δ 0.916705; a long counts it at the
+/// asset price 149.90, `31.054196 − 0.0916705 = 30.962526`, a loss of
+/// 0.641722 USDC against the 217.3794 paid; Init `100 − 0.641722 − 7 · 10 %
+/// · 150.10 · 0.916705 (96.317...)` leaves 3.040106 USDC. SOL falls to $138:
 /// ```text
-/// model 205,970.59 per contract, Δ 0.8155
-/// PnL     = 700 · (205,970.59 − 310,542)                 = −73.199987 USDC
-/// req     = 7 · 7.5 % · 138.10 · 0.8155 (below the value) = 59.128872
-/// LiqEnd  = 100 − 73.199987 − 59.128872                  = −32.328859
+/// array   20.597059 per SOL, Δ 0.815543; at the asset price 137.90: 20.515505
+/// PnL     = 7 · 20.515505 − 217.3794                   = −73.770867 USDC
+/// req     = 7 · 7.5 % · 138.10 · 0.815543 (below the value) = 59.128872
+/// LiqEnd  = 100 − 73.770867 − 59.128872                 = −32.899739
+/// traded at the oracle, $138 (the array's spot): 205,970.59 per contract
 /// fee     = 1.5 % · 205,970.59 = 3,089.56 per contract (on spot it would be 20,715)
 /// Carol pays ⌊205,970.59 − 2,059.71⌋ = 203,910; Dave nets ⌊205,970.59 − 3,089.56⌋ = 202,881
-/// slope   = 59,128,872 / 700 − (205,970.59 − 202,881) = 84,469.82 − 3,089.59 = 81,380.23
-/// 32,328,859 / 81,380.23 = 397.3 → 398 contracts; after: +60,471 (after 397: −20,909)
+/// slope   = 59,128,872 / 700 − (205,155.05 − 202,881) = 84,469.82 − 2,274.05 = 82,195.77
+/// 32,899,739 / 82,195.77 = 400.3 → 401 contracts; after: +60,764 (after 400: −21,432)
 /// ```
 #[test]
 fn a_long_call_pays_its_fee_on_its_value() {
@@ -209,18 +250,18 @@ fn a_long_call_pays_its_fee_on_its_value() {
     let dave = w.user(13, [100 * MICRO, 0, 0]);
     w.deposit(&dave, USDC, 100 * MICRO).expect_ok();
     w.trade(ITM, &dave, &alice, 700, 310_542).expect_ok();
-    assert_eq!(view(&mut w, &dave).init, 3_681_800);
+    assert_eq!(view(&mut w, &dave).init, 3_040_106);
     sol_at(&mut w, 138);
-    assert_eq!(view(&mut w, &dave).liquidation_end, -32_328_859);
+    assert_eq!(view(&mut w, &dave).liquidation_end, -32_899_739);
     let out = w.liquidate_position(ITM, &dave, &carol, u64::MAX);
     println!("liquidate_position (long option, 1 + 1 positions): {} CU", out.expect_ok());
     let e = &events::<PositionLiquidated>(&out.logs)[0];
     let o = &events::<OptionPositionLiquidated>(&out.logs)[0];
-    assert_eq!((e.contracts, e.price, e.insurance_fee), (398, 203_910, 398 * 1_029));
+    assert_eq!((e.contracts, e.price, e.insurance_fee), (401, 203_910, 401 * 1_029));
     assert_eq!((o.model_value_per_contract, o.liquidation_fee_per_contract), (205_970, 2_060));
-    assert_eq!(e.liqee_liq_end_after, 60_471);
+    assert_eq!(e.liqee_liq_end_after, 60_764);
     assert!(o.liquidation_fee_per_contract + o.insurance_fee_per_contract < o.model_value_per_contract);
-    assert_eq!(usdc(&w, &dave), 100_000_000 - 398 * 1_029);
+    assert_eq!(usdc(&w, &dave), 100_000_000 - 401 * 1_029);
     assert_market_conservation(&w, ITM, &[&alice, &dave, &carol]);
     let _ = bob;
 }
@@ -232,7 +273,7 @@ fn a_long_call_pays_its_fee_on_its_value() {
 fn refusals_change_nothing() {
     let Book { mut w, alice, bob, carol } = book();
     let keys = watched(&w);
-    // Healthy (Maint +32.45 USDC at $150).
+    // Healthy (Maint +32.29 USDC at $150).
     let ix = w.liquidate_position_ix(CALL, &bob, &carol, u64::MAX);
     w.env.send_err(&[ix], &[&carol.wallet], XmarginError::NotLiquidatable, &keys);
 
@@ -252,7 +293,7 @@ fn refusals_change_nothing() {
     w.env.send_err(&[ix], &[&carol.wallet], XmarginError::RiskArrayDrifted, &keys);
     sol_at(&mut w, 170);
 
-    // Erin has 10 USDC: 247 short calls need 13 % · 170.10 · 2.47 = 54.6 USDC of Init.
+    // Erin has 10 USDC: 248 short calls need 13 % · 170.10 · 2.48 = 54.8 USDC of Init.
     let erin = w.user(14, [10 * MICRO, 0, 0]);
     w.deposit(&erin, USDC, 10 * MICRO).expect_ok();
     let keys = watched(&w);
@@ -268,5 +309,5 @@ fn refusals_change_nothing() {
 
     // With a fresh array the same liquidation goes through.
     w.liquidate_position(CALL, &bob, &carol, u64::MAX).expect_ok();
-    assert_eq!(w.position(&carol, CALL).base_contracts, -247);
+    assert_eq!(w.position(&carol, CALL).base_contracts, -248);
 }

@@ -35,12 +35,13 @@ fn option_fixed(m: &mut Market) -> [(&'static str, &mut StoredFixed); 7] {
     ]
 }
 
-fn array_fixed(a: &mut StoredRiskArray) -> [(&'static str, &mut StoredFixed); 4] {
+fn array_fixed(a: &mut StoredRiskArray) -> [(&'static str, &mut StoredFixed); 5] {
     [
         ("spot", &mut a.spot),
         ("volatility", &mut a.volatility),
         ("value", &mut a.value),
         ("delta", &mut a.delta),
+        ("gamma", &mut a.gamma),
     ]
 }
 
@@ -157,6 +158,11 @@ pub fn cases() -> Vec<Value> {
     let (call_165, put_135, put_140, call_170) =
         (fresh(0, true, 16_500), fresh(1, false, 13_500), fresh(2, false, 14_000), fresh(3, true, 17_000));
     let stale_array = sol_option(0, true, 16_500, 6_000, 3_600, sol_spot());
+    // Arrays computed when SOL was 1.5 % lower (fresh: the drift bound is 2 %).
+    let lower =
+        sol_spot().checked_mul_floor(Fixed::from_ratio(985, 1_000, Rounding::Floor).unwrap()).unwrap();
+    let (moved_call, moved_put) =
+        (sol_option(6, true, 15_000, 6_000, 30, lower), sol_option(7, false, 14_500, 6_000, 30, lower));
     let stale_put = sol_option(1, false, 13_500, 6_000, 3_600, sol_spot());
     let mut pending_later = fresh(0, true, 16_500);
     pending_later.option.pending_volatility = Fixed::from_ratio(1, 2, Rounding::Floor).unwrap().into();
@@ -201,6 +207,14 @@ pub fn cases() -> Vec<Value> {
                 traded(call_170, -50, model(&call_170) * 11 / 10),
                 traded(call_165, 100, model(&call_165)),
             ],
+            None,
+        ),
+        derivative_fixture(
+            "option_oracle_moved_since_the_array",
+            "2,000 USDC; arrays computed at 1.5 % below today's SOL: long 100 $150 calls and short 100 $145 \
+             puts, each type valued at V + Δ·(its price − the array's spot), a short adding ½Γ·(move)²",
+            &[usdc_dep(2_000_000_000)],
+            &[traded(moved_call, 100, model(&moved_call)), traded(moved_put, -100, model(&moved_put))],
             None,
         ),
         derivative_fixture(

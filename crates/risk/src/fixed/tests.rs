@@ -204,6 +204,24 @@ proptest! {
         }
     }
 
+    /// Either sign on both sides, one magnitude below 2^64 (a put's Δ times
+    /// a fall in price): the magnitude path equals the general one.
+    #[test]
+    fn signed_small_mul_path_matches_general_path(
+        a in any::<i128>().prop_filter("MIN", |v| *v != i128::MIN),
+        b in 0u64..=u64::MAX,
+        neg_b: bool,
+        small_a: bool,
+    ) {
+        let a = if small_a { a % (1i128 << 64) } else { a };
+        let b = if neg_b { -i128::from(b) } else { i128::from(b) };
+        let (x, y) = (Fixed::from_bits(a), Fixed::from_bits(b));
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            prop_assert_eq!(x.checked_mul(y, r), slow_mul_signed(x, y, r));
+            prop_assert_eq!(y.checked_mul(x, r), slow_mul_signed(x, y, r));
+        }
+    }
+
     #[test]
     fn fast_mul_path_matches_general_path(a in 0u64..=u64::MAX, b in 0u64..=u64::MAX) {
         let (x, y) = (Fixed::from_bits(i128::from(a)), Fixed::from_bits(i128::from(b)));

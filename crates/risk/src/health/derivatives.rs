@@ -44,7 +44,7 @@
 //! zero and `w_T ≤ 1` (or 0 above the cap) above it, which
 //! [`crate::liquidation::max_position_liquidation`] relies on.
 
-use super::option_margin::ArrayValue;
+use super::option_margin::{value_at, ArrayValue};
 pub use super::rates::{MarginRates, PnlLimits};
 use super::size_premium::{self, ReleaseBound};
 use crate::error::{RiskError, RiskResult};
@@ -250,17 +250,28 @@ impl DerivativeInfo {
             }
             DerivativeKind::Option(t) => {
                 let short = self.base.is_negative();
-                let s_m = self.prices.for_exposure(HealthType::Maint, rising);
-                let g = match self.array {
-                    Some(a) => a.greeks(),
-                    None => bs_price_greeks(&BsInput {
-                        spot: s_m,
-                        strike: t.strike,
-                        vol: t.vol,
-                        seconds_to_expiry: t.seconds_to_expiry,
-                        rate: t.rate,
-                        is_call: t.is_call,
-                    })?,
+                // The expansion's centre, its value and Greeks, and what a
+                // short owes beyond the value: the array's (at its spot; one
+                // unit), or Black–Scholes at the Maint price.
+                let (expansion, g, owed) = match self.array {
+                    Some(a) => (a, a.greeks(), Fixed::DELTA),
+                    None => {
+                        let s_m = self.prices.for_exposure(HealthType::Maint, rising);
+                        let input = BsInput {
+                            spot: s_m,
+                            strike: t.strike,
+                            vol: t.vol,
+                            seconds_to_expiry: t.seconds_to_expiry,
+                            rate: t.rate,
+                            is_call: t.is_call,
+                        };
+                        let g = bs_price_greeks(&input)?;
+                        (
+                            ArrayValue { spot: s_m, value: g.value, delta: g.delta, gamma: g.gamma },
+                            g,
+                            Fixed::ZERO,
+                        )
+                    }
                 };
                 self.greeks = g;
                 let mut eff_delta = g.delta.checked_abs()?;
@@ -268,25 +279,14 @@ impl DerivativeInfo {
                     eff_delta = eff_delta.max(self.rates.short_option_min_delta);
                 }
                 self.req_delta = eff_delta;
+                // Maint and LiquidationEnd share a price: one expansion for both.
+                let at = |price: Fixed| value_at(&expansion, (t.is_call, t.strike), price, (short, owed));
+                let spot_price = self.prices.for_exposure(HealthType::Maint, rising);
+                let spot_value = at(spot_price)?;
+                let init_price = self.prices.for_exposure(HealthType::Init, rising);
+                let init_value = if init_price == spot_price { spot_value } else { at(init_price)? };
+                self.opt_value = PerType { init: init_value, liq_end: spot_value, maint: spot_value };
                 for ht in HealthType::ALL {
-                    let v = match self.array {
-                        Some(a) => a.unit_value(short)?,
-                        None => {
-                            // First-order move from the Maint price to this
-                            // type's price; exact-conservative for longs
-                            // (convexity), and shorts add the ½Γ·dS² term.
-                            let s = self.prices.for_exposure(ht, rising);
-                            let ds = s.checked_sub(s_m)?;
-                            let mut v =
-                                g.value.checked_add(g.delta.checked_mul(ds, rounding_for(!short))?)?;
-                            if short && !ds.is_zero() {
-                                let g_ds2 = g.gamma.checked_mul_ceil(ds.checked_mul_ceil(ds)?)?;
-                                v = v.checked_add(g_ds2.checked_mul_ceil(Fixed::HALF)?)?;
-                            }
-                            v
-                        }
-                    };
-                    self.opt_value.set(ht, v.positive_part());
                     let req = if short {
                         self.rates.short_option.unit_requirement(ht, t.is_call, t.strike, &self.prices)?
                     } else {
@@ -306,6 +306,25 @@ impl DerivativeInfo {
             _ => self.prices.for_exposure(ht, self.base.is_positive()),
         };
         self.base.checked_mul_floor(unit)
+    }
+
+    /// An option's value per unit at the oracle price, unbiased (the
+    /// expansion of [`super::option_margin::value_at`] at the oracle, a
+    /// short's rounded up and owing what it owes in health): what a
+    /// liquidation trades it at and what oracle equity counts. `None` for
+    /// perpetuals and futures.
+    pub fn option_oracle_unit_value(&self) -> RiskResult<Option<Fixed>> {
+        let DerivativeKind::Option(t) = self.kind else { return Ok(None) };
+        let (expansion, owed) = match self.array {
+            Some(a) => (a, Fixed::DELTA),
+            None => {
+                let g = &self.greeks;
+                let spot = self.prices.for_exposure(HealthType::Maint, self.gains_on_rise());
+                (ArrayValue { spot, value: g.value, delta: g.delta, gamma: g.gamma }, Fixed::ZERO)
+            }
+        };
+        let short = (self.base.is_negative(), owed);
+        value_at(&expansion, (t.is_call, t.strike), self.prices.oracle, short).map(Some)
     }
 
     /// PnL for `ht` after the base moves by `delta_base` at `price` (the cost
@@ -504,16 +523,6 @@ impl DerivativeInfo {
     /// `|base| · oracle` — the notional used for portfolio floors.
     pub fn notional(&self) -> RiskResult<Fixed> {
         self.base.checked_abs()?.checked_mul_ceil(self.prices.oracle)
-    }
-}
-
-/// Rounding that makes a position value smaller for longs and larger for
-/// shorts' liabilities: a long's per-unit value rounds down, a short's up.
-fn rounding_for(long: bool) -> Rounding {
-    if long {
-        Rounding::Floor
-    } else {
-        Rounding::Ceil
     }
 }
 

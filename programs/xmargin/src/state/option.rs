@@ -130,8 +130,14 @@ impl StoredRiskArray {
         }
     }
 
+    /// What linear health values the option by: spot, value, Δ and Γ.
     pub fn array_value(&self) -> ArrayValue {
-        ArrayValue { value: self.value.get(), delta: self.delta.get() }
+        ArrayValue {
+            spot: self.spot.get(),
+            value: self.value.get(),
+            delta: self.delta.get(),
+            gamma: self.gamma.get(),
+        }
     }
 }
 
