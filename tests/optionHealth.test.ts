@@ -84,23 +84,35 @@ test("a short $135 put at SOL $150.12: Derive's 13 % floor binds in Init (10 % o
     (e: unknown) => e instanceof RiskArrayUnusableError && e.programError === "RiskArrayStale" && e.marketIndex === 1);
 });
 
-test("arrays computed 1.5 % below today's SOL: each option moves by Δ·(price − array spot), a short adds ½Γ·move²", () => {
+test("arrays computed 1.5 % below today's SOL: a long call moves by Δ·ds, a short call adds ½Γ·ds², a short put stays at V", () => {
   const f = valued.find((x) => x.name === "option_oracle_moved_since_the_array");
-  assert.ok(f !== undefined && f.derivatives.length === 2);
+  assert.ok(f !== undefined && f.derivatives.length === 3);
   for (const d of f.derivatives) {
     const v = valueDerivative(d, f.ctx);
     const a = d.market.option!.riskArray;
-    const short = d.baseContracts < 0n;
-    const price = F.toNumber(v.prices.spotAsset); // a long call and a short put both gain on a rise: asset price
-    const ds = price - F.toNumber(a.spot);
+    const o = d.market.option!;
+    if (d.baseContracts < 0n && o.isCall) {
+      // The short call, moved against: at the liability price, V + Δ·ds + ½Γ·ds², and one ulp.
+      const ds = F.toNumber(v.prices.spotLiab) - F.toNumber(a.spot);
+      const want = F.toNumber(a.value) + F.toNumber(a.delta) * ds + 0.5 * F.toNumber(a.gamma) * ds * ds;
+      const got = F.toNumber(v.option!.unitValue.maint);
+      assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+      continue;
+    }
+    // A long call and a short put both gain on a rise: valued at the asset price.
+    const ds = F.toNumber(v.prices.spotAsset) - F.toNumber(a.spot);
     // 1.5 % less the confidence band (the asset price is the oracle less its confidence).
     assert.ok(ds / F.toNumber(a.spot) > 0.014 && ds / F.toNumber(a.spot) < 0.015, `moved ${ds}`);
-    // By hand in floating point, per lamport: V + Δ·ds (+ ½Γ·ds² for the short).
-    const want = F.toNumber(a.value) + F.toNumber(a.delta) * ds + (short ? 0.5 * F.toNumber(a.gamma) * ds * ds : 0);
-    const got = F.toNumber(v.option!.unitValue.maint);
-    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
-    // The call is worth more than its array's value, the put less: SOL rose.
-    assert.ok(short ? got < F.toNumber(a.value) : got > F.toNumber(a.value));
+    const got = v.option!.unitValue.maint;
+    if (d.baseContracts > 0n) {
+      // By hand in floating point, per lamport: V + Δ·ds, above the array's value (SOL rose).
+      const want = F.toNumber(a.value) + F.toNumber(a.delta) * ds;
+      assert.ok(Math.abs(F.toNumber(got) - want) < 1e-12, `${F.toNumber(got)} vs ${want}`);
+      assert.ok(got > a.value);
+    } else {
+      // The rise is in the short put's favour: owed at the array's value (an upper bound) and one ulp.
+      assert.equal(got, a.value + 1n);
+    }
   }
 });
 

@@ -24,7 +24,7 @@
  * position is realised PnL (`settledValue`): it reads neither oracle nor array.
  */
 import {
-  abs, add, DELTA, FixedOverflowError, fromInt, HALF, max, mulCeil, mulFloor, mulInt, ONE, positivePart, sub, toI64,
+  abs, add, DELTA, FixedOverflowError, fromInt, HALF, max, min, mulCeil, mulFloor, mulInt, ONE, positivePart, sub, toI64,
 } from "./fixed.ts";
 import {
   assetPrice, baseNative, biasedPrices, type BiasedPrices, type DerivativeValuation, type HealthContextInput,
@@ -120,23 +120,26 @@ const flatValue = (value: bigint): ArrayValue => ({ spot: 0n, value, delta: 0n, 
 
 /**
  * Per-unit value at `price` by the expansion around the array's spot (`option_margin::value_at`), `ds` the move:
- * a long `V + ⌊Δ·ds⌋`; a short `max(V + ⌈ds·(Δ + ½Γ·ds)⌉, intrinsic)` and one ulp more, `½Γ·ds` rounded toward
- * `ds`'s sign (so the product, rounded up, is never below the exact expansion); never below 0.
+ * a long `V + ⌊Δ·ds⌋`; a short moved against (a call on a rise, a put on a fall)
+ * `min(max(V + ⌈ds·(Δ + ½Γ·ds)⌉, intrinsic), V + |ds|)`, `½Γ·ds` rounded toward `ds`'s sign; a short moved in its
+ * favour `V`; a short one ulp more; never below 0.
  */
 export function optionValueAt(a: ArrayValue, isCall: boolean, strike: bigint, price: bigint, short: boolean): bigint {
   const ds = sub(price, a.spot);
   let v = a.value;
-  if (ds !== 0n) {
-    if (short) {
-      const up = ds > 0n;
+  if (short) {
+    const up = ds > 0n;
+    if (up === isCall && ds !== 0n) {
       const gDs = up ? mulCeil(a.gamma, ds) : mulFloor(a.gamma, ds);
-      const slope = add(a.delta, (gDs + (up ? 1n : 0n)) >> 1n); // BigInt >> floors, as i128 >>
-      v = max(add(v, mulCeil(slope, ds)), isCall ? sub(price, strike) : sub(strike, price));
-    } else {
-      v = add(v, mulFloor(a.delta, ds));
+      const slope = add(a.delta, (gDs >> 1n) + (up ? gDs & 1n : 0n)); // BigInt >> floors, as i128 >>
+      const expansion = add(v, mulCeil(slope, ds));
+      v = min(max(expansion, isCall ? sub(price, strike) : sub(strike, price)), add(v, abs(ds)));
     }
+    v = add(v, DELTA);
+  } else if (ds !== 0n) {
+    v = add(v, mulFloor(a.delta, ds));
   }
-  return positivePart(short ? add(v, DELTA) : v);
+  return positivePart(v);
 }
 
 /**
@@ -264,5 +267,6 @@ export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): 
   validateLimits(pnlLimits);
   return { marketIndex: market.marketIndex, base, costBasis, unsettledFunding: 0n, prices, rates,
     reqUnit: { init: unit("init"), maint: unit("maint"), liqEnd: unit("liqEnd") }, pnlLimits, sizePremium: 0n,
-    contractSize: market.contractSize, option: { unitValue } };
+    contractSize: market.contractSize,
+    option: { unitValue, oracleValue: optionValueAt(array, o.isCall, o.strike, prices.oracle, short) } };
 }

@@ -115,7 +115,7 @@ class Book {
    * `c_k` one more; `contracts` raw I80F48), then exposure at |Δ| (a short at least `minDelta`).
    */
   addOption(base: bigint, contracts: bigint, a: PortfolioArray, scenarios: number, minDelta: bigint,
-    charge: Record<HealthType, bigint>): void {
+    charge: Record<HealthType, bigint>, oracleValue: bigint): void {
     if (this.optionPnl.length === 0) this.optionPnl = new Array<bigint>(scenarios).fill(0n);
     if (this.optionPnl.length < a.scenarioCount) throw new InvalidRiskParameterError("risk array larger than the grid");
     if (contracts !== 0n) {
@@ -127,7 +127,8 @@ class Book {
     const notional = mulCeil(abs(base), a.spot);
     this.exposure = add(this.exposure, mulCeil(notional, delta));
     this.addCharges(charge);
-    this.addLeg(base, a.value);
+    // A book of longs is capped at their value at the oracle (`OptionLegInput::oracle_value`).
+    this.addLeg(base, oracleValue);
   }
 
   /**
@@ -219,7 +220,7 @@ function buildBooks(tokens: NettedToken[], derivatives: PortfolioDerivative[], g
       if (a.gridId !== g.id || a.scenarioCount !== g.scenarios.length) {
         throw new InvalidRiskParameterError(`market ${v.marketIndex}: risk array on another grid`);
       }
-      b.addOption(v.base, d.contracts, a, g.scenarios.length, d.shortOptionMinDelta, charge);
+      b.addOption(v.base, d.contracts, a, g.scenarios.length, d.shortOptionMinDelta, charge, v.option?.oracleValue ?? 0n);
     } else {
       b.addLinear(v.base, v.prices.oracle, charge);
     }

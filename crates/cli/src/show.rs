@@ -101,9 +101,16 @@ pub fn print_positions(snap: &Snapshot, names: &BTreeMap<Pubkey, String>) {
             let funding = pending_funding(m, p).unwrap_or(0);
             let price = match (m.status, m.is_option()) {
                 (market_status::SETTLED, false) => Some(m.settlement_price.get()),
-                // Options: worth the array's model value (display; intrinsic once settled).
+                // Options: the array's model value moved to the oracle, as
+                // liquidation trades it (display; intrinsic once settled).
                 (market_status::SETTLED, true) => Some(intrinsic(m)),
-                (_, true) => (m.risk_array.computed_at != 0).then(|| m.risk_array.value.get()),
+                (_, true) => (m.risk_array.computed_at != 0).then(|| {
+                    let oracle = snap.market_templates.get(&p.market_index).and_then(|t| t.oracle);
+                    let (array, terms) = (m.risk_array.array_value(), m.option_terms(snap.now));
+                    oracle
+                        .and_then(|o| array.unit_value(&terms, o.lo, p.base_contracts < 0).ok())
+                        .unwrap_or(array.value)
+                }),
                 _ => snap.market_templates.get(&p.market_index).and_then(|t| t.oracle).map(|o| o.lo),
             };
             let pnl = price.map_or("-".to_string(), |price| {

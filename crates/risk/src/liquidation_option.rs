@@ -7,8 +7,9 @@
 //! [`DerivativeInfo::option_oracle_unit_value`], as a perpetual trades at the
 //! oracle), less a fee for a long (the liquidatee sells), plus a fee for a
 //! short (the liquidatee buys back). Health counts the position at its
-//! biased LiquidationEnd price ([`crate::health::option_margin`]): a long at
-//! most, a short at least the trade value. Per underlying unit, at fee rate `f`:
+//! biased LiquidationEnd price ([`crate::health::option_margin`], monotone
+//! in the price): a long at most, a short at least the trade value, which
+//! is clamped to that side. Per underlying unit, at fee rate `f`:
 //!
 //! ```text
 //! fee(f) = min(f · basis, R / 2)     basis = V for a long, spot S for a short
@@ -178,8 +179,12 @@ impl StepPrices {
             Fixed::ZERO,
         )?;
         let unit_value = unit.value(LE)?.checked_abs()?;
-        // The contracts change hands at the model value moved to the oracle.
-        let trade_value = unit.option_oracle_unit_value()?.ok_or(RiskError::InvalidParameter)?;
+        // The contracts change hands at the model value moved to the oracle:
+        // for a long at least, for a short at most what health counts (the
+        // valuation is monotone, so this only guards a rounding), so each
+        // contract closed still releases more than its fee costs.
+        let at_oracle = unit.option_oracle_unit_value()?.ok_or(RiskError::InvalidParameter)?;
+        let trade_value = if long { at_oracle.max(unit_value) } else { at_oracle.min(unit_value) };
         let unit_release = unit.requirement(LE)?;
         let half_release = unit_release.checked_mul_floor(Fixed::HALF)?;
         let basis = if long { trade_value } else { d.prices.oracle };

@@ -419,3 +419,39 @@ fn a_stream_takes_the_grid_another_one_built() {
         assert_eq!(refused.err(), Some(RiskError::InvalidParameter), "{other:?}");
     }
 }
+
+/// A book of longs caps its requirement at what the longs are worth at the
+/// oracle, not at the array's value: the 7-day $180 calls of
+/// [`long_option_never_requires_more_than_its_premium`] with their array
+/// computed at 150 and SOL now at a flat 153 (within the drift). Each call
+/// counts `V + Δ·3 = 0.06778 + 0.01567·3 = 0.1148`, so a total loss costs
+/// 11.48 for 100; Init's scenario requirement (≈ 15.9) is capped there, not
+/// at the array's 6.778 (which would leave the account 4.7 short of its
+/// worst case).
+#[test]
+fn a_long_book_is_capped_at_its_value_at_the_oracle() {
+    use crate::health::option_margin::ArrayValue;
+    let at_150 = option_at_model(2, true, "180", 7, fx("100"));
+    let array = option_risk_array(&at_150, &params().grid().unwrap()).unwrap().unwrap();
+    let DerivativeKind::Option(terms) = at_150.kind else { unreachable!() };
+    let value = ArrayValue { spot: array.spot, value: array.value, delta: array.delta, gamma: array.gamma };
+    let prices = BiasedPrices::flat(fx("153"));
+    let d = DerivativeInfo::new_option_from_array(
+        2,
+        1,
+        terms,
+        fx("100"),
+        at_150.cost_basis,
+        prices,
+        perp_rates(),
+        value,
+    )
+    .unwrap();
+    let worth = d.value(HealthType::Init).unwrap();
+    assert!(near(worth, 11.48, 0.01), "{worth}");
+    let c = portfolio(vec![], vec![d]);
+    let r = underlying_requirements(&c, &params(), HealthType::Init, &[(2, array)]).unwrap()[0];
+    assert!(r.scenario > fx("6.8"), "{r:?}");
+    // The cap: 100 · the oracle value, rounded up (the same as Init's value here: flat prices).
+    assert!(r.scenario >= worth && near(r.scenario, 11.48, 0.01), "{r:?} vs {worth}");
+}

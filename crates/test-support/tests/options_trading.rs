@@ -241,3 +241,32 @@ fn option_trade_refusals() {
     w.env.send_err(&[ix], &[], XmarginError::WrongMarketKind, &keys);
     assert_eq!(STRIKE_165, 1_650_000);
 }
+
+/// The band is around the model value moved to the oracle, not the array's
+/// stale value. A $120 call (in the money, Δ 0.917) has its array at $150:
+/// 310,541.96 µUSDC per contract. SOL then rises 1.9 % to $152.85 (± 0.10,
+/// within the 2 % drift, no recompute): the call is worth about
+/// `31.0542 + 0.9167 · 2.85 = 33.667` per SOL at the oracle, so the ±5 %
+/// band is about [319,838, 353,502] per contract: the stale 310,542 is
+/// refused (a seller would have been filled 8 % under the option's worth),
+/// the moved value fills.
+#[test]
+fn the_option_band_follows_the_oracle_from_the_array() {
+    let (mut w, alice, bob) = option_desk(CALL);
+    let now = w.env.unix_time();
+    const ITM: u16 = 1;
+    w.add_option_market(sol_call_args(ITM, 1_200_000, now + THIRTY_DAYS)).expect_ok();
+    w.update_risk_array(ITM).expect_ok();
+    let a = w.market(ITM).risk_array;
+    let stale = per_contract(&w.market(ITM), a.value.get(), xmargin_risk::Rounding::Ceil).unwrap();
+    assert_eq!(stale, 310_542);
+    w.set_price(SOL, 15_285_000_000, 10_000_000);
+    // Per lamport: 2.85 USDC per SOL is 0.00285 µUSDC per lamport; a contract is 10^7 lamports.
+    let moved = (approx_f64(a.value.get()) + approx_f64(a.delta.get()) * 0.00285) * 1e7;
+    assert!((moved - 336_670.0).abs() < 100.0, "{moved}");
+    let keys = watched(&w, &[&alice, &bob]);
+    let ix = w.trade_ix(ITM, &alice, &bob, 10, stale);
+    w.env.send_err(&[ix], &[&alice.wallet, &bob.wallet], XmarginError::PriceOutsideBand, &keys);
+    w.trade(ITM, &alice, &bob, 10, moved.round() as u64).expect_ok();
+    assert_market_conservation(&w, ITM, &[&alice, &bob]);
+}

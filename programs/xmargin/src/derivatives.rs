@@ -126,8 +126,10 @@ pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
 }
 
 /// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`;
-/// options: around the model value of a fresh risk array instead
-/// (`crate::options`), `value · [1 − band, 1 + band]`.
+/// options: around the model value of a fresh risk array moved to the
+/// oracle's range instead (`crate::options`; the array's value plus
+/// `Δ·(oracle − spot)`, `xmargin_risk::health::option_margin::value_at`),
+/// `value · [1 − band, 1 + band]`.
 pub fn check_price_band(
     market: &Market,
     oracle: &OraclePrice,
@@ -138,7 +140,11 @@ pub fn check_price_band(
     let band = market.risk_params(now).price_band.get();
     let (center_lo, center_hi) = if market.is_option() {
         crate::options::check_array_fresh(market, now, oracle.lo, grid)?;
-        (market.risk_array.value.get(), market.risk_array.value.get())
+        let (array, terms) = (market.risk_array.array_value(), market.option_terms(now));
+        let at = |price: Fixed| array.unit_value(&terms, price, false).map_err(risk_error);
+        // A put's value falls as the price rises: the range's ends swap.
+        let (a, b) = (at(oracle.lo)?, at(oracle.hi)?);
+        (a.min(b), a.max(b))
     } else {
         (oracle.lo, oracle.hi)
     };

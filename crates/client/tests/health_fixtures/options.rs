@@ -161,8 +161,11 @@ pub fn cases() -> Vec<Value> {
     // Arrays computed when SOL was 1.5 % lower (fresh: the drift bound is 2 %).
     let lower =
         sol_spot().checked_mul_floor(Fixed::from_ratio(985, 1_000, Rounding::Floor).unwrap()).unwrap();
-    let (moved_call, moved_put) =
-        (sol_option(6, true, 15_000, 6_000, 30, lower), sol_option(7, false, 14_500, 6_000, 30, lower));
+    let (moved_call, moved_put, moved_short_call) = (
+        sol_option(6, true, 15_000, 6_000, 30, lower),
+        sol_option(7, false, 14_500, 6_000, 30, lower),
+        sol_option(8, true, 15_500, 6_000, 30, lower),
+    );
     let stale_put = sol_option(1, false, 13_500, 6_000, 3_600, sol_spot());
     let mut pending_later = fresh(0, true, 16_500);
     pending_later.option.pending_volatility = Fixed::from_ratio(1, 2, Rounding::Floor).unwrap().into();
@@ -211,10 +214,15 @@ pub fn cases() -> Vec<Value> {
         ),
         derivative_fixture(
             "option_oracle_moved_since_the_array",
-            "2,000 USDC; arrays computed at 1.5 % below today's SOL: long 100 $150 calls and short 100 $145 \
-             puts, each type valued at V + Δ·(its price − the array's spot), a short adding ½Γ·(move)²",
+            "2,000 USDC; arrays computed at 1.5 % below today's SOL: long 100 $150 calls at V + Δ·(its price − \
+             the array's spot); short 50 $155 calls, moved against, adding ½Γ·(move)² (capped at V + move); \
+             short 100 $145 puts, moved in their favour, at V",
             &[usdc_dep(2_000_000_000)],
-            &[traded(moved_call, 100, model(&moved_call)), traded(moved_put, -100, model(&moved_put))],
+            &[
+                traded(moved_call, 100, model(&moved_call)),
+                traded(moved_put, -100, model(&moved_put)),
+                traded(moved_short_call, -50, model(&moved_short_call)),
+            ],
             None,
         ),
         derivative_fixture(

@@ -36,20 +36,26 @@
 //! `S_a` ([`value_at`]):
 //!
 //! ```text
-//! long   V + Δ·(S_T − S_a)                                   rounded down
-//! short  max(V + Δ·(S_T − S_a) + ½Γ·(S_T − S_a)², intrinsic)  rounded up, plus one unit (2^-48)
-//!        (computed as V + (S_T − S_a)·(Δ + ½Γ·(S_T − S_a)): two products)
+//! long                 V + Δ·ds                                          rounded down
+//! short, adverse move  min(max(V + Δ·ds + ½Γ·ds², intrinsic), V + |ds|)  rounded up, plus one unit (2^-48)
+//! short, favourable    V                                                  plus one unit
 //! ```
 //!
-//! A long's tangent line is below the (convex) option value, so it never
-//! counts more than the option is worth; a short pays the convexity on top,
-//! and never less than the intrinsic value. Γ is taken at `S_a`, so a
-//! short's value can still fall short of Black–Scholes at `S_T` where the
-//! move is several standard deviations: at most 0.26 % of spot over a
-//! table of strikes, volatilities (10–200 %), tenors and 2 % moves, 0.13 %
-//! at volatilities of 30 % or more (`expansion_error_table`). Valuing at
-//! `V` alone was off by up to 2 % of spot (a deep in-the-money option after
-//! a 2 % move), in health and in a liquidation's price alike.
+//! with `ds = S_T − S_a` ([`value_at`]; the short's expansion computed as
+//! `V + ds·(Δ + ½Γ·ds)`: two products). A long's tangent line is below the
+//! (convex) option value, so it never counts more than the option is
+//! worth. A short moved against (a call on a rise, a put on a fall) pays
+//! the convexity on top, never less than the intrinsic value and never more
+//! than `V + |ds|` (|Δ| ≤ 1); moved in its favour it stays at `V`, which the
+//! option's monotonicity makes an upper bound (an expansion there would
+//! turn back up past its vertex near expiry). Every branch is monotone in
+//! the price. Γ is taken at `S_a`, so an adverse short's value can fall
+//! short of Black–Scholes at `S_T` when the move is several standard
+//! deviations; it never exceeds it by more than `|ds|`
+//! (`expansion_error_table` bounds both over strikes, volatilities, tenors
+//! from an hour to a year and moves up to 5 %). Valuing at `V` alone was off
+//! by up to `|ds|` in either direction (a deep in-the-money option), in
+//! health and in a liquidation's price alike.
 //!
 //! Portfolio mode's scenario P&L stays in the array's frame (its changes
 //! are from `V` at `S_a`); the expansion moves the option's PnL, which
@@ -200,15 +206,19 @@ impl ArrayValue {
 /// (module docs), with `ds = price − e.spot`:
 ///
 /// ```text
-/// long   V + ⌊Δ·ds⌋                                      (convex: a lower bound)
-/// short  max(V + ⌈ds·(Δ + ½Γ·ds)⌉, intrinsic) + owed      (= V + Δ·ds + ½Γ·ds², bounded above)
+/// long                 V + ⌊Δ·ds⌋                                       (the tangent: below the convex value)
+/// short, adverse move  min(max(V + ⌈ds·(Δ + ½Γ·ds)⌉, intrinsic), V + |ds|) + owed
+/// short, favourable    V + owed                                          (an option is monotone in the price)
 /// ```
 ///
-/// never below 0. A short's inner factor is rounded toward `ds`'s sign, so
-/// that with the outer product rounded up the result is never below the
-/// exact expansion (two products, the halving a shift). `owed` is what a
-/// short owes beyond the model value (one unit for an array's value, which
-/// was rounded down when computed).
+/// never below 0. A move is adverse to a short call when the price rises,
+/// to a short put when it falls. There `½Γ·ds` is rounded toward `ds`'s
+/// sign so that, with the product rounded up, the expansion is never below
+/// its exact value, and `V + |ds|` (|Δ| ≤ 1) caps what the expansion could
+/// overshoot. Each branch is monotone in the price, so a short is worth
+/// more at its liability-side price than at the oracle, and a long less.
+/// `owed` is what a short owes beyond the model value (one unit for an
+/// array's value, which was rounded down when computed).
 #[inline]
 pub fn value_at(
     e: &ArrayValue,
@@ -218,23 +228,25 @@ pub fn value_at(
 ) -> RiskResult<Fixed> {
     let ds = price.checked_sub(e.spot)?;
     let mut v = e.value;
-    if !ds.is_zero() {
-        if short {
+    if short {
+        let up = ds.is_positive();
+        if up == is_call && !ds.is_zero() {
             // ½Γ·ds rounded up when it will multiply a rise, down for a fall.
-            let up = ds.is_positive();
             let g_ds = e.gamma.checked_mul(ds, if up { Rounding::Ceil } else { Rounding::Floor })?;
-            let half = Fixed::from_bits((g_ds.to_bits() + i128::from(up)) >> 1);
+            let bits = g_ds.to_bits();
+            let half = Fixed::from_bits((bits >> 1) + (bits & i128::from(up)));
             let slope = e.delta.checked_add(half)?;
-            v = v.checked_add(slope.checked_mul_ceil(ds)?)?;
+            let expansion = v.checked_add(slope.checked_mul_ceil(ds)?)?;
             // Far moves in Γ's units (a short-dated option at the money) outrun
-            // the expansion; an option is never worth less than its intrinsic value.
+            // the expansion: never less than the intrinsic value, never more
+            // than the model value plus the move.
             let intrinsic = if is_call { price.checked_sub(strike)? } else { strike.checked_sub(price)? };
-            v = v.max(intrinsic).checked_add(owed)?;
-        } else {
-            v = v.checked_add(e.delta.checked_mul_floor(ds)?)?;
+            let cap = if up { v.checked_add(ds)? } else { v.checked_sub(ds)? }; // V + |ds|
+            v = expansion.max(intrinsic).min(cap);
         }
-    } else if short {
         v = v.checked_add(owed)?;
+    } else if !ds.is_zero() {
+        v = v.checked_add(e.delta.checked_mul_floor(ds)?)?;
     }
     Ok(v.positive_part())
 }

@@ -341,6 +341,9 @@ pub struct OptionInitParts {
     pub contracts: i64,
     /// `MarginRates::short_option_min_delta`.
     pub min_delta: Fixed,
+    /// A long's value per unit at the oracle, what a book of longs caps its
+    /// requirement at (`OptionLegInput::oracle_value`); 0 otherwise (unused).
+    pub oracle_value: Fixed,
 }
 
 /// [`OptionInitParts`] of an option position.
@@ -364,6 +367,11 @@ pub fn option_init_parts(
         scenarios: v.scenarios,
         contracts: if settled { 0 } else { position.base_contracts },
         min_delta: v.rates.short_option_min_delta,
+        oracle_value: if v.base.is_positive() {
+            v.array.unit_value(&v.terms, v.prices.oracle, false).map_err(risk_error)?
+        } else {
+            Fixed::ZERO
+        },
     })
 }
 

@@ -117,7 +117,12 @@ fn with_leg<T>(
         msg!("portfolio account valued in linear mode: option market {} at its bounds", market.market_index);
         return Ok(None);
     };
-    let option = OptionLegInput { array, contracts: Fixed::from_i64(o.contracts), min_delta: o.min_delta };
+    let option = OptionLegInput {
+        array,
+        contracts: Fixed::from_i64(o.contracts),
+        min_delta: o.min_delta,
+        oracle_value: o.oracle_value,
+    };
     use_it(&leg(&o.parts, Some(option))).map(Some)
 }
 

@@ -70,7 +70,8 @@ struct Step {
 /// Permissionless: the liquidator takes over part of the liquidatee's
 /// position in one perpetual or future at the oracle price less the
 /// liquidation fee (a long is bought below the oracle, a short sold above),
-/// or in one option at the model value of its fresh risk array less or plus
+/// or in one option at the model value of its fresh risk array moved to the
+/// oracle price, less or plus
 /// the fee (`option`: on the value for a long, on spot for a short),
 /// and the liquidatee pays the insurance fee on the notional into the
 /// insurance fund. Both fees together are the bonus, capped at the account's
@@ -200,8 +201,8 @@ fn prepare(
     Ok((hctx, oracle, (liqee_slot, liqor_slot), quote_index))
 }
 
-/// Sizes the step: an option at the model value of its risk array
-/// (`option`), a perpetual or future at the oracle (`size_step`).
+/// Sizes the step: an option at the model value of its risk array moved to
+/// the oracle (`option`), a perpetual or future at the oracle (`size_step`).
 fn size_for_market(
     market: &Market,
     cache: &HealthCache,

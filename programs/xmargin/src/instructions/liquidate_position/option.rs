@@ -1,5 +1,6 @@
 //! The option side of `liquidate_position`: the step sized at the model
-//! value of the market's risk array (`xmargin_risk::liquidation::max_option_liquidation`,
+//! value of the market's risk array moved to the oracle price
+//! (`xmargin_risk::liquidation::max_option_liquidation`,
 //! module docs there: the fee on the value for a long, on spot for a short,
 //! at most half the requirement released; the smallest whole count of
 //! contracts after which LiquidationEnd health is ≥ 0, or the position).
