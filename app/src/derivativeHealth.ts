@@ -128,8 +128,8 @@ export interface DerivativeValuation {
   contractSize: bigint;
   /**
    * Options (`optionHealth.ts`): the value per underlying native unit per health type, from the market's
-   * risk array moved to the type's price (a short's one ulp more), and at the oracle (a book of longs caps its
-   * requirement there, `OptionLegInput::oracle_value`).
+   * risk array moved to the type's price (a short's one ulp more), and a long's tangent value at the oracle (a
+   * book of longs caps its requirement there, `OptionLegInput::oracle_value`).
    */
   option?: { unitValue: Record<HealthType, bigint>; oracleValue: bigint };
 }

@@ -268,5 +268,5 @@ export function valueOption(d: HealthDerivativeInput, ctx: HealthContextInput): 
   return { marketIndex: market.marketIndex, base, costBasis, unsettledFunding: 0n, prices, rates,
     reqUnit: { init: unit("init"), maint: unit("maint"), liqEnd: unit("liqEnd") }, pnlLimits, sizePremium: 0n,
     contractSize: market.contractSize,
-    option: { unitValue, oracleValue: optionValueAt(array, o.isCall, o.strike, prices.oracle, short) } };
+    option: { unitValue, oracleValue: optionValueAt(array, o.isCall, o.strike, prices.oracle, false) } };
 }

@@ -165,7 +165,9 @@ fn print_markets(w: &World, s: &Series) {
     }
 }
 
-/// A block trade at the option's model value (the band is around it).
+/// A block trade at the option's model value: the demo trades right after
+/// the array is computed at the current oracle, where the band (around the
+/// value moved to the oracle) is around the model value itself.
 fn trade_option(w: &mut World, market: u16, buyer: &User, seller: &User, label: &str) -> Result<(), String> {
     let price = u64::try_from(model_value_per_contract(&w.market(market))).map_err(|e| e.to_string())?;
     let out = w.trade(market, buyer, seller, OPTIONS, price);

@@ -3,7 +3,7 @@
 //! # Price: the model value less (long) or plus (short) a fee
 //! The liquidator takes over `k` whole contracts of the liquidatee's option
 //! position at its model value `V` at the oracle price (the market's fresh
-//! risk array moved from its spot to the oracle,
+//! risk array moved from its spot to the oracle by a central estimate,
 //! [`DerivativeInfo::option_oracle_unit_value`], as a perpetual trades at the
 //! oracle), less a fee for a long (the liquidatee sells), plus a fee for a
 //! short (the liquidatee buys back). Health counts the position at its

@@ -166,6 +166,52 @@ fn a_long_call_after_the_oracle_moved_trades_at_the_oracle() {
     assert!(near(crate::liquidation::oracle_equity(&c).unwrap(), 350.0 * M as f64, 1.0));
 }
 
+/// A short moved in its favour since the array: 100 short calls (array:
+/// value 10, Δ 0.5, Γ 0.01 per USDC at 150), SOL now at a flat 147. Health
+/// keeps the short at its sound bound `V` = 10; the contracts change hands
+/// at the central estimate at the oracle, `10 − 0.5·3 + ½·0.01·3² = 8.545`
+/// (not at the stale 10: the liquidatee would overpay 1.455 per contract,
+/// more than the 1.47 fee), plus the liquidation fee 1 % · 147 = 1.47.
+#[test]
+fn a_short_after_a_favourable_move_trades_at_the_central_value() {
+    let spot = Fixed::from_i64(150 * M);
+    // Γ per µUSDC of price: 0.01 per USDC is 10^-8 per µUSDC.
+    let gamma = Fixed::from_ratio(1, 100_000_000, crate::Rounding::Ceil).unwrap();
+    let array = ArrayValue { spot, value: Fixed::from_i64(10 * M), delta: fx("0.5"), gamma };
+    let terms = OptionTerms {
+        is_call: true,
+        strike: spot,
+        seconds_to_expiry: 30 * 86_400,
+        vol: fx("0.6"),
+        rate: Fixed::ZERO,
+    };
+    let prices = BiasedPrices::flat(Fixed::from_i64(147 * M));
+    let d = DerivativeInfo::new_option_from_array(
+        MARKET,
+        1,
+        terms,
+        fx("-100"),
+        Fixed::from_i64(-400 * M),
+        prices,
+        perp_rates(),
+        array,
+    )
+    .unwrap();
+    let owed = d.value(HealthType::LiquidationEnd).unwrap().checked_neg().unwrap();
+    // Health keeps the short at V and one ulp per unit: 100 · (10 + 2^-48).
+    assert_eq!(owed, Fixed::from_i64(1_000 * M).checked_add(Fixed::from_bits(100)).unwrap());
+    let fair = d.option_oracle_unit_value().unwrap().unwrap();
+    assert!(near(fair, 8_545_000.0, 1.0), "{fair}");
+    let c = book(1_650 * M, d);
+    let step = max_option_liquidation(&c, MARKET, fees("0.01", "0.005"), (Some(0), u64::MAX), false).unwrap();
+    assert!(step.model_per_contract.abs_diff(8_545_001) <= 1, "{}", step.model_per_contract);
+    assert!(step.price.abs_diff(10_015_001) <= 1, "{}", step.price);
+    assert_eq!(liq_end(&apply(&c, step.contracts, &step)), step.health_after);
+    assert!(!step.health_after.is_negative() || step.contracts == 100);
+    // Oracle equity counts the calls at the central value too: 1,650 + 400 − 100 · 8.545.
+    assert!(near(crate::liquidation::oracle_equity(&c).unwrap(), 1_195.5 * M as f64, 1.0));
+}
+
 /// 100 long calls of one unit: model value 10, Δ 0.5, spot 150, bought at
 /// 30 (cost 3,000), 2,200 USDC of quote.
 /// ```text

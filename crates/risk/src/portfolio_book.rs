@@ -98,10 +98,11 @@ pub struct OptionLegInput<'a> {
     pub contracts: Fixed,
     /// `MarginRates::short_option_min_delta`.
     pub min_delta: Fixed,
-    /// Per-unit value at the oracle (`DerivativeInfo::option_oracle_unit_value`):
-    /// what a book of longs caps its requirement at. Every health type
-    /// counts a long at most this (its price is at or below the oracle's
-    /// for a call, at or above for a put), so the cap never undercharges.
+    /// A long's per-unit value at the oracle by the tangent
+    /// (`DerivativeInfo::option_long_value_at_oracle`): what a book of longs
+    /// caps its requirement at. Every health type counts a long at most
+    /// this (its price is at or below the oracle's for a call, at or above
+    /// for a put), so the cap never undercharges.
     pub oracle_value: Fixed,
 }
 
@@ -112,7 +113,7 @@ impl<'a> OptionLegInput<'a> {
             array: a.view(),
             contracts: contracts(d)?,
             min_delta: d.rates.short_option_min_delta,
-            oracle_value: d.option_oracle_unit_value()?.ok_or(RiskError::InvalidParameter)?,
+            oracle_value: d.option_long_value_at_oracle()?.ok_or(RiskError::InvalidParameter)?,
         })
     }
 }

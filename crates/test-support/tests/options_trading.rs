@@ -270,3 +270,32 @@ fn the_option_band_follows_the_oracle_from_the_array() {
     w.trade(ITM, &alice, &bob, 10, moved.round() as u64).expect_ok();
     assert_market_conservation(&w, ITM, &[&alice, &bob]);
 }
+
+/// The band spans a long's sound value (the tangent) to a short's (the
+/// array's value when the move favours the short) at the oracle, so the fair
+/// value is inside whichever way the price moved. A 7-day $165 call at $150
+/// (worth about 0.82 USDC per SOL, Δ ≈ 0.16); SOL then falls 1.9 % to
+/// $147.15: the tangent is about `0.82 − 0.16 · 2.85 = 0.37`, Black–Scholes
+/// about 0.43. The band is about [0.95 · 0.37, 1.05 · 0.82] per SOL: both a
+/// trade at the array's value and one near the fair value fill; one 6 %
+/// above the array's value is refused.
+#[test]
+fn the_option_band_holds_the_fair_value_after_a_fall() {
+    let (mut w, alice, bob) = option_desk(CALL);
+    let now = w.env.unix_time();
+    const WEEK: u16 = 1;
+    w.add_option_market(sol_call_args(WEEK, STRIKE_165, now + 7 * 86_400)).expect_ok();
+    w.update_risk_array(WEEK).expect_ok();
+    let value =
+        per_contract(&w.market(WEEK), w.market(WEEK).risk_array.value.get(), xmargin_risk::Rounding::Floor)
+            .unwrap();
+    assert!((7_000..9_500).contains(&value), "{value}");
+    w.set_price(SOL, 14_715_000_000, 10_000_000);
+    let keys = watched(&w, &[&alice, &bob]);
+    let ix = w.trade_ix(WEEK, &alice, &bob, 10, value * 106 / 100);
+    w.env.send_err(&[ix], &[&alice.wallet, &bob.wallet], XmarginError::PriceOutsideBand, &keys);
+    w.trade(WEEK, &alice, &bob, 10, value).expect_ok();
+    // Near the fair value (about 0.43 USDC per SOL: 4,300 per contract).
+    w.trade(WEEK, &alice, &bob, 10, value * 43 / 82).expect_ok();
+    assert_market_conservation(&w, WEEK, &[&alice, &bob]);
+}

@@ -127,9 +127,9 @@ pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
 
 /// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`;
 /// options: around the model value of a fresh risk array moved to the
-/// oracle's range instead (`crate::options`; the array's value plus
-/// `Δ·(oracle − spot)`, `xmargin_risk::health::option_margin::value_at`),
-/// `value · [1 − band, 1 + band]`.
+/// oracle's range instead (`crate::options`; from a long's value there to a
+/// short's, `xmargin_risk::health::option_margin::value_at`, so the fair
+/// value is inside), `[lo · (1 − band), hi · (1 + band)]`.
 pub fn check_price_band(
     market: &Market,
     oracle: &OraclePrice,
@@ -140,11 +140,22 @@ pub fn check_price_band(
     let band = market.risk_params(now).price_band.get();
     let (center_lo, center_hi) = if market.is_option() {
         crate::options::check_array_fresh(market, now, oracle.lo, grid)?;
+        // From a long's sound value (the tangent) to a short's (the capped
+        // expansion, or V when the move favours it) at either end of the
+        // oracle's range: the fair value lies between.
         let (array, terms) = (market.risk_array.array_value(), market.option_terms(now));
-        let at = |price: Fixed| array.unit_value(&terms, price, false).map_err(risk_error);
-        // A put's value falls as the price rises: the range's ends swap.
-        let (a, b) = (at(oracle.lo)?, at(oracle.hi)?);
-        (a.min(b), a.max(b))
+        let at = |price: Fixed, short: bool| {
+            xmargin_risk::health::option_margin::value_at(
+                &array,
+                (terms.is_call, terms.strike),
+                price,
+                (short, Fixed::ZERO),
+            )
+            .map_err(risk_error)
+        };
+        let lo = at(oracle.lo, false)?.min(at(oracle.hi, false)?);
+        let hi = at(oracle.lo, true)?.max(at(oracle.hi, true)?);
+        (lo, hi)
     } else {
         (oracle.lo, oracle.hi)
     };

@@ -44,7 +44,7 @@
 //! zero and `w_T ≤ 1` (or 0 above the cap) above it, which
 //! [`crate::liquidation::max_position_liquidation`] relies on.
 
-use super::option_margin::{value_at, ArrayValue};
+use super::option_margin::{fair_value_at, value_at, ArrayValue};
 pub use super::rates::{MarginRates, PnlLimits};
 use super::size_premium::{self, ReleaseBound};
 use crate::error::{RiskError, RiskResult};
@@ -308,12 +308,26 @@ impl DerivativeInfo {
         self.base.checked_mul_floor(unit)
     }
 
-    /// An option's value per unit at the oracle price, unbiased (the
-    /// expansion of [`super::option_margin::value_at`] at the oracle, a
-    /// short's rounded up and owing what it owes in health): what a
-    /// liquidation trades it at and what oracle equity counts. `None` for
-    /// perpetuals and futures.
+    /// An option's value per unit at the oracle price, unbiased: a central
+    /// estimate ([`super::option_margin::fair_value_at`]: the expansion with
+    /// its Γ term, within the sound bounds health uses; a short owes what it
+    /// owes in health). What a liquidation trades it at and what oracle
+    /// equity counts. `None` for perpetuals and futures.
     pub fn option_oracle_unit_value(&self) -> RiskResult<Option<Fixed>> {
+        self.option_at_oracle(fair_value_at, self.base.is_negative())
+    }
+
+    /// A long's value per unit at the oracle by the tangent
+    /// ([`super::option_margin::value_at`]): at least what any health type
+    /// counts it at (its prices are on the far side of the oracle), so what a
+    /// book of longs caps its requirement at. `None` for perpetuals and futures.
+    pub fn option_long_value_at_oracle(&self) -> RiskResult<Option<Fixed>> {
+        self.option_at_oracle(value_at, false)
+    }
+
+    /// `f` (a valuation of [`super::option_margin`]) at the oracle, around
+    /// the array's spot or Black–Scholes at the Maint price.
+    fn option_at_oracle(&self, f: super::option_margin::Valuation, short: bool) -> RiskResult<Option<Fixed>> {
         let DerivativeKind::Option(t) = self.kind else { return Ok(None) };
         let (expansion, owed) = match self.array {
             Some(a) => (a, Fixed::DELTA),
@@ -323,8 +337,7 @@ impl DerivativeInfo {
                 (ArrayValue { spot, value: g.value, delta: g.delta, gamma: g.gamma }, Fixed::ZERO)
             }
         };
-        let short = (self.base.is_negative(), owed);
-        value_at(&expansion, (t.is_call, t.strike), self.prices.oracle, short).map(Some)
+        f(&expansion, (t.is_call, t.strike), self.prices.oracle, (short, owed)).map(Some)
     }
 
     /// PnL for `ht` after the base moves by `delta_base` at `price` (the cost

@@ -201,6 +201,10 @@ impl ArrayValue {
     }
 }
 
+/// A per-unit option valuation of this module: expansion, `(is_call,
+/// strike)`, price, `(short, owed)` → value ([`value_at`], [`fair_value_at`]).
+pub type Valuation = fn(&ArrayValue, (bool, Fixed), Fixed, (bool, Fixed)) -> RiskResult<Fixed>;
+
 /// Per-unit value at `price` of an option (call or put, `strike`) whose
 /// value, Δ and Γ `e` are known at `e.spot`, rounded against the holder
 /// (module docs), with `ds = price − e.spot`:
@@ -215,11 +219,15 @@ impl ArrayValue {
 /// to a short put when it falls. There `½Γ·ds` is rounded toward `ds`'s
 /// sign so that, with the product rounded up, the expansion is never below
 /// its exact value, and `V + |ds|` (|Δ| ≤ 1) caps what the expansion could
-/// overshoot. Each branch is monotone in the price, so a short is worth
+/// overshoot. The long's and the favourable short's values are sound
+/// bounds; the adverse short's expansion is an estimate (Γ at the array's
+/// spot) that can fall short of the true value by a fraction of the move
+/// (`expansion_error_table`: at most 13 %), which the short's requirement
+/// (a share of spot) absorbs. Each branch is monotone in the price, so a short is worth
 /// more at its liability-side price than at the oracle, and a long less.
 /// `owed` is what a short owes beyond the model value (one unit for an
 /// array's value, which was rounded down when computed).
-#[inline]
+#[inline(always)]
 pub fn value_at(
     e: &ArrayValue,
     (is_call, strike): (bool, Fixed),
@@ -247,6 +255,41 @@ pub fn value_at(
         v = v.checked_add(owed)?;
     } else if !ds.is_zero() {
         v = v.checked_add(e.delta.checked_mul_floor(ds)?)?;
+    }
+    Ok(v.positive_part())
+}
+
+/// Per-unit value at `price` as a central estimate, for trading an option
+/// (a liquidation) and for oracle equity rather than for margin:
+/// `V + Δ·ds + ½Γ·ds²` (two products), kept where the option can be: at
+/// least its intrinsic value and 0, at most `V` when the move lowers it (an
+/// option is monotone: the parabola must not turn back up past its vertex)
+/// and `V + |ds|` when it raises it (|Δ| ≤ 1). Rounded against the holder
+/// (a short's terms up, a long's down); a short owes `owed` more.
+pub fn fair_value_at(
+    e: &ArrayValue,
+    (is_call, strike): (bool, Fixed),
+    price: Fixed,
+    (short, owed): (bool, Fixed),
+) -> RiskResult<Fixed> {
+    let ds = price.checked_sub(e.spot)?;
+    let mut v = e.value;
+    if !ds.is_zero() {
+        // ds·(Δ + ½Γ·ds) rounded up for a short, down for a long: ½Γ·ds up
+        // when that raises the product (a short on a rise, a long on a fall).
+        let half_up = short == ds.is_positive();
+        let g_ds = e.gamma.checked_mul(ds, if half_up { Rounding::Ceil } else { Rounding::Floor })?;
+        let bits = g_ds.to_bits();
+        let half = Fixed::from_bits((bits >> 1) + (bits & i128::from(half_up)));
+        let outer = if short { Rounding::Ceil } else { Rounding::Floor };
+        let central = v.checked_add(e.delta.checked_add(half)?.checked_mul(ds, outer)?)?;
+        let rises = ds.is_positive() == is_call;
+        let upper = if rises { v.checked_add(ds.checked_abs()?)? } else { v };
+        let intrinsic = if is_call { price.checked_sub(strike)? } else { strike.checked_sub(price)? };
+        v = central.max(intrinsic).min(upper);
+    }
+    if short {
+        v = v.checked_add(owed)?;
     }
     Ok(v.positive_part())
 }
