@@ -239,24 +239,32 @@ pub fn value_at(
     if short {
         let up = ds.is_positive();
         if up == is_call && !ds.is_zero() {
-            // ½Γ·ds rounded up when it will multiply a rise, down for a fall.
-            let g_ds = e.gamma.checked_mul(ds, if up { Rounding::Ceil } else { Rounding::Floor })?;
-            let bits = g_ds.to_bits();
-            let half = Fixed::from_bits((bits >> 1) + (bits & i128::from(up)));
-            let slope = e.delta.checked_add(half)?;
-            let expansion = v.checked_add(slope.checked_mul_ceil(ds)?)?;
+            let expanded = expansion(e, ds, true)?;
             // Far moves in Γ's units (a short-dated option at the money) outrun
             // the expansion: never less than the intrinsic value, never more
             // than the model value plus the move.
             let intrinsic = if is_call { price.checked_sub(strike)? } else { strike.checked_sub(price)? };
             let cap = if up { v.checked_add(ds)? } else { v.checked_sub(ds)? }; // V + |ds|
-            v = expansion.max(intrinsic).min(cap);
+            v = expanded.max(intrinsic).min(cap);
         }
         v = v.checked_add(owed)?;
     } else if !ds.is_zero() {
         v = v.checked_add(e.delta.checked_mul_floor(ds)?)?;
     }
     Ok(v.positive_part())
+}
+
+/// `V + ds·(Δ + ½Γ·ds)` rounded up for a short, down for a long (two
+/// products, the halving a shift): `½Γ·ds` is rounded up when that raises
+/// the product (a short on a rise, a long on a fall), else down.
+#[inline(always)]
+fn expansion(e: &ArrayValue, ds: Fixed, short: bool) -> RiskResult<Fixed> {
+    let half_up = short == ds.is_positive();
+    let g_ds = e.gamma.checked_mul(ds, if half_up { Rounding::Ceil } else { Rounding::Floor })?;
+    let bits = g_ds.to_bits();
+    let half = Fixed::from_bits((bits >> 1) + (bits & i128::from(half_up)));
+    let outer = if short { Rounding::Ceil } else { Rounding::Floor };
+    e.value.checked_add(e.delta.checked_add(half)?.checked_mul(ds, outer)?)
 }
 
 /// Per-unit value at `price` as a central estimate, for trading an option
@@ -275,14 +283,7 @@ pub fn fair_value_at(
     let ds = price.checked_sub(e.spot)?;
     let mut v = e.value;
     if !ds.is_zero() {
-        // ds·(Δ + ½Γ·ds) rounded up for a short, down for a long: ½Γ·ds up
-        // when that raises the product (a short on a rise, a long on a fall).
-        let half_up = short == ds.is_positive();
-        let g_ds = e.gamma.checked_mul(ds, if half_up { Rounding::Ceil } else { Rounding::Floor })?;
-        let bits = g_ds.to_bits();
-        let half = Fixed::from_bits((bits >> 1) + (bits & i128::from(half_up)));
-        let outer = if short { Rounding::Ceil } else { Rounding::Floor };
-        let central = v.checked_add(e.delta.checked_add(half)?.checked_mul(ds, outer)?)?;
+        let central = expansion(e, ds, short)?;
         let rises = ds.is_positive() == is_call;
         let upper = if rises { v.checked_add(ds.checked_abs()?)? } else { v };
         let intrinsic = if is_call { price.checked_sub(strike)? } else { strike.checked_sub(price)? };
