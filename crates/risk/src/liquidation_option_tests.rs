@@ -171,7 +171,7 @@ fn a_long_call_after_the_oracle_moved_trades_at_the_oracle() {
 /// keeps the short at its sound bound `V` = 10; the contracts change hands
 /// at the central estimate at the oracle, `10 − 0.5·3 + ½·0.01·3² = 8.545`
 /// (not at the stale 10: the liquidatee would overpay 1.455 per contract,
-/// more than the 1.47 fee), plus the liquidation fee 1 % · 147 = 1.47.
+/// nearly the whole 1.47 fee again), plus the liquidation fee 1 % · 147 = 1.47.
 #[test]
 fn a_short_after_a_favourable_move_trades_at_the_central_value() {
     let spot = Fixed::from_i64(150 * M);
@@ -207,7 +207,11 @@ fn a_short_after_a_favourable_move_trades_at_the_central_value() {
     assert!(step.model_per_contract.abs_diff(8_545_001) <= 1, "{}", step.model_per_contract);
     assert!(step.price.abs_diff(10_015_001) <= 1, "{}", step.price);
     assert_eq!(liq_end(&apply(&c, step.contracts, &step)), step.health_after);
-    assert!(!step.health_after.is_negative() || step.contracts == 100);
+    // LiqEnd before: 1,650 + 400 − 100 · 10 − 100 · 11 % · 147 = −567. Each
+    // contract releases 16.17 and costs 10.75 (8.545 + 1.5 % · 147) − 10 =
+    // 0.75 of PnL: 15.42 net, 567 / 15.42 = 36.8 → 37, +3.54 after.
+    assert_eq!(step.contracts, 37);
+    assert!(near(step.health_after, 3.54 * M as f64, 0.01 * M as f64), "{}", step.health_after);
     // Oracle equity counts the calls at the central value too: 1,650 + 400 − 100 · 8.545.
     assert!(near(crate::liquidation::oracle_equity(&c).unwrap(), 1_195.5 * M as f64, 1.0));
 }

@@ -271,31 +271,43 @@ fn the_option_band_follows_the_oracle_from_the_array() {
     assert_market_conservation(&w, ITM, &[&alice, &bob]);
 }
 
-/// The band spans a long's sound value (the tangent) to a short's (the
-/// array's value when the move favours the short) at the oracle, so the fair
-/// value is inside whichever way the price moved. A 7-day $165 call at $150
-/// (worth about 0.82 USDC per SOL, Δ ≈ 0.16); SOL then falls 1.9 % to
-/// $147.15: the tangent is about `0.82 − 0.16 · 2.85 = 0.37`, Black–Scholes
-/// about 0.43. The band is about [0.95 · 0.37, 1.05 · 0.82] per SOL: both a
-/// trade at the array's value and one near the fair value fill; one 6 %
-/// above the array's value is refused.
+/// The band is around the central value at the oracle, which keeps falling
+/// with the price (past the parabola's vertex too). A 7-day $165 call at
+/// $150 (worth about 0.82 USDC per SOL); SOL then falls 1.5 % to $147.75
+/// (± 0.10; no recompute): the central value is about 0.5 per SOL. A trade
+/// at the array's stale value is refused, one at the central value fills,
+/// one 6 % under it is refused.
 #[test]
-fn the_option_band_holds_the_fair_value_after_a_fall() {
+fn the_option_band_follows_the_central_value_after_a_fall() {
+    use xmargin_risk::health::option_margin::fair_value_at;
+    use xmargin_risk::Rounding;
     let (mut w, alice, bob) = option_desk(CALL);
     let now = w.env.unix_time();
     const WEEK: u16 = 1;
     w.add_option_market(sol_call_args(WEEK, STRIKE_165, now + 7 * 86_400)).expect_ok();
     w.update_risk_array(WEEK).expect_ok();
-    let value =
-        per_contract(&w.market(WEEK), w.market(WEEK).risk_array.value.get(), xmargin_risk::Rounding::Floor)
-            .unwrap();
-    assert!((7_000..9_500).contains(&value), "{value}");
-    w.set_price(SOL, 14_715_000_000, 10_000_000);
+    let m = w.market(WEEK);
+    let stale = per_contract(&m, m.risk_array.value.get(), Rounding::Floor).unwrap();
+    assert!((7_000..9_500).contains(&stale), "{stale}");
+    w.set_price(SOL, 14_775_000_000, 10_000_000);
+    let now = w.env.unix_time();
+    let terms = m.option_terms(now);
+    // 147.75 USDC per SOL is 0.14775 µUSDC per lamport.
+    let oracle = xmargin_risk::Fixed::from_ratio(14_775, 100_000, Rounding::Floor).unwrap();
+    let fair = fair_value_at(
+        &m.risk_array.array_value(),
+        (terms.is_call, terms.strike),
+        oracle,
+        (false, xmargin_risk::Fixed::ZERO),
+    )
+    .unwrap();
+    let fair = per_contract(&m, fair, Rounding::Floor).unwrap();
+    assert!(fair * 105 / 100 < stale, "the stale value {stale} is outside the band around {fair}");
     let keys = watched(&w, &[&alice, &bob]);
-    let ix = w.trade_ix(WEEK, &alice, &bob, 10, value * 106 / 100);
-    w.env.send_err(&[ix], &[&alice.wallet, &bob.wallet], XmarginError::PriceOutsideBand, &keys);
-    w.trade(WEEK, &alice, &bob, 10, value).expect_ok();
-    // Near the fair value (about 0.43 USDC per SOL: 4,300 per contract).
-    w.trade(WEEK, &alice, &bob, 10, value * 43 / 82).expect_ok();
+    for refused in [stale, fair * 94 / 100] {
+        let ix = w.trade_ix(WEEK, &alice, &bob, 10, refused);
+        w.env.send_err(&[ix], &[&alice.wallet, &bob.wallet], XmarginError::PriceOutsideBand, &keys);
+    }
+    w.trade(WEEK, &alice, &bob, 10, fair).expect_ok();
     assert_market_conservation(&w, WEEK, &[&alice, &bob]);
 }

@@ -127,9 +127,9 @@ pub fn per_contract(market: &Market, price: Fixed, r: Rounding) -> Result<u64> {
 
 /// Refuses a per-contract `price` outside `oracle · [1 − band, 1 + band]`;
 /// options: around the model value of a fresh risk array moved to the
-/// oracle's range instead (`crate::options`; from a long's value there to a
-/// short's, `xmargin_risk::health::option_margin::value_at`, so the fair
-/// value is inside), `[lo · (1 − band), hi · (1 + band)]`.
+/// oracle's range instead (`crate::options`; the central value
+/// `xmargin_risk::health::option_margin::fair_value_at` at either end),
+/// `[lo · (1 − band), hi · (1 + band)]`.
 pub fn check_price_band(
     market: &Market,
     oracle: &OraclePrice,
@@ -140,12 +140,11 @@ pub fn check_price_band(
     let band = market.risk_params(now).price_band.get();
     let (center_lo, center_hi) = if market.is_option() {
         crate::options::check_array_fresh(market, now, oracle.lo, grid)?;
-        // From a long's sound value (the tangent) to a short's (the capped
-        // expansion, or V when the move favours it) at either end of the
-        // oracle's range: the fair value lies between.
+        // The central value at either end of the oracle's range, rounded
+        // down (a long's) for the low end and up (a short's) for the high.
         let (array, terms) = (market.risk_array.array_value(), market.option_terms(now));
         let at = |price: Fixed, short: bool| {
-            xmargin_risk::health::option_margin::value_at(
+            xmargin_risk::health::option_margin::fair_value_at(
                 &array,
                 (terms.is_call, terms.strike),
                 price,

@@ -318,3 +318,102 @@ fn expansion_error_table() {
     assert!(shortfall < 0.14, "short shortfall {shortfall} of the move");
     assert!(flat_gap > 0.99, "without the expansion: {flat_gap}");
 }
+
+mod fair_value {
+    //! The central value of liquidations and oracle equity: the reviewer's
+    //! near-expiry case by hand, monotone in the price (large Γ included),
+    //! flat values untouched, a short never below what it owes.
+    use super::*;
+    use crate::options::black_scholes::{bs_price_greeks, BsInput};
+    use proptest::prelude::*;
+
+    fn terms(is_call: bool, strike: &str) -> (bool, Fixed) {
+        (is_call, fx(strike))
+    }
+
+    /// A 1-hour at-the-money call at 150, σ 80 %: V ≈ 0.51, Δ ≈ 0.5, Γ ≈ 0.31.
+    /// After a 1.93 % fall the parabola has passed its vertex (ds* = −Δ/Γ ≈
+    /// −1.6) and would climb back toward V; the estimate follows the line
+    /// V + ½Δ·ds instead, ≈ 0.51 − 0.5·0.5·2.9 < 0 → 0 (Black–Scholes ≈ 0.005).
+    #[test]
+    fn past_the_vertex_it_keeps_falling() {
+        let input = |spot| BsInput {
+            spot,
+            strike: fx("150"),
+            vol: fx("0.8"),
+            seconds_to_expiry: 3_600,
+            rate: Fixed::ZERO,
+            is_call: true,
+        };
+        let g = bs_price_greeks(&input(fx("150"))).unwrap();
+        let e = ArrayValue { spot: fx("150"), value: g.value, delta: g.delta, gamma: g.gamma };
+        assert!(g.gamma.to_f64() > 0.25 && (g.delta.to_f64() - 0.5).abs() < 0.02, "{g:?}");
+        let price = fx("147.1");
+        let long = fair_value_at(&e, terms(true, "150"), price, (false, Fixed::ZERO)).unwrap();
+        let parabola = g.value.to_f64() - g.delta.to_f64() * 2.9 + 0.5 * g.gamma.to_f64() * 2.9 * 2.9;
+        assert!(parabola > 0.3, "the parabola would say {parabola}");
+        assert_eq!(long, Fixed::ZERO, "the line below the vertex is negative here");
+        // A short owes at least its one unit.
+        let short = fair_value_at(&e, terms(true, "150"), price, (true, Fixed::DELTA)).unwrap();
+        assert_eq!(short, Fixed::DELTA);
+    }
+
+    #[test]
+    fn flat_values_and_no_move_stay() {
+        let flat = ArrayValue::flat(fx("12"));
+        for price in ["0.5", "150", "400"] {
+            for short in [false, true] {
+                let owed = if short { Fixed::DELTA } else { Fixed::ZERO };
+                let want = fx("12").checked_add(owed).unwrap();
+                assert_eq!(fair_value_at(&flat, terms(true, "100"), fx(price), (short, owed)).unwrap(), want);
+            }
+        }
+        let e = ArrayValue { spot: fx("150"), value: fx("4.5"), delta: fx("-0.4"), gamma: fx("0.02") };
+        assert_eq!(
+            fair_value_at(&e, terms(false, "145"), fx("150"), (false, Fixed::ZERO)).unwrap(),
+            fx("4.5")
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Monotone in the price for calls (non-decreasing) and puts
+        /// (non-increasing), whatever Δ and Γ (Γ up to 5 per unit of price:
+        /// minutes from expiry), between the intrinsic value and V + |ds|,
+        /// a short never below a long.
+        #[test]
+        fn monotone_and_bounded(
+            is_call: bool,
+            value_c in 0i64..2_000,
+            delta_pm in 0i64..=1_000,
+            gamma_m in 0i64..5_000,
+            a_bps in -1_000i64..=1_000,
+            b_bps in -1_000i64..=1_000,
+        ) {
+            let delta = Fixed::from_ratio(if is_call { delta_pm } else { -delta_pm }, 1_000, Rounding::Floor).unwrap();
+            let e = ArrayValue {
+                spot: fx("150"),
+                value: Fixed::from_ratio(value_c, 100, Rounding::Floor).unwrap(),
+                delta,
+                gamma: Fixed::from_ratio(gamma_m, 1_000, Rounding::Floor).unwrap(),
+            };
+            let t = terms(is_call, "150");
+            let at = |bps: i64, short: bool| {
+                let p = Fixed::from_ratio(150 * (10_000 + bps), 10_000, Rounding::Floor).unwrap();
+                fair_value_at(&e, t, p, (short, Fixed::ZERO)).unwrap()
+            };
+            let (lo, hi) = (a_bps.min(b_bps), a_bps.max(b_bps));
+            for short in [false, true] {
+                let (v_lo, v_hi) = (at(lo, short), at(hi, short));
+                if is_call {
+                    prop_assert!(v_lo <= v_hi, "call {short}: {v_lo} at {lo} > {v_hi} at {hi}");
+                } else {
+                    prop_assert!(v_lo >= v_hi, "put {short}: {v_lo} at {lo} < {v_hi} at {hi}");
+                }
+            }
+            prop_assert!(at(a_bps, false) <= at(a_bps, true));
+            let ds = (150.0 * a_bps as f64 / 10_000.0).abs();
+            prop_assert!(at(a_bps, true).to_f64() <= e.value.to_f64() + ds + 1e-9);
+        }
+    }
+}
