@@ -356,6 +356,12 @@ mod fair_value {
         // A short owes at least its one unit.
         let short = fair_value_at(&e, terms(true, "150"), price, (true, Fixed::DELTA)).unwrap();
         assert_eq!(short, Fixed::DELTA);
+        // The other way, 1.93 % up, the parabola overshoots (the documented
+        // limit of a central estimate this close to expiry).
+        let up = fair_value_at(&e, terms(true, "150"), fx("152.9"), (false, Fixed::ZERO)).unwrap().to_f64();
+        let worth = bs_price_greeks(&input(fx("152.9"))).unwrap().value.to_f64();
+        println!("1-hour ATM call +2.9: central {up:.3}, Black–Scholes {worth:.3}");
+        assert!(up > worth && up - worth < 0.4, "{up} vs {worth}");
     }
 
     #[test]
