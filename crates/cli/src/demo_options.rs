@@ -376,7 +376,7 @@ fn crash(
     if n == 0 {
         return Err("the keeper did not liquidate iris".into());
     }
-    // The keeper takes every leg, options included (each at its array's model value).
+    // The keeper takes every leg, options included (each at its array's model value moved to the oracle).
     outcome.keeper_steps = n;
     let (h, _) = chain_health(w, iris)?;
     outcome.positions_after = holdings(w, iris).2.values().filter(|c| **c != 0).count();

@@ -57,7 +57,8 @@
 
 //! # Option positions
 //! [`max_option_liquidation`]: at the model value of the market's risk array
-//! less (long) or plus (short) a fee on the value (long) or on spot (short),
+//! moved to the oracle (a central estimate, clamped to the side health
+//! counts) less (long) or plus (short) a fee on the value (long) or on spot (short),
 //! at most half the requirement released, in whole contracts: the smallest
 //! count after which LiquidationEnd health is ≥ 0, checked exactly
 //! (`liquidation_option.rs`).

@@ -1,9 +1,11 @@
 //! Valuing option positions for health (linear mode) from their market's
 //! risk array: no Black–Scholes in a health check, only multiplies and adds.
 //!
-//! - **Value**: the array's model value per underlying native unit, a long
-//!   at it, a short at one unit (2^-48) more
-//!   (`xmargin_risk::health::option_margin::ArrayValue`); PnL is
+//! - **Value**: the array's model value per underlying native unit, moved
+//!   from the array's spot to each health type's price by its Δ and Γ
+//!   (`xmargin_risk::health::option_margin::value_at`: a long at the
+//!   tangent, a short at the capped expansion or at the value when the move
+//!   favours it, one unit (2^-48) more); PnL is
 //!   `base · value − quote_cost + realized_pnl`, its positive part weighted
 //!   and capped as for every derivative.
 //! - **Requirement**: a short pays Derive's shape on top of the mark
