@@ -135,7 +135,7 @@ pub fn account_cache(snap: &Snapshot, account: &MarginAccount) -> Result<HealthC
         let template = snap.market_templates.get(&p.market_index).ok_or("no market template")?;
         derivatives.push(
             template
-                .value(market, p)
+                .value(&snap.context(), market, p)
                 .ok_or(format!("market {}: the position cannot be valued", p.market_index))?,
         );
     }

@@ -68,6 +68,10 @@ pub struct MarketTemplates {
     /// live option whose risk array is fresh on the group's grid (the
     /// program values the liquidated market strictly), priced, not expired.
     pub liquidatable: bool,
+    /// A settled option market: a position is worth what `settle_expired`
+    /// pays its own contracts (realised PnL), which no one-contract template
+    /// scales to, so [`MarketTemplates::value`] values it as the program does.
+    pub settled_option: bool,
 }
 
 impl MarketTemplates {
@@ -101,11 +105,23 @@ impl MarketTemplates {
             short: unit(-1),
             oracle,
             liquidatable: live && oracle.as_ref().is_some_and(valued),
+            settled_option: settled && market.kind == market_kind::OPTION,
         }
     }
 
-    /// The risk engine's view of `position` (as `value_derivative` would give it).
-    pub fn value(&self, market: &Market, position: &DerivativePosition) -> Option<DerivativeInfo> {
+    /// The risk engine's view of `position` (as `value_derivative` would give
+    /// it) in the context the templates were built in.
+    pub fn value(
+        &self,
+        ctx: &HealthContext,
+        market: &Market,
+        position: &DerivativePosition,
+    ) -> Option<DerivativeInfo> {
+        if self.settled_option {
+            // Reads no price: the settlement price and the position's contracts.
+            let none = PythReading { price: 0, conf: 0, exponent: 0, publish_time: 0 };
+            return value_derivative(ctx, market, &none, position).ok();
+        }
         let unit = if position.base_contracts > 0 { self.long? } else { self.short? };
         let base = base_native(position.base_contracts, market.contract_size).ok()?;
         let funding = pending_funding(market, position).ok()?;
@@ -176,7 +192,7 @@ pub fn account_health(snap: &Snapshot, address: &Pubkey, account: &MarginAccount
     let mut derivatives = Vec::new();
     for p in account.active_derivatives() {
         let market = &snap.markets.get(&p.market_index)?.market;
-        derivatives.push(snap.market_templates.get(&p.market_index)?.value(market, p)?);
+        derivatives.push(snap.market_templates.get(&p.market_index)?.value(&snap.context(), market, p)?);
     }
     let derivative_positions = derivatives.len();
     let cache = if account.is_portfolio_mode() {

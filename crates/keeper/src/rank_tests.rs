@@ -79,6 +79,37 @@ fn templates_value_exactly_like_the_program() {
     );
     assert!(!settled.market_templates[&2].liquidatable && settled.market_templates[&2].oracle.is_none());
     assert_all_equal(&settled);
+
+    // Or a settled call struck at $98,000 (per contract), settled at $99,000
+    // before `settle_expired` ran on the accounts: each position is worth its
+    // own contracts' intrinsic value, which no one-contract template scales
+    // to (the templates' valuation went through the program's, exactly).
+    let m = &mut snap.markets.get_mut(&2).unwrap().market;
+    m.kind = xmargin::state::market_kind::OPTION;
+    m.option_is_call = 1;
+    let per_contract =
+        xmargin::derivatives::per_contract(m, m.settlement_price.get(), Rounding::Floor).unwrap();
+    m.option.strike_per_contract = per_contract * 98 / 99;
+    m.strike = m
+        .settlement_price
+        .get()
+        .checked_mul_floor(Fixed::from_ratio(98, 99, Rounding::Floor).unwrap())
+        .unwrap()
+        .into();
+    m.risk_array = Default::default();
+    let option = Snapshot::new(
+        snap.group,
+        NOW,
+        6,
+        snap.banks.clone(),
+        snap.markets.clone(),
+        snap.readings.clone(),
+        snap.accounts.clone(),
+        Some(0),
+        snap.grid,
+    );
+    assert!(option.market_templates[&2].settled_option && !option.market_templates[&2].liquidatable);
+    assert_all_equal(&option);
 }
 
 /// A liquidatable account with open positions has its largest position
@@ -96,7 +127,7 @@ fn positions_are_liquidated_before_tokens() {
         .active_derivatives()
         .map(|p| {
             let m = &snap.markets[&p.market_index].market;
-            let d = snap.market_templates[&p.market_index].value(m, p).unwrap();
+            let d = snap.market_templates[&p.market_index].value(&snap.context(), m, p).unwrap();
             (d.requirement(HealthType::Maint).unwrap(), p.market_index)
         })
         .max()
