@@ -21,6 +21,21 @@ fn reference(snap: &Snapshot, account: &MarginAccount) -> (i64, i64) {
     )
 }
 
+/// `snap` rebuilt from its (edited) banks, markets, readings and accounts.
+fn rebuild(snap: &Snapshot) -> Snapshot {
+    Snapshot::new(
+        snap.group,
+        NOW,
+        6,
+        snap.banks.clone(),
+        snap.markets.clone(),
+        snap.readings.clone(),
+        snap.accounts.clone(),
+        Some(0),
+        snap.grid,
+    )
+}
+
 fn assert_all_equal(snap: &Snapshot) -> usize {
     let mut liquidatable = 0;
     for (address, account) in &snap.accounts {
@@ -46,17 +61,7 @@ fn templates_value_exactly_like_the_program() {
     let r = snap.readings.get_mut(&eth_oracle).unwrap();
     r.publish_time = NOW - 600;
     r.price = r.price * 11 / 10;
-    let rebuilt = Snapshot::new(
-        snap.group,
-        NOW,
-        6,
-        snap.banks.clone(),
-        snap.markets.clone(),
-        snap.readings.clone(),
-        snap.accounts.clone(),
-        Some(0),
-        snap.grid,
-    );
+    let rebuilt = rebuild(&snap);
     assert!(!rebuilt.market_templates[&3].liquidatable && rebuilt.market_templates[&2].liquidatable);
     assert_all_equal(&rebuilt);
 
@@ -66,17 +71,7 @@ fn templates_value_exactly_like_the_program() {
     m.expiry_ts = NOW - 10;
     m.status = market_status::SETTLED;
     m.settlement_price = Fixed::from_ratio(99, 100, Rounding::Floor).unwrap().into();
-    let settled = Snapshot::new(
-        snap.group,
-        NOW,
-        6,
-        snap.banks.clone(),
-        snap.markets.clone(),
-        snap.readings.clone(),
-        snap.accounts.clone(),
-        Some(0),
-        snap.grid,
-    );
+    let settled = rebuild(&snap);
     assert!(!settled.market_templates[&2].liquidatable && settled.market_templates[&2].oracle.is_none());
     assert_all_equal(&settled);
 
@@ -97,17 +92,7 @@ fn templates_value_exactly_like_the_program() {
         .unwrap()
         .into();
     m.risk_array = Default::default();
-    let option = Snapshot::new(
-        snap.group,
-        NOW,
-        6,
-        snap.banks.clone(),
-        snap.markets.clone(),
-        snap.readings.clone(),
-        snap.accounts.clone(),
-        Some(0),
-        snap.grid,
-    );
+    let option = rebuild(&snap);
     assert!(option.market_templates[&2].settled_option && !option.market_templates[&2].liquidatable);
     assert_all_equal(&option);
 }
