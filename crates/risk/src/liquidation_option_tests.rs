@@ -22,27 +22,23 @@ fn fees(liq: &str, ins: &str) -> OptionFees {
 /// An option of `contracts` contracts of `cs` units (negative: short), model
 /// value `value` and Δ per unit, spot `spot` (flat), cost basis `cost`.
 fn option(contracts: i64, cs: u64, value: Fixed, delta: &str, spot: Fixed, cost: Fixed) -> DerivativeInfo {
+    let base = Fixed::from_i64(contracts).checked_mul_int(cs as i64).unwrap();
+    let array = ArrayValue { spot, value, delta: fx(delta), gamma: Fixed::ZERO };
+    option_at(base, cs, array, BiasedPrices::flat(spot), cost)
+}
+
+/// A 30-day call struck at its array's spot, `base` units in contracts of
+/// `cs`, valued from `array` at `prices`, cost basis `cost`.
+fn option_at(base: Fixed, cs: u64, array: ArrayValue, prices: BiasedPrices, cost: Fixed) -> DerivativeInfo {
     let terms = OptionTerms {
         is_call: true,
-        strike: spot,
+        strike: array.spot,
         seconds_to_expiry: 30 * 86_400,
         vol: fx("0.6"),
         rate: Fixed::ZERO,
     };
     let rates = MarginRates { contract_size: cs, ..perp_rates() };
-    let base = Fixed::from_i64(contracts).checked_mul_int(cs as i64).unwrap();
-    let array = ArrayValue { spot, value, delta: fx(delta), gamma: Fixed::ZERO };
-    DerivativeInfo::new_option_from_array(
-        MARKET,
-        1,
-        terms,
-        base,
-        cost,
-        BiasedPrices::flat(spot),
-        rates,
-        array,
-    )
-    .unwrap()
+    DerivativeInfo::new_option_from_array(MARKET, 1, terms, base, cost, prices, rates, array).unwrap()
 }
 
 fn book(quote: i64, d: DerivativeInfo) -> HealthCache {
@@ -132,25 +128,8 @@ fn a_long_call_after_the_oracle_moved_trades_at_the_oracle() {
         delta: fx("0.5"),
         gamma: Fixed::ZERO,
     };
-    let terms = OptionTerms {
-        is_call: true,
-        strike: Fixed::from_i64(150 * M),
-        seconds_to_expiry: 30 * 86_400,
-        vol: fx("0.6"),
-        rate: Fixed::ZERO,
-    };
     let prices = biased("153000000", "1000000", "153000000");
-    let d = DerivativeInfo::new_option_from_array(
-        MARKET,
-        1,
-        terms,
-        fx("100"),
-        Fixed::from_i64(3_000 * M),
-        prices,
-        perp_rates(),
-        array,
-    )
-    .unwrap();
+    let d = option_at(fx("100"), 1, array, prices, Fixed::from_i64(3_000 * M));
     assert_eq!(d.option_oracle_unit_value().unwrap(), Some(Fixed::from_i64(11_500_000)));
     let c = book(2_200 * M, d);
     assert!(near(liq_end(&c), -277.5 * M as f64, 1.0), "{}", liq_end(&c));
@@ -178,25 +157,8 @@ fn a_short_after_a_favourable_move_trades_at_the_central_value() {
     // Γ per µUSDC of price: 0.01 per USDC is 10^-8 per µUSDC.
     let gamma = Fixed::from_ratio(1, 100_000_000, crate::Rounding::Ceil).unwrap();
     let array = ArrayValue { spot, value: Fixed::from_i64(10 * M), delta: fx("0.5"), gamma };
-    let terms = OptionTerms {
-        is_call: true,
-        strike: spot,
-        seconds_to_expiry: 30 * 86_400,
-        vol: fx("0.6"),
-        rate: Fixed::ZERO,
-    };
     let prices = BiasedPrices::flat(Fixed::from_i64(147 * M));
-    let d = DerivativeInfo::new_option_from_array(
-        MARKET,
-        1,
-        terms,
-        fx("-100"),
-        Fixed::from_i64(-400 * M),
-        prices,
-        perp_rates(),
-        array,
-    )
-    .unwrap();
+    let d = option_at(fx("-100"), 1, array, prices, Fixed::from_i64(-400 * M));
     let owed = d.value(HealthType::LiquidationEnd).unwrap().checked_neg().unwrap();
     // Health keeps the short at V and one ulp per unit: 100 · (10 + 2^-48).
     assert_eq!(owed, Fixed::from_i64(1_000 * M).checked_add(Fixed::from_bits(100)).unwrap());

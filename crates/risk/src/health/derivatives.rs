@@ -250,30 +250,21 @@ impl DerivativeInfo {
             }
             DerivativeKind::Option(t) => {
                 let short = self.base.is_negative();
-                // The expansion's centre, its value and Greeks, and what a
-                // short owes beyond the value: the array's (at its spot; one
-                // unit), or Black–Scholes at the Maint price.
-                let (expansion, g, owed) = match self.array {
-                    Some(a) => (a, a.greeks(), Fixed::DELTA),
-                    None => {
-                        let s_m = self.prices.for_exposure(HealthType::Maint, rising);
-                        let input = BsInput {
-                            spot: s_m,
-                            strike: t.strike,
-                            vol: t.vol,
-                            seconds_to_expiry: t.seconds_to_expiry,
-                            rate: t.rate,
-                            is_call: t.is_call,
-                        };
-                        let g = bs_price_greeks(&input)?;
-                        (
-                            ArrayValue { spot: s_m, value: g.value, delta: g.delta, gamma: g.gamma },
-                            g,
-                            Fixed::ZERO,
-                        )
-                    }
+                // The array's Greeks, or Black–Scholes at the Maint price;
+                // each type's value is the expansion around them (`expansion`).
+                let g = match self.array {
+                    Some(a) => a.greeks(),
+                    None => bs_price_greeks(&BsInput {
+                        spot: self.prices.for_exposure(HealthType::Maint, rising),
+                        strike: t.strike,
+                        vol: t.vol,
+                        seconds_to_expiry: t.seconds_to_expiry,
+                        rate: t.rate,
+                        is_call: t.is_call,
+                    })?,
                 };
                 self.greeks = g;
+                let (expansion, owed) = self.expansion();
                 let mut eff_delta = g.delta.checked_abs()?;
                 if short {
                     eff_delta = eff_delta.max(self.rates.short_option_min_delta);
@@ -329,15 +320,23 @@ impl DerivativeInfo {
     /// the array's spot or Black–Scholes at the Maint price.
     fn option_at_oracle(&self, f: super::option_margin::Valuation, short: bool) -> RiskResult<Option<Fixed>> {
         let DerivativeKind::Option(t) = self.kind else { return Ok(None) };
-        let (expansion, owed) = match self.array {
+        let (expansion, owed) = self.expansion();
+        f(&expansion, (t.is_call, t.strike), self.prices.oracle, (short, owed)).map(Some)
+    }
+
+    /// An option's expansion (value, Δ, Γ at its centre) and what a short
+    /// owes beyond the value: the array's (at its spot; one unit), or the
+    /// Black–Scholes Greeks at the Maint price (`self.greeks`, set by
+    /// `recompute_units`).
+    fn expansion(&self) -> (ArrayValue, Fixed) {
+        match self.array {
             Some(a) => (a, Fixed::DELTA),
             None => {
                 let g = &self.greeks;
                 let spot = self.prices.for_exposure(HealthType::Maint, self.gains_on_rise());
                 (ArrayValue { spot, value: g.value, delta: g.delta, gamma: g.gamma }, Fixed::ZERO)
             }
-        };
-        f(&expansion, (t.is_call, t.strike), self.prices.oracle, (short, owed)).map(Some)
+        }
     }
 
     /// PnL for `ht` after the base moves by `delta_base` at `price` (the cost
