@@ -140,8 +140,9 @@ pub fn check_price_band(
     let band = market.risk_params(now).price_band.get();
     let (center_lo, center_hi) = if market.is_option() {
         crate::options::check_array_fresh(market, now, oracle.lo, grid)?;
-        // The central value at either end of the oracle's range, rounded
-        // down (a long's) for the low end and up (a short's) for the high.
+        // The central value, monotone in the price (a call's rising, a
+        // put's falling): the band's low end at the range's cheap end rounded
+        // down (a long's), its high end at the dear end rounded up (a short's).
         let (array, terms) = (market.risk_array.array_value(), market.option_terms(now));
         let at = |price: Fixed, short: bool| {
             xmargin_risk::health::option_margin::fair_value_at(
@@ -152,9 +153,8 @@ pub fn check_price_band(
             )
             .map_err(risk_error)
         };
-        let lo = at(oracle.lo, false)?.min(at(oracle.hi, false)?);
-        let hi = at(oracle.lo, true)?.max(at(oracle.hi, true)?);
-        (lo, hi)
+        let (cheap, dear) = if terms.is_call { (oracle.lo, oracle.hi) } else { (oracle.hi, oracle.lo) };
+        (at(cheap, false)?, at(dear, true)?)
     } else {
         (oracle.lo, oracle.hi)
     };
