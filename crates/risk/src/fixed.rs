@@ -290,6 +290,20 @@ impl Fixed {
         self.checked_mul(o, Rounding::Ceil)
     }
 
+    /// The product rounded down and up from one multiplication: the two
+    /// differ by one ulp exactly when the product has bits below 2^-48,
+    /// which the low 48 bits of the operands' magnitudes decide (one
+    /// native 64-bit multiply). Errors as either rounding would.
+    #[inline]
+    pub fn checked_mul_floor_ceil(self, o: Fixed) -> RiskResult<(Fixed, Fixed)> {
+        let down = self.checked_mul_floor(o)?;
+        let low = (self.0.unsigned_abs() as u64).wrapping_mul(o.0.unsigned_abs() as u64);
+        if low & FRAC_MASK as u64 == 0 {
+            return Ok((down, down));
+        }
+        Ok((down, down.checked_add(Fixed::DELTA)?))
+    }
+
     /// Exact product with an integer (no rounding needed). One 64×64-bit
     /// product when the bits fit in 64 (a checked 128-bit multiply is a
     /// library call on SBF).

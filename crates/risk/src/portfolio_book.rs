@@ -160,7 +160,7 @@ fn mul_both(qty: Fixed, price: Fixed) -> RiskResult<(Fixed, Fixed)> {
             return Ok((p, p));
         }
     }
-    Ok((qty.checked_mul_floor(price)?, qty.checked_mul_ceil(price)?))
+    qty.checked_mul_floor_ceil(price)
 }
 
 impl Legs {
@@ -338,8 +338,15 @@ pub(super) fn for_each_book(
         b.option_pnl.clear();
         for t in tokens.iter().filter(|t| t.underlying == Some(u)) {
             let mut charge = PerType::splat(Fixed::ZERO);
+            // Maint and LiquidationEnd share their prices: one product for both.
+            let mut last: Option<(Fixed, Fixed)> = None;
             for ht in types {
-                let unweighted = t.unweighted_value(*ht)?;
+                let price = t.prices.for_exposure(*ht, !t.balance.is_negative());
+                let unweighted = match last {
+                    Some((p, v)) if p == price => v,
+                    _ => t.unweighted_value(*ht)?,
+                };
+                last = Some((price, unweighted));
                 charge.set(*ht, unweighted.checked_sub(t.contribution(*ht)?)?);
                 add(*ht, unweighted)?;
             }

@@ -225,7 +225,8 @@ impl PortfolioStream {
         })
     }
 
-    /// [`PortfolioStream::add_token`] from its leg.
+    /// [`PortfolioStream::add_token`] from its leg: at most one token per
+    /// underlying (as on-chain: one position per bank).
     pub fn add_token_leg(&mut self, t: TokenLeg) -> RiskResult<()> {
         self.linear = self.linear.checked_add(t.contribution)?;
         self.tokens.push(TokenSums {
@@ -342,12 +343,22 @@ impl PortfolioStream {
     /// values with the position left out).
     fn common(&self, skip: Option<u16>) -> RiskResult<Fixed> {
         let mut h = self.pnl;
-        for t in self.tokens.iter().filter(|t| Some(t.underlying) != skip) {
-            h = h.checked_add(if self.open(t.underlying) { t.unweighted } else { t.contribution })?;
-        }
+        // Each open book nets its token (its unweighted value counted, its
+        // leg in the book: one search per open book); every other token
+        // counts its contribution.
+        let mut netted = alloc::vec![false; self.tokens.len()];
         for b in self.books.iter().filter(|b| Some(b.book.legs.underlying) != skip) {
-            let open = self.open(b.book.legs.underlying);
-            h = h.checked_sub(self.requirement(b.book.legs, &b.book.option_pnl, None, open)?)?;
+            let u = b.book.legs.underlying;
+            let i = if b.open { self.tokens.iter().position(|t| t.underlying == u) } else { None };
+            let token = i.and_then(|i| self.tokens.get(i));
+            if let (Some(n), Some(t)) = (i.and_then(|i| netted.get_mut(i)), token) {
+                *n = true;
+                h = h.checked_add(t.unweighted)?;
+            }
+            h = h.checked_sub(self.requirement(b.book.legs, &b.book.option_pnl, None, token)?)?;
+        }
+        for (t, _) in self.tokens.iter().zip(&netted).filter(|(t, n)| !**n && Some(t.underlying) != skip) {
+            h = h.checked_add(t.contribution)?;
         }
         Ok(h)
     }
@@ -356,45 +367,45 @@ impl PortfolioStream {
     /// and `extra`'s weighted PnL.
     fn own(&self, extra: &DerivativeLeg) -> RiskResult<Fixed> {
         let u = extra.underlying;
-        let open = self.open(u) || !extra.base.is_zero();
+        let book = self.books.iter().find(|b| b.book.legs.underlying == u);
+        let open = book.is_some_and(|b| b.open) || !extra.base.is_zero();
+        let token = self.token_of(u);
         let mut h = extra.weighted_pnl;
-        for t in self.tokens.iter().filter(|t| t.underlying == u) {
+        if let Some(t) = token {
             h = h.checked_add(if open { t.unweighted } else { t.contribution })?;
         }
-        let book = self.books.iter().find(|b| b.book.legs.underlying == u);
+        let token = if open { token } else { None };
         let r = match book {
-            Some(b) => self.requirement(b.book.legs, &b.book.option_pnl, Some(extra), open)?,
+            Some(b) => self.requirement(b.book.legs, &b.book.option_pnl, Some(extra), token)?,
             // A book of its own (an option's is scanned over every scenario).
-            None => self.requirement(Book::new(u).legs, &ScenarioPnl::default(), Some(extra), open)?,
+            None => self.requirement(Book::new(u).legs, &ScenarioPnl::default(), Some(extra), token)?,
         };
         h.checked_sub(r)
     }
 
-    /// Whether a streamed position on `u` is open.
-    fn open(&self, u: u16) -> bool {
-        self.books.iter().any(|b| b.open && b.book.legs.underlying == u)
+    /// The token on underlying `u`, if streamed.
+    fn token_of(&self, u: u16) -> Option<&TokenSums> {
+        self.tokens.iter().find(|t| t.underlying == u)
     }
 
     /// The charged requirement of a book of `legs` with the options' P&L
-    /// `option_pnl`, plus its token if open and `extra` if given.
+    /// `option_pnl`, plus `token` (given when the book is open: netted)
+    /// and `extra` if given.
     fn requirement(
         &self,
         mut legs: Legs,
         option_pnl: &ScenarioPnl,
         extra: Option<&DerivativeLeg>,
-        open: bool,
+        token: Option<&TokenSums>,
     ) -> RiskResult<Fixed> {
-        let u = legs.underlying;
         let g = self.prepared()?;
-        if open {
-            for t in self.tokens.iter().filter(|t| t.underlying == u) {
-                let charge = self.charge(t.unweighted.checked_sub(t.contribution)?);
-                legs.add_linear(t.balance, t.oracle, charge)?;
-                // A scale of 0 changes nothing (scales only grow from 0).
-                let scale = haircut_scale(t.haircut, g, self.ht)?;
-                if !scale.is_zero() {
-                    legs.add_haircut_scale(self.charge(scale));
-                }
+        if let Some(t) = token {
+            let charge = self.charge(t.unweighted.checked_sub(t.contribution)?);
+            legs.add_linear(t.balance, t.oracle, charge)?;
+            // A scale of 0 changes nothing (scales only grow from 0).
+            let scale = haircut_scale(t.haircut, g, self.ht)?;
+            if !scale.is_zero() {
+                legs.add_haircut_scale(self.charge(scale));
             }
         }
         let mut leg = None;

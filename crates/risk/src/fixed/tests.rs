@@ -132,6 +132,16 @@ proptest! {
     }
 
     #[test]
+    fn mul_floor_ceil_is_the_two_products(a in arb_bits(), b in arb_bits()) {
+        let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
+        let both = fa.checked_mul_floor_ceil(fb);
+        match (fa.checked_mul_floor(fb), fa.checked_mul_ceil(fb)) {
+            (Ok(f), Ok(c)) => prop_assert_eq!(both, Ok((f, c))),
+            _ => prop_assert!(both.is_err()),
+        }
+    }
+
+    #[test]
     fn div_floor_le_exact_le_ceil(a in arb_bits(), b in arb_bits()) {
         prop_assume!(b != 0);
         let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
