@@ -325,7 +325,7 @@ fn charged_requirement(
     with_grid(cache, p, |g| {
         let mut sum = Fixed::ZERO;
         for_each_book(cache, g, arrays, &[ht], before, |b| {
-            sum = sum.checked_add(b.requirement(&b.worst(g)?, p, ht)?.requirement)?;
+            sum = sum.checked_add(b.charged(&b.worst(g)?, p, ht)?)?;
             Ok(())
         })?;
         Ok(sum)
@@ -405,8 +405,8 @@ impl Book {
         let init = self.requirement(&worst, p, HealthType::Init)?;
         let requirement = PerType {
             init: init.requirement,
-            maint: self.requirement(&worst, p, HealthType::Maint)?.requirement,
-            liq_end: self.requirement(&worst, p, HealthType::LiquidationEnd)?.requirement,
+            maint: self.charged(&worst, p, HealthType::Maint)?,
+            liq_end: self.charged(&worst, p, HealthType::LiquidationEnd)?,
         };
         Ok(BookReport { init, requirement })
     }

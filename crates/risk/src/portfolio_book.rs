@@ -85,6 +85,11 @@ impl Book {
     ) -> RiskResult<UnderlyingRequirement> {
         self.legs.requirement(worst, p, ht)
     }
+
+    /// [`Book::requirement`]'s charged amount alone.
+    pub(super) fn charged(&self, worst: &Worst, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+        self.legs.charged(worst, p, ht)
+    }
 }
 
 /// What an option position brings to its book besides its base: its
@@ -102,7 +107,8 @@ pub struct OptionLegInput<'a> {
     /// (`DerivativeInfo::option_long_value_at_oracle`): what a book of longs
     /// caps its requirement at. Every health type counts a long at most
     /// this (its price is at or below the oracle's for a call, at or above
-    /// for a put), so the cap never undercharges.
+    /// for a put), so the cap never undercharges. 0 for a short or closed
+    /// position (unused: only a long adds value to the cap).
     pub oracle_value: Fixed,
 }
 
@@ -113,7 +119,11 @@ impl<'a> OptionLegInput<'a> {
             array: a.view(),
             contracts: contracts(d)?,
             min_delta: d.rates.short_option_min_delta,
-            oracle_value: d.option_long_value_at_oracle()?.ok_or(RiskError::InvalidParameter)?,
+            oracle_value: if d.base.is_positive() {
+                d.option_long_value_at_oracle()?.ok_or(RiskError::InvalidParameter)?
+            } else {
+                Fixed::ZERO
+            },
         })
     }
 }
@@ -261,6 +271,26 @@ impl Legs {
         p.shock_scale.get(ht).max(self.haircut_scale.get(ht))
     }
 
+    /// The book's scenario requirement for `ht` given its worst loss (the
+    /// loss scaled plus the contingency, at most a book of longs' value)
+    /// and its contingency.
+    fn scenario(&self, worst: &Worst, p: &PortfolioParams, ht: HealthType) -> RiskResult<(Fixed, Fixed)> {
+        let contingency = self.exposure.checked_mul_ceil(p.floor_rate.get(ht))?;
+        let scale = self.loss_scale(p, ht);
+        let mut scenario = worst.loss.checked_mul_ceil(scale)?.checked_add(contingency)?;
+        if let Some(v) = self.long_value {
+            scenario = scenario.min(v);
+        }
+        Ok((scenario, contingency))
+    }
+
+    /// What the book is charged for `ht`: its scenario requirement, never
+    /// more than linear mode's charges ([`Legs::requirement`]'s
+    /// `requirement`, without building the rest).
+    pub(super) fn charged(&self, worst: &Worst, p: &PortfolioParams, ht: HealthType) -> RiskResult<Fixed> {
+        Ok(self.scenario(worst, p, ht)?.0.min(self.linear.get(ht)))
+    }
+
     /// The book's requirement for `ht` given its worst loss.
     pub(super) fn requirement(
         &self,
@@ -268,12 +298,7 @@ impl Legs {
         p: &PortfolioParams,
         ht: HealthType,
     ) -> RiskResult<UnderlyingRequirement> {
-        let contingency = self.exposure.checked_mul_ceil(p.floor_rate.get(ht))?;
-        let scale = self.loss_scale(p, ht);
-        let mut scenario = worst.loss.checked_mul_ceil(scale)?.checked_add(contingency)?;
-        if let Some(v) = self.long_value {
-            scenario = scenario.min(v);
-        }
+        let (scenario, contingency) = self.scenario(worst, p, ht)?;
         let linear = self.linear.get(ht);
         Ok(UnderlyingRequirement {
             underlying: self.underlying,
@@ -354,8 +379,11 @@ pub(super) fn for_each_book(
             b.legs.add_haircut_scale(token_haircut_scale(t, g, &HealthType::ALL)?);
         }
         for d in derivatives.iter().filter(|d| d.underlying == u) {
-            for ht in types.iter().filter(|_| counting) {
-                add(*ht, d.weighted_pnl(*ht)?)?;
+            if counting {
+                let pnl = d.weighted_pnls(types)?;
+                for ht in types {
+                    add(*ht, pnl.get(*ht))?;
+                }
             }
             add_derivative(&mut b, d, g, arrays, types)?;
         }

@@ -446,11 +446,13 @@ fn scan_narrow(
     // Below NARROW (`LinearPnl::is_narrow`): 64-bit words.
     let units = (linear.floor as i64, linear.ceil as i64);
     let scenarios = g.grid().len();
-    let mut with_extra = [0i64; MAX_SCENARIOS];
+    // Zeroed only when used (a stack array of 40 words).
+    let mut with_extra;
     let options = match &extra {
         // The book's option P&L as it is (every scenario's).
         None if options.len() == scenarios => options,
         _ => {
+            with_extra = [0i64; MAX_SCENARIOS];
             let pnl = with_extra.get_mut(..scenarios).ok_or(RiskError::CapacityExceeded)?;
             for (p, o) in pnl.iter_mut().zip(options) {
                 *p = *o;

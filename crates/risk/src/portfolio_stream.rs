@@ -420,6 +420,6 @@ impl PortfolioStream {
             }
         }
         let worst = legs.worst(g, option_pnl, leg)?;
-        Ok(legs.requirement(&worst, &self.params, self.ht)?.requirement)
+        legs.charged(&worst, &self.params, self.ht)
     }
 }

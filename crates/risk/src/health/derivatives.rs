@@ -292,11 +292,16 @@ impl DerivativeInfo {
 
     /// Signed position value for `ht` (quote native, rounded down).
     pub fn value(&self, ht: HealthType) -> RiskResult<Fixed> {
-        let unit = match self.kind {
+        self.base.checked_mul_floor(self.unit_value(ht))
+    }
+
+    /// What one base unit is worth for `ht`: an option's unit value, a
+    /// linear position's biased price.
+    fn unit_value(&self, ht: HealthType) -> Fixed {
+        match self.kind {
             DerivativeKind::Option(_) => self.opt_value.get(ht),
             _ => self.prices.for_exposure(ht, self.base.is_positive()),
-        };
-        self.base.checked_mul_floor(unit)
+        }
     }
 
     /// An option's value per unit at the oracle price, unbiased: a central
@@ -525,6 +530,24 @@ impl DerivativeInfo {
     /// capped ([`PnlLimits::weigh`]).
     pub fn weighted_pnl(&self, ht: HealthType) -> RiskResult<Fixed> {
         self.pnl_limits.weigh(self.pnl(ht)?, ht)
+    }
+
+    /// [`DerivativeInfo::weighted_pnl`] for each of `types` (0 for the
+    /// others), the PnL computed once for consecutive types that value a
+    /// unit alike (Maint and LiquidationEnd share their prices).
+    pub fn weighted_pnls(&self, types: &[HealthType]) -> RiskResult<PerType<Fixed>> {
+        let mut out = PerType::splat(Fixed::ZERO);
+        let mut last: Option<(Fixed, Fixed)> = None;
+        for ht in types {
+            let unit = self.unit_value(*ht);
+            let pnl = match last {
+                Some((u, pnl)) if u == unit => pnl,
+                _ => self.pnl(*ht)?,
+            };
+            last = Some((unit, pnl));
+            out.set(*ht, self.pnl_limits.weigh(pnl, *ht)?);
+        }
+        Ok(out)
     }
 
     /// Health contribution for `ht`: `weighted_pnl − requirement`.

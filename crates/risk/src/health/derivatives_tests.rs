@@ -277,3 +277,34 @@ proptest::proptest! {
         }
     }
 }
+
+/// `weighted_pnls` is `weighted_pnl` per type asked (0 for the others):
+/// positive PnL weighted and capped, negative PnL, an option, a biased
+/// price (Init's differs from Maint's and LiquidationEnd's shared one).
+#[test]
+fn weighted_pnls_are_weighted_pnl_per_type() {
+    let biased = BiasedPrices::new(
+        &crate::price::OraclePrice { lo: fx("100"), hi: fx("100"), conf: fx("1") },
+        fx("98"),
+        crate::price::PriceBias { conf_multiplier: fx("1") },
+    )
+    .unwrap();
+    let cases = [
+        perp(1, 1, "10", "1500", "160").with_pnl_limits(limits()).unwrap(),
+        perp(1, 1, "-10", "-1700", "160").with_pnl_limits(limits()).unwrap(),
+        perp(1, 1, "10", "1500", "140").with_pnl_limits(limits()).unwrap(),
+        option(2, "10", "80", "100", true, BiasedPrices::flat(fx("100"))),
+        option(2, "-10", "-80", "100", false, biased),
+    ];
+    for d in cases {
+        let all = d.weighted_pnls(&HealthType::ALL).unwrap();
+        for ht in HealthType::ALL {
+            assert_eq!(all.get(ht), d.weighted_pnl(ht).unwrap(), "{ht:?}");
+            let one = d.weighted_pnls(&[ht]).unwrap();
+            for other in HealthType::ALL {
+                let want = if other == ht { d.weighted_pnl(ht).unwrap() } else { Fixed::ZERO };
+                assert_eq!(one.get(other), want);
+            }
+        }
+    }
+}
