@@ -414,12 +414,21 @@ impl Fixed {
     /// Integer part after rounding, as `u64` (errors if negative or too big).
     /// Use this to turn a native token amount into a transfer amount.
     pub fn to_u64(self, rounding: Rounding) -> RiskResult<u64> {
-        u64::try_from(self.to_i128(rounding)?).map_err(|_| RiskError::Overflow)
+        u64::try_from(self.rounded_int(rounding)).map_err(|_| RiskError::Overflow)
     }
 
     /// Integer part after rounding, as `i64`.
     pub fn to_i64(self, rounding: Rounding) -> RiskResult<i64> {
-        i64::try_from(self.to_i128(rounding)?).map_err(|_| RiskError::Overflow)
+        i64::try_from(self.rounded_int(rounding)).map_err(|_| RiskError::Overflow)
+    }
+
+    /// The integer rounded to, in `i128` (cannot overflow: |result| ≤
+    /// 2^79). Where [`Fixed::to_i128`] refuses (a ceiling beyond `Fixed`)
+    /// the value is beyond 64 bits, which `to_u64`/`to_i64` refuse anyway.
+    #[inline]
+    fn rounded_int(self, rounding: Rounding) -> i128 {
+        let fractional = self.0 & FRAC_MASK as i128 != 0;
+        (self.0 >> FRAC_BITS) + i128::from(fractional && rounding == Rounding::Ceil)
     }
 
     /// Smaller of two values.

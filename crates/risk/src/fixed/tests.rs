@@ -132,6 +132,16 @@ proptest! {
     }
 
     #[test]
+    fn to_i64_and_u64_round_as_to_i128(a in prop_oneof![any::<i128>(), -(1i128 << 112)..(1i128 << 112), -(1i128 << 100)..(1i128 << 100)]) {
+        let x = Fixed::from_bits(a);
+        for r in [Rounding::Floor, Rounding::Ceil] {
+            let wide = x.to_i128(r);
+            prop_assert_eq!(x.to_i64(r).ok(), wide.ok().and_then(|v| i64::try_from(v).ok()));
+            prop_assert_eq!(x.to_u64(r).ok(), wide.ok().and_then(|v| u64::try_from(v).ok()));
+        }
+    }
+
+    #[test]
     fn mul_floor_ceil_is_the_two_products(a in arb_bits(), b in arb_bits()) {
         let (fa, fb) = (Fixed::from_bits(a), Fixed::from_bits(b));
         let both = fa.checked_mul_floor_ceil(fb);
