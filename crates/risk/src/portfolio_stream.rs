@@ -228,6 +228,12 @@ impl PortfolioStream {
     /// [`PortfolioStream::add_token`] from its leg: at most one token per
     /// underlying (as on-chain: one position per bank).
     pub fn add_token_leg(&mut self, t: TokenLeg) -> RiskResult<()> {
+        // The program's stream (one position per bank) cannot break it; a
+        // second token on an underlying would count at its contribution.
+        debug_assert!(
+            self.tokens.iter().all(|s| s.underlying != t.underlying),
+            "two tokens on one underlying"
+        );
         self.linear = self.linear.checked_add(t.contribution)?;
         self.tokens.push(TokenSums {
             underlying: t.underlying,

@@ -132,7 +132,15 @@ proptest! {
     }
 
     #[test]
-    fn to_i64_and_u64_round_as_to_i128(a in prop_oneof![any::<i128>(), -(1i128 << 112)..(1i128 << 112), -(1i128 << 100)..(1i128 << 100)]) {
+    fn to_i64_and_u64_round_as_to_i128(
+        a in prop_oneof![
+            any::<i128>(),
+            -(1i128 << 112)..(1i128 << 112),
+            -(1i128 << 100)..(1i128 << 100),
+            // Whole values (exact either way), up to beyond 64 bits.
+            (-(1i128 << 66)..(1i128 << 66)).prop_map(|k| k << 48),
+        ]
+    ) {
         let x = Fixed::from_bits(a);
         for r in [Rounding::Floor, Rounding::Ceil] {
             let wide = x.to_i128(r);
@@ -306,5 +314,27 @@ proptest! {
         let want = a.checked_mul(i128::from(k)).filter(|v| *v != i128::MIN && a != i128::MIN).map(Fixed::from_bits);
         let got = if a == i128::MIN { None } else { Fixed::from_bits(a).checked_mul_int(k).ok() };
         prop_assert_eq!(got, want);
+    }
+}
+
+/// `to_i64`/`to_u64` at their edges: one ulp beyond `u64::MAX`, half a unit
+/// below `i64::MIN`, −½ (ceiling 0, floor −1), whole values either way.
+#[test]
+fn to_int_edges() {
+    let f = Fixed::from_bits;
+    let above = f(((u64::MAX as i128) << 48) | 1);
+    assert_eq!(above.to_u64(Rounding::Floor).ok(), Some(u64::MAX));
+    assert!(above.to_u64(Rounding::Ceil).is_err());
+    let below = f((i128::from(i64::MIN) << 48) - (1 << 47));
+    assert!(below.to_i64(Rounding::Floor).is_err());
+    assert_eq!(below.to_i64(Rounding::Ceil).ok(), Some(i64::MIN));
+    let minus_half = f(-(1 << 47));
+    assert_eq!(minus_half.to_u64(Rounding::Ceil).ok(), Some(0));
+    assert!(minus_half.to_u64(Rounding::Floor).is_err());
+    assert_eq!(minus_half.to_i64(Rounding::Floor).ok(), Some(-1));
+    for r in [Rounding::Floor, Rounding::Ceil] {
+        assert_eq!(f(-4 << 48).to_i64(r).ok(), Some(-4));
+        assert_eq!(f(4 << 48).to_u64(r).ok(), Some(4));
+        assert!(Fixed::MAX.to_i64(r).is_err() && Fixed::MIN.to_i64(r).is_err());
     }
 }
